@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what skimwatch's demo and tests need, when it is missing.
+#   scripts/deps.sh demo   -> chromium
+#   scripts/deps.sh test   -> chromium, postgresql, yara
+#   scripts/deps.sh bench  -> the test set plus aide and hyperfine
+# As root it uses apt-get; otherwise it prints one sentence saying what to install.
+set -eu
+set_name=${1:-test}
+need_cmds=()
+need_pkgs=()
+want() { # want COMMAND PACKAGE
+  command -v "$1" >/dev/null 2>&1 || { need_cmds+=("$1"); need_pkgs+=("$2"); }
+}
+want go golang
+want chromium chromium
+if [ "$set_name" != demo ]; then
+  want yara yara
+  [ -x "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -n1)" ] || { need_cmds+=(postgres); need_pkgs+=(postgresql); }
+fi
+if [ "$set_name" = bench ]; then
+  want aide aide
+  want hyperfine hyperfine
+fi
+[ ${#need_pkgs[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  echo "skimwatch: installing ${need_pkgs[*]} with apt-get" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  exit 0
+fi
+echo "skimwatch: please install the Debian packages ${need_pkgs[*]} (for example: sudo apt-get install ${need_pkgs[*]}), then run this again." >&2
+exit 1
