@@ -1,0 +1,424 @@
+// Package policy decides what a browser check's observation means: it turns
+// where the honey data went, and how the page differs from its approved
+// baseline, into findings with a severity and a sentence a shop owner can
+// read.
+//
+// Severity follows the contract:
+//   - critical: the honey card reached an origin that is not a payment
+//     origin; card fields appear where the baseline had none;
+//   - high: honey personal data reached an origin other than the form's own
+//     action; a new or changed script; a new destination contacted after
+//     input; a security header weakened or removed;
+//   - medium, low, info: the rest a security engineer wants to know.
+package policy
+
+import (
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/inventory"
+	"github.com/skimwatch/skimwatch/internal/observation"
+)
+
+// Options is what the policy needs to know about the site.
+type Options struct {
+	// PaymentOrigins may receive the card (scheme://host[:port]).
+	PaymentOrigins []string
+	// Site names the monitored site, copied into every finding.
+	Site string
+}
+
+// Kinds of finding this policy produces.
+const (
+	KindCardExfil        = "honey.card-exfiltration"
+	KindPersonalExfil    = "honey.personal-data-exfiltration"
+	KindCardToPayment    = "honey.card-to-payment-origin"
+	KindCardFieldsNew    = "form.card-fields-new"
+	KindScriptNew        = "script.new"
+	KindScriptChanged    = "script.changed"
+	KindDestinationNew   = "destination.new"
+	KindDestinationType  = "destination.new-type"
+	KindFormAction       = "form.action-changed"
+	KindFormNew          = "form.new"
+	KindFormFields       = "form.fields-new"
+	KindHeaderRemoved    = "header.removed"
+	KindHeaderWeakened   = "header.weakened"
+	KindHeaderChanged    = "header.changed"
+	KindHeaderAdded      = "header.added"
+	KindNoCSP            = "header.no-csp"
+	KindNoCSPReporting   = "header.no-csp-reporting"
+	KindThirdPartyOnCard = "script.third-party-on-card-page"
+	KindCardFieldsOnShop = "form.card-fields-on-merchant-page"
+	KindSafetyBlocked    = "probe.request-blocked"
+	KindDialog           = "page.dialog"
+	KindProbeNoFields    = "probe.no-fields"
+)
+
+// Evaluate returns the findings for one observation, compared with base
+// (nil when there is no baseline for this target).
+func Evaluate(o *observation.Observation, base *inventory.PageInventory, opts Options) []finding.Finding {
+	e := evaluator{o: o, base: base, opts: opts}
+	e.leaks()
+	e.changes()
+	e.hygiene()
+	for i := range e.out {
+		e.out[i].Source = "check"
+		e.out[i].Site = opts.Site
+		if e.out[i].URL == "" {
+			e.out[i].URL = o.Target
+		}
+		if e.out[i].Evidence == nil {
+			e.out[i].Evidence = map[string]any{}
+		}
+	}
+	return e.out
+}
+
+type evaluator struct {
+	o    *observation.Observation
+	base *inventory.PageInventory
+	opts Options
+	out  []finding.Finding
+}
+
+func (e *evaluator) add(f finding.Finding) { e.out = append(e.out, f) }
+
+func (e *evaluator) isPayment(origin string) bool {
+	return slices.ContainsFunc(e.opts.PaymentOrigins, func(p string) bool { return strings.EqualFold(strings.TrimRight(p, "/"), origin) })
+}
+
+// cardClasses are the values that together are "the card". The holder name
+// is personal data on its own, but typed into a card form it is card data.
+var cardClasses = []string{observation.FieldCardNumber, observation.FieldCVV, observation.FieldExpiry}
+
+// leakGroup gathers the leaks of one destination and one sending script,
+// so that a skimmer that sends six values in one beacon is one finding.
+type leakGroup struct {
+	origin, script string
+	classes        []string
+	encodings      []string
+	urls           []string
+	types          []string
+	phases         []string
+	blocked        bool
+	document       string
+}
+
+func (e *evaluator) leaks() {
+	var card, personal = map[string]*leakGroup{}, map[string]*leakGroup{}
+	paid := map[string]*leakGroup{}
+	for _, l := range e.o.Leaks {
+		origin := l.DestinationOrigin
+		if origin == "" {
+			origin = inventory.RequestOrigin(l.Destination)
+		}
+		var groups map[string]*leakGroup
+		switch {
+		case slices.Contains(cardClasses, l.Class):
+			if e.isPayment(origin) || e.base.DataApproved(l.Class, origin) {
+				groups = paid
+			} else {
+				groups = card
+			}
+		default:
+			allowed := l.FormActionOrigin
+			if allowed == "" {
+				allowed = inventory.Origin(l.DocumentURL)
+			}
+			// Payment providers legitimately receive the holder's name and
+			// contact details along with the card (token-type checkouts).
+			if origin == allowed || e.isPayment(origin) || e.base.DataApproved(l.Class, origin) {
+				continue
+			}
+			groups = personal
+		}
+		key := origin + "\x00" + l.Script
+		g, ok := groups[key]
+		if !ok {
+			g = &leakGroup{origin: origin, script: l.Script, document: l.DocumentURL}
+			groups[key] = g
+		}
+		g.classes = add(g.classes, l.Class)
+		g.encodings = add(g.encodings, l.Encoding)
+		g.types = add(g.types, l.RequestType)
+		g.phases = add(g.phases, l.Phase)
+		if len(g.urls) < 3 {
+			g.urls = add(g.urls, trim(l.Destination, 200))
+		}
+		g.blocked = g.blocked || l.Blocked
+	}
+	for _, g := range sortedGroups(card) {
+		e.add(finding.Finding{
+			Severity: finding.Critical,
+			Kind:     KindCardExfil,
+			URL:      g.document,
+			Message: fmt.Sprintf("The test card typed into %s was sent to %s%s, which is not a payment provider: card data is being skimmed.",
+				pageName(g.document), g.origin, byScript(g.script)),
+			Evidence: g.evidence(),
+		})
+	}
+	for _, g := range sortedGroups(personal) {
+		e.add(finding.Finding{
+			Severity: finding.High,
+			Kind:     KindPersonalExfil,
+			URL:      g.document,
+			Message: fmt.Sprintf("Personal data typed into %s (%s) was sent to %s%s, which is not where the form submits.",
+				pageName(g.document), strings.Join(g.classes, ", "), g.origin, byScript(g.script)),
+			Evidence: g.evidence(),
+		})
+	}
+	for _, g := range sortedGroups(paid) {
+		e.add(finding.Finding{
+			Severity: finding.Info,
+			Kind:     KindCardToPayment,
+			URL:      g.document,
+			Message:  fmt.Sprintf("The test card went to the payment provider %s, as expected.", g.origin),
+			Evidence: g.evidence(),
+		})
+	}
+}
+
+func (g *leakGroup) evidence() map[string]any {
+	ev := map[string]any{
+		"destination_origin": g.origin,
+		"values":             g.classes,
+		"encodings":          g.encodings,
+		"request_types":      g.types,
+		"phases":             g.phases,
+		"destinations":       g.urls,
+	}
+	if g.script != "" {
+		ev["script"] = g.script
+	}
+	if g.blocked {
+		ev["blocked_by_probe"] = true
+	}
+	return ev
+}
+
+func sortedGroups(m map[string]*leakGroup) []*leakGroup {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]*leakGroup, 0, len(keys))
+	for _, k := range keys {
+		sort.Strings(m[k].classes)
+		out = append(out, m[k])
+	}
+	return out
+}
+
+func (e *evaluator) changes() {
+	for _, c := range inventory.Diff(e.base, e.o) {
+		f := finding.Finding{Kind: c.Kind, Evidence: c.Detail}
+		switch c.Kind {
+		case inventory.ChangeCardFieldsNew:
+			f.Severity = finding.Critical
+			f.Kind = KindCardFieldsNew
+			f.URL = fmt.Sprint(c.Detail["document"])
+			f.Message = fmt.Sprintf("Card fields appeared on %s, which had none when it was approved: this is how the 2021 fake payment form looked.", pageName(c.Subject))
+		case inventory.ChangeScriptNew:
+			f.Severity = finding.High
+			f.Kind = KindScriptNew
+			f.Message = fmt.Sprintf("A script that was not approved now runs: %s%s.", scriptName(c), afterInput(c.AfterInput))
+		case inventory.ChangeScriptChanged:
+			f.Severity = finding.High
+			f.Kind = KindScriptChanged
+			f.Message = fmt.Sprintf("The content of the approved script %s has changed.", scriptName(c))
+		case inventory.ChangeDestinationNew:
+			f.Kind = KindDestinationNew
+			f.Severity = finding.Medium
+			f.Message = fmt.Sprintf("The page now contacts %s, which it did not before.", c.Subject)
+			if c.AfterInput {
+				f.Severity = finding.High
+				f.Message = fmt.Sprintf("After the test customer typed, the page contacted %s, a destination it never used before.", c.Subject)
+			}
+		case inventory.ChangeDestinationType:
+			f.Kind = KindDestinationType
+			f.Severity = finding.Medium
+			if c.AfterInput {
+				f.Severity = finding.High
+			}
+			f.Message = fmt.Sprintf("The page now contacts the known origin %s in a new way (%v).", c.Subject, c.Detail["new_types"])
+		case inventory.ChangeFormActionChange:
+			f.Severity = finding.High
+			f.Kind = KindFormAction
+			f.URL = fmt.Sprint(c.Detail["document"])
+			f.Message = fmt.Sprintf("A form on %s now submits to %v instead of %v.", pageName(c.Subject), c.Detail["action_origin"], c.Detail["approved_action_origins"])
+		case inventory.ChangeFormNew:
+			f.Severity = finding.Medium
+			f.Kind = KindFormNew
+			f.URL = fmt.Sprint(c.Detail["document"])
+			f.Message = fmt.Sprintf("A new form asking for %v appeared on %s.", c.Detail["classes"], pageName(c.Subject))
+		case inventory.ChangeFormFieldsNew:
+			f.Severity = finding.Medium
+			f.Kind = KindFormFields
+			f.URL = fmt.Sprint(c.Detail["document"])
+			f.Message = fmt.Sprintf("A form on %s now also asks for %v.", pageName(c.Subject), c.Detail["new_classes"])
+		case inventory.ChangeHeaderRemoved:
+			f.Kind = KindHeaderRemoved
+			f.Severity = headerSeverity(c.Subject)
+			f.Message = fmt.Sprintf("The security header %s is no longer sent on %v.", c.Subject, c.Detail["document"])
+		case inventory.ChangeHeaderWeakened:
+			f.Kind = KindHeaderWeakened
+			f.Severity = headerSeverity(c.Subject)
+			f.Message = fmt.Sprintf("The security header %s was weakened on %v: %v.", c.Subject, c.Detail["document"], c.Detail["why"])
+		case inventory.ChangeHeaderChanged:
+			f.Kind = KindHeaderChanged
+			f.Severity = finding.Low
+			f.Message = fmt.Sprintf("The security header %s changed on %v.", c.Subject, c.Detail["document"])
+		case inventory.ChangeHeaderAdded:
+			f.Kind = KindHeaderAdded
+			f.Severity = finding.Info
+			f.Message = fmt.Sprintf("The security header %s is now sent on %v.", c.Subject, c.Detail["document"])
+		default:
+			f.Severity = finding.Medium
+			f.Message = "The page changed: " + c.Kind + " " + c.Subject
+		}
+		e.add(f)
+	}
+}
+
+func headerSeverity(name string) finding.Severity {
+	switch name {
+	case "content-security-policy", "content-security-policy-report-only", "reporting-endpoints", "report-to",
+		"x-frame-options", "referrer-policy":
+		return finding.High
+	}
+	return finding.Medium
+}
+
+// hygiene adds what is worth knowing even without a baseline.
+func (e *evaluator) hygiene() {
+	o := e.o
+	if len(o.Pages) > 0 {
+		h := inventory.SecurityHeaders(o.Pages[0].Headers)
+		csp, ro := h["content-security-policy"], h["content-security-policy-report-only"]
+		switch {
+		case csp == "" && ro == "":
+			e.add(finding.Finding{Severity: finding.Low, Kind: KindNoCSP, URL: o.Pages[0].URL,
+				Message:  "The page sends no Content-Security-Policy, so customers' browsers cannot report or block an injected skimmer.",
+				Evidence: map[string]any{"document": o.Pages[0].URL}})
+		case !strings.Contains(csp+ro, "report-uri") && !strings.Contains(csp+ro, "report-to"):
+			e.add(finding.Finding{Severity: finding.Low, Kind: KindNoCSPReporting, URL: o.Pages[0].URL,
+				Message:  "The Content-Security-Policy has no reporting endpoint, so violations seen by customers' browsers reach nobody.",
+				Evidence: map[string]any{"document": o.Pages[0].URL}})
+		}
+	}
+	// Third-party scripts running in a document that has card fields: the
+	// inventory PCI DSS 4.0 requirement 6.4.3 asks for.
+	cardDocs := map[string]bool{}
+	for _, f := range o.Forms {
+		for _, fl := range f.Fields {
+			if slices.Contains(cardClasses, fl.Class) {
+				cardDocs[inventory.PageKey(f.DocumentURL)] = true
+			}
+		}
+	}
+	third := map[string][]string{}
+	for _, s := range o.Scripts {
+		doc := inventory.PageKey(s.DocumentURL)
+		if !cardDocs[doc] || s.URL == "" {
+			continue
+		}
+		so := inventory.Origin(s.URL)
+		if so != "" && so != inventory.Origin(s.DocumentURL) && !e.isPayment(so) {
+			third[doc] = add(third[doc], inventory.ScriptIdentity(s.URL))
+		}
+	}
+	for _, doc := range sortedKeys(third) {
+		e.add(finding.Finding{Severity: finding.Low, Kind: KindThirdPartyOnCard, URL: doc,
+			Message:  fmt.Sprintf("%d third-party script(s) run on %s, where card data is typed; each can read the card.", len(third[doc]), pageName(doc)),
+			Evidence: map[string]any{"scripts": third[doc]}})
+	}
+	if len(e.opts.PaymentOrigins) > 0 {
+		for _, doc := range sortedKeys(boolKeys(cardDocs)) {
+			if !e.isPayment(inventory.Origin(doc)) {
+				e.add(finding.Finding{Severity: finding.Info, Kind: KindCardFieldsOnShop, URL: doc,
+					Message:  fmt.Sprintf("Card fields are typed on the merchant's own page %s, not on the payment provider's.", pageName(doc)),
+					Evidence: map[string]any{"document": doc}})
+			}
+		}
+	}
+	for _, b := range o.Blocked {
+		e.add(finding.Finding{Severity: finding.Info, Kind: KindSafetyBlocked, URL: b.URL,
+			Message:  fmt.Sprintf("For safety the probe stopped %s %s (%s), so no real payment or order was made.", b.Method, trim(b.URL, 120), b.Reason),
+			Evidence: map[string]any{"url": b.URL, "method": b.Method, "reason": b.Reason}})
+	}
+	if n := len(o.Dialogs); n > 0 {
+		e.add(finding.Finding{Severity: finding.Info, Kind: KindDialog,
+			Message:  fmt.Sprintf("The page opened %d JavaScript dialog(s); the probe dismissed them.", n),
+			Evidence: map[string]any{"first": o.Dialogs[0].Message}})
+	}
+	if o.Probe != nil && len(o.Probe.Filled) == 0 {
+		e.add(finding.Finding{Severity: finding.Info, Kind: KindProbeNoFields,
+			Message:  "The probe found no fields to type into on this page, so only its scripts and destinations were checked.",
+			Evidence: map[string]any{}})
+	}
+}
+
+func boolKeys(m map[string]bool) map[string][]string {
+	out := map[string][]string{}
+	for k := range m {
+		out[k] = nil
+	}
+	return out
+}
+
+func sortedKeys(m map[string][]string) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Strings(ks)
+	return ks
+}
+
+func add(s []string, v string) []string {
+	if v == "" || slices.Contains(s, v) {
+		return s
+	}
+	return append(s, v)
+}
+
+func trim(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func pageName(u string) string {
+	if u == "" {
+		return "the page"
+	}
+	return "the page " + u
+}
+
+func byScript(s string) string {
+	if s == "" {
+		return ""
+	}
+	return " by the script " + s
+}
+
+func afterInput(b bool) string {
+	if b {
+		return ", and it appeared only after the customer started typing"
+	}
+	return ""
+}
+
+func scriptName(c inventory.Change) string {
+	if u, ok := c.Detail["url"].(string); ok && u != "" {
+		return u
+	}
+	kind, _ := c.Detail["kind"].(string)
+	doc, _ := c.Detail["document"].(string)
+	return fmt.Sprintf("%s code on %s", kind, doc)
+}
