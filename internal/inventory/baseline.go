@@ -31,9 +31,9 @@ const FormatVersion = 1
 
 // Baseline is the approved inventory of one or more checked pages.
 type Baseline struct {
-	Version int                      `json:"version"`
-	Created time.Time                `json:"created"`
-	Updated time.Time                `json:"updated"`
+	Version int                       `json:"version"`
+	Created time.Time                 `json:"created"`
+	Updated time.Time                 `json:"updated"`
 	Pages   map[string]*PageInventory `json:"pages"`
 }
 
