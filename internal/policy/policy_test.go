@@ -1,0 +1,164 @@
+package policy
+
+import (
+	"bytes"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/inventory"
+	"github.com/skimwatch/skimwatch/internal/observation"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+const (
+	shop     = "http://127.0.0.1:8000"
+	psp      = "http://127.0.0.1:8001"
+	attacker = "http://127.0.0.1:8002"
+)
+
+func cleanCheckout() *observation.Observation {
+	doc := shop + "/checkout/link"
+	return &observation.Observation{
+		Target:   doc,
+		Complete: true,
+		Pages: []observation.Page{{URL: doc, Status: 200, Headers: map[string]string{
+			"content-security-policy-report-only": "script-src 'self'; report-uri /csp", "x-frame-options": "DENY"}}},
+		Scripts: []observation.Script{
+			{URL: shop + "/static/jquery.js", Kind: observation.ScriptExternal, DocumentURL: doc, Fingerprint: inventory.Fingerprint("jq()")},
+		},
+		Requests: []observation.Request{{URL: shop + "/static/jquery.js", Type: "Script", Phase: observation.PhaseLoad}},
+		Forms: []observation.Form{{DocumentURL: doc, Action: psp + "/pay", Fields: []observation.Field{
+			{Name: "email", Class: observation.FieldEmail}}}},
+		Probe: &observation.Probe{Filled: []observation.FilledField{{DocumentURL: doc, Field: "email", Class: observation.FieldEmail}}},
+	}
+}
+
+// seedAttack is the 2021 incident: a fake card form on the merchant's page,
+// whose script sends the card to the attacker before the real redirect.
+func seedAttack() *observation.Observation {
+	o := cleanCheckout()
+	doc := o.Target
+	skim := shop + "/static/jquery.js"
+	o.Scripts[0].Fingerprint = inventory.Fingerprint("jq();skim()")
+	o.Forms = append(o.Forms, observation.Form{DocumentURL: doc, Fields: []observation.Field{
+		{Name: "cardno", Class: observation.FieldCardNumber}, {Name: "cvv", Class: observation.FieldCVV}}})
+	o.Requests = append(o.Requests, observation.Request{URL: attacker + "/c", Method: "POST", Type: "Ping", Phase: observation.PhaseUnload})
+	o.Leaks = []observation.Leak{
+		{Class: observation.FieldCardNumber, Encoding: "base64", Destination: attacker + "/c", DestinationOrigin: attacker, RequestType: "Ping", Script: skim, DocumentURL: doc, Phase: observation.PhaseUnload},
+		{Class: observation.FieldCVV, Encoding: "base64", Destination: attacker + "/c", DestinationOrigin: attacker, RequestType: "Ping", Script: skim, DocumentURL: doc, Phase: observation.PhaseUnload},
+		{Class: observation.FieldEmail, Encoding: "base64", Destination: attacker + "/c", DestinationOrigin: attacker, RequestType: "Ping", Script: skim, DocumentURL: doc, FormActionOrigin: psp, Phase: observation.PhaseUnload},
+		{Class: observation.FieldCardNumber, Encoding: "raw", Destination: psp + "/pay", DestinationOrigin: psp, RequestType: "Document", DocumentURL: psp + "/hosted", Phase: observation.PhaseInput, Blocked: true},
+	}
+	o.Pages[0].Headers = map[string]string{"x-frame-options": "DENY"}
+	return o
+}
+
+func kinds(fs []finding.Finding) map[string]finding.Severity {
+	m := map[string]finding.Severity{}
+	for _, f := range fs {
+		m[f.Kind] = f.Severity
+	}
+	return m
+}
+
+func TestEvaluate(t *testing.T) {
+	base := inventory.FromObservation(cleanCheckout())
+	opts := Options{PaymentOrigins: []string{psp}}
+	tests := []struct {
+		name string
+		obs  *observation.Observation
+		base *inventory.PageInventory
+		want map[string]finding.Severity
+		none []string
+	}{
+		{"the clean page against its own baseline raises nothing above info",
+			cleanCheckout(), base, map[string]finding.Severity{}, []string{KindCardExfil, KindScriptChanged}},
+		{"the seed attack is critical for the card and high for the rest",
+			seedAttack(), base, map[string]finding.Severity{
+				KindCardExfil:      finding.Critical,
+				KindCardFieldsNew:  finding.Critical,
+				KindPersonalExfil:  finding.High,
+				KindScriptChanged:  finding.High,
+				KindDestinationNew: finding.High,
+				KindHeaderRemoved:  finding.High,
+				KindCardToPayment:  finding.Info,
+			}, nil},
+		{"without a baseline the card leak is still critical",
+			seedAttack(), nil, map[string]finding.Severity{KindCardExfil: finding.Critical, KindPersonalExfil: finding.High}, []string{KindScriptChanged}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := kinds(Evaluate(tt.obs, tt.base, opts))
+			for k, sev := range tt.want {
+				if got[k] != sev {
+					t.Errorf("%s: severity %v, want %v (all: %v)", k, got[k], sev, got)
+				}
+			}
+			for _, k := range tt.none {
+				if _, ok := got[k]; ok {
+					t.Errorf("unexpected %s", k)
+				}
+			}
+			for k, s := range got {
+				if len(tt.want) == 0 && s > finding.Low {
+					t.Errorf("unexpected %s at %v", k, s)
+				}
+			}
+		})
+	}
+}
+
+func TestCardToAnUndeclaredOriginIsCritical(t *testing.T) {
+	o := seedAttack()
+	got := kinds(Evaluate(o, nil, Options{}))
+	if got[KindCardExfil] != finding.Critical {
+		t.Fatalf("without payment origins, a card anywhere is critical: %v", got)
+	}
+}
+
+func TestApprovedDataDestinationIsNotALeak(t *testing.T) {
+	o := seedAttack()
+	base := inventory.FromObservation(cleanCheckout())
+	base.ApproveData(inventory.DataDestination{Class: observation.FieldEmail, Origin: attacker})
+	for _, f := range Evaluate(o, base, Options{PaymentOrigins: []string{psp}}) {
+		if f.Kind == KindPersonalExfil {
+			t.Fatalf("approved destination reported: %+v", f)
+		}
+	}
+}
+
+// TestCheckReportGolden pins the JSON contract of `skimwatch check`.
+func TestCheckReportGolden(t *testing.T) {
+	base := inventory.FromObservation(cleanCheckout())
+	r := &finding.Report{Tool: "skimwatch", Version: "test", Command: "check", Targets: []string{shop + "/checkout/link"}, Complete: true,
+		Findings: Evaluate(seedAttack(), base, Options{PaymentOrigins: []string{psp}, Site: "lab"})}
+	r.Sort()
+	var buf bytes.Buffer
+	if err := finding.RenderJSON(&buf, r); err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "seed-attack.golden.json")
+	if *update {
+		if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test ./internal/policy -update)", err)
+	}
+	if !bytes.Equal(buf.Bytes(), want) {
+		t.Errorf("JSON output differs from %s; run with -update if intended:\n%s", golden, buf.String())
+	}
+	for _, fmtName := range []finding.Format{finding.FormatTable, finding.FormatSARIF} {
+		var out bytes.Buffer
+		if err := finding.Render(&out, r, fmtName); err != nil || !strings.Contains(out.String(), KindCardExfil) {
+			t.Errorf("%s render: %v\n%s", fmtName, err, out.String())
+		}
+	}
+}
