@@ -1,0 +1,104 @@
+package scan
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// engine compiles YARA rules. Two implement it: skimwatch's own pure-Go
+// engine (internal/yara), which the scanner uses, and the yara command-line
+// tool, which the tests use as a differential oracle for the same rules.
+type engine interface {
+	// compile compiles one rule set from sources. Sources with a Path and no
+	// Data are read from disk by the engine, so that its errors name the file.
+	compile(sources []ruleSource, opts compileOptions) (ruleSet, error)
+}
+
+// ruleSet is one compiled set of rules.
+type ruleSet interface {
+	scanBytes(ctx context.Context, data []byte, opts matchOptions) ([]Match, error)
+	// scanFile scans a file without reading it all into memory.
+	scanFile(ctx context.Context, path string, opts matchOptions) ([]Match, error)
+	// warnings are non-fatal compiler messages (slow strings, unsupported
+	// imports that were skipped).
+	warnings() []string
+	// count is the number of rules in the set.
+	count() int
+}
+
+// ruleSource is one rule file: embedded (Data set) or on disk (Path only).
+type ruleSource struct {
+	Path string
+	Data []byte
+}
+
+type compileOptions struct {
+	Externals              map[string]any
+	SkipUnsupportedImports bool
+}
+
+type matchOptions struct {
+	Externals map[string]any
+	Timeout   time.Duration
+}
+
+// Match is one rule that matched one scanned object.
+type Match struct {
+	Rule      string
+	Namespace string
+	Tags      []string
+	// Meta keeps the rule's meta in source order; keys may repeat.
+	Meta    []MetaEntry
+	Strings []StringMatch
+}
+
+// MetaEntry is one meta key and its value (string, int64 or bool).
+type MetaEntry struct {
+	Key   string
+	Value any
+}
+
+// StringMatch is one occurrence of one of the rule's strings.
+type StringMatch struct {
+	ID     string
+	Offset int64
+	Data   []byte
+}
+
+// meta returns the first string value for key.
+func (m Match) meta(key string) string {
+	for _, e := range m.Meta {
+		if e.Key == key {
+			if s, ok := e.Value.(string); ok {
+				return s
+			}
+			return fmt.Sprint(e.Value)
+		}
+	}
+	return ""
+}
+
+// RuleError is a rule file that does not compile. The CLI prints it as
+// file:line:column: message and exits with code 2.
+type RuleError struct {
+	File    string
+	Line    int
+	Col     int
+	Message string
+}
+
+func (e *RuleError) Error() string {
+	switch {
+	case e.Line > 0 && e.Col > 0:
+		return fmt.Sprintf("%s:%d:%d: %s", e.File, e.Line, e.Col, e.Message)
+	case e.Line > 0:
+		return fmt.Sprintf("%s:%d: %s", e.File, e.Line, e.Message)
+	}
+	return fmt.Sprintf("%s: %s", e.File, e.Message)
+}
+
+// errTimeout is returned by a ruleSet when a scan ran past its time limit.
+type timeoutError struct{ limit time.Duration }
+
+func (e timeoutError) Error() string { return fmt.Sprintf("scan timed out after %s", e.limit) }

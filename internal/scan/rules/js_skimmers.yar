@@ -1,0 +1,140 @@
+/*
+ * JavaScript web skimmers (Magecart, formjacking).
+ *
+ * Written for skimwatch from published descriptions of skimmer behaviour.
+ * Each rule describes a behaviour, not one sample: card fields read and sent,
+ * code decoded and run, a library banner hiding exfiltration code, data
+ * leaving over WebSocket or image beacons, code fetched from non-script
+ * resources. Rules use only core YARA (no modules) so that skimwatch's own
+ * engine and the yara command-line tool agree on them.
+ */
+
+rule js_card_field_harvest
+{
+    meta:
+        description = "JavaScript reads payment card fields (number, expiry, security code), encodes them and sends them off the page"
+        severity = "critical"
+        reference = "RiskIQ, 'Inside the Magecart Breach of British Airways: How 22 Lines of Code Claimed 380,000 Victims' (2018); MITRE ATT&CK T1056.003 Input Capture: Web Portal Capture"
+        family = "magecart"
+
+    strings:
+        $f_num = /(querySelector(All)?|getElementById|getElementsByName|\$)\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card)/ nocase
+        $f_cvv = /(querySelector(All)?|getElementById|getElementsByName|\$)\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code)/ nocase
+        $f_exp = /(querySelector(All)?|getElementById|getElementsByName|\$)\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp)/ nocase
+
+        $s_fetch = /\bfetch\s*\(/
+        $s_xhr = "XMLHttpRequest"
+        $s_beacon = "sendBeacon"
+        $s_image = /new\s+Image\b/
+        $s_socket = /new\s+WebSocket\s*\(/
+
+        $e_btoa = "btoa("
+        $e_json = "JSON.stringify("
+        $e_uri = "encodeURIComponent("
+        $e_escape = /\bescape\s*\(/
+
+    condition:
+        2 of ($f_*) and any of ($s_*) and any of ($e_*)
+}
+
+rule js_obfuscated_loader
+{
+    meta:
+        description = "JavaScript decodes a hidden string and runs it as code (eval or new Function over atob, String.fromCharCode or unescape)"
+        severity = "high"
+        reference = "MITRE ATT&CK T1027 Obfuscated Files or Information; RiskIQ and Flashpoint, 'Inside Magecart' (2018)"
+        family = "loader"
+
+    strings:
+        $eval_atob = /\beval\s*\(\s*(window\.|self\.|this\.)?atob\s*\(/
+        $func_atob = /\bFunction\s*\(\s*(window\.|self\.)?atob\s*\(/
+        $eval_fcc = /\beval\s*\(\s*String\.fromCharCode\s*\(/
+        $func_fcc = /\bFunction\s*\(\s*String\.fromCharCode\s*\(/
+        $eval_unescape = /\beval\s*\(\s*(unescape|decodeURIComponent|decodeURI)\s*\(/
+        $split_eval = /\[\s*["']ev["']\s*\+\s*["']al["']\s*\]/
+        $hex_eval = "[\"\\x65\\x76\\x61\\x6c\"]"
+        $fcc_long = /String\.fromCharCode\s*\((\d{2,3}, ?){20}/
+        $any_eval = /\beval\s*\(/
+        $any_func = /\bFunction\s*\(/
+
+    condition:
+        any of ($eval_atob, $func_atob, $eval_fcc, $func_fcc, $eval_unescape, $split_eval, $hex_eval)
+        or ($fcc_long and ($any_eval or $any_func))
+}
+
+rule js_cdn_banner_exfil
+{
+    meta:
+        description = "A file that opens with a well-known library's banner but carries code that watches the checkout and sends data away, as lookalike-CDN skimmers do"
+        severity = "critical"
+        reference = "RiskIQ, 'Inside the Magecart Breach of British Airways: How 22 Lines of Code Claimed 380,000 Victims' (2018), where skimming code was appended to a Modernizr library file"
+        family = "magecart"
+
+    strings:
+        $banner = /\/\*[!*]?\s*\*?\s*(jQuery|jQuery JavaScript Library|jQuery Migrate|jQuery UI|Bootstrap|Lodash|Modernizr|Vue\.js|Popper|Swiper|Select2|Moment\.js|Knockout JavaScript library|Slick) ?(-|v|v\.)? ?\d/ nocase
+
+        $s_fetch = /\bfetch\s*\(/
+        $s_xhr = "XMLHttpRequest"
+        $s_beacon = "sendBeacon"
+        $s_image = /new\s+Image\b/
+        $s_socket = /new\s+WebSocket\s*\(/
+
+        $c_card = /["'][^"'\n]{0,40}(cc[_-]?num|card[_-]?num|cardnumber|cvv|cvc|cc[_-]?cid|billing)[^"'\n]{0,40}["']/ nocase
+        $c_checkout = /location(\.href|\.pathname)?[^;\n]{0,40}["'][^"'\n]{0,20}(checkout|onepage|onestep|payment)/ nocase
+
+    condition:
+        $banner in (0..512) and any of ($s_*) and any of ($c_*)
+}
+
+rule js_websocket_exfil
+{
+    meta:
+        description = "JavaScript opens a WebSocket and sends card or billing form data over it"
+        severity = "critical"
+        reference = "MITRE ATT&CK T1041 Exfiltration Over C2 Channel; public Magecart reports of skimmers exfiltrating over WebSocket (2020-2022)"
+        family = "magecart"
+
+    strings:
+        $socket = /new\s+WebSocket\s*\(/
+        $send = /\.send\s*\(/
+        $c_card = /["'][^"'\n]{0,40}(cc[_-]?num|card[_-]?num|cardnumber|cvv|cvc|cc[_-]?cid|billing|exp(iry)?[_-]?(date|month|year))[^"'\n]{0,40}["']/ nocase
+
+    condition:
+        $socket and $send and $c_card
+}
+
+rule js_image_beacon_exfil
+{
+    meta:
+        description = "JavaScript sends encoded card or billing data in the URL of an image request (an image beacon)"
+        severity = "critical"
+        reference = "RiskIQ and Flashpoint, 'Inside Magecart' (2018); MITRE ATT&CK T1048 Exfiltration Over Alternative Protocol"
+        family = "magecart"
+
+    strings:
+        $image = /new\s+Image\b/
+        $src_encoded = /\.src\s*=\s*[^;\n]{0,200}\+\s*(window\.)?(btoa|encodeURIComponent|escape)\s*\(/
+        $c_card = /["'][^"'\n]{0,40}(cc[_-]?num|card[_-]?num|cardnumber|cvv|cvc|cc[_-]?cid|billing|exp(iry)?[_-]?(date|month|year))[^"'\n]{0,40}["']/ nocase
+
+    condition:
+        $image and $src_encoded and $c_card
+}
+
+rule js_resource_eval_loader
+{
+    meta:
+        description = "JavaScript fetches an image, icon, font or stylesheet and runs its content as code, hiding a skimmer in a non-script resource"
+        severity = "high"
+        reference = "Malwarebytes Labs, 'Web skimmer hides within EXIF metadata, exfiltrates credit cards via image files' (2020); MITRE ATT&CK T1027.003 Steganography"
+        family = "loader"
+
+    strings:
+        $fetch_resource = /(fetch|\.open)\s*\([^)\n]{0,200}\.(png|jpe?g|gif|svg|ico|css|woff2?|webp)\b/ nocase
+        $read_text = /(\.text\s*\(\s*\)|responseText|getImageData|\.arrayBuffer\s*\(\s*\))/
+        $sink_eval = /\beval\s*\(/
+        $sink_function = /\bFunction\s*\(/
+        $sink_then = /\.then\s*\(\s*eval\s*\)/
+
+    condition:
+        $fetch_resource and $read_text and any of ($sink_*)
+}

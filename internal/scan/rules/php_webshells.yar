@@ -1,0 +1,120 @@
+/*
+ * PHP backdoors and webshells: the planted program that writes skimmers on
+ * demand or runs an attacker's commands.
+ *
+ * Written for skimwatch from published descriptions of webshell behaviour.
+ * Core YARA only (no modules).
+ */
+
+rule php_eval_request
+{
+    meta:
+        description = "PHP runs code taken straight from the request (eval or assert of $_POST, $_GET, $_REQUEST or $_COOKIE), a one-line backdoor"
+        severity = "critical"
+        reference = "NSA and ASD, 'Detect and Prevent Web Shell Malware' (2020); MITRE ATT&CK T1505.003 Server Software Component: Web Shell"
+        family = "webshell"
+
+    strings:
+        $eval_request = /\b(eval|assert)\s*\(\s*(@\s*)?((stripslashes|base64_decode|gzinflate|str_rot13|urldecode|rawurldecode|trim|hex2bin)\s*\(\s*)*\$_(POST|GET|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $call_request = /\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*\(\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
+
+    condition:
+        any of them
+}
+
+rule php_decode_chain
+{
+    meta:
+        description = "PHP runs code hidden behind decoding functions (eval of base64_decode, gzinflate, str_rot13 and similar), as packed webshells and skimmer injectors do"
+        severity = "critical"
+        reference = "MITRE ATT&CK T1027 Obfuscated Files or Information; MITRE ATT&CK T1505.003 Server Software Component: Web Shell"
+        family = "webshell"
+
+    strings:
+        $eval_decode = /\b(eval|assert)\s*\(\s*(@\s*)?(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
+
+    condition:
+        $eval_decode
+}
+
+rule php_preg_replace_eval
+{
+    meta:
+        description = "PHP calls preg_replace with the /e modifier, which runs the replacement as code (removed in PHP 7, still used by backdoors)"
+        severity = "high"
+        reference = "PHP manual, 'Possible modifiers in regex patterns' (the e modifier, removed in PHP 7.0); MITRE ATT&CK T1505.003"
+        family = "webshell"
+
+    strings:
+        $preg_e = /preg_replace\s*\(\s*["'][\/#~@!|%][^"'\n]{0,200}[\/#~@!|%][imsxuADSUXJ]*e[imsxuADSUXJ]*["']/
+
+    condition:
+        $preg_e
+}
+
+rule php_create_function_payload
+{
+    meta:
+        description = "PHP builds a function with create_function from request data or decoded text, a common way to run a hidden payload"
+        severity = "high"
+        reference = "PHP manual, 'create_function' (deprecated in PHP 7.2, removed in 8.0, because it evaluates its body); MITRE ATT&CK T1505.003"
+        family = "webshell"
+
+    strings:
+        $cf_direct = /create_function\s*\(\s*["'][^"'\n]{0,80}["']\s*,\s*(@\s*)?(\$_(GET|POST|REQUEST|COOKIE)|base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin|urldecode)/ nocase
+        $cf = /create_function\s*\(/ nocase
+        $request = /\$_(GET|POST|REQUEST|COOKIE)\s*\[/
+        $decode = /(base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin)\s*\(/ nocase
+
+    condition:
+        $cf_direct or ($cf and $request and $decode and filesize < 64KB)
+}
+
+rule php_upload_backdoor
+{
+    meta:
+        description = "PHP saves an uploaded file under a name or directory chosen by the request, letting an attacker drop any file (a webshell uploader)"
+        severity = "high"
+        reference = "MITRE ATT&CK T1505.003 Server Software Component: Web Shell; OWASP, 'Unrestricted File Upload'"
+        family = "webshell"
+
+    strings:
+        $move_request_name = /(move_uploaded_file|copy)\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
+
+    condition:
+        $move_request_name
+}
+
+rule php_request_command_exec
+{
+    meta:
+        description = "PHP runs an operating-system command taken from the request (system, exec, passthru, shell_exec, popen, proc_open or backticks)"
+        severity = "critical"
+        reference = "NSA and ASD, 'Detect and Prevent Web Shell Malware' (2020); MITRE ATT&CK T1505.003 Server Software Component: Web Shell"
+        family = "webshell"
+
+    strings:
+        $exec_request = /\b(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $backtick_request = /`\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*`/
+
+    condition:
+        any of them
+}
+
+rule php_exif_loader
+{
+    meta:
+        description = "PHP reads an image's EXIF metadata and runs part of it as code, the loader half of a payload hidden in image metadata"
+        severity = "critical"
+        reference = "Malwarebytes Labs, 'Web skimmer hides within EXIF metadata, exfiltrates credit cards via image files' (2020); MITRE ATT&CK T1027.003 Steganography"
+        family = "webshell"
+
+    strings:
+        $exif = /exif_read_data\s*\(/ nocase
+        $eval = /\b(eval|assert)\s*\(/ nocase
+        $preg_variable = /preg_replace\s*\(\s*\$/ nocase
+        $cf = /create_function\s*\(/ nocase
+
+    condition:
+        $exif and any of ($eval, $preg_variable, $cf)
+}

@@ -1,0 +1,698 @@
+// Package scan looks for skimmer, webshell and hidden-payload signatures in
+// files, in-memory blobs and database rows, with skimwatch's bundled YARA
+// rules plus any the user adds.
+//
+// # Policies
+//
+//   - Paths are walked without following symbolic links. A link whose target
+//     lies outside the root it was found under is reported as a finding
+//     (scan.symlink-outside-root), because a link out of a web root is a known
+//     way to expose or plant files; its target is not scanned. A root given
+//     on the command line is followed if it is itself a link: the user named it.
+//   - Only regular files are scanned; devices, sockets and pipes are counted
+//     in the report's details and skipped.
+//   - Files up to Options.MaxFileSize (default 512 MiB) are scanned. Files up to
+//     16 MiB are read into memory once, so that a change during the read is
+//     seen; larger ones are streamed by the engine. A larger file is not
+//     scanned and makes the report incomplete, naming the file.
+//   - Each file gets Options.Timeout (default 60 s). A scan that runs out of
+//     time, a file that cannot be read, vanishes or changes while it is read
+//     makes the report incomplete, naming the file: never a silent clean.
+//   - Matched bytes quoted in evidence are cut to 64 bytes, and any run of
+//     digits that passes the Luhn check is masked, so that real card numbers
+//     found in a skimmer's loot file do not land in reports.
+package scan
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+)
+
+// Defaults for Options fields left at zero.
+const (
+	DefaultMaxFileSize = 512 << 20
+	DefaultTimeout     = 60 * time.Second
+	// inMemoryLimit is the largest file read whole before scanning.
+	inMemoryLimit = 16 << 20
+)
+
+// Finding kinds produced by the scanner.
+const (
+	KindMatch          = "scan.match"
+	KindSymlinkOutside = "scan.symlink-outside-root"
+)
+
+// Options configures a Scanner. The zero value scans with the bundled rules.
+type Options struct {
+	// Rules are extra rule files or directories (*.yar, *.yara, recursive).
+	Rules []string
+	// NoDefaultRules leaves the bundled rules out; Rules must then be set.
+	NoDefaultRules bool
+	// Externals define YARA external variables, for compiling and scanning.
+	Externals map[string]any
+	// Workers is how many files are scanned at once (default GOMAXPROCS).
+	Workers int
+	// MaxFileSize is the largest file scanned, in bytes (default
+	// DefaultMaxFileSize; negative means no limit).
+	MaxFileSize int64
+	// Timeout limits the scan of one file or blob (default DefaultTimeout).
+	Timeout time.Duration
+	// SkipUnsupportedImports compiles rules that import modules the engine
+	// lacks; conditions that use them are then false.
+	SkipUnsupportedImports bool
+	// Logger receives debug and warning messages (default: discard).
+	Logger *slog.Logger
+	// Now is the clock for report times (default time.Now).
+	Now func() time.Time
+}
+
+// Blob is in-memory content to scan, such as a file from a baseline diff or
+// a database row. Name becomes the finding's Path.
+type Blob struct {
+	Name string
+	Data []byte
+}
+
+// Scanner scans files and blobs with compiled rules. It is safe for
+// concurrent use.
+type Scanner struct {
+	opts     Options
+	log      *slog.Logger
+	sets     []namedSet
+	warnings []string
+}
+
+type namedSet struct {
+	name string // "bundled" or "user"
+	set  ruleSet
+}
+
+// New compiles the bundled rules (unless NoDefaultRules) and opts.Rules. A
+// rule file that does not compile gives an error wrapping *RuleError.
+func New(opts Options) (*Scanner, error) {
+	return newScanner(opts, defaultEngine())
+}
+
+func newScanner(opts Options, eng engine) (*Scanner, error) {
+	if opts.Workers <= 0 {
+		opts.Workers = runtime.GOMAXPROCS(0)
+	}
+	if opts.MaxFileSize == 0 {
+		opts.MaxFileSize = DefaultMaxFileSize
+	}
+	if opts.Timeout <= 0 {
+		opts.Timeout = DefaultTimeout
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Scanner{opts: opts, log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	copts := compileOptions{Externals: opts.Externals, SkipUnsupportedImports: opts.SkipUnsupportedImports}
+	if !opts.NoDefaultRules {
+		src, err := bundledSources()
+		if err != nil {
+			return nil, err
+		}
+		set, err := eng.compile(src, copts)
+		if err != nil {
+			return nil, fmt.Errorf("compiling bundled rules: %w", err)
+		}
+		s.sets = append(s.sets, namedSet{"bundled", set})
+	}
+	if len(opts.Rules) > 0 {
+		src, err := expandRulePaths(opts.Rules)
+		if err != nil {
+			return nil, err
+		}
+		set, err := eng.compile(src, copts)
+		if err != nil {
+			return nil, fmt.Errorf("compiling rules: %w", err)
+		}
+		s.sets = append(s.sets, namedSet{"user", set})
+	}
+	if len(s.sets) == 0 {
+		return nil, errors.New("no rules to scan with: --no-default-rules needs at least one --rules file or directory")
+	}
+	for _, ns := range s.sets {
+		for _, w := range ns.set.warnings() {
+			s.log.Warn("rule warning", "rules", ns.name, "warning", w)
+			s.warnings = append(s.warnings, w)
+		}
+	}
+	return s, nil
+}
+
+// RuleCount is the number of compiled rules across all rule sets.
+func (s *Scanner) RuleCount() int {
+	n := 0
+	for _, ns := range s.sets {
+		n += ns.set.count()
+	}
+	return n
+}
+
+// Warnings are the rule compiler's warnings.
+func (s *Scanner) Warnings() []string { return slices.Clone(s.warnings) }
+
+// run collects one scan's results from concurrent workers.
+type run struct {
+	mu      sync.Mutex
+	report  *finding.Report
+	scanned int
+	bytes   int64
+	skipped map[string]int
+}
+
+func (s *Scanner) newRun(targets []string) *run {
+	return &run{
+		report: &finding.Report{
+			Tool:     "skimwatch",
+			Command:  "scan",
+			Targets:  targets,
+			Started:  s.opts.Now().UTC(),
+			Complete: true,
+		},
+		skipped: map[string]int{},
+	}
+}
+
+func (r *run) add(fs ...finding.Finding) {
+	r.mu.Lock()
+	r.report.Findings = append(r.report.Findings, fs...)
+	r.mu.Unlock()
+}
+
+func (r *run) incomplete(reason string) {
+	r.mu.Lock()
+	r.report.MarkIncomplete(reason)
+	r.mu.Unlock()
+}
+
+func (r *run) counted(n int64) {
+	r.mu.Lock()
+	r.scanned++
+	r.bytes += n
+	r.mu.Unlock()
+}
+
+func (r *run) skip(why string) {
+	r.mu.Lock()
+	r.skipped[why]++
+	r.mu.Unlock()
+}
+
+func (s *Scanner) finish(ctx context.Context, r *run) *finding.Report {
+	if err := ctx.Err(); err != nil {
+		r.report.MarkIncomplete("the scan was stopped before it finished: " + err.Error())
+	}
+	r.report.Finished = s.opts.Now().UTC()
+	r.report.Sort()
+	d := map[string]any{
+		"files_scanned": r.scanned,
+		"bytes_scanned": r.bytes,
+		"rules":         s.RuleCount(),
+	}
+	if len(r.skipped) > 0 {
+		d["skipped"] = r.skipped
+	}
+	if len(s.warnings) > 0 {
+		d["rule_warnings"] = s.warnings
+	}
+	r.report.Details = d
+	return r.report
+}
+
+// ScanBlobs scans in-memory content. Each blob gets the per-file timeout.
+func (s *Scanner) ScanBlobs(ctx context.Context, blobs []Blob) (*finding.Report, error) {
+	names := make([]string, len(blobs))
+	for i, b := range blobs {
+		names[i] = b.Name
+	}
+	r := s.newRun(names)
+	jobs := make(chan Blob)
+	var wg sync.WaitGroup
+	for range min(s.opts.Workers, max(len(blobs), 1)) {
+		wg.Go(func() {
+			for b := range jobs {
+				s.scanBlob(ctx, r, b)
+			}
+		})
+	}
+feed:
+	for _, b := range blobs {
+		select {
+		case jobs <- b:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return s.finish(ctx, r), nil
+}
+
+func (s *Scanner) scanBlob(ctx context.Context, r *run, b Blob) {
+	if s.opts.MaxFileSize > 0 && int64(len(b.Data)) > s.opts.MaxFileSize {
+		r.incomplete(fmt.Sprintf("%s was not scanned: %d bytes is over the %d-byte limit", b.Name, len(b.Data), s.opts.MaxFileSize))
+		return
+	}
+	ms, err := s.match(ctx, b.Name, func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
+		m, err := set.scanBytes(ctx, b.Data, o)
+		return wrapMatches(m), err
+	})
+	if err != nil {
+		r.incomplete(err.Error())
+	}
+	r.counted(int64(len(b.Data)))
+	r.add(s.findings(b.Name, ms)...)
+}
+
+type namedMatch struct {
+	Match
+	set string
+}
+
+func wrapMatches(ms []Match) []namedMatch {
+	out := make([]namedMatch, len(ms))
+	for i, m := range ms {
+		out[i] = namedMatch{Match: m}
+	}
+	return out
+}
+
+// match runs every rule set over one object, each with its own timeout.
+// Matches found before an error are kept.
+func (s *Scanner) match(ctx context.Context, name string, scan func(context.Context, ruleSet, matchOptions) ([]namedMatch, error)) ([]namedMatch, error) {
+	var all []namedMatch
+	var errs []error
+	for _, ns := range s.sets {
+		if ctx.Err() != nil {
+			return all, fmt.Errorf("%s was not scanned: %w", name, ctx.Err())
+		}
+		sctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
+		ms, err := scan(sctx, ns.set, matchOptions{Externals: s.opts.Externals, Timeout: s.opts.Timeout})
+		timedOut := sctx.Err() == context.DeadlineExceeded
+		cancel()
+		for i := range ms {
+			ms[i].set = ns.name
+		}
+		all = append(all, ms...)
+		var te timeoutError
+		switch {
+		case err == nil:
+		case errors.As(err, &te) || (timedOut && ctx.Err() == nil):
+			errs = append(errs, fmt.Errorf("%s: scanning with the %s rules timed out after %s", name, ns.name, s.opts.Timeout))
+		default:
+			errs = append(errs, fmt.Errorf("%s: scanning with the %s rules failed: %w", name, ns.name, err))
+		}
+	}
+	return all, errors.Join(errs...)
+}
+
+// ScanPaths walks files and directories and scans every regular file.
+// An error is returned only when nothing could be done (no paths); problems
+// with single files make the report incomplete instead.
+func (s *Scanner) ScanPaths(ctx context.Context, paths []string) (*finding.Report, error) {
+	if len(paths) == 0 {
+		return nil, errors.New("no paths to scan")
+	}
+	r := s.newRun(paths)
+	jobs := make(chan fileJob)
+	var wg sync.WaitGroup
+	for range s.opts.Workers {
+		wg.Go(func() {
+			for j := range jobs {
+				s.scanFile(ctx, r, j)
+			}
+		})
+	}
+	for _, root := range paths {
+		if ctx.Err() != nil {
+			break
+		}
+		s.walk(ctx, r, root, jobs)
+	}
+	close(jobs)
+	wg.Wait()
+	return s.finish(ctx, r), nil
+}
+
+type fileJob struct {
+	path  string      // as walked (resolved root)
+	shown string      // as the user named it, for reports
+	info  fs.FileInfo // from Lstat during the walk
+}
+
+// walk sends the regular files under root to jobs, reporting links that
+// leave root.
+func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fileJob) {
+	// A root that is itself a link is followed: the user named it.
+	realRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		r.incomplete(fmt.Sprintf("%s could not be scanned: %v", root, err))
+		return
+	}
+	realRoot, err = filepath.Abs(realRoot)
+	if err != nil {
+		r.incomplete(fmt.Sprintf("%s could not be scanned: %v", root, err))
+		return
+	}
+	err = filepath.WalkDir(realRoot, func(p string, d fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		shown := displayPath(root, realRoot, p)
+		if err != nil {
+			// A directory that cannot be listed hides everything in it.
+			r.incomplete(fmt.Sprintf("%s could not be read: %v", shown, unwrapPathError(err)))
+			if d != nil && d.IsDir() {
+				return fs.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			r.incomplete(fmt.Sprintf("%s vanished before it could be scanned: %v", shown, unwrapPathError(err)))
+			return nil
+		}
+		switch mode := info.Mode(); {
+		case mode&fs.ModeSymlink != 0:
+			s.checkLink(r, realRoot, p, shown)
+			return nil
+		case !mode.IsRegular():
+			r.skip("not a regular file")
+			s.log.Debug("skipping special file", "path", shown, "mode", mode.String())
+			return nil
+		}
+		select {
+		case jobs <- fileJob{path: p, shown: shown, info: info}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		return nil
+	})
+	if err != nil && ctx.Err() == nil {
+		r.incomplete(fmt.Sprintf("%s could not be walked: %v", root, err))
+	}
+}
+
+// checkLink reports a symbolic link whose target is outside root. Links
+// inside root are not followed: their targets are scanned where they are.
+func (s *Scanner) checkLink(r *run, root, p, shown string) {
+	target, err := os.Readlink(p)
+	if err != nil {
+		r.incomplete(fmt.Sprintf("%s: the link could not be read: %v", shown, unwrapPathError(err)))
+		return
+	}
+	abs := target
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(filepath.Dir(p), target)
+	}
+	resolved, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		// Dangling: nothing to scan, but a dangling link out of the root is
+		// still worth knowing about.
+		resolved = filepath.Clean(abs)
+	}
+	if within(root, resolved) {
+		r.skip("symbolic link inside the root")
+		return
+	}
+	r.add(finding.Finding{
+		Severity: finding.Medium,
+		Kind:     KindSymlinkOutside,
+		Source:   "scan",
+		Path:     shown,
+		Message:  fmt.Sprintf("The symbolic link %s points outside the scanned directory, to %s; its target was not scanned.", shown, resolved),
+		Evidence: map[string]any{"link_target": target, "resolved": resolved, "root": root},
+	})
+}
+
+func within(root, p string) bool {
+	rel, err := filepath.Rel(root, p)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
+}
+
+// displayPath shows p relative to what the user typed, not the resolved root.
+func displayPath(userRoot, realRoot, p string) string {
+	rel, err := filepath.Rel(realRoot, p)
+	if err != nil || rel == "." {
+		return userRoot
+	}
+	return filepath.Join(userRoot, rel)
+}
+
+func unwrapPathError(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// scanFile scans one regular file found by the walk.
+func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob) {
+	shown := j.shown
+	if s.opts.MaxFileSize > 0 && j.info.Size() > s.opts.MaxFileSize {
+		r.incomplete(fmt.Sprintf("%s was not scanned: %d bytes is over the %d-byte limit (raise --max-file-size)", shown, j.info.Size(), s.opts.MaxFileSize))
+		return
+	}
+	// O_NOFOLLOW: a file swapped for a link after the walk must not lead the
+	// scanner out of the root.
+	f, err := os.OpenFile(j.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			r.incomplete(fmt.Sprintf("%s vanished before it could be scanned", shown))
+		} else {
+			r.incomplete(fmt.Sprintf("%s could not be read: %v", shown, unwrapPathError(err)))
+		}
+		return
+	}
+	defer f.Close()
+	before, err := f.Stat()
+	if err != nil || !before.Mode().IsRegular() || !os.SameFile(before, j.info) {
+		r.incomplete(fmt.Sprintf("%s changed while it was being scanned (replaced before it was opened)", shown))
+		return
+	}
+
+	var ms []namedMatch
+	var size int64
+	if before.Size() <= inMemoryLimit {
+		// Read one byte past the size seen, to notice a file that grows.
+		data, err := io.ReadAll(io.LimitReader(f, before.Size()+1))
+		if err != nil {
+			r.incomplete(fmt.Sprintf("%s could not be read: %v", shown, unwrapPathError(err)))
+			return
+		}
+		size = int64(len(data))
+		ms, err = s.match(ctx, shown, func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
+			m, err := set.scanBytes(ctx, data, o)
+			return wrapMatches(m), err
+		})
+		if err != nil {
+			r.incomplete(err.Error())
+		}
+		if size != before.Size() {
+			r.incomplete(fmt.Sprintf("%s changed while it was being scanned (size %d, then %d bytes)", shown, before.Size(), size))
+		}
+	} else {
+		size = before.Size()
+		ms, err = s.match(ctx, shown, func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
+			m, err := set.scanFile(ctx, j.path, o)
+			return wrapMatches(m), err
+		})
+		if err != nil {
+			r.incomplete(err.Error())
+		}
+	}
+	after, err := os.Lstat(j.path)
+	switch {
+	case err != nil:
+		r.incomplete(fmt.Sprintf("%s vanished while it was being scanned", shown))
+	case !os.SameFile(before, after) || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()):
+		r.incomplete(fmt.Sprintf("%s changed while it was being scanned", shown))
+	}
+	r.counted(size)
+	r.add(s.findings(shown, ms)...)
+}
+
+// findings turns matches on one object into findings.
+func (s *Scanner) findings(path string, ms []namedMatch) []finding.Finding {
+	out := make([]finding.Finding, 0, len(ms))
+	for _, m := range ms {
+		sev := finding.High
+		if v := m.meta("severity"); v != "" {
+			if parsed, err := finding.ParseSeverity(v); err == nil {
+				sev = parsed
+			} else {
+				s.log.Warn("rule has an unknown severity; using high", "rule", m.Rule, "severity", v)
+			}
+		}
+		desc := m.meta("description")
+		msg := fmt.Sprintf("%s matches the signature %s.", path, m.Rule)
+		if desc != "" {
+			msg = fmt.Sprintf("%s matches the signature %s: %s.", path, m.Rule, strings.TrimSuffix(desc, "."))
+		}
+		ev := map[string]any{
+			"rules":   m.set,
+			"strings": evidenceStrings(m.Strings),
+		}
+		if m.Namespace != "" && m.Namespace != "default" {
+			ev["namespace"] = m.Namespace
+		}
+		if desc != "" {
+			ev["description"] = desc
+		}
+		if ref := m.meta("reference"); ref != "" {
+			ev["reference"] = ref
+		}
+		if len(m.Tags) > 0 {
+			ev["tags"] = m.Tags
+		}
+		if len(m.Strings) > maxEvidenceStrings {
+			ev["strings_total"] = len(m.Strings)
+		}
+		out = append(out, finding.Finding{
+			Severity: sev,
+			Kind:     KindMatch,
+			Source:   "scan",
+			Path:     path,
+			Rule:     m.Rule,
+			Message:  msg,
+			Evidence: ev,
+		})
+	}
+	return out
+}
+
+const (
+	maxEvidenceStrings = 10
+	maxEvidenceBytes   = 64
+)
+
+// EvidenceString is one matched string as shown in a finding's evidence.
+type EvidenceString struct {
+	ID     string `json:"id"`
+	Offset int64  `json:"offset"`
+	Data   string `json:"data"`
+}
+
+func evidenceStrings(sm []StringMatch) []EvidenceString {
+	sorted := slices.Clone(sm)
+	slices.SortStableFunc(sorted, func(a, b StringMatch) int {
+		return cmp.Or(cmp.Compare(a.Offset, b.Offset), cmp.Compare(a.ID, b.ID))
+	})
+	out := []EvidenceString{}
+	for _, m := range sorted[:min(len(sorted), maxEvidenceStrings)] {
+		out = append(out, EvidenceString{ID: m.ID, Offset: m.Offset, Data: quoteEvidence(m.Data)})
+	}
+	return out
+}
+
+// quoteEvidence cuts matched bytes, masks card-like digit runs and escapes
+// what is not printable ASCII.
+func quoteEvidence(b []byte) string {
+	cut := len(b) > maxEvidenceBytes
+	if cut {
+		b = b[:maxEvidenceBytes]
+	}
+	b = maskCardNumbers(b)
+	var sb strings.Builder
+	for _, c := range b {
+		switch {
+		case c == '\\':
+			sb.WriteString(`\\`)
+		case c >= 0x20 && c < 0x7f:
+			sb.WriteByte(c)
+		default:
+			fmt.Fprintf(&sb, `\x%02x`, c)
+		}
+	}
+	if cut {
+		sb.WriteString("…")
+	}
+	return sb.String()
+}
+
+// maskCardNumbers replaces all but the last four digits of any run of 13 to
+// 19 digits (spaces and dashes allowed between them) that passes the Luhn
+// check.
+func maskCardNumbers(b []byte) []byte {
+	out := slices.Clone(b)
+	for i := 0; i < len(out); {
+		if !isDigit(out[i]) {
+			i++
+			continue
+		}
+		// Collect a run of digits with single separators.
+		var idx []int
+		j := i
+		for j < len(out) {
+			if isDigit(out[j]) {
+				idx = append(idx, j)
+				j++
+				continue
+			}
+			if (out[j] == ' ' || out[j] == '-') && j+1 < len(out) && isDigit(out[j+1]) {
+				j++
+				continue
+			}
+			break
+		}
+		// Try every window of 13..19 digits in the run.
+		for start := 0; start < len(idx); start++ {
+			for n := 19; n >= 13; n-- {
+				if start+n > len(idx) {
+					continue
+				}
+				if luhn(out, idx[start:start+n]) {
+					for _, k := range idx[start : start+n-4] {
+						out[k] = '*'
+					}
+					start += n - 1
+					break
+				}
+			}
+		}
+		i = j
+	}
+	return out
+}
+
+func isDigit(c byte) bool { return c >= '0' && c <= '9' }
+
+func luhn(b []byte, idx []int) bool {
+	sum := 0
+	for k := len(idx) - 1; k >= 0; k-- {
+		d := int(b[idx[k]] - '0')
+		if (len(idx)-1-k)%2 == 1 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
+}
