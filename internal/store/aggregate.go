@@ -1,6 +1,8 @@
 package store
 
 import (
+	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -123,3 +125,25 @@ func PrepareAggregates(aggs []ReportAggregate) ([]ReportAggregate, error) {
 	}
 	return out, nil
 }
+
+// Digest is a fixed-size identity of the key, for databases whose indexes
+// cannot hold the full key (PostgreSQL's B-tree rows are capped near 2.7 KB).
+func (k AggregateKey) Digest() []byte {
+	return digest(k.Site, k.Directive, k.Blocked, k.SourceFile, k.DocumentPath, k.Disposition)
+}
+
+// digest hashes length-prefixed fields, so that no two field lists collide
+// by moving a separator.
+func digest(fields ...string) []byte {
+	h := sha256.New()
+	var n [8]byte
+	for _, f := range fields {
+		binary.BigEndian.PutUint64(n[:], uint64(len(f)))
+		h.Write(n[:])
+		h.Write([]byte(f))
+	}
+	return h.Sum(nil)
+}
+
+// Digest is a fixed-size identity of (Site, Directive, Value).
+func (s ApprovedSource) Digest() []byte { return digest(s.Site, s.Directive, s.Value) }

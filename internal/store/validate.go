@@ -41,6 +41,9 @@ func ValidateFinding(key string, f finding.Finding) error {
 	if key == "" || len(key) > 512 || strings.ContainsRune(key, 0) {
 		return fmt.Errorf("%w: finding key %q (want 1 to 512 bytes)", ErrInvalid, key)
 	}
+	if len(f.Site) > 256 {
+		return fmt.Errorf("%w: finding site is %d bytes (max 256)", ErrInvalid, len(f.Site))
+	}
 	if err := f.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
