@@ -73,7 +73,8 @@ func risky(e *Entry) bool {
 //	removed web code                         medium  other files  low
 //	mode gains exec, setuid or setgid        high    web code     medium   other  low
 //	owner of web code                        medium  other files  low
-//	symlink out of the root, new or changed  high    already in baseline  medium
+//	symlink out of the root, new or changed  high    already in baseline  low
+//	path that could not be checked           low, and the report is incomplete
 func diff(base, cur *Entry) []finding.Finding {
 	var out []finding.Finding
 	switch {
@@ -100,7 +101,7 @@ func diff(base, cur *Entry) []finding.Finding {
 			fmt.Sprintf("Symlink %s points outside the web root, to %s.", cur.Path, cur.Target),
 			map[string]any{"target": cur.Target, "in_baseline": false}))
 	} else if cur != nil && cur.Outside {
-		out = append(out, mk(finding.Medium, KindSymlinkOutside, cur.Path,
+		out = append(out, mk(finding.Low, KindSymlinkOutside, cur.Path,
 			fmt.Sprintf("Symlink %s points outside the web root, to %s (already in the baseline).", cur.Path, cur.Target),
 			map[string]any{"target": cur.Target, "in_baseline": true}))
 	}

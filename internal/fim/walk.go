@@ -95,14 +95,14 @@ type job struct {
 // follows a symlink, and opens folders with O_NOFOLLOW, so a symlink loop or
 // a very deep tree cannot hang or exhaust the goroutine stack.
 type walk struct {
-	root  string // absolute, symlinks resolved
+	root string // absolute, symlinks resolved
 	// racyAfter: cached entries with a ctime at or after it are re-read.
 	racyAfter int64
-	opts  WalkOptions
-	excl  *excluder
-	open  OpenFunc
-	files atomic.Int64
-	bytes atomic.Int64
+	opts      WalkOptions
+	excl      *excluder
+	open      OpenFunc
+	files     atomic.Int64
+	bytes     atomic.Int64
 	// hashed and cached count regular files read versus trusted from the
 	// stat cache.
 	hashed atomic.Int64
