@@ -660,8 +660,18 @@ func maskCardNumbers(b []byte) []byte {
 			}
 			break
 		}
-		// Try every window of 13..19 digits in the run.
-		for start := 0; start < len(idx); start++ {
+		// A run of card length is checked whole; a longer run (a card glued
+		// to other digits) is checked in every window of 13..19 digits.
+		if len(idx) >= 13 && len(idx) <= 19 {
+			if luhn(out, idx) {
+				for _, k := range idx[:len(idx)-4] {
+					out[k] = '*'
+				}
+			}
+			i = j
+			continue
+		}
+		for start := 0; len(idx) > 19 && start < len(idx); start++ {
 			for n := 19; n >= 13; n-- {
 				if start+n > len(idx) {
 					continue
