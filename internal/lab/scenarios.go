@@ -1,0 +1,330 @@
+package lab
+
+// Scenario describes one tampering scenario or benign variant. The list is
+// a contract: integration tests iterate it, expecting every tampering
+// scenario to be detected on Page and every benign variant to be clean after
+// a baseline taken under "clean".
+type Scenario struct {
+	Name  string
+	Title string
+	// Technique names the technique from docs/THREATS.md that it reproduces.
+	Technique string
+	// Page is the shop path to check, e.g. "/checkout/link". It works as a
+	// single GET: checkout pages create a demo cart when the cart is empty.
+	Page string
+	// Flow names a built-in flow (see Flow and FlowNames) when a single page
+	// load is not enough to see the behaviour; "" otherwise.
+	Flow string
+	// Benign is true for harmless variants that must not raise an alarm.
+	Benign      bool
+	Description string
+}
+
+// Page keys: which shop pages an injection applies to.
+const (
+	pageHome     = "home"
+	pageProduct  = "product"
+	pageCart     = "cart"
+	pageLink     = "link"
+	pageToken    = "token"
+	pageRegister = "register"
+	pageLogin    = "login"
+	pageAccount  = "account"
+	pageComplete = "complete"
+)
+
+// First-party files that scenarios append to.
+const (
+	fileMinq     = "minq.js"
+	fileTheme    = "theme.js"
+	fileValidate = "validate.js"
+)
+
+// scenarioDef is a Scenario and how the lab plants it.
+type scenarioDef struct {
+	Scenario
+	// Inline is a skimmer asset rendered as an inline <script> at the end of
+	// the body of Pages (every page when Pages is empty).
+	Inline string
+	// External is a path on the attacker's origin (see attackerScript),
+	// loaded with <script src> on Pages.
+	External string
+	Pages    []string
+	// Append maps a first-party file (fileMinq, ...) to the skimmer appended to it.
+	Append map[string]string
+	// TagManager is appended to the trusted tag manager's script.
+	TagManager string
+	// CDN loads the lookalike CDN's library on Pages.
+	CDN bool
+	// DBBlock is rendered as a script inside the CMS block on every page.
+	DBBlock string
+	// Hidden puts a payload into a non-script resource: "svg", "jpeg" or "css".
+	Hidden string
+	// WeakHeaders drops the shop's security headers.
+	WeakHeaders bool
+	// PlantedCollector answers /media/x.php on the shop's own origin.
+	PlantedCollector bool
+
+	// Benign variants.
+	Reminified bool
+	Campaign   bool
+	ChatOpen   bool
+}
+
+func (d scenarioDef) onPage(page string) bool {
+	if len(d.Pages) == 0 {
+		return true
+	}
+	for _, p := range d.Pages {
+		if p == page {
+			return true
+		}
+	}
+	return false
+}
+
+const scenarioClean = "clean"
+
+func cleanScenario() scenarioDef {
+	d, _ := lookupScenario(scenarioClean)
+	return d
+}
+
+func lookupScenario(name string) (scenarioDef, bool) {
+	if name == "" {
+		name = scenarioClean
+	}
+	for _, d := range scenarioDefs() {
+		if d.Name == name {
+			return d, true
+		}
+	}
+	return scenarioDef{}, false
+}
+
+// Scenarios lists every tampering scenario and every benign variant,
+// tampering first, in a stable order.
+func Scenarios() []Scenario {
+	defs := scenarioDefs()
+	out := make([]Scenario, 0, len(defs))
+	for _, d := range defs {
+		out = append(out, d.Scenario)
+	}
+	return out
+}
+
+// scenarioDefs builds the registry afresh on each call, so nothing shared
+// can be mutated.
+func scenarioDefs() []scenarioDef {
+	token := []string{pageToken}
+	return []scenarioDef{
+		{
+			Scenario: Scenario{Name: "fake-card-form", Title: "Fake card form before the hand-off (the seed incident)",
+				Technique: "fake payment form on the merchant's page before the redirect",
+				Page:      "/checkout/link", Flow: "link-checkout",
+				Description: "The link-type confirm page gains card fields. On submit they go to the attacker by XHR, " +
+					"an error is shown, and the customer continues to the real payment provider."},
+			Inline: "fake-card-form.js", Pages: []string{pageLink},
+		},
+		{
+			Scenario: Scenario{Name: "registration-leak", Title: "New-member registration leaks personal data",
+				Technique: "code appended to a first-party script; personal data by XHR",
+				Page:      "/register", Flow: "registration",
+				Description: "The registration page's validation script is appended with code that sends name, email, " +
+					"phone and password to the attacker before the real submission."},
+			Append: map[string]string{fileValidate: "registration-leak.js"},
+		},
+		{
+			Scenario: Scenario{Name: "first-party-append", Title: "Skimmer appended to the shop's own library",
+				Technique: "code appended to a first-party library",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "/static/js/minq.js (the shop's jQuery-like library) ends with a skimmer that posts the " +
+					"card fields with fetch keepalive when the token form is submitted."},
+			Append: map[string]string{fileMinq: "first-party-append.js"},
+		},
+		{
+			Scenario: Scenario{Name: "lookalike-cdn", Title: "Library from a lookalike CDN",
+				Technique: "script from a lookalike domain with a real library banner",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "The token checkout loads a library from the lookalike CDN origin; it carries a jQuery " +
+					"banner and a skimmer at its end that sends card fields on change."},
+			CDN: true, Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "tag-manager", Title: "Trusted tag manager serves a skimmer",
+				Technique: "code injected through a tag manager (same URL, changed content)",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "The tag manager script from the known third party keeps its URL; its content gains a " +
+					"skimmer that posts card fields to the attacker."},
+			TagManager: "tag-manager.js",
+		},
+		{
+			Scenario: Scenario{Name: "svg-payload", Title: "Payload hidden in an SVG logo",
+				Technique: "payload in a non-script resource (SVG) run by new Function",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline loader fetches the shop's own SVG logo, whose <metadata> holds a base64 " +
+					"skimmer, and runs it with new Function."},
+			Inline: "loader-svg.js", Hidden: "svg", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "image-exif", Title: "Payload hidden in a JPEG's EXIF data",
+				Technique: "payload in a non-script resource (EXIF ImageDescription) run by eval",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline loader fetches the banner JPEG, extracts a base64 skimmer from its EXIF " +
+					"ImageDescription and runs it with eval."},
+			Inline: "loader-exif.js", Hidden: "jpeg", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "css-payload", Title: "Payload hidden in a stylesheet",
+				Technique: "payload in a non-script resource (CSS custom property) run by new Function",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline loader fetches /static/css/fonts.css, reads a base64 skimmer from a CSS " +
+					"custom property and runs it with new Function."},
+			Inline: "loader-css.js", Hidden: "css", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "db-block", Title: "Skimmer stored in a CMS block",
+				Technique: "code in the database rendered into every page",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "The footer CMS block, rendered into every page, carries a script that sends card and " +
+					"personal fields by XHR on submit."},
+			DBBlock: "db-block.js",
+		},
+		{
+			Scenario: Scenario{Name: "beacon-unload", Title: "sendBeacon while the page is left",
+				Technique: "navigator.sendBeacon from pagehide",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "The theme bundle keeps typed values in memory and sends them with navigator.sendBeacon " +
+					"on pagehide and visibilitychange."},
+			Append: map[string]string{fileTheme: "beacon-unload.js"},
+		},
+		{
+			Scenario: Scenario{Name: "websocket-exfil", Title: "Card data over a WebSocket",
+				Technique: "WebSocket messages",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline script opens a WebSocket to the attacker and sends each card field as it changes."},
+			Inline: "websocket-exfil.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "image-beacon", Title: "Card data in image beacon URLs",
+				Technique: "image beacon: new Image().src with the data in the query",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline script requests a 1x1 GIF from the attacker with the card fields in the query " +
+					"string whenever a card field loses focus."},
+			Inline: "image-beacon.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "fetch-nocors-keepalive", Title: "fetch with no-cors and keepalive",
+				Technique: "fetch POST with mode no-cors and keepalive",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "The theme bundle posts the card fields with fetch({mode:'no-cors', keepalive:true}) on submit."},
+			Append: map[string]string{fileTheme: "fetch-nocors-keepalive.js"},
+		},
+		{
+			Scenario: Scenario{Name: "first-party-collector", Title: "Collector planted on the shop's own origin",
+				Technique: "exfiltration to the merchant's own origin (planted /media/x.php)",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline script posts the card fields to /media/x.php on the shop's origin, a planted " +
+					"file that relays them to the attacker."},
+			Inline: "first-party-collector.js", Pages: token, PlantedCollector: true,
+		},
+		{
+			Scenario: Scenario{Name: "localstorage-later", Title: "Stash in localStorage, send on a later page",
+				Technique: "data stashed in localStorage and sent on a later page",
+				Page:      "/checkout/token", Flow: "token-then-home",
+				Description: "The theme bundle stores typed card fields in localStorage (base64) and sends them " +
+					"from the next page that loads, by fetch."},
+			Append: map[string]string{fileTheme: "localstorage-later.js"},
+		},
+		{
+			Scenario: Scenario{Name: "encoded-exfil", Title: "Encoded exfiltration",
+				Technique: "encoded payloads: JSON in base64, hex, reversed, single-byte XOR, URL encoding",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "On submit an inline script sends the card fields four times: JSON-in-base64 in an image " +
+					"URL, hex, reversed text and XOR 0x5a bytes in fetch bodies."},
+			Inline: "encoded-exfil.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "delayed-debounce", Title: "Sends seconds after typing",
+				Technique: "sends on a debounce timer, seconds after typing",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "The theme bundle waits until typing has stopped for 4 s, then posts the card fields."},
+			Append: map[string]string{fileTheme: "delayed-debounce.js"},
+		},
+		{
+			Scenario: Scenario{Name: "anti-bot", Title: "Quiet for robots",
+				Technique: "stays quiet on navigator.webdriver, Headless UA, zero-size window, missing window.chrome, open devtools",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "A script from the attacker's origin does nothing when it believes a robot is watching; " +
+					"otherwise it sends the card fields by sendBeacon on submit."},
+			External: "/js/jquery.cookie.min.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "trusted-input-only", Title: "Reads only trusted key events",
+				Technique: "reads only event.isTrusted key events",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline script logs keys only from trusted keydown events, so values set by script " +
+					"are invisible to it, and sends the log when a field loses focus."},
+			Inline: "trusted-input-only.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "dialog-blocker", Title: "alert() in the submit handler",
+				Technique: "a JavaScript dialog that blocks a naive robot",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline submit handler shows an alert() first, then sends the card fields by fetch."},
+			Inline: "dialog-blocker.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "checkout-url-only", Title: "Runs only on checkout URLs",
+				Technique: "runs only when the URL looks like a checkout",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "The shop's library is appended with a skimmer that returns at once unless the path " +
+					"contains checkout, onepage, payment or order."},
+			Append: map[string]string{fileMinq: "checkout-url-only.js"},
+		},
+		{
+			Scenario: Scenario{Name: "token-form-hijack", Title: "Wraps the payment provider's tokeniser",
+				Technique: "token type: reads the card before tokenisation by wrapping the PSP's JS",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline script wraps LabPay.createToken, so the card handed to the payment provider " +
+					"is also sent to the attacker with sendBeacon."},
+			Inline: "token-form-hijack.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "headers-weakened", Title: "Security headers removed",
+				Technique: "missing security headers (CSP, X-Frame-Options, Referrer-Policy)",
+				Page:      "/checkout/token",
+				Description: "The shop stops sending its CSP (report-only), X-Frame-Options, Referrer-Policy and " +
+					"X-Content-Type-Options headers. No skimmer runs."},
+			WeakHeaders: true,
+		},
+
+		// Benign variants: all must stay clean against a baseline taken under "clean".
+		{
+			Scenario: Scenario{Name: scenarioClean, Title: "No tampering", Benign: true,
+				Technique: "none", Page: "/checkout/token",
+				Description: "The shop as approved, with its everyday dynamics: rotating inline values, " +
+					"cache-busting query strings, random analytics ids and a dynamically injected chat widget."},
+		},
+		{
+			Scenario: Scenario{Name: "benign-reminified", Title: "Re-minified build of the same code", Benign: true,
+				Technique: "re-minified build (whitespace and comments changed)", Page: "/checkout/token",
+				Description: "The shop's library, theme bundle and validation script are served with indentation, " +
+					"blank lines and line comments removed; the code is the same."},
+			Reminified: true,
+		},
+		{
+			Scenario: Scenario{Name: "benign-campaign", Title: "A sale: prices, totals and banners change", Benign: true,
+				Technique: "per-request inline values and totals change", Page: "/checkout/link",
+				Description: "A 20% sale: prices, order totals, the inline shop config and the banner text change."},
+			Campaign: true,
+		},
+		{
+			Scenario: Scenario{Name: "benign-chat-open", Title: "Chat widget opens and fetches a greeting", Benign: true,
+				Technique: "widget injected dynamically by a known third party", Page: "/checkout/token",
+				Description: "The known third party's chat widget opens by itself and fetches its greeting from " +
+					"its own origin."},
+			ChatOpen: true,
+		},
+	}
+}
