@@ -58,7 +58,14 @@ func ParseDSN(dsn string) (DSN, error) {
 		if strings.ContainsRune(p, 0) {
 			return DSN{}, fmt.Errorf("%w: sqlite DSN contains a NUL byte", ErrInvalid)
 		}
-		return DSN{Backend: BackendSQLite, Path: filepath.Clean(p)}, nil
+		p = filepath.Clean(p)
+		if strings.TrimSpace(p) != p {
+			return DSN{}, fmt.Errorf("%w: sqlite DSN %q: path begins or ends with space", ErrInvalid, dsn)
+		}
+		if p == "." || p == "/" || filepath.Base(p) == ".." {
+			return DSN{}, fmt.Errorf("%w: sqlite DSN %q names a directory, not a file (%s)", ErrInvalid, dsn, accepted)
+		}
+		return DSN{Backend: BackendSQLite, Path: p}, nil
 	case strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://"):
 		u, err := url.Parse(dsn)
 		if err != nil {
