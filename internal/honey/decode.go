@@ -1,0 +1,440 @@
+package honey
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"sort"
+	"unicode/utf8"
+)
+
+// layer is a payload, or a payload with one more encoding undone.
+type layer struct {
+	data   []byte
+	parent *layer
+	label  string
+	// pos maps each byte of data (and len(data)) to its offset in the parent,
+	// for decoders that work byte by byte (URL, JSON).
+	pos []int32
+	// segs map runs decoded separately (base64, hex) back to the parent.
+	segs []segment
+	hits map[hitKey]struct{}
+	// overBudget is set when the decoder stopped early to stay in budget.
+	overBudget bool
+}
+
+// segment is one run of the parent decoded into data[out:out+n].
+type segment struct {
+	out, n int
+	// src is the parent offset of the first decoded character; for a
+	// reversed run, the offset of the character read first (the last one).
+	src  int
+	rev  bool
+	unit int // 4 for base64, 2 for hex
+}
+
+func (l *layer) remember(h hit) {
+	if l.hits == nil {
+		l.hits = map[hitKey]struct{}{}
+	}
+	l.hits[hitKey{start: h.start, pat: h.pat, isShort: h.isShort, key: h.key}] = struct{}{}
+}
+
+func (l *layer) has(k hitKey) bool {
+	_, ok := l.hits[k]
+	return ok
+}
+
+func (l *layer) segAt(i int) segment {
+	k := sort.Search(len(l.segs), func(k int) bool { return l.segs[k].out > i }) - 1
+	return l.segs[max(k, 0)]
+}
+
+// parentOffset maps offset i of l to its parent.
+func (l *layer) parentOffset(i int) int {
+	if l.pos != nil {
+		return int(l.pos[min(i, len(l.pos)-1)])
+	}
+	// Only base64 and hex layers are left; their segments map arithmetically.
+	if len(l.segs) == 0 {
+		return i
+	}
+	sg := l.segAt(i)
+	j := i - sg.out
+	var c int
+	switch sg.unit {
+	case 4:
+		c = j/3*4 + j%3
+	default:
+		c = j * 2
+	}
+	if sg.rev {
+		return sg.src - c
+	}
+	return sg.src + c
+}
+
+func (l *layer) rootOffset(i int) int {
+	for c := l; c.parent != nil; c = c.parent {
+		i = c.parentOffset(i)
+	}
+	return i
+}
+
+// decoder undoes one encoding of l; nil when l shows no sign of it.
+type decoder func(l *layer, lim limits) *layer
+
+type limits struct {
+	// budget is how many decoded bytes a decoder may still produce.
+	budget int
+	// margin is how far around an escape to decode: enough for the longest
+	// value escaped six bytes for one, and short values around it.
+	margin int
+}
+
+var decoders = []decoder{decodeURL, decodeEscapes, decodeLatin1, decodeBase64, decodeBase64Reversed, decodeHex}
+
+func unhex(c byte) (byte, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10, true
+	}
+	return 0, false
+}
+
+func hex2(b []byte) (byte, bool) {
+	hi, ok1 := unhex(b[0])
+	lo, ok2 := unhex(b[1])
+	return hi<<4 | lo, ok1 && ok2
+}
+
+func hex4(b []byte) (rune, bool) {
+	var r rune
+	for _, c := range b[:4] {
+		v, ok := unhex(c)
+		if !ok {
+			return 0, false
+		}
+		r = r<<4 | rune(v)
+	}
+	return r, true
+}
+
+// unescaper decodes the escape at b[i] onto out and says how many bytes it
+// took; 0 when b[i:] is not an escape.
+type unescaper func(out, b []byte, i int) ([]byte, int)
+
+// decodeURL undoes %XX and %uXXXX. It leaves "+" alone, since escape()
+// leaves the "+" of base64 alone; values with spaces are searched with "+" for
+// space instead.
+func decodeURL(l *layer, lim limits) *layer {
+	return escapeLayer(l, lim, "%", "url", unURL)
+}
+
+func unURL(out, b []byte, i int) ([]byte, int) {
+	if i+3 <= len(b) {
+		if v, ok := hex2(b[i+1 : i+3]); ok {
+			return append(out, v), 3
+		}
+	}
+	if i+6 <= len(b) && (b[i+1] == 'u' || b[i+1] == 'U') {
+		if r, ok := hex4(b[i+2 : i+6]); ok {
+			return appendUnit(out, r), 6
+		}
+	}
+	return out, 0
+}
+
+// decodeEscapes undoes JSON and JavaScript string escapes: \uXXXX (with
+// surrogate pairs), \xHH and the one-letter escapes.
+func decodeEscapes(l *layer, lim limits) *layer {
+	return escapeLayer(l, lim, "\\", "json", unJSON)
+}
+
+func unJSON(out, b []byte, i int) ([]byte, int) {
+	if i+1 >= len(b) {
+		return out, 0
+	}
+	switch e := b[i+1]; e {
+	case 'u':
+		if i+6 > len(b) {
+			return out, 0
+		}
+		r, ok := hex4(b[i+2 : i+6])
+		if !ok {
+			return out, 0
+		}
+		if utf16High(r) && i+12 <= len(b) && b[i+6] == '\\' && b[i+7] == 'u' {
+			if r2, ok := hex4(b[i+8 : i+12]); ok && utf16Low(r2) {
+				return utf8.AppendRune(out, (r-0xd800)<<10+(r2-0xdc00)+0x10000), 12
+			}
+		}
+		return appendUnit(out, r), 6
+	case 'x':
+		if i+4 <= len(b) {
+			if v, ok := hex2(b[i+2 : i+4]); ok {
+				return append(out, v), 4
+			}
+		}
+	case 'n':
+		return append(out, '\n'), 2
+	case 't':
+		return append(out, '\t'), 2
+	case 'r':
+		return append(out, '\r'), 2
+	case 'b':
+		return append(out, '\b'), 2
+	case 'f':
+		return append(out, '\f'), 2
+	case '/', '\\', '"', '\'':
+		return append(out, e), 2
+	}
+	return out, 0
+}
+
+// appendUnit appends one escaped UTF-16 unit. Units up to 0xff become one
+// byte, not UTF-8: a script that XORs a string and escapes it produces such
+// units, standing for bytes. (Honey values hold no Latin-1 letters.)
+func appendUnit(out []byte, r rune) []byte {
+	if r <= 0xff {
+		return append(out, byte(r))
+	}
+	return utf8.AppendRune(out, r)
+}
+
+// decodeLatin1 undoes the UTF-8 encoding of characters U+0080 to U+00FF, the
+// form an XORed JavaScript string takes when sent as text.
+func decodeLatin1(l *layer, lim limits) *layer {
+	return escapeLayer(l, lim, "\xc2\xc3", "utf8", unLatin1)
+}
+
+func unLatin1(out, b []byte, i int) ([]byte, int) {
+	if i+2 <= len(b) && (b[i] == 0xc2 || b[i] == 0xc3) && b[i+1]&0xc0 == 0x80 {
+		return append(out, (b[i]&0x03)<<6|b[i+1]&0x3f), 2
+	}
+	return out, 0
+}
+
+// escapeLayer decodes the escapes of l, but only in windows around them: a
+// value the escapes did not touch is found in l itself, so decoding far from
+// any escape would be wasted (and costly on binary payloads, where a stray
+// "%41" or "\\n" turns up every few kilobytes).
+func escapeLayer(l *layer, lim limits, triggers string, label string, un unescaper) *layer {
+	b := l.data
+	var wins [][2]int
+	var scratch []byte
+	// next[t] is the next offset of triggers[t] at or after i (len(b) for
+	// none), kept so several triggers cost one pass each.
+	next := make([]int, len(triggers))
+	for i := 0; i < len(b); i++ {
+		k := len(b)
+		for t := range next {
+			if next[t] < i || i == 0 {
+				if j := bytes.IndexByte(b[i:], triggers[t]); j >= 0 {
+					next[t] = i + j
+				} else {
+					next[t] = len(b)
+				}
+			}
+			k = min(k, next[t])
+		}
+		if k == len(b) {
+			break
+		}
+		i = k
+		if _, n := un(scratch[:0], b, i); n == 0 {
+			continue
+		}
+		lo, hi := max(0, i-lim.margin), min(len(b), i+lim.margin)
+		if len(wins) > 0 && lo <= wins[len(wins)-1][1] {
+			wins[len(wins)-1][1] = hi
+		} else {
+			wins = append(wins, [2]int{lo, hi})
+		}
+	}
+	if len(wins) == 0 {
+		return nil
+	}
+	total := 0
+	for _, w := range wins {
+		total += w[1] - w[0]
+	}
+	if total > lim.budget {
+		return &layer{overBudget: true}
+	}
+	nl := &layer{parent: l, label: label, data: make([]byte, 0, total), pos: make([]int32, 0, total+1)}
+	for _, w := range wins {
+		out := len(nl.data)
+		wb := b[:w[1]]
+		for i := w[0]; i < w[1]; {
+			if strings.IndexByte(triggers, wb[i]) >= 0 {
+				n0 := len(nl.data)
+				var n int
+				if nl.data, n = un(nl.data, wb, i); n > 0 {
+					for range len(nl.data) - n0 {
+						nl.pos = append(nl.pos, int32(i))
+					}
+					i += n
+					continue
+				}
+			}
+			nl.data = append(nl.data, wb[i])
+			nl.pos = append(nl.pos, int32(i))
+			i++
+		}
+		nl.segs = append(nl.segs, segment{out: out, n: len(nl.data) - out})
+	}
+	nl.pos = append(nl.pos, int32(wins[len(wins)-1][1]))
+	return nl
+}
+
+func utf16High(r rune) bool { return r >= 0xd800 && r < 0xdc00 }
+func utf16Low(r rune) bool  { return r >= 0xdc00 && r < 0xe000 }
+
+// b64 maps both base64 alphabets to 6-bit values; -1 elsewhere.
+var b64dec = func() (t [256]int8) {
+	for i := range t {
+		t[i] = -1
+	}
+	const std = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := 0; i < len(std); i++ {
+		t[std[i]] = int8(i)
+	}
+	t['-'], t['_'] = 62, 63
+	return t
+}()
+
+// Runs shorter than these cannot hold 7 decoded bytes, the least worth
+// decoding (a short value with a short key around it).
+const (
+	minBase64Run = 10
+	minHexRun    = 14
+)
+
+// runs returns the [start, end) of maximal runs of bytes in alphabet at least
+// minLen long.
+func runs(b []byte, in func(byte) bool, minLen int) [][2]int {
+	var rs [][2]int
+	for i := 0; i < len(b); {
+		if !in(b[i]) {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(b) && in(b[j]) {
+			j++
+		}
+		if j-i >= minLen {
+			rs = append(rs, [2]int{i, j})
+		}
+		i = j
+	}
+	return rs
+}
+
+func isB64(c byte) bool { return b64dec[c] >= 0 }
+
+func isHex(c byte) bool { _, ok := unhex(c); return ok }
+
+func decodeBase64(l *layer, lim limits) *layer {
+	return base64Layer(l, lim.budget, false)
+}
+
+func decodeBase64Reversed(l *layer, lim limits) *layer {
+	return base64Layer(l, lim.budget, true)
+}
+
+// base64Layer decodes every base64 run of l at all four alignments, so a
+// value is found whatever preceded its encoding in the run. reverse reads the
+// runs backwards, for encodings reversed after base64.
+func base64Layer(l *layer, budget int, reverse bool) *layer {
+	rs := runs(l.data, isB64, minBase64Run)
+	if len(rs) == 0 {
+		return nil
+	}
+	nl := &layer{parent: l, label: "base64"}
+	if reverse {
+		nl.label = "reversed>base64"
+	}
+	var tmp []byte
+	for _, r := range rs {
+		run := l.data[r[0]:r[1]]
+		if reverse {
+			tmp = append(tmp[:0], run...)
+			slices.Reverse(tmp)
+			run = tmp
+		}
+		for a := 0; a < 4 && len(run)-a >= minBase64Run; a++ {
+			if len(nl.data)+len(run)*3/4 > budget {
+				nl.overBudget = true
+				break
+			}
+			out := len(nl.data)
+			nl.data = appendBase64(nl.data, run[a:])
+			sg := segment{out: out, n: len(nl.data) - out, src: r[0] + a, unit: 4}
+			if reverse {
+				sg.src, sg.rev = r[1]-1-a, true
+			}
+			nl.segs = append(nl.segs, sg)
+		}
+	}
+	if len(nl.data) == 0 {
+		if nl.overBudget {
+			return &layer{overBudget: true}
+		}
+		return nil
+	}
+	return nl
+}
+
+// appendBase64 decodes s (base64 characters only, no padding) onto dst; a
+// trailing group of 2 or 3 characters gives 1 or 2 bytes.
+func appendBase64(dst, s []byte) []byte {
+	i := 0
+	for ; i+4 <= len(s); i += 4 {
+		v := uint32(b64dec[s[i]])<<18 | uint32(b64dec[s[i+1]])<<12 | uint32(b64dec[s[i+2]])<<6 | uint32(b64dec[s[i+3]])
+		dst = append(dst, byte(v>>16), byte(v>>8), byte(v))
+	}
+	switch len(s) - i {
+	case 2:
+		v := uint32(b64dec[s[i]])<<18 | uint32(b64dec[s[i+1]])<<12
+		dst = append(dst, byte(v>>16))
+	case 3:
+		v := uint32(b64dec[s[i]])<<18 | uint32(b64dec[s[i+1]])<<12 | uint32(b64dec[s[i+2]])<<6
+		dst = append(dst, byte(v>>16), byte(v>>8))
+	}
+	return dst
+}
+
+// decodeHex decodes every hex run (either case) at both alignments.
+func decodeHex(l *layer, lim limits) *layer {
+	budget := lim.budget
+	rs := runs(l.data, isHex, minHexRun)
+	if len(rs) == 0 {
+		return nil
+	}
+	nl := &layer{parent: l, label: "hex"}
+	for _, r := range rs {
+		for a := 0; a < 2; a++ {
+			s := l.data[r[0]+a : r[1]]
+			if len(nl.data)+len(s)/2 > budget {
+				nl.overBudget = true
+				break
+			}
+			out := len(nl.data)
+			for i := 0; i+2 <= len(s); i += 2 {
+				v, _ := hex2(s[i : i+2])
+				nl.data = append(nl.data, v)
+			}
+			nl.segs = append(nl.segs, segment{out: out, n: len(nl.data) - out, src: r[0] + a, unit: 2})
+		}
+	}
+	if len(nl.data) == 0 {
+		return nil
+	}
+	return nl
+}

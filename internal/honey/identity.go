@@ -1,0 +1,269 @@
+// Package honey makes the synthetic customer a browser check types into a
+// page (a test card and unique personal data) and finds those values again in
+// whatever the page sends, however the sender encoded them.
+//
+// Every Identity is unique to one check: its check ID is embedded in the
+// name, holder, email and address, and the card number, phone and password
+// are drawn at random. A value found in a request therefore traces back to
+// the check that typed it. No value is real: the card number comes from the
+// universal Visa test range, the email domain from RFC 2606's .example.
+package honey
+
+import (
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/observation"
+)
+
+// DefaultCardPrefix is the universal Visa test BIN: never issued for live
+// cards, so a leaked honey card can never be charged.
+const DefaultCardPrefix = "411111"
+
+// ErrOption wraps every invalid Options value.
+var ErrOption = errors.New("invalid honey option")
+
+// Identity is one check's unique synthetic customer. Every value is unique per
+// check so a leaked one traces back to the check.
+type Identity struct {
+	// CheckID is 10 base32 characters (RFC 4648 alphabet), embedded in the
+	// email, holder, family name and address.
+	CheckID string
+	// CardNumber is 16 digits, Luhn-valid, starting with the card prefix.
+	CardNumber string
+	// ExpiryMonth is "MM" and ExpiryYear "YYYY", three to five years ahead.
+	ExpiryMonth, ExpiryYear string
+	CVV                     string // 3 digits
+	Holder                  string // "TARO HONEY<ID>"
+	GivenName, FamilyName   string // "HANAKO", "MITSU<ID>"
+	Email                   string // mitsu.<id>@honey-<id>.example
+	Phone                   string // 090 and 8 random digits
+	Password                string // 16 characters, random
+	Address, Postcode       string // a Chiyoda-ku address with the ID, "1NN-NNNN"
+}
+
+// Options configures NewIdentity. The zero value is ready to use.
+type Options struct {
+	// CardPrefix is the start of the card number, 1 to 15 digits. Default
+	// DefaultCardPrefix. Only ever use a test range.
+	CardPrefix string
+	// Rand is the source of randomness. Default crypto/rand.
+	Rand io.Reader
+	// Now is the clock the expiry date is counted from. Default time.Now.
+	Now func() time.Time
+}
+
+const base32Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+
+// passwordAlphabet leaves out look-alike characters so a password can be read
+// back from a screenshot.
+const passwordAlphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+
+// NewIdentity draws a fresh synthetic customer.
+func NewIdentity(opts Options) (Identity, error) {
+	prefix := opts.CardPrefix
+	if prefix == "" {
+		prefix = DefaultCardPrefix
+	}
+	if len(prefix) > 15 || !allDigits(prefix) {
+		return Identity{}, fmt.Errorf("%w: CardPrefix %q: want 1 to 15 digits", ErrOption, prefix)
+	}
+	r := opts.Rand
+	if r == nil {
+		r = rand.Reader
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	d := &drawer{r: r}
+
+	id := d.pick(base32Alphabet, 10)
+	body := prefix + d.pick("0123456789", 15-len(prefix))
+	card := body + string(rune('0'+luhnCheckDigit(body)))
+	month := 1 + d.intn(12)
+	year := now().Year() + 3 + d.intn(3)
+	cvv := d.pick("0123456789", 3)
+	phone := "090" + d.pick("0123456789", 8)
+	password := "Hm" + d.pick(passwordAlphabet, 12) + "!" + d.pick("23456789", 1)
+	postcode := "1" + d.pick("0123456789", 2) + "-" + d.pick("0123456789", 4)
+	if d.err != nil {
+		return Identity{}, fmt.Errorf("draw honey identity: %w", d.err)
+	}
+	lower := strings.ToLower(id)
+	return Identity{
+		CheckID:     id,
+		CardNumber:  card,
+		ExpiryMonth: fmt.Sprintf("%02d", month),
+		ExpiryYear:  fmt.Sprintf("%04d", year),
+		CVV:         cvv,
+		Holder:      "TARO HONEY" + id,
+		GivenName:   "HANAKO",
+		FamilyName:  "MITSU" + id,
+		Email:       "mitsu." + lower + "@honey-" + lower + ".example",
+		Phone:       phone,
+		Password:    password,
+		Address:     "東京都千代田区千代田1-1 ミツビル" + id + "号室",
+		Postcode:    postcode,
+	}, nil
+}
+
+// Expiry returns the expiry date as typed into a card form: "MM/YY".
+func (id Identity) Expiry() string {
+	yy := id.ExpiryYear
+	if len(yy) == 4 {
+		yy = yy[2:]
+	}
+	return id.ExpiryMonth + "/" + yy
+}
+
+// Name is the full name typed into a name field: given name, then family name.
+func (id Identity) Name() string { return id.GivenName + " " + id.FamilyName }
+
+// Value is one honey value with the class of field it is typed into.
+type Value struct {
+	Class string
+	Text  string
+}
+
+// Values returns every honey value with its field class: first the value
+// ValueFor gives for each class, then fragments worth finding on their own
+// (the family name, which a separate family-name field receives alone).
+// Empty values are left out.
+func (id Identity) Values() []Value {
+	classes := []string{
+		observation.FieldCardNumber, observation.FieldExpiry, observation.FieldCVV,
+		observation.FieldHolder, observation.FieldEmail, observation.FieldPhone,
+		observation.FieldPassword, observation.FieldName, observation.FieldAddress,
+		observation.FieldPostcode,
+	}
+	vs := make([]Value, 0, len(classes)+1)
+	for _, c := range classes {
+		if t := id.ValueFor(c); t != "" {
+			vs = append(vs, Value{Class: c, Text: t})
+		}
+	}
+	if id.FamilyName != "" {
+		vs = append(vs, Value{Class: observation.FieldName, Text: id.FamilyName})
+	}
+	return vs
+}
+
+// ValueFor returns what to type into a field of the given class ("" for
+// unknown classes and observation.FieldOther).
+func (id Identity) ValueFor(class string) string {
+	switch class {
+	case observation.FieldCardNumber:
+		return id.CardNumber
+	case observation.FieldExpiry:
+		if id.ExpiryMonth == "" {
+			return ""
+		}
+		return id.Expiry()
+	case observation.FieldCVV:
+		return id.CVV
+	case observation.FieldHolder:
+		return id.Holder
+	case observation.FieldEmail:
+		return id.Email
+	case observation.FieldPhone:
+		return id.Phone
+	case observation.FieldPassword:
+		return id.Password
+	case observation.FieldName:
+		if id.FamilyName == "" {
+			return ""
+		}
+		return id.Name()
+	case observation.FieldAddress:
+		return id.Address
+	case observation.FieldPostcode:
+		return id.Postcode
+	}
+	return ""
+}
+
+// Luhn reports whether digits (ASCII digits only, at least two) pass the
+// Luhn check that card numbers carry.
+func Luhn(digits string) bool {
+	if len(digits) < 2 || !allDigits(digits) {
+		return false
+	}
+	sum := 0
+	for i := 0; i < len(digits); i++ {
+		d := int(digits[len(digits)-1-i] - '0')
+		if i%2 == 1 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return sum%10 == 0
+}
+
+// luhnCheckDigit returns the digit that makes body+digit Luhn-valid.
+func luhnCheckDigit(body string) int {
+	sum := 0
+	for i := 0; i < len(body); i++ {
+		d := int(body[len(body)-1-i] - '0')
+		// The check digit will sit at position 0 from the right, so the
+		// body's rightmost digit is doubled.
+		if i%2 == 0 {
+			d *= 2
+			if d > 9 {
+				d -= 9
+			}
+		}
+		sum += d
+	}
+	return (10 - sum%10) % 10
+}
+
+func allDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// drawer draws uniform choices from a byte source, keeping the first error.
+type drawer struct {
+	r   io.Reader
+	err error
+	buf [1]byte
+}
+
+// intn returns a uniform int in [0, n) for 0 < n <= 256, by rejection so
+// there is no modulo bias.
+func (d *drawer) intn(n int) int {
+	limit := 256 - 256%n
+	for d.err == nil {
+		if _, err := io.ReadFull(d.r, d.buf[:]); err != nil {
+			d.err = err
+			return 0
+		}
+		if int(d.buf[0]) < limit {
+			return int(d.buf[0]) % n
+		}
+	}
+	return 0
+}
+
+func (d *drawer) pick(alphabet string, n int) string {
+	b := make([]byte, n)
+	for i := range b {
+		b[i] = alphabet[d.intn(len(alphabet))]
+	}
+	return string(b)
+}

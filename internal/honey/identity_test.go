@@ -1,0 +1,166 @@
+package honey
+
+import (
+	"errors"
+	"math/rand/v2"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/iotest"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/observation"
+)
+
+var testNow = time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+
+// testIdentity is a reproducible identity for seed.
+func testIdentity(t testing.TB, seed uint64) Identity {
+	t.Helper()
+	var s [32]byte
+	s[0], s[1] = byte(seed), byte(seed>>8)
+	id, err := NewIdentity(Options{Rand: rand.NewChaCha8(s), Now: func() time.Time { return testNow }})
+	if err != nil {
+		t.Fatalf("NewIdentity: %v", err)
+	}
+	return id
+}
+
+func TestNewIdentityMakesWellFormedValues(t *testing.T) {
+	id := testIdentity(t, 1)
+	checks := []struct {
+		name, value string
+		re          string
+	}{
+		{"check id is 10 base32 characters", id.CheckID, `^[A-Z2-7]{10}$`},
+		{"card number is 16 digits in the test range", id.CardNumber, `^411111[0-9]{10}$`},
+		{"expiry month is MM", id.ExpiryMonth, `^(0[1-9]|1[0-2])$`},
+		{"expiry year is YYYY", id.ExpiryYear, `^20[0-9]{2}$`},
+		{"expiry is MM/YY", id.Expiry(), `^(0[1-9]|1[0-2])/[0-9]{2}$`},
+		{"cvv is 3 digits", id.CVV, `^[0-9]{3}$`},
+		{"holder carries the check id", id.Holder, `^TARO HONEY` + id.CheckID + `$`},
+		{"family name carries the check id", id.FamilyName, `^MITSU` + id.CheckID + `$`},
+		{"email is under a reserved .example domain", id.Email, `^mitsu\.[a-z2-7]{10}@honey-[a-z2-7]{10}\.example$`},
+		{"phone is a Japanese mobile number", id.Phone, `^090[0-9]{8}$`},
+		{"password is 16 characters", id.Password, `^Hm[a-z2-9]{12}![2-9]$`},
+		{"postcode is NNN-NNNN", id.Postcode, `^1[0-9]{2}-[0-9]{4}$`},
+		{"address carries the check id", id.Address, id.CheckID},
+	}
+	for _, c := range checks {
+		t.Run(c.name, func(t *testing.T) {
+			if !regexp.MustCompile(c.re).MatchString(c.value) {
+				t.Errorf("%q does not match %s", c.value, c.re)
+			}
+		})
+	}
+	t.Run("card number is Luhn-valid", func(t *testing.T) {
+		if !Luhn(id.CardNumber) {
+			t.Errorf("%s fails Luhn", id.CardNumber)
+		}
+	})
+	t.Run("expiry lies three to five years ahead", func(t *testing.T) {
+		y := id.ExpiryYear
+		if y < "2029" || y > "2031" {
+			t.Errorf("expiry year %s, want 2029..2031 from %v", y, testNow)
+		}
+	})
+}
+
+func TestNewIdentityIsUniquePerCheck(t *testing.T) {
+	seen := map[string]string{}
+	for i := 0; i < 200; i++ {
+		id, err := NewIdentity(Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range []string{id.CheckID, id.CardNumber, id.Email, id.Phone, id.Password, id.Holder} {
+			if prev, ok := seen[v]; ok {
+				t.Fatalf("value %q drawn twice (first as %s)", v, prev)
+			}
+			seen[v] = id.CheckID
+		}
+		if !Luhn(id.CardNumber) {
+			t.Fatalf("card %s fails Luhn", id.CardNumber)
+		}
+	}
+}
+
+func TestNewIdentityOptions(t *testing.T) {
+	t.Run("a custom prefix starts the card number", func(t *testing.T) {
+		id, err := NewIdentity(Options{CardPrefix: "555555"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(id.CardNumber, "555555") || !Luhn(id.CardNumber) || len(id.CardNumber) != 16 {
+			t.Errorf("card %s", id.CardNumber)
+		}
+	})
+	for _, bad := range []string{"41x1", "4111111111111111", "-1"} {
+		t.Run("prefix "+bad+" is rejected", func(t *testing.T) {
+			_, err := NewIdentity(Options{CardPrefix: bad})
+			if !errors.Is(err, ErrOption) {
+				t.Errorf("err = %v, want ErrOption", err)
+			}
+		})
+	}
+	t.Run("a failing random source is an error", func(t *testing.T) {
+		_, err := NewIdentity(Options{Rand: iotest.ErrReader(errors.New("boom"))})
+		if err == nil || !strings.Contains(err.Error(), "boom") {
+			t.Errorf("err = %v", err)
+		}
+	})
+}
+
+func TestLuhn(t *testing.T) {
+	cases := []struct {
+		digits string
+		want   bool
+	}{
+		{"4111111111111111", true},
+		{"4111111111111112", false},
+		{"378282246310005", true},
+		{"5555555555554444", true},
+		{"79927398713", true},
+		{"79927398710", false},
+		{"", false},
+		{"0", false},
+		{"00", true},
+		{"4111 1111 1111 1111", false},
+		{"411111111111111a", false},
+	}
+	for _, c := range cases {
+		t.Run("Luhn("+c.digits+")", func(t *testing.T) {
+			if got := Luhn(c.digits); got != c.want {
+				t.Errorf("got %v, want %v", got, c.want)
+			}
+		})
+	}
+}
+
+func TestValuesCoverEveryClass(t *testing.T) {
+	id := testIdentity(t, 2)
+	got := map[string]string{}
+	for _, v := range id.Values() {
+		if _, ok := got[v.Class]; !ok {
+			got[v.Class] = v.Text
+		}
+	}
+	classes := []string{
+		observation.FieldCardNumber, observation.FieldExpiry, observation.FieldCVV,
+		observation.FieldHolder, observation.FieldEmail, observation.FieldPhone,
+		observation.FieldPassword, observation.FieldName, observation.FieldAddress,
+		observation.FieldPostcode,
+	}
+	for _, c := range classes {
+		t.Run("class "+c+" has the value ValueFor types", func(t *testing.T) {
+			if got[c] == "" || got[c] != id.ValueFor(c) {
+				t.Errorf("Values()[%s] = %q, ValueFor = %q", c, got[c], id.ValueFor(c))
+			}
+		})
+	}
+	t.Run("unknown classes get nothing", func(t *testing.T) {
+		if v := id.ValueFor(observation.FieldOther); v != "" {
+			t.Errorf("ValueFor(other) = %q", v)
+		}
+	})
+}
