@@ -3,8 +3,8 @@ package honey
 import (
 	"bytes"
 	"slices"
-	"strings"
 	"sort"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -21,6 +21,51 @@ type layer struct {
 	hits map[hitKey]struct{}
 	// overBudget is set when the decoder stopped early to stay in budget.
 	overBudget bool
+	// b64Runs and hexRuns cache what runs found.
+	b64Runs, hexRuns [][2]int
+	runsDone         bool
+}
+
+// regions returns the parts of l worth decoding further: all of it, except
+// in base64 and hex layers, where runs decoded at the wrong alignment (or not
+// encodings at all) give random bytes. Every further encoding is text, so
+// only runs that decoded to text are kept.
+func (l *layer) regions() [][2]int {
+	if len(l.segs) == 0 {
+		return [][2]int{{0, len(l.data)}}
+	}
+	var rs [][2]int
+	for _, sg := range l.segs {
+		if sg.text {
+			rs = append(rs, [2]int{sg.out, sg.out + sg.n})
+		}
+	}
+	return rs
+}
+
+// textual reports whether b reads as text: at least 7 in 8 bytes printable
+// ASCII, white space, or part of a well-formed UTF-8 character.
+func textual(b []byte) bool {
+	bad, limit := 0, len(b)/8
+	for i := 0; i < len(b); {
+		c := b[i]
+		if c < utf8.RuneSelf {
+			if c < 0x20 && c != '\t' && c != '\n' && c != '\r' || c == 0x7f {
+				bad++
+			}
+			i++
+		} else {
+			r, n := utf8.DecodeRune(b[i:])
+			if r == utf8.RuneError {
+				bad += n
+			}
+			i += n
+		}
+		if bad > limit {
+			return false
+		}
+	}
+	return true
 }
 
 // segment is one run of the parent decoded into data[out:out+n].
@@ -30,7 +75,9 @@ type segment struct {
 	// reversed run, the offset of the character read first (the last one).
 	src  int
 	rev  bool
-	unit int // 4 for base64, 2 for hex
+	unit int // 4 for base64, 2 for hex, 0 for escape windows (mapped by pos)
+	// text is set when the segment is worth decoding further.
+	text bool
 }
 
 func (l *layer) remember(h hit) {
@@ -227,35 +274,43 @@ func escapeLayer(l *layer, lim limits, triggers string, label string, un unescap
 	b := l.data
 	var wins [][2]int
 	var scratch []byte
-	// next[t] is the next offset of triggers[t] at or after i (len(b) for
-	// none), kept so several triggers cost one pass each.
+	// next[t] is the next offset of triggers[t] at or after i (hi for none),
+	// kept so several triggers cost one pass each.
 	next := make([]int, len(triggers))
-	for i := 0; i < len(b); i++ {
-		k := len(b)
+	for _, rg := range l.regions() {
+		lo0, hi0 := rg[0], rg[1]
 		for t := range next {
-			if next[t] < i || i == 0 {
-				if j := bytes.IndexByte(b[i:], triggers[t]); j >= 0 {
-					next[t] = i + j
-				} else {
-					next[t] = len(b)
+			next[t] = -1
+		}
+		for i := lo0; i < hi0; i++ {
+			k := hi0
+			for t := range next {
+				if next[t] < i {
+					if j := bytes.IndexByte(b[i:hi0], triggers[t]); j >= 0 {
+						next[t] = i + j
+					} else {
+						next[t] = hi0
+					}
 				}
+				k = min(k, next[t])
 			}
-			k = min(k, next[t])
-		}
-		if k == len(b) {
-			break
-		}
-		i = k
-		if _, n := un(scratch[:0], b, i); n == 0 {
-			continue
-		}
-		lo, hi := max(0, i-lim.margin), min(len(b), i+lim.margin)
-		if len(wins) > 0 && lo <= wins[len(wins)-1][1] {
-			wins[len(wins)-1][1] = hi
-		} else {
-			wins = append(wins, [2]int{lo, hi})
+			if k == hi0 {
+				break
+			}
+			i = k
+			if _, n := un(scratch[:0], b[:hi0], i); n == 0 {
+				continue
+			}
+			lo, hi := max(lo0, i-lim.margin), min(hi0, i+lim.margin)
+			if len(wins) > 0 && lo <= wins[len(wins)-1][1] {
+				wins[len(wins)-1][1] = hi
+			} else {
+				wins = append(wins, [2]int{lo, hi})
+			}
 		}
 	}
+	// Escapes are text; a stray "%41" in binary data is noise.
+	wins = slices.DeleteFunc(wins, func(w [2]int) bool { return !textual(b[w[0]:w[1]]) })
 	if len(wins) == 0 {
 		return nil
 	}
@@ -286,7 +341,7 @@ func escapeLayer(l *layer, lim limits, triggers string, label string, un unescap
 			nl.pos = append(nl.pos, int32(i))
 			i++
 		}
-		nl.segs = append(nl.segs, segment{out: out, n: len(nl.data) - out})
+		nl.segs = append(nl.segs, segment{out: out, n: len(nl.data) - out, text: true})
 	}
 	nl.pos = append(nl.pos, int32(wins[len(wins)-1][1]))
 	return nl
@@ -315,30 +370,69 @@ const (
 	minHexRun    = 14
 )
 
-// runs returns the [start, end) of maximal runs of bytes in alphabet at least
-// minLen long.
-func runs(b []byte, in func(byte) bool, minLen int) [][2]int {
-	var rs [][2]int
-	for i := 0; i < len(b); {
-		if !in(b[i]) {
-			i++
-			continue
+// Byte classes for finding runs.
+const (
+	classB64 = 1 << iota
+	classHex
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range 256 {
+		if b64dec[c] >= 0 {
+			t[c] |= classB64
 		}
-		j := i + 1
-		for j < len(b) && in(b[j]) {
-			j++
+		if _, ok := unhex(byte(c)); ok {
+			t[c] |= classHex
 		}
-		if j-i >= minLen {
-			rs = append(rs, [2]int{i, j})
-		}
-		i = j
 	}
-	return rs
+	return t
+}()
+
+// runs returns the [start, end) of maximal runs of bytes of each class in
+// the textual regions of l: base64 runs at least minBase64Run long, hex runs
+// at least minHexRun. Both come from one pass and are kept on l.
+func (l *layer) runs(class uint8) [][2]int {
+	if !l.runsDone {
+		l.runsDone = true
+		b := l.data
+		for _, rg := range l.regions() {
+			end := rg[1]
+			for i := rg[0]; i < end; {
+				if byteClass[b[i]]&classB64 == 0 {
+					i++
+					continue
+				}
+				// A hex run lies inside a base64 run: both alphabets hold
+				// every hex digit.
+				j, h := i, i
+				for j < end {
+					c := byteClass[b[j]]
+					if c&classB64 == 0 {
+						break
+					}
+					if c&classHex == 0 {
+						if j-h >= minHexRun {
+							l.hexRuns = append(l.hexRuns, [2]int{h, j})
+						}
+						h = j + 1
+					}
+					j++
+				}
+				if j-h >= minHexRun {
+					l.hexRuns = append(l.hexRuns, [2]int{h, j})
+				}
+				if j-i >= minBase64Run {
+					l.b64Runs = append(l.b64Runs, [2]int{i, j})
+				}
+				i = j
+			}
+		}
+	}
+	if class == classHex {
+		return l.hexRuns
+	}
+	return l.b64Runs
 }
-
-func isB64(c byte) bool { return b64dec[c] >= 0 }
-
-func isHex(c byte) bool { _, ok := unhex(c); return ok }
 
 func decodeBase64(l *layer, lim limits) *layer {
 	return base64Layer(l, lim.budget, false)
@@ -352,11 +446,15 @@ func decodeBase64Reversed(l *layer, lim limits) *layer {
 // value is found whatever preceded its encoding in the run. reverse reads the
 // runs backwards, for encodings reversed after base64.
 func base64Layer(l *layer, budget int, reverse bool) *layer {
-	rs := runs(l.data, isB64, minBase64Run)
+	rs := l.runs(classB64)
 	if len(rs) == 0 {
 		return nil
 	}
-	nl := &layer{parent: l, label: "base64"}
+	size := 0
+	for _, r := range rs {
+		size += (r[1] - r[0]) * 3
+	}
+	nl := &layer{parent: l, label: "base64", data: make([]byte, 0, min(size, budget)), segs: make([]segment, 0, 4*len(rs))}
 	if reverse {
 		nl.label = "reversed>base64"
 	}
@@ -375,7 +473,7 @@ func base64Layer(l *layer, budget int, reverse bool) *layer {
 			}
 			out := len(nl.data)
 			nl.data = appendBase64(nl.data, run[a:])
-			sg := segment{out: out, n: len(nl.data) - out, src: r[0] + a, unit: 4}
+			sg := segment{out: out, n: len(nl.data) - out, src: r[0] + a, unit: 4, text: textual(nl.data[out:])}
 			if reverse {
 				sg.src, sg.rev = r[1]-1-a, true
 			}
@@ -413,11 +511,15 @@ func appendBase64(dst, s []byte) []byte {
 // decodeHex decodes every hex run (either case) at both alignments.
 func decodeHex(l *layer, lim limits) *layer {
 	budget := lim.budget
-	rs := runs(l.data, isHex, minHexRun)
+	rs := l.runs(classHex)
 	if len(rs) == 0 {
 		return nil
 	}
-	nl := &layer{parent: l, label: "hex"}
+	size := 0
+	for _, r := range rs {
+		size += r[1] - r[0]
+	}
+	nl := &layer{parent: l, label: "hex", data: make([]byte, 0, min(size, budget)), segs: make([]segment, 0, 2*len(rs))}
 	for _, r := range rs {
 		for a := 0; a < 2; a++ {
 			s := l.data[r[0]+a : r[1]]
@@ -430,7 +532,7 @@ func decodeHex(l *layer, lim limits) *layer {
 				v, _ := hex2(s[i : i+2])
 				nl.data = append(nl.data, v)
 			}
-			nl.segs = append(nl.segs, segment{out: out, n: len(nl.data) - out, src: r[0] + a, unit: 2})
+			nl.segs = append(nl.segs, segment{out: out, n: len(nl.data) - out, src: r[0] + a, unit: 2, text: textual(nl.data[out:])})
 		}
 	}
 	if len(nl.data) == 0 {

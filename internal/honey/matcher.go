@@ -93,8 +93,10 @@ type Matcher struct {
 	// byKey maps the keys themselves to patterns.
 	filter []uint64
 	byKey  map[uint64][]int32
-	opts   MatcherOptions
-	margin int
+	// shortByFirst lists forward short patterns by first byte.
+	shortByFirst [256][]int32
+	opts         MatcherOptions
+	margin       int
 }
 
 type pattern struct {
@@ -159,6 +161,11 @@ func NewMatcherWith(values []Value, opts MatcherOptions) *Matcher {
 					m.long = append(m.long, p)
 				}
 			}
+		}
+	}
+	for i, p := range m.short {
+		if !p.rev {
+			m.shortByFirst[p.text[0]] = append(m.shortByFirst[p.text[0]], int32(i))
 		}
 	}
 	longest := 0
@@ -532,27 +539,35 @@ func (s *scan) searchShort(l *layer, longs []hit) {
 			add(c)
 		}
 	}
-	// After a key that names the field.
-	for pi, p := range m.short {
-		if p.rev {
-			continue
-		}
-		class := m.values[p.value].Class
+	// After a key that names the field. Such a value follows "=", ":" or
+	// ">" and at most a few quotes or spaces, so only those places are tried.
+	for _, sep := range []byte("=:>") {
 		for off := 0; off < len(b); {
-			j := bytes.Index(b[off:], p.text)
-			if j < 0 {
+			k := bytes.IndexByte(b[off:], sep)
+			if k < 0 {
 				break
 			}
-			j += off
-			off = j + 1
-			e := j + len(p.text)
-			if overlapsLong(j, e) || j > 0 && isDigit(b[j-1]) || e < len(b) && isDigit(b[e]) {
+			j := off + k + 1
+			off = j
+			for n := 0; n < 3 && j < len(b) && (b[j] == ' ' || b[j] == '"' || b[j] == '\''); n++ {
+				j++
+			}
+			if j >= len(b) {
 				continue
 			}
-			if !namedField(b, j, class) {
-				continue
+			for _, pi := range m.shortByFirst[b[j]] {
+				p := &m.short[pi]
+				e := j + len(p.text)
+				if e > len(b) || !bytes.Equal(b[j:e], p.text) {
+					continue
+				}
+				if overlapsLong(j, e) || j > 0 && isDigit(b[j-1]) || e < len(b) && isDigit(b[e]) {
+					continue
+				}
+				if namedField(b, j, m.values[p.value].Class) {
+					add(hit{start: j, end: e, pat: pi, isShort: true})
+				}
 			}
-			add(hit{start: j, end: e, pat: int32(pi), isShort: true})
 		}
 	}
 	for _, h := range shorts {

@@ -1,0 +1,85 @@
+package honey
+
+import (
+	"bytes"
+	"fmt"
+	"math/rand/v2"
+	"net/url"
+	"strings"
+	"testing"
+)
+
+// benchPayload builds n bytes of what checkout pages send: form bodies,
+// JSON, a base64 blob, analytics query strings, with the honey card base64-
+// encoded near the end so the whole payload is always searched.
+func benchPayload(id Identity, n int) []byte {
+	r := rand.New(rand.NewPCG(3, 4))
+	var b bytes.Buffer
+	word := func() string {
+		const letters = "abcdefghijklmnopqrstuvwxyz"
+		w := make([]byte, 3+r.IntN(8))
+		for i := range w {
+			w[i] = letters[r.IntN(len(letters))]
+		}
+		return string(w)
+	}
+	tail := "&d=" + b64(`{"n":"`+id.CardNumber+`"}`)
+	for b.Len() < n-len(tail) {
+		switch r.IntN(4) {
+		case 0:
+			fmt.Fprintf(&b, "%s=%s&", word(), url.QueryEscape(word()+" "+word()+"/"+word()))
+		case 1:
+			fmt.Fprintf(&b, `{"%s":%d,"%s":"%s"},`, word(), r.IntN(1e6), word(), word())
+		case 2:
+			blob := make([]byte, 48)
+			for i := range blob {
+				blob[i] = byte(r.Uint32())
+			}
+			fmt.Fprintf(&b, "img=%s&", b64(string(blob)))
+		case 3:
+			fmt.Fprintf(&b, "_ga=GA1.2.%d.%d&cid=%x&", r.Uint32(), r.Uint32(), r.Uint64())
+		}
+	}
+	out := b.Bytes()[:n-len(tail)]
+	return append(out, tail...)
+}
+
+// BenchmarkFind measures the matcher against bytes.Index of one needle over
+// the same payload: the ratio is what decoding every encoding and searching
+// all values under all XOR keys costs over the cheapest possible search.
+func BenchmarkFind(b *testing.B) {
+	id := testIdentity(b, 99)
+	m := NewMatcher(id.Values())
+	for _, size := range []int{1 << 10, 64 << 10, 1 << 20} {
+		p := benchPayload(id, size)
+		if !strings.Contains(fmt.Sprint(m.Find(p)), id.CardNumber) {
+			b.Fatalf("card not found in the %d-byte payload", size)
+		}
+		needle := []byte(id.Email)
+		b.Run(fmt.Sprintf("baseline-bytes.Index/%dKB", size>>10), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				if bytes.Index(p, needle) >= 0 {
+					b.Fatal("found")
+				}
+			}
+		})
+		b.Run(fmt.Sprintf("matcher/%dKB", size>>10), func(b *testing.B) {
+			b.SetBytes(int64(size))
+			for b.Loop() {
+				m.Find(p)
+			}
+		})
+	}
+	rnd := make([]byte, 1<<20)
+	r := rand.New(rand.NewPCG(5, 6))
+	for i := range rnd {
+		rnd[i] = byte(r.Uint32())
+	}
+	b.Run("matcher/1024KB-random", func(b *testing.B) {
+		b.SetBytes(int64(len(rnd)))
+		for b.Loop() {
+			m.Find(rnd)
+		}
+	})
+}
