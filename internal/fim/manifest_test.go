@@ -6,6 +6,7 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -303,4 +304,37 @@ func FuzzReadManifest(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFuzzSeedCorpus writes the checked-in seed corpus of FuzzReadManifest
+// with -update, and otherwise checks that it is there.
+func TestFuzzSeedCorpus(t *testing.T) {
+	dir := filepath.Join("testdata", "fuzz", "FuzzReadManifest")
+	_, key, _ := ed25519.GenerateKey(bytes.NewReader(bytes.Repeat([]byte{7}, 64)))
+	var signed, unsigned bytes.Buffer
+	WriteManifest(&signed, sampleManifest(), key)
+	WriteManifest(&unsigned, sampleManifest(), nil)
+	seeds := map[string][]byte{
+		"signed":        signed.Bytes(),
+		"unsigned":      unsigned.Bytes(),
+		"unsigned-raw":  gunzip(t, unsigned.Bytes()),
+		"header-only":   []byte(`{"format":"skimwatch-fim","version":1,"root":"/r","created":"2026-01-01T00:00:00Z","excludes":[],"racy_after":0}` + "\n" + `{"trailer":{"entries":0,"digest":""}}` + "\n"),
+		"bad-path-byte": []byte(`{"format":"skimwatch-fim","version":1,"root":"/r","created":"2026-01-01T00:00:00Z","excludes":["**"],"racy_after":0}` + "\n" + `{"pb":"/w==","t":"f","s":0,"m":0,"u":0,"g":0,"mt":0,"ct":0,"i":0}` + "\n"),
+	}
+	if *update {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, data := range seeds {
+			content := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", data)
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	for name := range seeds {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+			t.Errorf("seed corpus: %v (go test -run FuzzSeedCorpus -update)", err)
+		}
+	}
 }

@@ -1,0 +1,221 @@
+package fim
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+)
+
+// eventTimeout is generous: the tests assert that the event arrives, not how
+// fast (speed belongs in benchmarks).
+const eventTimeout = 30 * time.Second
+
+type watchRun struct {
+	findings chan finding.Finding
+	sweeps   chan string
+	done     chan error
+	cancel   context.CancelFunc
+}
+
+func startWatch(t *testing.T, dir string, m *Manifest, opts WatchOptions) *watchRun {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &watchRun{findings: make(chan finding.Finding, 100), sweeps: make(chan string, 10), done: make(chan error, 1), cancel: cancel}
+	opts.afterSweep = func(reason string) { w.sweeps <- reason }
+	go func() { w.done <- Watch(ctx, dir, m, opts, func(f finding.Finding) { w.findings <- f }) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-w.done:
+			if err != nil {
+				t.Errorf("Watch returned %v", err)
+			}
+		case <-time.After(eventTimeout):
+			t.Errorf("Watch did not stop after cancel")
+		}
+	})
+	// Watches are in place once the start sweep has run.
+	select {
+	case r := <-w.sweeps:
+		if r != "start" {
+			t.Fatalf("first sweep %q", r)
+		}
+	case err := <-w.done:
+		t.Fatalf("Watch ended early: %v", err)
+	case <-time.After(eventTimeout):
+		t.Fatal("no start sweep")
+	}
+	return w
+}
+
+// expect waits for a finding of kind at path, failing on anything else.
+func (w *watchRun) expect(t *testing.T, kind, path string) finding.Finding {
+	t.Helper()
+	deadline := time.After(eventTimeout)
+	for {
+		select {
+		case f := <-w.findings:
+			if f.Kind == kind && f.Path == path {
+				if f.Time.IsZero() {
+					t.Errorf("finding without time")
+				}
+				return f
+			}
+			t.Errorf("unexpected finding %s %s %s", f.Severity, f.Kind, f.Path)
+		case err := <-w.done:
+			t.Fatalf("Watch ended: %v", err)
+		case <-deadline:
+			t.Fatalf("no %s finding for %s within %v", kind, path, eventTimeout)
+		}
+	}
+}
+
+func (w *watchRun) expectNothing(t *testing.T, d time.Duration) {
+	t.Helper()
+	select {
+	case f := <-w.findings:
+		t.Errorf("unexpected finding %s %s %s", f.Severity, f.Kind, f.Path)
+	case <-time.After(d):
+	}
+}
+
+func TestWatchReportsChangesAsTheyHappen(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(t *testing.T, dir string)
+		kind   string
+		path   string
+	}{
+		{
+			name: "a write to a watched script becomes a modified finding",
+			change: func(t *testing.T, dir string) {
+				appendTo(t, filepath.Join(dir, "html/template/default/js/function.js"), ";skim()")
+			},
+			kind: KindModified, path: "html/template/default/js/function.js",
+		},
+		{
+			name: "a file created in a new subfolder becomes an added finding",
+			change: func(t *testing.T, dir string) {
+				sub := filepath.Join(dir, "html/plugin/new")
+				if err := os.MkdirAll(sub, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				// Give the watcher a moment to add the folder, then write
+				// into it: the event must come from the new watch.
+				time.Sleep(200 * time.Millisecond)
+				writeTree(t, sub, map[string]string{"x.php": "<?php"})
+			},
+			kind: KindAdded, path: "html/plugin/new/x.php",
+		},
+		{
+			name: "a file written at once with its new folder is still found",
+			change: func(t *testing.T, dir string) {
+				writeTree(t, dir, map[string]string{"html/a/b/c/skim.js": "x"})
+			},
+			kind: KindAdded, path: "html/a/b/c/skim.js",
+		},
+		{
+			name: "a removed file becomes a removed finding",
+			change: func(t *testing.T, dir string) {
+				mustRemove(t, filepath.Join(dir, "README.md"))
+			},
+			kind: KindRemoved, path: "README.md",
+		},
+		{
+			name: "a removed folder reports the files it held",
+			change: func(t *testing.T, dir string) {
+				if err := os.RemoveAll(filepath.Join(dir, "vendor")); err != nil {
+					t.Fatal(err)
+				}
+			},
+			kind: KindRemoved, path: "vendor/autoload.php",
+		},
+		{
+			name: "a chmod becomes a mode finding",
+			change: func(t *testing.T, dir string) {
+				if err := os.Chmod(filepath.Join(dir, "index.php"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			},
+			kind: KindMode, path: "index.php",
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			writeTree(t, dir, shopTree())
+			m := mustBaseline(t, dir, Options{})
+			w := startWatch(t, dir, m, WatchOptions{Sweep: -1})
+			w.expectNothing(t, 100*time.Millisecond)
+			tc.change(t, dir)
+			w.expect(t, tc.kind, tc.path)
+		})
+	}
+}
+
+func TestWatchIgnoresExcludedPathsAndDoesNotRepeat(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, shopTree())
+	m := mustBaseline(t, dir, Options{})
+	w := startWatch(t, dir, m, WatchOptions{Sweep: -1})
+	writeTree(t, dir, map[string]string{"var/cache/prod/x.php": "<?php", "html/error.log": "x"})
+	p := filepath.Join(dir, "html/template/default/js/function.js")
+	appendTo(t, p, ";a()")
+	w.expect(t, KindModified, "html/template/default/js/function.js")
+	// A burst of writes is debounced into one check, and a second write
+	// with new content is reported again (the hash changed).
+	for range 20 {
+		appendTo(t, p, "b")
+	}
+	f := w.expect(t, KindModified, "html/template/default/js/function.js")
+	if f.Evidence["size"] != int64(len("function a(){};a()"+"bbbbbbbbbbbbbbbbbbbb")) {
+		t.Errorf("evidence size %v: the burst was not read after it ended", f.Evidence["size"])
+	}
+	w.expectNothing(t, time.Second)
+}
+
+func TestWatchSweepCatchesWhatInotifyMissed(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, shopTree())
+	m := mustBaseline(t, dir, Options{})
+	// A change before the watch starts is found by the start sweep.
+	writeTree(t, dir, map[string]string{"html/planted.php": "<?php"})
+	var mu sync.Mutex
+	var got []finding.Finding
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	sweeps := make(chan string, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- Watch(ctx, dir, m, WatchOptions{Sweep: 300 * time.Millisecond, afterSweep: func(r string) { sweeps <- r }},
+			func(f finding.Finding) { mu.Lock(); got = append(got, f); mu.Unlock() })
+	}()
+	for range 3 { // start plus two periodic sweeps
+		select {
+		case <-sweeps:
+		case <-time.After(eventTimeout):
+			t.Fatal("sweeps did not run")
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(got) != 1 || got[0].Kind != KindAdded || got[0].Path != "html/planted.php" {
+		t.Errorf("findings %+v, want one added html/planted.php (and no repeats from later sweeps)", got)
+	}
+}
+
+func TestWatchOnAMissingRootFails(t *testing.T) {
+	m := &Manifest{}
+	if err := Watch(context.Background(), filepath.Join(t.TempDir(), "nope"), m, WatchOptions{}, func(finding.Finding) {}); err == nil {
+		t.Error("Watch on a missing root returned nil")
+	}
+}
