@@ -1,0 +1,110 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+)
+
+// runCLI runs skimwatch with args and returns stdout, stderr and the exit
+// code main would use.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	app := &App{Stdout: &out, Stderr: &errb}
+	root := NewRootCommand(app)
+	root.SetArgs(args)
+	err := root.ExecuteContext(context.Background())
+	code := 0
+	if err != nil {
+		var ee *finding.ExitError
+		if errors.As(err, &ee) {
+			code = ee.Code
+		} else {
+			code = finding.ExitIncomplete
+		}
+		errb.WriteString(err.Error())
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestFimCommandsExitCodes(t *testing.T) {
+	dir := t.TempDir()
+	web := filepath.Join(dir, "www")
+	if err := os.MkdirAll(filepath.Join(web, "js"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(filepath.Join(web, "index.php"), []byte("<?php"), 0o644)
+	os.WriteFile(filepath.Join(web, "js/app.js"), []byte("app()"), 0o644)
+	key := filepath.Join(dir, "k")
+	signed := filepath.Join(dir, "signed.fim")
+	unsigned := filepath.Join(dir, "unsigned.fim")
+	tampered := filepath.Join(dir, "tampered.fim")
+
+	if _, stderr, code := runCLI(t, "fim", "keygen", "--out", key); code != 0 {
+		t.Fatalf("keygen: %d %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "fim", "baseline", web, "--out", signed, "--key", key+".key"); code != 0 {
+		t.Fatalf("baseline: %d %s", code, stderr)
+	}
+	if _, stderr, code := runCLI(t, "fim", "baseline", web, "--out", unsigned); code != 0 {
+		t.Fatalf("baseline: %d %s", code, stderr)
+	}
+	b, _ := os.ReadFile(signed)
+	b[len(b)/2] ^= 0x20
+	os.WriteFile(tampered, b, 0o644)
+
+	tests := []struct {
+		name     string
+		before   func()
+		args     []string
+		code     int
+		inStderr string
+	}{
+		{name: "a clean tree with a good signature exits 0",
+			args: []string{"fim", "verify", web, "--baseline", signed, "--pub", key + ".pub"}, code: 0},
+		{name: "a tampered baseline is refused with exit 2",
+			args: []string{"fim", "verify", web, "--baseline", tampered, "--pub", key + ".pub"}, code: 2, inStderr: "refusing baseline"},
+		{name: "an unsigned baseline with --pub is refused with exit 2",
+			args: []string{"fim", "verify", web, "--baseline", unsigned, "--pub", key + ".pub"}, code: 2, inStderr: "not signed"},
+		{name: "a missing baseline flag is a usage error with exit 2",
+			args: []string{"fim", "verify", web}, code: 2, inStderr: "--baseline is required"},
+		{name: "a modified script exits 1",
+			before: func() { os.WriteFile(filepath.Join(web, "js/app.js"), []byte("app();skim()"), 0o644) },
+			args:   []string{"fim", "verify", web, "--baseline", signed, "--pub", key + ".pub"}, code: 1},
+		{name: "a modified script below --fail-on exits 0",
+			args: []string{"fim", "verify", web, "--baseline", signed, "--fail-on", "critical"}, code: 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.before != nil {
+				tc.before()
+			}
+			_, stderr, code := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d; stderr: %s", code, tc.code, stderr)
+			}
+			if !strings.Contains(stderr, tc.inStderr) {
+				t.Errorf("stderr %q lacks %q", stderr, tc.inStderr)
+			}
+		})
+	}
+
+	t.Run("json output lists the modified script", func(t *testing.T) {
+		out, _, _ := runCLI(t, "fim", "verify", web, "--baseline", signed, "--format", "json")
+		var r finding.Report
+		if err := json.Unmarshal([]byte(out), &r); err != nil {
+			t.Fatalf("%v: %s", err, out)
+		}
+		if len(r.Findings) != 1 || r.Findings[0].Kind != "fim.modified" || r.Findings[0].Path != "js/app.js" || !r.Complete {
+			t.Errorf("report %+v", r)
+		}
+	})
+}
