@@ -21,32 +21,84 @@ type layer struct {
 	hits map[hitKey]struct{}
 	// overBudget is set when the decoder stopped early to stay in budget.
 	overBudget bool
+	// textRegions caches regions for base64 and hex layers.
+	textRegions [][2]int
+	regionsDone bool
 	// b64Runs and hexRuns cache what runs found.
 	b64Runs, hexRuns [][2]int
 	runsDone         bool
 }
 
-// regions returns the parts of l worth decoding further: all of it, except
-// in base64 and hex layers, where runs decoded at the wrong alignment (or not
-// encodings at all) give random bytes. Every further encoding is text, so
-// only runs that decoded to text are kept.
+// regions returns the parts of l worth decoding further. Every encoding
+// undone below is text, so in base64 and hex layers (where runs decoded at
+// the wrong alignment, or that were no encoding at all, give random bytes)
+// only stretches of text are kept: printable ASCII, white space and
+// well-formed UTF-8, at least minText bytes long.
 func (l *layer) regions() [][2]int {
 	if len(l.segs) == 0 {
 		return [][2]int{{0, len(l.data)}}
 	}
-	var rs [][2]int
+	if l.pos != nil {
+		// Escape windows: text by construction.
+		rs := make([][2]int, len(l.segs))
+		for i, sg := range l.segs {
+			rs[i] = [2]int{sg.out, sg.out + sg.n}
+		}
+		return rs
+	}
+	if l.regionsDone {
+		return l.textRegions
+	}
+	l.regionsDone = true
 	for _, sg := range l.segs {
-		if sg.text {
-			rs = append(rs, [2]int{sg.out, sg.out + sg.n})
+		b := l.data[:sg.out+sg.n]
+		start := sg.out
+		for i := sg.out; i < len(b); {
+			n := textRune(b[i:])
+			if n > 0 {
+				i += n
+				continue
+			}
+			if i-start >= minText {
+				l.textRegions = append(l.textRegions, [2]int{start, i})
+			}
+			i++
+			start = i
+		}
+		if len(b)-start >= minText {
+			l.textRegions = append(l.textRegions, [2]int{start, len(b)})
 		}
 	}
-	return rs
+	return l.textRegions
 }
 
-// textual reports whether b reads as text: at least 7 in 8 bytes printable
-// ASCII, white space, or part of a well-formed UTF-8 character.
+// minText is the shortest stretch of text decoded further: 7 bytes, the
+// least any encoding of a value with its key takes.
+const minText = 7
+
+// textRune returns the length of the text character at the start of b, or
+// 0 when b starts with a control byte or malformed UTF-8.
+func textRune(b []byte) int {
+	c := b[0]
+	if c < utf8.RuneSelf {
+		if c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' {
+			return 1
+		}
+		return 0
+	}
+	r, n := utf8.DecodeRune(b)
+	if r == utf8.RuneError {
+		return 0
+	}
+	return n
+}
+
+// textual reports whether b reads as text: at least 3 in 4 bytes printable
+// ASCII, white space, or part of a well-formed UTF-8 character. Random bytes
+// score about 2 in 5; the slack is for junk decoded past the end of a real
+// encoding glued to other base64 characters.
 func textual(b []byte) bool {
-	bad, limit := 0, len(b)/8
+	bad, limit := 0, len(b)/4
 	for i := 0; i < len(b); {
 		c := b[i]
 		if c < utf8.RuneSelf {
@@ -76,8 +128,6 @@ type segment struct {
 	src  int
 	rev  bool
 	unit int // 4 for base64, 2 for hex, 0 for escape windows (mapped by pos)
-	// text is set when the segment is worth decoding further.
-	text bool
 }
 
 func (l *layer) remember(h hit) {
@@ -266,6 +316,32 @@ func unLatin1(out, b []byte, i int) ([]byte, int) {
 	return out, 0
 }
 
+// escapeGap is how far apart two escapes may be and still belong together.
+const escapeGap = 32
+
+// escapeCluster is a run of escapes at most escapeGap apart.
+type escapeCluster struct{ start, end, n int }
+
+// close turns the cluster into a window to decode, if it is credible: two
+// or more escapes, or one escape amid text. A lone "%41" or "\\n" turns up
+// every few kilobytes of binary data, and its window would be wasted work.
+func (cl *escapeCluster) close(wins [][2]int, b []byte, lo0, hi0, margin int) [][2]int {
+	if cl.n == 0 {
+		return wins
+	}
+	n, s, e := cl.n, cl.start, cl.end
+	*cl = escapeCluster{}
+	if n == 1 && !textual(b[max(lo0, s-16):min(hi0, e+16)]) {
+		return wins
+	}
+	lo, hi := max(lo0, s-margin), min(hi0, e+margin)
+	if len(wins) > 0 && lo <= wins[len(wins)-1][1] {
+		wins[len(wins)-1][1] = max(wins[len(wins)-1][1], hi)
+		return wins
+	}
+	return append(wins, [2]int{lo, hi})
+}
+
 // escapeLayer decodes the escapes of l, but only in windows around them: a
 // value the escapes did not touch is found in l itself, so decoding far from
 // any escape would be wasted (and costly on binary payloads, where a stray
@@ -274,6 +350,7 @@ func escapeLayer(l *layer, lim limits, triggers string, label string, un unescap
 	b := l.data
 	var wins [][2]int
 	var scratch []byte
+	var cl escapeCluster
 	// next[t] is the next offset of triggers[t] at or after i (hi for none),
 	// kept so several triggers cost one pass each.
 	next := make([]int, len(triggers))
@@ -298,19 +375,22 @@ func escapeLayer(l *layer, lim limits, triggers string, label string, un unescap
 				break
 			}
 			i = k
-			if _, n := un(scratch[:0], b[:hi0], i); n == 0 {
+			_, n := un(scratch[:0], b[:hi0], i)
+			if n == 0 {
 				continue
 			}
-			lo, hi := max(lo0, i-lim.margin), min(hi0, i+lim.margin)
-			if len(wins) > 0 && lo <= wins[len(wins)-1][1] {
-				wins[len(wins)-1][1] = hi
-			} else {
-				wins = append(wins, [2]int{lo, hi})
+			if cl.n > 0 && i-cl.end > escapeGap {
+				wins = cl.close(wins, b, lo0, hi0, lim.margin)
 			}
+			if cl.n == 0 {
+				cl.start = i
+			}
+			cl.n++
+			cl.end = i + n
+			i += n - 1
 		}
+		wins = cl.close(wins, b, lo0, hi0, lim.margin)
 	}
-	// Escapes are text; a stray "%41" in binary data is noise.
-	wins = slices.DeleteFunc(wins, func(w [2]int) bool { return !textual(b[w[0]:w[1]]) })
 	if len(wins) == 0 {
 		return nil
 	}
@@ -341,7 +421,7 @@ func escapeLayer(l *layer, lim limits, triggers string, label string, un unescap
 			nl.pos = append(nl.pos, int32(i))
 			i++
 		}
-		nl.segs = append(nl.segs, segment{out: out, n: len(nl.data) - out, text: true})
+		nl.segs = append(nl.segs, segment{out: out, n: len(nl.data) - out})
 	}
 	nl.pos = append(nl.pos, int32(wins[len(wins)-1][1]))
 	return nl
@@ -473,7 +553,7 @@ func base64Layer(l *layer, budget int, reverse bool) *layer {
 			}
 			out := len(nl.data)
 			nl.data = appendBase64(nl.data, run[a:])
-			sg := segment{out: out, n: len(nl.data) - out, src: r[0] + a, unit: 4, text: textual(nl.data[out:])}
+			sg := segment{out: out, n: len(nl.data) - out, src: r[0] + a, unit: 4}
 			if reverse {
 				sg.src, sg.rev = r[1]-1-a, true
 			}
@@ -532,7 +612,7 @@ func decodeHex(l *layer, lim limits) *layer {
 				v, _ := hex2(s[i : i+2])
 				nl.data = append(nl.data, v)
 			}
-			nl.segs = append(nl.segs, segment{out: out, n: len(nl.data) - out, src: r[0] + a, unit: 2, text: textual(nl.data[out:])})
+			nl.segs = append(nl.segs, segment{out: out, n: len(nl.data) - out, src: r[0] + a, unit: 2})
 		}
 	}
 	if len(nl.data) == 0 {
