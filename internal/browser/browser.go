@@ -158,6 +158,10 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		"--disable-default-apps",
 		"--disable-extensions",
 		"--disable-blink-features=AutomationControlled",
+		// With the back/forward cache on, leaving a page for about:blank
+		// freezes it instead of unloading it, and the beacons a skimmer
+		// sends from pagehide never leave (verified on Chromium 156).
+		"--disable-features=BackForwardCache",
 		"--remote-debugging-pipe",
 		"--user-data-dir=" + dir,
 		fmt.Sprintf("--window-size=%d,%d", opts.WindowWidth, opts.WindowHeight),
