@@ -1,0 +1,320 @@
+package scan
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+)
+
+// needComponent skips (or fails under CI=true) when a real component is
+// missing.
+func needComponent(t *testing.T, what string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("%s is required when CI=true", what)
+	}
+	t.Skipf("skipping: %s", what)
+}
+
+// cmsRows are the rows every database test loads: one skimmer hidden in a
+// CMS block, one harmless block, and a configuration row.
+func cmsRows(t *testing.T) [][2]string {
+	return [][2]string{
+		{"footer_scripts", string(readSample(t, "js_card_field_harvest", "positive.js"))},
+		{"newsletter", string(readSample(t, "js_card_field_harvest", "benign.js"))},
+		{"design/head/includes", "<script src=\"/static/app.js\"></script>"},
+	}
+}
+
+// checkDBReport asserts the findings every database test expects.
+func checkDBReport(t *testing.T, rep *finding.Report, label string) {
+	t.Helper()
+	if !rep.Complete {
+		t.Errorf("incomplete: %v", rep.Incomplete)
+	}
+	want := "db:" + label + "#row=1&column=content"
+	if len(rep.Findings) != 1 || rep.Findings[0].Path != want || rep.Findings[0].Rule != "js_card_field_harvest" {
+		t.Fatalf("findings = %+v, want one js_card_field_harvest at %s", rep.Findings, want)
+	}
+	if rep.Details["rows_scanned"] != 3 {
+		t.Errorf("rows_scanned = %v, want 3", rep.Details["rows_scanned"])
+	}
+}
+
+func dbScanner(t *testing.T) *Scanner {
+	t.Helper()
+	s, err := newScanner(Options{}, testEngines(t)[0].eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestScanDBPostgres(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: PostgreSQL is not used with -short")
+	}
+	dsn := os.Getenv("SKIMWATCH_TEST_POSTGRES")
+	if dsn == "" {
+		needComponent(t, "SKIMWATCH_TEST_POSTGRES is not set (export SKIMWATCH_TEST_POSTGRES=$(scripts/postgres.sh))")
+	}
+	ctx := context.Background()
+	db, err := sql.Open("pgx", dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	schema := fmt.Sprintf("scan_test_%d", time.Now().UnixNano())
+	if _, err := db.ExecContext(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Exec("DROP SCHEMA " + schema + " CASCADE") })
+	if _, err := db.ExecContext(ctx, "CREATE TABLE "+schema+".cms_block (block_id serial PRIMARY KEY, identifier text, content text, updated timestamptz DEFAULT now())"); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cmsRows(t) {
+		if _, err := db.ExecContext(ctx, "INSERT INTO "+schema+".cms_block (identifier, content) VALUES ($1, $2)", r[0], r[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := dbScanner(t)
+	table := schema + ".cms_block"
+
+	t.Run("a skimmer in a CMS block is found and named by its row", func(t *testing.T) {
+		rep, err := s.ScanDB(ctx, DBOptions{DSN: dsn, Query: "SELECT block_id, identifier, content, updated FROM " + table + " ORDER BY block_id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDBReport(t, rep, table)
+	})
+	t.Run("a query that writes is refused by the read-only transaction", func(t *testing.T) {
+		_, err := s.ScanDB(ctx, DBOptions{DSN: dsn, Query: "DELETE FROM " + table + " RETURNING block_id, content"})
+		if err == nil || !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("err = %v, want a read-only error", err)
+		}
+		var n int
+		db.QueryRow("SELECT count(*) FROM " + table).Scan(&n)
+		if n != 3 {
+			t.Errorf("rows left = %d, want 3", n)
+		}
+	})
+	t.Run("a slow query is stopped by the statement timeout", func(t *testing.T) {
+		_, err := s.ScanDB(ctx, DBOptions{DSN: dsn, Query: "SELECT 1, pg_sleep(5)::text", StatementTimeout: 300 * time.Millisecond})
+		if err == nil || !strings.Contains(err.Error(), "statement timeout") {
+			t.Errorf("err = %v, want a statement timeout", err)
+		}
+	})
+	t.Run("more rows than the cap make the report incomplete", func(t *testing.T) {
+		rep, err := s.ScanDB(ctx, DBOptions{DSN: dsn, Query: "SELECT block_id, content FROM " + table, MaxRows: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rep.Complete || !hasReason(rep, "2-row limit") {
+			t.Errorf("complete=%v reasons=%q", rep.Complete, rep.Incomplete)
+		}
+	})
+}
+
+func TestScanDBSQLite(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "shop.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE core_config_data (config_id INTEGER PRIMARY KEY, path TEXT, content BLOB)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cmsRows(t) {
+		if _, err := db.Exec("INSERT INTO core_config_data (path, content) VALUES (?, ?)", r[0], []byte(r[1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	s := dbScanner(t)
+
+	t.Run("a skimmer in a configuration row is found", func(t *testing.T) {
+		rep, err := s.ScanDB(ctx, DBOptions{DSN: "sqlite://" + path, Query: "SELECT config_id, path, content FROM core_config_data"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDBReport(t, rep, "core_config_data")
+	})
+	t.Run("a query that writes is refused", func(t *testing.T) {
+		_, err := s.ScanDB(ctx, DBOptions{DSN: "sqlite:" + path, Query: "DELETE FROM core_config_data RETURNING config_id"})
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "readonly") {
+			t.Errorf("err = %v, want a read-only error", err)
+		}
+	})
+	t.Run("a missing database file is an error, not a clean scan", func(t *testing.T) {
+		_, err := s.ScanDB(ctx, DBOptions{DSN: "sqlite:" + path + ".missing", Query: "SELECT 1"})
+		if err == nil {
+			t.Error("want an error")
+		}
+	})
+}
+
+func TestParseDSN(t *testing.T) {
+	tests := []struct {
+		name, dsn, kind, contains string
+		bad                       bool
+	}{
+		{"a postgres URL goes to pgx unchanged", "postgres://u@127.0.0.1:5432/shop?sslmode=disable", DBPostgres, "postgres://u@127.0.0.1", false},
+		{"postgresql is an alias", "postgresql://u@h/db", DBPostgres, "postgresql://", false},
+		{"a mysql URL becomes a go-sql-driver DSN", "mysql://u:p@tcp(127.0.0.1:3306)/shop", DBMySQL, "u:p@tcp(127.0.0.1:3306)/shop", false},
+		{"an absolute sqlite path is opened read-only", "sqlite:///var/lib/shop.db", DBSQLite, "file:/var/lib/shop.db?", false},
+		{"a relative sqlite path is opened read-only", "sqlite:shop.db", DBSQLite, "mode=ro", false},
+		{"an unknown scheme is refused", "oracle://x", "", "", true},
+		{"a DSN without scheme is refused", "shop.db", "", "", true},
+		{"a malformed mysql DSN is refused", "mysql://u:p@tcp(127.0.0.1:3306", "", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			kind, _, d, err := ParseDSN(tc.dsn)
+			if tc.bad {
+				if err == nil {
+					t.Errorf("want an error, got %s %s", kind, d)
+				}
+				return
+			}
+			if err != nil || kind != tc.kind || !strings.Contains(d, tc.contains) {
+				t.Errorf("got %q %q %v, want %q containing %q", kind, d, err, tc.kind, tc.contains)
+			}
+		})
+	}
+}
+
+func TestRedactDSNHidesPasswords(t *testing.T) {
+	if got := redactDSN("postgres://shop:s3cret@db:5432/x"); strings.Contains(got, "s3cret") {
+		t.Errorf("got %q", got)
+	}
+}
+
+// startMariaDB starts a throwaway MariaDB server on 127.0.0.1 and returns a
+// DSN for an empty database, or skips when MariaDB is not installed.
+func startMariaDB(t *testing.T) string {
+	t.Helper()
+	if dsn := os.Getenv("SKIMWATCH_TEST_MYSQL"); dsn != "" {
+		return dsn
+	}
+	install, err1 := exec.LookPath("mariadb-install-db")
+	server, err2 := exec.LookPath("mariadbd")
+	if err2 != nil {
+		if p := "/usr/sbin/mariadbd"; fileExists(p) {
+			server, err2 = p, nil
+		}
+	}
+	if err1 != nil || err2 != nil {
+		needComponent(t, "MariaDB is not installed (apt-get install mariadb-server) and SKIMWATCH_TEST_MYSQL is not set")
+	}
+	dir, err := os.MkdirTemp("", "skimwatch-mariadb-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	data := filepath.Join(dir, "data")
+	user := []string{}
+	if os.Geteuid() == 0 {
+		user = []string{"--user=root"}
+	}
+	out, err := exec.Command(install, append([]string{"--no-defaults", "--datadir=" + data, "--auth-root-authentication-method=normal", "--skip-test-db"}, user...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("mariadb-install-db: %v\n%s", err, out)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	sock := filepath.Join(dir, "sock")
+	cmd := exec.Command(server, append([]string{"--no-defaults", "--datadir=" + data, "--socket=" + sock,
+		fmt.Sprintf("--port=%d", port), "--bind-address=127.0.0.1", "--skip-name-resolve",
+		"--innodb-buffer-pool-size=32M", "--log-error=" + filepath.Join(dir, "log")}, user...)...)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	})
+	dsn := fmt.Sprintf("mysql://root@tcp(127.0.0.1:%d)/", port)
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		db, _ := sql.Open("mysql", fmt.Sprintf("root@tcp(127.0.0.1:%d)/", port))
+		err := db.Ping()
+		if err == nil {
+			_, err = db.Exec("CREATE DATABASE shop")
+			db.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			return dsn + "shop"
+		}
+		db.Close()
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(filepath.Join(dir, "log"))
+			t.Fatalf("MariaDB did not start: %v\n%s", err, log)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+func TestScanDBMariaDB(t *testing.T) {
+	if testing.Short() {
+		t.Skip("skipping: MariaDB is not used with -short")
+	}
+	dsn := startMariaDB(t)
+	_, _, driverDSN, err := ParseDSN(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("mysql", driverDSN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("CREATE TABLE cms_block (block_id INT AUTO_INCREMENT PRIMARY KEY, identifier VARCHAR(255), content MEDIUMTEXT, updated TIMESTAMP DEFAULT CURRENT_TIMESTAMP)"); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range cmsRows(t) {
+		if _, err := db.Exec("INSERT INTO cms_block (identifier, content) VALUES (?, ?)", r[0], r[1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s := dbScanner(t)
+	ctx := context.Background()
+	t.Run("a skimmer in a CMS block is found and named by its row", func(t *testing.T) {
+		rep, err := s.ScanDB(ctx, DBOptions{DSN: dsn, Query: "SELECT block_id, identifier, content, updated FROM cms_block ORDER BY block_id"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkDBReport(t, rep, "cms_block")
+	})
+	t.Run("a query that writes is refused by the read-only transaction", func(t *testing.T) {
+		_, err := s.ScanDB(ctx, DBOptions{DSN: dsn, Query: "DELETE FROM cms_block RETURNING block_id"})
+		if err == nil || !strings.Contains(strings.ToLower(err.Error()), "read only") {
+			t.Errorf("err = %v, want a read-only error", err)
+		}
+	})
+	t.Run("a slow query is stopped by the statement timeout", func(t *testing.T) {
+		_, err := s.ScanDB(ctx, DBOptions{DSN: dsn, Query: "SELECT 1, SLEEP(5)", StatementTimeout: time.Second})
+		if err == nil || !strings.Contains(err.Error(), "statement timeout") {
+			t.Errorf("err = %v, want a statement timeout", err)
+		}
+	})
+}
