@@ -30,10 +30,9 @@ type layer struct {
 }
 
 // regions returns the parts of l worth decoding further. Every encoding
-// undone below is text, so in base64 and hex layers (where runs decoded at
-// the wrong alignment, or that were no encoding at all, give random bytes)
-// only stretches of text are kept: printable ASCII, white space and
-// well-formed UTF-8, at least minText bytes long.
+// undone below base64 or hex is ASCII text, and runs decoded at the wrong
+// alignment (or that were no encoding at all) give random bytes, so in those
+// layers only runs of at least minText printable ASCII bytes are kept.
 func (l *layer) regions() [][2]int {
 	if len(l.segs) == 0 {
 		return [][2]int{{0, len(l.data)}}
@@ -46,27 +45,10 @@ func (l *layer) regions() [][2]int {
 		}
 		return rs
 	}
-	if l.regionsDone {
-		return l.textRegions
-	}
-	l.regionsDone = true
-	for _, sg := range l.segs {
-		b := l.data[:sg.out+sg.n]
-		start := sg.out
-		for i := sg.out; i < len(b); {
-			n := textRune(b[i:])
-			if n > 0 {
-				i += n
-				continue
-			}
-			if i-start >= minText {
-				l.textRegions = append(l.textRegions, [2]int{start, i})
-			}
-			i++
-			start = i
-		}
-		if len(b)-start >= minText {
-			l.textRegions = append(l.textRegions, [2]int{start, len(b)})
+	if !l.regionsDone {
+		l.regionsDone = true
+		for _, sg := range l.segs {
+			l.textRegions = asciiRuns(l.textRegions, l.data, sg.out, sg.out+sg.n)
 		}
 	}
 	return l.textRegions
@@ -76,21 +58,41 @@ func (l *layer) regions() [][2]int {
 // least any encoding of a value with its key takes.
 const minText = 7
 
-// textRune returns the length of the text character at the start of b, or
-// 0 when b starts with a control byte or malformed UTF-8.
-func textRune(b []byte) int {
-	c := b[0]
-	if c < utf8.RuneSelf {
-		if c >= 0x20 && c < 0x7f || c == '\t' || c == '\n' || c == '\r' {
-			return 1
+var asciiText = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = true
+	}
+	t['\t'], t['\n'], t['\r'] = true, true, true
+	return t
+}()
+
+// asciiRuns appends the runs of at least minText text bytes in b[lo:hi]. It
+// tests every minText-th byte first, so random bytes cost few tests.
+func asciiRuns(rs [][2]int, b []byte, lo, hi int) [][2]int {
+	i := lo
+	for i+minText <= hi {
+		k := i + minText - 1
+		if !asciiText[b[k]] {
+			i = k + 1
+			continue
 		}
-		return 0
+		// b[i-1] is never text here, so a run reaching back to i starts there.
+		start := k
+		for start > i && asciiText[b[start-1]] {
+			start--
+		}
+		if start > i {
+			i = start
+			continue
+		}
+		end := k + 1
+		for end < hi && asciiText[b[end]] {
+			end++
+		}
+		rs = append(rs, [2]int{start, end})
+		i = end + 1
 	}
-	r, n := utf8.DecodeRune(b)
-	if r == utf8.RuneError {
-		return 0
-	}
-	return n
+	return rs
 }
 
 // textual reports whether b reads as text: at least 3 in 4 bytes printable
