@@ -37,7 +37,7 @@ const (
 	racySlack = 100 * time.Millisecond
 	// readBufferSize is each worker's read buffer: large reads keep a
 	// multi-gigabyte file streaming at disk speed with constant memory.
-	readBufferSize = 1 << 20
+	readBufferSize = 256 << 10
 	// jobQueue bounds how far the lister runs ahead of the hashers, so a
 	// million-file folder costs memory for its listing only.
 	jobQueue = 4096
@@ -362,11 +362,13 @@ func (w *walk) hashOnce(rel, abs string, buf []byte) (e Entry, changed bool, err
 	}
 	h := sha256.New()
 	var n int64
-	for {
+	// Read until EOF, or until the size fstat gave: the fstat after the read
+	// catches a file that grew meanwhile, and stopping there saves a read
+	// call per small file.
+	for e.Size == 0 || n < e.Size {
 		k, err := f.Read(buf)
 		h.Write(buf[:k])
 		n += int64(k)
-		w.bytes.Add(int64(k))
 		if err == io.EOF {
 			break
 		}
@@ -374,6 +376,7 @@ func (w *walk) hashOnce(rel, abs string, buf []byte) (e Entry, changed bool, err
 			return e, false, fmt.Errorf("read: %w", err)
 		}
 	}
+	w.bytes.Add(n)
 	w.hashed.Add(1)
 	copy(e.SHA256[:], h.Sum(nil))
 	after, err := f.Stat()

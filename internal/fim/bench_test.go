@@ -1,0 +1,98 @@
+package fim
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"runtime"
+	"testing"
+)
+
+// benchTree is a tree made by gentree (scripts/bench-fim.sh makes one);
+// without it the tree benchmarks skip.
+func benchTree(b *testing.B) string {
+	dir := os.Getenv("SKIMWATCH_BENCH_TREE")
+	if dir == "" {
+		b.Skip("set SKIMWATCH_BENCH_TREE to a tree from internal/fim/gentree")
+	}
+	return dir
+}
+
+func BenchmarkBaselineTree(b *testing.B) {
+	dir := benchTree(b)
+	for b.Loop() {
+		m, err := Baseline(context.Background(), dir, Options{WalkOptions: WalkOptions{Workers: 2}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := WriteManifest(&buf, m, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkVerifyTreeStatCache(b *testing.B) {
+	dir := benchTree(b)
+	m, err := Baseline(context.Background(), dir, Options{WalkOptions: WalkOptions{Workers: 2}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := Verify(context.Background(), dir, m, VerifyOptions{WalkOptions: WalkOptions{Workers: 2}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkMillionEmptyFiles builds a tree of a million empty files once
+// (about a minute) and measures baseline and stat-cache verify of it, with
+// the heap held per baseline entry.
+func BenchmarkMillionEmptyFiles(b *testing.B) {
+	dir := b.TempDir()
+	makeEmptyFiles(b, dir, 1_000_000)
+	b.Run("baseline", func(b *testing.B) {
+		for b.Loop() {
+			m, err := Baseline(context.Background(), dir, Options{Excludes: []string{}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(m.Entries) != 1_000_000 {
+				b.Fatalf("%d entries", len(m.Entries))
+			}
+			runtime.GC()
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.HeapInuse)/1e6, "heap-MB")
+			runtime.KeepAlive(m)
+		}
+	})
+	m, err := Baseline(context.Background(), dir, Options{Excludes: []string{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("write+read manifest", func(b *testing.B) {
+		for b.Loop() {
+			var buf bytes.Buffer
+			if err := WriteManifest(&buf, m, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(buf.Len())/1e6, "file-MB")
+			if _, err := ReadManifest(&buf, ReadOptions{}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	settle()
+	b.Run("verify", func(b *testing.B) {
+		for b.Loop() {
+			r, err := Verify(context.Background(), dir, m, VerifyOptions{})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if len(r.Findings) != 0 {
+				b.Fatalf("%d findings", len(r.Findings))
+			}
+		}
+	})
+}
