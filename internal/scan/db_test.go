@@ -318,3 +318,35 @@ func TestScanDBMariaDB(t *testing.T) {
 		}
 	})
 }
+
+func FuzzParseDSN(f *testing.F) {
+	for _, s := range []string{"postgres://u@h/db", "mysql://u:p@tcp(h:1)/d", "sqlite:a.db", "sqlite:///a.db?x=1", "x", ":"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, dsn string) {
+		kind, driver, d, err := ParseDSN(dsn)
+		if err != nil {
+			if strings.Contains(err.Error(), "://") && strings.Contains(dsn, ":") {
+				// The message may quote the DSN, but never its password.
+				if p := passwordOf(dsn); p != "" && len(p) > 3 && strings.Contains(err.Error(), ":"+p+"@") {
+					t.Fatalf("error shows the password: %v", err)
+				}
+			}
+			return
+		}
+		if kind == "" || driver == "" || d == "" {
+			t.Fatalf("empty result for %q", dsn)
+		}
+		if kind == DBSQLite && !strings.Contains(d, "mode=ro") {
+			t.Fatalf("sqlite DSN not read-only: %q", d)
+		}
+	})
+}
+
+func passwordOf(dsn string) string {
+	m := dsnPassword.FindStringSubmatchIndex(dsn)
+	if m == nil {
+		return ""
+	}
+	return dsn[m[3] : m[1]-1]
+}

@@ -660,8 +660,7 @@ func maskCardNumbers(b []byte) []byte {
 			}
 			break
 		}
-		// A run of card length is checked whole; a longer run (a card glued
-		// to other digits) is checked in every window of 13..19 digits.
+		// A run of card length is checked whole.
 		if len(idx) >= 13 && len(idx) <= 19 {
 			if luhn(out, idx) {
 				for _, k := range idx[:len(idx)-4] {
@@ -671,23 +670,27 @@ func maskCardNumbers(b []byte) []byte {
 			i = j
 			continue
 		}
-		for start := 0; len(idx) > 19 && start < len(idx); start++ {
-			for n := 19; n >= 13; n-- {
-				if start+n > len(idx) {
-					continue
-				}
-				if luhn(out, idx[start:start+n]) {
-					for _, k := range idx[start : start+n-4] {
-						out[k] = '*'
-					}
-					start += n - 1
-					break
-				}
+		// A longer run (a card glued to other digits) is masked whole, but
+		// its last four, when any window of 13..19 digits in it passes Luhn.
+		if len(idx) > 19 && anyLuhnWindow(out, idx) {
+			for _, k := range idx[:len(idx)-4] {
+				out[k] = '*'
 			}
 		}
 		i = j
 	}
 	return out
+}
+
+func anyLuhnWindow(b []byte, idx []int) bool {
+	for start := range idx {
+		for n := 13; n <= 19 && start+n <= len(idx); n++ {
+			if luhn(b, idx[start:start+n]) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func isDigit(c byte) bool { return c >= '0' && c <= '9' }

@@ -1,0 +1,103 @@
+package scan
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseExternal(t *testing.T) {
+	tests := []struct {
+		name, def string
+		key       string
+		want      any
+		bad       bool
+	}{
+		{"true is a boolean", "debug=true", "debug", true, false},
+		{"a whole number is an integer", "max=42", "max", int64(42), false},
+		{"a hex number is an integer", "mask=0x10", "mask", int64(16), false},
+		{"a decimal is a float", "ratio=0.5", "ratio", 0.5, false},
+		{"words are a string", "env=production", "env", "production", false},
+		{"quotes force a string", `n="42"`, "n", "42", false},
+		{"an empty value is an empty string", "tag=", "tag", "", false},
+		{"an equals sign in the value is kept", "q=a=b", "q", "a=b", false},
+		{"a missing equals sign is an error", "debug", "", nil, true},
+		{"a name starting with a digit is an error", "1x=2", "", nil, true},
+		{"a name with a dash is an error", "my-var=2", "", nil, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			k, v, err := ParseExternal(tc.def)
+			if tc.bad {
+				if err == nil {
+					t.Errorf("want an error, got %q=%v", k, v)
+				}
+				return
+			}
+			if err != nil || k != tc.key || !reflect.DeepEqual(v, tc.want) {
+				t.Errorf("got %q=%#v (%v), want %q=%#v", k, v, err, tc.key, tc.want)
+			}
+		})
+	}
+}
+
+func TestParseExternalsRefusesDuplicates(t *testing.T) {
+	if _, err := ParseExternals([]string{"a=1", "a=2"}); err == nil || !strings.Contains(err.Error(), "twice") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func FuzzParseExternal(f *testing.F) {
+	for _, s := range []string{"a=1", "b=true", `c="x"`, "d=0.5", "e=", "=", "1=1", "x=0x1p3"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, def string) {
+		k, v, err := ParseExternal(def)
+		if err != nil {
+			return
+		}
+		if !validIdentifier(k) || !strings.HasPrefix(def, k+"=") {
+			t.Fatalf("accepted bad name %q from %q", k, def)
+		}
+		switch v.(type) {
+		case bool, int64, float64, string:
+		default:
+			t.Fatalf("value of type %T", v)
+		}
+	})
+}
+
+func FuzzMaskCardNumbers(f *testing.F) {
+	for _, s := range []string{"4111111111111111", "4111 1111 1111 1111", "x=5500-0000-0000-0004&", "12345678901234567890123", ""} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, in []byte) {
+		out := maskCardNumbers(in)
+		if len(out) != len(in) {
+			t.Fatalf("length changed: %d -> %d", len(in), len(out))
+		}
+		for i := range in {
+			if in[i] != out[i] && (!isDigit(in[i]) || out[i] != '*') {
+				t.Fatalf("byte %d changed from %q to %q", i, in[i], out[i])
+			}
+		}
+		// No unmasked card-length run that passes Luhn may survive whole.
+		var idx []int
+		flush := func() {
+			if len(idx) >= 13 && len(idx) <= 19 && luhn(out, idx) {
+				t.Fatalf("unmasked card-like run in %q", out)
+			}
+			idx = idx[:0]
+		}
+		for i, c := range out {
+			switch {
+			case isDigit(c):
+				idx = append(idx, i)
+			case (c == ' ' || c == '-') && i+1 < len(out) && isDigit(out[i+1]) && len(idx) > 0:
+			default:
+				flush()
+			}
+		}
+		flush()
+	})
+}
