@@ -1,0 +1,522 @@
+package collector
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/store/sqlite"
+)
+
+const testKey = "k3y-for-tests-0123456789abcdef"
+
+// faultyStore is a real SQLite store with faults switched on and off.
+type faultyStore struct {
+	*sqlite.DB
+	fail         atomic.Bool  // every merge fails before touching the DB
+	commitThen   atomic.Int32 // the next N merges commit, then report an error
+	panicNext    atomic.Int32 // the next N merges panic before committing
+	merges       atomic.Int64
+	failedMerges atomic.Int64
+}
+
+var errOutage = errors.New("store unavailable (test)")
+
+func (s *faultyStore) MergeReportAggregates(ctx context.Context, id string, aggs []store.ReportAggregate) error {
+	s.merges.Add(1)
+	if s.fail.Load() {
+		s.failedMerges.Add(1)
+		return errOutage
+	}
+	if s.panicNext.Load() > 0 {
+		s.panicNext.Add(-1)
+		s.failedMerges.Add(1)
+		panic("connection killed mid-transaction (test)")
+	}
+	if s.commitThen.Load() > 0 {
+		s.commitThen.Add(-1)
+		s.failedMerges.Add(1)
+		if err := s.DB.MergeReportAggregates(ctx, id, aggs); err != nil {
+			return err
+		}
+		return fmt.Errorf("commit acknowledged too late: %w", context.DeadlineExceeded)
+	}
+	return s.DB.MergeReportAggregates(ctx, id, aggs)
+}
+
+func (s *faultyStore) ApprovedSources(ctx context.Context, site string) ([]store.ApprovedSource, error) {
+	if s.fail.Load() {
+		return nil, errOutage
+	}
+	return s.DB.ApprovedSources(ctx, site)
+}
+
+func newStore(t *testing.T) *faultyStore {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &faultyStore{DB: db}
+}
+
+func newCollector(t *testing.T, st Store, o Options) *Collector {
+	t.Helper()
+	if o.Sites == nil {
+		o.Sites = []Site{{Name: "shop", Key: testKey}}
+	}
+	c, err := New(st, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// run starts the aggregator and returns a function that stops it and
+// returns Run's error.
+func run(t *testing.T, c *Collector) func() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Run(ctx) }()
+	var once sync.Once
+	var err error
+	stop := func() error {
+		once.Do(func() { cancel(); err = <-done })
+		return err
+	}
+	t.Cleanup(func() { stop() })
+	return stop
+}
+
+func legacy(blocked, directive string) string {
+	return `{"csp-report":{"document-uri":"https://shop.example/checkout?t=1","effective-directive":"` + directive +
+		`","blocked-uri":"` + blocked + `","disposition":"report","source-file":"https://shop.example/checkout"}}`
+}
+
+type post struct {
+	key, ct, body, ip, ua string
+	method                string
+}
+
+func send(h http.Handler, p post) *httptest.ResponseRecorder {
+	if p.key == "" {
+		p.key = testKey
+	}
+	if p.ct == "" {
+		p.ct = "application/csp-report"
+	}
+	if p.method == "" {
+		p.method = http.MethodPost
+	}
+	r := httptest.NewRequest(p.method, "/r/"+p.key, strings.NewReader(p.body))
+	r.Header.Set("Content-Type", p.ct)
+	if p.ip != "" {
+		r.RemoteAddr = p.ip + ":5555"
+	}
+	r.Header.Set("User-Agent", p.ua)
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	return w
+}
+
+// eventually polls cond: waiting for background work is not a timing
+// assertion, the deadline only stops a hung test.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func storedCount(t *testing.T, st Store) int64 {
+	t.Helper()
+	rows, err := st.ReportAggregates(context.Background(), store.AggregateQuery{Site: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	for _, r := range rows {
+		n += r.Count
+	}
+	return n
+}
+
+func TestHandler(t *testing.T) {
+	good := legacy("https://evil.example/x.js?v=1", "script-src-elem")
+	batch, _ := os.ReadFile("../csp/testdata/reports/chromium-156-batch.reports.json")
+	tests := []struct {
+		name     string
+		p        post
+		status   int
+		accepted int64
+		dropped  string
+	}{
+		{"a report-uri body is accepted with 204", post{body: good}, 204, 1, ""},
+		{"a Reporting API batch is accepted report by report", post{ct: "application/reports+json", body: string(batch)}, 204, 4, ""},
+		{"old safari's application/json is accepted", post{ct: "application/json", body: good}, 204, 1, ""},
+		{"an unknown key is 404 before the body is read", post{key: "not-a-site-key-at-all", body: good}, 404, 0, ""},
+		{"a form post is 415", post{ct: "application/x-www-form-urlencoded", body: "a=b"}, 415, 0, ""},
+		{"garbage is 400", post{body: "\x00\x01garbage{"}, 400, 0, ""},
+		{"a body over the cap is 413", post{body: `{"csp-report":{"document-uri":"` + strings.Repeat("a", 70<<10) + `"}}`}, 413, 0, ""},
+		{"an extension's report is answered 204 and counted as dropped", post{body: legacy("chrome-extension", "script-src-elem")}, 204, 0, "browser-extension"},
+		{"GET on a report URL is 405", post{method: http.MethodGet}, 405, 0, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := newCollector(t, newStore(t), Options{})
+			w := send(c.Handler(), tt.p)
+			if w.Code != tt.status {
+				t.Fatalf("status %d, want %d (%s)", w.Code, tt.status, w.Body)
+			}
+			s := c.Stats()
+			if s.Accepted != tt.accepted {
+				t.Errorf("accepted %d, want %d", s.Accepted, tt.accepted)
+			}
+			if tt.dropped != "" && s.Dropped[tt.dropped] != 1 {
+				t.Errorf("dropped %v, want one %s", s.Dropped, tt.dropped)
+			}
+			if tt.status >= 400 && tt.status != 405 && s.Rejected[tt.status] != 1 {
+				t.Errorf("rejected %v, want one %d", s.Rejected, tt.status)
+			}
+		})
+	}
+
+	t.Run("a CORS preflight is answered for a known key", func(t *testing.T) {
+		c := newCollector(t, newStore(t), Options{})
+		w := send(c.Handler(), post{method: http.MethodOptions})
+		if w.Code != 204 || w.Header().Get("Access-Control-Allow-Origin") != "*" ||
+			w.Header().Get("Access-Control-Allow-Methods") != "POST" || w.Header().Get("Access-Control-Allow-Headers") != "Content-Type" ||
+			w.Header().Get("Access-Control-Max-Age") == "" {
+			t.Errorf("got %d %v", w.Code, w.Header())
+		}
+	})
+	t.Run("metrics are served in the Prometheus format", func(t *testing.T) {
+		c := newCollector(t, newStore(t), Options{})
+		send(c.Handler(), post{body: good})
+		r := httptest.NewRequest("GET", "/metrics", nil)
+		w := httptest.NewRecorder()
+		c.Handler().ServeHTTP(w, r)
+		for _, want := range []string{"skimwatch_collector_reports_accepted_total 1", `skimwatch_collector_requests_rejected_total{status="429"} 0`, "skimwatch_collector_queue_depth 1"} {
+			if !strings.Contains(w.Body.String(), want) {
+				t.Errorf("metrics lack %q", want)
+			}
+		}
+	})
+}
+
+func TestFloodFromOneClient(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{ClientRate: 1, ClientBurst: 5})
+	h := c.Handler()
+	codes := map[int]int{}
+	for range 50 {
+		w := send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "192.0.2.1"})
+		codes[w.Code]++
+		if w.Code == 429 && w.Header().Get("Retry-After") == "" {
+			t.Fatal("429 without Retry-After")
+		}
+	}
+	other := send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "192.0.2.2"})
+	// Outcome: the burst of 5 is accepted, the other 45 are told to retry,
+	// and a second client is unaffected.
+	if codes[204] != 5 || codes[429] != 45 || other.Code != 204 {
+		t.Errorf("flooder got %v, other client got %d", codes, other.Code)
+	}
+	if s := c.Stats(); s.Accepted != 6 || s.Rejected[429] != 45 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestFullQueueAnswers503(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{QueueSize: 2})
+	h := c.Handler()
+	var codes []int
+	for i := range 4 {
+		codes = append(codes, send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("192.0.2.", i)}).Code)
+	}
+	// No aggregator runs, so the queue holds 2 requests; the rest get 503
+	// and nothing beyond the queue is held in memory.
+	if fmt.Sprint(codes) != "[204 204 503 503]" {
+		t.Errorf("codes %v", codes)
+	}
+	if s := c.Stats(); s.Accepted != 2 || s.Rejected[503] != 2 || s.QueueDepth != 2 {
+		t.Errorf("stats %+v", s)
+	}
+}
+
+func TestSlowlorisIsCutOff(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens real sockets and waits for a timeout")
+	}
+	st := newStore(t)
+	c := newCollector(t, st, Options{FlushInterval: 20 * time.Millisecond})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- c.Serve(ctx, ln, ServerTimeouts{ReadHeader: 300 * time.Millisecond, Read: time.Second})
+	}()
+	addr := ln.Addr().String()
+
+	// Ten slow clients each send a header line and then dribble.
+	var slow []net.Conn
+	for range 10 {
+		conn, err := net.Dial("tcp", addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "POST /r/%s HTTP/1.1\r\nHost: x\r\n", testKey)
+		slow = append(slow, conn)
+	}
+	// A normal client is served meanwhile.
+	resp, err := http.Post("http://"+addr+"/r/"+testKey, "application/csp-report", strings.NewReader(legacy("https://evil.example/a.js", "script-src-elem")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 {
+		t.Errorf("normal client got %d", resp.StatusCode)
+	}
+	// Each slow client is cut off by the server: its read ends (EOF or a
+	// 408) rather than hanging until our own 5s guard.
+	cut := 0
+	for _, conn := range slow {
+		conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+		fmt.Fprint(conn, "X-Slow: 1\r\n")
+		_, err := io.ReadAll(bufio.NewReader(conn))
+		var ne net.Error
+		if errors.As(err, &ne) && ne.Timeout() {
+			continue
+		}
+		cut++
+	}
+	if cut != 10 {
+		t.Errorf("%d of 10 slow clients were cut off", cut)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := storedCount(t, st); n != 1 {
+		t.Errorf("stored %d reports, want the normal client's 1", n)
+	}
+}
+
+func TestStoreOutageAndRecovery(t *testing.T) {
+	st := newStore(t)
+	st.fail.Store(true)
+	c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
+	stop := run(t, c)
+	h := c.Handler()
+	for i := range 30 {
+		if w := send(h, post{body: legacy(fmt.Sprintf("https://evil%d.example/a.js", i%3), "script-src-elem"), ip: fmt.Sprint("198.51.100.", i)}); w.Code != 204 {
+			t.Fatalf("report %d: %d", i, w.Code)
+		}
+	}
+	eventually(t, "failed flushes", func() bool { return st.failedMerges.Load() >= 3 })
+	if s := c.Stats(); s.Persisted != 0 || s.Pending != 3 {
+		t.Fatalf("during the outage: %+v", s)
+	}
+	st.fail.Store(false)
+	eventually(t, "recovery", func() bool { return c.Stats().Persisted == 30 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	// Outcome: 30 accepted, 0 lost, the failed attempts counted, and the
+	// store holds exactly 30 (the retried batch was merged once).
+	s := c.Stats()
+	if n := storedCount(t, st); n != 30 || s.Accepted != 30 || s.FlushErrors < 3 {
+		t.Errorf("stored %d, stats %+v", n, s)
+	}
+}
+
+func TestKilledFlushIsRetriedWithoutDoubleCounting(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault func(*faultyStore)
+	}{
+		{"a flush that panics before commit is retried", func(s *faultyStore) { s.panicNext.Store(2) }},
+		{"a flush that committed but reported failure is not counted twice", func(s *faultyStore) { s.commitThen.Store(2) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStore(t)
+			tt.fault(st)
+			c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
+			stop := run(t, c)
+			for i := range 20 {
+				send(c.Handler(), post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("203.0.113.", i)})
+			}
+			eventually(t, "persisted", func() bool { return c.Stats().Persisted == 20 })
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			if n := storedCount(t, st); n != 20 || st.failedMerges.Load() != 2 {
+				t.Errorf("stored %d of 20; %d failed merges (want 2)", n, st.failedMerges.Load())
+			}
+		})
+	}
+}
+
+func TestShedsLoadWhenTheStoreFallsBehind(t *testing.T) {
+	st := newStore(t)
+	st.fail.Store(true)
+	c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond, MaxPending: 5, ShutdownTimeout: 300 * time.Millisecond})
+	stop := run(t, c)
+	h := c.Handler()
+	codes := map[int]int{}
+	for i := range 20 {
+		codes[send(h, post{body: legacy(fmt.Sprintf("https://e%d.example/a.js", i), "script-src-elem"), ip: fmt.Sprint("10.0.0.", i)}).Code]++
+		time.Sleep(2 * time.Millisecond) // let the aggregator take each one
+	}
+	if codes[503] == 0 || codes[204] < 5 {
+		t.Errorf("codes %v: want the first 5 accepted, then 503", codes)
+	}
+	// With the store still down, shutdown cannot write: it says so, with
+	// the number of reports, instead of exiting clean.
+	err := stop()
+	if !errors.Is(err, ErrUnflushed) || !strings.Contains(err.Error(), fmt.Sprintf("%d reports", codes[204])) {
+		t.Errorf("shutdown error %v, want ErrUnflushed with %d reports", err, codes[204])
+	}
+}
+
+func TestCleanShutdownLosesNothing(t *testing.T) {
+	st := newStore(t)
+	// A flush interval longer than the test: only the final flush writes.
+	c := newCollector(t, st, Options{FlushInterval: time.Hour, ClientBurst: 1000})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Serve(ctx, ln, ServerTimeouts{}) }()
+	var wg sync.WaitGroup
+	var ok atomic.Int64
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := range 10 {
+				body := legacy(fmt.Sprintf("https://e%d.example/a.js", j), "connect-src")
+				req, _ := http.NewRequest("POST", "http://"+ln.Addr().String()+"/r/"+testKey, bytes.NewBufferString(body))
+				req.Header.Set("Content-Type", "application/csp-report")
+				req.Header.Set("User-Agent", fmt.Sprint("ua-", i))
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					if resp.StatusCode == 204 {
+						ok.Add(1)
+					}
+					resp.Body.Close()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := storedCount(t, st); n != ok.Load() || n != 80 {
+		t.Errorf("stored %d, answered 204 to %d, sent 80", n, ok.Load())
+	}
+}
+
+func TestFindings(t *testing.T) {
+	ctx := context.Background()
+	st := newStore(t)
+	if err := st.ApproveSource(ctx, store.ApprovedSource{Site: "shop", Directive: "script-src", Value: "https://cdn.shop.example", Origin: store.OriginBaseline}); err != nil {
+		t.Fatal(err)
+	}
+	c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
+	stop := run(t, c)
+	h := c.Handler()
+	send(h, post{body: legacy("https://cdn.shop.example/app.js", "script-src-elem"), ip: "192.0.2.1"})
+	send(h, post{body: legacy("https://evil.example/skim.js", "script-src-elem"), ip: "192.0.2.1"})
+	send(h, post{body: legacy("https://collect.evil.example/c", "connect-src"), ip: "192.0.2.1"})
+	send(h, post{body: legacy("https://collect.evil.example/c", "connect-src"), ip: "192.0.2.2"})
+	send(h, post{body: legacy("inline", "script-src-elem"), ip: "192.0.2.3"})
+	eventually(t, "findings", func() bool { return c.Stats().Findings >= 3 })
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+	fs, err := st.Findings(ctx, store.FindingQuery{Site: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]store.StoredFinding{}
+	for _, f := range fs {
+		got[f.Kind] = f
+	}
+	tests := []struct {
+		name   string
+		kind   string
+		sev    finding.Severity
+		single bool
+	}{
+		{"a destination reported by two clients is high", "csp.unapproved-connect", finding.High, false},
+		{"a script reported by one client is medium and marked single-source", "csp.unapproved-script", finding.Medium, true},
+		{"an inline script from one client is medium and single-source", "csp.inline-script", finding.Medium, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, ok := got[tt.kind]
+			if !ok {
+				t.Fatalf("no %s finding in %v", tt.kind, fs)
+			}
+			if f.Severity != tt.sev || f.Evidence["single_source"] != tt.single || f.Source != "collector" {
+				t.Errorf("got %s single=%v source=%s", f.Severity, f.Evidence["single_source"], f.Source)
+			}
+		})
+	}
+	if len(fs) != 3 {
+		t.Errorf("got %d findings, want 3 (the approved CDN raises none)", len(fs))
+	}
+	if f := got["csp.unapproved-script"]; f.URL != "https://evil.example/skim.js" || !strings.Contains(f.Message, "https://evil.example") {
+		t.Errorf("script finding %q %q", f.URL, f.Message)
+	}
+}
+
+func TestNewRejectsBadOptions(t *testing.T) {
+	st := newStore(t)
+	tests := []struct {
+		name string
+		o    Options
+	}{
+		{"no sites", Options{Sites: []Site{}}},
+		{"a short key", Options{Sites: []Site{{"a", "short"}}}},
+		{"two sites with one key", Options{Sites: []Site{{"a", testKey}, {"b", testKey}}}},
+		{"a site given twice", Options{Sites: []Site{{"a", testKey}, {"a", testKey + "x"}}}},
+		{"min clients over the hash cap", Options{Sites: []Site{{"a", testKey}}, MinClients: 65}},
+	}
+	for _, tt := range tests {
+		t.Run("refuses "+tt.name, func(t *testing.T) {
+			if _, err := New(st, tt.o); !errors.Is(err, ErrConfig) {
+				t.Errorf("err = %v", err)
+			}
+		})
+	}
+}

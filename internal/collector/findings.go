@@ -1,0 +1,240 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/csp"
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/store"
+)
+
+// candidateKey is one thing that may become a finding: a blocked origin or
+// kind under a directive family on a site. Inline code and eval are told
+// apart by the file that ran them.
+type candidateKey struct {
+	site, family, blocked, sourceFile string
+	kind                              csp.Kind
+}
+
+type candidate struct {
+	samples []csp.Event
+}
+
+// findingKinds maps a directive family and what was blocked to a finding
+// kind; what is not here (styles, fonts, trusted types) raises nothing.
+func findingKind(family string, k csp.Kind) (kind, what string, sev finding.Severity) {
+	switch {
+	case (family == "script-src" || family == "default-src") && k == csp.KindInline:
+		return "csp.inline-script", "inline script", finding.High
+	case (family == "script-src" || family == "default-src") && (k == csp.KindEval || k == csp.KindWasmEval):
+		return "csp.eval", "code run through eval or new Function", finding.High
+	case k != csp.KindURL && k != csp.KindData && k != csp.KindBlob:
+		return "", "", 0
+	}
+	switch family {
+	case "script-src", "worker-src", "default-src":
+		return "csp.unapproved-script", "script", finding.High
+	case "connect-src":
+		return "csp.unapproved-connect", "connection", finding.High
+	case "form-action":
+		return "csp.unapproved-form-action", "form submission", finding.High
+	case "frame-src", "child-src":
+		return "csp.unapproved-frame", "frame", finding.High
+	case "img-src":
+		// Image beacons are an exfiltration channel, but pixels from
+		// marketing tags are common: one step lower.
+		return "csp.unapproved-image", "image request", finding.Medium
+	}
+	return "", "", 0
+}
+
+// consider records a flushed aggregate as a candidate finding.
+func (c *Collector) consider(g csp.Aggregate) {
+	fam := csp.DirectiveFamily(g.Directive)
+	if kind, _, _ := findingKind(fam, g.BlockedKind); kind == "" {
+		return
+	}
+	k := candidateKey{site: g.Site, family: fam, blocked: g.Blocked, kind: g.BlockedKind}
+	if g.BlockedKind != csp.KindURL {
+		k.sourceFile = g.SourceFile
+	}
+	cd, ok := c.candidates[k]
+	if !ok {
+		cd = &candidate{}
+		c.candidates[k] = cd
+	}
+	for _, s := range g.Samples {
+		if len(cd.samples) < csp.MaxSamples {
+			cd.samples = append(cd.samples, s)
+		}
+	}
+}
+
+// evaluate turns candidates into findings, using the store's totals so that
+// counts and distinct clients span every flush and every collector sharing
+// the store. A candidate whose evaluation fails stays for the next flush.
+func (c *Collector) evaluate() {
+	if len(c.candidates) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.FlushTimeout)
+	defer cancel()
+	bySite := map[string][]candidateKey{}
+	for k := range c.candidates {
+		bySite[k.site] = append(bySite[k.site], k)
+	}
+	for site, keys := range bySite {
+		approved, err := c.store.ApprovedSources(ctx, site)
+		if err != nil {
+			c.m.findingErrs.Add(1)
+			c.log.Warn("cannot read approved sources; will retry", "site", site, "error", err)
+			continue
+		}
+		var rows []store.ReportAggregate
+		loaded := false
+		for _, k := range keys {
+			cd := c.candidates[k]
+			if isApproved(approved, k, cd.samples) {
+				delete(c.candidates, k)
+				continue
+			}
+			if !loaded {
+				if rows, err = c.store.ReportAggregates(ctx, store.AggregateQuery{Site: site}); err != nil {
+					c.m.findingErrs.Add(1)
+					c.log.Warn("cannot read aggregates; will retry", "site", site, "error", err)
+					break
+				}
+				loaded = true
+			}
+			f, key := c.buildFinding(k, cd, rows)
+			if _, err := c.store.PutFinding(ctx, key, f); err != nil {
+				c.m.findingErrs.Add(1)
+				c.log.Warn("cannot write finding; will retry", "site", site, "kind", f.Kind, "error", err)
+				continue
+			}
+			c.m.findings.Add(1)
+			delete(c.candidates, k)
+		}
+	}
+}
+
+// isApproved: an origin the inventory lists for the directive family, or
+// the page's own origin when the inventory lists 'self'. Inline code and
+// eval are never approved here: an approved inline script carries a hash,
+// and a browser that matched the hash would not have reported it.
+func isApproved(approved []store.ApprovedSource, k candidateKey, samples []csp.Event) bool {
+	if k.kind != csp.KindURL {
+		return false
+	}
+	for _, a := range approved {
+		if csp.DirectiveFamily(a.Directive) != k.family && !(k.family == "worker-src" && a.Directive == "script-src") {
+			continue
+		}
+		v := strings.ToLower(strings.TrimSpace(a.Value))
+		if v == k.blocked || strings.TrimSuffix(v, "/") == k.blocked {
+			return true
+		}
+		if v == "'self'" && len(samples) > 0 && samples[0].DocumentOrigin == k.blocked {
+			return true
+		}
+	}
+	return false
+}
+
+func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.ReportAggregate) (finding.Finding, string) {
+	kind, what, sev := findingKind(k.family, k.kind)
+	var (
+		count       int64
+		first, last time.Time
+		clients     []string
+		directives  []string
+		pages       []string
+	)
+	for _, r := range rows {
+		if csp.DirectiveFamily(r.Directive) != k.family || r.Blocked != k.blocked || (k.sourceFile != "" && r.SourceFile != k.sourceFile) {
+			continue
+		}
+		count += r.Count
+		if first.IsZero() || r.FirstSeen.Before(first) {
+			first = r.FirstSeen
+		}
+		if r.LastSeen.After(last) {
+			last = r.LastSeen
+		}
+		for _, h := range r.ClientHashes {
+			if !slices.Contains(clients, h) && len(clients) < csp.MaxClientHashes {
+				clients = append(clients, h)
+			}
+		}
+		if !slices.Contains(directives, r.Directive) {
+			directives = append(directives, r.Directive)
+		}
+		if len(pages) < 10 && !slices.Contains(pages, r.DocumentPath) {
+			pages = append(pages, r.DocumentPath)
+		}
+	}
+	slices.Sort(directives)
+	slices.Sort(pages)
+	n := len(clients)
+	single := n < c.opts.MinClients
+	if single {
+		sev--
+	}
+	samples := make([]map[string]any, 0, len(cd.samples))
+	url := ""
+	for _, s := range cd.samples {
+		samples = append(samples, map[string]any{
+			"document_url": s.DocumentURL, "blocked_url": s.BlockedURL, "directive": s.Directive,
+			"source_file": s.SourceFile, "line": s.Line, "column": s.Column, "sample": s.Sample,
+			"disposition": s.Disposition, "format": string(s.Format),
+		})
+		if url == "" {
+			url = s.DocumentURL
+		}
+	}
+	if k.kind == csp.KindURL && len(cd.samples) > 0 {
+		url = cd.samples[0].BlockedURL
+	}
+	var msg string
+	switch k.kind {
+	case csp.KindURL, csp.KindData, csp.KindBlob:
+		msg = fmt.Sprintf("Customers' browsers reported a %s to %s, which the site's approved inventory does not list (%d report(s) from %s).",
+			what, k.blocked, count, clientWords(n))
+	default:
+		where := k.sourceFile
+		if where == "" {
+			where = "the page itself"
+		}
+		msg = fmt.Sprintf("Customers' browsers reported %s in %s that the site's policy does not allow (%d report(s) from %s).",
+			what, where, count, clientWords(n))
+	}
+	ev := map[string]any{
+		"directive": k.family, "directives": directives, "blocked": k.blocked, "blocked_kind": string(k.kind),
+		"count": count, "clients": n, "min_clients": c.opts.MinClients, "single_source": single,
+		"first_seen": first.UTC().Format(time.RFC3339), "last_seen": last.UTC().Format(time.RFC3339),
+		"pages": pages, "sample_reports": samples,
+	}
+	if k.sourceFile != "" {
+		ev["source_file"] = k.sourceFile
+	}
+	f := finding.Finding{
+		Severity: sev, Kind: kind, Message: msg, Evidence: ev,
+		Source: "collector", Site: k.site, URL: url, Time: c.opts.Now(),
+	}
+	key := "collector|" + kind + "|" + k.family + "|" + k.blocked + "|" + k.sourceFile
+	return f, key
+}
+
+func clientWords(n int) string {
+	switch {
+	case n == 1:
+		return "1 client"
+	case n >= csp.MaxClientHashes:
+		return fmt.Sprintf("%d or more clients", n)
+	}
+	return fmt.Sprintf("%d clients", n)
+}

@@ -1,0 +1,151 @@
+package collector
+
+import (
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/csp"
+)
+
+// Handler serves POST and OPTIONS /r/{key} and GET /metrics.
+func (c *Collector) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /r/{key}", c.report)
+	mux.HandleFunc("OPTIONS /r/{key}", c.preflight)
+	mux.Handle("GET /metrics", c.MetricsHandler())
+	return mux
+}
+
+// ReportHandler serves only POST and OPTIONS /r/{key}, for embedding in a
+// server that has its own mux (the pattern's {key} wildcard must be kept).
+func (c *Collector) ReportHandler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost:
+			c.report(w, r)
+		case http.MethodOptions:
+			c.preflight(w, r)
+		default:
+			c.reject(w, http.StatusMethodNotAllowed, 0)
+		}
+	})
+}
+
+// Browsers send reports cross-origin (the shop's page to the collector);
+// report-uri sends are no-cors, but Reporting API uploads preflight.
+func cors(w http.ResponseWriter) {
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "POST")
+	h.Set("Access-Control-Allow-Headers", "Content-Type")
+	h.Set("Access-Control-Max-Age", "86400")
+}
+
+func (c *Collector) preflight(w http.ResponseWriter, r *http.Request) {
+	if _, ok := c.siteFor(r.PathValue("key")); !ok {
+		c.reject(w, http.StatusNotFound, 0)
+		return
+	}
+	cors(w)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (c *Collector) reject(w http.ResponseWriter, status int, retryAfter time.Duration) {
+	if n, ok := c.m.rejected[status]; ok {
+		n.Add(1)
+	}
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, retryAfter.Round(time.Second)/time.Second))))
+	}
+	w.Header().Set("Connection", "close")
+	http.Error(w, http.StatusText(status), status)
+}
+
+func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
+	// Cheapest checks first: an unknown key costs one hash and a map
+	// lookup, and the body is never read.
+	site, ok := c.siteFor(r.PathValue("key"))
+	if !ok {
+		c.reject(w, http.StatusNotFound, 0)
+		return
+	}
+	cors(w)
+	if c.m.shedding.Load() {
+		c.reject(w, http.StatusServiceUnavailable, c.opts.FlushInterval)
+		return
+	}
+	if !c.siteLimit[site].Allow() {
+		c.reject(w, http.StatusTooManyRequests, time.Second)
+		return
+	}
+	ip := clientIP(r)
+	if !c.allowClient(ip) {
+		c.reject(w, http.StatusTooManyRequests, time.Second)
+		return
+	}
+	ct := r.Header.Get("Content-Type")
+	if _, err := csp.MediaFormat(ct); err != nil {
+		c.reject(w, http.StatusUnsupportedMediaType, 0)
+		return
+	}
+	if r.ContentLength > c.opts.MaxBody {
+		c.reject(w, http.StatusRequestEntityTooLarge, 0)
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.opts.MaxBody))
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			c.reject(w, http.StatusRequestEntityTooLarge, 0)
+			return
+		}
+		c.reject(w, http.StatusBadRequest, 0)
+		return
+	}
+	vs, skipped, err := csp.Decode(ct, body, c.opts.Decode)
+	if err != nil {
+		c.reject(w, http.StatusBadRequest, 0)
+		return
+	}
+	c.m.drop(DropNotCSP, skipped)
+	now := c.opts.Now()
+	it := intake{site: site, at: now, events: make([]csp.Event, 0, len(vs))}
+	ua := r.Header.Get("User-Agent")
+	for _, v := range vs {
+		e := csp.Normalize(v, c.opts.Normalize)
+		if reason := c.opts.Noise.Noise(e); reason != "" {
+			c.m.drop(string(reason), 1)
+			continue
+		}
+		if e.UserAgent != "" {
+			ua = e.UserAgent
+		}
+		it.events = append(it.events, e)
+	}
+	it.client = csp.ClientID(c.opts.ClientKey, ip, ua)
+	if len(it.events) > 0 {
+		if !c.enqueue(it) {
+			c.reject(w, http.StatusServiceUnavailable, c.opts.FlushInterval)
+			return
+		}
+		c.m.accepted.Add(int64(len(it.events)))
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// clientIP is the TCP peer. Behind a reverse proxy every report then seems
+// to come from the proxy: per-client limits and the distinct-client count
+// need the proxy to be configured away (a trusted-proxy option is future
+// work); forwarded headers are never trusted by default because anyone can
+// set them.
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,250 @@
+package collector
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/csp"
+	"github.com/skimwatch/skimwatch/internal/store"
+)
+
+// batch is one flush's aggregates under the ID that makes its retries
+// idempotent. A failed batch is retried unchanged, with the same ID.
+type batch struct {
+	id      string
+	aggs    []csp.Aggregate
+	reports int64
+}
+
+// ErrUnflushed is returned by Run when the final flush could not write
+// everything accepted.
+var ErrUnflushed = errors.New("accepted reports not written to the store")
+
+// Run is the aggregator: it takes accepted reports from the queue and
+// flushes aggregates every FlushInterval until ctx is cancelled. Then,
+// in this order and on purpose:
+//
+//  1. intake closes: handlers still running answer 503 from here on, so no
+//     report is accepted that the final flush would not see. (Serve stops
+//     the HTTP server before cancelling ctx, so normally none is running);
+//  2. the queue is drained into the aggregator;
+//  3. a final flush (and finding pass) runs, retried until ShutdownTimeout;
+//  4. Run returns, and only then may the caller close the store.
+//
+// Run returns nil when everything accepted is in the store, or an error
+// wrapping ErrUnflushed that says how many reports were not written.
+func (c *Collector) Run(ctx context.Context) error {
+	t := time.NewTicker(c.opts.FlushInterval)
+	defer t.Stop()
+	for {
+		select {
+		case it := <-c.queue:
+			c.add(it)
+		case <-t.C:
+			c.flush()
+		case <-ctx.Done():
+			return c.shutdown()
+		}
+	}
+}
+
+func (c *Collector) shutdown() error {
+	c.intakeMu.Lock()
+	c.closed = true
+	c.intakeMu.Unlock()
+	for drained := false; !drained; {
+		select {
+		case it := <-c.queue:
+			c.add(it)
+		default:
+			drained = true
+		}
+	}
+	deadline := time.Now().Add(c.opts.ShutdownTimeout)
+	backoff := 100 * time.Millisecond
+	for {
+		c.flush()
+		if c.pending == nil && c.agg.Len() == 0 {
+			break
+		}
+		if time.Now().Add(backoff).After(deadline) {
+			n := c.unflushedReports()
+			c.log.Error("final flush failed: reports lost", "reports", n)
+			return fmt.Errorf("%w: %d reports in %d aggregates (the store kept failing for %s)", ErrUnflushed, n, c.m.pendingAggs.Load(), c.opts.ShutdownTimeout)
+		}
+		time.Sleep(backoff)
+		backoff = min(2*backoff, 2*time.Second)
+	}
+	return nil
+}
+
+func (c *Collector) unflushedReports() int64 {
+	var n int64
+	if c.pending != nil {
+		n += c.pending.reports
+	}
+	for _, g := range c.agg.Drain() {
+		n += g.Count
+	}
+	return n
+}
+
+func (c *Collector) add(it intake) {
+	for _, e := range it.events {
+		c.agg.Add(it.site, e, it.client, it.at)
+	}
+	c.updatePending()
+}
+
+func (c *Collector) updatePending() {
+	n := c.agg.Len()
+	if c.pending != nil {
+		n += len(c.pending.aggs)
+	}
+	c.m.pendingAggs.Store(int64(n))
+	c.m.shedding.Store(n >= c.opts.MaxPending)
+}
+
+// flush writes the pending batch (a retry) and then the aggregator's
+// contents as a new batch, then evaluates findings.
+func (c *Collector) flush() {
+	defer c.updatePending()
+	if c.pending != nil {
+		if !c.write(c.pending) {
+			return
+		}
+		c.pending = nil
+	}
+	if c.agg.Len() > 0 {
+		b := &batch{id: newBatchID(), aggs: c.agg.Drain()}
+		for _, g := range b.aggs {
+			b.reports += g.Count
+		}
+		if !c.write(b) {
+			c.pending = b
+			return
+		}
+	}
+	c.evaluate()
+}
+
+// write merges one batch in one transaction. A panic inside the store (a
+// driver bug, a killed connection) counts as a failure, and the batch is
+// retried with the same ID, so one that did commit is not counted twice.
+func (c *Collector) write(b *batch) (ok bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.FlushTimeout)
+	defer cancel()
+	rows := make([]store.ReportAggregate, len(b.aggs))
+	for i, g := range b.aggs {
+		rows[i] = toStore(g)
+	}
+	err := c.merge(ctx, b.id, rows)
+	if errors.Is(err, store.ErrInvalid) {
+		// One bad row fails the whole batch. Find it row by row, drop only
+		// what the store refuses, and keep the rest under a new ID (the old
+		// one was never applied).
+		var keep []csp.Aggregate
+		for i, r := range rows {
+			if r.Validate() != nil {
+				c.log.Warn("dropping an aggregate the store refuses", "site", r.Site, "directive", r.Directive, "blocked", r.Blocked, "error", r.Validate())
+				c.m.drop(DropInvalid, int(r.Count))
+				b.reports -= r.Count
+				continue
+			}
+			keep = append(keep, b.aggs[i])
+		}
+		if len(keep) == len(b.aggs) {
+			c.m.flushErrors.Add(1)
+			c.log.Error("flush failed", "error", err)
+			return false
+		}
+		b.id, b.aggs = newBatchID(), keep
+		if len(keep) == 0 {
+			return true
+		}
+		return c.write(b)
+	}
+	if err != nil {
+		c.m.flushErrors.Add(1)
+		c.log.Warn("flush failed; will retry", "batch", b.id, "aggregates", len(rows), "error", err)
+		return false
+	}
+	c.m.flushes.Add(1)
+	c.m.persisted.Add(b.reports)
+	for _, g := range b.aggs {
+		c.consider(g)
+	}
+	return true
+}
+
+func (c *Collector) merge(ctx context.Context, id string, rows []store.ReportAggregate) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("store panicked during merge: %v", p)
+		}
+	}()
+	return c.store.MergeReportAggregates(ctx, id, rows)
+}
+
+func newBatchID() string {
+	b := make([]byte, 16)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// toStore converts an aggregate to the store's row, with the first sample
+// event as JSON (bounded by store.MaxSampleBytes).
+func toStore(g csp.Aggregate) store.ReportAggregate {
+	r := store.ReportAggregate{
+		Site: g.Site, Directive: g.Directive, Blocked: g.Blocked, SourceFile: g.SourceFile,
+		DocumentPath: g.DocumentPath, Disposition: g.Disposition, Kind: kindOf(g.Directive, g.BlockedKind),
+		Count: g.Count, Clients: g.Clients, ClientHashes: g.ClientHashes, FirstSeen: g.FirstSeen, LastSeen: g.LastSeen,
+	}
+	if len(g.Samples) > 0 {
+		r.Sample = sampleJSON(g.Samples[0])
+	}
+	return r
+}
+
+func sampleJSON(e csp.Event) string {
+	b, _ := json.Marshal(e)
+	for n := 1024; len(b) > store.MaxSampleBytes && n >= 64; n /= 2 {
+		for _, p := range []*string{&e.DocumentURL, &e.BlockedURL, &e.SourceFile, &e.UserAgent, &e.DocumentPath} {
+			if len(*p) > n {
+				*p = (*p)[:n]
+			}
+		}
+		b, _ = json.Marshal(e)
+	}
+	if len(b) > store.MaxSampleBytes {
+		return ""
+	}
+	return string(b)
+}
+
+// kindOf names what an aggregate is about, in the store's vocabulary.
+func kindOf(directive string, k csp.Kind) string {
+	if k != csp.KindURL {
+		return string(k)
+	}
+	switch csp.DirectiveFamily(directive) {
+	case "script-src", "worker-src":
+		return "script"
+	case "connect-src":
+		return "connect"
+	case "frame-src", "child-src":
+		return "frame"
+	case "form-action":
+		return "form-action"
+	case "img-src":
+		return "image"
+	case "style-src":
+		return "style"
+	}
+	return "other"
+}
