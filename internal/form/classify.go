@@ -16,8 +16,8 @@ import (
 // Attrs is what the page says about one input.
 type Attrs struct {
 	Tag, Type, Name, ID, Autocomplete, Placeholder, Label, AriaLabel, Title, InputMode string
-	MaxLength                                                                         int
-	Class                                                                             string // CSS class attribute
+	MaxLength                                                                          int
+	Class                                                                              string // CSS class attribute
 }
 
 // Classify returns one of the observation.Field* classes

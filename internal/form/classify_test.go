@@ -172,13 +172,13 @@ func TestIsCardForm(t *testing.T) {
 
 func TestSplit(t *testing.T) {
 	cases := map[string]string{
-		"cardNumber":    "card number",
-		"CCNumber":      "cc number",
-		"cc-exp_month":  "cc exp month",
-		"name01":        "name 01",
-		"cvv2":          "cvv 2",
-		"eMail":         "e mail",
-		"カード番号 card": "card",
+		"cardNumber":   "card number",
+		"CCNumber":     "cc number",
+		"cc-exp_month": "cc exp month",
+		"name01":       "name 01",
+		"cvv2":         "cvv 2",
+		"eMail":        "e mail",
+		"カード番号 card":   "card",
 	}
 	for in, want := range cases {
 		t.Run("split("+in+")", func(t *testing.T) {
