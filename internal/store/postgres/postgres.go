@@ -206,17 +206,28 @@ func (d *DB) Sites(ctx context.Context) ([]store.Site, error) {
 	return out, nil
 }
 
-// mergeAggregate is store.ReportAggregate.Merge in SQL. Its LIMIT is
-// store.MaxClientHashes; the constant below stops the build if they differ.
-const mergeAggregate = `INSERT INTO report_aggregates AS r (digest, site, directive, blocked, source_file,
+// mergeAggregates is store.ReportAggregate.Merge in SQL, for a whole batch
+// in one statement: the rows arrive as parallel arrays (client hashes as one
+// JSON array per row, since SQL arrays cannot be ragged). The batch holds
+// each key once (store.PrepareAggregates folds them), which ON CONFLICT DO
+// UPDATE requires. The LIMIT is store.MaxClientHashes; the constant below
+// stops the build if they differ.
+const mergeAggregates = `INSERT INTO report_aggregates AS r (digest, site, directive, blocked, source_file,
 	document_path, disposition, kind, count, client_hashes, first_seen, last_seen, sample)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+SELECT x.digest, x.site, x.directive, x.blocked, x.source_file, x.document_path, x.disposition, x.kind, x.count,
+	ARRAY(SELECT e FROM jsonb_array_elements_text(x.hashes::jsonb) WITH ORDINALITY AS t(e, i) ORDER BY i),
+	x.first_seen, x.last_seen, x.sample
+FROM unnest($1::bytea[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+	$9::bigint[], $10::text[], $11::timestamptz[], $12::timestamptz[], $13::text[])
+	AS x(digest, site, directive, blocked, source_file, document_path, disposition, kind, count, hashes,
+	first_seen, last_seen, sample)
+ORDER BY x.digest
 ON CONFLICT (digest) DO UPDATE SET
 	count = r.count + excluded.count,
 	first_seen = LEAST(r.first_seen, excluded.first_seen),
 	last_seen = GREATEST(r.last_seen, excluded.last_seen),
-	client_hashes = ARRAY(SELECT DISTINCT h FROM unnest(r.client_hashes || excluded.client_hashes) AS h
-		ORDER BY h LIMIT 64),
+	client_hashes = ARRAY(SELECT DISTINCT h COLLATE "C" FROM unnest(r.client_hashes || excluded.client_hashes) AS h
+		ORDER BY h COLLATE "C" LIMIT 64),
 	kind = CASE WHEN r.kind = '' THEN excluded.kind ELSE r.kind END,
 	sample = CASE WHEN r.sample = '' THEN excluded.sample ELSE r.sample END`
 
@@ -239,7 +250,9 @@ func (d *DB) MergeReportAggregates(ctx context.Context, batchID string, aggs []s
 	for i, a := range prepared {
 		rows[i] = row{a.Key().Digest(), a}
 	}
-	// Rows locked in one order by every writer cannot deadlock.
+	// Rows locked in one order by every writer cannot deadlock (the
+	// statement also orders by digest; sorting here keeps that true
+	// whatever plan the server picks for the unnest).
 	slices.SortFunc(rows, func(x, y row) int { return bytes.Compare(x.digest, y.digest) })
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		if batchID != "" {
@@ -253,17 +266,28 @@ func (d *DB) MergeReportAggregates(ctx context.Context, batchID string, aggs []s
 				return nil
 			}
 		}
-		var b pgx.Batch
-		for _, r := range rows {
+		n := len(rows)
+		var (
+			digests                                 = make([][]byte, n)
+			sites, directives, blocked, sourceFiles = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			docPaths, dispositions, kinds, hashes   = make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+			samples                                 = make([]string, n)
+			counts                                  = make([]int64, n)
+			firsts, lasts                           = make([]time.Time, n), make([]time.Time, n)
+		)
+		for i, r := range rows {
 			a := r.a
-			hashes := a.ClientHashes
-			if hashes == nil {
-				hashes = []string{}
+			h, err := json.Marshal(nonNil(a.ClientHashes))
+			if err != nil {
+				return err
 			}
-			b.Queue(mergeAggregate, r.digest, a.Site, a.Directive, a.Blocked, a.SourceFile, a.DocumentPath,
-				a.Disposition, a.Kind, a.Count, hashes, a.FirstSeen, a.LastSeen, a.Sample)
+			digests[i], sites[i], directives[i], blocked[i] = r.digest, a.Site, a.Directive, a.Blocked
+			sourceFiles[i], docPaths[i], dispositions[i], kinds[i] = a.SourceFile, a.DocumentPath, a.Disposition, a.Kind
+			counts[i], hashes[i], firsts[i], lasts[i], samples[i] = a.Count, string(h), a.FirstSeen, a.LastSeen, a.Sample
 		}
-		return tx.SendBatch(ctx, &b).Close()
+		_, err := tx.Exec(ctx, mergeAggregates, digests, sites, directives, blocked, sourceFiles, docPaths,
+			dispositions, kinds, counts, hashes, firsts, lasts, samples)
+		return err
 	})
 	if err != nil {
 		return fmt.Errorf("postgres: merge %d aggregates: %w", len(prepared), err)
@@ -517,4 +541,11 @@ func (d *DB) VerifyEvents(ctx context.Context) (int, error) {
 		return v.N(), fmt.Errorf("postgres: verify events: %w", err)
 	}
 	return v.N(), nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
 }
