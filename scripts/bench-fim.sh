@@ -78,9 +78,21 @@ hf() { # hf NAME CSV [hyperfine args...]
   hyperfine --style basic --warmup 1 --runs "$runs" --export-csv "$csv" "$@" >&2
 }
 
-# mean COMMAND_NAME CSV -> mean seconds
-mean() { awk -F, -v n="$1" 'NR>1 && $1==n {print $2}' "$2"; }
+# mean NAME CSV -> mean wall seconds; cpu NAME CSV -> mean user+system
+# seconds (steadier than wall time when other jobs share the machine).
+mean() { awk -F, -v n="$1" 'NR>1 && $1==n {printf "%.3f", $2}' "$2"; }
+cpu() { awk -F, -v n="$1" 'NR>1 && $1==n {printf "%.3f", $5+$6}' "$2"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", a/b}'; }
+# row TASK CSV_A NAME_A CSV_B NAME_B HOW AIM: HOW "faster" = b/a, "of" = a/b
+row() {
+  local wa wb ca cb
+  wa=$(mean "$3" "$2"); wb=$(mean "$5" "$4"); ca=$(cpu "$3" "$2"); cb=$(cpu "$5" "$4")
+  if [ "$6" = faster ]; then
+    echo "| $1 | $wa / $ca | $wb / $cb | $(ratio "$wb" "$wa")x / $(ratio "$cb" "$ca")x faster | $7 |"
+  else
+    echo "| $1 | $wa / $ca | $wb / $cb | $(ratio "$wa" "$wb")x / $(ratio "$ca" "$cb")x its time | $7 |"
+  fi
+}
 
 run_set() { # run_set LABEL [extra hyperfine args]
   local label=$1; shift
@@ -94,26 +106,23 @@ run_set() { # run_set LABEL [extra hyperfine args]
     -n skimwatch "$bin fim verify $tree --baseline $work/base.fim" \
     -n skimwatch-full "$bin fim verify $tree --baseline $work/base.fim --full --workers 2" \
     -n aide "aide --check -c $work/aide.conf"
-  local sw aide bare cat vs vf va
-  sw=$(mean skimwatch "$b"); aide=$(mean aide "$b"); bare=$(mean barewalk "$b"); cat=$(mean cat "$b")
-  vs=$(mean skimwatch "$v"); vf=$(mean skimwatch-full "$v"); va=$(mean aide "$v")
   echo
   echo "### $label page cache"
   echo
+  echo "Seconds as wall / CPU (user+system); ratios as wall / CPU."
+  echo
   echo "| Task | skimwatch | other | ratio | aim |"
   echo "|---|---|---|---|---|"
-  echo "| baseline vs \`aide --init\` (sha256+p+u+g+s+m+c+i, 2 workers) | ${sw} s | ${aide} s | $(ratio "$aide" "$sw")x faster | >= 2x |"
-  echo "| baseline vs bare 2-worker SHA-256 walker | ${sw} s | ${bare} s | $(ratio "$sw" "$bare")x the bare time | <= 1.2x |"
-  echo "| baseline vs \`cat\` of every file (read bound) | ${sw} s | ${cat} s | $(ratio "$sw" "$cat")x the cat time | - |"
-  echo "| verify unchanged (stat cache) vs \`aide --check\` | ${vs} s | ${va} s | $(ratio "$va" "$vs")x faster | >= 10x |"
-  echo "| verify --full vs \`aide --check\` | ${vf} s | ${va} s | $(ratio "$va" "$vf")x faster | - |"
+  row "baseline vs \`aide --init\` (sha256+p+u+g+s+m+c+i, 2 workers)" "$b" skimwatch "$b" aide faster ">= 2x faster"
+  row "baseline vs bare 2-worker SHA-256 walker" "$b" skimwatch "$b" barewalk of "<= 1.2x"
+  row "baseline vs \`cat\` of every file (read bound)" "$b" skimwatch "$b" cat of "-"
+  row "verify unchanged (stat cache) vs \`aide --check\`" "$v" skimwatch "$v" aide faster ">= 10x faster"
+  row "verify --full vs \`aide --check\`" "$v" skimwatch-full "$v" aide faster "-"
   if "$bin" scan --help >/dev/null 2>&1; then
     hf "scan ($label)" "$s" -i "$@" \
       -n skimwatch "$bin scan --no-default-rules --rules $work/skimmer.yar $tree" \
       -n yara "yara -p 2 -r $work/skimmer.yar $tree"
-    local ss sy
-    ss=$(mean skimwatch "$s"); sy=$(mean yara "$s")
-    echo "| scan vs \`yara -p 2 -r\` (one rule file) | ${ss} s | ${sy} s | $(ratio "$sy" "$ss")x faster | > 1x |"
+    row "scan vs \`yara -p 2 -r\` (one rule file)" "$s" skimwatch "$s" yara faster "> 1x faster"
   else
     echo "| scan vs \`yara -p 2 -r\` | skipped: scan not available | | | |"
   fi

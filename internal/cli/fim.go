@@ -19,6 +19,7 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/scan"
 )
 
 func init() { register(newFimCmd) }
@@ -130,7 +131,7 @@ func baselineSummary(w io.Writer, m *fim.Manifest, out string, signed bool) erro
 func newFimVerifyCmd(app *App) *cobra.Command {
 	var (
 		baselineFile, pubFile, format, failOn string
-		full, scan                            bool
+		full, withScan                        bool
 		workers                               int
 	)
 	cmd := &cobra.Command{
@@ -149,11 +150,6 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageErr("--fail-on: %w", err)
 			}
-			if scan {
-				if err := scanAvailable(); err != nil {
-					return usageErr("%w", err)
-				}
-			}
 			m, err := loadBaseline(app, baselineFile, pubFile)
 			if err != nil {
 				return err
@@ -163,8 +159,8 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageErr("verify: %w", err)
 			}
-			if scan {
-				if err := scanChanged(cmd.Context(), app, rep); err != nil {
+			if withScan {
+				if err := scanChanged(cmd.Context(), app, rep, workers); err != nil {
 					rep.MarkIncomplete("signature scan: " + err.Error())
 				}
 				rep.Sort()
@@ -178,7 +174,7 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 	cmd.Flags().StringVar(&baselineFile, "baseline", "", "baseline file from fim baseline (required)")
 	cmd.Flags().StringVar(&pubFile, "pub", "", "ed25519 public key: refuse a baseline not signed by it")
 	cmd.Flags().BoolVar(&full, "full", false, "re-read and hash every file instead of trusting the stat cache")
-	cmd.Flags().BoolVar(&scan, "scan", false, "run signatures on added and modified files")
+	cmd.Flags().BoolVar(&withScan, "scan", false, "run signatures on added and modified files")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, json or sarif")
 	cmd.Flags().StringVar(&failOn, "fail-on", "medium", "lowest severity that makes the exit code 1")
 	cmd.Flags().IntVar(&workers, "workers", 0, "hashing workers (default: number of CPUs, at least 2)")
@@ -346,11 +342,47 @@ func writeFileAtomic(name string, write func(io.Writer) error) error {
 	return os.Rename(tmp.Name(), name)
 }
 
-// scanAvailable and scanChanged are wired to internal/scan when it lands.
-func scanAvailable() error {
-	return errors.New("--scan is not available yet: the signature scanner (internal/scan) is not in this build")
-}
-
-func scanChanged(ctx context.Context, app *App, rep *finding.Report) error {
-	return scanAvailable()
+// scanChanged runs the signature scanner on the files verify found added or
+// modified (regular files only: symlinks are never followed) and merges its
+// findings, with paths made relative to the root like fim's own.
+func scanChanged(ctx context.Context, app *App, rep *finding.Report, workers int) error {
+	root := rep.Targets[0]
+	var paths []string
+	seen := map[string]bool{}
+	for _, f := range rep.Findings {
+		if f.Kind != fim.KindAdded && f.Kind != fim.KindModified || seen[f.Path] {
+			continue
+		}
+		seen[f.Path] = true
+		abs := filepath.Join(root, filepath.FromSlash(f.Path))
+		if fi, err := os.Lstat(abs); err == nil && fi.Mode().IsRegular() {
+			paths = append(paths, abs)
+		}
+	}
+	if rep.Details == nil {
+		rep.Details = map[string]any{}
+	}
+	rep.Details["scanned_files"] = len(paths)
+	if len(paths) == 0 {
+		return nil
+	}
+	s, err := scan.New(scan.Options{Workers: workers, Logger: app.Logger})
+	if err != nil {
+		return err
+	}
+	sr, err := s.ScanPaths(ctx, paths)
+	if err != nil {
+		return err
+	}
+	for _, f := range sr.Findings {
+		if rel, err := filepath.Rel(root, f.Path); err == nil && f.Path != "" && !strings.HasPrefix(rel, "..") {
+			f.Path = filepath.ToSlash(rel)
+		}
+		rep.Findings = append(rep.Findings, f)
+	}
+	for _, reason := range sr.Incomplete {
+		rep.MarkIncomplete("signature scan: " + reason)
+	}
+	rep.Details["scan"] = sr.Details
+	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/scan"
 )
 
 // runCLI runs skimwatch with args and returns stdout, stderr and the exit
@@ -107,4 +108,57 @@ func TestFimCommandsExitCodes(t *testing.T) {
 			t.Errorf("report %+v", r)
 		}
 	})
+}
+
+func TestFimVerifyScanRunsSignaturesOnChangedFilesOnly(t *testing.T) {
+	if _, err := scan.New(scan.Options{}); err != nil {
+		// Until internal/yara lands the scanner cannot compile its rules.
+		t.Skipf("signature scanner not usable in this build: %v", err)
+	}
+	dir := t.TempDir()
+	web := filepath.Join(dir, "www")
+	os.MkdirAll(web, 0o755)
+	// A webshell already in the baseline is not rescanned by verify --scan:
+	// only what changed since the baseline is.
+	os.WriteFile(filepath.Join(web, "old.php"), []byte(`<?php eval($_POST['a']);`), 0o644)
+	os.WriteFile(filepath.Join(web, "index.php"), []byte("<?php echo 1;"), 0o644)
+	base := filepath.Join(dir, "b.fim")
+	if _, stderr, code := runCLI(t, "fim", "baseline", web, "--out", base); code != 0 {
+		t.Fatalf("baseline: %d %s", code, stderr)
+	}
+	os.WriteFile(filepath.Join(web, "html.php"), []byte(`<?php eval($_POST['x']);`), 0o644)
+	out, stderr, code := runCLI(t, "fim", "verify", web, "--baseline", base, "--scan", "--format", "json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, stderr)
+	}
+	var r finding.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, f := range r.Findings {
+		kinds = append(kinds, f.Kind+" "+f.Path)
+	}
+	want := map[string]bool{"fim.added html.php": true, "scan.match html.php": true}
+	if len(kinds) != 2 || !want[kinds[0]] || !want[kinds[1]] {
+		t.Errorf("findings %v, want fim.added and scan.match for html.php only", kinds)
+	}
+}
+
+func TestFimVerifyScanFailureMakesTheRunIncomplete(t *testing.T) {
+	if _, err := scan.New(scan.Options{}); err == nil {
+		t.Skip("the scanner works in this build; TestFimVerifyScanRunsSignaturesOnChangedFilesOnly covers it")
+	}
+	dir := t.TempDir()
+	web := filepath.Join(dir, "www")
+	os.MkdirAll(web, 0o755)
+	base := filepath.Join(dir, "b.fim")
+	if _, stderr, code := runCLI(t, "fim", "baseline", web, "--out", base); code != 0 {
+		t.Fatalf("baseline: %d %s", code, stderr)
+	}
+	os.WriteFile(filepath.Join(web, "x.php"), []byte("<?php"), 0o644)
+	_, stderr, code := runCLI(t, "fim", "verify", web, "--baseline", base, "--scan")
+	if code != 2 || !strings.Contains(stderr, "signature scan") {
+		t.Errorf("exit %d, stderr %q; want 2 naming the signature scan", code, stderr)
+	}
 }
