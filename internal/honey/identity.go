@@ -1,12 +1,3 @@
-// Package honey makes the synthetic customer a browser check types into a
-// page (a test card and unique personal data) and finds those values again in
-// whatever the page sends, however the sender encoded them.
-//
-// Every Identity is unique to one check: its check ID is embedded in the
-// name, holder, email and address, and the card number, phone and password
-// are drawn at random. A value found in a request therefore traces back to
-// the check that typed it. No value is real: the card number comes from the
-// universal Visa test range, the email domain from RFC 2606's .example.
 package honey
 
 import (

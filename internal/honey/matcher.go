@@ -10,31 +10,6 @@ import (
 	"github.com/skimwatch/skimwatch/internal/observation"
 )
 
-// How the matcher works
-//
-// A payload is a tree of layers. The root is the payload itself; each child is
-// the payload with one encoding undone: URL (%XX, %uXXXX, + for space),
-// JSON/JavaScript string escapes (\uXXXX, \xHH), base64 (standard and URL
-// alphabets, padded or not) and hex. Base64 and hex are undone per run of
-// alphabet characters, at every alignment (4 for base64, 2 for hex), so an
-// encoded value is found whatever came before it in the run; base64 runs are
-// also undone reversed. Children are decoded again up to MaxDepth levels.
-//
-// Every layer is searched once for all long values (8 bytes or more), forward
-// and reversed, under all 256 single-byte XOR keys at once: the search keys
-// on the XOR of each byte with the next, which no XOR key changes, and a
-// candidate is then checked byte by byte and its key read off. Key 0 is the
-// plain value.
-//
-// Short values (the CVV, the expiry date, the postcode, and any value under 8
-// bytes) are too common as digits to stand alone. They count only
-//   - within 64 bytes of a long value found in the same layer, encoded the
-//     same way (same XOR key, same direction), or
-//   - as an explicit field: right after a key naming them, e.g. cvv=123,
-//     "cvc":"123", card[exp]=07/29, zip=100-0001,
-// and never as part of a longer run of digits (except right next to the long
-// value they are anchored to, as in a card number and CVV sent as one string).
-
 // Defaults for MatcherOptions.
 const (
 	DefaultMaxPayload = 8 << 20
@@ -253,7 +228,9 @@ func variants(v Value) []string {
 				out = append(out, mm+sep+y)
 			}
 		}
-		return append(out, "20"+yy+"-"+mm, "20"+yy+mm)
+		// The year alone, for forms with separate month and year fields
+		// (the month alone, two digits, is too short to mean anything).
+		return append(out, "20"+yy+"-"+mm, "20"+yy+mm, "20"+yy)
 	}
 	return []string{t}
 }
