@@ -1,0 +1,130 @@
+package cli
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skimwatch/skimwatch/internal/collector"
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/store"
+)
+
+func init() { register(newCollectCmd) }
+
+func newCollectCmd(app *App) *cobra.Command {
+	var (
+		listen     string
+		sites      []string
+		flush      time.Duration
+		minClients int
+		maxBody    int64
+		dsn        *string
+	)
+	cmd := &cobra.Command{
+		Use:   "collect --site NAME=KEY [--site ...]",
+		Short: "Receive CSP violation reports from customers' browsers",
+		Long: "collect serves POST /r/{site-key} for report-uri and Reporting API reports,\n" +
+			"aggregates them, writes the aggregates to the store every --flush-interval and\n" +
+			"raises a finding when browsers report a script or destination the site's\n" +
+			"approved inventory lacks. GET /metrics serves Prometheus metrics.\n\n" +
+			"KEY may be @FILE to read the key from a file. Generate keys with\n" +
+			"`skimwatch collect keygen`. It listens on loopback unless --listen says\n" +
+			"otherwise; put a TLS reverse proxy in front of it (browsers send the\n" +
+			"Reporting API only to https endpoints). See docs/COLLECTOR.md.\n\n" +
+			"Exit codes: 0 after a clean shutdown with every accepted report stored,\n" +
+			"2 when reports could not be stored or on a usage error.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			parsed, err := parseSites(sites)
+			if err != nil {
+				return usageErr("%w", err)
+			}
+			ln, err := net.Listen("tcp", listen)
+			if err != nil {
+				return usageErr("--listen: %w", err)
+			}
+			defer ln.Close()
+			st, err := openStore(ctx, app, *dsn)
+			if err != nil {
+				return err
+			}
+			// The store closes last, after Serve has made its final flush.
+			defer st.Close()
+			for _, s := range parsed {
+				if err := st.UpsertSite(ctx, s.Name, store.HashKey(s.Key)); err != nil {
+					return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("register site %q: %w", s.Name, err)}
+				}
+			}
+			c, err := collector.New(st, collector.Options{
+				Sites: parsed, FlushInterval: flush, MinClients: minClients, MaxBody: maxBody, Logger: app.Logger,
+			})
+			if err != nil {
+				return usageErr("%w", err)
+			}
+			fmt.Fprintf(app.Stderr, "skimwatch collect: listening on http://%s/r/{site-key} for %d site(s)\n", ln.Addr(), len(parsed))
+			err = c.Serve(ctx, ln, collector.ServerTimeouts{})
+			s := c.Stats()
+			b, _ := json.Marshal(s)
+			fmt.Fprintf(app.Stderr, "skimwatch collect: stopped: %s\n", b)
+			if err != nil {
+				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8787", "address to listen on")
+	cmd.Flags().StringArrayVar(&sites, "site", nil, "NAME=KEY (or NAME=@FILE) of a site whose reports to accept; repeatable")
+	cmd.Flags().DurationVar(&flush, "flush-interval", 5*time.Second, "how often aggregates are written (and the most a crash loses)")
+	cmd.Flags().IntVar(&minClients, "min-clients", 2, "distinct clients before a finding is high rather than single-source medium")
+	cmd.Flags().Int64Var(&maxBody, "max-body", 64<<10, "largest request body accepted, in bytes")
+	dsn = storeFlag(cmd)
+	cmd.AddCommand(newCollectKeygenCmd(app))
+	return cmd
+}
+
+func parseSites(flags []string) ([]collector.Site, error) {
+	if len(flags) == 0 {
+		return nil, fmt.Errorf("at least one --site NAME=KEY is required")
+	}
+	var out []collector.Site
+	for _, f := range flags {
+		name, key, ok := strings.Cut(f, "=")
+		if !ok || name == "" || key == "" {
+			return nil, fmt.Errorf("--site %q: want NAME=KEY or NAME=@FILE", f)
+		}
+		if path, ok := strings.CutPrefix(key, "@"); ok {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return nil, fmt.Errorf("--site %s: %w", name, err)
+			}
+			key = strings.TrimSpace(string(b))
+		}
+		out = append(out, collector.Site{Name: name, Key: key})
+	}
+	return out, nil
+}
+
+func newCollectKeygenCmd(app *App) *cobra.Command {
+	return &cobra.Command{
+		Use:   "keygen",
+		Short: "Print a new random site key (160 bits, base32)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b := make([]byte, 20)
+			if _, err := rand.Read(b); err != nil {
+				return err
+			}
+			fmt.Fprintln(app.Stdout, strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b)))
+			return nil
+		},
+	}
+}
