@@ -124,12 +124,24 @@ func (d *DB) migrate(ctx context.Context) error {
 			version INTEGER PRIMARY KEY, applied TIMESTAMPTZ NOT NULL)`); err != nil {
 			return err
 		}
-		for _, name := range names {
+		versions := make([]int, len(names))
+		for i, name := range names {
 			num, _, _ := strings.Cut(filepath.Base(name), "_")
 			v, err := strconv.Atoi(num)
 			if err != nil {
 				return fmt.Errorf("migration %s does not start with a version number", name)
 			}
+			versions[i] = v
+		}
+		var current int
+		if err := tx.QueryRow(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&current); err != nil {
+			return err
+		}
+		if latest := slices.Max(versions); current > latest {
+			return fmt.Errorf("database schema is version %d, newer than this skimwatch knows (%d): upgrade skimwatch", current, latest)
+		}
+		for i, name := range names {
+			v := versions[i]
 			var n int
 			if err := tx.QueryRow(ctx, "SELECT count(*) FROM schema_version WHERE version = $1", v).Scan(&n); err != nil {
 				return err

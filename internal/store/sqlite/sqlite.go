@@ -154,6 +154,21 @@ func (d *DB) migrate(ctx context.Context) error {
 		version INTEGER PRIMARY KEY, applied INTEGER NOT NULL)`); err != nil {
 		return fmt.Errorf("sqlite: create schema_version: %w", err)
 	}
+	latest := 0
+	for _, name := range names {
+		v, err := migrationVersion(name)
+		if err != nil {
+			return err
+		}
+		latest = max(latest, v)
+	}
+	var current int
+	if err := d.writer.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_version").Scan(&current); err != nil {
+		return fmt.Errorf("sqlite: read schema_version: %w", err)
+	}
+	if current > latest {
+		return fmt.Errorf("sqlite: database schema is version %d, newer than this skimwatch knows (%d): upgrade skimwatch", current, latest)
+	}
 	for _, name := range names {
 		v, err := migrationVersion(name)
 		if err != nil {

@@ -2,6 +2,7 @@ package sqlite_test
 
 import (
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/skimwatch/skimwatch/internal/store"
@@ -31,3 +32,46 @@ func TestSuiteOnAFile(t *testing.T)   { storetest.Run(t, newFile) }
 func TestSuiteInMemory(t *testing.T)  { storetest.Run(t, newMemory) }
 func BenchmarkMerge100(b *testing.B)  { storetest.BenchmarkMerge(b, newFile, 100) }
 func BenchmarkMerge1000(b *testing.B) { storetest.BenchmarkMerge(b, newFile, 1000) }
+
+func TestTwoHandlesOnOneFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "shared.db")
+	var dbs []store.Store
+	for range 2 {
+		db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		dbs = append(dbs, db)
+	}
+	storetest.RunTwoWriters(t, dbs[0], dbs[1])
+}
+
+func TestMigrations(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "m.db")
+	db, err := sqlite.Open(t.Context(), path, sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("reopening applies nothing twice and keeps data", func(t *testing.T) {
+		if _, err := db.AppendEvent(t.Context(), store.Event{Type: "t"}); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if db, err = sqlite.Open(t.Context(), path, sqlite.Options{}); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := db.VerifyEvents(t.Context()); n != 1 || err != nil {
+			t.Fatalf("n=%d err=%v", n, err)
+		}
+	})
+	t.Run("a schema newer than this build is refused", func(t *testing.T) {
+		if err := db.Exec(t.Context(), "INSERT INTO schema_version (version, applied) VALUES (9999, 0)"); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+		if _, err := sqlite.Open(t.Context(), path, sqlite.Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
+			t.Fatalf("err = %v", err)
+		}
+	})
+}

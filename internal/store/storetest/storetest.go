@@ -40,6 +40,23 @@ func Run(t *testing.T, newStore NewFunc) {
 	t.Run("approved sources", func(t *testing.T) { testApproved(t, newStore) })
 	t.Run("findings", func(t *testing.T) { testFindings(t, newStore) })
 	t.Run("event log", func(t *testing.T) { testEvents(t, newStore) })
+	t.Run("a cancelled context fails a call instead of running it", func(t *testing.T) {
+		s := newStore(t)
+		ctx, cancel := context.WithCancel(t.Context())
+		cancel()
+		if _, err := s.AppendEvent(ctx, store.Event{Type: "t"}); err == nil {
+			t.Error("AppendEvent ran on a cancelled context")
+		}
+		if err := s.MergeReportAggregates(ctx, "", []store.ReportAggregate{agg("x", 1, t0, t0)}); err == nil {
+			t.Error("MergeReportAggregates ran on a cancelled context")
+		}
+		if _, err := s.Findings(ctx, store.FindingQuery{}); err == nil {
+			t.Error("Findings ran on a cancelled context")
+		}
+		if n, err := s.VerifyEvents(t.Context()); err != nil || n != 0 {
+			t.Errorf("after cancelled calls: %d events, %v", n, err)
+		}
+	})
 	t.Run("ping answers on an open store", func(t *testing.T) {
 		if err := newStore(t).Ping(t.Context()); err != nil {
 			t.Fatal(err)
@@ -592,6 +609,46 @@ func testEvents(t *testing.T, newStore NewFunc) {
 			t.Fatalf("verified %d events, want %d", n, workers*each)
 		}
 	})
+}
+
+// RunTwoWriters checks that two Store values on one database, as two
+// processes or machines would have, still write one unbroken chain and lose
+// no counts when they write at the same time.
+func RunTwoWriters(t *testing.T, a, b store.Store) {
+	const each = 30
+	var wg sync.WaitGroup
+	errs := make(chan error, 4*each)
+	for w, s := range []store.Store{a, b} {
+		wg.Go(func() {
+			for i := range each {
+				_, err := s.AppendEvent(t.Context(), store.Event{Type: "t", Actor: fmt.Sprint(w), Data: json.RawMessage(fmt.Sprint(i))})
+				errs <- err
+				errs <- s.MergeReportAggregates(t.Context(), fmt.Sprintf("w%d-%d", w, i),
+					[]store.ReportAggregate{agg("x", 1, t0, t0, fmt.Sprint(w)), agg(fmt.Sprint("y", i%3), 1, t0, t0)})
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		must(t, err)
+	}
+	for _, s := range []store.Store{a, b} {
+		n, err := s.VerifyEvents(t.Context())
+		must(t, err)
+		if n != 2*each {
+			t.Fatalf("verified %d events, want %d", n, 2*each)
+		}
+	}
+	got, err := a.ReportAggregates(t.Context(), store.AggregateQuery{})
+	must(t, err)
+	var total int64
+	for _, g := range got {
+		total += g.Count
+	}
+	if len(got) != 4 || total != 4*each {
+		t.Fatalf("%d rows with %d reports, want 4 rows with %d", len(got), total, 4*each)
+	}
 }
 
 // BenchmarkMerge measures MergeReportAggregates in batches of batchSize rows,
