@@ -388,9 +388,13 @@ func (s *scan) search(l *layer) {
 			}
 		}
 	}
-	longs = dropContained(longs, m)
+	// Remember every hit, even those about to be dropped as contained in a
+	// longer one, so that child layers holding the same bytes skip them too.
 	for _, h := range longs {
 		l.remember(h)
+	}
+	longs = dropContained(longs, m)
+	for _, h := range longs {
 		s.record(l, h)
 	}
 	if len(m.short) > 0 {

@@ -223,6 +223,16 @@ func TestFindReportsEachEncodingOnce(t *testing.T) {
 	}
 }
 
+func TestFindReportsAFragmentOnlyWhenAlone(t *testing.T) {
+	id := testIdentity(t, 17)
+	m := NewMatcher(id.Values())
+	payload := "n=" + strings.ReplaceAll(id.Name(), " ", "+") + "%20&x=%41"
+	got := m.Find([]byte(payload))
+	if len(got) != 1 || got[0].Value != id.Name() || got[0].Encoding != "url" {
+		t.Errorf("got %+v, want only the full name, url-encoded", got)
+	}
+}
+
 func TestFindNegatives(t *testing.T) {
 	id := testIdentity(t, 12)
 	m := NewMatcher(id.Values())
