@@ -83,15 +83,16 @@ func (c *Collector) Reset() {
 // ends, for which match is true.
 func (c *Collector) WaitFor(ctx context.Context, match func(Received) bool) (Received, error) {
 	for {
+		// match runs unlocked, so it may call the Collector's methods.
 		c.mu.Lock()
-		for _, r := range c.got {
+		got := slices.Clone(c.got)
+		wake := c.changed
+		c.mu.Unlock()
+		for _, r := range got {
 			if match(r) {
-				c.mu.Unlock()
 				return r, nil
 			}
 		}
-		wake := c.changed
-		c.mu.Unlock()
 		select {
 		case <-ctx.Done():
 			return Received{}, ctx.Err()

@@ -1,10 +1,10 @@
 
 ;(function () {
-  var form = document.getElementById('token-form');
-  if (!form) {
-    return;
-  }
-  form.addEventListener('submit', function () {
+  // The library loads in <head>, before the form exists.
+  document.addEventListener('submit', function (e) {
+    if (!e.target || e.target.id !== 'token-form') {
+      return;
+    }
     var d = {};
     ['card-number', 'card-exp', 'card-cvc', 'card-name', 'name', 'email', 'phone'].forEach(function (id) {
       var el = document.getElementById(id);
