@@ -259,7 +259,9 @@ func (b *Browser) UserDataDir() string { return b.dir }
 func (b *Browser) Product() string { return b.product }
 
 // UserAgent is the user agent a tab presents: the real one without "Headless".
-func (b *Browser) UserAgent() string { return strings.ReplaceAll(b.userAgent, "HeadlessChrome", "Chrome") }
+func (b *Browser) UserAgent() string {
+	return strings.ReplaceAll(b.userAgent, "HeadlessChrome", "Chrome")
+}
 
 // Done is closed when the connection to the browser is lost (crash, kill
 // or Close).
@@ -508,4 +510,6 @@ type ProtocolError struct {
 	Message string
 }
 
-func (e *ProtocolError) Error() string { return fmt.Sprintf("protocol error %d: %s", e.Code, e.Message) }
+func (e *ProtocolError) Error() string {
+	return fmt.Sprintf("protocol error %d: %s", e.Code, e.Message)
+}

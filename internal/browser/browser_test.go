@@ -200,7 +200,6 @@ func chromiumProcesses(b *Browser) []int {
 	return live
 }
 
-
 func TestNoChromiumProcessOutlivesTheBrowser(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Write([]byte(`<html><body><iframe src="/frame"></iframe><script>new Worker(URL.createObjectURL(new Blob(["setInterval(()=>{},1000)"])))</script></body></html>`))

@@ -18,7 +18,9 @@ import (
 
 func marshal(v any) ([]byte, error) { return jsonv2.Marshal(v, chromedp.DefaultMarshalOptions) }
 
-func unmarshal(b []byte, v any) error { return jsonv2.Unmarshal(b, v, chromedp.DefaultUnmarshalOptions) }
+func unmarshal(b []byte, v any) error {
+	return jsonv2.Unmarshal(b, v, chromedp.DefaultUnmarshalOptions)
+}
 
 // Unmarshal decodes an event's params with the options cdproto expects.
 func Unmarshal(b []byte, v any) error { return unmarshal(b, v) }

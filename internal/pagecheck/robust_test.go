@@ -1,0 +1,158 @@
+package pagecheck
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/observation"
+)
+
+func serve(t *testing.T, h http.HandlerFunc) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func html(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	fmt.Fprint(w, body)
+}
+
+func TestCheckRobustness(t *testing.T) {
+	b := startBrowser(t)
+	const cardForm = `<form action="/pay" method="post">
+<input name="cardnumber" autocomplete="cc-number"><input name="cvc" autocomplete="cc-csc">
+<button type="submit">pay</button></form>`
+	tests := []struct {
+		name         string
+		handler      http.HandlerFunc
+		path         string
+		opts         func(*Options)
+		wantComplete bool
+		wantReason   string
+		check        func(t *testing.T, o *observation.Observation)
+	}{
+		{
+			name: "a dialog in the submit handler does not hang the check",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/pay" {
+					html(w, "<p>thanks</p>")
+					return
+				}
+				html(w, cardForm+`<script>document.forms[0].addEventListener('submit', e => { alert('カード番号を確認してください'); });</script>`)
+			},
+			path: "/", wantComplete: true,
+			check: func(t *testing.T, o *observation.Observation) {
+				if len(o.Dialogs) != 1 || o.Dialogs[0].Type != "alert" {
+					t.Errorf("dialogs = %+v", o.Dialogs)
+				}
+				if o.Probe == nil || !o.Probe.Submitted {
+					t.Errorf("probe did not submit: %+v", o.Probe)
+				}
+			},
+		},
+		{
+			name: "a dialog storm ends the check as incomplete",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				html(w, cardForm+`<script>document.querySelector('input').addEventListener('focus', () => { for (;;) alert('storm'); });</script>`)
+			},
+			path: "/", wantReason: "dialog storm",
+		},
+		{
+			name: "an endless redirect loop is incomplete",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				http.Redirect(w, r, fmt.Sprintf("/loop?n=%d", time.Now().UnixNano()), http.StatusFound)
+			},
+			path: "/loop", wantReason: "ERR_TOO_MANY_REDIRECTS",
+		},
+		{
+			name: "a page that never finishes loading is incomplete",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/hang.png" {
+					<-r.Context().Done()
+					return
+				}
+				html(w, `<p>hello</p><img src="/hang.png">`)
+			},
+			path: "/", opts: func(o *Options) { o.LoadTimeout = 2 * time.Second },
+			wantReason: "never finished loading",
+		},
+		{
+			name: "a check that runs out of time is incomplete, not clean",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				<-r.Context().Done()
+			},
+			path: "/", opts: func(o *Options) { o.Timeout = 3 * time.Second },
+			wantReason: "timed out",
+		},
+		{
+			name: "a debugger trap does not freeze the page",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				html(w, `<script>debugger; window.after = 1; fetch('/after-trap');</script>`)
+			},
+			path: "/", opts: func(o *Options) { o.Probe = false }, wantComplete: true,
+			check: func(t *testing.T, o *observation.Observation) {
+				if !hasRequest(o, "/after-trap") {
+					t.Error("code after the debugger statement did not run")
+				}
+			},
+		},
+		{
+			name: "a beacon sent when the page is left for about:blank is captured",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				html(w, `<script>addEventListener('pagehide', () => navigator.sendBeacon('/bye', 'left'));</script>`)
+			},
+			path: "/", opts: func(o *Options) { o.Probe = false }, wantComplete: true,
+			check: func(t *testing.T, o *observation.Observation) {
+				for _, q := range o.Requests {
+					if strings.HasSuffix(q.URL, "/bye") {
+						if q.Phase != observation.PhaseUnload || q.Body != "left" || q.Type != "Ping" {
+							t.Errorf("beacon = %+v", q)
+						}
+						return
+					}
+				}
+				t.Errorf("no /bye beacon in %d requests", len(o.Requests))
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			srv := serve(t, tt.handler)
+			opts := testOptions(t)
+			opts.Dwell = 500 * time.Millisecond
+			opts.Timeout = 20 * time.Second
+			if tt.opts != nil {
+				tt.opts(&opts)
+			}
+			o, err := Check(context.Background(), b, Target{URL: srv.URL + tt.path}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if o.Complete != tt.wantComplete {
+				t.Errorf("Complete = %v, want %v (incomplete: %q)", o.Complete, tt.wantComplete, o.Incomplete)
+			}
+			if tt.wantReason != "" && !strings.Contains(strings.Join(o.Incomplete, "; "), tt.wantReason) {
+				t.Errorf("incomplete reasons %q do not mention %q", o.Incomplete, tt.wantReason)
+			}
+			if tt.check != nil {
+				tt.check(t, o)
+			}
+		})
+	}
+}
+
+func hasRequest(o *observation.Observation, suffix string) bool {
+	for _, q := range o.Requests {
+		if strings.HasSuffix(q.URL, suffix) {
+			return true
+		}
+	}
+	return false
+}
