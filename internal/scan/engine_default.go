@@ -1,14 +1,18 @@
 package scan
 
-import "errors"
-
-// defaultEngine is skimwatch's own YARA engine.
-// TODO(scan): switch to internal/yara as soon as it lands; until then New
-// fails plainly rather than pretending to scan.
-func defaultEngine() engine { return missingEngine{} }
-
-type missingEngine struct{}
-
-func (missingEngine) compile([]ruleSource, compileOptions) (ruleSet, error) {
-	return nil, errors.New("the built-in YARA engine (internal/yara) is not in this build yet")
+// defaultEngine is the engine New uses.
+//
+// TODO(scan): switch to skimwatch's own pure-Go engine (internal/yara) when
+// it lands; the yara tool then stays as the tests' differential oracle.
+func defaultEngine() engine {
+	e, err := newToolEngine()
+	if err != nil {
+		return missingEngine{err}
+	}
+	return e
 }
+
+// missingEngine reports why no engine is available.
+type missingEngine struct{ err error }
+
+func (m missingEngine) compile([]ruleSource, compileOptions) (ruleSet, error) { return nil, m.err }

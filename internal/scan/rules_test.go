@@ -22,10 +22,11 @@ type namedEngine struct {
 func testEngines(t *testing.T) []namedEngine {
 	t.Helper()
 	var out []namedEngine
-	if _, missing := defaultEngine().(missingEngine); !missing {
-		out = append(out, namedEngine{"skimwatch", defaultEngine()})
-	} else {
+	switch e := defaultEngine().(type) {
+	case *toolEngine, missingEngine:
 		t.Log("internal/yara is not in this build yet: testing with the yara oracle only")
+	default:
+		out = append(out, namedEngine{"skimwatch", e})
 	}
 	return append(out, namedEngine{"yara-cli", requireYara(t)})
 }

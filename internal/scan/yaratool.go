@@ -9,44 +9,35 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
-	"testing"
-	"time"
 )
 
-// cliEngine runs the yara command-line tool (4.x). It is the differential
-// oracle: the bundled rules must give the same answers in it as in
-// skimwatch's own engine.
-type cliEngine struct {
+// toolEngine runs the yara command-line tool (4.x). It is the differential
+// oracle in tests, and the scanner's engine while skimwatch's own engine is
+// not in the build. Rules given as text are piped to it on stdin; content
+// given as bytes is written to a private file in /dev/shm (memory, not
+// disk: database rows may hold card data) and removed after the scan.
+type toolEngine struct {
 	bin string
-	dir string // for rule sources that only exist in memory
 }
 
-// requireYara returns the oracle engine, or skips (fails under CI=true)
-// when the yara tool is missing.
-func requireYara(t testing.TB) *cliEngine {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("skipping: the yara oracle is not used with -short")
-	}
+// newToolEngine finds the yara tool.
+func newToolEngine() (*toolEngine, error) {
 	bin, err := exec.LookPath("yara")
 	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("yara is not installed (apt-get install yara), and CI=true requires it")
-		}
-		t.Skip("skipping: yara is not installed (apt-get install yara)")
+		return nil, fmt.Errorf("the yara tool is not installed (apt-get install yara): %w", err)
 	}
-	return &cliEngine{bin: bin, dir: t.TempDir()}
+	return &toolEngine{bin: bin}, nil
 }
 
-var _ engine = (*cliEngine)(nil)
+var _ engine = (*toolEngine)(nil)
 
 type cliRules struct {
-	e        *cliEngine
+	e        *toolEngine
+	stdin    []byte // rules given as text
 	files    []string
 	warn     []string
 	n        int
@@ -56,26 +47,17 @@ type cliRules struct {
 var cliDiag = regexp.MustCompile(`^(error|warning): (?:rule "[^"]*" in )?(.+)\((\d+)\): (.*)$`)
 var cliDiag2 = regexp.MustCompile(`^(.+)\((\d+)\): (error|warning): (.*)$`)
 
-func (e *cliEngine) compile(sources []ruleSource, opts compileOptions) (ruleSet, error) {
+func (e *toolEngine) compile(sources []ruleSource, opts compileOptions) (ruleSet, error) {
 	r := &cliRules{e: e, compileX: opts.Externals}
-	for i, s := range sources {
-		p := s.Path
+	for _, s := range sources {
 		if s.Data != nil {
-			p = filepath.Join(e.dir, fmt.Sprintf("src%d-%d.yar", time.Now().UnixNano(), i))
-			if err := os.WriteFile(p, s.Data, 0o600); err != nil {
-				return nil, err
-			}
+			r.stdin = append(append(r.stdin, s.Data...), '\n')
+			continue
 		}
-		r.files = append(r.files, p)
+		r.files = append(r.files, s.Path)
 	}
-	args := append(externalArgs(opts.Externals), r.files...)
-	args = append(args, os.DevNull)
-	// --count prints nothing useful for /dev/null; we only want diagnostics.
-	cmd := exec.Command(e.bin, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	runErr := cmd.Run()
-	for _, line := range strings.Split(strings.TrimSpace(stderr.String()), "\n") {
+	stderr, _, runErr := r.run(context.Background(), append(externalArgs(opts.Externals), r.ruleArgs(os.DevNull)...))
+	for _, line := range strings.Split(strings.TrimSpace(stderr), "\n") {
 		if line == "" {
 			continue
 		}
@@ -90,6 +72,9 @@ func (e *cliEngine) compile(sources []ruleSource, opts compileOptions) (ruleSet,
 		} else {
 			kind, msg = "error", line
 		}
+		if file == "/dev/stdin" && len(sources) > 0 {
+			file = sources[0].Path
+		}
 		if kind == "warning" {
 			r.warn = append(r.warn, fmt.Sprintf("%s:%d: %s", file, ln, msg))
 			continue
@@ -97,19 +82,40 @@ func (e *cliEngine) compile(sources []ruleSource, opts compileOptions) (ruleSet,
 		return nil, &RuleError{File: file, Line: ln, Message: msg}
 	}
 	if runErr != nil {
-		return nil, fmt.Errorf("yara: %w: %s", runErr, stderr.String())
+		return nil, fmt.Errorf("yara: %w: %s", runErr, stderr)
 	}
-	// Count rules by listing them against an empty file with -n (negate).
-	out, err := exec.Command(e.bin, append(append(append(externalArgs(opts.Externals), "-w", "-n"), r.files...), os.DevNull)...).Output()
-	if err != nil {
-		return nil, fmt.Errorf("yara: counting rules: %w", err)
+	// Count the rules: those that match an empty file plus those that do not.
+	n := 0
+	for _, neg := range [][]string{{"-w"}, {"-w", "-n"}} {
+		_, out, err := r.run(context.Background(), append(append(externalArgs(opts.Externals), neg...), r.ruleArgs(os.DevNull)...))
+		if err != nil {
+			return nil, fmt.Errorf("yara: counting rules: %w", err)
+		}
+		n += strings.Count(out, "\n")
 	}
-	out2, err := exec.Command(e.bin, append(append(append(externalArgs(opts.Externals), "-w"), r.files...), os.DevNull)...).Output()
-	if err != nil {
-		return nil, fmt.Errorf("yara: counting rules: %w", err)
-	}
-	r.n = bytes.Count(out, []byte("\n")) + bytes.Count(out2, []byte("\n"))
+	r.n = n
 	return r, nil
+}
+
+// ruleArgs lists the rule files, stdin first, then the target.
+func (r *cliRules) ruleArgs(target string) []string {
+	var args []string
+	if r.stdin != nil {
+		args = append(args, "/dev/stdin")
+	}
+	return append(append(args, r.files...), target)
+}
+
+// run runs yara, feeding text rules on stdin.
+func (r *cliRules) run(ctx context.Context, args []string) (stderr, stdout string, err error) {
+	cmd := exec.CommandContext(ctx, r.e.bin, args...)
+	if r.stdin != nil {
+		cmd.Stdin = bytes.NewReader(r.stdin)
+	}
+	var o, e bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &o, &e
+	err = cmd.Run()
+	return e.String(), o.String(), err
 }
 
 func externalArgs(ext map[string]any) []string {
@@ -129,17 +135,20 @@ func (r *cliRules) warnings() []string { return r.warn }
 func (r *cliRules) count() int         { return r.n }
 
 func (r *cliRules) scanBytes(ctx context.Context, data []byte, opts matchOptions) ([]Match, error) {
-	f, err := os.CreateTemp(r.e.dir, "blob-*")
+	f, err := os.CreateTemp("/dev/shm", "skimwatch-scan-*")
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("the yara tool needs /dev/shm to scan content held in memory: %w", err)
 	}
 	defer os.Remove(f.Name())
 	if _, err := f.Write(data); err != nil {
 		f.Close()
 		return nil, err
 	}
-	f.Close()
-	return r.scanFile(ctx, f.Name(), opts)
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	ms, err := r.scanFile(ctx, f.Name(), opts)
+	return ms, err
 }
 
 func (r *cliRules) scanFile(ctx context.Context, path string, opts matchOptions) ([]Match, error) {
@@ -151,18 +160,14 @@ func (r *cliRules) scanFile(ctx context.Context, path string, opts matchOptions)
 	if opts.Timeout > 0 {
 		args = append(args, "-a", strconv.Itoa(max(1, int(opts.Timeout.Seconds()))))
 	}
-	args = append(args, r.files...)
-	args = append(args, path)
-	cmd := exec.CommandContext(ctx, r.e.bin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		if strings.Contains(stderr.String(), "timeout") || ctx.Err() != nil {
+	stderr, stdout, err := r.run(ctx, append(args, r.ruleArgs(path)...))
+	if err != nil {
+		if strings.Contains(stderr, "timeout") || ctx.Err() != nil {
 			return nil, timeoutError{limit: opts.Timeout}
 		}
-		return nil, fmt.Errorf("yara: %w: %s", err, strings.TrimSpace(stderr.String()))
+		return nil, fmt.Errorf("yara: %w: %s", err, strings.TrimSpace(stderr))
 	}
-	return parseCLIOutput(stdout.Bytes(), path)
+	return parseCLIOutput([]byte(stdout), path)
 }
 
 var hexData = regexp.MustCompile(`^([0-9A-F]{2} )+$`)

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/scan"
+)
+
+func init() { register(newScanCmd) }
+
+// scanFlags are the flags of `skimwatch scan`.
+type scanFlags struct {
+	rules            []string
+	noDefaultRules   bool
+	format           string
+	failOn           string
+	defines          []string
+	skipImports      bool
+	workers          int
+	maxFileSize      int64
+	timeout          time.Duration
+	db               string
+	query            string
+	maxRows          int
+	statementTimeout time.Duration
+}
+
+func newScanCmd(app *App) *cobra.Command {
+	var fl scanFlags
+	cmd := &cobra.Command{
+		Use:   "scan PATH... | scan --db DSN --query SQL",
+		Short: "Scan files or database rows for skimmer and webshell signatures",
+		Long: "scan matches files (walked recursively, symlinks never followed) or database rows\n" +
+			"against skimwatch's bundled YARA rules for JavaScript skimmers, PHP webshells and\n" +
+			"payloads hidden in images, plus any --rules you add.\n\n" +
+			"Database DSNs: postgres://user@host/db, mysql://user:pass@tcp(host:3306)/db,\n" +
+			"sqlite:///path/to/file.db. The query runs in a read-only transaction with a\n" +
+			"statement timeout; every text column of every row is scanned.\n\n" +
+			"Exit codes: 0 clean, 1 findings at or above --fail-on, 2 incomplete run,\n" +
+			"a rule that does not compile, or a usage error.",
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd, app, fl, args)
+		},
+	}
+	f := cmd.Flags()
+	f.StringArrayVar(&fl.rules, "rules", nil, "extra rule file or directory of *.yar/*.yara (repeatable)")
+	f.BoolVar(&fl.noDefaultRules, "no-default-rules", false, "leave out the bundled rules")
+	f.StringVar(&fl.format, "format", "table", "output format: table, json or sarif")
+	f.StringVar(&fl.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity")
+	f.StringArrayVarP(&fl.defines, "define", "d", nil, "define a YARA external variable, name=value (repeatable)")
+	f.BoolVar(&fl.skipImports, "skip-unsupported-imports", false, "compile rules that import modules the engine lacks")
+	f.IntVar(&fl.workers, "workers", 0, "files scanned at once (default: number of CPUs)")
+	f.Int64Var(&fl.maxFileSize, "max-file-size", scan.DefaultMaxFileSize, "largest file scanned in bytes; larger files make the run incomplete (negative: no limit)")
+	f.DurationVar(&fl.timeout, "timeout", scan.DefaultTimeout, "time limit for scanning one file or value")
+	f.StringVar(&fl.db, "db", "", "scan rows of this database instead of files (needs --query)")
+	f.StringVar(&fl.query, "query", "", "SQL query selecting the rows to scan (first column names the row)")
+	f.IntVar(&fl.maxRows, "max-rows", scan.DefaultMaxRows, "stop after this many rows; more make the run incomplete")
+	f.DurationVar(&fl.statementTimeout, "statement-timeout", scan.DefaultStatementTimeout, "time limit for the database query")
+	return cmd
+}
+
+func scanUsage(format string, a ...any) error {
+	return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf(format, a...)}
+}
+
+func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
+	format, err := finding.ParseFormat(fl.format)
+	if err != nil {
+		return scanUsage("--format: %w", err)
+	}
+	failOn, err := finding.ParseSeverity(fl.failOn)
+	if err != nil {
+		return scanUsage("--fail-on: %w", err)
+	}
+	switch {
+	case fl.db == "" && fl.query != "":
+		return scanUsage("--query needs --db")
+	case fl.db != "" && fl.query == "":
+		return scanUsage("--db needs --query")
+	case fl.db != "" && len(args) > 0:
+		return scanUsage("give either paths or --db, not both")
+	case fl.db == "" && len(args) == 0:
+		return scanUsage("nothing to scan: give one or more paths, or --db and --query")
+	}
+	externals, err := scan.ParseExternals(fl.defines)
+	if err != nil {
+		return scanUsage("-d: %w", err)
+	}
+	s, err := scan.New(scan.Options{
+		Rules:                  fl.rules,
+		NoDefaultRules:         fl.noDefaultRules,
+		Externals:              externals,
+		Workers:                fl.workers,
+		MaxFileSize:            fl.maxFileSize,
+		Timeout:                fl.timeout,
+		SkipUnsupportedImports: fl.skipImports,
+		Logger:                 app.Logger,
+	})
+	if err != nil {
+		var re *scan.RuleError
+		if errors.As(err, &re) {
+			// file:line:column first, so editors and CI annotate the line.
+			return &finding.ExitError{Code: finding.ExitIncomplete, Err: re}
+		}
+		return scanUsage("%w", err)
+	}
+	var rep *finding.Report
+	if fl.db != "" {
+		rep, err = s.ScanDB(cmd.Context(), scan.DBOptions{
+			DSN: fl.db, Query: fl.query, MaxRows: fl.maxRows, StatementTimeout: fl.statementTimeout,
+		})
+	} else {
+		rep, err = s.ScanPaths(cmd.Context(), args)
+	}
+	if err != nil {
+		return scanUsage("scan: %w", err)
+	}
+	rep.Version = Version
+	if err := finding.Render(app.Stdout, rep, format); err != nil {
+		return scanUsage("writing the report: %w", err)
+	}
+	return finding.ExitFor(rep, failOn)
+}
