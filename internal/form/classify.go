@@ -306,6 +306,7 @@ func (w words) cardClass() string {
 		"seccode", "cardcode", "cccode", "cardverification", "cvvcode", "cvccode"),
 		w.any("security") && w.any("code", "number", "no") && !w.any("social"),
 		card && w.any("code", "verification"),
+		w.any("verification") && w.any("value", "number"),
 		w.text("セキュリティコード", "セキュリティーコード", "カード確認番号"):
 		return observation.FieldCVV
 	case w.any("exp", "expiry", "expiration", "expdate", "expires", "expire", "expirydate",

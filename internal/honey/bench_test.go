@@ -71,6 +71,21 @@ func BenchmarkFind(b *testing.B) {
 			}
 		})
 	}
+	beacon := []byte("https://www.google-analytics.example/g/collect?v=2&tid=G-X1Y2Z3&cid=1732541234.1732541234" +
+		"&dl=https%3A%2F%2Fshop.example%2Fcheckout%2Fpayment&dt=%E3%81%8A%E6%94%AF%E6%89%95%E3%81%84&en=page_view" +
+		"&_p=1732541299123&sid=1732541234&sct=3&seg=1&_et=5123&uafvl=Chromium%3B131.0.6778.85\n")
+	b.Run("baseline-bytes.Index/beacon-URL", func(b *testing.B) {
+		b.SetBytes(int64(len(beacon)))
+		for b.Loop() {
+			bytes.Index(beacon, []byte(id.Email))
+		}
+	})
+	b.Run("matcher/beacon-URL", func(b *testing.B) {
+		b.SetBytes(int64(len(beacon)))
+		for b.Loop() {
+			m.Find(beacon)
+		}
+	})
 	rnd := make([]byte, 1<<20)
 	r := rand.New(rand.NewPCG(5, 6))
 	for i := range rnd {
