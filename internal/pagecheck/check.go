@@ -357,8 +357,10 @@ func (d *driver) run(ctx context.Context, steps []Step) error {
 		from = time.Now()
 	}
 	if wait := time.Until(from.Add(d.opts.Dwell)); wait > 0 {
-		if err := d.pause(ctx, wait, wait); err != nil {
-			return err
+		// A crash or a dialog storm ends the dwell early.
+		d.rec.waitFor(ctx, wait, func() bool { return d.rec.crashed || len(d.rec.dialogs) > d.opts.MaxDialogs })
+		if err := ctx.Err(); err != nil {
+			return fmt.Errorf("dwelling: %w", err)
 		}
 	}
 	return d.rec.failed()
@@ -622,8 +624,8 @@ func (d *driver) observation(name string, began time.Time) *observation.Observat
 		}
 		o.Probe = d.probeRec
 	}
-	o.Leaks = d.leaks(o)
 	o.Incomplete = append([]string(nil), r.incomplete...)
+	o.Leaks = d.leaks(o)
 	if len(o.Pages) == 0 {
 		o.Incomplete = appendOnce(o.Incomplete, "no page loaded")
 	}
@@ -637,6 +639,17 @@ func sortBySeq(s []scriptRec) {
 			s[j], s[j-1] = s[j-1], s[j]
 		}
 	}
+}
+
+// scan runs the matcher on one payload; a search cut short by the
+// matcher's limits makes the observation incomplete, since a leak could
+// hide in what was not searched.
+func (d *driver) scan(o *observation.Observation, dest string, payload []byte) []honey.Match {
+	res := d.rec.matcher.Scan(payload)
+	if len(res.Incomplete) > 0 {
+		o.Incomplete = appendOnce(o.Incomplete, fmt.Sprintf("honey search cut short on a payload to %s: %s", originOf(dest), strings.Join(res.Incomplete, "; ")))
+	}
+	return res.Matches
 }
 
 // leaks runs the honey matcher over every request URL and body and every
@@ -653,7 +666,7 @@ func (d *driver) leaks(o *observation.Observation) []observation.Leak {
 	}
 	for _, q := range o.Requests {
 		payload := []byte(q.URL + "\n" + q.Body)
-		for _, m := range d.rec.matcher.Find(payload) {
+		for _, m := range d.scan(o, q.URL, payload) {
 			script := q.Initiator
 			if script == "" || script == "parser" {
 				script = q.InitiatorKey
@@ -669,7 +682,7 @@ func (d *driver) leaks(o *observation.Observation) []observation.Leak {
 		if !f.Sent {
 			continue
 		}
-		for _, m := range d.rec.matcher.Find([]byte(f.Payload)) {
+		for _, m := range d.scan(o, f.URL, []byte(f.Payload)) {
 			script := f.Initiator
 			if script == "" {
 				script = f.InitiatorKey

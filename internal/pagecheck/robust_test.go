@@ -6,8 +6,11 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/skimwatch/skimwatch/internal/browser"
 
 	"github.com/skimwatch/skimwatch/internal/observation"
 )
@@ -155,4 +158,86 @@ func hasRequest(o *observation.Observation, suffix string) bool {
 		}
 	}
 	return false
+}
+
+func TestCheckSurvivesABrowserKilledMidCheck(t *testing.T) {
+	startBrowser(t) // skip or fail consistently when Chromium is missing
+	b, err := browser.Launch(context.Background(), browser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		html(w, `<p>a page to dwell on</p>`)
+	})
+	opts := testOptions(t)
+	opts.Probe = false
+	opts.Dwell = 10 * time.Second
+	loaded := make(chan struct{})
+	go func() {
+		// Kill once the page is up, in the middle of the dwell.
+		for range 100 {
+			if len(b.Processes()) > 2 {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(1500 * time.Millisecond)
+		syscall.Kill(b.PID(), syscall.SIGKILL)
+		close(loaded)
+	}()
+	start := time.Now()
+	o, err := Check(context.Background(), b, Target{URL: srv.URL}, opts)
+	<-loaded
+	if err != nil {
+		t.Fatalf("Check returned a setup error for a crash mid-check: %v", err)
+	}
+	t.Run("the observation is incomplete and says the browser went away", func(t *testing.T) {
+		if o.Complete || !strings.Contains(strings.Join(o.Incomplete, ";"), "browser") {
+			t.Errorf("complete %v, incomplete %q", o.Complete, o.Incomplete)
+		}
+	})
+	t.Run("the check stops instead of waiting out its dwell", func(t *testing.T) {
+		if d := time.Since(start); d > 9*time.Second {
+			t.Errorf("check took %s after the browser died", d)
+		}
+	})
+	t.Run("what was captured before the crash is kept", func(t *testing.T) {
+		if len(o.Pages) == 0 {
+			t.Error("no page recorded")
+		}
+	})
+	t.Run("no chromium process is left", func(t *testing.T) {
+		b.Close()
+		var left []int
+		for range 50 {
+			if left = b.Processes(); len(left) == 0 {
+				break
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		if len(left) != 0 {
+			t.Errorf("processes left: %v", left)
+		}
+	})
+}
+
+func TestCheckWithTooManyScriptsIsIncomplete(t *testing.T) {
+	b := startBrowser(t)
+	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		html(w, fmt.Sprintf(`<script>for (let i = 0; i < %d; i++) eval('window.x' + i + ' = ' + i);</script>`, maxScripts+50))
+	})
+	opts := testOptions(t)
+	opts.Probe = false
+	opts.Dwell = 0
+	o, err := Check(context.Background(), b, Target{URL: srv.URL}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.Complete || !strings.Contains(strings.Join(o.Incomplete, ";"), "scripts") {
+		t.Errorf("complete %v, incomplete %q", o.Complete, o.Incomplete)
+	}
+	if len(o.Scripts) != maxScripts {
+		t.Errorf("%d scripts kept, want the cap %d", len(o.Scripts), maxScripts)
+	}
 }
