@@ -241,3 +241,51 @@ func TestCheckWithTooManyScriptsIsIncomplete(t *testing.T) {
 		t.Errorf("%d scripts kept, want the cap %d", len(o.Scripts), maxScripts)
 	}
 }
+
+func TestProbeTypesIntoACrossSiteIframe(t *testing.T) {
+	b := startBrowser(t)
+	psp := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/tokenise" {
+			w.WriteHeader(204)
+			return
+		}
+		html(w, `<form><label for="n">Card number</label><input id="n" name="number" autocomplete="cc-number"></form>
+<script>document.getElementById('n').addEventListener('input', e => { if (e.isTrusted && e.target.value.length === 16) fetch('/tokenise', {method: 'POST', body: e.target.value}); });</script>`)
+	})
+	_, port, _ := strings.Cut(strings.TrimPrefix(psp.URL, "http://"), ":")
+	pspOrigin := "http://localhost:" + port // another site than 127.0.0.1: an out-of-process iframe
+	shop := serve(t, func(w http.ResponseWriter, r *http.Request) {
+		html(w, `<form action="/order"><input name="email" autocomplete="email"></form><iframe src="`+pspOrigin+`/card" width="400" height="200"></iframe>`)
+	})
+	opts := testOptions(t)
+	opts.Dwell = time.Second
+	opts.PaymentOrigins = []string{pspOrigin}
+	o, err := Check(context.Background(), b, Target{URL: shop.URL}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leak *observation.Leak
+	for i, l := range o.Leaks {
+		if l.Class == observation.FieldCardNumber && l.DestinationOrigin == pspOrigin {
+			leak = &o.Leaks[i]
+		}
+	}
+	t.Run("the card typed in the iframe reaches the provider's origin and is recorded", func(t *testing.T) {
+		if leak == nil {
+			t.Fatalf("no card leak to %s; filled %+v; incomplete %q", pspOrigin, o.Probe.Filled, o.Incomplete)
+		}
+	})
+	t.Run("the request carrying the honey card to the payment origin is blocked", func(t *testing.T) {
+		if leak != nil && !leak.Blocked {
+			t.Error("not blocked")
+		}
+	})
+	t.Run("the iframe's form is recorded with its frame origin", func(t *testing.T) {
+		for _, f := range o.Forms {
+			if f.FrameOrigin == pspOrigin {
+				return
+			}
+		}
+		t.Errorf("forms: %+v", o.Forms)
+	})
+}
