@@ -52,7 +52,7 @@ func newFimBaselineCmd(app *App) *cobra.Command {
 		Short: "Record a web root into a (signed) baseline file",
 		Long: "Records path, size, mode, owner, mtime, ctime, inode and SHA-256 of every file\n" +
 			"under DIR, and symlinks as links (never followed). Excluded by default: " +
-			strings.Join(fim.DefaultExcludes, ", ") + ".\n" +
+			strings.Join(fim.DefaultExcludes(), ", ") + ".\n" +
 			"--exclude adds globs; --no-default-excludes drops the defaults.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -69,7 +69,7 @@ func newFimBaselineCmd(app *App) *cobra.Command {
 			}
 			ex := excludes
 			if !noDefaults {
-				ex = append(append([]string{}, fim.DefaultExcludes...), excludes...)
+				ex = append(append([]string{}, fim.DefaultExcludes()...), excludes...)
 			}
 			if ex == nil {
 				ex = []string{}

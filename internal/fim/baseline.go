@@ -32,7 +32,7 @@ type Options struct {
 func Baseline(ctx context.Context, root string, opts Options) (*Manifest, error) {
 	excludes := opts.Excludes
 	if excludes == nil {
-		excludes = DefaultExcludes
+		excludes = DefaultExcludes()
 	}
 	w, err := newWalk(root, excludes, opts.WalkOptions)
 	if err != nil {

@@ -8,18 +8,21 @@ import (
 	"github.com/bmatcuk/doublestar/v4"
 )
 
-// DefaultExcludes are folders a web application rewrites all the time:
-// caches, sessions and logs of EC-CUBE and Magento, and log files anywhere.
-// They are skipped because they change on every request; that also means a
-// file planted there is not seen, so keep the list short (docs/FIM.md).
-var DefaultExcludes = []string{
-	"var/cache/**",
-	"var/page_cache/**",
-	"var/session/**",
-	"var/sessions/**",
-	"var/log/**",
-	"var/logs/**",
-	"*.log",
+// DefaultExcludes returns the folders a web application rewrites all the
+// time: caches, sessions and logs of EC-CUBE and Magento, and log files
+// anywhere. They are skipped because they change on every request; that also
+// means a file planted there is not seen, so keep the list short
+// (docs/FIM.md). Each call returns a new slice.
+func DefaultExcludes() []string {
+	return []string{
+		"var/cache/**",
+		"var/page_cache/**",
+		"var/session/**",
+		"var/sessions/**",
+		"var/log/**",
+		"var/logs/**",
+		"*.log",
+	}
 }
 
 // excluder decides which relative paths are outside the baseline.

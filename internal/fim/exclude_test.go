@@ -3,7 +3,7 @@ package fim
 import "testing"
 
 func TestExcluder(t *testing.T) {
-	x, err := newExcluder(append(DefaultExcludes, "html/upload/**/*.jpg", "/media/tmp/**"))
+	x, err := newExcluder(append(DefaultExcludes(), "html/upload/**/*.jpg", "/media/tmp/**"))
 	if err != nil {
 		t.Fatal(err)
 	}

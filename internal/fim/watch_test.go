@@ -219,3 +219,34 @@ func TestWatchOnAMissingRootFails(t *testing.T) {
 		t.Error("Watch on a missing root returned nil")
 	}
 }
+
+func TestWatchChecksAFileThatIsWrittenWithoutPause(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, shopTree())
+	m := mustBaseline(t, dir, Options{})
+	w := startWatch(t, dir, m, WatchOptions{Sweep: -1})
+	// Keep writing every 20ms, well inside the quiet time: the debounce
+	// must still check the file (MaxDelay) before the writer stops.
+	stop := make(chan struct{})
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(20 * time.Millisecond):
+				appendTo(nil, filepath.Join(dir, "index.php"), "x")
+			}
+		}
+	}()
+	defer func() { close(stop); <-stopped }()
+	select {
+	case f := <-w.findings:
+		if f.Kind != KindModified || f.Path != "index.php" {
+			t.Errorf("finding %s %s", f.Kind, f.Path)
+		}
+	case <-time.After(eventTimeout):
+		t.Fatal("a continuously written file was never checked")
+	}
+}
