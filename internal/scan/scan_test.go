@@ -317,3 +317,26 @@ func TestQuoteEvidenceCutsAndEscapes(t *testing.T) {
 		t.Errorf("got %q", got)
 	}
 }
+
+func TestEvidenceQuotesTheExactMatchedBytes(t *testing.T) {
+	for _, ne := range testEngines(t) {
+		t.Run(ne.name, func(t *testing.T) {
+			s, err := newScanner(Options{}, ne.eng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := s.ScanBlobs(context.Background(), []Blob{{Name: "logo.jpg", Data: readSample(t, "image_exif_regex_eval", "positive.jpg")}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Findings) != 1 {
+				t.Fatalf("findings = %+v", rep.Findings)
+			}
+			strs := rep.Findings[0].Evidence["strings"].([]EvidenceString)
+			want := []EvidenceString{{"$jpeg", 0, `\xff\xd8\xff`}, {"$exif", 6, `Exif\x00\x00`}, {"$regex_e", 50, `/.*/e\x00`}}
+			if !slices.Equal(strs, want) {
+				t.Errorf("strings = %+v, want %+v", strs, want)
+			}
+		})
+	}
+}

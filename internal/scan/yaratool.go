@@ -4,9 +4,9 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"regexp"
@@ -156,7 +156,7 @@ func (r *cliRules) scanFile(ctx context.Context, path string, opts matchOptions)
 	if opts.Externals != nil {
 		ext = opts.Externals
 	}
-	args := append(externalArgs(ext), "-g", "-m", "-s", "-w")
+	args := append(externalArgs(ext), "-g", "-m", "-s", "-L", "-w")
 	if opts.Timeout > 0 {
 		args = append(args, "-a", strconv.Itoa(max(1, int(opts.Timeout.Seconds()))))
 	}
@@ -167,31 +167,43 @@ func (r *cliRules) scanFile(ctx context.Context, path string, opts matchOptions)
 		}
 		return nil, fmt.Errorf("yara: %w: %s", err, strings.TrimSpace(stderr))
 	}
-	return parseCLIOutput([]byte(stdout), path)
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading matched strings: %w", err)
+	}
+	defer f.Close()
+	return parseCLIOutput([]byte(stdout), path, f)
 }
 
-var hexData = regexp.MustCompile(`^([0-9A-F]{2} )+$`)
+// maxToolMatchData bounds the bytes kept per matched string.
+const maxToolMatchData = 4096
 
-// parseCLIOutput reads `yara -g -m -s` output for one target.
-func parseCLIOutput(out []byte, path string) ([]Match, error) {
+// parseCLIOutput reads `yara -g -m -s -L` output for one target, taking
+// matched bytes from target.
+func parseCLIOutput(out []byte, path string, target io.ReaderAt) ([]Match, error) {
 	var ms []Match
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
 		line := sc.Text()
 		if strings.HasPrefix(line, "0x") && len(ms) > 0 {
-			parts := strings.SplitN(line, ":", 3)
-			if len(parts) != 3 {
+			// 0xOFFSET:LENGTH:$id: data (printed escaped; read from the target instead)
+			parts := strings.SplitN(line, ":", 4)
+			if len(parts) != 4 {
 				return nil, fmt.Errorf("bad string line %q", line)
 			}
 			off, err := strconv.ParseInt(parts[0][2:], 16, 64)
 			if err != nil {
 				return nil, fmt.Errorf("bad offset in %q", line)
 			}
-			data := []byte(parts[2][1:])
-			if hexData.MatchString(parts[2][1:] + " ") {
-				data, _ = hex.DecodeString(strings.ReplaceAll(parts[2][1:], " ", ""))
+			n, err := strconv.Atoi(parts[1])
+			if err != nil || n < 0 {
+				return nil, fmt.Errorf("bad length in %q", line)
 			}
+			data := make([]byte, min(n, maxToolMatchData))
+			k, _ := target.ReadAt(data, off)
+			data = data[:k]
+			parts[1] = parts[2]
 			m := &ms[len(ms)-1]
 			m.Strings = append(m.Strings, StringMatch{ID: parts[1], Offset: off, Data: data})
 			continue
