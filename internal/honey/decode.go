@@ -21,6 +21,8 @@ type layer struct {
 	hits map[hitKey]struct{}
 	// overBudget is set when the decoder stopped early to stay in budget.
 	overBudget bool
+	// escapes are the [start, end) of each decoded escape, in escape layers.
+	escapes [][2]int32
 	// textRegions caches regions for base64 and hex layers.
 	textRegions [][2]int
 	regionsDone bool
@@ -415,6 +417,7 @@ func escapeLayer(l *layer, lim limits, triggers string, label string, un unescap
 					for range len(nl.data) - n0 {
 						nl.pos = append(nl.pos, int32(i))
 					}
+					nl.escapes = append(nl.escapes, [2]int32{int32(n0), int32(len(nl.data))})
 					i += n
 					continue
 				}
@@ -509,11 +512,23 @@ func (l *layer) runs(class uint8) [][2]int {
 				i = j
 			}
 		}
+		if l.pos != nil {
+			// A run without escapes is the same bytes as part of a run in the
+			// parent, decoded there already (at every alignment).
+			l.b64Runs = slices.DeleteFunc(l.b64Runs, l.unescaped)
+			l.hexRuns = slices.DeleteFunc(l.hexRuns, l.unescaped)
+		}
 	}
 	if class == classHex {
 		return l.hexRuns
 	}
 	return l.b64Runs
+}
+
+// unescaped reports whether no escape was decoded within r.
+func (l *layer) unescaped(r [2]int) bool {
+	k := sort.Search(len(l.escapes), func(k int) bool { return int(l.escapes[k][1]) > r[0] })
+	return k == len(l.escapes) || int(l.escapes[k][0]) >= r[1]
 }
 
 func decodeBase64(l *layer, lim limits) *layer {

@@ -223,6 +223,26 @@ func TestFindReportsEachEncodingOnce(t *testing.T) {
 	}
 }
 
+func TestFindDoesNotReportAnEncodingTwiceThroughAnUntouchedLayer(t *testing.T) {
+	id := testIdentity(t, 18)
+	m := NewMatcher(id.Values())
+	cases := []struct {
+		name, payload, want string
+	}{
+		{"base64 beside URL escapes is only base64", "a=%20%21&d=" + b64(id.CardNumber) + "&e=%22", "base64"},
+		{"hex beside JSON escapes is only hex", `{"a":"\n\t","d":"` + hexLower(id.Email) + `"}`, "hex"},
+		{"base64 with escapes inside is url>base64", "d=" + pctAll(b64(id.CardNumber)), "url>base64"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := m.Find([]byte(c.payload))
+			if len(got) != 1 || got[0].Encoding != c.want {
+				t.Errorf("got %+v, want one %s match", got, c.want)
+			}
+		})
+	}
+}
+
 func TestFindReportsAFragmentOnlyWhenAlone(t *testing.T) {
 	id := testIdentity(t, 17)
 	m := NewMatcher(id.Values())
