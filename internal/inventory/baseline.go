@@ -181,6 +181,9 @@ func FromObservation(o *observation.Observation) *PageInventory {
 	p := &PageInventory{Target: TargetKey(o.Target), Headers: map[string]map[string]string{}}
 	scripts := map[string]*ScriptEntry{}
 	for _, s := range o.Scripts {
+		if browserOwn(s.DocumentURL) {
+			continue
+		}
 		e := scriptEntry(s)
 		if have, ok := scripts[e.Identity]; ok {
 			have.Fingerprints = appendUnique(have.Fingerprints, e.Fingerprints...)
@@ -283,6 +286,19 @@ func (b *Baseline) Merge(p *PageInventory, now time.Time) {
 	have.sort()
 }
 
+// browserOwn reports documents that belong to the browser, not the site:
+// Chromium's error page, shown when the probe fails a payment request on
+// purpose, runs inline scripts of its own. about:blank is not among them,
+// because skimmers run code in blank iframes.
+func browserOwn(documentURL string) bool {
+	for _, p := range []string{"chrome-error:", "chrome:", "devtools:", "chrome-extension:"} {
+		if strings.HasPrefix(documentURL, p) {
+			return true
+		}
+	}
+	return false
+}
+
 func scriptEntry(s observation.Script) ScriptEntry {
 	fp := s.Fingerprint
 	if fp == "" {
@@ -290,7 +306,7 @@ func scriptEntry(s observation.Script) ScriptEntry {
 	}
 	e := ScriptEntry{Kind: s.Kind, Fingerprints: []string{fp}}
 	switch {
-	case s.URL != "" && s.Kind != observation.ScriptInline && s.Kind != observation.ScriptEval:
+	case s.URL != "" && s.URL != s.DocumentURL && s.Kind != observation.ScriptInline && s.Kind != observation.ScriptEval:
 		e.Identity = ScriptIdentity(s.URL)
 		e.URL = e.Identity
 	default:

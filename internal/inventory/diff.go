@@ -53,6 +53,9 @@ func Diff(base *PageInventory, o *observation.Observation) []Change {
 	}
 	seen := map[string]bool{}
 	for _, s := range o.Scripts {
+		if browserOwn(s.DocumentURL) {
+			continue
+		}
 		e := scriptEntry(s)
 		if seen[e.Identity+e.Fingerprints[0]] {
 			continue

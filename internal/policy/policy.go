@@ -156,7 +156,7 @@ func (e *evaluator) leaks() {
 			Kind:     KindCardExfil,
 			URL:      g.document,
 			Message: fmt.Sprintf("The test card typed into %s was sent to %s%s, which is not a payment provider: card data is being skimmed.",
-				pageName(g.document), g.origin, byScript(g.script)),
+				pageName(g.document), g.origin, byScript(g.script, g.document)),
 			Evidence: g.evidence(),
 		})
 	}
@@ -166,7 +166,7 @@ func (e *evaluator) leaks() {
 			Kind:     KindPersonalExfil,
 			URL:      g.document,
 			Message: fmt.Sprintf("Personal data typed into %s (%s) was sent to %s%s, which is not where the form submits.",
-				pageName(g.document), strings.Join(g.classes, ", "), g.origin, byScript(g.script)),
+				pageName(g.document), strings.Join(g.classes, ", "), g.origin, byScript(g.script, g.document)),
 			Evidence: g.evidence(),
 		})
 	}
@@ -340,7 +340,7 @@ func (e *evaluator) hygiene() {
 		for _, doc := range sortedKeys(boolKeys(cardDocs)) {
 			if !e.isPayment(inventory.Origin(doc)) {
 				e.add(finding.Finding{Severity: finding.Info, Kind: KindCardFieldsOnShop, URL: doc,
-					Message:  fmt.Sprintf("Card fields are typed on the merchant's own page %s, not on the payment provider's.", pageName(doc)),
+					Message:  fmt.Sprintf("Card fields are typed on the merchant's own page %s, not on the payment provider's.", doc),
 					Evidence: map[string]any{"document": doc}})
 			}
 		}
@@ -400,9 +400,13 @@ func pageName(u string) string {
 	return "the page " + u
 }
 
-func byScript(s string) string {
-	if s == "" {
+func byScript(s, document string) string {
+	switch s {
+	case "":
 		return ""
+	case document:
+		// Inline code is attributed to the document it is written in.
+		return " by a script written into the page itself"
 	}
 	return " by the script " + s
 }
@@ -415,10 +419,10 @@ func afterInput(b bool) string {
 }
 
 func scriptName(c inventory.Change) string {
-	if u, ok := c.Detail["url"].(string); ok && u != "" {
-		return u
-	}
 	kind, _ := c.Detail["kind"].(string)
 	doc, _ := c.Detail["document"].(string)
-	return fmt.Sprintf("%s code on %s", kind, doc)
+	if u, ok := c.Detail["url"].(string); ok && u != "" && u != doc {
+		return u
+	}
+	return fmt.Sprintf("%s code in the page %s", kind, doc)
 }

@@ -1,0 +1,365 @@
+package cli
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skimwatch/skimwatch/internal/browser"
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/inventory"
+	"github.com/skimwatch/skimwatch/internal/observation"
+	"github.com/skimwatch/skimwatch/internal/pagecheck"
+	"github.com/skimwatch/skimwatch/internal/policy"
+	"github.com/skimwatch/skimwatch/internal/store"
+)
+
+func init() { register(newCheckCmd) }
+
+// checkFlags are the options of `skimwatch check`. The flag names are a
+// public contract: CI pipelines call them.
+type checkFlags struct {
+	paymentOrigins []string
+	baseline       string
+	updateBaseline bool
+	format         string
+	failOn         string
+	flows          []string
+	locale         string
+	dwell          time.Duration
+	timeout        time.Duration
+	noProbe        bool
+	block          []string
+	allowFinal     bool
+	chromium       string
+	concurrency    int
+	observations   string
+	site           string
+	store          *string
+}
+
+func newCheckCmd(app *App) *cobra.Command {
+	var f checkFlags
+	cmd := &cobra.Command{
+		Use:   "check URL...",
+		Short: "Check pages in real Chromium with a honey-data probe",
+		Long: `Load each page in real Chromium, record every script, request, form and
+security header, type a unique test card and test customer into its forms like
+a person would, and report where that data went.
+
+With --baseline, the page is compared with what was approved; --update-baseline
+writes or merges the baseline from this check instead.
+
+Exit codes: 0 nothing at or above --fail-on; 1 findings; 2 the check could not
+be completed (a partial check is never reported as clean).`,
+		Example: `  skimwatch check https://shop.example/checkout --payment-origin https://pay.example
+  skimwatch check https://shop.example/checkout --baseline shop.json --update-baseline
+  skimwatch check --flow checkout.yaml --baseline shop.json --format json`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runCheck(cmd.Context(), app, f, args)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringArrayVar(&f.paymentOrigins, "payment-origin", nil, "origin allowed to receive the card (scheme://host[:port]); repeatable")
+	fl.StringVar(&f.baseline, "baseline", "", "approved baseline file to compare with")
+	fl.BoolVar(&f.updateBaseline, "update-baseline", false, "write or merge the baseline from this check")
+	fl.StringVar(&f.format, "format", "table", "output format: table, json or sarif")
+	fl.StringVar(&f.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity")
+	fl.StringArrayVar(&f.flows, "flow", nil, "multi-step flow file (YAML); repeatable")
+	fl.StringVar(&f.locale, "locale", "ja-JP", "browser locale the page sees")
+	fl.DurationVar(&f.dwell, "dwell", 0, "how long to wait for delayed sends after typing and after submitting (default from pagecheck)")
+	fl.DurationVar(&f.timeout, "timeout", 0, "time limit for one page or flow (default from pagecheck)")
+	fl.BoolVar(&f.noProbe, "no-probe", false, "do not type honey data; only inventory the page")
+	fl.StringArrayVar(&f.block, "block", nil, `extra requests to record and then fail, as "METHOD URL-glob"; repeatable`)
+	fl.BoolVar(&f.allowFinal, "allow-final-submit", false, "let the shop's final order submission through (never on a live shop)")
+	fl.StringVar(&f.chromium, "chromium", "", "Chromium binary (default: $SKIMWATCH_CHROMIUM, then chromium in PATH)")
+	fl.IntVar(&f.concurrency, "concurrency", 2, "pages checked at once")
+	fl.StringVar(&f.observations, "observations", "", "also write the raw observations (honey values only) to this JSON file")
+	fl.StringVar(&f.site, "site", "", "site name recorded in findings")
+	f.store = storeFlag(cmd)
+	return cmd
+}
+
+// checkTarget is one page or flow to check.
+type checkTarget struct {
+	name string
+	t    pagecheck.Target
+}
+
+func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error {
+	format, err := finding.ParseFormat(f.format)
+	if err != nil {
+		return usageErr("%v", err)
+	}
+	failOn, err := finding.ParseSeverity(f.failOn)
+	if err != nil {
+		return usageErr("--fail-on: %v", err)
+	}
+	origins, err := parseOrigins(f.paymentOrigins)
+	if err != nil {
+		return usageErr("--payment-origin: %v", err)
+	}
+	if f.updateBaseline && f.baseline == "" {
+		return usageErr("--update-baseline needs --baseline FILE")
+	}
+	var targets []checkTarget
+	for _, a := range args {
+		u, err := url.Parse(a)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usageErr("not an http(s) URL: %q", a)
+		}
+		targets = append(targets, checkTarget{name: a, t: pagecheck.Target{URL: a}})
+	}
+	for _, path := range f.flows {
+		fh, err := os.Open(path)
+		if err != nil {
+			return usageErr("flow: %v", err)
+		}
+		flow, err := pagecheck.ParseFlow(fh)
+		fh.Close()
+		if err != nil {
+			return usageErr("flow %s: %v", path, err)
+		}
+		targets = append(targets, checkTarget{name: "flow:" + flow.Name, t: pagecheck.Target{Flow: flow}})
+	}
+	if len(targets) == 0 {
+		return usageErr("nothing to check: give one or more URLs or --flow FILE")
+	}
+
+	base := inventory.New(time.Now())
+	if f.baseline != "" {
+		b, err := inventory.Load(f.baseline)
+		switch {
+		case err == nil:
+			base = b
+		case errors.Is(err, fs.ErrNotExist) && f.updateBaseline:
+			// First run: the baseline is created below.
+		case errors.Is(err, fs.ErrNotExist):
+			return usageErr("baseline %s does not exist; create it with --update-baseline", f.baseline)
+		default:
+			return usageErr("%v", err)
+		}
+	}
+
+	opts := pagecheck.DefaultOptions()
+	opts.PaymentOrigins = origins
+	opts.Probe = !f.noProbe
+	opts.Locale = f.locale
+	opts.Block = f.block
+	opts.BlockFinalSubmit = !f.allowFinal
+	opts.Logger = app.Logger
+	if f.dwell > 0 {
+		opts.Dwell = f.dwell
+	}
+	if f.timeout > 0 {
+		opts.Timeout = f.timeout
+	}
+
+	b, err := browser.Launch(ctx, browser.Options{ExecPath: f.chromium, MaxConcurrent: max(1, f.concurrency), Lang: f.locale, Logger: app.Logger})
+	if err != nil {
+		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("start Chromium: %w", err)}
+	}
+	defer b.Close()
+
+	report := &finding.Report{Tool: "skimwatch", Version: Version, Command: "check", Complete: true, Started: time.Now().UTC()}
+	obs := runTargets(ctx, b, targets, opts)
+	for i, t := range targets {
+		report.Targets = append(report.Targets, t.name)
+		o := obs[i]
+		if !o.Complete {
+			for _, r := range o.Incomplete {
+				report.MarkIncomplete(t.name + ": " + r)
+			}
+			if len(o.Incomplete) == 0 {
+				report.MarkIncomplete(t.name + ": incomplete")
+			}
+		}
+		report.Findings = append(report.Findings, policy.Evaluate(o, base.Page(o.Target), policy.Options{PaymentOrigins: origins, Site: f.site})...)
+	}
+	report.Finished = time.Now().UTC()
+	report.Sort()
+	report.Details = map[string]any{"summary": summarize(obs)}
+
+	if f.observations != "" {
+		if err := writeJSON(f.observations, obs); err != nil {
+			return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
+		}
+	}
+	if f.updateBaseline {
+		if !report.Complete {
+			report.MarkIncomplete("baseline not updated: an incomplete check cannot be approved")
+		} else {
+			for _, o := range obs {
+				base.Merge(Approve(o, origins), time.Now())
+			}
+			if err := base.Save(f.baseline); err != nil {
+				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
+			}
+			fmt.Fprintf(app.Stderr, "skimwatch: baseline %s updated with %d target(s)\n", f.baseline, len(obs))
+		}
+	}
+	if *f.store != "" || os.Getenv(store.EnvStore) != "" {
+		if err := saveCheck(ctx, app, *f.store, f.site, report, obs); err != nil {
+			report.MarkIncomplete("findings not saved: " + err.Error())
+		}
+	}
+	if err := finding.Render(app.Stdout, report, format); err != nil {
+		return err
+	}
+	if f.updateBaseline && report.Complete {
+		// Approving is the point of this run; what it found is in the output.
+		return nil
+	}
+	return finding.ExitFor(report, failOn)
+}
+
+// Approve builds the inventory to approve from an observation: everything it
+// saw, and honey data going where it is expected (the card to payment
+// origins, personal data to its form's action). Leaks elsewhere are never
+// approved silently.
+func Approve(o *observation.Observation, paymentOrigins []string) *inventory.PageInventory {
+	p := inventory.FromObservation(o)
+	for _, l := range o.Leaks {
+		origin := l.DestinationOrigin
+		isPay := false
+		for _, po := range paymentOrigins {
+			if po == origin {
+				isPay = true
+			}
+		}
+		if isPay || (l.FormActionOrigin != "" && origin == l.FormActionOrigin) {
+			p.ApproveData(inventory.DataDestination{Class: l.Class, Origin: origin})
+		}
+	}
+	return p
+}
+
+func runTargets(ctx context.Context, b *browser.Browser, targets []checkTarget, opts pagecheck.Options) []*observation.Observation {
+	out := make([]*observation.Observation, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() {
+			o, err := pagecheck.Check(ctx, b, t.t, opts)
+			if err != nil {
+				o = &observation.Observation{Target: t.name, Complete: false, Incomplete: []string{err.Error()}}
+			}
+			if o.Target == "" {
+				o.Target = t.name
+			}
+			out[i] = o
+		})
+	}
+	wg.Wait()
+	return out
+}
+
+// summarize gives the JSON output a short inventory of each target, so a
+// reader sees what was checked without the raw observation.
+func summarize(obs []*observation.Observation) []map[string]any {
+	var out []map[string]any
+	for _, o := range obs {
+		filled := 0
+		if o.Probe != nil {
+			filled = len(o.Probe.Filled)
+		}
+		dests := map[string]bool{}
+		for _, r := range o.Requests {
+			if d := inventory.RequestOrigin(r.URL); d != "" {
+				dests[d] = true
+			}
+		}
+		out = append(out, map[string]any{
+			"target":        o.Target,
+			"complete":      o.Complete,
+			"pages":         len(o.Pages),
+			"scripts":       len(o.Scripts),
+			"requests":      len(o.Requests),
+			"websockets":    len(o.WebSockets),
+			"forms":         len(o.Forms),
+			"fields_filled": filled,
+			"destinations":  len(dests),
+			"leaks":         len(o.Leaks),
+			"duration_ms":   int64(o.Duration),
+		})
+	}
+	return out
+}
+
+// saveCheck stores the findings and appends one event per target to the
+// hash-chained log: what the page served (every script's hash) and when.
+// That record is what lets an incident's exposure window be proven later.
+func saveCheck(ctx context.Context, app *App, dsn, site string, r *finding.Report, obs []*observation.Observation) error {
+	st, err := openStore(ctx, app, dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, f := range r.Findings {
+		sum := sha256.Sum256([]byte(f.Kind + "\x00" + f.URL + "\x00" + f.Message))
+		if _, err := st.PutFinding(ctx, hex.EncodeToString(sum[:16]), f); err != nil {
+			return err
+		}
+	}
+	for _, o := range obs {
+		type servedScript struct {
+			URL    string `json:"url,omitempty"`
+			Kind   string `json:"kind"`
+			SHA256 string `json:"sha256"`
+		}
+		var scripts []servedScript
+		for _, s := range o.Scripts {
+			scripts = append(scripts, servedScript{URL: s.URL, Kind: s.Kind, SHA256: s.SHA256})
+		}
+		data, err := json.Marshal(map[string]any{
+			"target": o.Target, "complete": o.Complete, "started": o.StartedAt,
+			"scripts": scripts, "leaks": len(o.Leaks), "findings": len(r.Findings),
+		})
+		if err != nil {
+			return err
+		}
+		if _, err := st.AppendEvent(ctx, store.Event{Site: site, Type: "check", Actor: "skimwatch check", Data: data}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func parseOrigins(in []string) ([]string, error) {
+	var out []string
+	for _, s := range in {
+		for _, part := range strings.Split(s, ",") {
+			part = strings.TrimSpace(part)
+			if part == "" {
+				continue
+			}
+			o := inventory.Origin(part)
+			if o == "" {
+				return nil, fmt.Errorf("not an origin: %q (want scheme://host[:port])", part)
+			}
+			out = append(out, o)
+		}
+	}
+	return out, nil
+}
+
+func writeJSON(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,222 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skimwatch/skimwatch/internal/browser"
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/lab"
+	"github.com/skimwatch/skimwatch/internal/observation"
+	"github.com/skimwatch/skimwatch/internal/pagecheck"
+	"github.com/skimwatch/skimwatch/internal/policy"
+)
+
+func init() { register(newDemoCmd) }
+
+type demoFlags struct {
+	scenario string
+	page     string
+	chromium string
+	dwell    time.Duration
+}
+
+func newDemoCmd(app *App) *cobra.Command {
+	var f demoFlags
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Reproduce the 2021 attack on a local lab shop and catch it",
+		Long: `Start the lab shop on 127.0.0.1, approve its clean payment page, switch on
+the 2021 attack (a fake card form planted before the redirect to the payment
+provider), check the page again, and explain in plain words what happened.
+
+Exit code 0 means the attack was caught; 1 means it was not.`,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd.Context(), app, f) },
+	}
+	cmd.Flags().StringVar(&f.scenario, "scenario", "fake-card-form", "tampering scenario to switch on (see `skimwatch lab scenarios`)")
+	cmd.Flags().StringVar(&f.chromium, "chromium", "", "Chromium binary")
+	cmd.Flags().DurationVar(&f.dwell, "dwell", 3*time.Second, "how long each check waits for delayed sends")
+	return cmd
+}
+
+func runDemo(ctx context.Context, app *App, f demoFlags) error {
+	out := app.Stdout
+	start := time.Now()
+	sc, ok := findScenario(f.scenario)
+	if !ok {
+		return usageErr("unknown scenario %q (see `skimwatch lab scenarios`)", f.scenario)
+	}
+	l, err := lab.Start(ctx, lab.Options{Logger: app.Logger})
+	if err != nil {
+		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("start the lab: %w", err)}
+	}
+	defer l.Close()
+	page := l.ShopURL() + sc.Page
+	step(out, 1, "Started a lab copy of the 2021 shop on this machine only:")
+	fmt.Fprintf(out, "     shop %s, payment provider %s, attacker %s\n", l.ShopURL(), l.PSPOrigin(), l.AttackerOrigin())
+
+	b, err := browser.Launch(ctx, browser.Options{ExecPath: f.chromium, Logger: app.Logger})
+	if err != nil {
+		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("start Chromium: %w", err)}
+	}
+	defer b.Close()
+
+	opts := pagecheck.DefaultOptions()
+	opts.PaymentOrigins = []string{l.PSPOrigin(), l.PSPAPIOrigin()}
+	opts.Dwell = f.dwell
+	opts.Logger = app.Logger
+	pol := policy.Options{PaymentOrigins: opts.PaymentOrigins, Site: "lab"}
+
+	clean, err := pagecheck.Check(ctx, b, pagecheck.Target{URL: page}, opts)
+	if err != nil || !clean.Complete {
+		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("check the clean page: %v %v", err, reasons(clean))}
+	}
+	approved := Approve(clean, opts.PaymentOrigins)
+	step(out, 2, "Checked the clean payment page and approved what it does:")
+	fmt.Fprintf(out, "     %d scripts, %d destinations, %d forms; the test card went only to the payment provider.\n",
+		len(approved.Scripts), len(approved.Destinations), len(approved.Forms))
+
+	if err := l.SetScenario(sc.Name); err != nil {
+		return err
+	}
+	defer l.SetScenario("")
+	step(out, 3, "Switched on the attack: "+sc.Title+".")
+	if sc.Description != "" {
+		fmt.Fprintf(out, "     %s\n", sc.Description)
+	}
+
+	attacked, err := pagecheck.Check(ctx, b, pagecheck.Target{URL: page}, opts)
+	if err != nil {
+		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("check the attacked page: %w", err)}
+	}
+	r := &finding.Report{Tool: "skimwatch", Version: Version, Command: "demo", Targets: []string{page}, Complete: attacked.Complete,
+		Incomplete: attacked.Incomplete, Findings: policy.Evaluate(attacked, approved, pol)}
+	r.Sort()
+	step(out, 4, fmt.Sprintf("Checked the page again, in %s. What a shop owner needs to know:", attacked.Duration.D().Round(100*time.Millisecond)))
+	fmt.Fprintln(out)
+	caught := explain(out, r, page, l.PSPOrigin())
+
+	if got := len(l.Attacker().Received()); got > 0 {
+		fmt.Fprintf(out, "\n     (For the record: the lab attacker's server really received %d request(s) from the test browser.\n", got)
+		fmt.Fprintln(out, "      Everything it got was test data: no real card was ever typed.)")
+	}
+	if err := l.SetScenario(""); err != nil {
+		return err
+	}
+	step(out, 5, "Switched the attack off again.")
+	fmt.Fprintf(out, "\nDone in %s. Run `skimwatch check --help` to watch your own shop.\n", time.Since(start).Round(100*time.Millisecond))
+	if !caught {
+		return &finding.ExitError{Code: finding.ExitFindings, Err: fmt.Errorf("the demo did not catch the attack: %s", strings.Join(r.Incomplete, "; "))}
+	}
+	return nil
+}
+
+func findScenario(name string) (lab.Scenario, bool) {
+	for _, s := range lab.Scenarios() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return lab.Scenario{}, false
+}
+
+func step(w io.Writer, n int, msg string) { fmt.Fprintf(w, "%d. %s\n", n, msg) }
+
+func reasons(o *observation.Observation) string {
+	if o == nil {
+		return ""
+	}
+	return strings.Join(o.Incomplete, "; ")
+}
+
+// explain prints the findings in plain words: which page, which script,
+// where the card went, and what to do. It returns whether the attack was
+// caught at high or critical.
+func explain(w io.Writer, r *finding.Report, page, psp string) bool {
+	if !r.Complete {
+		fmt.Fprintf(w, "   The check could not finish (%s), so it cannot say the page is safe.\n", strings.Join(r.Incomplete, "; "))
+	}
+	var card, personal, scripts, other []finding.Finding
+	for _, f := range r.Findings {
+		switch {
+		case f.Kind == policy.KindCardExfil:
+			card = append(card, f)
+		case f.Kind == policy.KindPersonalExfil:
+			personal = append(personal, f)
+		case f.Kind == policy.KindScriptChanged || f.Kind == policy.KindScriptNew:
+			scripts = append(scripts, f)
+		case f.Severity >= finding.High:
+			other = append(other, f)
+		}
+	}
+	if len(card) == 0 && len(personal) == 0 && len(scripts) == 0 && len(other) == 0 {
+		fmt.Fprintln(w, "   Nothing alarming was found.")
+		return false
+	}
+	fmt.Fprintf(w, "   YOUR PAYMENT PAGE IS SKIMMING CARDS.\n\n")
+	fmt.Fprintf(w, "   Which page:   %s\n", page)
+	for _, f := range card {
+		fmt.Fprintf(w, "   Where the card went: %s  (your payment provider is %s)\n", f.Evidence["destination_origin"], psp)
+		fmt.Fprintf(w, "   What was taken:      %s\n", plainValues(f.Evidence["values"]))
+		if s, ok := f.Evidence["script"].(string); ok && s != "" {
+			fmt.Fprintf(w, "   Which script sent it: %s\n", s)
+		}
+		fmt.Fprintf(w, "   How it was hidden:   %s\n", plainHow(f.Evidence))
+	}
+	for _, f := range personal {
+		fmt.Fprintf(w, "   Personal data also went to %s: %s\n", f.Evidence["destination_origin"], plainValues(f.Evidence["values"]))
+	}
+	for _, f := range scripts {
+		fmt.Fprintf(w, "   Changed code:  %s\n", f.Message)
+	}
+	for _, f := range other {
+		fmt.Fprintf(w, "   Also:          %s\n", f.Message)
+	}
+	fmt.Fprintln(w, `
+   What to do now:
+     1. Stop card payments on the site, as the 2021 shop did the day it knew.
+     2. Remove the changed script and find how it got there (skimwatch fim verify, skimwatch scan).
+     3. Keep this report: its time bounds the exposure window for your customers.`)
+	return true
+}
+
+var plainNames = map[string]string{
+	"card-number": "card number", "expiry": "expiry date", "cvv": "security code (CVV)", "holder": "card holder's name",
+	"email": "email address", "phone": "phone number", "password": "password", "name": "name", "address": "address", "postcode": "postcode",
+}
+
+func plainValues(v any) string {
+	var names []string
+	if vs, ok := v.([]string); ok {
+		for _, s := range vs {
+			if n, ok := plainNames[s]; ok {
+				s = n
+			}
+			names = append(names, s)
+		}
+	}
+	return strings.Join(names, ", ")
+}
+
+func plainHow(ev map[string]any) string {
+	var parts []string
+	if enc, ok := ev["encodings"].([]string); ok && !slices.Equal(enc, []string{"raw"}) {
+		parts = append(parts, "encoded ("+strings.Join(enc, ", ")+")")
+	}
+	if ph, ok := ev["phases"].([]string); ok && slices.Contains(ph, "unload") {
+		parts = append(parts, "sent while the customer was leaving the page")
+	}
+	if t, ok := ev["request_types"].([]string); ok {
+		parts = append(parts, "as "+strings.Join(t, ", ")+" request(s)")
+	}
+	if len(parts) == 0 {
+		return "sent as is"
+	}
+	return strings.Join(parts, ", ")
+}
