@@ -1,0 +1,164 @@
+package collector_test
+
+import (
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/page"
+
+	"github.com/skimwatch/skimwatch/internal/browser"
+	"github.com/skimwatch/skimwatch/internal/collector"
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/lab"
+	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/store/sqlite"
+)
+
+// TestLabFindingsFromChromiumReports loads tampered lab pages in real
+// Chromium, with the lab's Report-Only CSP pointing at the collector, and
+// checks that findings are raised from the browser's own reports.
+func TestLabFindingsFromChromiumReports(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs Chromium; skipped with -short")
+	}
+	if _, err := browser.FindChromium(""); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const key = "lab-site-key-0123456789abcdef"
+	c, err := collector.New(db, collector.Options{Sites: []collector.Site{{Name: "lab", Key: key}}, FlushInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvCtx, stopSrv := context.WithCancel(ctx)
+	served := make(chan error, 1)
+	go func() { served <- c.Serve(srvCtx, ln, collector.ServerTimeouts{}) }()
+	// Shutdown order: collector (final flush) before the store closes.
+	defer func() {
+		stopSrv()
+		if err := <-served; err != nil {
+			t.Error(err)
+		}
+	}()
+
+	l, err := lab.Start(ctx, lab.Options{ReportURI: "http://" + ln.Addr().String() + "/r/" + key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	// The shop's own origin is approved, as a baseline would approve it.
+	db.ApproveSource(ctx, store.ApprovedSource{Site: "lab", Directive: "script-src", Value: l.ShopURL(), Origin: store.OriginBaseline})
+
+	b, err := browser.Launch(ctx, browser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+
+	// Control: the clean shop raises none of the findings checked below.
+	if err := l.SetScenario("clean"); err != nil {
+		t.Fatal(err)
+	}
+	visit(t, ctx, b, l.ShopURL()+"/checkout/token")
+	// visit waited for reports to be sent; now wait until every accepted
+	// one is in the store and a finding pass has run.
+	for s := c.Stats(); (s.Persisted != s.Accepted || s.QueueDepth > 0) && ctx.Err() == nil; s = c.Stats() {
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(200 * time.Millisecond)
+	t.Logf("clean shop: %+v", c.Stats())
+	if fs, _ := db.Findings(ctx, store.FindingQuery{Site: "lab"}); len(fs) != 0 {
+		for _, f := range fs {
+			t.Errorf("clean shop raised %s: %s", f.Kind, f.Message)
+		}
+	}
+
+	scenarios := []struct {
+		name, page, kind, blocked string
+	}{
+		{"lookalike-cdn", "/checkout/token", "csp.unapproved-script", l.CDNOrigin()},
+		{"svg-payload", "/checkout/token", "csp.eval", "eval"},
+	}
+	for _, sc := range scenarios {
+		if err := l.SetScenario(sc.name); err != nil {
+			t.Fatal(err)
+		}
+		visit(t, ctx, b, l.ShopURL()+sc.page)
+		t.Run("chromium's reports of "+sc.name+" raise "+sc.kind, func(t *testing.T) {
+			var got *store.StoredFinding
+			deadline := time.Now().Add(30 * time.Second)
+			for got == nil && time.Now().Before(deadline) {
+				fs, err := db.Findings(ctx, store.FindingQuery{Site: "lab"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for i, f := range fs {
+					if f.Kind == sc.kind && f.Evidence["blocked"] == sc.blocked {
+						got = &fs[i]
+					}
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			if got == nil {
+				t.Fatalf("no %s finding for %s; collector stats %+v", sc.kind, sc.blocked, c.Stats())
+			}
+			// One browser is one client: raised, but as single-source.
+			if got.Severity != finding.Medium || got.Evidence["single_source"] != true || got.Source != "collector" {
+				t.Errorf("got %s single_source=%v", got.Severity, got.Evidence["single_source"])
+			}
+			samples, _ := got.Evidence["sample_reports"].([]any)
+			if len(samples) == 0 || !strings.HasPrefix(samples[0].(map[string]any)["document_url"].(string), l.ShopURL()) {
+				t.Errorf("evidence lacks the browser's report: %v", got.Evidence)
+			}
+		})
+	}
+	if s := c.Stats(); s.Accepted == 0 || s.TotalRejected() != 0 {
+		t.Errorf("stats %+v: want reports accepted and none rejected", s)
+	}
+}
+
+func visit(t *testing.T, ctx context.Context, b *browser.Browser, url string) {
+	t.Helper()
+	tab, err := b.NewTab(ctx, browser.TabOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tab.Close()
+	s := tab.Page()
+	loaded, stop := s.Subscribe(page.LoadEventFired.Method)
+	defer stop()
+	if _, err := cdp.Call(ctx, s, page.Enable, page.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cdp.Call(ctx, s, page.Navigate, page.NavigateParams{URL: url}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-loaded:
+	case <-ctx.Done():
+		t.Fatal("page did not load")
+	}
+	// Reports are sent asynchronously after the violation; give the page a
+	// moment before its context is disposed.
+	time.Sleep(time.Second)
+}
