@@ -41,7 +41,8 @@ type Store interface {
 	// is skipped as a whole and returns nil, so a collector that retries a
 	// flush after a crash or a timeout does not count twice. Use a fresh
 	// random ID per flush and reuse it on retry. An empty batchID disables
-	// the check. Any invalid aggregate fails the whole batch (nothing is
+	// the check. IDs are remembered for BatchRetention, far longer than any
+	// retry loop should run. Any invalid aggregate fails the whole batch (nothing is
 	// written) with an error naming its index.
 	MergeReportAggregates(ctx context.Context, batchID string, aggs []ReportAggregate) error
 	// ReportAggregates returns aggregates matching q, newest LastSeen first.
@@ -113,6 +114,9 @@ const (
 	// approved source and an event (URLs and origins fit well within it).
 	MaxFieldBytes = 8192
 )
+
+// BatchRetention is how long MergeReportAggregates remembers a batch ID.
+const BatchRetention = 7 * 24 * time.Hour
 
 // ReportAggregate is many CSP / Reporting API violation reports folded into
 // one row. Rows are merged on the key (Site, Directive, Blocked, SourceFile,

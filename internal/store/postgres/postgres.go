@@ -278,6 +278,10 @@ func (d *DB) MergeReportAggregates(ctx context.Context, batchID string, aggs []s
 				return nil
 			}
 		}
+		if _, err := tx.Exec(ctx, "DELETE FROM report_batches WHERE applied < $1",
+			store.Timestamp(d.now().Add(-store.BatchRetention))); err != nil {
+			return err
+		}
 		n := len(rows)
 		var (
 			digests                                 = make([][]byte, n)

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/postgres"
@@ -65,5 +66,16 @@ func TestMigrations(t *testing.T) {
 		if _, err := postgres.Open(t.Context(), dsn, postgres.Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
 			t.Fatalf("err = %v", err)
 		}
+	})
+}
+
+func TestClocked(t *testing.T) {
+	storetest.RunClocked(t, func(t testing.TB, now func() time.Time) store.Store {
+		db, err := postgres.Open(t.Context(), storetest.PostgresDSN(t), postgres.Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
 	})
 }

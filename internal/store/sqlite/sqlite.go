@@ -319,6 +319,10 @@ func (d *DB) MergeReportAggregates(ctx context.Context, batchID string, aggs []s
 				return nil
 			}
 		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM report_batches WHERE applied < ?",
+			micros(d.now().Add(-store.BatchRetention))); err != nil {
+			return err
+		}
 		sel, err := tx.PrepareContext(ctx, `SELECT kind, count, client_hashes, first_seen, last_seen, sample
 			FROM report_aggregates WHERE site = ? AND directive = ? AND blocked = ? AND source_file = ?
 			AND document_path = ? AND disposition = ?`)

@@ -4,6 +4,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/sqlite"
@@ -73,5 +74,16 @@ func TestMigrations(t *testing.T) {
 		if _, err := sqlite.Open(t.Context(), path, sqlite.Options{}); err == nil || !strings.Contains(err.Error(), "newer") {
 			t.Fatalf("err = %v", err)
 		}
+	})
+}
+
+func TestClocked(t *testing.T) {
+	storetest.RunClocked(t, func(t testing.TB, now func() time.Time) store.Store {
+		db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "c.db"), sqlite.Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
 	})
 }

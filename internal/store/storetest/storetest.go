@@ -671,3 +671,63 @@ func BenchmarkMerge(b *testing.B, newStore NewFunc, batchSize int) {
 	}
 	b.ReportMetric(float64(b.N*batchSize)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// Clock is a settable clock for stores opened with an injected Now.
+type Clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+// Set moves the clock.
+func (c *Clock) Set(t time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = t
+}
+
+// RunClocked runs the checks that need the store's clock; newStore must open
+// a fresh store whose Now is now.
+func RunClocked(t *testing.T, newStore func(t testing.TB, now func() time.Time) store.Store) {
+	t.Run("batch IDs are remembered for the retention period and then forgotten", func(t *testing.T) {
+		clock := &Clock{t: t0}
+		s := newStore(t, clock.Now)
+		batch := []store.ReportAggregate{agg("x", 1, t0, t0)}
+		must(t, s.MergeReportAggregates(t.Context(), "old", batch))
+		clock.Set(t0.Add(store.BatchRetention - time.Minute))
+		must(t, s.MergeReportAggregates(t.Context(), "old", batch))
+		if got := one(t, s); got.Count != 1 {
+			t.Fatalf("count %d: a retry within the retention period counted", got.Count)
+		}
+		// Any later batch prunes IDs past the period.
+		clock.Set(t0.Add(store.BatchRetention + time.Minute))
+		must(t, s.MergeReportAggregates(t.Context(), "new", batch))
+		must(t, s.MergeReportAggregates(t.Context(), "old", batch))
+		if got := one(t, s); got.Count != 3 {
+			t.Fatalf("count %d, want 3 once the old ID was forgotten", got.Count)
+		}
+	})
+	t.Run("zero times take the store's clock", func(t *testing.T) {
+		clock := &Clock{t: t0}
+		s := newStore(t, clock.Now)
+		e, err := s.AppendEvent(t.Context(), store.Event{Type: "t"})
+		must(t, err)
+		must(t, s.UpsertSite(t.Context(), "shop", store.HashKey("k")))
+		f := fnd(finding.High, "k", "m", time.Time{})
+		_, err = s.PutFinding(t.Context(), "key", f)
+		must(t, err)
+		site, err := s.SiteByKeyHash(t.Context(), store.HashKey("k"))
+		must(t, err)
+		got, err := s.Findings(t.Context(), store.FindingQuery{})
+		must(t, err)
+		if !e.Time.Equal(t0) || !site.Created.Equal(t0) || len(got) != 1 || !got[0].FirstSeen.Equal(t0) {
+			t.Fatalf("event %v, site %v, findings %+v; want all at %v", e.Time, site.Created, got, t0)
+		}
+	})
+}
