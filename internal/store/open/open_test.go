@@ -24,6 +24,8 @@ func TestOpen(t *testing.T) {
 		if _, err := s.AppendEvent(t.Context(), store.Event{Type: "t", Data: json.RawMessage(`{}`)}); err != nil {
 			t.Fatal(err)
 		}
+		// The WAL exists while the store is open and takes the file's mode.
+		checkMode(t, filepath.Join(dir, "s.db-wal"), 0o600)
 		if err := s.Close(); err != nil {
 			t.Fatal(err)
 		}
@@ -34,6 +36,7 @@ func TestOpen(t *testing.T) {
 		if fi.Mode().Perm() != 0o700 {
 			t.Errorf("directory mode %v, want 0700", fi.Mode().Perm())
 		}
+		checkMode(t, filepath.Join(dir, "s.db"), 0o600)
 		// Reopening re-runs migrations, which must be a no-op.
 		s, err = open.Open(t.Context(), dsn, nil)
 		if err != nil {
@@ -79,4 +82,16 @@ func TestOpen(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+}
+
+func checkMode(t *testing.T, path string, want os.FileMode) {
+	t.Helper()
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Errorf("%s: %v", path, err)
+		return
+	}
+	if fi.Mode().Perm() != want {
+		t.Errorf("%s: mode %v, want %v", path, fi.Mode().Perm(), want)
+	}
 }

@@ -99,6 +99,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		if err := os.MkdirAll(filepath.Dir(abs), 0o700); err != nil {
 			return nil, fmt.Errorf("sqlite: create directory for %s: %w", abs, err)
 		}
+		// Create the file private: it holds site key hashes and findings, and
+		// SQLite gives its -wal and -shm files the database file's mode.
+		if f, err := os.OpenFile(abs, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+			f.Close()
+		} else if !errors.Is(err, fs.ErrExist) {
+			return nil, fmt.Errorf("sqlite: create %s: %w", abs, err)
+		}
 		params += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
 		if d.writer, err = sql.Open("sqlite", abs+params); err != nil {
 			return nil, fmt.Errorf("sqlite: open %s: %w", abs, err)
