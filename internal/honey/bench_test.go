@@ -69,6 +69,7 @@ func BenchmarkFind(b *testing.B) {
 			for b.Loop() {
 				m.Find(p)
 			}
+			b.ReportMetric(amplification(m, p), "decoded/byte")
 		})
 	}
 	beacon := []byte("https://www.google-analytics.example/g/collect?v=2&tid=G-X1Y2Z3&cid=1732541234.1732541234" +
@@ -85,6 +86,7 @@ func BenchmarkFind(b *testing.B) {
 		for b.Loop() {
 			m.Find(beacon)
 		}
+		b.ReportMetric(amplification(m, beacon), "decoded/byte")
 	})
 	rnd := make([]byte, 1<<20)
 	r := rand.New(rand.NewPCG(5, 6))
@@ -96,5 +98,14 @@ func BenchmarkFind(b *testing.B) {
 		for b.Loop() {
 			m.Find(rnd)
 		}
+		b.ReportMetric(amplification(m, rnd), "decoded/byte")
 	})
+}
+
+// amplification is the bytes of decoded layers per payload byte: the work
+// the matcher does beyond the payload itself, independent of machine load.
+func amplification(m *Matcher, p []byte) float64 {
+	s := &scan{m: m}
+	s.visit(&layer{data: p}, 0)
+	return float64(s.decoded) / float64(len(p))
 }
