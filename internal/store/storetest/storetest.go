@@ -105,8 +105,11 @@ func testSites(t *testing.T, newStore NewFunc) {
 		s := newStore(t)
 		ctx := t.Context()
 		must(t, s.UpsertSite(ctx, "a", store.HashKey("k")))
-		if err := s.UpsertSite(ctx, "b", store.HashKey("k")); err == nil {
-			t.Fatal("second site with the same key hash was accepted")
+		if err := s.UpsertSite(ctx, "b", store.HashKey("k")); !errors.Is(err, store.ErrInvalid) {
+			t.Fatalf("second site with the same key hash: err = %v, want ErrInvalid", err)
+		}
+		if err := s.UpsertSite(ctx, "a", store.HashKey("k")); err != nil {
+			t.Fatalf("re-registering a site with its own key: %v", err)
 		}
 	})
 	t.Run("bad names and hashes are refused as invalid", func(t *testing.T) {
