@@ -152,7 +152,10 @@ func (s *Scanner) ScanDB(ctx context.Context, o DBOptions) (*finding.Report, err
 		return nil, fmt.Errorf("connecting to %s database %s: %w", kind, redactDSN(o.DSN), err)
 	}
 	defer tx.Rollback()
-	if err := setStatementTimeout(qctx, tx, kind, o.StatementTimeout); err != nil {
+	// The client deadline decides; the server's limit, a little later, is
+	// the backstop should this process die. (MariaDB ends an interrupted
+	// SLEEP with a normal result, so the server must not win the race.)
+	if err := setStatementTimeout(qctx, tx, kind, o.StatementTimeout+2*time.Second); err != nil {
 		return nil, err
 	}
 	rows, err := tx.QueryContext(qctx, o.Query)

@@ -340,3 +340,38 @@ func TestEvidenceQuotesTheExactMatchedBytes(t *testing.T) {
 		})
 	}
 }
+
+func TestScanPathsStreamsFilesLargerThanTheInMemoryLimit(t *testing.T) {
+	for _, ne := range testEngines(t) {
+		t.Run(ne.name, func(t *testing.T) {
+			root := t.TempDir()
+			p := filepath.Join(root, "bundle.js")
+			f, err := os.Create(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Sparse: 20 MiB of zeros, then a skimmer at the end.
+			payload := readSample(t, "js_obfuscated_loader", "positive.js")
+			if _, err := f.WriteAt(payload, inMemoryLimit+4<<20); err != nil {
+				t.Fatal(err)
+			}
+			f.Close()
+			s, err := newScanner(Options{}, ne.eng)
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := s.ScanPaths(context.Background(), []string{root})
+			if err != nil {
+				t.Fatal(err)
+			}
+			fs := findingsFor(rep, p)
+			if !rep.Complete || len(fs) != 1 || fs[0].Rule != "js_obfuscated_loader" {
+				t.Fatalf("complete=%v %v findings=%+v", rep.Complete, rep.Incomplete, fs)
+			}
+			strs := fs[0].Evidence["strings"].([]EvidenceString)
+			if strs[0].Offset < inMemoryLimit {
+				t.Errorf("offset %d is not past the in-memory limit", strs[0].Offset)
+			}
+		})
+	}
+}

@@ -4,15 +4,18 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // toolEngine runs the yara command-line tool (4.x). It is the differential
@@ -38,6 +41,7 @@ var _ engine = (*toolEngine)(nil)
 type cliRules struct {
 	e        *toolEngine
 	stdin    []byte // rules given as text
+	compiled string // yarac output, once compiled
 	files    []string
 	warn     []string
 	n        int
@@ -94,11 +98,68 @@ func (e *toolEngine) compile(sources []ruleSource, opts compileOptions) (ruleSet
 		n += strings.Count(out, "\n")
 	}
 	r.n = n
+	if err := r.precompile(opts.Externals); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// precompile compiles the rules once with yarac, so that each scan loads
+// compiled rules instead of parsing the sources again (about three times
+// faster per file). The file is named by a hash of its inputs and shared
+// between runs; compiled rules hold nothing secret.
+func (r *cliRules) precompile(ext map[string]any) error {
+	yarac, err := exec.LookPath("yarac")
+	if err != nil {
+		return nil // scanning from sources still works, only slower
+	}
+	h := sha256.New()
+	h.Write(r.stdin)
+	for _, f := range r.files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return fmt.Errorf("reading rules: %w", err)
+		}
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", f, len(b))
+		h.Write(b)
+	}
+	fmt.Fprint(h, externalArgs(ext))
+	out := filepath.Join(os.TempDir(), fmt.Sprintf("skimwatch-rules-%x.yarc", h.Sum(nil)[:12]))
+	// /tmp is shared: use an existing file only if this user owns it and no
+	// one else can write it, so that no one can plant blind rules.
+	if !ownedPrivateFile(out) {
+		f, err := os.CreateTemp(os.TempDir(), "skimwatch-rules-*.tmp")
+		if err != nil {
+			return fmt.Errorf("yarac: %w", err)
+		}
+		tmp := f.Name()
+		f.Close()
+		args := append(append(externalArgs(ext), "-w"), r.ruleArgs(tmp)...)
+		cmd := exec.Command(yarac, args...)
+		if r.stdin != nil {
+			cmd.Stdin = bytes.NewReader(r.stdin)
+		}
+		if b, err := cmd.CombinedOutput(); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("yarac: %w: %s", err, b)
+		}
+		if err := os.Chmod(tmp, 0o600); err != nil {
+			return fmt.Errorf("yarac: %w", err)
+		}
+		if err := os.Rename(tmp, out); err != nil || !ownedPrivateFile(out) {
+			// Someone else holds the name: keep our private copy instead.
+			out = tmp
+		}
+	}
+	r.compiled = out
+	return nil
 }
 
 // ruleArgs lists the rule files, stdin first, then the target.
 func (r *cliRules) ruleArgs(target string) []string {
+	if r.compiled != "" {
+		return []string{"-C", r.compiled, target}
+	}
 	var args []string
 	if r.stdin != nil {
 		args = append(args, "/dev/stdin")
@@ -156,7 +217,7 @@ func (r *cliRules) scanFile(ctx context.Context, path string, opts matchOptions)
 	if opts.Externals != nil {
 		ext = opts.Externals
 	}
-	args := append(externalArgs(ext), "-g", "-m", "-s", "-L", "-w")
+	args := append(externalArgs(ext), "-g", "-m", "-s", "-L", "-w", "-p", "1")
 	if opts.Timeout > 0 {
 		args = append(args, "-a", strconv.Itoa(max(1, int(opts.Timeout.Seconds()))))
 	}
@@ -268,4 +329,13 @@ func parseCLIMeta(s string) ([]MetaEntry, error) {
 		s = strings.TrimPrefix(rest, ",")
 	}
 	return out, nil
+}
+
+func ownedPrivateFile(p string) bool {
+	st, err := os.Lstat(p)
+	if err != nil || !st.Mode().IsRegular() || st.Mode().Perm()&0o022 != 0 {
+		return false
+	}
+	sys, ok := st.Sys().(*syscall.Stat_t)
+	return ok && int(sys.Uid) == os.Geteuid()
 }
