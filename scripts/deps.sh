@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what skimwatch's demo and tests need, when it is missing.
 #   scripts/deps.sh demo   -> chromium
-#   scripts/deps.sh test   -> chromium, postgresql, yara
+#   scripts/deps.sh test   -> chromium, postgresql, yara, mariadb-server
 #   scripts/deps.sh bench  -> the test set plus aide and hyperfine
 # As root it uses apt-get; otherwise it prints one sentence saying what to install.
 set -eu
@@ -16,6 +16,8 @@ want chromium chromium
 if [ "$set_name" != demo ]; then
   want yara yara
   [ -x "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -n1)" ] || { need_cmds+=(postgres); need_pkgs+=(postgresql); }
+  # MariaDB: the scan tests start a throwaway server for `scan --db mysql://`.
+  [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || { need_cmds+=(mariadbd); need_pkgs+=(mariadb-server); }
 fi
 if [ "$set_name" = bench ]; then
   want aide aide
