@@ -307,3 +307,38 @@ func TestAntiBotIsQuietForANaiveRobot(t *testing.T) {
 		t.Errorf("%d orders, want 1", len(l.Orders()))
 	}
 }
+
+// TestTrustedInputOnlyIgnoresScriptedValues shows why a probe must type with
+// real key events: values set from script never reach this skimmer.
+func TestTrustedInputOnlyIgnoresScriptedValues(t *testing.T) {
+	alloc := chromium(t, true)
+	l := startLab(t, Options{})
+	if err := l.SetScenario("trusted-input-only"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := tab(t, alloc)
+	if err := chromedp.Do(ctx, chromedp.Navigate(l.ShopURL()+"/checkout/token"), visible("#token-form")); err != nil {
+		t.Fatal(err)
+	}
+	// What a naive probe does: set values and fire synthetic events.
+	set := `for (const [id, v] of [['card-number', '` + honeyCard + `'], ['card-cvc', '` + honeyCVC + `']]) {
+		const el = document.getElementById(id);
+		el.focus();
+		for (const ch of v) el.dispatchEvent(new KeyboardEvent('keydown', {key: ch, bubbles: true}));
+		el.value = v;
+		el.dispatchEvent(new Event('input', {bubbles: true}));
+		el.blur();
+	}
+	true`
+	if _, err := chromedp.Run(ctx, chromedp.Evaluate[bool](set)); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(ctx, click("#order-summary"), chromedp.Sleep(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range l.Attacker().Received() {
+		if carries(r, honeyCard) {
+			t.Fatalf("scripted values reached the attacker: %+v", r)
+		}
+	}
+}

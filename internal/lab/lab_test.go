@@ -320,3 +320,58 @@ func TestCollectorRecordsHTTPAndWebSocket(t *testing.T) {
 		t.Errorf("after Reset: %d records", n)
 	}
 }
+
+func TestSecurityHeaders(t *testing.T) {
+	l := startLab(t, Options{ReportURI: "http://127.0.0.1:9/csp-report"})
+	cases := []struct {
+		name, scenario string
+		wantHeaders    bool
+	}{
+		{"the clean shop sends its headers with the configured report-uri", "clean", true},
+		{"headers-weakened drops them", "headers-weakened", false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := l.SetScenario(tc.scenario); err != nil {
+				t.Fatal(err)
+			}
+			_, hdr, _ := get(t, browser(t), l.ShopURL()+"/checkout/token")
+			csp := hdr.Get("Content-Security-Policy-Report-Only")
+			if tc.wantHeaders {
+				if !strings.HasSuffix(csp, "; report-uri http://127.0.0.1:9/csp-report") {
+					t.Errorf("CSP %q lacks the report-uri", csp)
+				}
+				if hdr.Get("X-Frame-Options") == "" || hdr.Get("Referrer-Policy") == "" {
+					t.Errorf("headers missing: %v", hdr)
+				}
+			} else if csp != "" || hdr.Get("X-Frame-Options") != "" || hdr.Get("Referrer-Policy") != "" {
+				t.Errorf("headers still sent: %v", hdr)
+			}
+		})
+	}
+}
+
+func TestCancellingStartContextClosesTheLab(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	l, err := Start(ctx, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	c := &http.Client{Timeout: 2 * time.Second}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		resp, err := c.Get(l.ShopURL() + "/")
+		if err != nil {
+			break
+		}
+		resp.Body.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("the shop still answers after its context was cancelled")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := l.Close(); err != nil {
+		t.Errorf("Close after cancel: %v", err)
+	}
+}
