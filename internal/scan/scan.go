@@ -179,6 +179,25 @@ type run struct {
 	scanned int
 	bytes   int64
 	skipped map[string]int
+	seen    map[fileID]bool // files already queued (overlapping roots, hard links)
+}
+
+type fileID struct{ dev, ino uint64 }
+
+// firstVisit reports whether the file has not been queued before.
+func (r *run) firstVisit(info fs.FileInfo) bool {
+	st, ok := info.Sys().(*syscall.Stat_t)
+	if !ok {
+		return true
+	}
+	id := fileID{uint64(st.Dev), uint64(st.Ino)}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.seen[id] {
+		return false
+	}
+	r.seen[id] = true
+	return true
 }
 
 func (s *Scanner) newRun(targets []string) *run {
@@ -191,6 +210,7 @@ func (s *Scanner) newRun(targets []string) *run {
 			Complete: true,
 		},
 		skipped: map[string]int{},
+		seen:    map[fileID]bool{},
 	}
 }
 
@@ -403,6 +423,10 @@ func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fil
 		case !mode.IsRegular():
 			r.skip("not a regular file")
 			s.log.Debug("skipping special file", "path", shown, "mode", mode.String())
+			return nil
+		}
+		if !r.firstVisit(info) {
+			r.skip("already scanned (the same file under another path)")
 			return nil
 		}
 		select {

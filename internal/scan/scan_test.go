@@ -375,3 +375,21 @@ func TestScanPathsStreamsFilesLargerThanTheInMemoryLimit(t *testing.T) {
 		})
 	}
 }
+
+func TestScanPathsScansAFileOnceWhenRootsOverlap(t *testing.T) {
+	ne := namedEngine{"yara-cli", requireYara(t)}
+	root := t.TempDir()
+	p := filepath.Join(root, "sub", "shell.php")
+	writeFile(t, p, readSample(t, "php_request_command_exec", "positive.php"))
+	s, err := newScanner(Options{}, ne.eng)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.ScanPaths(context.Background(), []string{root, filepath.Join(root, "sub"), p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Findings) != 1 || rep.Details["files_scanned"] != 1 {
+		t.Errorf("findings=%d files_scanned=%v, want 1 and 1", len(rep.Findings), rep.Details["files_scanned"])
+	}
+}
