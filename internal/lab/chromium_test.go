@@ -161,6 +161,8 @@ func TestScenariosExfiltrateInChromium(t *testing.T) {
 		dwell time.Duration
 		// then is what happens after the order is placed; "" waits on the page.
 		then string
+		// warmup is a page viewed first, for skimmers that skip first visits.
+		warmup string
 	}
 	card := drive{needle: honeyCard, hits: 1}
 	drives := map[string]drive{
@@ -170,6 +172,7 @@ func TestScenariosExfiltrateInChromium(t *testing.T) {
 		"delayed-debounce":      {needle: honeyCard, hits: 1, dwell: 5 * time.Second},
 		"localstorage-later":    {needle: honeyCard, hits: 1, then: "leave-unpaid"},
 		"first-party-collector": card,
+		"second-visit":          {needle: honeyCard, hits: 1, warmup: "/"},
 	}
 
 	for _, s := range Scenarios() {
@@ -224,13 +227,16 @@ func TestScenariosExfiltrateInChromium(t *testing.T) {
 					visible("#member"),
 				}
 			default:
-				steps = []step{
-					chromedp.Navigate(l.ShopURL() + s.Page),
+				if d.warmup != "" {
+					steps = append(steps, chromedp.Navigate(l.ShopURL()+d.warmup))
+				}
+				steps = append(steps,
+					chromedp.Navigate(l.ShopURL()+s.Page),
 					visible("#token-form"),
 					typeContact(""),
 					typeTokenCard(),
 					chromedp.Sleep(d.dwell),
-				}
+				)
 				if d.then == "leave-unpaid" {
 					steps = append(steps, chromedp.Navigate(l.ShopURL()+"/"))
 				} else {
@@ -339,6 +345,33 @@ func TestTrustedInputOnlyIgnoresScriptedValues(t *testing.T) {
 	for _, r := range l.Attacker().Received() {
 		if carries(r, honeyCard) {
 			t.Fatalf("scripted values reached the attacker: %+v", r)
+		}
+	}
+}
+
+// TestSecondVisitIsQuietOnAFirstVisit shows why single-URL checks in a fresh
+// profile miss visitor-selective skimmers, and flows do not.
+func TestSecondVisitIsQuietOnAFirstVisit(t *testing.T) {
+	alloc := chromium(t, true)
+	l := startLab(t, Options{})
+	if err := l.SetScenario("second-visit"); err != nil {
+		t.Fatal(err)
+	}
+	ctx := tab(t, alloc)
+	err := chromedp.Do(ctx,
+		chromedp.Navigate(l.ShopURL()+"/checkout/token"),
+		visible("#token-form"),
+		typeContact(""), typeTokenCard(),
+		click("#place-order"),
+		visible("#order-complete"),
+		chromedp.Sleep(time.Second),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range l.Attacker().Received() {
+		if carries(r, honeyCard) {
+			t.Fatalf("second-visit skimmer sent on a first visit: %+v", r)
 		}
 	}
 }

@@ -283,6 +283,15 @@ func scenarioDefs() []scenarioDef {
 			Append: map[string]string{fileMinq: "checkout-url-only.js"},
 		},
 		{
+			Scenario: Scenario{Name: "second-visit", Title: "Active only from the second page view",
+				Technique: "activates only for some visitors (here: on their second page view)",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "The theme bundle counts page views in localStorage and skims the submitted form " +
+					"only from the second view on, so a single-URL check in a fresh profile sees no traffic; " +
+					"the realistic flow (catalogue, cart, checkout) does."},
+			Append: map[string]string{fileTheme: "second-visit.js"},
+		},
+		{
 			Scenario: Scenario{Name: "token-form-hijack", Title: "Wraps the payment provider's tokeniser",
 				Technique: "token type: reads the card before tokenisation by wrapping the PSP's JS",
 				Page:      "/checkout/token", Flow: "token-checkout",

@@ -122,6 +122,7 @@ func TestEveryScenarioServesItsTamper(t *testing.T) {
 		"dialog-blocker":         "alert('",
 		"checkout-url-only":      "checkout|onepage|payment|order",
 		"token-form-hijack":      "window.LabPay.createToken = function",
+		"second-visit":           "localStorage.getItem('_yt_pv')",
 		"headers-weakened":       "header X-Frame-Options: \n",
 	}
 
