@@ -23,6 +23,9 @@ func (a ReportAggregate) Validate() error {
 	if a.Site == "" {
 		return fmt.Errorf("%w: aggregate without site", ErrInvalid)
 	}
+	if len(a.Site) > MaxSiteBytes {
+		return fmt.Errorf("%w: aggregate site is %d bytes (max %d)", ErrInvalid, len(a.Site), MaxSiteBytes)
+	}
 	if a.Directive == "" {
 		return fmt.Errorf("%w: aggregate for site %q without directive", ErrInvalid, a.Site)
 	}

@@ -87,6 +87,9 @@ func PrepareEvent(e Event, now func() time.Time) (Event, error) {
 	if e.Type == "" {
 		return Event{}, fmt.Errorf("%w: event without type", ErrInvalid)
 	}
+	if len(e.Site) > MaxSiteBytes {
+		return Event{}, fmt.Errorf("%w: event site is %d bytes (max %d)", ErrInvalid, len(e.Site), MaxSiteBytes)
+	}
 	for name, v := range map[string]string{"site": e.Site, "type": e.Type, "actor": e.Actor} {
 		if len(v) > MaxFieldBytes {
 			return Event{}, fmt.Errorf("%w: event %s is %d bytes (max %d)", ErrInvalid, name, len(v), MaxFieldBytes)

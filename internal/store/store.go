@@ -110,6 +110,8 @@ const (
 	MaxClientHashes = 64
 	// MaxSampleBytes caps ReportAggregate.Sample; a longer sample is invalid.
 	MaxSampleBytes = 4096
+	// MaxSiteBytes caps a site name wherever it appears (it is indexed).
+	MaxSiteBytes = 256
 	// MaxFieldBytes caps every other string field of an aggregate, an
 	// approved source and an event (URLs and origins fit well within it).
 	MaxFieldBytes = 8192

@@ -9,8 +9,8 @@ import (
 
 // ValidateSite reports a site name or key hash a Store refuses.
 func ValidateSite(name string, keyHash []byte) error {
-	if name == "" || len(name) > 256 || strings.ContainsRune(name, 0) {
-		return fmt.Errorf("%w: site name %q (want 1 to 256 bytes)", ErrInvalid, name)
+	if name == "" || len(name) > MaxSiteBytes || strings.ContainsRune(name, 0) {
+		return fmt.Errorf("%w: site name %.40q (want 1 to %d bytes)", ErrInvalid, name, MaxSiteBytes)
 	}
 	if len(keyHash) != 32 {
 		return fmt.Errorf("%w: site %q key hash is %d bytes (want a 32-byte SHA-256, see HashKey)", ErrInvalid, name, len(keyHash))
@@ -28,6 +28,9 @@ func (s ApprovedSource) Validate() error {
 			return fmt.Errorf("%w: approved source %s too long or with a NUL byte", ErrInvalid, name)
 		}
 	}
+	if len(s.Site) > MaxSiteBytes {
+		return fmt.Errorf("%w: approved source site is %d bytes (max %d)", ErrInvalid, len(s.Site), MaxSiteBytes)
+	}
 	switch s.Origin {
 	case OriginBaseline, OriginCollector, OriginManual:
 	default:
@@ -41,8 +44,8 @@ func ValidateFinding(key string, f finding.Finding) error {
 	if key == "" || len(key) > 512 || strings.ContainsRune(key, 0) {
 		return fmt.Errorf("%w: finding key %q (want 1 to 512 bytes)", ErrInvalid, key)
 	}
-	if len(f.Site) > 256 {
-		return fmt.Errorf("%w: finding site is %d bytes (max 256)", ErrInvalid, len(f.Site))
+	if len(f.Site) > MaxSiteBytes {
+		return fmt.Errorf("%w: finding site is %d bytes (max %d)", ErrInvalid, len(f.Site), MaxSiteBytes)
 	}
 	if err := f.Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrInvalid, err)

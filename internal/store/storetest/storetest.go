@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"sync"
@@ -149,6 +150,16 @@ func agg(blocked string, count int64, first, last time.Time, clients ...string) 
 	}
 }
 
+// noise returns n bytes of incompressible printable text.
+func noise(n int) string {
+	b := make([]byte, n)
+	rng := rand.New(rand.NewPCG(uint64(n), 7))
+	for i := range b {
+		b[i] = byte('!' + rng.IntN(94))
+	}
+	return string(b)
+}
+
 func hashes(prefix string, n int) []string {
 	out := make([]string, n)
 	for i := range out {
@@ -237,6 +248,36 @@ func testAggregates(t *testing.T, newStore NewFunc) {
 		must(t, err)
 		if len(got) != 6 {
 			t.Fatalf("got %d rows, want 6 (kind is not part of the key)", len(got))
+		}
+	})
+	t.Run("fields up to the size limit are stored whole", func(t *testing.T) {
+		s := newStore(t)
+		// Random text does not compress, so an index that cannot hold a
+		// long key fails here as it would in production.
+		a := agg(noise(store.MaxFieldBytes), 1, t0, t0)
+		a.Site = noise(store.MaxSiteBytes)
+		a.SourceFile = noise(store.MaxFieldBytes)
+		a.DocumentPath = noise(store.MaxFieldBytes)
+		a.Sample = noise(store.MaxSampleBytes)
+		must(t, s.MergeReportAggregates(t.Context(), "", []store.ReportAggregate{a, a}))
+		all, err := s.ReportAggregates(t.Context(), store.AggregateQuery{Site: a.Site})
+		must(t, err)
+		if len(all) != 1 {
+			t.Fatalf("got %d rows", len(all))
+		}
+		got := all[0]
+		if got.Blocked != a.Blocked || got.SourceFile != a.SourceFile || got.DocumentPath != a.DocumentPath || got.Sample != a.Sample || got.Count != 2 {
+			t.Fatal("a long aggregate did not round-trip")
+		}
+		src := store.ApprovedSource{Site: a.Site, Directive: noise(store.MaxFieldBytes), Value: noise(store.MaxFieldBytes), Origin: store.OriginManual}
+		must(t, s.ApproveSource(t.Context(), src))
+		must(t, s.ApproveSource(t.Context(), src))
+		_, err = s.AppendEvent(t.Context(), store.Event{Site: a.Site, Type: noise(store.MaxFieldBytes), Actor: noise(store.MaxFieldBytes)})
+		must(t, err)
+		srcs, err := s.ApprovedSources(t.Context(), a.Site)
+		must(t, err)
+		if len(srcs) != 1 || srcs[0].Value != src.Value {
+			t.Fatal("a long approved source did not round-trip once")
 		}
 	})
 	t.Run("a retried batch with the same ID is not counted twice", func(t *testing.T) {
@@ -470,6 +511,37 @@ func testFindings(t *testing.T, newStore NewFunc) {
 			if got := kinds(c.q); !slices.Equal(got, c.want) {
 				t.Errorf("%s: got %v, want %v", c.name, got, c.want)
 			}
+		}
+	})
+	t.Run("concurrent puts of one finding make one row and one creation", func(t *testing.T) {
+		s := newStore(t)
+		const workers, each = 4, 10
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		created, failures := 0, []error{}
+		for w := range workers {
+			wg.Go(func() {
+				for i := range each {
+					c, err := s.PutFinding(t.Context(), "same", fnd(finding.High, "k", "m", t0.Add(time.Duration(w*each+i)*time.Second)))
+					mu.Lock()
+					if c {
+						created++
+					}
+					if err != nil {
+						failures = append(failures, err)
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		for _, err := range failures {
+			t.Error(err)
+		}
+		got, err := s.Findings(t.Context(), store.FindingQuery{})
+		must(t, err)
+		if created != 1 || len(got) != 1 || got[0].Count != workers*each || !got[0].LastSeen.Equal(t0.Add((workers*each-1)*time.Second)) {
+			t.Fatalf("created %d times, rows %+v", created, got)
 		}
 	})
 	t.Run("an invalid finding is refused", func(t *testing.T) {
