@@ -194,7 +194,8 @@ type Collector struct {
 	closed   bool
 	queue    chan intake
 
-	m *metrics
+	m      *metrics
+	hasher *csp.ClientHasher
 
 	// Owned by the Run goroutine.
 	agg        *csp.Aggregator
@@ -241,6 +242,7 @@ func New(st Store, opts Options) (*Collector, error) {
 		c.siteLimit[s.Name] = rate.NewLimiter(o.SiteRate, o.SiteBurst)
 	}
 	c.m = newMetrics(c)
+	c.hasher = csp.NewClientHasher(o.ClientKey)
 	return c, nil
 }
 

@@ -38,11 +38,13 @@ func (c *Collector) ReportHandler() http.Handler {
 // Browsers send reports cross-origin (the shop's page to the collector);
 // report-uri sends are no-cors, but Reporting API uploads preflight.
 func cors(w http.ResponseWriter) {
+	// Keys are already canonical; assigning skips canonicalisation, which
+	// shows in profiles at tens of thousands of reports a second.
 	h := w.Header()
-	h.Set("Access-Control-Allow-Origin", "*")
-	h.Set("Access-Control-Allow-Methods", "POST")
-	h.Set("Access-Control-Allow-Headers", "Content-Type")
-	h.Set("Access-Control-Max-Age", "86400")
+	h["Access-Control-Allow-Origin"] = []string{"*"}
+	h["Access-Control-Allow-Methods"] = []string{"POST"}
+	h["Access-Control-Allow-Headers"] = []string{"Content-Type"}
+	h["Access-Control-Max-Age"] = []string{"86400"}
 }
 
 func (c *Collector) preflight(w http.ResponseWriter, r *http.Request) {
@@ -126,7 +128,7 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 		}
 		it.events = append(it.events, e)
 	}
-	it.client = csp.ClientID(c.opts.ClientKey, ip, ua)
+	it.client = c.hasher.ID(ip, ua)
 	if len(it.events) > 0 {
 		if !c.enqueue(it) {
 			c.reject(w, http.StatusServiceUnavailable, c.opts.FlushInterval)

@@ -1,11 +1,14 @@
 package csp
 
 import (
+	"bytes"
 	"cmp"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"hash"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -21,11 +24,32 @@ const MaxSamples = 3
 // bits. The raw IP is never stored; without the key the hash cannot be
 // reversed by trying the IPv4 space.
 func ClientID(key []byte, ip, userAgent string) string {
-	m := hmac.New(sha256.New, key)
+	return NewClientHasher(key).ID(ip, userAgent)
+}
+
+// ClientHasher computes ClientID without re-deriving the HMAC key pads on
+// every report; it is safe for concurrent use.
+type ClientHasher struct{ pool sync.Pool }
+
+// NewClientHasher returns a hasher for key.
+func NewClientHasher(key []byte) *ClientHasher {
+	k := bytes.Clone(key)
+	h := &ClientHasher{}
+	h.pool.New = func() any { return hmac.New(sha256.New, k) }
+	return h
+}
+
+// ID is ClientID(key, ip, userAgent).
+func (h *ClientHasher) ID(ip, userAgent string) string {
+	m := h.pool.Get().(hash.Hash)
+	m.Reset()
 	m.Write([]byte(ip))
 	m.Write([]byte{0})
 	m.Write([]byte(userAgent))
-	return hex.EncodeToString(m.Sum(nil)[:16])
+	var sum [sha256.Size]byte
+	id := hex.EncodeToString(m.Sum(sum[:0])[:16])
+	h.pool.Put(m)
+	return id
 }
 
 // AggregateKey is what identical reports share.

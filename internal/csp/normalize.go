@@ -64,6 +64,7 @@ type NormalizeOptions struct {
 
 // Normalize turns a decoded Violation into an Event.
 func Normalize(v Violation, opt NormalizeOptions) Event {
+	v = cleanViolation(v)
 	e := Event{
 		Format:      v.Format,
 		Directive:   directiveOf(v),
@@ -199,3 +200,22 @@ func maskDigits(s string) string {
 	}
 	return cardLike.ReplaceAllStringFunc(s, func(m string) string { return "[masked-digits]" })
 }
+
+// cleanViolation removes control characters (NUL included) from every
+// string: no store accepts NUL, and one bad field must not poison a batch.
+func cleanViolation(v Violation) Violation {
+	for _, p := range []*string{&v.DocumentURL, &v.Referrer, &v.BlockedURL, &v.EffectiveDirective,
+		&v.ViolatedDirective, &v.OriginalPolicy, &v.Disposition, &v.SourceFile, &v.Sample, &v.UserAgent} {
+		if strings.IndexFunc(*p, isControl) >= 0 {
+			*p = strings.Map(func(r rune) rune {
+				if isControl(r) {
+					return -1
+				}
+				return r
+			}, *p)
+		}
+	}
+	return v
+}
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }

@@ -226,6 +226,11 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("field over the limit: %+v", v)
 			}
 			e := Normalize(v, NormalizeOptions{})
+			for _, s := range []string{e.DocumentURL, e.Directive, e.Blocked, e.BlockedURL, e.SourceFile, e.Sample, e.UserAgent, e.DocumentPath} {
+				if strings.ContainsRune(s, 0) {
+					t.Fatalf("NUL kept in %q", s)
+				}
+			}
 			if e.Disposition == "" || e.Blocked == "" {
 				t.Fatalf("normalised event without disposition or blocked: %+v", e)
 			}
