@@ -113,11 +113,12 @@ rule js_image_beacon_exfil
 
     strings:
         $image = /new\s+Image\b/
-        $src_encoded = /\.src\s*=\s*[^;\n]{0,200}\+\s*(window\.)?(btoa|encodeURIComponent|escape)\s*\(/
+        $src_concat = /\.src\s*=\s*[^;\n]{0,200}\+/
+        $encode = /\b(btoa|encodeURIComponent|escape)\s*\(/
         $c_card = /["'][^"'\n]{0,40}(cc[_-]?num|card[_-]?num|cardnumber|cvv|cvc|cc[_-]?cid|billing|exp(iry)?[_-]?(date|month|year))[^"'\n]{0,40}["']/ nocase
 
     condition:
-        $image and $src_encoded and $c_card
+        $image and $src_concat and $encode and $c_card
 }
 
 rule js_resource_eval_loader
@@ -137,4 +138,52 @@ rule js_resource_eval_loader
 
     condition:
         $fetch_resource and $read_text and any of ($sink_*)
+}
+
+rule js_fake_card_form
+{
+    meta:
+        description = "JavaScript builds card-entry fields (card number, security code) into the page itself and sends what is typed, as the fake payment forms placed before a hand-off to the payment provider do"
+        severity = "high"
+        reference = "Trustwave SpiderLabs and others on Magecart fake payment forms injected into checkout pages (2019-2021); MITRE ATT&CK T1056.003 Input Capture: Web Portal Capture"
+        family = "magecart"
+
+    strings:
+        $markup_number = /<input[^>\n]{0,200}(autocomplete\s*=\s*\\?["']cc-number|name\s*=\s*\\?["'][^"'\\\n]{0,30}(cc[_-]?num|card[_-]?num|cardnumber))/ nocase
+        $markup_cvv = /<input[^>\n]{0,200}(autocomplete\s*=\s*\\?["']cc-csc|name\s*=\s*\\?["'][^"'\\\n]{0,30}(cvv|cvc|cc[_-]?cid|security[_-]?code))/ nocase
+        $inject_html = /\.(innerHTML|outerHTML|insertAdjacentHTML)\b/
+        $inject_write = "document.write("
+
+        $s_fetch = /\bfetch\s*\(/
+        $s_xhr = "XMLHttpRequest"
+        $s_beacon = "sendBeacon"
+        $s_image = /new\s+Image\b/
+        $s_socket = /new\s+WebSocket\s*\(/
+
+    condition:
+        $markup_number and $markup_cvv and any of ($inject_*) and any of ($s_*)
+}
+
+rule js_form_input_sweep_exfil
+{
+    meta:
+        description = "JavaScript listens to form events in the capture phase, collects the value of every input and sends it away; review where the data goes"
+        severity = "medium"
+        reference = "RiskIQ and Flashpoint, 'Inside Magecart' (2018), on generic form-grabbing skimmers; MITRE ATT&CK T1056.003 Input Capture: Web Portal Capture"
+        family = "magecart"
+
+    strings:
+        $sweep = /(querySelectorAll\s*\(\s*["'](input|select|textarea|form\s+input)|getElementsByTagName\s*\(\s*["']input|document\.forms\b|new\s+FormData\s*\()/
+        $listen = /addEventListener\s*\(\s*["'](submit|change|input|blur|focusout|keyup|keydown)["']/
+        $capture = /\}\s*,\s*(true|\{\s*capture\s*:\s*true\s*\})\s*\)/
+        $value = /\.value\b/
+
+        $s_fetch = /\bfetch\s*\(/
+        $s_xhr = "XMLHttpRequest"
+        $s_beacon = "sendBeacon"
+        $s_image = /new\s+Image\b/
+        $s_socket = /new\s+WebSocket\s*\(/
+
+    condition:
+        $sweep and $listen and $capture and $value and any of ($s_*)
 }
