@@ -193,7 +193,7 @@ type limits struct {
 	margin int
 }
 
-var decoders = []decoder{decodeURL, decodeEscapes, decodeLatin1, decodeBase64, decodeBase64Reversed, decodeHex}
+var decoders = []decoder{decodeURL, decodeEscapes, decodeLatin1, decodeCharCodes, decodeBase64, decodeBase64Reversed, decodeHex}
 
 func unhex(c byte) (byte, bool) {
 	switch {
@@ -434,6 +434,89 @@ func escapeLayer(l *layer, lim limits, triggers string, label string, un unescap
 
 func utf16High(r rune) bool { return r >= 0xd800 && r < 0xdc00 }
 func utf16Low(r rune) bool  { return r >= 0xdc00 && r < 0xe000 }
+
+// minCharCodes is the fewest numbers in a list worth reading as characters.
+const minCharCodes = 7
+
+// decodeCharCodes reads lists of character codes, "52,49,49,49" or
+// "[52, 49, 49]" (Array.from(s, c => c.charCodeAt(0)), a Uint8Array turned
+// to text), as the bytes they stand for. Numbers above 255 end a list.
+func decodeCharCodes(l *layer, lim limits) *layer {
+	b := l.data
+	var nl *layer
+	for _, rg := range l.regions() {
+		end := rg[1]
+		for i := rg[0]; i < end; {
+			k := bytes.IndexByte(b[i:end], ',')
+			if k < 0 {
+				break
+			}
+			// Back up to the start of the number before the comma.
+			start := i + k
+			for start > rg[0] && isDigit(b[start-1]) {
+				start--
+			}
+			if start == i+k || start > rg[0] && (isDigit(b[start-1]) || b[start-1] == '.') {
+				i += k + 1
+				continue
+			}
+			codes, pos, next := readCharCodes(b[:end], start)
+			if len(codes) < minCharCodes {
+				i = max(next, i+k+1)
+				continue
+			}
+			if nl == nil {
+				nl = &layer{parent: l, label: "charcodes"}
+			}
+			if len(nl.data)+len(codes) > lim.budget {
+				nl.overBudget = true
+				break
+			}
+			out := len(nl.data)
+			nl.data = append(nl.data, codes...)
+			nl.pos = append(nl.pos, pos...)
+			nl.segs = append(nl.segs, segment{out: out, n: len(codes)})
+			nl.escapes = append(nl.escapes, [2]int32{int32(out), int32(len(nl.data))})
+			i = next
+		}
+	}
+	if nl == nil || len(nl.data) == 0 {
+		return nil
+	}
+	nl.pos = append(nl.pos, nl.pos[len(nl.pos)-1]+1)
+	return nl
+}
+
+// readCharCodes reads numbers 0..255 separated by commas (and spaces) from
+// b[i:], returning the bytes, where each number starts, and where reading
+// stopped.
+func readCharCodes(b []byte, i int) (codes []byte, pos []int32, next int) {
+	for i < len(b) {
+		j, v := i, 0
+		for j < len(b) && isDigit(b[j]) && j-i < 4 {
+			v = v*10 + int(b[j]-'0')
+			j++
+		}
+		if j == i || j-i > 3 || v > 255 || j < len(b) && isDigit(b[j]) {
+			break
+		}
+		codes = append(codes, byte(v))
+		pos = append(pos, int32(i))
+		next = j
+		for j < len(b) && b[j] == ' ' {
+			j++
+		}
+		if j >= len(b) || b[j] != ',' {
+			break
+		}
+		j++
+		for j < len(b) && b[j] == ' ' {
+			j++
+		}
+		i = j
+	}
+	return codes, pos, max(next, i)
+}
 
 // b64 maps both base64 alphabets to 6-bit values; -1 elsewhere.
 var b64dec = func() (t [256]int8) {

@@ -25,7 +25,9 @@
 //   - base64, standard and URL alphabets, padded or not, per run of base64
 //     characters at all four alignments, so an encoding is found whatever
 //     precedes it in the run; runs are also read reversed ("reversed>base64");
-//   - hex, either case, per run at both alignments.
+//   - hex, either case, per run at both alignments;
+//   - lists of character codes ("52,49,49,49", from charCodeAt or a
+//     Uint8Array turned to text), at least 7 long ("charcodes").
 //
 // Children are decoded again, up to MaxDepth levels (default 3). Below base64
 // and hex only stretches of printable text are decoded further (a wrong

@@ -67,6 +67,18 @@ func latin1ToUTF8(s string) string {
 	return b.String()
 }
 
+// charCodes is Array.from(s, c => c.charCodeAt(0)).join(",") for bytes.
+func charCodes(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, "%d", s[i])
+	}
+	return b.String()
+}
+
 type want struct{ class, encoding string }
 
 func hasMatch(ms []Match, w want) bool {
@@ -112,6 +124,9 @@ func TestFindEncodings(t *testing.T) {
 		{"URL-encoded base64 is found", "d=" + pctAll(b64(cardJSON)), []want{{observation.FieldCardNumber, "url>base64"}}},
 		{"a card XORed with a high key and sent as UTF-8 text is found", latin1ToUTF8(xor(cardJSON, 0xa5)), []want{{observation.FieldCardNumber, "utf8>xor(0xa5)"}}},
 		{"a card XORed with a high key and \\u-escaped is found", jsonAll(xor(card, 0xa5)), []want{{observation.FieldCardNumber, "json>xor(0xa5)"}}},
+		{"a card as a list of character codes is found", "d=[" + charCodes(card) + "]", []want{{observation.FieldCardNumber, "charcodes"}}},
+		{"XORed character codes are found", `{"d":[` + charCodes(xor(cardJSON, 0x77)) + `]}`, []want{{observation.FieldCardNumber, "charcodes>xor(0x77)"}}},
+		{"character codes inside base64 are found", b64(charCodes(email)), []want{{observation.FieldEmail, "base64>charcodes"}}},
 		{"XOR then hex is found", "h=" + hexLower(xor(card, 0xa7)), []want{{observation.FieldCardNumber, "hex>xor(0xa7)"}}},
 		{"escaped JSON inside base64 is found", b64(`{"e":"` + jsonAll(email) + `"}`), []want{{observation.FieldEmail, "base64>json"}}},
 		{"base64 inside base64 is found", "d=" + b64(b64(cardJSON)), []want{{observation.FieldCardNumber, "base64>base64"}}},
@@ -275,6 +290,7 @@ func TestFindNegatives(t *testing.T) {
 		{"a lone postcode does not match", "p=" + id.Postcode},
 		{"an empty payload does not match", ""},
 		{"a check id alone does not match", "id=" + id.CheckID},
+		{"a list of numbers that are not the card does not match", "d=[" + charCodes(string(nearCard)) + "]"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
