@@ -30,6 +30,7 @@ func newLabCmd(app *App) *cobra.Command {
 				return err
 			}
 			defer l.Close()
+			// An unknown name fails here, before anything is printed.
 			if err := l.SetScenario(scenario); err != nil {
 				return err
 			}
