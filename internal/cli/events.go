@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -21,6 +22,7 @@ func init() { register(newEventsCmd) }
 func newEventsCmd(app *App) *cobra.Command {
 	var (
 		site, typ, format string
+		expectHead        string
 		after             int64
 		limit             int
 		verify            bool
@@ -32,11 +34,16 @@ func newEventsCmd(app *App) *cobra.Command {
 		Short: "List the hash-chained event log, or verify its chain",
 		Long: "events lists every observation and decision in the event log, oldest first.\n" +
 			"With --verify it walks the whole chain instead (the filters do not apply) and\n" +
-			"checks that each event's hash covers its content and its predecessor's hash.\n\n" +
+			"checks that each event's hash covers its content and its predecessor's hash.\n" +
+			"It prints the head (SEQ:HASH); keep it outside the store and pass it back with\n" +
+			"--expect-head, since a chain cut short at its end still verifies on its own.\n\n" +
 			"Exit codes: 0 listed, or the chain verified; 2 the chain is broken, the store\n" +
 			"could not be read, or a usage error.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if expectHead != "" && !verify {
+				return usageErr("--expect-head needs --verify")
+			}
 			if format != "table" && format != "json" {
 				return usageErr("--format must be table or json")
 			}
@@ -51,7 +58,7 @@ func newEventsCmd(app *App) *cobra.Command {
 			}
 			defer s.Close()
 			if verify {
-				return verifyEvents(ctx, app.Stdout, s, format)
+				return verifyEvents(ctx, app.Stdout, s, format, expectHead)
 			}
 			events, err := s.Events(ctx, store.EventQuery{Site: site, Type: typ, AfterSeq: after, Limit: limit})
 			if err != nil {
@@ -72,28 +79,72 @@ func newEventsCmd(app *App) *cobra.Command {
 	cmd.Flags().Int64Var(&after, "after", 0, "only events after this sequence number")
 	cmd.Flags().IntVar(&limit, "limit", 0, "list at most this many events (0: all)")
 	cmd.Flags().BoolVar(&verify, "verify", false, "verify the whole chain instead of listing")
+	cmd.Flags().StringVar(&expectHead, "expect-head", "", "with --verify: SEQ:HASH of a head printed earlier, which must still be in the chain (catches events cut off its end)")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table or json")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "give up on the store after this long")
 	return cmd
 }
 
-func verifyEvents(ctx context.Context, w io.Writer, s store.Store, format string) error {
+// verifyEvents walks the chain. A chain can only prove what it holds: events
+// cut off its end leave a shorter chain that still verifies. expectHead
+// ("SEQ:HASH", printed by an earlier --verify and kept elsewhere) closes that
+// gap: the event at SEQ must still be there with that hash.
+func verifyEvents(ctx context.Context, w io.Writer, s store.Store, format, expectHead string) error {
+	var wantSeq int64
+	var wantHash string
+	if expectHead != "" {
+		seq, hash, ok := strings.Cut(expectHead, ":")
+		n, err := strconv.ParseInt(seq, 10, 64)
+		if !ok || err != nil || n < 1 || len(hash) != 64 {
+			return usageErr("--expect-head %q: want SEQ:HASH as printed by --verify", expectHead)
+		}
+		wantSeq, wantHash = n, strings.ToLower(hash)
+	}
 	n, err := s.VerifyEvents(ctx)
 	var ce *store.ChainError
 	if err != nil && !errors.As(err, &ce) {
 		return err
+	}
+	var head store.Event
+	if ce == nil && n > 0 {
+		last, err := s.Events(ctx, store.EventQuery{AfterSeq: int64(n - 1), Limit: 1})
+		if err != nil {
+			return err
+		}
+		if len(last) == 1 {
+			head = last[0]
+		}
+	}
+	if ce == nil && wantSeq > 0 {
+		switch {
+		case wantSeq > int64(n):
+			ce = &store.ChainError{Seq: int64(n) + 1, Reason: fmt.Sprintf("the log ends at seq %d but held seq %d before: events were removed from its end", n, wantSeq)}
+		default:
+			at, err := s.Events(ctx, store.EventQuery{AfterSeq: wantSeq - 1, Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(at) != 1 || at[0].Hash != wantHash {
+				ce = &store.ChainError{Seq: wantSeq, Reason: "the event differs from the expected head: the log was rewritten"}
+			}
+		}
 	}
 	if format == "json" {
 		out := map[string]any{"intact": ce == nil, "verified": n}
 		if ce != nil {
 			out["broken_at"] = ce.Seq
 			out["reason"] = ce.Reason
+		} else if head.Seq > 0 {
+			out["head"] = fmt.Sprintf("%d:%s", head.Seq, head.Hash)
 		}
 		if err := writeEventsJSON(w, out); err != nil {
 			return err
 		}
 	} else if ce == nil {
 		fmt.Fprintf(w, "Event log intact: %d event(s) verified.\n", n)
+		if head.Seq > 0 {
+			fmt.Fprintf(w, "Head: %d:%s (keep it elsewhere; --expect-head checks it later)\n", head.Seq, head.Hash)
+		}
 	} else {
 		fmt.Fprintf(w, "EVENT LOG BROKEN at seq %d: %s (%d event(s) before it verified).\n", ce.Seq, ce.Reason, n)
 	}

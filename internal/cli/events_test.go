@@ -44,11 +44,67 @@ func TestEventsCommand(t *testing.T) {
 		}
 		storeGolden(t, "events.json", []byte(out))
 	})
-	t.Run("an intact chain verifies with exit 0", func(t *testing.T) {
+	t.Run("an intact chain verifies with exit 0 and prints its head", func(t *testing.T) {
 		out, err := runStoreCLI(t, "events", "--store", seedEvents(t), "--verify")
-		if err != nil || out != "Event log intact: 3 event(s) verified.\n" {
-			t.Fatalf("out %q err %v", out, err)
+		if err != nil {
+			t.Fatal(err)
 		}
+		storeGolden(t, "events-verify.txt", []byte(out))
+	})
+	t.Run("the expected head", func(t *testing.T) {
+		head := func(t *testing.T, dsn string) string {
+			out, err := runStoreCLI(t, "events", "--store", dsn, "--verify", "--format", "json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			var v struct{ Head string }
+			if err := json.Unmarshal([]byte(out), &v); err != nil || v.Head == "" {
+				t.Fatalf("no head in %s (%v)", out, err)
+			}
+			return v.Head
+		}
+		for _, c := range []struct {
+			name, change, want string
+			code               int
+		}{
+			{"still there after more appends passes", "append", "", finding.ExitClean},
+			{"missing because events were cut off the end fails", "truncate", "removed from its end", finding.ExitIncomplete},
+			{"replaced by a different event fails", "replace", "rewritten", finding.ExitIncomplete},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				dsn := seedEvents(t)
+				h := head(t, dsn)
+				switch c.change {
+				case "append", "replace":
+					if c.change == "replace" {
+						tamperStore(t, dsn, `DELETE FROM events WHERE seq = 3`)
+					}
+					s, err := open.Open(t.Context(), dsn, nil)
+					if err != nil {
+						t.Fatal(err)
+					}
+					_, err = s.AppendEvent(t.Context(), store.Event{Type: "finding.dismiss", Actor: "mallory"})
+					s.Close()
+					if err != nil {
+						t.Fatal(err)
+					}
+				case "truncate":
+					tamperStore(t, dsn, `DELETE FROM events WHERE seq = 3`)
+				}
+				out, err := runStoreCLI(t, "events", "--store", dsn, "--verify", "--expect-head", h)
+				if storeExitCode(err) != c.code || !strings.Contains(out, c.want) {
+					t.Fatalf("exit %d (%v), output %q; want exit %d and %q", storeExitCode(err), err, out, c.code, c.want)
+				}
+			})
+		}
+		t.Run("in a bad form is a usage error", func(t *testing.T) {
+			for _, bad := range [][]string{{"--verify", "--expect-head", "3"}, {"--verify", "--expect-head", "x:y"}, {"--expect-head", "1:" + strings.Repeat("a", 64)}} {
+				_, err := runStoreCLI(t, append([]string{"events", "--store", "sqlite::memory:"}, bad...)...)
+				if storeExitCode(err) != finding.ExitIncomplete {
+					t.Errorf("%v: exit %d", bad, storeExitCode(err))
+				}
+			}
+		})
 	})
 	for _, format := range []string{"table", "json"} {
 		t.Run(fmt.Sprintf("a tampered row fails verification with exit 2 (%s)", format), func(t *testing.T) {
