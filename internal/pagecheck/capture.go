@@ -82,6 +82,7 @@ type recorder struct {
 	crashed       bool
 	forms         []observation.Form
 	formKeys      map[string]bool
+	formNames     [][]string      // per form: its id, then its fields' names and ids
 	domScripts    map[string]bool // SHA-256 of inline <script> texts seen in the DOM
 	childSessions []*browser.Session
 	changed       chan struct{} // closed and replaced on every state change
@@ -210,7 +211,12 @@ func (r *recorder) enable(ctx context.Context, s *browser.Session) error {
 	}
 	// Interception sees what Network misses: beacons sent while unloading.
 	if _, err := cdp.Call(ctx, s, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}}); err != nil {
-		return fmt.Errorf("Fetch.enable: %w", err)
+		if isPage {
+			return fmt.Errorf("Fetch.enable: %w", err)
+		}
+		// Dedicated workers have no Fetch domain; their requests are
+		// intercepted on the page's session and seen by their Network.
+		r.log.Debug("Fetch.enable on worker", "err", err)
 	}
 	// Nested iframes and workers, paused until set up like this one.
 	if _, err := cdp.Call(ctx, s, target.SetAutoAttach, target.SetAutoAttachParams{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: ptr(true)}); err != nil {

@@ -609,6 +609,7 @@ func (d *driver) observation(name string, began time.Time) *observation.Observat
 		o.Frames = append(o.Frames, *f)
 	}
 	r.refineKinds()
+	r.markInjected()
 	scripts := make([]scriptRec, len(r.scripts))
 	copy(scripts, r.scripts)
 	sortBySeq(scripts)

@@ -212,7 +212,6 @@ func (r *recorder) addForms(fd *frameDoc) {
 	for _, t := range fd.doc.Inline {
 		r.domScripts[sha(t)] = true
 	}
-	served := r.served[fd.doc.URL]
 	for _, jf := range fd.doc.Forms {
 		if len(jf.Fields) == 0 {
 			continue
@@ -229,9 +228,6 @@ func (r *recorder) addForms(fd *frameDoc) {
 			})
 			names = append(names, x.Name, x.ID)
 		}
-		if served != "" {
-			f.Injected = !servedHas(served, jf.ID, names)
-		}
 		key := fmt.Sprintf("%d|%s|%s|%s|%s|%v", f.Step, f.DocumentURL, f.ID, f.Name, f.Action, names)
 		if r.formKeys == nil {
 			r.formKeys = map[string]bool{}
@@ -241,8 +237,34 @@ func (r *recorder) addForms(fd *frameDoc) {
 		}
 		r.formKeys[key] = true
 		r.forms = append(r.forms, f)
+		r.formNames = append(r.formNames, append([]string{jf.ID}, names...))
 	}
 }
+
+// markInjected flags forms that the served HTML of their document does
+// not mention. It runs at the end, once the document bodies have arrived.
+// Call with mu.
+func (r *recorder) markInjected() {
+	stripped := map[string]string{}
+	for i := range r.forms {
+		doc := r.forms[i].DocumentURL
+		served, ok := stripped[doc]
+		if !ok {
+			served = stripScripts(r.served[doc])
+			stripped[doc] = served
+		}
+		if served == "" || i >= len(r.formNames) {
+			continue // body unavailable: unknown, not injected
+		}
+		r.forms[i].Injected = !servedHas(served, r.formNames[i][0], r.formNames[i][1:])
+	}
+}
+
+var reScriptElement = regexp.MustCompile(`(?is)<script\b.*?</script\s*>`)
+
+// stripScripts drops script elements: a name that appears only inside a
+// script is markup the script builds, not markup the server sent.
+func stripScripts(html string) string { return reScriptElement.ReplaceAllString(html, "") }
 
 // servedHas reports whether the served HTML names the form or any of its
 // fields: a form none of whose names the server sent was built by a script.
@@ -315,6 +337,7 @@ func (d *driver) pause(ctx context.Context, min, max time.Duration) error {
 // Non-ASCII text (a Japanese address) goes in as IME commits do.
 func (d *driver) typeText(ctx context.Context, s *browser.Session, text string) error {
 	for _, r := range text {
+		began := time.Now()
 		if r > unicode.MaxASCII {
 			if _, err := cdp.Call(ctx, s, input.InsertText, input.InsertTextParams{Text: string(r)}); err != nil {
 				return err
@@ -326,7 +349,9 @@ func (d *driver) typeText(ctx context.Context, s *browser.Session, text string) 
 				}
 			}
 		}
-		if err := d.pause(ctx, d.opts.KeyDelayMin, d.opts.KeyDelayMax); err != nil {
+		// The key events' own round trips count towards the pace.
+		spent := time.Since(began)
+		if err := d.pause(ctx, max(d.opts.KeyDelayMin-spent, 0), max(d.opts.KeyDelayMax-spent, 0)); err != nil {
 			return err
 		}
 	}

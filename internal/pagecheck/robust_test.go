@@ -106,6 +106,26 @@ func TestCheckRobustness(t *testing.T) {
 			},
 		},
 		{
+			name: "a form a script added is marked injected, the served one is not",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				html(w, `<form id="served"><input name="email" autocomplete="email"></form>
+<script>const f = document.createElement('form'); f.id = 'fake'; f.innerHTML = '<input name="ccnum" autocomplete="cc-number">'; document.body.appendChild(f);</script>`)
+			},
+			path: "/", opts: func(o *Options) { o.Probe = false }, wantComplete: true,
+			check: func(t *testing.T, o *observation.Observation) {
+				got := map[string]bool{}
+				for _, f := range o.Forms {
+					got[f.ID] = f.Injected
+				}
+				if injected, ok := got["fake"]; !ok || !injected {
+					t.Errorf("fake form injected = %v (present %v)", injected, ok)
+				}
+				if injected, ok := got["served"]; !ok || injected {
+					t.Errorf("served form injected = %v (present %v)", injected, ok)
+				}
+			},
+		},
+		{
 			name: "a beacon sent when the page is left for about:blank is captured",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				html(w, `<script>addEventListener('pagehide', () => navigator.sendBeacon('/bye', 'left'));</script>`)
@@ -167,21 +187,18 @@ func TestCheckSurvivesABrowserKilledMidCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
+	requested := make(chan struct{}, 10)
 	srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
 		html(w, `<p>a page to dwell on</p>`)
+		requested <- struct{}{}
 	})
 	opts := testOptions(t)
 	opts.Probe = false
 	opts.Dwell = 10 * time.Second
 	loaded := make(chan struct{})
 	go func() {
-		// Kill once the page is up, in the middle of the dwell.
-		for range 100 {
-			if len(b.Processes()) > 2 {
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
-		}
+		// Kill once the page is served, in the middle of the dwell.
+		<-requested
 		time.Sleep(1500 * time.Millisecond)
 		syscall.Kill(b.PID(), syscall.SIGKILL)
 		close(loaded)
@@ -198,7 +215,7 @@ func TestCheckSurvivesABrowserKilledMidCheck(t *testing.T) {
 		}
 	})
 	t.Run("the check stops instead of waiting out its dwell", func(t *testing.T) {
-		if d := time.Since(start); d > 9*time.Second {
+		if d := time.Since(start); d > opts.Dwell {
 			t.Errorf("check took %s after the browser died", d)
 		}
 	})
