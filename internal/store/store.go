@@ -73,6 +73,9 @@ type Store interface {
 	Events(ctx context.Context, q EventQuery) ([]Event, error)
 	// VerifyEvents walks the whole chain and returns the number of events
 	// checked, or a *ChainError for the first event that does not verify.
+	// A chain cut short at its end still verifies: callers that must catch
+	// that keep the head (Seq and Hash of the last event) outside the store
+	// and check it is still there, as `skimwatch events --expect-head` does.
 	VerifyEvents(ctx context.Context) (n int, err error)
 
 	// Ping checks that the database answers.
