@@ -1,0 +1,100 @@
+package yara
+
+// automaton is an Aho-Corasick automaton over atoms, compiled to a dense
+// transition table so the scan loop does one lookup per input byte.
+type automaton struct {
+	delta []int32   // state*256 + byte -> state
+	out   [][]int32 // state -> atom entries ending here (including via failure links)
+	entry []acEntry
+}
+
+type acEntry struct {
+	pattern int32
+	atomLen int32
+	atomOff int32
+}
+
+// maxACStates bounds the table at 64 MiB; patterns whose atoms do not fit
+// fall back to the full-scan path.
+const maxACStates = 1 << 16
+
+func (r *Rules) buildPrefilter() {
+	a := &automaton{delta: make([]int32, 256), out: [][]int32{nil}}
+	for i := range a.delta {
+		a.delta[i] = -1
+	}
+	for pi := range r.patterns {
+		p := &r.patterns[pi]
+		if !p.hasAtom || len(p.atoms) == 0 {
+			r.fullScan = append(r.fullScan, pi)
+			continue
+		}
+		need := 0
+		for _, at := range p.atoms {
+			need += len(at)
+		}
+		if len(a.out)+need > maxACStates {
+			p.hasAtom = false
+			r.fullScan = append(r.fullScan, pi)
+			continue
+		}
+		e := int32(len(a.entry))
+		a.entry = append(a.entry, acEntry{pattern: int32(pi), atomLen: int32(len(p.atoms[0])), atomOff: int32(p.atomOff)})
+		for _, at := range p.atoms {
+			s := int32(0)
+			for _, b := range at {
+				nx := a.delta[int(s)*256+int(b)]
+				if nx < 0 {
+					nx = int32(len(a.out))
+					a.out = append(a.out, nil)
+					for j := 0; j < 256; j++ {
+						a.delta = append(a.delta, -1)
+					}
+					a.delta[int(s)*256+int(b)] = nx
+				}
+				s = nx
+			}
+			if !containsInt32(a.out[s], e) {
+				a.out[s] = append(a.out[s], e)
+			}
+		}
+	}
+	// Breadth-first failure links, folded into the dense table.
+	fail := make([]int32, len(a.out))
+	queue := make([]int32, 0, len(a.out))
+	for b := 0; b < 256; b++ {
+		if nx := a.delta[b]; nx > 0 {
+			fail[nx] = 0
+			queue = append(queue, nx)
+		} else {
+			a.delta[b] = 0
+		}
+	}
+	for len(queue) > 0 {
+		s := queue[0]
+		queue = queue[1:]
+		if f := fail[s]; len(a.out[f]) > 0 {
+			a.out[s] = append(a.out[s], a.out[f]...)
+		}
+		for b := 0; b < 256; b++ {
+			nx := a.delta[int(s)*256+b]
+			fb := a.delta[int(fail[s])*256+b]
+			if nx > 0 {
+				fail[nx] = fb
+				queue = append(queue, nx)
+			} else {
+				a.delta[int(s)*256+b] = fb
+			}
+		}
+	}
+	r.ac = a
+}
+
+func containsInt32(s []int32, v int32) bool {
+	for _, x := range s {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

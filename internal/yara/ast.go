@@ -1,0 +1,123 @@
+package yara
+
+type vtype int
+
+const (
+	tyBool vtype = iota
+	tyInt
+	tyFloat
+	tyStr
+	tyRegex
+	tyModule // a value from a module we lack; such rules are skipped or refused
+)
+
+func (t vtype) String() string {
+	return [...]string{"boolean", "integer", "float", "string", "regexp", "module value"}[t]
+}
+
+type opcode int
+
+const (
+	opTrue opcode = iota
+	opFalse
+	opInt
+	opFloat
+	opStr
+	opRegex
+	opFilesize
+	opEntrypoint
+	opExternal
+	opRuleRef
+	opLoopVar
+	opModule
+	opStrFound  // $a
+	opStrAt     // $a at a
+	opStrIn     // $a in (a..b)
+	opStrCount  // #a, or #a in (a..b) when b,c set
+	opStrOffset // @a[a]
+	opStrLength // !a[a]
+	opReadInt   // int8(a) etc; i = width bytes, s = "u"/"s" + "be"
+	opNot
+	opDefined
+	opNeg
+	opBitNot
+	opAnd
+	opOr
+	opBinary // text holds operator
+	opOf     // quantifier of set [at a | in (a..b)]
+	opForOf
+	opForIn
+)
+
+type quantKind int
+
+const (
+	qAll quantKind = iota
+	qAny
+	qNone
+	qExpr
+)
+
+type node struct {
+	op        opcode
+	line, col int
+	typ       vtype
+	i         int64
+	f         float64
+	s         []byte
+	name      string // operator, external or module name
+	re        *program
+	a, b, c   *node
+	str       int   // string index; -1 for the anonymous string of a for-of loop
+	set       []int // string indices
+	quant     quantKind
+	qexpr     *node
+	percent   bool
+	slot      int     // loop variable slot
+	list      []*node // for-in list
+	nvars     int
+}
+
+type stringKind int
+
+const (
+	skText stringKind = iota
+	skHex
+	skRegex
+)
+
+type stringDecl struct {
+	id        string
+	kind      stringKind
+	text      []byte
+	source    string // regex body or hex body
+	reFlags   string
+	nocase    bool
+	wide      bool
+	ascii     bool
+	fullword  bool
+	private   bool
+	xor       bool
+	xorMin    int
+	xorMax    int
+	base64    bool
+	base64w   bool
+	b64alpha  string
+	line, col int
+	used      bool
+}
+
+type ruleDecl struct {
+	name      string
+	namespace string
+	private   bool
+	global    bool
+	tags      []string
+	meta      []Meta
+	strings   []*stringDecl
+	cond      *node
+	file      string
+	line, col int
+	modules   []string // unsupported modules the condition uses
+	deps      []int    // rules referenced by the condition
+}

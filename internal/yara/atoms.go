@@ -1,0 +1,178 @@
+package yara
+
+const maxAtomLen = 4
+
+// byteQuality scores how selective one byte is as part of an atom.
+func byteQuality(b byte) int {
+	switch b {
+	case 0x00, 0x20, 0xff, 0xcc, 0x90, 0x0a, 0x0d, 0x09:
+		return 4
+	}
+	if b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' {
+		return 10
+	}
+	return 12
+}
+
+// atomPos is one position of the fixed-offset prefix of a string; nil set
+// means any byte may appear there.
+type atomPos struct {
+	set *byteSet
+}
+
+func literalAtoms(lit []byte, nocase bool) ([][]byte, int) {
+	pos := make([]atomPos, len(lit))
+	for i, b := range lit {
+		s := setOf(b)
+		if nocase {
+			s.foldCase()
+		}
+		pos[i] = atomPos{set: &s}
+	}
+	atoms, off, _ := chooseAtoms(pos)
+	return atoms, off
+}
+
+// treeAtoms extracts atoms at a fixed offset from the start of a regex or hex
+// string. It returns ok=false when there is no usable atom.
+func treeAtoms(n *reNode) ([][]byte, int, bool) {
+	var pos []atomPos
+	flattenFixed(n, &pos, 0)
+	return chooseAtoms(pos)
+}
+
+// flattenFixed appends the positions of n's fixed-length prefix. It returns
+// false once the length stops being fixed, after which nothing is appended.
+func flattenFixed(n *reNode, pos *[]atomPos, depth int) bool {
+	if len(*pos) > 64 || depth > 50 {
+		return false
+	}
+	switch n.kind {
+	case rSet:
+		s := n.set
+		*pos = append(*pos, atomPos{set: &s})
+		return true
+	case rEmpty, rBOL, rWordB, rNotWordB:
+		return true
+	case rEOL:
+		return false
+	case rCat:
+		for _, s := range n.subs {
+			if !flattenFixed(s, pos, depth+1) {
+				return false
+			}
+		}
+		return true
+	case rRep:
+		if n.max == n.min && n.min <= 64 {
+			for i := 0; i < n.min; i++ {
+				if !flattenFixed(n.subs[0], pos, depth+1) {
+					return false
+				}
+			}
+			return true
+		}
+		return false
+	case rAlt:
+		l := fixedLen(n)
+		if l < 0 {
+			return false
+		}
+		for i := 0; i < l; i++ {
+			*pos = append(*pos, atomPos{})
+		}
+		return true
+	}
+	return false
+}
+
+func fixedLen(n *reNode) int {
+	switch n.kind {
+	case rSet:
+		return 1
+	case rEmpty, rBOL, rWordB, rNotWordB:
+		return 0
+	case rCat:
+		t := 0
+		for _, s := range n.subs {
+			l := fixedLen(s)
+			if l < 0 {
+				return -1
+			}
+			t += l
+		}
+		return t
+	case rAlt:
+		l := -1
+		for _, s := range n.subs {
+			sl := fixedLen(s)
+			if sl < 0 || (l >= 0 && sl != l) {
+				return -1
+			}
+			l = sl
+		}
+		return l
+	case rRep:
+		if n.min == n.max {
+			if l := fixedLen(n.subs[0]); l >= 0 {
+				return l * n.min
+			}
+		}
+	}
+	return -1
+}
+
+const maxAtomVariants = 64
+
+// chooseAtoms picks the best window of up to maxAtomLen positions and expands
+// it into the byte strings the prefilter looks for.
+func chooseAtoms(pos []atomPos) ([][]byte, int, bool) {
+	bestScore, bestStart, bestLen := 0, -1, 0
+	for start := range pos {
+		score, variants := 0, 1
+		for l := 1; l <= maxAtomLen && start+l <= len(pos); l++ {
+			p := pos[start+l-1]
+			if p.set == nil {
+				break
+			}
+			c := p.set.count()
+			if c == 0 || variants*c > maxAtomVariants {
+				break
+			}
+			variants *= c
+			q := 0
+			for b := 0; b < 256; b++ {
+				if p.set.has(byte(b)) {
+					q = max(q, byteQuality(byte(b)))
+				}
+			}
+			// A set of c bytes is about log2(c) bits less selective.
+			for x := c; x > 1; x >>= 1 {
+				q -= 3
+			}
+			if q < 1 {
+				q = 1
+			}
+			score += q
+			if score > bestScore {
+				bestScore, bestStart, bestLen = score, start, l
+			}
+		}
+	}
+	if bestStart < 0 || bestScore < 4 {
+		return nil, 0, false
+	}
+	atoms := [][]byte{nil}
+	for i := bestStart; i < bestStart+bestLen; i++ {
+		var next [][]byte
+		for _, a := range atoms {
+			for b := 0; b < 256; b++ {
+				if pos[i].set.has(byte(b)) {
+					next = append(next, append(append([]byte(nil), a...), byte(b)))
+				}
+			}
+		}
+		atoms = next
+	}
+	return atoms, bestStart, true
+}

@@ -1,0 +1,411 @@
+package yara
+
+import (
+	"bytes"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+const maxIncludeDepth = 16
+
+type compiler struct {
+	opts      CompileOptions
+	namespace string
+	rules     []*ruleDecl
+	ruleIndex map[string]int // namespace:name
+	warnings  []Warning
+	includes  []string // stack of files being parsed, for cycle detection
+	log       *slog.Logger
+}
+
+func (c *compiler) warn(w Warning) { c.warnings = append(c.warnings, w) }
+
+func (c *compiler) addRule(r *ruleDecl) {
+	c.ruleIndex[r.namespace+":"+r.name] = len(c.rules)
+	c.rules = append(c.rules, r)
+}
+
+func newCompiler(opts CompileOptions) (*compiler, error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ext := make(map[string]any, len(opts.Externals))
+	for k, v := range opts.Externals {
+		nv, err := normalizeExternal(v)
+		if err != nil {
+			return nil, fmt.Errorf("external %q: %w", k, err)
+		}
+		if keywords[k] || k == "" || !isIdentStart(k[0]) {
+			return nil, fmt.Errorf("external %q: invalid name", k)
+		}
+		ext[k] = nv
+	}
+	opts.Externals = ext
+	return &compiler{opts: opts, namespace: "default", ruleIndex: map[string]int{}, log: log}, nil
+}
+
+func normalizeExternal(v any) (any, error) {
+	switch x := v.(type) {
+	case string, int64, float64, bool:
+		return x, nil
+	case int:
+		return int64(x), nil
+	case int32:
+		return int64(x), nil
+	}
+	return nil, fmt.Errorf("unsupported type %T (want string, int64, float64 or bool)", v)
+}
+
+// Compile compiles one rule source. filename is used in error messages and
+// as the base for relative includes.
+func Compile(src []byte, filename string, opts CompileOptions) (*Rules, error) {
+	c, err := newCompiler(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := c.parseSource(src, filename); err != nil {
+		return nil, err
+	}
+	return c.finish()
+}
+
+// CompileFiles compiles several rule files into one set. Like the yara
+// command line, every file goes into the namespace "default", so a rule name
+// may appear only once across all files.
+func CompileFiles(paths []string, opts CompileOptions) (*Rules, error) {
+	c, err := newCompiler(opts)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		src, err := os.ReadFile(p)
+		if err != nil {
+			return nil, fmt.Errorf("read rules: %w", err)
+		}
+		if err := c.parseSource(src, p); err != nil {
+			return nil, err
+		}
+	}
+	return c.finish()
+}
+
+func (c *compiler) parseSource(src []byte, filename string) error {
+	if len(c.includes) >= maxIncludeDepth {
+		return fmt.Errorf("%s: includes nested deeper than %d", filename, maxIncludeDepth)
+	}
+	c.includes = append(c.includes, filename)
+	defer func() { c.includes = c.includes[:len(c.includes)-1] }()
+	p := &parser{c: c, lx: &lexer{file: filename, src: src}, imports: map[string]bool{}}
+	return p.parseFile()
+}
+
+func (c *compiler) include(from, name string, line, col int) error {
+	errAt := func(format string, args ...any) error {
+		return &CompileError{File: from, Line: line, Col: col, Message: fmt.Sprintf(format, args...)}
+	}
+	if c.opts.DisableIncludes {
+		return errAt("includes are disabled")
+	}
+	var target string
+	var src []byte
+	var err error
+	if c.opts.IncludeFS != nil {
+		target = name
+		if !path.IsAbs(name) {
+			target = path.Join(path.Dir(filepath.ToSlash(from)), name)
+		}
+		target = strings.TrimPrefix(path.Clean(target), "/")
+		src, err = fs.ReadFile(c.opts.IncludeFS, target)
+	} else {
+		target = name
+		if !filepath.IsAbs(name) {
+			base := filepath.Dir(from)
+			if len(c.includes) == 1 && c.opts.IncludeDir != "" {
+				base = c.opts.IncludeDir
+			}
+			target = filepath.Join(base, name)
+		}
+		var f *os.File
+		f, err = os.Open(target)
+		if err == nil {
+			src, err = io.ReadAll(io.LimitReader(f, 64<<20))
+			f.Close()
+		}
+	}
+	if err != nil {
+		return errAt("can't open include file %q: %v", name, err)
+	}
+	for _, inc := range c.includes {
+		if inc == target {
+			return errAt("include cycle through %q", name)
+		}
+	}
+	return c.parseSource(src, target)
+}
+
+// pattern is one concrete form of a string (ascii, wide, one xor key, ...).
+type pattern struct {
+	str      int // index in Rules.strings
+	lit      []byte
+	nocase   bool
+	prog     *program
+	limit    int
+	wide     bool
+	fullword bool
+	atoms    [][]byte
+	atomOff  int // atom position inside the match
+	hasAtom  bool
+}
+
+type compiledString struct {
+	decl     *stringDecl
+	rule     int
+	patterns []int
+}
+
+type compiledRule struct {
+	decl    *ruleDecl
+	strings []int // global string indices, in declaration order
+	skip    bool
+}
+
+// Rules is a compiled rule set. It is immutable and safe for concurrent use.
+type Rules struct {
+	rules     []compiledRule
+	strings   []compiledString
+	patterns  []pattern
+	ac        *automaton
+	fullScan  []int // patterns without atoms
+	externals map[string]any
+	warnings  []Warning
+	log       *slog.Logger
+}
+
+// Warnings returns the compilation warnings.
+func (r *Rules) Warnings() []Warning { return append([]Warning(nil), r.warnings...) }
+
+// RuleCount returns the number of rules, including private and skipped ones.
+func (r *Rules) RuleCount() int { return len(r.rules) }
+
+func (c *compiler) finish() (*Rules, error) {
+	rs := &Rules{externals: c.opts.Externals, log: c.log}
+	skipped := make([]bool, len(c.rules))
+	for i, d := range c.rules {
+		reason := ""
+		if len(d.modules) > 0 {
+			reason = fmt.Sprintf("uses module %q, which is not supported", d.modules[0])
+		}
+		for _, dep := range d.deps {
+			if skipped[dep] {
+				reason = fmt.Sprintf("depends on skipped rule %q", c.rules[dep].name)
+			}
+		}
+		if reason != "" {
+			if !c.opts.SkipUnsupportedImports {
+				return nil, &CompileError{File: d.file, Line: d.line, Col: d.col,
+					Message: fmt.Sprintf("rule %q %s (SkipUnsupportedImports skips such rules)", d.name, reason)}
+			}
+			skipped[i] = true
+			c.warn(Warning{File: d.file, Line: d.line, Col: d.col, Rule: d.name, Message: fmt.Sprintf("rule %q skipped: %s", d.name, reason)})
+		}
+	}
+	for i, d := range c.rules {
+		cr := compiledRule{decl: d, skip: skipped[i]}
+		for _, s := range d.strings {
+			si := len(rs.strings)
+			cs := compiledString{decl: s, rule: i}
+			if !skipped[i] {
+				pats, err := buildPatterns(s, si)
+				if err != nil {
+					return nil, &CompileError{File: d.file, Line: s.line, Col: s.col, Message: fmt.Sprintf("string %s: %v", s.id, err)}
+				}
+				for _, p := range pats {
+					cs.patterns = append(cs.patterns, len(rs.patterns))
+					rs.patterns = append(rs.patterns, p)
+				}
+			}
+			cr.strings = append(cr.strings, si)
+			rs.strings = append(rs.strings, cs)
+		}
+		rs.rules = append(rs.rules, cr)
+	}
+	rs.warnings = c.warnings
+	rs.buildPrefilter()
+	for _, pi := range rs.fullScan {
+		p := &rs.patterns[pi]
+		d := rs.strings[p.str].decl
+		r := rs.rules[rs.strings[p.str].rule].decl
+		rs.warnings = append(rs.warnings, Warning{File: r.file, Line: d.line, Col: d.col, Rule: r.name,
+			Message: fmt.Sprintf("string %s has no usable atom and is checked at every offset; it may slow down scanning", d.id)})
+	}
+	return rs, nil
+}
+
+func wideBytes(b []byte) []byte {
+	out := make([]byte, 0, 2*len(b))
+	for _, c := range b {
+		out = append(out, c, 0)
+	}
+	return out
+}
+
+const stdBase64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+// base64Forms returns the three substrings that any base64 encoding of s
+// must contain, one per alignment, dropping characters that depend on the
+// surrounding bytes.
+func base64Forms(s []byte, alphabet string) ([][]byte, error) {
+	if alphabet == "" {
+		alphabet = stdBase64
+	}
+	enc := base64.NewEncoding(alphabet).WithPadding(base64.NoPadding)
+	if err := validAlphabet(alphabet); err != nil {
+		return nil, err
+	}
+	var out [][]byte
+	for i := 0; i < 3; i++ {
+		buf := append(make([]byte, i), s...)
+		e := enc.EncodeToString(buf)
+		lo := (8*i + 5) / 6
+		hi := 8 * (i + len(s)) / 6
+		if hi <= lo || hi > len(e) {
+			continue
+		}
+		out = append(out, []byte(e[lo:hi]))
+	}
+	if len(out) == 0 {
+		return nil, errors.New("string too short for base64")
+	}
+	return out, nil
+}
+
+func validAlphabet(a string) (err error) {
+	defer func() {
+		if recover() != nil {
+			err = errors.New("invalid base64 alphabet")
+		}
+	}()
+	if len(a) != 64 {
+		return errors.New("base64 alphabet must be 64 bytes")
+	}
+	for i := 0; i < len(a); i++ {
+		if a[i] == '\n' || a[i] == '\r' || a[i] == '=' {
+			return errors.New("invalid base64 alphabet")
+		}
+		if bytes.IndexByte([]byte(a[i+1:]), a[i]) >= 0 {
+			return errors.New("base64 alphabet has repeated characters")
+		}
+	}
+	base64.NewEncoding(a)
+	return nil
+}
+
+func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
+	useASCII := s.ascii || !s.wide
+	var pats []pattern
+	switch s.kind {
+	case skText:
+		if s.base64 || s.base64w {
+			src := [][]byte{}
+			if useASCII {
+				src = append(src, s.text)
+			}
+			if s.wide {
+				src = append(src, wideBytes(s.text))
+			}
+			for _, t := range src {
+				forms, err := base64Forms(t, s.b64alpha)
+				if err != nil {
+					return nil, err
+				}
+				for _, f := range forms {
+					if s.base64 {
+						pats = append(pats, pattern{str: si, lit: f})
+					}
+					if s.base64w {
+						pats = append(pats, pattern{str: si, lit: wideBytes(f), wide: true})
+					}
+				}
+			}
+			break
+		}
+		var forms []pattern
+		if useASCII {
+			forms = append(forms, pattern{str: si, lit: s.text, nocase: s.nocase, fullword: s.fullword})
+		}
+		if s.wide {
+			forms = append(forms, pattern{str: si, lit: wideBytes(s.text), nocase: s.nocase, wide: true, fullword: s.fullword})
+		}
+		if !s.xor {
+			pats = forms
+			break
+		}
+		for _, f := range forms {
+			for k := s.xorMin; k <= s.xorMax; k++ {
+				x := make([]byte, len(f.lit))
+				for i, b := range f.lit {
+					x[i] = b ^ byte(k)
+				}
+				g := f
+				g.lit = x
+				pats = append(pats, g)
+			}
+		}
+	case skHex:
+		tree, err := parseHex(s.source)
+		if err != nil {
+			return nil, err
+		}
+		prog, err := compileProgram(tree)
+		if err != nil {
+			return nil, err
+		}
+		p := pattern{str: si, prog: prog, limit: maxHexMatchLength}
+		p.atoms, p.atomOff, p.hasAtom = treeAtoms(tree)
+		pats = append(pats, p)
+	case skRegex:
+		mods := regexMods{nocase: s.nocase || strings.Contains(s.reFlags, "i"), dotAll: strings.Contains(s.reFlags, "s")}
+		tree, err := parseRegex(s.source, mods)
+		if err != nil {
+			return nil, err
+		}
+		trees := []*reNode{}
+		wides := []bool{}
+		if useASCII {
+			trees, wides = append(trees, tree), append(wides, false)
+		}
+		if s.wide {
+			trees, wides = append(trees, widen(tree)), append(wides, true)
+		}
+		for i, t := range trees {
+			prog, err := compileProgram(t)
+			if err != nil {
+				return nil, err
+			}
+			p := pattern{str: si, prog: prog, limit: MaxMatchLength, wide: wides[i], fullword: s.fullword}
+			p.atoms, p.atomOff, p.hasAtom = treeAtoms(t)
+			pats = append(pats, p)
+		}
+	}
+	for i := range pats {
+		p := &pats[i]
+		if p.prog == nil {
+			p.atoms, p.atomOff = literalAtoms(p.lit, p.nocase)
+			p.hasAtom = true
+		}
+	}
+	return pats, nil
+}
+
+// maxHexMatchLength bounds hex strings with large or unbounded jumps. YARA
+// does not apply its regex scan limit to hex jumps.
+const maxHexMatchLength = 1 << 20

@@ -1,0 +1,131 @@
+package yara
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+const yaraPath = "/usr/bin/yara"
+
+// needYara skips (or fails under CI=true) when the oracle is missing.
+func needYara(t testing.TB) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("differential tests need the yara binary; skipped in -short mode")
+	}
+	if _, err := os.Stat(yaraPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("yara oracle missing at %s: %v", yaraPath, err)
+		}
+		t.Skipf("yara oracle missing at %s: install yara 4.2.3 to run differential tests", yaraPath)
+	}
+}
+
+// oracleMatches runs `yara -r rules target` and returns file -> sorted rule names.
+func oracleMatches(t testing.TB, rules, target string) map[string][]string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, yaraPath, "-w", "-r", rules, target)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("yara %s %s: %v: %s", rules, target, err, stderr.String())
+	}
+	res := map[string][]string{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	for sc.Scan() {
+		rule, file, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			continue
+		}
+		res[filepath.Clean(file)] = append(res[filepath.Clean(file)], rule)
+	}
+	for k := range res {
+		slices.Sort(res[k])
+	}
+	return res
+}
+
+// engineMatches scans every regular file under target with our engine.
+func engineMatches(t testing.TB, rs *Rules, target string) map[string][]string {
+	t.Helper()
+	res := map[string][]string{}
+	err := filepath.WalkDir(target, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		ms, err := rs.ScanFile(context.Background(), p, ScanOptions{Timeout: 30 * time.Second})
+		if err != nil {
+			return err
+		}
+		for _, m := range ms {
+			res[filepath.Clean(p)] = append(res[filepath.Clean(p)], m.Rule)
+		}
+		slices.Sort(res[filepath.Clean(p)])
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("engine scan: %v", err)
+	}
+	return res
+}
+
+// knownDifferences lists (rule) names kept out of comparisons on purpose;
+// each is explained in DIFFERENCES.md.
+var knownDifferences = map[string]string{}
+
+func filterKnown(m map[string][]string) {
+	for k, rules := range m {
+		m[k] = slices.DeleteFunc(rules, func(r string) bool { _, ok := knownDifferences[r]; return ok })
+		if len(m[k]) == 0 {
+			delete(m, k)
+		}
+	}
+}
+
+func diffMatches(t testing.TB, want, got map[string][]string) {
+	t.Helper()
+	filterKnown(want)
+	filterKnown(got)
+	files := map[string]bool{}
+	for k := range want {
+		files[k] = true
+	}
+	for k := range got {
+		files[k] = true
+	}
+	for f := range files {
+		if !slices.Equal(want[f], got[f]) {
+			t.Errorf("%s: yara matched %v, engine matched %v", f, want[f], got[f])
+		}
+	}
+}
+
+func TestDifferentialCorpus(t *testing.T) {
+	needYara(t)
+	ruleFiles, err := filepath.Glob("testdata/diff/*.yar")
+	if err != nil || len(ruleFiles) == 0 {
+		t.Fatalf("no rule files: %v", err)
+	}
+	for _, rf := range ruleFiles {
+		t.Run("rules in "+filepath.Base(rf)+" match the same samples as yara", func(t *testing.T) {
+			rs, err := CompileFiles([]string{rf}, CompileOptions{})
+			if err != nil {
+				t.Fatalf("compile: %v", err)
+			}
+			want := oracleMatches(t, rf, "testdata/diff/samples")
+			got := engineMatches(t, rs, "testdata/diff/samples")
+			diffMatches(t, want, got)
+		})
+	}
+}

@@ -1,0 +1,236 @@
+package yara
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"time"
+)
+
+type strMatch struct {
+	off int64
+	len int
+}
+
+type scanState struct {
+	r        *Rules
+	data     []byte
+	matches  [][]strMatch // per string
+	lastHit  []int        // per pattern: last verified start + 1
+	vms      []*pikeVM    // per pattern, lazily
+	limit    int
+	overflow bool
+	ext      map[string]any
+	ctx      context.Context
+	ruleVals []bool
+	ruleDone []bool
+	reVMs    map[*program]*pikeVM
+}
+
+// checkEvery is how many input bytes pass between cancellation checks.
+const checkEvery = 1 << 16
+
+// ScanBytes scans data and returns the matching rules in declaration order.
+// When the context ends or the timeout passes, it returns an error and no
+// result: the scan is incomplete, never clean.
+func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([]Match, error) {
+	if opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, opts.Timeout)
+		defer cancel()
+	}
+	ext := r.externals
+	if len(opts.Externals) > 0 {
+		ext = make(map[string]any, len(r.externals))
+		for k, v := range r.externals {
+			ext[k] = v
+		}
+		for k, v := range opts.Externals {
+			old, ok := r.externals[k]
+			if !ok {
+				return nil, fmt.Errorf("external %q was not declared at compile time", k)
+			}
+			nv, err := normalizeExternal(v)
+			if err != nil {
+				return nil, fmt.Errorf("external %q: %w", k, err)
+			}
+			if fmt.Sprintf("%T", nv) != fmt.Sprintf("%T", old) {
+				return nil, fmt.Errorf("external %q: got %T, declared as %T", k, nv, old)
+			}
+			ext[k] = nv
+		}
+	}
+	st := &scanState{
+		r: r, data: data, ext: ext, ctx: ctx,
+		matches: make([][]strMatch, len(r.strings)),
+		lastHit: make([]int, len(r.patterns)),
+		vms:     make([]*pikeVM, len(r.patterns)),
+		limit:   opts.MaxMatchesPerString,
+	}
+	if st.limit <= 0 {
+		st.limit = DefaultMaxMatchesPerString
+	}
+	start := time.Now()
+	if err := st.search(); err != nil {
+		return nil, err
+	}
+	for i := range st.matches {
+		m := st.matches[i]
+		slices.SortFunc(m, func(a, b strMatch) int {
+			if a.off != b.off {
+				return int(a.off - b.off)
+			}
+			return b.len - a.len
+		})
+		st.matches[i] = slices.CompactFunc(m, func(a, b strMatch) bool { return a.off == b.off })
+	}
+	out, err := st.evaluate()
+	if err != nil {
+		return nil, err
+	}
+	r.log.Debug("yara scan", "bytes", len(data), "matches", len(out), "elapsed", time.Since(start))
+	if st.overflow {
+		return out, fmt.Errorf("scan incomplete: %w (limit %d)", ErrTooManyMatches, st.limit)
+	}
+	return out, nil
+}
+
+func (st *scanState) vm(pi int) *pikeVM {
+	if st.vms[pi] == nil {
+		st.vms[pi] = newPikeVM(st.r.patterns[pi].prog)
+	}
+	return st.vms[pi]
+}
+
+func (st *scanState) search() error {
+	data := st.data
+	ac := st.r.ac
+	if len(ac.entry) > 0 {
+		s := int32(0)
+		for i := 0; i < len(data); i++ {
+			s = ac.delta[int(s)*256+int(data[i])]
+			if out := ac.out[s]; len(out) > 0 {
+				for _, e := range out {
+					en := &ac.entry[e]
+					start := i + 1 - int(en.atomLen) - int(en.atomOff)
+					if start < 0 {
+						continue
+					}
+					st.verify(int(en.pattern), start)
+				}
+			}
+			if i%checkEvery == 0 {
+				if err := st.ctx.Err(); err != nil {
+					return fmt.Errorf("scan incomplete: %w", err)
+				}
+			}
+		}
+	}
+	for _, pi := range st.r.fullScan {
+		p := &st.r.patterns[pi]
+		for i := 0; i <= len(data); i++ {
+			if i%checkEvery == 0 {
+				if err := st.ctx.Err(); err != nil {
+					return fmt.Errorf("scan incomplete: %w", err)
+				}
+			}
+			if p.prog != nil && p.prog.minLen > p.limit {
+				break // can never match within the scan limit
+			}
+			if i < len(data) && p.prog != nil && !p.prog.anyStart && !p.prog.first.has(data[i]) {
+				continue
+			}
+			if i == len(data) && (p.prog == nil || p.prog.minLen > 0) {
+				break
+			}
+			st.verify(pi, i)
+		}
+	}
+	return st.ctx.Err()
+}
+
+// verify checks pattern pi at offset start and records a match.
+func (st *scanState) verify(pi, start int) {
+	if st.lastHit[pi] == start+1 {
+		return
+	}
+	st.lastHit[pi] = start + 1
+	p := &st.r.patterns[pi]
+	data := st.data
+	n := -1
+	if p.prog == nil {
+		if start+len(p.lit) > len(data) {
+			return
+		}
+		w := data[start : start+len(p.lit)]
+		if p.nocase {
+			if !asciiEqualFold(w, p.lit) {
+				return
+			}
+		} else if !bytes.Equal(w, p.lit) {
+			return
+		}
+		n = len(p.lit)
+	} else {
+		if p.prog.minLen > p.limit {
+			return
+		}
+		n = st.vm(pi).matchAt(data, start, p.limit)
+		if n < 0 {
+			return
+		}
+	}
+	if p.fullword && !isFullword(data, start, n, p.wide) {
+		return
+	}
+	m := &st.matches[p.str]
+	if len(*m) >= st.limit {
+		st.overflow = true
+		return
+	}
+	*m = append(*m, strMatch{off: int64(start), len: n})
+}
+
+func asciiEqualFold(a, b []byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := a[i], b[i]
+		if x >= 'A' && x <= 'Z' {
+			x += 32
+		}
+		if y >= 'A' && y <= 'Z' {
+			y += 32
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(b byte) bool {
+	return b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
+}
+
+func isFullword(data []byte, start, n int, wide bool) bool {
+	end := start + n
+	if wide {
+		if start >= 2 && data[start-1] == 0 && isAlnum(data[start-2]) {
+			return false
+		}
+		if end+1 < len(data) && isAlnum(data[end]) && data[end+1] == 0 {
+			return false
+		}
+		return true
+	}
+	if start > 0 && isAlnum(data[start-1]) {
+		return false
+	}
+	if end < len(data) && isAlnum(data[end]) {
+		return false
+	}
+	return true
+}
