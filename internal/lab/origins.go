@@ -37,6 +37,13 @@ func (l *Lab) thirdPartyHandler() http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		_, _ = io.WriteString(w, transparentGIF)
 	})
+	// The widget's settings come from the vendor's own origin, as with real
+	// chat vendors: turning auto-open on in their dashboard changes no code
+	// on the shop's pages.
+	mux.HandleFunc("GET /chat/config", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		writeJSON(w, http.StatusOK, map[string]any{"autoOpen": l.current().ChatOpen, "hours": "10:00-17:00"})
+	})
 	mux.HandleFunc("GET /chat/greeting", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Access-Control-Allow-Origin", "*")
 		greetings := []string{

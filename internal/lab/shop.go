@@ -174,9 +174,6 @@ func (l *Lab) page(w http.ResponseWriter, r *http.Request, key, title string) (p
 		"csrf": d.CSRF, "ts": time.Now().UnixMilli(), "nonce": randomID("", 8),
 		"cartItems": d.Cart.Items, "cartTotal": d.Cart.Total, "currency": "JPY", "page": key,
 	}
-	if sc.ChatOpen {
-		d.Config["chatAutoOpen"] = true
-	}
 
 	d.CMSBlock = template.HTML("<p>お問い合わせ: 平日10時〜17時 / Customer support: weekdays 10:00-17:00</p>")
 	if sc.DBBlock != "" {

@@ -239,11 +239,11 @@ func (e *evaluator) changes() {
 				f.Message = fmt.Sprintf("After the test customer typed, the page contacted %s, a destination it never used before.", c.Subject)
 			}
 		case inventory.ChangeDestinationType:
+			// The origin is already trusted, and honey data reaching it is
+			// judged by the leak rules above; a new request type alone is
+			// worth knowing, not an alarm.
 			f.Kind = KindDestinationType
-			f.Severity = finding.Medium
-			if c.AfterInput {
-				f.Severity = finding.High
-			}
+			f.Severity = finding.Low
 			f.Message = fmt.Sprintf("The page now contacts the known origin %s in a new way (%v).", c.Subject, c.Detail["new_types"])
 		case inventory.ChangeFormActionChange:
 			f.Severity = finding.High

@@ -21,7 +21,8 @@
       .catch(function () {});
   }
   box.querySelector('#lab-chat-open').addEventListener('click', open);
-  if ((window.SHOP_CONFIG || {}).chatAutoOpen) {
-    open();
-  }
+  fetch('{{THIRD_PARTY}}/chat/config')
+    .then(function (r) { return r.json(); })
+    .then(function (c) { if (c.autoOpen) { open(); } })
+    .catch(function () {});
 })(window, document);
