@@ -11,7 +11,11 @@ need_pkgs=()
 want() { # want COMMAND PACKAGE
   command -v "$1" >/dev/null 2>&1 || { need_cmds+=("$1"); need_pkgs+=("$2"); }
 }
-want go golang
+# Debian's own Go is older than this module needs, so Go is never apt-installed.
+if ! command -v go >/dev/null 2>&1; then
+  echo "skimwatch: please install Go 1.26 or later (https://go.dev/dl/) and put it in PATH, then run this again." >&2
+  exit 1
+fi
 want chromium chromium
 if [ "$set_name" != demo ]; then
   want yara yara
