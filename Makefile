@@ -1,5 +1,7 @@
 # The two set-up commands in the README: `make demo` and `make test`.
 # Each installs what is missing first (scripts/deps.sh).
+# Go's usual install place, for shells whose PATH lacks it.
+export PATH := $(PATH):/usr/local/go/bin:$(HOME)/go/bin
 GO      ?= go
 BIN     := bin/skimwatch
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
