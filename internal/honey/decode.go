@@ -138,7 +138,7 @@ func (l *layer) remember(h hit) {
 	if l.hits == nil {
 		l.hits = map[hitKey]struct{}{}
 	}
-	l.hits[hitKey{start: h.start, pat: h.pat, isShort: h.isShort, key: h.key}] = struct{}{}
+	l.hits[hitKey{start: h.start, pat: h.pat, isShort: h.isShort, mask: h.mask}] = struct{}{}
 }
 
 func (l *layer) has(k hitKey) bool {

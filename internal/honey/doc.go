@@ -39,8 +39,11 @@
 // numbers with dashes or +81, "+" for space), forward and reversed, under all
 // 255 single-byte XOR keys at once: the search keys on the XOR of each byte
 // with the next, which no XOR key changes, and a candidate is checked byte by
-// byte and its key read off. Match.Encoding lists what was undone, outermost
-// first, e.g. "base64>xor(0x5a)>reversed", or "raw".
+// byte and its key read off. The same pass does the same for a constant added
+// to every byte (String.fromCharCode(c + k), a Caesar shift), keyed on the
+// differences of neighbouring bytes. Match.Encoding lists what was undone,
+// outermost first, e.g. "base64>xor(0x5a)>reversed", "hex>add(0x03)", or
+// "raw".
 //
 // # Short values
 //
@@ -49,7 +52,7 @@
 // value under 8 bytes are too common as digits to count on their own. Such a
 // value is reported only
 //   - within ShortWindow (64) bytes of a long value found in the same layer
-//     and encoded the same way (same XOR key, same direction), or
+//     and encoded the same way (same XOR or added key, same direction), or
 //   - as an explicit field: right after a key naming it and "=", ":" or ">"
 //     (cvv=123, "cvc": "123", card[exp]=07/29, <zip>100-0001), where the key
 //     contains cvv, cvc, csc, cvn, securitycode ... for the CVV; exp, valid,

@@ -51,7 +51,11 @@ func FuzzMatcher(f *testing.F) {
 			s = rev(s)
 		}
 		if key != 0 {
-			s = xor(s, key)
+			if chain&0x2000 != 0 {
+				s = shift(s, key)
+			} else {
+				s = xor(s, key)
+			}
 		}
 		n := int(chain & 3)
 		for i := 0; i < n; i++ {
@@ -70,7 +74,7 @@ func FuzzMatcher(f *testing.F) {
 				return
 			}
 		}
-		t.Fatalf("%s %q under %v (xor %#x, reversed %v) not found in %q", v.Class, v.Text, labels, key, chain&0x1000 != 0, payload)
+		t.Fatalf("%s %q under %v (key %#x added %v, reversed %v) not found in %q", v.Class, v.Text, labels, key, chain&0x2000 != 0, chain&0x1000 != 0, payload)
 	})
 }
 

@@ -68,6 +68,10 @@ type Matcher struct {
 	// byKey maps the keys themselves to patterns.
 	filter []uint64
 	byKey  map[uint64][]int32
+	// subFilter and bySub do the same for the differences of neighbouring
+	// bytes, which adding a constant to every byte does not change.
+	subFilter []uint64
+	bySub     map[uint64][]int32
 	// shortByFirst lists forward short patterns by first byte.
 	shortByFirst [256][]int32
 	opts         MatcherOptions
@@ -100,10 +104,12 @@ func NewMatcherWith(values []Value, opts MatcherOptions) *Matcher {
 		opts.MaxDecoded = DefaultMaxDecoded
 	}
 	m := &Matcher{
-		values: slices.Clone(values),
-		filter: make([]uint64, 1<<16/64),
-		byKey:  map[uint64][]int32{},
-		opts:   opts,
+		values:    slices.Clone(values),
+		filter:    make([]uint64, 1<<16/64),
+		byKey:     map[uint64][]int32{},
+		subFilter: make([]uint64, 1<<16/64),
+		bySub:     map[uint64][]int32{},
+		opts:      opts,
 	}
 	seen := map[string]bool{}
 	for vi, v := range m.values {
@@ -129,10 +135,15 @@ func NewMatcherWith(values []Value, opts MatcherOptions) *Matcher {
 					continue
 				}
 				for _, p := range []pattern{fwd, rev} {
-					k := diffKey(binary.LittleEndian.Uint64(p.text))
+					x := binary.LittleEndian.Uint64(p.text)
+					k := diffKey(x)
 					h := filterHash(k)
 					m.filter[h>>6] |= 1 << (h & 63)
 					m.byKey[k] = append(m.byKey[k], int32(len(m.long)))
+					k = subKey(x)
+					h = filterHash(k)
+					m.subFilter[h>>6] |= 1 << (h & 63)
+					m.bySub[k] = append(m.bySub[k], int32(len(m.long)))
 					m.long = append(m.long, p)
 				}
 			}
@@ -293,6 +304,15 @@ func isDigit(c byte) bool { return c >= '0' && c <= '9' }
 // which are the same under every single-byte XOR key.
 func diffKey(x uint64) uint64 { return (x ^ x>>8) & 0x00ff_ffff_ffff_ffff }
 
+// subKey turns 8 little-endian bytes into the 7 differences (mod 256) of
+// neighbouring bytes, which are the same whatever constant was added to every
+// byte. The subtraction is done on all lanes at once without borrows.
+func subKey(x uint64) uint64 {
+	const h = 0x8080_8080_8080_8080
+	y := x >> 8
+	return (((y | h) - (x &^ h)) ^ ((y ^ ^x) & h)) & 0x00ff_ffff_ffff_ffff
+}
+
 func filterHash(k uint64) uint64 { return (k * 0x9e3779b97f4a7c15) >> 48 }
 
 // hit is one value found in one layer.
@@ -300,7 +320,7 @@ type hit struct {
 	start, end int
 	pat        int32 // index into long (or short when isShort)
 	isShort    bool
-	key        byte // XOR key, 0 for none
+	mask       mask // XOR or added key; the zero mask for none
 	rev        bool
 }
 
@@ -308,7 +328,7 @@ type hitKey struct {
 	start   int
 	pat     int32
 	isShort bool
-	key     byte
+	mask    mask
 }
 
 type scan struct {
@@ -360,31 +380,42 @@ func (s *scan) search(l *layer) {
 	b := l.data
 	var longs []hit
 	if len(m.long) > 0 {
+		add := func(i int, pi int32, mk mask) bool {
+			p := &m.long[pi]
+			hh := hit{start: i, end: i + len(p.text), pat: pi, mask: mk, rev: p.rev}
+			if !s.keep(l, hh) {
+				return true
+			}
+			if len(longs) == maxHitsPerLayer {
+				s.note(fmt.Sprintf("more than %d honey matches in one layer: the rest not reported", maxHitsPerLayer))
+				return false
+			}
+			longs = append(longs, hh)
+			return true
+		}
 	positions:
 		for i := 0; i+longMin <= len(b); i++ {
-			k := diffKey(binary.LittleEndian.Uint64(b[i : i+8]))
-			h := filterHash(k)
-			if m.filter[h>>6]&(1<<(h&63)) == 0 {
-				continue
+			x := binary.LittleEndian.Uint64(b[i : i+8])
+			k := diffKey(x)
+			if h := filterHash(k); m.filter[h>>6]&(1<<(h&63)) != 0 {
+				for _, pi := range m.byKey[k] {
+					p := &m.long[pi]
+					mk := mask{key: b[i] ^ p.text[0]}
+					if i+len(p.text) <= len(b) && mk.equal(b[i:i+len(p.text)], p.text) && !add(i, pi, mk) {
+						break positions
+					}
+				}
 			}
-			for _, pi := range m.byKey[k] {
-				p := &m.long[pi]
-				if i+len(p.text) > len(b) {
-					continue
+			k = subKey(x)
+			if h := filterHash(k); m.subFilter[h>>6]&(1<<(h&63)) != 0 {
+				for _, pi := range m.bySub[k] {
+					p := &m.long[pi]
+					mk := mask{add: true, key: b[i] - p.text[0]}
+					// Key 0 is the plain value, found above.
+					if mk.key != 0 && i+len(p.text) <= len(b) && mk.equal(b[i:i+len(p.text)], p.text) && !add(i, pi, mk) {
+						break positions
+					}
 				}
-				key := b[i] ^ p.text[0]
-				if !xorEqual(b[i:i+len(p.text)], p.text, key) {
-					continue
-				}
-				hh := hit{start: i, end: i + len(p.text), pat: pi, key: key, rev: p.rev}
-				if !s.keep(l, hh) {
-					continue
-				}
-				if len(longs) == maxHitsPerLayer {
-					s.note(fmt.Sprintf("more than %d honey matches in one layer: the rest not reported", maxHitsPerLayer))
-					break positions
-				}
-				longs = append(longs, hh)
 			}
 		}
 	}
@@ -420,7 +451,7 @@ func (s *scan) keep(l *layer, h hit) bool {
 	if pe-ps != h.end-h.start || !bytes.Equal(l.parent.data[ps:pe], l.data[h.start:h.end]) {
 		return true
 	}
-	return !l.parent.has(hitKey{start: ps, pat: h.pat, isShort: h.isShort, key: h.key})
+	return !l.parent.has(hitKey{start: ps, pat: h.pat, isShort: h.isShort, mask: h.mask})
 }
 
 // dropContained removes hits lying inside a longer hit of the same class and
@@ -437,13 +468,13 @@ func dropContained(hs []hit, m *Matcher) []hit {
 	})
 	type group struct {
 		class string
-		key   byte
+		mask  mask
 		rev   bool
 	}
 	reach := map[group]int{}
 	out := hs[:0]
 	for _, h := range hs {
-		g := group{m.values[m.long[h.pat].value].Class, h.key, h.rev}
+		g := group{m.values[m.long[h.pat].value].Class, h.mask, h.rev}
 		if e, ok := reach[g]; ok && e >= h.end {
 			continue
 		}
@@ -483,7 +514,7 @@ func (s *scan) searchShort(l *layer, longs []hit) {
 			if p.rev != lh.rev {
 				continue
 			}
-			needle = xorInto(needle[:0], p.text, lh.key)
+			needle = lh.mask.encode(needle[:0], p.text)
 			for off := lo; off < hi; {
 				j := bytes.Index(b[off:hi], needle)
 				if j < 0 {
@@ -496,7 +527,7 @@ func (s *scan) searchShort(l *layer, longs []hit) {
 				if gap > ShortWindow || overlapsLong(j, e) {
 					continue
 				}
-				cands = append(cands, hit{start: j, end: e, pat: int32(pi), isShort: true, key: lh.key, rev: lh.rev})
+				cands = append(cands, hit{start: j, end: e, pat: int32(pi), isShort: true, mask: lh.mask, rev: lh.rev})
 			}
 		}
 		covered := func(i int) bool {
@@ -511,10 +542,10 @@ func (s *scan) searchShort(l *layer, longs []hit) {
 			return false
 		}
 		for _, c := range cands {
-			if c.start > 0 && isDigit(b[c.start-1]^c.key) && !covered(c.start-1) {
+			if c.start > 0 && isDigit(c.mask.decode(b[c.start-1])) && !covered(c.start-1) {
 				continue
 			}
-			if c.end < len(b) && isDigit(b[c.end]^c.key) && !covered(c.end) {
+			if c.end < len(b) && isDigit(c.mask.decode(b[c.end])) && !covered(c.end) {
 				continue
 			}
 			add(c)
@@ -598,23 +629,52 @@ func isKeyByte(c byte) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || isDigit(c) || c == '_' || c == '-' || c == '.' || c == '[' || c == ']'
 }
 
-func xorEqual(got, want []byte, key byte) bool {
+// mask is how a value's bytes were hidden: XORed with key, or (add) key
+// added to each byte. The zero mask hides nothing.
+type mask struct {
+	key byte
+	add bool
+}
+
+func (mk mask) decode(c byte) byte {
+	if mk.add {
+		return c - mk.key
+	}
+	return c ^ mk.key
+}
+
+func (mk mask) encode(dst, src []byte) []byte {
+	for _, c := range src {
+		if mk.add {
+			dst = append(dst, c+mk.key)
+		} else {
+			dst = append(dst, c^mk.key)
+		}
+	}
+	return dst
+}
+
+// equal reports whether got, decoded, is want.
+func (mk mask) equal(got, want []byte) bool {
 	if len(got) != len(want) {
 		return false
 	}
 	for i := range want {
-		if got[i]^key != want[i] {
+		if mk.decode(got[i]) != want[i] {
 			return false
 		}
 	}
 	return true
 }
 
-func xorInto(dst, src []byte, key byte) []byte {
-	for _, c := range src {
-		dst = append(dst, c^key)
+func (mk mask) label() string {
+	switch {
+	case mk.key == 0:
+		return ""
+	case mk.add:
+		return fmt.Sprintf("add(0x%02x)", mk.key)
 	}
-	return dst
+	return fmt.Sprintf("xor(0x%02x)", mk.key)
 }
 
 func (s *scan) record(l *layer, h hit) {
@@ -633,8 +693,8 @@ func (s *scan) record(l *layer, h hit) {
 	if p.plus && (len(labels) == 0 || labels[len(labels)-1] != "url") {
 		labels = append(labels, "url")
 	}
-	if h.key != 0 {
-		labels = append(labels, fmt.Sprintf("xor(0x%02x)", h.key))
+	if lb := h.mask.label(); lb != "" {
+		labels = append(labels, lb)
 	}
 	if h.rev {
 		labels = append(labels, "reversed")

@@ -2,6 +2,7 @@ package honey
 
 import (
 	"encoding/base64"
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
@@ -23,7 +24,7 @@ func hexLower(s string) string {
 func hexUpper(s string) string { return strings.ToUpper(hex.EncodeToString([]byte(s))) }
 func rev(s string) string      { return string(reversed([]byte(s))) }
 func xor(s string, k byte) string {
-	return string(xorInto(nil, []byte(s), k))
+	return string(mask{key: k}.encode(nil, []byte(s)))
 }
 
 // pctAll %-encodes every byte, as some skimmers do to dodge filters.
@@ -189,6 +190,45 @@ func TestFindEveryXORKey(t *testing.T) {
 		b := "d=" + b64(xor(id.CardNumber, byte(k)))
 		if !hasMatch(m.Find([]byte(b)), want{observation.FieldCardNumber, "base64>" + enc}) {
 			t.Errorf("card XORed with %#x then base64 not found", k)
+		}
+	}
+}
+
+func shift(s string, k byte) string { return string(mask{key: k, add: true}.encode(nil, []byte(s))) }
+
+func TestFindEveryAddedKey(t *testing.T) {
+	id := testIdentity(t, 19)
+	m := NewMatcher(id.Values())
+	for k := 1; k < 256; k++ {
+		enc := fmt.Sprintf("add(0x%02x)", k)
+		payload := "junk" + shift(`{"e":"`+id.Email+`"}`, byte(k)) + "junk"
+		if !hasMatch(m.Find([]byte(payload)), want{observation.FieldEmail, enc}) {
+			t.Errorf("email shifted by %#x not found", k)
+		}
+	}
+	t.Run("a shifted card and CVV sent as base64 are both found", func(t *testing.T) {
+		got := m.Find([]byte(b64(shift(id.CardNumber+"|"+id.CVV, 3))))
+		for _, w := range []want{{observation.FieldCardNumber, "base64>add(0x03)"}, {observation.FieldCVV, "base64>add(0x03)"}} {
+			if !hasMatch(got, w) {
+				t.Errorf("want %+v, got %+v", w, got)
+			}
+		}
+	})
+}
+
+func TestSubKeyIsTheBytewiseDifference(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for n := 0; n < 10000; n++ {
+		var b [8]byte
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		var want uint64
+		for i := 0; i < 7; i++ {
+			want |= uint64(b[i+1]-b[i]) << (8 * i)
+		}
+		if got := subKey(binary.LittleEndian.Uint64(b[:])); got != want {
+			t.Fatalf("subKey(% x) = %x, want %x", b, got, want)
 		}
 	}
 }
