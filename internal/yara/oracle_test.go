@@ -129,3 +129,16 @@ func TestDifferentialCorpus(t *testing.T) {
 		})
 	}
 }
+
+// oracleCompiles reports whether yara accepts the rule file.
+func oracleCompiles(t testing.TB, rules string) bool {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, yaraPath, "-w", rules, os.DevNull)
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("yara timed out compiling %s", rules)
+	}
+	return err == nil
+}

@@ -78,6 +78,7 @@ type reParser struct {
 	pos  int
 	mods regexMods
 	depth int
+	sawGreedy, sawLazy bool
 }
 
 func parseRegex(src string, mods regexMods) (*reNode, error) {
@@ -173,6 +174,15 @@ func (p *reParser) quant(a *reNode) (*reNode, error) {
 		if p.pos < len(p.src) && p.src[p.pos] == '?' {
 			greedy = false
 			p.pos++
+		}
+		if greedy {
+			p.sawGreedy = true
+		} else {
+			p.sawLazy = true
+		}
+		if p.sawGreedy && p.sawLazy {
+			// YARA refuses this too; its matcher has one greediness per regex.
+			return nil, errors.New("greedy and ungreedy quantifiers can't be mixed in a regular expression")
 		}
 		a = &reNode{kind: rRep, subs: []*reNode{a}, min: min, max: max, greedy: greedy}
 	}
