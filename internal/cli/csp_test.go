@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/inventory"
+	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/store/open"
+)
+
+// runCSPCLI runs skimwatch with args under ctx and returns stdout, stderr and
+// the exit code main would use.
+func runCSPCLI(ctx context.Context, args ...string) (string, string, int) {
+	var out, errb bytes.Buffer
+	root := NewRootCommand(&App{Stdout: &out, Stderr: &errb})
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	code := 0
+	if err != nil {
+		var ee *finding.ExitError
+		if errors.As(err, &ee) {
+			code = ee.Code
+		} else {
+			code = finding.ExitIncomplete
+		}
+		errb.WriteString(err.Error())
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestCSPLintExitCodes(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"a policy with unsafe-inline fails on high", []string{"csp", "lint", "script-src 'self' 'unsafe-inline'"}, 1, "csp.lint.unsafe-inline"},
+		{"a pasted header name is accepted", []string{"csp", "lint", "Content-Security-Policy: script-src 'unsafe-eval'"}, 1, "csp.lint.unsafe-eval"},
+		{"a tight policy passes at the default threshold", []string{"csp", "lint",
+			"default-src 'self'; script-src 'self'; connect-src 'self'; form-action 'self'; object-src 'none'; base-uri 'self'; report-uri /r"}, 0, "0 finding(s)"},
+		{"medium findings fail with --fail-on medium", []string{"csp", "lint", "--fail-on", "medium", "default-src 'self'"}, 1, "csp.lint.no-form-action"},
+		{"an empty policy is a usage error", []string{"csp", "lint", " "}, 2, "empty policy"},
+		{"json output is a report", []string{"csp", "lint", "--format", "json", "script-src *"}, 1, `"kind": "csp.lint.wildcard-source"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCSPCLI(context.Background(), tt.args...)
+			if code != tt.code || !strings.Contains(out+errOut, tt.want) {
+				t.Errorf("exit %d (want %d); output lacks %q:\n%s%s", code, tt.code, tt.want, out, errOut)
+			}
+		})
+	}
+}
+
+func TestCSPPolicyFromBaselineAndStore(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	b := inventory.New(time.Now())
+	b.Pages["checkout"] = &inventory.PageInventory{
+		Target:       "https://shop.example/checkout",
+		Scripts:      []inventory.ScriptEntry{{Identity: "x", Kind: "external", URL: "https://cdn.shop.example/app.js?v=3"}},
+		Destinations: []inventory.DestinationEntry{{Origin: "https://api.psp.example", Types: []string{"xhr"}}},
+		Forms:        []inventory.FormEntry{{Document: "/checkout", ActionOrigin: "https://pay.psp.example"}},
+	}
+	path := filepath.Join(dir, "baseline.json")
+	if err := b.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	dsn := "sqlite://" + filepath.Join(dir, "s.db")
+	st, err := open.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.ApproveSource(ctx, store.ApprovedSource{Site: "shop", Directive: "img-src", Value: "https://stats.example", Origin: store.OriginManual})
+	st.Close()
+
+	out, errOut, code := runCSPCLI(ctx, "csp", "policy", "--site", "shop", "--store", dsn, "--baseline", path, "--report-uri", "https://watch.example/r/KEY")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	for _, want := range []string{
+		"Content-Security-Policy-Report-Only: default-src 'self'; script-src 'self' https://cdn.shop.example;",
+		"connect-src 'self' https://api.psp.example;", "form-action 'self' https://pay.psp.example;",
+		"img-src 'self' https://stats.example;", "report-uri https://watch.example/r/KEY; report-to skimwatch",
+		`Reporting-Endpoints: skimwatch="https://watch.example/r/KEY"`,
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("policy lacks %q:\n%s", want, out)
+		}
+	}
+	// The generated policy lints without a high finding.
+	line := strings.SplitN(out, "\n", 2)[0]
+	if _, errOut, code := runCSPCLI(ctx, "csp", "lint", line); code != 0 {
+		t.Errorf("own policy fails lint (exit %d): %s", code, errOut)
+	}
+	if _, _, code := runCSPCLI(ctx, "csp", "policy"); code != 2 {
+		t.Errorf("policy without --site or --baseline: exit %d, want 2", code)
+	}
+	if out, _, _ := runCSPCLI(ctx, "csp", "guide"); !strings.Contains(out, "nginx") || !strings.Contains(out, "EC-CUBE") {
+		t.Errorf("guide lacks nginx or EC-CUBE")
+	}
+}
+
+func TestCollectCommand(t *testing.T) {
+	if testing.Short() {
+		t.Skip("opens a loopback port")
+	}
+	keyOut, _, code := runCSPCLI(context.Background(), "collect", "keygen")
+	key := strings.TrimSpace(keyOut)
+	if code != 0 || !regexp.MustCompile(`^[a-z2-7]{32}$`).MatchString(key) {
+		t.Fatalf("keygen printed %q (exit %d), want 32 base32 characters", key, code)
+	}
+	if _, _, code := runCSPCLI(context.Background(), "collect"); code != 2 {
+		t.Errorf("collect without --site: exit %d, want 2", code)
+	}
+
+	dir := t.TempDir()
+	dsn := "sqlite://" + filepath.Join(dir, "s.db")
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	type result struct {
+		stderr string
+		code   int
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, errOut, code := runCSPCLI(ctx, "collect", "--listen", addr, "--site", "shop="+key, "--store", dsn, "--flush-interval", "1h")
+		done <- result{errOut, code}
+	}()
+	body := `{"csp-report":{"document-uri":"https://shop.example/checkout","effective-directive":"connect-src","blocked-uri":"https://evil.example/c","disposition":"report"}}`
+	sent := 0
+	deadline := time.Now().Add(10 * time.Second)
+	for sent < 3 && time.Now().Before(deadline) {
+		resp, err := http.Post("http://"+addr+"/r/"+key, "application/csp-report", strings.NewReader(body))
+		if err != nil {
+			time.Sleep(20 * time.Millisecond) // not listening yet
+			continue
+		}
+		resp.Body.Close()
+		if resp.StatusCode != 204 {
+			t.Fatalf("status %d", resp.StatusCode)
+		}
+		sent++
+	}
+	// Stop as SIGINT would: the final flush writes what was accepted.
+	cancel()
+	r := <-done
+	if r.code != 0 {
+		t.Fatalf("collect exit %d: %s", r.code, r.stderr)
+	}
+	if !strings.Contains(r.stderr, `"accepted":3`) {
+		t.Errorf("stop summary lacks the count: %s", r.stderr)
+	}
+	st, err := open.Open(context.Background(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	rows, err := st.ReportAggregates(context.Background(), store.AggregateQuery{Site: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 1 || rows[0].Count != 3 || rows[0].Blocked != "https://evil.example" {
+		t.Errorf("stored %+v, want one aggregate of 3 reports", rows)
+	}
+	if _, err := st.SiteByKeyHash(context.Background(), store.HashKey(key)); err != nil {
+		t.Errorf("site not registered: %v", err)
+	}
+	fs, _ := st.Findings(context.Background(), store.FindingQuery{Site: "shop"})
+	if len(fs) != 1 || fs[0].Kind != "csp.unapproved-connect" {
+		t.Errorf("findings %v", fmt.Sprint(fs))
+	}
+}
