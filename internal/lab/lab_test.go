@@ -114,6 +114,27 @@ func TestEveryOriginAnswers(t *testing.T) {
 			}
 		})
 	}
+	t.Run("the payment API answers the shop's CORS preflight only", func(t *testing.T) {
+		for _, tc := range []struct {
+			origin string
+			want   int
+		}{{l.ShopURL(), http.StatusNoContent}, {l.AttackerOrigin(), http.StatusForbidden}} {
+			req, err := http.NewRequest(http.MethodOptions, l.PSPAPIOrigin()+"/v1/tokens", nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Origin", tc.origin)
+			req.Header.Set("Access-Control-Request-Method", "POST")
+			resp, err := c.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("preflight from %s: status %d, want %d", tc.origin, resp.StatusCode, tc.want)
+			}
+		}
+	})
 	t.Run("all origins are distinct", func(t *testing.T) {
 		seen := map[string]bool{}
 		for _, o := range []string{l.ShopURL(), l.PSPOrigin(), l.PSPAPIOrigin(), l.AttackerOrigin(), l.ThirdPartyOrigin(), l.CDNOrigin()} {
