@@ -151,15 +151,16 @@ func BenchmarkCheck(b *testing.B) {
 	// One check against one bare load of the same page, interleaved so
 	// that noise on the shared machine hits both alike.
 	b.Run("one-vs-bare", func(b *testing.B) {
-		var bare, check, cpu time.Duration
+		var bare, check, cpu, bareCPU time.Duration
 		var typing time.Duration
 		stop := peakRSS(br)
 		for b.Loop() {
-			t0 := time.Now()
+			t0, bc0 := time.Now(), cpuSeconds(br)
 			if err := bareLoad(ctx, br, url); err != nil {
 				b.Fatal(err)
 			}
 			bare += time.Since(t0)
+			bareCPU += time.Duration((cpuSeconds(br) - bc0) * float64(time.Second))
 			c0 := cpuSeconds(br)
 			t1 := time.Now()
 			o, err := Check(ctx, br, Target{URL: url}, opts)
@@ -179,6 +180,7 @@ func BenchmarkCheck(b *testing.B) {
 		b.ReportMetric(check.Seconds()/bare.Seconds(), "check/bare")
 		b.ReportMetric((check-bare-typing).Seconds()/n, "overhead-excl-typing-s/op")
 		b.ReportMetric(cpu.Seconds()/n, "cpu-s/check")
+		b.ReportMetric(bareCPU.Seconds()/n, "cpu-s/bare")
 		b.ReportMetric(float64(stop())/(1<<20), "peak-rss-MiB")
 	})
 

@@ -446,7 +446,7 @@ func (r *recorder) onDialog(ctx context.Context, s *browser.Session, p *page.Eve
 }
 
 func (r *recorder) addScript(ctx context.Context, s *browser.Session, p *debugger.EventScriptParsed, seq, step int, after bool) {
-	if p.URL == r.internal || strings.HasSuffix(p.URL, r.internal) {
+	if p.URL == r.internal || strings.HasSuffix(p.URL, r.internal) || isBrowserPage(p.URL) {
 		return
 	}
 	var aux struct {
@@ -476,6 +476,9 @@ func (r *recorder) addScript(ctx context.Context, s *browser.Session, p *debugge
 		if f := r.frames[aux.FrameID]; f != nil {
 			doc = f.URL
 		}
+	}
+	if isBrowserPage(doc) {
+		return // Chromium's own error page, shown for a blocked navigation
 	}
 	sc := observation.Script{
 		Key: key, URL: p.URL, DocumentURL: doc, FrameID: aux.FrameID,
@@ -525,6 +528,12 @@ func (r *recorder) addScript(ctx context.Context, s *browser.Session, p *debugge
 	}
 	r.scripts = append(r.scripts, scriptRec{seq: seq, Script: sc})
 	r.scriptURL[key] = p.URL
+}
+
+// isBrowserPage reports Chromium's own pages (the error page shown when a
+// request is blocked), which are no part of the shop.
+func isBrowserPage(u string) bool {
+	return strings.HasPrefix(u, "chrome-error:") || strings.HasPrefix(u, "chrome:") || strings.HasPrefix(u, "devtools:")
 }
 
 func sha(s string) string {
@@ -600,7 +609,7 @@ func (r *recorder) initiator(s *browser.Session, in *network.Initiator) (string,
 }
 
 func (r *recorder) onRequest(ctx context.Context, s *browser.Session, p *network.EventRequestWillBeSent) {
-	if p.Request == nil {
+	if p.Request == nil || isBrowserPage(p.DocumentURL) {
 		return
 	}
 	r.mu.Lock()

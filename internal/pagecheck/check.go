@@ -314,7 +314,10 @@ func (d *driver) run(ctx context.Context, steps []Step) error {
 			if err := d.navigate(ctx, target); err != nil {
 				return err
 			}
-			d.collect(ctx)
+			// A probe step right after collects the forms itself.
+			if i+1 >= len(steps) || !steps[i+1].Probe || !d.opts.Probe {
+				d.collect(ctx)
+			}
 		case s.Probe:
 			if !d.opts.Probe {
 				continue

@@ -331,6 +331,18 @@ func TestCheckCapturesScriptsRequestsAndLeaks(t *testing.T) {
 			t.Errorf("blocked = %+v", o.Blocked)
 		}
 	})
+	t.Run("Chromium's error page for the blocked order is not in the inventory", func(t *testing.T) {
+		for _, sc := range o.Scripts {
+			if strings.HasPrefix(sc.URL, "chrome") || strings.HasPrefix(sc.DocumentURL, "chrome") {
+				t.Errorf("browser script recorded: %s in %s", sc.URL, sc.DocumentURL)
+			}
+		}
+		for _, q := range o.Requests {
+			if strings.HasPrefix(q.DocumentURL, "chrome") {
+				t.Errorf("browser request recorded: %s", q.URL)
+			}
+		}
+	})
 	t.Run("the form and its fields are classified", func(t *testing.T) {
 		var f *observation.Form
 		for i := range o.Forms {
