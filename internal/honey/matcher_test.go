@@ -451,3 +451,19 @@ func TestMatchValuesAreValidUTF8(t *testing.T) {
 		}
 	}
 }
+
+func TestMatcherIsSafeForConcurrentUse(t *testing.T) {
+	id := testIdentity(t, 20)
+	m := NewMatcher(id.Values())
+	payload := []byte("d=" + b64(xor(id.CardNumber+"|"+id.CVV, 9)) + "&e=" + pctAll(id.Email))
+	want := fmt.Sprint(m.Find(payload))
+	done := make(chan string)
+	for range 8 {
+		go func() { done <- fmt.Sprint(m.Find(payload)) }()
+	}
+	for range 8 {
+		if got := <-done; got != want {
+			t.Errorf("concurrent Find = %s, want %s", got, want)
+		}
+	}
+}
