@@ -200,17 +200,50 @@ func newWords(srcs ...string) words {
 	return w
 }
 
-// fold turns full-width ASCII (common in Japanese pages) into ASCII.
+// fold turns full-width ASCII and half-width katakana (both common in
+// Japanese pages: "ＣＶＶ", "ｶｰﾄﾞ番号") into ASCII and full-width katakana.
 func fold(s string) string {
-	return strings.Map(func(r rune) rune {
+	out := make([]rune, 0, len(s))
+	for _, r := range s {
 		switch {
 		case r >= 0xff01 && r <= 0xff5e:
-			return r - 0xff01 + '!'
+			out = append(out, r-0xff01+'!')
 		case r == 0x3000:
-			return ' '
+			out = append(out, ' ')
+		case r >= 0xff61 && r <= 0xff9d:
+			out = append(out, halfKana[r-0xff61])
+		case r == 0xff9e || r == 0xff9f:
+			// Voiced marks combine with the kana before them.
+			if n := len(out); n > 0 {
+				if v, ok := voiced(out[n-1], r == 0xff9f); ok {
+					out[n-1] = v
+				}
+			}
+		default:
+			out = append(out, r)
 		}
-		return r
-	}, s)
+	}
+	return string(out)
+}
+
+// halfKana is U+FF61..U+FF9D in full width.
+var halfKana = []rune("。「」、・ヲァィゥェォャュョッーアイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワン")
+
+// voiced returns kana with a dakuten (or, with semi, a handakuten) added.
+func voiced(k rune, semi bool) (rune, bool) {
+	switch {
+	case semi && k >= 'ハ' && k <= 'ホ' && (k-'ハ')%3 == 0:
+		return k + 2, true
+	case !semi && k >= 'カ' && k <= 'ト' && (k-'カ')%2 == 0 && k != 'ッ':
+		return k + 1, true
+	case !semi && k >= 'ツ' && k <= 'ト' && (k-'ツ')%2 == 0:
+		return k + 1, true
+	case !semi && k >= 'ハ' && k <= 'ホ' && (k-'ハ')%3 == 0:
+		return k + 1, true
+	case !semi && k == 'ウ':
+		return 'ヴ', true
+	}
+	return 0, false
 }
 
 // split cuts s into lower-case ASCII words: at anything but letters and

@@ -86,6 +86,11 @@ func TestClassify(t *testing.T) {
 		{"label 郵便番号 is a postcode, not a phone", Attrs{Label: "郵便番号"}, o.FieldPostcode},
 		{"full-width label ＣＶＶ is a CVV", Attrs{Label: "ＣＶＶ"}, o.FieldCVV},
 		{"full-width placeholder ＭＭ／ＹＹ is an expiry", Attrs{Placeholder: "ＭＭ／ＹＹ"}, o.FieldExpiry},
+		{"half-width label ｶｰﾄﾞ番号 is a card number", Attrs{Label: "ｶｰﾄﾞ番号"}, o.FieldCardNumber},
+		{"half-width label ｾｷｭﾘﾃｨｺｰﾄﾞ is a CVV", Attrs{Label: "ｾｷｭﾘﾃｨｺｰﾄﾞ"}, o.FieldCVV},
+		{"half-width label ﾊﾟｽﾜｰﾄﾞ is a password", Attrs{Label: "ﾊﾟｽﾜｰﾄﾞ"}, o.FieldPassword},
+		{"half-width label ﾒｰﾙｱﾄﾞﾚｽ is an email", Attrs{Label: "ﾒｰﾙｱﾄﾞﾚｽ"}, o.FieldEmail},
+		{"half-width label ｸﾚｼﾞｯﾄｶｰﾄﾞ番号 is a card number", Attrs{Label: "ｸﾚｼﾞｯﾄｶｰﾄﾞ番号"}, o.FieldCardNumber},
 		{"aria-label カード番号 is a card number", Attrs{AriaLabel: "カード番号"}, o.FieldCardNumber},
 
 		// False positives to avoid.
@@ -191,6 +196,28 @@ func TestIsCardForm(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			if got := IsCardForm(c.classes); got != c.want {
 				t.Errorf("IsCardForm(%v) = %v", c.classes, got)
+			}
+		})
+	}
+}
+
+func TestFold(t *testing.T) {
+	cases := map[string]string{
+		"ｶｰﾄﾞ":        "カード",
+		"ﾊﾟﾋﾟﾌﾟﾍﾟﾎﾟ":  "パピプペポ",
+		"ｶﾞｷﾞｸﾞｹﾞｺﾞ":  "ガギグゲゴ",
+		"ﾀﾞﾁﾞﾂﾞﾃﾞﾄﾞ":  "ダヂヅデド",
+		"ｳﾞ":          "ヴ",
+		"ｯﾞ":          "ッ",
+		"ﾞ":           "",
+		"ＣＶＶ　１２３":     "CVV 123",
+		"｢ﾌﾘｶﾞﾅ｣":     "「フリガナ」",
+		"plain ascii": "plain ascii",
+	}
+	for in, want := range cases {
+		t.Run("fold("+in+")", func(t *testing.T) {
+			if got := fold(in); got != want {
+				t.Errorf("got %q, want %q", got, want)
 			}
 		})
 	}
