@@ -20,14 +20,16 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/store/postgres"
 	"github.com/skimwatch/skimwatch/internal/store/sqlite"
+	"github.com/skimwatch/skimwatch/internal/store/storetest"
 )
 
 const testKey = "k3y-for-tests-0123456789abcdef"
 
 // faultyStore is a real SQLite store with faults switched on and off.
 type faultyStore struct {
-	*sqlite.DB
+	store.Store
 	fail         atomic.Bool  // every merge fails before touching the DB
 	commitThen   atomic.Int32 // the next N merges commit, then report an error
 	panicNext    atomic.Int32 // the next N merges panic before committing
@@ -51,19 +53,19 @@ func (s *faultyStore) MergeReportAggregates(ctx context.Context, id string, aggs
 	if s.commitThen.Load() > 0 {
 		s.commitThen.Add(-1)
 		s.failedMerges.Add(1)
-		if err := s.DB.MergeReportAggregates(ctx, id, aggs); err != nil {
+		if err := s.Store.MergeReportAggregates(ctx, id, aggs); err != nil {
 			return err
 		}
 		return fmt.Errorf("commit acknowledged too late: %w", context.DeadlineExceeded)
 	}
-	return s.DB.MergeReportAggregates(ctx, id, aggs)
+	return s.Store.MergeReportAggregates(ctx, id, aggs)
 }
 
 func (s *faultyStore) ApprovedSources(ctx context.Context, site string) ([]store.ApprovedSource, error) {
 	if s.fail.Load() {
 		return nil, errOutage
 	}
-	return s.DB.ApprovedSources(ctx, site)
+	return s.Store.ApprovedSources(ctx, site)
 }
 
 func newStore(t *testing.T) *faultyStore {
@@ -73,7 +75,27 @@ func newStore(t *testing.T) *faultyStore {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	return &faultyStore{DB: db}
+	return &faultyStore{Store: db}
+}
+
+func newPostgresStore(t *testing.T) *faultyStore {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), storetest.PostgresDSN(t), postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return &faultyStore{Store: db}
+}
+
+// backends are the stores the fault tests run against; PostgreSQL is
+// skipped without $SKIMWATCH_TEST_POSTGRES (and fails without it in CI).
+var backends = []struct {
+	name string
+	open func(*testing.T) *faultyStore
+}{
+	{"sqlite", newStore},
+	{"postgres", newPostgresStore},
 }
 
 func newCollector(t *testing.T, st Store, o Options) *Collector {
@@ -326,30 +348,34 @@ func TestSlowlorisIsCutOff(t *testing.T) {
 }
 
 func TestStoreOutageAndRecovery(t *testing.T) {
-	st := newStore(t)
-	st.fail.Store(true)
-	c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
-	stop := run(t, c)
-	h := c.Handler()
-	for i := range 30 {
-		if w := send(h, post{body: legacy(fmt.Sprintf("https://evil%d.example/a.js", i%3), "script-src-elem"), ip: fmt.Sprint("198.51.100.", i)}); w.Code != 204 {
-			t.Fatalf("report %d: %d", i, w.Code)
-		}
-	}
-	eventually(t, "failed flushes", func() bool { return st.failedMerges.Load() >= 3 })
-	if s := c.Stats(); s.Persisted != 0 || s.Pending != 3 {
-		t.Fatalf("during the outage: %+v", s)
-	}
-	st.fail.Store(false)
-	eventually(t, "recovery", func() bool { return c.Stats().Persisted == 30 })
-	if err := stop(); err != nil {
-		t.Fatal(err)
-	}
-	// Outcome: 30 accepted, 0 lost, the failed attempts counted, and the
-	// store holds exactly 30 (the retried batch was merged once).
-	s := c.Stats()
-	if n := storedCount(t, st); n != 30 || s.Accepted != 30 || s.FlushErrors < 3 {
-		t.Errorf("stored %d, stats %+v", n, s)
+	for _, backend := range backends {
+		t.Run("a "+backend.name+" outage loses nothing and counts once", func(t *testing.T) {
+			st := backend.open(t)
+			st.fail.Store(true)
+			c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
+			stop := run(t, c)
+			h := c.Handler()
+			for i := range 30 {
+				if w := send(h, post{body: legacy(fmt.Sprintf("https://evil%d.example/a.js", i%3), "script-src-elem"), ip: fmt.Sprint("198.51.100.", i)}); w.Code != 204 {
+					t.Fatalf("report %d: %d", i, w.Code)
+				}
+			}
+			eventually(t, "failed flushes", func() bool { return st.failedMerges.Load() >= 3 })
+			if s := c.Stats(); s.Persisted != 0 || s.Pending != 3 {
+				t.Fatalf("during the outage: %+v", s)
+			}
+			st.fail.Store(false)
+			eventually(t, "recovery", func() bool { return c.Stats().Persisted == 30 })
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			// Outcome: 30 accepted, 0 lost, the failed attempts counted, and the
+			// store holds exactly 30 (the retried batch was merged once).
+			s := c.Stats()
+			if n := storedCount(t, st); n != 30 || s.Accepted != 30 || s.FlushErrors < 3 {
+				t.Errorf("stored %d, stats %+v", n, s)
+			}
+		})
 	}
 }
 
@@ -361,23 +387,25 @@ func TestKilledFlushIsRetriedWithoutDoubleCounting(t *testing.T) {
 		{"a flush that panics before commit is retried", func(s *faultyStore) { s.panicNext.Store(2) }},
 		{"a flush that committed but reported failure is not counted twice", func(s *faultyStore) { s.commitThen.Store(2) }},
 	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			st := newStore(t)
-			tt.fault(st)
-			c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
-			stop := run(t, c)
-			for i := range 20 {
-				send(c.Handler(), post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("203.0.113.", i)})
-			}
-			eventually(t, "persisted", func() bool { return c.Stats().Persisted == 20 })
-			if err := stop(); err != nil {
-				t.Fatal(err)
-			}
-			if n := storedCount(t, st); n != 20 || st.failedMerges.Load() != 2 {
-				t.Errorf("stored %d of 20; %d failed merges (want 2)", n, st.failedMerges.Load())
-			}
-		})
+	for _, backend := range backends {
+		for _, tt := range tests {
+			t.Run(tt.name+" on "+backend.name, func(t *testing.T) {
+				st := backend.open(t)
+				tt.fault(st)
+				c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
+				stop := run(t, c)
+				for i := range 20 {
+					send(c.Handler(), post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("203.0.113.", i)})
+				}
+				eventually(t, "persisted", func() bool { return c.Stats().Persisted == 20 })
+				if err := stop(); err != nil {
+					t.Fatal(err)
+				}
+				if n := storedCount(t, st); n != 20 || st.failedMerges.Load() != 2 {
+					t.Errorf("stored %d of 20; %d failed merges (want 2)", n, st.failedMerges.Load())
+				}
+			})
+		}
 	}
 }
 
@@ -446,8 +474,13 @@ func TestCleanShutdownLosesNothing(t *testing.T) {
 }
 
 func TestFindings(t *testing.T) {
+	for _, backend := range backends {
+		t.Run("on "+backend.name, func(t *testing.T) { testFindings(t, backend.open(t)) })
+	}
+}
+
+func testFindings(t *testing.T, st *faultyStore) {
 	ctx := context.Background()
-	st := newStore(t)
 	if err := st.ApproveSource(ctx, store.ApprovedSource{Site: "shop", Directive: "script-src", Value: "https://cdn.shop.example", Origin: store.OriginBaseline}); err != nil {
 		t.Fatal(err)
 	}
