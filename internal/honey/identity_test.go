@@ -164,3 +164,28 @@ func TestValuesCoverEveryClass(t *testing.T) {
 		}
 	})
 }
+
+// Every value an identity types is found again, sent as a form field.
+func TestEveryTypedValueIsFoundAgain(t *testing.T) {
+	keys := map[string]string{
+		observation.FieldCVV: "cvc", observation.FieldExpiry: "exp", observation.FieldPostcode: "zip",
+	}
+	for seed := uint64(100); seed < 120; seed++ {
+		id := testIdentity(t, seed)
+		m := NewMatcher(id.Values())
+		for _, v := range id.Values() {
+			key := keys[v.Class]
+			if key == "" {
+				key = "f"
+			}
+			got := m.Find([]byte("a=1&" + key + "=" + v.Text + "&b=2"))
+			found := false
+			for _, mt := range got {
+				found = found || mt.Class == v.Class && mt.Value == v.Text && mt.Encoding == "raw"
+			}
+			if !found {
+				t.Errorf("seed %d: %s %q not found raw: %+v", seed, v.Class, v.Text, got)
+			}
+		}
+	}
+}
