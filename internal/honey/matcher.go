@@ -541,7 +541,19 @@ func (s *scan) searchShort(l *layer, longs []hit) {
 			}
 			return false
 		}
+		inside := func(c hit) bool {
+			for _, d := range cands {
+				if d.start <= c.start && c.end <= d.end && d.end-d.start > c.end-c.start {
+					return true
+				}
+			}
+			return false
+		}
 		for _, c := range cands {
+			// A CVV of 729 inside an expiry of 07/29 is the expiry.
+			if inside(c) {
+				continue
+			}
 			if c.start > 0 && isDigit(c.mask.decode(b[c.start-1])) && !covered(c.start-1) {
 				continue
 			}

@@ -348,6 +348,9 @@ func TestFindShortValuesNeedTheirOwnContext(t *testing.T) {
 	inCard := id
 	inCard.CVV = id.CardNumber[8:11]
 	mIn := NewMatcher(inCard.Values())
+	inExp := id
+	inExp.CVV = id.ExpiryMonth[1:] + id.ExpiryYear[2:]
+	mExp := NewMatcher(inExp.Values())
 	cases := []struct {
 		name    string
 		m       *Matcher
@@ -357,6 +360,7 @@ func TestFindShortValuesNeedTheirOwnContext(t *testing.T) {
 		{"a CVV near the card but not XORed like it is not reported", m, xor("cc="+id.CardNumber, 0x33) + "&n=" + id.CVV},
 		{"a CVV near the card but not reversed like it is not reported", m, rev("cc="+id.CardNumber) + "&n=" + id.CVV},
 		{"a CVV that is part of the card's digits is not reported", mIn, "cc=" + id.CardNumber + "&cvv="},
+		{"a CVV that is part of the expiry is not reported", mExp, "cc=" + id.CardNumber + "&exp=" + strings.ReplaceAll(id.Expiry(), "/", "")},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
