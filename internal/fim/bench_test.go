@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"context"
 	"os"
+	"io"
 	"runtime"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -95,4 +98,38 @@ func BenchmarkMillionEmptyFiles(b *testing.B) {
 			}
 		}
 	})
+}
+
+func syntheticManifest(n int) *Manifest {
+	m := &Manifest{Header: Header{Root: "/srv/shop", Excludes: DefaultExcludes()}}
+	for i := range n {
+		e := Entry{Path: "vendor/pkg" + itoa(i/1000) + "/src/File" + itoa(i) + ".php", Type: TypeFile,
+			Size: int64(i), Mode: 0o644, UID: 33, GID: 33, Mtime: 1700000000000000000 + int64(i), Ctime: 1700000000000000000 + int64(i), Inode: uint64(i)}
+		e.SHA256[0], e.SHA256[31] = byte(i), byte(i>>8)
+		m.Entries = append(m.Entries, e)
+	}
+	slices.SortFunc(m.Entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	return m
+}
+
+func BenchmarkWriteManifest100k(b *testing.B) {
+	m := syntheticManifest(100_000)
+	for b.Loop() {
+		if err := WriteManifest(io.Discard, m, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkReadManifest100k(b *testing.B) {
+	var buf bytes.Buffer
+	if err := WriteManifest(&buf, syntheticManifest(100_000), nil); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(buf.Len()))
+	for b.Loop() {
+		if _, err := ReadManifest(bytes.NewReader(buf.Bytes()), ReadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -423,11 +423,16 @@ func ReadManifest(r io.Reader, opts ReadOptions) (*Manifest, error) {
 		if len(m.Entries) >= maxEntries {
 			return nil, fmt.Errorf("%w: more than %d entries", ErrCorrupt, maxEntries)
 		}
-		var w wireEntry
-		if err := strictUnmarshal(line, &w); err != nil {
-			return nil, fmt.Errorf("%w: entry %d: %v", ErrCorrupt, len(m.Entries)+1, err)
+		e, ok := parseEntryFast(line)
+		if ok {
+			err = e.validate()
+		} else {
+			var w wireEntry
+			if err := strictUnmarshal(line, &w); err != nil {
+				return nil, fmt.Errorf("%w: entry %d: %v", ErrCorrupt, len(m.Entries)+1, err)
+			}
+			e, err = w.entry()
 		}
-		e, err := w.entry()
 		if err != nil {
 			return nil, fmt.Errorf("%w: entry %d: %v", ErrCorrupt, len(m.Entries)+1, err)
 		}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 )
 
 func roundTrip(t testing.TB, m *Manifest, key ed25519.PrivateKey, pub ed25519.PublicKey) *Manifest {
@@ -335,6 +336,49 @@ func TestFuzzSeedCorpus(t *testing.T) {
 	for name := range seeds {
 		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
 			t.Errorf("seed corpus: %v (go test -run FuzzSeedCorpus -update)", err)
+		}
+	}
+}
+
+// FuzzParseEntryFast checks the fast entry parser against encoding/json:
+// whatever the fast path accepts, the strict decoder must accept too, with
+// the same result.
+func FuzzParseEntryFast(f *testing.F) {
+	for _, e := range sampleManifest().Entries {
+		f.Add(bytes.TrimSuffix(appendEntry(nil, &e), []byte("\n")))
+	}
+	f.Add([]byte(`{"p":"a","t":"f","s":-0,"m":0,"u":0,"g":0,"mt":0,"ct":0,"i":0}`))
+	f.Add([]byte(`{"p":"a","t":"f","s":01,"m":0,"u":0,"g":0,"mt":0,"ct":0,"i":0}`))
+	f.Add([]byte(`{"p":"a","t":"f","s":1e3,"m":0,"u":0,"g":0,"mt":0,"ct":0,"i":0}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		fast, ok := parseEntryFast(line)
+		if !ok {
+			return
+		}
+		var w wireEntry
+		if err := strictUnmarshal(line, &w); err != nil {
+			t.Fatalf("fast path accepted %q, encoding/json refuses: %v", line, err)
+		}
+		slow, err := w.entry()
+		if err == nil && fast.validate() != nil || err != nil && fast.validate() == nil {
+			t.Fatalf("validation differs for %q: %v", line, err)
+		}
+		if !reflect.DeepEqual(fast, slow) {
+			t.Fatalf("fast %+v\nslow %+v", fast, slow)
+		}
+	})
+}
+
+func TestFastEntryParserMatchesTheWriter(t *testing.T) {
+	for _, e := range append(sampleManifest().Entries, syntheticManifest(50).Entries...) {
+		line := bytes.TrimSuffix(appendEntry(nil, &e), []byte("\n"))
+		got, ok := parseEntryFast(line)
+		simple := !bytes.ContainsAny(line, "\\") && !bytes.Contains(line, []byte(`"pb"`)) && !bytes.Contains(line, []byte(`"lb"`)) && utf8.Valid(line)
+		if ok != simple {
+			t.Errorf("fast path ok=%v for %q", ok, line)
+		}
+		if ok && !reflect.DeepEqual(got, e) {
+			t.Errorf("fast path read %+v, wrote %+v", got, e)
 		}
 	}
 }
