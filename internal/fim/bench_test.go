@@ -3,8 +3,8 @@ package fim
 import (
 	"bytes"
 	"context"
-	"os"
 	"io"
+	"os"
 	"runtime"
 	"slices"
 	"strings"
