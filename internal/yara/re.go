@@ -141,6 +141,7 @@ func (p *reParser) concat() (*reNode, error) {
 }
 
 func (p *reParser) quant(a *reNode) (*reNode, error) {
+	quantified := false
 	for p.pos < len(p.src) {
 		c := p.src[p.pos]
 		min, max := 0, 0
@@ -167,9 +168,10 @@ func (p *reParser) quant(a *reNode) (*reNode, error) {
 		if a.kind == rBOL || a.kind == rEOL || a.kind == rWordB || a.kind == rNotWordB {
 			return nil, errors.New("quantifier after an anchor")
 		}
-		if a.kind == rRep {
+		if quantified {
 			return nil, errors.New("nested quantifier")
 		}
+		quantified = true
 		greedy := true
 		if p.pos < len(p.src) && p.src[p.pos] == '?' {
 			greedy = false
