@@ -378,7 +378,7 @@ func (w words) personalClass() string {
 		w.text("パスワード", "暗証番号"):
 		return observation.FieldPassword
 	case w.any("address", "addr", "street", "city", "town", "pref", "prefecture", "building",
-		"apartment", "apt", "addressline", "streetaddress", "ward", "district"),
+		"apartment", "apt", "addressline", "streetaddress", "ward", "district", "state", "province", "suite"),
 		w.text("住所", "番地", "市区町村", "都道府県", "建物", "マンション", "丁目"):
 		return observation.FieldAddress
 	case w.any("name", "fullname", "firstname", "lastname", "givenname", "familyname",

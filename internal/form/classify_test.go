@@ -141,6 +141,12 @@ func TestClassify(t *testing.T) {
 		{"a card company select is other", Attrs{Tag: "select", Label: "カード会社"}, o.FieldOther},
 		{"an installments select is other", Attrs{Tag: "select", Name: "paytimes", Label: "支払回数"}, o.FieldOther},
 
+		{"label State / Province is an address", Attrs{Tag: "select", Label: "State / Province"}, o.FieldAddress},
+		{"label Apartment, suite, etc. is an address", Attrs{Label: "Apartment, suite, etc. (optional)"}, o.FieldAddress},
+		{"label Expiration date (MM/YY) is an expiry", Attrs{Label: "Expiration date (MM/YY)"}, o.FieldExpiry},
+		{"label フリガナ（セイ） is a name", Attrs{Label: "フリガナ（セイ）"}, o.FieldName},
+		{"label 番地・建物名 is an address", Attrs{Label: "番地・建物名"}, o.FieldAddress},
+
 		// CSS class, last.
 		{"the CSS class speaks when nothing else does", Attrs{Name: "f4", Class: "form-control js-card-number"}, o.FieldCardNumber},
 		{"the name wins over the CSS class", Attrs{Name: "email", Class: "card-number"}, o.FieldEmail},

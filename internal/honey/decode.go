@@ -14,7 +14,7 @@ type layer struct {
 	parent *layer
 	label  string
 	// pos maps each byte of data (and len(data)) to its offset in the parent,
-	// for decoders that work byte by byte (URL, JSON).
+	// for decoders that work byte by byte (URL, JSON, UTF-8, character codes).
 	pos []int32
 	// segs map runs decoded separately (base64, hex) back to the parent.
 	segs []segment
