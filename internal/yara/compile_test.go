@@ -85,11 +85,11 @@ func TestUnsupportedModulesAreSkippedWhenAsked(t *testing.T) {
 
 func TestIncludesResolveRelativeToTheIncludingFile(t *testing.T) {
 	fsys := fstest.MapFS{
-		"rules/main.yar":      {Data: []byte("include \"sub/inc.yar\"\nrule main { condition: inc }")},
-		"rules/sub/inc.yar":   {Data: []byte("include \"../../common.yar\"\nrule inc { condition: common }")},
-		"common.yar":          {Data: []byte("rule common { strings: $a = \"zz\" condition: $a }")},
-		"rules/cycle.yar":     {Data: []byte("include \"cycle.yar\"")},
-		"rules/missing.yar":   {Data: []byte("\n  include \"nope.yar\"")},
+		"rules/main.yar":    {Data: []byte("include \"sub/inc.yar\"\nrule main { condition: inc }")},
+		"rules/sub/inc.yar": {Data: []byte("include \"../../common.yar\"\nrule inc { condition: common }")},
+		"common.yar":        {Data: []byte("rule common { strings: $a = \"zz\" condition: $a }")},
+		"rules/cycle.yar":   {Data: []byte("include \"cycle.yar\"")},
+		"rules/missing.yar": {Data: []byte("\n  include \"nope.yar\"")},
 	}
 	t.Run("nested includes load and their rules can be referenced", func(t *testing.T) {
 		src, _ := fsys.ReadFile("rules/main.yar")

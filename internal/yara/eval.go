@@ -47,11 +47,11 @@ func (v value) num() float64 {
 }
 
 type evalEnv struct {
-	st     *scanState
-	rule   *compiledRule
-	vars   []value
-	anon   []int // string index stack for for-of loops
-	steps  int
+	st    *scanState
+	rule  *compiledRule
+	vars  []value
+	anon  []int // string index stack for for-of loops
+	steps int
 }
 
 // maxLoopSteps bounds for-loops over huge ranges; exceeding it fails the scan.

@@ -19,15 +19,15 @@ var keywords = map[string]bool{
 
 // parser parses one source file. Rules it finds go to the compiler.
 type parser struct {
-	c        *compiler
-	lx       *lexer
-	tok      token
-	imports  map[string]bool // unsupported modules imported by this file
-	rule     *ruleDecl
-	loopVars []string
+	c         *compiler
+	lx        *lexer
+	tok       token
+	imports   map[string]bool // unsupported modules imported by this file
+	rule      *ruleDecl
+	loopVars  []string
 	loopTypes []vtype
-	inForOf  int
-	depth    int
+	inForOf   int
+	depth     int
 }
 
 const maxExprDepth = 200

@@ -24,10 +24,10 @@ type inst struct {
 // program is a compiled regular expression or hex string: a Thompson NFA
 // run by a Pike VM, so matching is linear in the bytes examined.
 type program struct {
-	insts  []inst
-	minLen int
-	first  byteSet // bytes a non-empty match may start with
-	anyStart bool  // the first byte is unconstrained or the match may be empty
+	insts    []inst
+	minLen   int
+	first    byteSet // bytes a non-empty match may start with
+	anyStart bool    // the first byte is unconstrained or the match may be empty
 }
 
 const maxProgramSize = 200000
@@ -194,11 +194,11 @@ func isWordByte(b byte) bool {
 
 // pikeVM holds the per-scan buffers for one program; not shared between goroutines.
 type pikeVM struct {
-	prog       *program
-	cur, next  []int32
-	onList     []uint32 // generation marks
-	gen        uint32
-	stack      []int32
+	prog      *program
+	cur, next []int32
+	onList    []uint32 // generation marks
+	gen       uint32
+	stack     []int32
 }
 
 func newPikeVM(p *program) *pikeVM {
