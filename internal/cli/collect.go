@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ func newCollectCmd(app *App) *cobra.Command {
 		flush      time.Duration
 		minClients int
 		maxBody    int64
+		journal    string
 		dsn        *string
 	)
 	cmd := &cobra.Command{
@@ -39,8 +41,10 @@ func newCollectCmd(app *App) *cobra.Command {
 			"`skimwatch collect keygen`. It listens on loopback unless --listen says\n" +
 			"otherwise; put a TLS reverse proxy in front of it (browsers send the\n" +
 			"Reporting API only to https endpoints). See docs/COLLECTOR.md.\n\n" +
+			"If the store is down at shutdown, what it did not take goes to --journal and\n" +
+			"is written at the next start.\n\n" +
 			"Exit codes: 0 after a clean shutdown with every accepted report stored,\n" +
-			"2 when reports could not be stored or on a usage error.",
+			"2 when reports went to the journal or could not be stored, or on a usage error.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
@@ -65,7 +69,7 @@ func newCollectCmd(app *App) *cobra.Command {
 				}
 			}
 			c, err := collector.New(st, collector.Options{
-				Sites: parsed, FlushInterval: flush, MinClients: minClients, MaxBody: maxBody, Logger: app.Logger,
+				Sites: parsed, FlushInterval: flush, MinClients: minClients, MaxBody: maxBody, Journal: journal, Logger: app.Logger,
 			})
 			if err != nil {
 				return usageErr("%w", err)
@@ -86,9 +90,19 @@ func newCollectCmd(app *App) *cobra.Command {
 	cmd.Flags().DurationVar(&flush, "flush-interval", 5*time.Second, "how often aggregates are written (and the most a crash loses)")
 	cmd.Flags().IntVar(&minClients, "min-clients", 2, "distinct clients before a finding is high rather than single-source medium")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 64<<10, "largest request body accepted, in bytes")
+	cmd.Flags().StringVar(&journal, "journal", defaultJournal(),
+		"file that keeps aggregates the store refused at shutdown, replayed at the next start (empty: none)")
 	dsn = storeFlag(cmd)
 	cmd.AddCommand(newCollectKeygenCmd(app))
 	return cmd
+}
+
+func defaultJournal() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "skimwatch", "collector.journal")
 }
 
 func parseSites(flags []string) ([]collector.Site, error) {

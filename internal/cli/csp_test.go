@@ -141,7 +141,7 @@ func TestCollectCommand(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		_, errOut, code := runCSPCLI(ctx, "collect", "--listen", addr, "--site", "shop="+key, "--store", dsn, "--flush-interval", "1h")
+		_, errOut, code := runCSPCLI(ctx, "collect", "--listen", addr, "--site", "shop="+key, "--store", dsn, "--flush-interval", "1h", "--journal", filepath.Join(dir, "j"))
 		done <- result{errOut, code}
 	}()
 	body := `{"csp-report":{"document-uri":"https://shop.example/checkout","effective-directive":"connect-src","blocked-uri":"https://evil.example/c","disposition":"report"}}`

@@ -91,6 +91,11 @@ type Options struct {
 	// site key, which is public in the page) cannot raise a High finding,
 	// yet a skimmer shown to a single customer is not missed either.
 	MinClients int
+	// Journal is a file where aggregates the store would not take at
+	// shutdown are written, and from which New reloads them to retry.
+	// Empty: such aggregates are reported lost (Run returns ErrUnflushed).
+	Journal string
+
 	// ClientKey keys the client hash (HMAC of IP and User-Agent). Random per
 	// process when nil; set it to count the same client as one across
 	// restarts and across collectors that share a store.
@@ -198,10 +203,13 @@ type Collector struct {
 	hasher *csp.ClientHasher
 
 	// Owned by the Run goroutine.
-	agg        *csp.Aggregator
-	pending    *batch
-	candidates map[candidateKey]*candidate
-	findings   map[string]finding.Finding
+	agg     *csp.Aggregator
+	pending []*batch
+	// journalLoaded: pending began with the journal's batches, so the
+	// journal is removed once they are in the store.
+	journalLoaded bool
+	candidates    map[candidateKey]*candidate
+	findings      map[string]finding.Finding
 }
 
 // intake is one accepted request's worth of events.
@@ -240,6 +248,16 @@ func New(st Store, opts Options) (*Collector, error) {
 		}
 		c.sites[h] = s.Name
 		c.siteLimit[s.Name] = rate.NewLimiter(o.SiteRate, o.SiteBurst)
+	}
+	if o.Journal != "" {
+		bs, err := readJournal(o.Journal)
+		if err != nil {
+			return nil, err
+		}
+		if len(bs) > 0 {
+			c.pending, c.journalLoaded = bs, true
+			o.Logger.Info("reloaded aggregates from the journal", "journal", o.Journal, "batches", len(bs))
+		}
 	}
 	c.m = newMetrics(c)
 	c.hasher = csp.NewClientHasher(o.ClientKey)

@@ -553,3 +553,56 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		})
 	}
 }
+
+func TestJournalKeepsWhatTheStoreRefusedAtShutdown(t *testing.T) {
+	tests := []struct {
+		name  string
+		fault func(*faultyStore)
+	}{
+		{"a store down at shutdown", func(s *faultyStore) { s.fail.Store(true) }},
+		{"a store that commits but never acknowledges at shutdown", func(s *faultyStore) { s.commitThen.Store(1 << 20) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" loses nothing and counts once after a restart", func(t *testing.T) {
+			st := newStore(t)
+			journal := filepath.Join(t.TempDir(), "collector.journal")
+			c := newCollector(t, st, Options{FlushInterval: time.Hour, ShutdownTimeout: 200 * time.Millisecond, Journal: journal})
+			stop := run(t, c)
+			for i := range 12 {
+				send(c.Handler(), post{body: legacy(fmt.Sprintf("https://e%d.example/a.js", i%4), "script-src-elem"), ip: fmt.Sprint("192.0.2.", i)})
+			}
+			tt.fault(st)
+			err := stop()
+			if !errors.Is(err, ErrJournaled) || !strings.Contains(err.Error(), "12 reports") {
+				t.Fatalf("shutdown: %v, want ErrJournaled with 12 reports", err)
+			}
+			if _, err := os.Stat(journal); err != nil {
+				t.Fatalf("no journal: %v", err)
+			}
+
+			// The store recovers; a new collector replays the journal.
+			st.fail.Store(false)
+			st.commitThen.Store(0)
+			c2 := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond, Journal: journal})
+			stop2 := run(t, c2)
+			eventually(t, "the journal replayed and removed", func() bool {
+				_, err := os.Stat(journal)
+				return errors.Is(err, os.ErrNotExist)
+			})
+			if err := stop2(); err != nil {
+				t.Fatal(err)
+			}
+			if n := storedCount(t, st); n != 12 {
+				t.Errorf("stored %d reports after the replay, want exactly 12", n)
+			}
+		})
+	}
+	t.Run("a corrupt journal stops the start instead of being ignored", func(t *testing.T) {
+		journal := filepath.Join(t.TempDir(), "collector.journal")
+		os.WriteFile(journal, []byte("{not json"), 0o600)
+		_, err := New(newStore(t), Options{Sites: []Site{{"shop", testKey}}, Journal: journal})
+		if !errors.Is(err, ErrJournal) {
+			t.Errorf("err = %v, want ErrJournal", err)
+		}
+	})
+}

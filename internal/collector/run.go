@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/csp"
@@ -22,8 +23,13 @@ type batch struct {
 }
 
 // ErrUnflushed is returned by Run when the final flush could not write
-// everything accepted.
+// everything accepted, and it could not be journaled either: reports are lost.
 var ErrUnflushed = errors.New("accepted reports not written to the store")
+
+// ErrJournaled is returned by Run when the store was down at shutdown and
+// the aggregates went to the journal instead: nothing is lost, but the store
+// is behind until the next start.
+var ErrJournaled = errors.New("accepted reports kept in the journal")
 
 // Run is the aggregator: it takes accepted reports from the queue and
 // flushes aggregates every FlushInterval until ctx is cancelled. Then,
@@ -34,10 +40,12 @@ var ErrUnflushed = errors.New("accepted reports not written to the store")
 //     the HTTP server before cancelling ctx, so normally none is running);
 //  2. the queue is drained into the aggregator;
 //  3. a final flush (and finding pass) runs, retried until ShutdownTimeout;
+//     if the store still fails, the aggregates go to the journal;
 //  4. Run returns, and only then may the caller close the store.
 //
-// Run returns nil when everything accepted is in the store, or an error
-// wrapping ErrUnflushed that says how many reports were not written.
+// Run returns nil when everything accepted is in the store; an error
+// wrapping ErrJournaled when it is in the journal instead; an error
+// wrapping ErrUnflushed, saying how many reports, when it is lost.
 func (c *Collector) Run(ctx context.Context) error {
 	t := time.NewTicker(c.opts.FlushInterval)
 	defer t.Stop()
@@ -84,13 +92,11 @@ func (c *Collector) shutdown() error {
 	backoff := 100 * time.Millisecond
 	for {
 		c.flush()
-		if c.pending == nil && c.agg.Len() == 0 {
+		if len(c.pending) == 0 && c.agg.Len() == 0 {
 			break
 		}
 		if time.Now().Add(backoff).After(deadline) {
-			n := c.unflushedReports()
-			c.log.Error("final flush failed: reports lost", "reports", n)
-			return fmt.Errorf("%w: %d reports in %d aggregates (the store kept failing for %s)", ErrUnflushed, n, c.m.pendingAggs.Load(), c.opts.ShutdownTimeout)
+			return c.spill()
 		}
 		time.Sleep(backoff)
 		backoff = min(2*backoff, 2*time.Second)
@@ -98,15 +104,27 @@ func (c *Collector) shutdown() error {
 	return nil
 }
 
-func (c *Collector) unflushedReports() int64 {
-	var n int64
-	if c.pending != nil {
-		n += c.pending.reports
+// spill writes what the store would not take to the journal, for the next
+// start to retry; without a journal it reports the loss.
+func (c *Collector) spill() error {
+	if g := c.agg.Drain(); len(g) > 0 {
+		c.pending = append(c.pending, newBatch(g))
 	}
-	for _, g := range c.agg.Drain() {
-		n += g.Count
+	var reports int64
+	aggs := 0
+	for _, b := range c.pending {
+		reports += b.reports
+		aggs += len(b.aggs)
 	}
-	return n
+	if c.opts.Journal == "" {
+		c.log.Error("final flush failed and no journal is set: reports lost", "reports", reports)
+		return fmt.Errorf("%w: %d reports in %d aggregates (the store kept failing for %s and no journal is set)", ErrUnflushed, reports, aggs, c.opts.ShutdownTimeout)
+	}
+	if err := writeJournal(c.opts.Journal, c.pending); err != nil {
+		return fmt.Errorf("%w: %d reports in %d aggregates: the store kept failing and the journal could not be written: %v", ErrUnflushed, reports, aggs, err)
+	}
+	c.log.Warn("store unavailable at shutdown: aggregates written to the journal", "journal", c.opts.Journal, "reports", reports)
+	return fmt.Errorf("%w: %d reports in %d aggregates kept in the journal %s, retried at the next start", ErrJournaled, reports, aggs, c.opts.Journal)
 }
 
 func (c *Collector) add(it intake) {
@@ -118,30 +136,45 @@ func (c *Collector) add(it intake) {
 
 func (c *Collector) updatePending() {
 	n := c.agg.Len()
-	if c.pending != nil {
-		n += len(c.pending.aggs)
+	for _, b := range c.pending {
+		n += len(b.aggs)
 	}
 	c.m.pendingAggs.Store(int64(n))
 	c.m.shedding.Store(n >= c.opts.MaxPending)
 }
 
-// flush writes the pending batch (a retry) and then the aggregator's
-// contents as a new batch, then evaluates findings.
+func newBatch(aggs []csp.Aggregate) *batch {
+	b := &batch{id: newBatchID(), aggs: aggs}
+	for _, g := range aggs {
+		b.reports += g.Count
+	}
+	return b
+}
+
+// flush writes the pending batches (retries, oldest first, each under its
+// own ID) and then the aggregator's contents as a new batch, then evaluates
+// findings.
 func (c *Collector) flush() {
 	defer c.updatePending()
-	if c.pending != nil {
-		if !c.write(c.pending) {
+	for len(c.pending) > 0 {
+		if !c.write(c.pending[0]) {
 			return
 		}
-		c.pending = nil
+		c.pending = c.pending[1:]
+	}
+	if c.journalLoaded {
+		// Everything the journal held is in the store now. (Were it
+		// reloaded anyway, the store would skip its batch IDs.)
+		if err := os.Remove(c.opts.Journal); err != nil && !errors.Is(err, os.ErrNotExist) {
+			c.log.Warn("cannot remove the replayed journal", "journal", c.opts.Journal, "error", err)
+		} else {
+			c.journalLoaded = false
+		}
 	}
 	if c.agg.Len() > 0 {
-		b := &batch{id: newBatchID(), aggs: c.agg.Drain()}
-		for _, g := range b.aggs {
-			b.reports += g.Count
-		}
+		b := newBatch(c.agg.Drain())
 		if !c.write(b) {
-			c.pending = b
+			c.pending = append(c.pending, b)
 			return
 		}
 	}
