@@ -5,10 +5,14 @@ import (
 	"context"
 	"io"
 	"os"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
 )
 
 // benchTree is a tree made by gentree (scripts/bench-fim.sh makes one);
@@ -130,6 +134,37 @@ func BenchmarkReadManifest100k(b *testing.B) {
 	for b.Loop() {
 		if _, err := ReadManifest(bytes.NewReader(buf.Bytes()), ReadOptions{}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkWatchLatency measures the time from a write to a watched file to
+// its finding (the debounce's quiet time, 100ms, is most of it).
+func BenchmarkWatchLatency(b *testing.B) {
+	dir := b.TempDir()
+	writeTree(b, dir, shopTree())
+	m, err := Baseline(context.Background(), dir, Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	found := make(chan struct{}, 16)
+	started := make(chan struct{}, 1)
+	go Watch(ctx, dir, m, WatchOptions{Sweep: -1, afterSweep: func(string) { started <- struct{}{} }},
+		func(f finding.Finding) {
+			if f.Kind == KindModified {
+				found <- struct{}{}
+			}
+		})
+	<-started
+	p := filepath.Join(dir, "index.php")
+	for b.Loop() {
+		appendTo(nil, p, "x")
+		select {
+		case <-found:
+		case <-time.After(30 * time.Second):
+			b.Fatal("no finding")
 		}
 	}
 }
