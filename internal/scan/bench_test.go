@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io/fs"
 	"os"
@@ -73,4 +74,42 @@ func BenchmarkScanPaths(b *testing.B) {
 			}
 		})
 	}
+}
+
+// BenchmarkScanBlob measures throughput on one 8 MiB blob of library-like
+// code with the bundled rules, against SHA-256 of the same bytes as the
+// baseline measured in the same run.
+// Run: go test -run '^$' -bench ScanBlob -benchtime 3x ./internal/scan/
+func BenchmarkScanBlob(b *testing.B) {
+	var unit []byte
+	for _, f := range []string{"testdata/vendor/ui-kit.min.js", "testdata/vendor/Request.php", "testdata/vendor/checkout-hosted-fields.js"} {
+		d, err := os.ReadFile(f)
+		if err != nil {
+			b.Fatal(err)
+		}
+		unit = append(unit, d...)
+	}
+	data := make([]byte, 0, 8<<20)
+	for len(data)+len(unit) <= 8<<20 {
+		data = append(data, unit...)
+	}
+	b.Run("baseline-sha256", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			sha256.Sum256(data)
+		}
+	})
+	b.Run("scan-default", func(b *testing.B) {
+		s, err := newScanner(Options{}, defaultEngine())
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.SetBytes(int64(len(data)))
+		for b.Loop() {
+			rep, err := s.ScanBlobs(context.Background(), []Blob{{Name: "big.js", Data: data}})
+			if err != nil || !rep.Complete || len(rep.Findings) != 0 {
+				b.Fatal(err, rep.Incomplete, rep.Findings)
+			}
+		}
+	})
 }

@@ -1,16 +1,8 @@
 package scan
 
-// defaultEngine is the engine New uses.
-//
-// TODO(scan): switch to skimwatch's own pure-Go engine (internal/yara) when
-// it lands; the yara tool then stays as the tests' differential oracle.
-func defaultEngine() engine {
-	e, err := newToolEngine()
-	if err != nil {
-		return missingEngine{err}
-	}
-	return e
-}
+// defaultEngine is the engine New uses: skimwatch's own pure-Go engine. The
+// yara tool (toolEngine) is the tests' differential oracle.
+func defaultEngine() engine { return goEngine{} }
 
 // missingEngine reports why no engine is available.
 type missingEngine struct{ err error }

@@ -16,11 +16,21 @@ rule svg_embedded_script
     strings:
         $svg = "<svg" nocase
         $script = "<script" nocase
-        $handler = /[\s"'\/]on(load|error|begin|end|focus|focusin|mouseover|click|activate|animationstart|repeat)\s*=\s*["']?[^"'\s>]/ nocase
+        $on_load = /onload\s*=\s*["']?[^"'\s>]/ nocase
+        $on_error = /onerror\s*=\s*["']?[^"'\s>]/ nocase
+        $on_begin = /onbegin\s*=\s*["']?[^"'\s>]/ nocase
+        $on_end = /onend\s*=\s*["']?[^"'\s>]/ nocase
+        $on_focus = /onfocus\s*=\s*["']?[^"'\s>]/ nocase
+        $on_focusin = /onfocusin\s*=\s*["']?[^"'\s>]/ nocase
+        $on_mouseover = /onmouseover\s*=\s*["']?[^"'\s>]/ nocase
+        $on_click = /onclick\s*=\s*["']?[^"'\s>]/ nocase
+        $on_activate = /onactivate\s*=\s*["']?[^"'\s>]/ nocase
+        $on_animationstart = /onanimationstart\s*=\s*["']?[^"'\s>]/ nocase
+        $on_repeat = /onrepeat\s*=\s*["']?[^"'\s>]/ nocase
         $javascript_link = /href\s*=\s*["']\s*javascript:/ nocase
 
     condition:
-        $svg in (0..4096) and any of ($script, $handler, $javascript_link)
+        $svg in (0..4096) and ($script or $javascript_link or any of ($on_*))
 }
 
 rule image_embedded_code
@@ -43,7 +53,11 @@ rule image_embedded_code
         $c_fcc = "String.fromCharCode("
         $c_create = "document.createElement("
         $c_request = /\$_(GET|POST|REQUEST|COOKIE)\s*\[/
-        $c_decode = /(base64_decode|gzinflate|str_rot13|shell_exec|passthru)\s*\(/
+        $c_b64 = /base64_decode\s*\(/
+        $c_inflate = /gzinflate\s*\(/
+        $c_rot13 = /str_rot13\s*\(/
+        $c_shell = /shell_exec\s*\(/
+        $c_passthru = /passthru\s*\(/
 
     condition:
         ($png at 0 or $jpeg at 0 or $gif at 0) and any of ($c_*)

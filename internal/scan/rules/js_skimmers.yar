@@ -18,9 +18,18 @@ rule js_card_field_harvest
         family = "magecart"
 
     strings:
-        $f_num = /(querySelector(All)?|getElementById|getElementsByName|\$)\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card)/ nocase
-        $f_cvv = /(querySelector(All)?|getElementById|getElementsByName|\$)\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code)/ nocase
-        $f_exp = /(querySelector(All)?|getElementById|getElementsByName|\$)\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp)/ nocase
+        $num_qs = /querySelector(All)?\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card)/ nocase
+        $num_id = /getElementById\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card)/ nocase
+        $num_nm = /getElementsByName\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card)/ nocase
+        $num_jq = /\$\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card)/ nocase
+        $cvv_qs = /querySelector(All)?\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code)/ nocase
+        $cvv_id = /getElementById\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code)/ nocase
+        $cvv_nm = /getElementsByName\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code)/ nocase
+        $cvv_jq = /\$\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code)/ nocase
+        $exp_qs = /querySelector(All)?\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp)/ nocase
+        $exp_id = /getElementById\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp)/ nocase
+        $exp_nm = /getElementsByName\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp)/ nocase
+        $exp_jq = /\$\(\s*["'][^)\n]{0,60}(exp(iry|iration)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp)/ nocase
 
         $s_fetch = /\bfetch\s*\(/
         $s_xhr = "XMLHttpRequest"
@@ -34,7 +43,9 @@ rule js_card_field_harvest
         $e_escape = /\bescape\s*\(/
 
     condition:
-        2 of ($f_*) and any of ($s_*) and any of ($e_*)
+        // Two different kinds of card field, whatever the accessor.
+        ((any of ($num_*) and any of ($cvv_*)) or (any of ($num_*) and any of ($exp_*)) or (any of ($cvv_*) and any of ($exp_*)))
+        and any of ($s_*) and any of ($e_*)
 }
 
 rule js_obfuscated_loader
@@ -79,7 +90,12 @@ rule js_cdn_banner_exfil
         $s_image = /new\s+Image\b/
         $s_socket = /new\s+WebSocket\s*\(/
 
-        $c_card = /["'][^"'\n]{0,40}(cc[_-]?num|card[_-]?num|cardnumber|cvv|cvc|cc[_-]?cid|billing)[^"'\n]{0,40}["']/ nocase
+        $c_card_ccnum = /cc[_-]?num[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $c_card_cardnum = /card[_-]?num[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $c_card_cvv = /cvv[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $c_card_cvc = /cvc[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $c_card_cid = /cc[_-]?cid[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $c_card_billing = /billing[a-z0-9_\-\[\]]{0,30}["']/ nocase
         $c_checkout = /location(\.href|\.pathname)?[^;\n]{0,40}["'][^"'\n]{0,20}(checkout|onepage|onestep|payment)/ nocase
 
     condition:
@@ -97,10 +113,16 @@ rule js_websocket_exfil
     strings:
         $socket = /new\s+WebSocket\s*\(/
         $send = /\.send\s*\(/
-        $c_card = /["'][^"'\n]{0,40}(cc[_-]?num|card[_-]?num|cardnumber|cvv|cvc|cc[_-]?cid|billing|exp(iry)?[_-]?(date|month|year))[^"'\n]{0,40}["']/ nocase
+        $card_ccnum = /cc[_-]?num[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_cardnum = /card[_-]?num[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_cvv = /cvv[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_cvc = /cvc[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_cid = /cc[_-]?cid[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_billing = /billing[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_expiry = /exp(iry)?[_-]?(date|month|year)[a-z0-9_\-\[\]]{0,30}["']/ nocase
 
     condition:
-        $socket and $send and $c_card
+        $socket and $send and any of ($card_*)
 }
 
 rule js_image_beacon_exfil
@@ -113,12 +135,20 @@ rule js_image_beacon_exfil
 
     strings:
         $image = /new\s+Image\b/
-        $src_concat = /\.src\s*=\s*[^;\n]{0,200}\+/
-        $encode = /\b(btoa|encodeURIComponent|escape)\s*\(/
-        $c_card = /["'][^"'\n]{0,40}(cc[_-]?num|card[_-]?num|cardnumber|cvv|cvc|cc[_-]?cid|billing|exp(iry)?[_-]?(date|month|year))[^"'\n]{0,40}["']/ nocase
+        $src_concat = /\.src\s*=\s*[^;\n]{0,120}\+/
+        $enc_btoa = "btoa("
+        $enc_uri = /encodeURIComponent\s*\(/
+        $enc_escape = /\bescape\s*\(/
+        $card_ccnum = /cc[_-]?num[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_cardnum = /card[_-]?num[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_cvv = /cvv[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_cvc = /cvc[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_cid = /cc[_-]?cid[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_billing = /billing[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $card_expiry = /exp(iry)?[_-]?(date|month|year)[a-z0-9_\-\[\]]{0,30}["']/ nocase
 
     condition:
-        $image and $src_concat and $encode and $c_card
+        $image and $src_concat and any of ($enc_*) and any of ($card_*)
 }
 
 rule js_resource_eval_loader
@@ -130,14 +160,18 @@ rule js_resource_eval_loader
         family = "loader"
 
     strings:
-        $fetch_resource = /(fetch|\.open)\s*\([^)\n]{0,200}\.(png|jpe?g|gif|svg|ico|css|woff2?|webp)\b/ nocase
-        $read_text = /(\.text\s*\(\s*\)|responseText|getImageData|\.arrayBuffer\s*\(\s*\))/
+        $res_fetch = /fetch\s*\([^)\n]{0,120}\.(png|jpe?g|gif|svg|ico|css|woff2?|webp)\b/ nocase
+        $res_open = /\.open\s*\([^)\n]{0,120}\.(png|jpe?g|gif|svg|ico|css|woff2?|webp)\b/ nocase
+        $txt_text = /\.text\s*\(\s*\)/
+        $txt_response = "responseText"
+        $txt_pixels = "getImageData"
+        $txt_buffer = /\.arrayBuffer\s*\(\s*\)/
         $sink_eval = /\beval\s*\(/
         $sink_function = /\bFunction\s*\(/
         $sink_then = /\.then\s*\(\s*eval\s*\)/
 
     condition:
-        $fetch_resource and $read_text and any of ($sink_*)
+        any of ($res_*) and any of ($txt_*) and any of ($sink_*)
 }
 
 rule js_fake_card_form
@@ -173,7 +207,10 @@ rule js_form_input_sweep_exfil
         family = "magecart"
 
     strings:
-        $sweep = /(querySelectorAll\s*\(\s*["'](input|select|textarea|form\s+input)|getElementsByTagName\s*\(\s*["']input|document\.forms\b|new\s+FormData\s*\()/
+        $sweep_qsa = /querySelectorAll\s*\(\s*["'](input|select|textarea|form\s+input)/
+        $sweep_tag = /getElementsByTagName\s*\(\s*["']input/
+        $sweep_forms = /document\.forms\b/
+        $sweep_formdata = /new\s+FormData\s*\(/
         $listen = /addEventListener\s*\(\s*["'](submit|change|input|blur|focusout|keyup|keydown)["']/
         $capture = /\}\s*,\s*(true|\{\s*capture\s*:\s*true\s*\})\s*\)/
         $value = /\.value\b/
@@ -185,5 +222,5 @@ rule js_form_input_sweep_exfil
         $s_socket = /new\s+WebSocket\s*\(/
 
     condition:
-        $sweep and $listen and $capture and $value and any of ($s_*)
+        any of ($sweep_*) and $listen and $capture and $value and any of ($s_*)
 }

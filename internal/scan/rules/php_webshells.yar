@@ -15,7 +15,8 @@ rule php_eval_request
         family = "webshell"
 
     strings:
-        $eval_request = /\b(eval|assert)\s*\(\s*(@\s*)?((stripslashes|base64_decode|gzinflate|str_rot13|urldecode|rawurldecode|trim|hex2bin)\s*\(\s*)*\$_(POST|GET|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $eval_request = /\beval\s*\(\s*(@\s*)?((stripslashes|base64_decode|gzinflate|str_rot13|urldecode|rawurldecode|trim|hex2bin)\s*\(\s*)*\$_(POST|GET|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $assert_request = /\bassert\s*\(\s*(@\s*)?((stripslashes|base64_decode|gzinflate|str_rot13|urldecode|rawurldecode|trim|hex2bin)\s*\(\s*)*\$_(POST|GET|REQUEST|COOKIE|SERVER)\s*\[/ nocase
         $call_request = /\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*\(\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
 
     condition:
@@ -31,10 +32,11 @@ rule php_decode_chain
         family = "webshell"
 
     strings:
-        $eval_decode = /\b(eval|assert)\s*\(\s*(@\s*)?(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
+        $eval_decode = /\beval\s*\(\s*(@\s*)?(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
+        $assert_decode = /\bassert\s*\(\s*(@\s*)?(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
 
     condition:
-        $eval_decode
+        any of them
 }
 
 rule php_preg_replace_eval
@@ -64,10 +66,14 @@ rule php_create_function_payload
         $cf_direct = /create_function\s*\(\s*["'][^"'\n]{0,80}["']\s*,\s*(@\s*)?(\$_(GET|POST|REQUEST|COOKIE)|base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin|urldecode)/ nocase
         $cf = /create_function\s*\(/ nocase
         $request = /\$_(GET|POST|REQUEST|COOKIE)\s*\[/
-        $decode = /(base64_decode|gzinflate|gzuncompress|str_rot13|hex2bin)\s*\(/ nocase
+        $decode_b64 = /base64_decode\s*\(/ nocase
+        $decode_inflate = /gzinflate\s*\(/ nocase
+        $decode_uncompress = /gzuncompress\s*\(/ nocase
+        $decode_rot13 = /str_rot13\s*\(/ nocase
+        $decode_hex = /hex2bin\s*\(/ nocase
 
     condition:
-        $cf_direct or ($cf and $request and $decode and filesize < 64KB)
+        $cf_direct or ($cf and $request and any of ($decode_*) and filesize < 64KB)
 }
 
 rule php_upload_backdoor
@@ -79,10 +85,11 @@ rule php_upload_backdoor
         family = "webshell"
 
     strings:
-        $move_request_name = /(move_uploaded_file|copy)\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
+        $move_request_name = /move_uploaded_file\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
+        $copy_request_name = /\bcopy\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
 
     condition:
-        $move_request_name
+        any of them
 }
 
 rule php_request_command_exec
@@ -94,7 +101,13 @@ rule php_request_command_exec
         family = "webshell"
 
     strings:
-        $exec_request = /\b(system|exec|passthru|shell_exec|popen|proc_open|pcntl_exec)\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $x_system = /\bsystem\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $x_exec = /\bexec\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $x_passthru = /\bpassthru\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $x_shell_exec = /\bshell_exec\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $x_popen = /\bpopen\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $x_proc_open = /\bproc_open\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        $x_pcntl_exec = /\bpcntl_exec\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
         $backtick_request = /`\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*`/
 
     condition:
@@ -111,10 +124,11 @@ rule php_exif_loader
 
     strings:
         $exif = /exif_read_data\s*\(/ nocase
-        $eval = /\b(eval|assert)\s*\(/ nocase
+        $eval = /\beval\s*\(/ nocase
+        $assert = /\bassert\s*\(/ nocase
         $preg_variable = /preg_replace\s*\(\s*\$/ nocase
         $cf = /create_function\s*\(/ nocase
 
     condition:
-        $exif and any of ($eval, $preg_variable, $cf)
+        $exif and any of ($eval, $assert, $preg_variable, $cf)
 }
