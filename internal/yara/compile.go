@@ -164,6 +164,7 @@ type pattern struct {
 	atoms    [][]byte
 	atomOff  int // atom position inside the match
 	hasAtom  bool
+	dfaOK    bool // the program can run on a lazy DFA
 }
 
 type compiledString struct {
@@ -398,6 +399,9 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 	}
 	for i := range pats {
 		p := &pats[i]
+		if p.prog != nil {
+			p.dfaOK = dfaEligible(p.prog)
+		}
 		if p.prog == nil {
 			p.atoms, p.atomOff = literalAtoms(p.lit, p.nocase)
 			p.hasAtom = true

@@ -19,6 +19,7 @@ type scanState struct {
 	matches  [][]strMatch // per string
 	lastHit  []int        // per pattern: last verified start + 1
 	vms      []*pikeVM    // per pattern, lazily
+	dfas     []*lazyDFA   // per pattern, lazily
 	limit    int
 	overflow bool
 	ext      map[string]any
@@ -66,6 +67,7 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 		matches: make([][]strMatch, len(r.strings)),
 		lastHit: make([]int, len(r.patterns)),
 		vms:     make([]*pikeVM, len(r.patterns)),
+		dfas:    make([]*lazyDFA, len(r.patterns)),
 		limit:   opts.MaxMatchesPerString,
 	}
 	if st.limit <= 0 {
@@ -157,6 +159,10 @@ func (st *scanState) verify(pi, start int) {
 	}
 	st.lastHit[pi] = start + 1
 	p := &st.r.patterns[pi]
+	if len(st.matches[p.str]) >= st.limit {
+		st.overflow = true
+		return
+	}
 	data := st.data
 	n := -1
 	if p.prog == nil {
@@ -176,7 +182,14 @@ func (st *scanState) verify(pi, start int) {
 		if p.prog.minLen > p.limit {
 			return
 		}
-		n = st.vm(pi).matchAt(data, start, p.limit)
+		if p.dfaOK {
+			if st.dfas[pi] == nil {
+				st.dfas[pi] = newLazyDFA(st.vm(pi))
+			}
+			n = st.dfas[pi].matchAt(data, start, p.limit)
+		} else {
+			n = st.vm(pi).matchAt(data, start, p.limit)
+		}
 		if n < 0 {
 			return
 		}
