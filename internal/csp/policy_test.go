@@ -156,3 +156,33 @@ func FuzzParsePolicy(f *testing.F) {
 		}
 	})
 }
+
+// FuzzGenerate checks that no approved value, however odd, can inject a
+// directive or a second policy into the generated header.
+func FuzzGenerate(f *testing.F) {
+	f.Add("script-src", "https://cdn.example", "https://w.example/r/k")
+	f.Add("connect-src", "https://a.example;script-src *", "")
+	f.Add("script-src", "'sha256-47DEQpj8HBSa+/TImW+5JCeuQeRkm5NMpJWZG3hSuFU='", "https://w.example/r/k,x")
+	f.Add("img-src", "https://[::1]:8443", "https://w.example/r/k\r\nX: y")
+	f.Fuzz(func(t *testing.T, directive, value, reportURI string) {
+		p, err := Generate([]Source{{Directive: directive, Value: value}}, PolicyOptions{ReportURI: reportURI})
+		if err != nil {
+			if !errors.Is(err, ErrBadSource) {
+				t.Fatalf("unclassified error %v", err)
+			}
+			return
+		}
+		if strings.ContainsAny(p.Value, ",\r\n\x00") || strings.ContainsAny(p.ReportingEndpoints, "\r\n\x00") {
+			t.Fatalf("header-breaking character in %q / %q", p.Value, p.ReportingEndpoints)
+		}
+		ds := ParsePolicy(p.Value)
+		if len(ds) != len(p.Directives) {
+			t.Fatalf("value %q parses into %d directives, generated %d", p.Value, len(ds), len(p.Directives))
+		}
+		for i, d := range ds {
+			if d.Name != p.Directives[i].Name || !slices.Equal(d.Sources, p.Directives[i].Sources) {
+				t.Fatalf("directive %d round-trips as %+v, generated %+v", i, d, p.Directives[i])
+			}
+		}
+	})
+}
