@@ -122,8 +122,8 @@ func TestScanExitCodes(t *testing.T) {
 			if code != tc.code {
 				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", code, tc.code, out, stderr)
 			}
-			if tc.code == 2 && strings.HasSuffix(tc.stderr, ".yar:") && !regexp.MustCompile(regexp.QuoteMeta(tc.stderr)+`\d+(:\d+)?: `).MatchString(stderr) {
-				t.Errorf("stderr %q does not start the error with file:line", stderr)
+			if tc.code == 2 && strings.HasSuffix(tc.stderr, ".yar:") && !regexp.MustCompile(regexp.QuoteMeta(tc.stderr)+`\d+:\d+: `).MatchString(stderr) {
+				t.Errorf("stderr %q does not start the error with file:line:column", stderr)
 			}
 			if !strings.Contains(stderr, tc.stderr) {
 				t.Errorf("stderr %q lacks %q", stderr, tc.stderr)

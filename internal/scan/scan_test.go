@@ -128,7 +128,6 @@ func TestScanPathsReportsMatchesLinksAndLimits(t *testing.T) {
 func fixedClock() time.Time { return time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC) }
 
 func TestScanPathsMarksIncompleteRuns(t *testing.T) {
-	ne := namedEngine{"yara-cli", requireYara(t)} // the oracle is enough for the scanner's own policies
 	tests := []struct {
 		name   string
 		setup  func(t *testing.T, root string) (Options, []string)
@@ -153,30 +152,33 @@ func TestScanPathsMarksIncompleteRuns(t *testing.T) {
 			name: "a rule that runs past the per-file timeout names the file",
 			setup: func(t *testing.T, root string) (Options, []string) {
 				rule := filepath.Join(root, "rules", "slow.yar")
-				// Quadratic in the file size: far more than a second on 256 KiB.
-				writeFile(t, rule, []byte("rule slow { condition: for all i in (0..filesize-1) : ( for any j in (0..filesize-1) : ( uint8(j) == 0xFF and i == j ) ) }\n"))
+				// Quadratic in the file size, and true on zeros, so that no
+				// short-circuit ends it early: far more than a second on 256 KiB.
+				writeFile(t, rule, []byte("rule slow { condition: for all i in (0..filesize-1) : ( for all j in (0..filesize-1) : ( uint8(i) == uint8(j) ) ) }\n"))
 				writeFile(t, filepath.Join(root, "data", "slow.bin"), make([]byte, 256<<10))
 				return Options{Rules: []string{rule}, NoDefaultRules: true, Timeout: time.Second}, []string{filepath.Join(root, "data")}
 			},
 			reason: "slow.bin: scanning with the user rules timed out",
 		},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			root := t.TempDir()
-			opts, paths := tc.setup(t, root)
-			s, err := newScanner(opts, ne.eng)
-			if err != nil {
-				t.Fatal(err)
-			}
-			rep, err := s.ScanPaths(context.Background(), paths)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if rep.Complete || !hasReason(rep, tc.reason) {
-				t.Errorf("complete=%v reasons=%q, want a reason containing %q", rep.Complete, rep.Incomplete, tc.reason)
-			}
-		})
+	for _, ne := range testEngines(t) {
+		for _, tc := range tests {
+			t.Run(ne.name+": "+tc.name, func(t *testing.T) {
+				root := t.TempDir()
+				opts, paths := tc.setup(t, root)
+				s, err := newScanner(opts, ne.eng)
+				if err != nil {
+					t.Fatal(err)
+				}
+				rep, err := s.ScanPaths(context.Background(), paths)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if rep.Complete || !hasReason(rep, tc.reason) {
+					t.Errorf("complete=%v reasons=%q, want a reason containing %q", rep.Complete, rep.Incomplete, tc.reason)
+				}
+			})
+		}
 	}
 }
 
@@ -207,7 +209,7 @@ func (c changingSet) scanBytes(ctx context.Context, data []byte, o matchOptions)
 }
 
 func TestScanPathsNoticesAFileThatChangesDuringTheScan(t *testing.T) {
-	ne := namedEngine{"yara-cli", requireYara(t)}
+	ne := testEngines(t)[0]
 	root := t.TempDir()
 	p := filepath.Join(root, "app.js")
 	writeFile(t, p, readSample(t, "js_obfuscated_loader", "positive.js"))
@@ -270,7 +272,12 @@ func TestScanBlobsNamesFindingsAfterTheBlob(t *testing.T) {
 }
 
 func TestNewRejectsBadRules(t *testing.T) {
-	ne := namedEngine{"yara-cli", requireYara(t)}
+	for _, ne := range testEngines(t) {
+		t.Run(ne.name, func(t *testing.T) { testNewRejectsBadRules(t, ne) })
+	}
+}
+
+func testNewRejectsBadRules(t *testing.T, ne namedEngine) {
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yar")
 	writeFile(t, bad, []byte("rule ok { condition: true }\n\nrule broken {\n  condition: undefined_thing\n}\n"))
