@@ -74,6 +74,9 @@ func newCollectCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageErr("%w", err)
 			}
+			if tcp, ok := ln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+				fmt.Fprintf(app.Stderr, "skimwatch collect: warning: listening beyond loopback on %s; serve it through TLS\n", ln.Addr())
+			}
 			fmt.Fprintf(app.Stderr, "skimwatch collect: listening on http://%s/r/{site-key} for %d site(s)\n", ln.Addr(), len(parsed))
 			err = c.Serve(ctx, ln, collector.ServerTimeouts{})
 			s := c.Stats()

@@ -606,3 +606,21 @@ func TestJournalKeepsWhatTheStoreRefusedAtShutdown(t *testing.T) {
 		}
 	})
 }
+
+func TestSiteRateLimit(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{
+		Sites:    []Site{{Name: "shop", Key: testKey}, {Name: "other", Key: testKey + "-other"}},
+		SiteRate: 1, SiteBurst: 3,
+	})
+	h := c.Handler()
+	codes := map[int]int{}
+	for i := range 10 {
+		codes[send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("198.18.0.", i)}).Code]++
+	}
+	other := send(h, post{key: testKey + "-other", body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "198.18.1.1"})
+	// Outcome: ten clients share one site's budget of 3; the other site
+	// keeps its own.
+	if codes[204] != 3 || codes[429] != 7 || other.Code != 204 {
+		t.Errorf("site got %v, other site %d", codes, other.Code)
+	}
+}
