@@ -28,6 +28,7 @@ func newCollectCmd(app *App) *cobra.Command {
 		minClients int
 		maxBody    int64
 		journal    string
+		clientKey  string
 		dsn        *string
 	)
 	cmd := &cobra.Command{
@@ -68,8 +69,19 @@ func newCollectCmd(app *App) *cobra.Command {
 					return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("register site %q: %w", s.Name, err)}
 				}
 			}
+			var ck []byte
+			if clientKey != "" {
+				b, err := os.ReadFile(clientKey)
+				if err != nil {
+					return usageErr("--client-key-file: %w", err)
+				}
+				if ck = []byte(strings.TrimSpace(string(b))); len(ck) < 16 {
+					return usageErr("--client-key-file: the key is %d bytes, want at least 16", len(ck))
+				}
+			}
 			c, err := collector.New(st, collector.Options{
-				Sites: parsed, FlushInterval: flush, MinClients: minClients, MaxBody: maxBody, Journal: journal, Logger: app.Logger,
+				ClientKey: ck,
+				Sites:     parsed, FlushInterval: flush, MinClients: minClients, MaxBody: maxBody, Journal: journal, Logger: app.Logger,
 			})
 			if err != nil {
 				return usageErr("%w", err)
@@ -93,6 +105,9 @@ func newCollectCmd(app *App) *cobra.Command {
 	cmd.Flags().DurationVar(&flush, "flush-interval", 5*time.Second, "how often aggregates are written (and the most a crash loses)")
 	cmd.Flags().IntVar(&minClients, "min-clients", 2, "distinct clients before a finding is high rather than single-source medium")
 	cmd.Flags().Int64Var(&maxBody, "max-body", 64<<10, "largest request body accepted, in bytes")
+	cmd.Flags().StringVar(&clientKey, "client-key-file", "",
+		"file with the secret that keys client hashes; share it between restarts and collectors\n"+
+			"so that one browser counts once (default: random per process)")
 	cmd.Flags().StringVar(&journal, "journal", defaultJournal(),
 		"file that keeps aggregates the store refused at shutdown, replayed at the next start (empty: none)")
 	dsn = storeFlag(cmd)
