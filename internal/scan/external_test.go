@@ -101,3 +101,22 @@ func FuzzMaskCardNumbers(f *testing.F) {
 		flush()
 	})
 }
+
+func FuzzParseCLIOutput(f *testing.F) {
+	f.Add([]byte("r [t] [a=\"x\",b=1,c=true] /f\n0x0:3:$a: abc\n"), "/f")
+	f.Add([]byte("r [] [] /f\n"), "/f")
+	f.Add([]byte("0x1:2:$a: xx\n"), "/f")
+	f.Fuzz(func(t *testing.T, out []byte, path string) {
+		ms, err := parseCLIOutput(out, path, strings.NewReader("abcdefgh"))
+		if err != nil {
+			return
+		}
+		for _, m := range ms {
+			for _, s := range m.Strings {
+				if len(s.Data) > maxToolMatchData || s.Offset < 0 && len(s.Data) > 0 {
+					t.Fatalf("bad string match %+v", s)
+				}
+			}
+		}
+	})
+}

@@ -19,8 +19,8 @@ import (
 )
 
 // toolEngine runs the yara command-line tool (4.x). It is the differential
-// oracle in tests, and the scanner's engine while skimwatch's own engine is
-// not in the build. Rules given as text are piped to it on stdin; content
+// oracle in tests: the bundled rules must give the same answers in it as in
+// skimwatch's own engine. Rules given as text are piped to it on stdin; content
 // given as bytes is written to a private file in /dev/shm (memory, not
 // disk: database rows may hold card data) and removed after the scan.
 type toolEngine struct {
