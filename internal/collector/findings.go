@@ -37,17 +37,17 @@ func findingKind(family string, k csp.Kind) (kind, what string, sev finding.Seve
 	}
 	switch family {
 	case "script-src", "worker-src", "default-src":
-		return "csp.unapproved-script", "script", finding.High
+		return "csp.unapproved-script", "a script from", finding.High
 	case "connect-src":
-		return "csp.unapproved-connect", "connection", finding.High
+		return "csp.unapproved-connect", "a connection to", finding.High
 	case "form-action":
-		return "csp.unapproved-form-action", "form submission", finding.High
+		return "csp.unapproved-form-action", "a form submission to", finding.High
 	case "frame-src", "child-src":
-		return "csp.unapproved-frame", "frame", finding.High
+		return "csp.unapproved-frame", "a frame from", finding.High
 	case "img-src":
 		// Image beacons are an exfiltration channel, but pixels from
 		// marketing tags are common: one step lower.
-		return "csp.unapproved-image", "image request", finding.Medium
+		return "csp.unapproved-image", "an image request to", finding.Medium
 	}
 	return "", "", 0
 }
@@ -202,7 +202,7 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 	var msg string
 	switch k.kind {
 	case csp.KindURL, csp.KindData, csp.KindBlob:
-		msg = fmt.Sprintf("Customers' browsers reported a %s to %s, which the site's approved inventory does not list (%d report(s) from %s).",
+		msg = fmt.Sprintf("Customers' browsers reported %s %s, which the site's approved inventory does not list (%d report(s) from %s).",
 			what, k.blocked, count, clientWords(n))
 	default:
 		where := k.sourceFile

