@@ -621,11 +621,6 @@ func (d *driver) observation(name string, began time.Time) *observation.Observat
 	}
 	o.Requests = r.requests()
 	if d.opts.Probe {
-		for _, v := range d.id.Values() {
-			if _, ok := d.probeRec.Values[v.Class]; !ok {
-				d.probeRec.Values[v.Class] = v.Text
-			}
-		}
 		o.Probe = d.probeRec
 	}
 	o.Incomplete = append([]string(nil), r.incomplete...)

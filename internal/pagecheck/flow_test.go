@@ -184,3 +184,24 @@ func FuzzParseFlow(f *testing.F) {
 		}
 	})
 }
+
+func FuzzBlockRule(f *testing.F) {
+	f.Add("POST */order", "POST", "https://shop.example/order")
+	f.Add("* https://psp.example/*", "GET", "https://psp.example/pay")
+	f.Add("GET ***", "GET", "")
+	f.Fuzz(func(t *testing.T, rule, method, url string) {
+		r, err := parseBlockRule(rule)
+		if err != nil {
+			return
+		}
+		// A rule whose glob is only stars matches every URL of its method.
+		if strings.Trim(r.Glob, "*") == "" && !r.match(r.Method, url) && r.Method != "*" {
+			t.Fatalf("%q does not match %q", rule, url)
+		}
+		// A glob with no star matches exactly itself.
+		if !strings.Contains(r.Glob, "*") && r.match(method, url) && url != r.Glob {
+			t.Fatalf("%q matched %q", rule, url)
+		}
+		_ = r.match(method, url)
+	})
+}
