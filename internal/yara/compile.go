@@ -164,7 +164,8 @@ type pattern struct {
 	atoms    [][]byte
 	atomOff  int // atom position inside the match
 	hasAtom  bool
-	dfaOK    bool // the program can run on a lazy DFA
+	dfaOK    bool     // the program can run on a lazy DFA
+	reverse  *program // reversed program used to find match starts without atoms
 }
 
 type compiledString struct {
@@ -372,6 +373,9 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 		}
 		p := pattern{str: si, prog: prog, limit: maxHexMatchLength}
 		p.atoms, p.atomOff, p.hasAtom = treeAtoms(tree)
+		if !p.hasAtom && broadStart(prog) {
+			p.reverse = reverseProgram(tree)
+		}
 		pats = append(pats, p)
 	case skRegex:
 		mods := regexMods{nocase: s.nocase || strings.Contains(s.reFlags, "i"), dotAll: strings.Contains(s.reFlags, "s")}
@@ -394,6 +398,9 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 			}
 			p := pattern{str: si, prog: prog, limit: MaxMatchLength, wide: wides[i], fullword: s.fullword}
 			p.atoms, p.atomOff, p.hasAtom = treeAtoms(t)
+			if !p.hasAtom && broadStart(prog) {
+				p.reverse = reverseProgram(t)
+			}
 			pats = append(pats, p)
 		}
 	}
@@ -413,3 +420,27 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 // maxHexMatchLength bounds hex strings with large or unbounded jumps. YARA
 // does not apply its regex scan limit to hex jumps.
 const maxHexMatchLength = 1 << 20
+
+// reverseProgram compiles the reversed tree, or returns nil when the start
+// filter cannot be used.
+func reverseProgram(t *reNode) *program {
+	if minLen(t) == 0 {
+		return nil
+	}
+	rt, ok := reverseTree(t)
+	if !ok {
+		return nil
+	}
+	p, err := compileProgram(rt)
+	if err != nil {
+		return nil
+	}
+	return p
+}
+
+// broadStart reports whether a match may start with many different bytes.
+// Narrow starts are cheaper to find with the first-byte filter; the reverse
+// start filter pays off when almost every offset is a candidate.
+func broadStart(p *program) bool {
+	return p.anyStart || p.first.count() > 32
+}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"math/bits"
 	"slices"
 	"time"
 )
@@ -131,6 +132,30 @@ func (st *scanState) search() error {
 	}
 	for _, pi := range st.r.fullScan {
 		p := &st.r.patterns[pi]
+		if p.prog != nil && p.prog.minLen > p.limit {
+			continue // can never match within the scan limit
+		}
+		if p.reverse != nil {
+			marks, ok, err := newStartDFA(p.reverse).starts(data, st.ctx.Err)
+			if err != nil {
+				return fmt.Errorf("scan incomplete: %w", err)
+			}
+			if ok {
+				for w, bitsw := range marks {
+					for bitsw != 0 {
+						b := bits.TrailingZeros64(bitsw)
+						bitsw &^= 1 << b
+						st.verify(pi, w*64+b)
+					}
+					if w%1024 == 0 {
+						if err := st.ctx.Err(); err != nil {
+							return fmt.Errorf("scan incomplete: %w", err)
+						}
+					}
+				}
+				continue
+			}
+		}
 		for i := 0; i <= len(data); i++ {
 			if i%checkEvery == 0 {
 				if err := st.ctx.Err(); err != nil {
