@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"database/sql"
 	"encoding/json"
 	"flag"
 	"os"
@@ -140,5 +141,41 @@ func TestScanSARIFNamesTheRule(t *testing.T) {
 	out, _, code := runCLI(t, "scan", "--format", "sarif", scanSamples+"/php_upload_backdoor/positive.php")
 	if code != 1 || !strings.Contains(out, `"ruleId": "scan.match/php_upload_backdoor"`) {
 		t.Errorf("exit %d, output:\n%s", code, out)
+	}
+}
+
+func TestScanDBThroughTheCommand(t *testing.T) {
+	needScanner(t)
+	path := filepath.Join(t.TempDir(), "shop.db")
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	skimmer, err := os.ReadFile(scanSamples + "/js_websocket_exfil/positive.js")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		"CREATE TABLE cms_block (block_id INTEGER PRIMARY KEY, content TEXT)",
+		"INSERT INTO cms_block (content) VALUES ('<p>Free shipping over 5,000 yen</p>')",
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Exec("INSERT INTO cms_block (content) VALUES (?)", string(skimmer)); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	out, stderr, code := runCLI(t, "scan", "--db", "sqlite://"+path, "--query", "SELECT block_id, content FROM cms_block", "--format", "json")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1: %s", code, stderr)
+	}
+	var r finding.Report
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Findings) != 1 || r.Findings[0].Path != "db:cms_block#row=2&column=content" || r.Findings[0].Rule != "js_websocket_exfil" {
+		t.Errorf("findings = %+v", r.Findings)
 	}
 }
