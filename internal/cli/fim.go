@@ -155,7 +155,9 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 				return err
 			}
 			opts := fim.VerifyOptions{Full: full, Version: Version, WalkOptions: fim.WalkOptions{Workers: workers, Logger: app.Logger}}
+			stop := attachProgress(app, &opts.WalkOptions, "verify")
 			rep, err := fim.Verify(cmd.Context(), args[0], m, opts)
+			stop()
 			if err != nil {
 				return usageErr("verify: %w", err)
 			}
