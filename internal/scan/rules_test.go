@@ -2,6 +2,7 @@ package scan
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -223,4 +224,53 @@ func ruleNames(ms []Match) []string {
 		out = append(out, m.Rule)
 	}
 	return out
+}
+
+// TestEnginesAgreeOnBundledRuleMatches compares, sample by sample, which
+// rules matched and where each string matched (id and offset) in
+// skimwatch's engine and in the yara oracle.
+func TestEnginesAgreeOnBundledRuleMatches(t *testing.T) {
+	engines := testEngines(t)
+	if len(engines) < 2 {
+		t.Skip("skipping: only one engine in this build")
+	}
+	src, err := bundledSources()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := make([]ruleSet, len(engines))
+	for i, ne := range engines {
+		if sets[i], err = ne.eng.compile(src, compileOptions{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, _ := filepath.Glob(filepath.Join("testdata", "samples", "*", "*"))
+	vendor, _ := filepath.Glob(filepath.Join("testdata", "vendor", "*"))
+	for _, f := range append(files, vendor...) {
+		t.Run("both engines agree on "+f, func(t *testing.T) {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got [2][]string
+			for i := range 2 {
+				ms, err := sets[i].scanBytes(context.Background(), data, matchOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, m := range ms {
+					for _, s := range m.Strings {
+						got[i] = append(got[i], fmt.Sprintf("%s %s@%d", m.Rule, s.ID, s.Offset))
+					}
+					if len(m.Strings) == 0 {
+						got[i] = append(got[i], m.Rule)
+					}
+				}
+				slices.Sort(got[i])
+			}
+			if !slices.Equal(got[0], got[1]) {
+				t.Errorf("%s: %v\n%s: %v", engines[0].name, got[0], engines[1].name, got[1])
+			}
+		})
+	}
 }
