@@ -176,6 +176,9 @@ func (p *parser) checkBinary(n *node, op string, x, y *node) error {
 			return p.errNode(n, "type mismatch for %q: %s and %s", op, x.typ, y.typ)
 		}
 	case "+", "-", "*", "\\":
+		if op == "\\" && y.op == opInt && y.i == 0 {
+			return p.errNode(n, "division by zero")
+		}
 		if !num(x.typ) || !num(y.typ) {
 			return p.errNode(n, "wrong type for %q: %s and %s", op, x.typ, y.typ)
 		}
@@ -184,6 +187,9 @@ func (p *parser) checkBinary(n *node, op string, x, y *node) error {
 			n.typ = tyFloat
 		}
 	case "%", "&", "|", "^", "<<", ">>":
+		if op == "%" && y.op == opInt && y.i == 0 {
+			return p.errNode(n, "division by zero")
+		}
 		if x.typ != tyInt || y.typ != tyInt {
 			return p.errNode(n, "wrong type for %q: %s and %s", op, x.typ, y.typ)
 		}

@@ -41,6 +41,9 @@ func oracleMatches(t testing.TB, rules, target string) map[string][]string {
 	if err != nil {
 		t.Fatalf("yara %s %s: %v: %s", rules, target, err, stderr.String())
 	}
+	if strings.Contains(stderr.String(), "error") {
+		t.Fatalf("yara reported an error, so its result is incomplete: %s", stderr.String())
+	}
 	res := map[string][]string{}
 	sc := bufio.NewScanner(bytes.NewReader(out))
 	for sc.Scan() {
@@ -82,7 +85,9 @@ func engineMatches(t testing.TB, rs *Rules, target string) map[string][]string {
 
 // knownDifferences lists (rule) names kept out of comparisons on purpose;
 // each is explained in DIFFERENCES.md.
-var knownDifferences = map[string]string{}
+var knownDifferences = map[string]string{
+	"regex_counted_length": "match length of /a(b|bc)d?/: yara picks per-atom results (4 here), we are leftmost-first (2)",
+}
 
 func filterKnown(m map[string][]string) {
 	for k, rules := range m {
