@@ -156,6 +156,21 @@ func (st *scanState) search() error {
 				continue
 			}
 		}
+		if p.prog == nil && !p.nocase {
+			// A literal whose atoms did not fit the automaton.
+			for i := 0; i < len(data); {
+				k := bytes.Index(data[i:], p.lit)
+				if k < 0 {
+					break
+				}
+				st.verify(pi, i+k)
+				i += k + 1
+				if err := st.ctx.Err(); err != nil {
+					return fmt.Errorf("scan incomplete: %w", err)
+				}
+			}
+			continue
+		}
 		for i := 0; i <= len(data); i++ {
 			if i%checkEvery == 0 {
 				if err := st.ctx.Err(); err != nil {
