@@ -8,6 +8,7 @@
 package finding
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/json"
 	"fmt"
@@ -184,5 +185,12 @@ func (r Report) MarshalJSON() ([]byte, error) {
 			p.Findings[i].Evidence = map[string]any{}
 		}
 	}
-	return json.Marshal(p)
+	// Encode without HTML escaping: URLs in evidence keep their '&'.
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		return nil, err
+	}
+	return bytes.TrimRight(buf.Bytes(), "\n"), nil
 }
