@@ -150,7 +150,7 @@ func (g *caseGen) condition(ids []string, depth int) string {
 	if depth > 2 {
 		return "$" + id
 	}
-	switch g.r.IntN(14) {
+	switch g.r.IntN(15) {
 	case 0:
 		return fmt.Sprintf("(%s and %s)", g.condition(ids, depth+1), g.condition(ids, depth+1))
 	case 1:
@@ -178,6 +178,17 @@ func (g *caseGen) condition(ids []string, depth int) string {
 		return fmt.Sprintf("filesize %s %d", []string{">", "<"}[g.r.IntN(2)], g.r.IntN(100))
 	case 12:
 		return fmt.Sprintf("#%s in (0..%d) >= 1", id, g.r.IntN(40))
+	case 13:
+		switch g.r.IntN(4) {
+		case 0:
+			lo := g.r.IntN(20)
+			return fmt.Sprintf("any of them in (%d..%d)", lo, lo+g.r.IntN(30))
+		case 1:
+			return fmt.Sprintf("for any of them : ( @ > %d )", g.r.IntN(30))
+		case 2:
+			return fmt.Sprintf("for all of them : ( ! < %d )", 2+g.r.IntN(6))
+		}
+		return fmt.Sprintf("for any i in (%d, %d) : ( $%s at i )", g.r.IntN(10), g.r.IntN(10), id)
 	}
 	return "$" + id
 }

@@ -113,7 +113,7 @@ func (lx *lexer) next() (token, error) {
 			return tok, lx.errAt(start, "identifier too long")
 		}
 		return tok, nil
-	case c == '$' || c == '#' || c == '@' || (c == '!' && lx.pos+1 < len(lx.src) && (isIdentChar(lx.src[lx.pos+1]) || lx.src[lx.pos+1] == '[')):
+	case c == '$' || c == '#' || c == '@' || (c == '!' && (lx.pos+1 >= len(lx.src) || lx.src[lx.pos+1] != '=')):
 		lx.pos++
 		for lx.pos < len(lx.src) && isIdentChar(lx.src[lx.pos]) {
 			lx.pos++
