@@ -3,7 +3,6 @@ package fim
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"crypto"
 	"crypto/ed25519"
 	"crypto/sha512"
@@ -20,6 +19,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/klauspost/compress/gzip"
 )
 
 // The baseline file is a gzip stream of JSON lines:
