@@ -105,6 +105,11 @@ type stringDecl struct {
 	b64alpha  string
 	line, col int
 	used      bool
+	// YARA searches a string used only as "$a at <constant>" at that one
+	// offset, which changes the matches it reports.
+	variable  bool
+	fixedAt   int64
+	fixedSeen bool
 }
 
 type ruleDecl struct {

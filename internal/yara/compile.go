@@ -165,6 +165,7 @@ type pattern struct {
 	atomOff  int // atom position inside the match
 	hasAtom  bool
 	dfaOK    bool     // the program can run on a lazy DFA
+	literal  bool     // a fixed byte sequence (text string or all-literal hex/regex)
 	reverse  *program // reversed program used to find match starts without atoms
 }
 
@@ -371,7 +372,7 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 		if err != nil {
 			return nil, err
 		}
-		p := pattern{str: si, prog: prog, limit: maxHexMatchLength}
+		p := pattern{str: si, prog: prog, limit: maxHexMatchLength, literal: literalTree(tree)}
 		p.atoms, p.atomOff, p.hasAtom = treeAtoms(tree)
 		if !p.hasAtom && broadStart(prog) {
 			p.reverse = reverseProgram(tree)
@@ -396,7 +397,7 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 			if err != nil {
 				return nil, err
 			}
-			p := pattern{str: si, prog: prog, limit: MaxMatchLength, wide: wides[i], fullword: s.fullword}
+			p := pattern{str: si, prog: prog, limit: MaxMatchLength, wide: wides[i], fullword: s.fullword, literal: literalTree(tree)}
 			p.atoms, p.atomOff, p.hasAtom = treeAtoms(t)
 			if !p.hasAtom && broadStart(prog) {
 				p.reverse = reverseProgram(t)
@@ -410,6 +411,7 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 			p.dfaOK = dfaEligible(p.prog)
 		}
 		if p.prog == nil {
+			p.literal = true
 			p.atoms, p.atomOff = literalAtoms(p.lit, p.nocase)
 			p.hasAtom = true
 		}
@@ -443,4 +445,20 @@ func reverseProgram(t *reNode) *program {
 // start filter pays off when almost every offset is a candidate.
 func broadStart(p *program) bool {
 	return p.anyStart || p.first.count() > 32
+}
+
+// literalTree reports whether every position of the tree is one exact byte.
+func literalTree(t *reNode) bool {
+	switch t.kind {
+	case rSet:
+		return t.set.count() == 1
+	case rCat:
+		for _, s := range t.subs {
+			if !literalTree(s) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
 }

@@ -343,6 +343,7 @@ func (p *parser) stringRef(id string) (int, error) {
 	for i, s := range p.rule.strings {
 		if s.id == name {
 			s.used = true
+			s.variable = true
 			return i, nil
 		}
 	}
@@ -373,6 +374,14 @@ func (p *parser) parsePrimary() (*node, error) {
 		if strings.HasSuffix(t.text, "*") {
 			return nil, p.errTok("syntax error: wildcard string %q outside a set", t.text)
 		}
+		var wasVariable bool
+		if t.text != "$" {
+			for _, s := range p.rule.strings {
+				if s.id == t.text {
+					wasVariable = s.variable
+				}
+			}
+		}
 		idx, err := p.stringRef(t.text)
 		if err != nil {
 			return nil, err
@@ -394,6 +403,15 @@ func (p *parser) parsePrimary() (*node, error) {
 				return nil, err
 			}
 			n.op, n.a = opStrAt, x
+			if v, ok := constInt(x); idx >= 0 && ok {
+				s := p.rule.strings[idx]
+				if s.fixedSeen && s.fixedAt != v {
+					s.variable = true
+				} else {
+					s.variable = wasVariable
+					s.fixedSeen, s.fixedAt = true, v
+				}
+			}
 		} else if p.isKw("in") {
 			if err := p.advance(); err != nil {
 				return nil, err
@@ -653,7 +671,7 @@ func (p *parser) maybeOf(x *node) (*node, error) {
 func (p *parser) parseSet() ([]int, error) {
 	if p.isKw("them") {
 		for _, s := range p.rule.strings {
-			s.used = true
+			s.used, s.variable = true, true
 		}
 		if len(p.rule.strings) == 0 {
 			return nil, p.errTok("\"them\" used in a rule without strings")
@@ -678,7 +696,7 @@ func (p *parser) parseSet() ([]int, error) {
 			found := false
 			for i, s := range p.rule.strings {
 				if strings.HasPrefix(s.id, prefix) && !(s.id == "$" && prefix != "$") {
-					s.used, found = true, true
+					s.used, s.variable, found = true, true, true
 					if !containsInt(set, i) {
 						set = append(set, i)
 					}
@@ -947,3 +965,15 @@ func (p *parser) parseFor() (*node, error) {
 }
 
 var _ = fmt.Sprintf
+
+// constInt evaluates integer literals and their negation.
+func constInt(n *node) (int64, bool) {
+	switch n.op {
+	case opInt:
+		return n.i, true
+	case opNeg:
+		v, ok := constInt(n.a)
+		return -v, ok
+	}
+	return 0, false
+}

@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -275,6 +276,17 @@ func runGenCase(t *testing.T, seed uint64) {
 	got := engineMatches(t, rs, sd)
 	before := t.Failed()
 	diffMatches(t, want, got)
+	wantOff, gotOff := oracleOffsets(t, rf, sd), engineOffsets(t, rs, sd)
+	for f := range wantOff {
+		if !slices.Equal(wantOff[f], gotOff[f]) {
+			t.Errorf("%s: string offsets differ:\n yara   %v\n engine %v", f, wantOff[f], gotOff[f])
+		}
+	}
+	for f := range gotOff {
+		if _, ok := wantOff[f]; !ok && len(gotOff[f]) > 0 {
+			t.Errorf("%s: engine reported %v, yara nothing", f, gotOff[f])
+		}
+	}
 	if !before && t.Failed() {
 		t.Logf("seed %d rules:\n%s", seed, rules)
 		for i, in := range inputs {

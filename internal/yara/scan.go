@@ -86,7 +86,13 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 			}
 			return b.len - a.len
 		})
-		st.matches[i] = slices.CompactFunc(m, func(a, b strMatch) bool { return a.off == b.off })
+		m = slices.CompactFunc(m, func(a, b strMatch) bool { return a.off == b.off })
+		// YARA keeps only the fixed offset for strings used solely as
+		// "$a at N", but (as observed with yara -s) only for literal strings.
+		if d := r.strings[i].decl; d.fixedSeen && !d.variable && r.strings[i].allLiteral(r) {
+			m = slices.DeleteFunc(m, func(x strMatch) bool { return x.off != d.fixedAt })
+		}
+		st.matches[i] = m
 	}
 	out, err := st.evaluate()
 	if err != nil {
@@ -286,4 +292,13 @@ func isFullword(data []byte, start, n int, wide bool) bool {
 		return false
 	}
 	return true
+}
+
+func (cs *compiledString) allLiteral(r *Rules) bool {
+	for _, pi := range cs.patterns {
+		if !r.patterns[pi].literal {
+			return false
+		}
+	}
+	return len(cs.patterns) > 0
 }
