@@ -1,0 +1,101 @@
+package pagecheck
+
+import (
+	"testing"
+
+	"github.com/chromedp/cdproto/network"
+)
+
+func TestLooksLikeCard(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want bool
+	}{
+		{"a Luhn-valid 16-digit number is a card", "4111111111111111", true},
+		{"spaces and dashes do not hide a card", "4111-1111 1111-1111", true},
+		{"a card inside other text is found", "card:4242424242424242;", true},
+		{"a number failing Luhn is not a card", "4111111111111112", false},
+		{"a phone number is not a card", "09012345678", false},
+		{"plain words are not a card", "SPRING-SALE", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := looksLikeCard(tt.in); got != tt.want {
+				t.Errorf("looksLikeCard(%q) = %v, want %v", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestServedHas(t *testing.T) {
+	html := `<form id="pay"><input name="email"></form><script>f.innerHTML='<input name="ccnum">'</script>`
+	tests := []struct {
+		name   string
+		id     string
+		fields []string
+		want   bool
+	}{
+		{"a form whose id the server sent was served", "pay", nil, true},
+		{"a form whose field names the server sent was served", "", []string{"email"}, true},
+		{"a name that appears only inside a script was not served", "", []string{"ccnum"}, false},
+		{"a form with no names at all counts as not served", "", []string{""}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := servedHas(stripScripts(html), tt.id, tt.fields); got != tt.want {
+				t.Errorf("servedHas = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSecurityHeadersKeepsOnlyTheListedOnesInLowerCase(t *testing.T) {
+	got := securityHeaders(network.Headers{
+		"Content-Security-Policy": "default-src 'self'", "X-Frame-Options": "DENY",
+		"Set-Cookie": "s=1", "Server": "nginx",
+	})
+	if len(got) != 2 || got["content-security-policy"] != "default-src 'self'" || got["x-frame-options"] != "DENY" {
+		t.Errorf("securityHeaders = %v", got)
+	}
+}
+
+func TestOptionsValidate(t *testing.T) {
+	tests := []struct {
+		name string
+		mod  func(*Options)
+		ok   bool
+	}{
+		{"the defaults are valid", func(*Options) {}, true},
+		{"a negative dwell is rejected", func(o *Options) { o.Dwell = -1 }, false},
+		{"a payment origin that is not an origin is rejected", func(o *Options) { o.PaymentOrigins = []string{"psp"} }, false},
+		{"a malformed block rule is rejected", func(o *Options) { o.Block = []string{"/order"} }, false},
+		{"a key delay range upside down is rejected", func(o *Options) { o.KeyDelayMin, o.KeyDelayMax = 50e6, 10e6 }, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			o := DefaultOptions()
+			tt.mod(&o)
+			if err := o.validate(); (err == nil) != tt.ok {
+				t.Errorf("validate() = %v, want ok %v", err, tt.ok)
+			}
+		})
+	}
+}
+
+func TestPlanNeedsExactlyOneTarget(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		t    Target
+	}{
+		{"neither URL nor flow is an error", Target{}},
+		{"both URL and flow is an error", Target{URL: "https://a.example/", Flow: &Flow{Start: "https://a.example/"}}},
+		{"a non-http URL is an error", Target{URL: "file:///etc/passwd"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, _, _, err := plan(tt.t); err == nil {
+				t.Error("plan succeeded")
+			}
+		})
+	}
+}
