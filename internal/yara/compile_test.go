@@ -1,6 +1,7 @@
 package yara
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"os"
@@ -296,4 +297,25 @@ func FuzzCompile(f *testing.F) {
 		defer cancel()
 		_, _ = rs.ScanBytes(ctx, src, ScanOptions{})
 	})
+}
+
+func TestStartFilterFindsMatchesAcrossChunks(t *testing.T) {
+	data := bytes.Repeat([]byte("x"), startChunk+100)
+	copy(data[5:], "QQ1")
+	copy(data[startChunk-1:], "QQ1")
+	rs := mustCompile(t, `rule r { strings: $a = /[^x]{2}[0-9]/ condition: $a }`, CompileOptions{})
+	if rs.patterns[0].reverse == nil {
+		t.Fatal("test needs the start-filter path; the pattern has an atom or a narrow first byte")
+	}
+	ms, err := rs.ScanBytes(context.Background(), data, ScanOptions{})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("got %v, %v", ruleNames(ms), err)
+	}
+	var offs []int64
+	for _, s := range ms[0].Strings {
+		offs = append(offs, s.Offset)
+	}
+	if len(offs) != 2 || offs[0] != 5 || offs[1] != startChunk-1 {
+		t.Errorf("offsets %v, want [5 %d]", offs, startChunk-1)
+	}
 }

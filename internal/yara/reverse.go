@@ -139,12 +139,13 @@ func (d *startDFA) step(s int32, c byte) (int32, bool) {
 	return d.intern(out)
 }
 
-// starts marks in a bitmap every offset where a match starts. ok is false
-// when the cache thrashed; check is called periodically for cancellation.
-func (d *startDFA) starts(data []byte, check func() error) ([]uint64, bool, error) {
-	marks := make([]uint64, (len(data)+63)/64)
+// starts marks in a bitmap every offset in [from, to) where a match starts,
+// running backwards from tail. ok is false when the cache thrashed; check is
+// called periodically for cancellation.
+func (d *startDFA) starts(data []byte, from, to, tail int, check func() error) ([]uint64, bool, error) {
+	marks := make([]uint64, (to-from+63)/64)
 	s := int32(-1)
-	for i := len(data) - 1; i >= 0; i-- {
+	for i := tail - 1; i >= from; i-- {
 		if i%checkEvery == 0 {
 			if err := check(); err != nil {
 				return nil, false, err
@@ -180,8 +181,8 @@ func (d *startDFA) starts(data []byte, check func() error) ([]uint64, bool, erro
 			}
 		}
 		s = nx
-		if d.states[s].accept {
-			marks[i>>6] |= 1 << (i & 63)
+		if i < to && d.states[s].accept {
+			marks[(i-from)>>6] |= 1 << ((i - from) & 63)
 		}
 	}
 	return marks, true, nil

@@ -142,23 +142,11 @@ func (st *scanState) search() error {
 			continue // can never match within the scan limit
 		}
 		if p.reverse != nil {
-			marks, ok, err := newStartDFA(p.reverse).starts(data, st.ctx.Err)
+			ok, err := st.scanWithStartFilter(pi)
 			if err != nil {
-				return fmt.Errorf("scan incomplete: %w", err)
+				return err
 			}
 			if ok {
-				for w, bitsw := range marks {
-					for bitsw != 0 {
-						b := bits.TrailingZeros64(bitsw)
-						bitsw &^= 1 << b
-						st.verify(pi, w*64+b)
-					}
-					if w%1024 == 0 {
-						if err := st.ctx.Err(); err != nil {
-							return fmt.Errorf("scan incomplete: %w", err)
-						}
-					}
-				}
 				continue
 			}
 		}
@@ -301,4 +289,45 @@ func (cs *compiledString) allLiteral(r *Rules) bool {
 		}
 	}
 	return len(cs.patterns) > 0
+}
+
+// startChunk bounds the start-filter bitmap (startChunk/8 bytes) so that
+// multi-gigabyte files scan in bounded memory.
+const startChunk = 16 << 20
+
+// scanWithStartFilter verifies pattern pi only where the reversed program
+// says a match starts. ok is false when the filter gave up.
+func (st *scanState) scanWithStartFilter(pi int) (bool, error) {
+	p := &st.r.patterns[pi]
+	d := newStartDFA(p.reverse)
+	data := st.data
+	for from := 0; from < len(data); from += startChunk {
+		to := min(from+startChunk, len(data))
+		// A match starting before "to" ends before to+limit, so the reverse
+		// run can start fresh there.
+		tail := len(data)
+		if p.limit >= 0 && to+p.limit < tail {
+			tail = to + p.limit
+		}
+		marks, ok, err := d.starts(data, from, to, tail, st.ctx.Err)
+		if err != nil {
+			return false, fmt.Errorf("scan incomplete: %w", err)
+		}
+		if !ok {
+			return false, nil
+		}
+		for w, bitsw := range marks {
+			for bitsw != 0 {
+				b := bits.TrailingZeros64(bitsw)
+				bitsw &^= 1 << b
+				st.verify(pi, from+w*64+b)
+			}
+			if w%1024 == 0 {
+				if err := st.ctx.Err(); err != nil {
+					return false, fmt.Errorf("scan incomplete: %w", err)
+				}
+			}
+		}
+	}
+	return true, nil
 }
