@@ -30,6 +30,7 @@ import (
 	"github.com/chromedp/cdproto"
 	cdpbrowser "github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 )
 
@@ -122,6 +123,7 @@ type Browser struct {
 	mu       sync.Mutex
 	pending  map[int64]chan *cdproto.Message
 	sessions map[string]*Session
+	tabs     map[string]*Tab // by browser context id, for service workers
 	closed   bool
 
 	done      chan struct{} // closed when the connection is lost
@@ -217,6 +219,7 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 		sem:      make(chan struct{}, opts.MaxConcurrent),
 		pending:  make(map[int64]chan *cdproto.Message),
 		sessions: make(map[string]*Session),
+		tabs:     make(map[string]*Tab),
 		done:     make(chan struct{}),
 		exited:   make(chan struct{}),
 	}
@@ -244,6 +247,16 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	}
 	b.product = v.Product
 	b.userAgent = v.UserAgent
+	// Service workers are no child of the page: discover them browser-wide
+	// and hand each to the tab whose browser context it runs in.
+	// They start paused, so that capture is on before their first line.
+	if _, err := cdp.Call(sctx, b.root, target.SetAutoAttach, target.SetAutoAttachParams{
+		AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: ptr(true),
+		Filter: target.Filter{{Type: "service_worker"}, {Exclude: true}},
+	}); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("discovering service workers: %w", err)
+	}
 	b.log.Debug("chromium started", "product", v.Product, "pid", cmd.Process.Pid)
 	return b, nil
 }
@@ -413,6 +426,25 @@ func (b *Browser) dispatch(msg *cdproto.Message) {
 	case "Target.attachedToTarget":
 		// Register the child before any of its own messages can arrive,
 		// so none is dropped.
+		var owner *Tab
+		if s == b.root {
+			var p attachedParams
+			if unmarshal(msg.Params, &p) == nil {
+				b.mu.Lock()
+				owner = b.tabs[p.TargetInfo.BrowserContextID]
+				b.mu.Unlock()
+			}
+			if owner == nil || p.TargetInfo.Type != "service_worker" {
+				// Not ours: let it run, or it stays paused for ever.
+				if p.WaitingForDebugger && p.SessionID != "" {
+					go b.send(context.Background(), p.SessionID, "Runtime.runIfWaitingForDebugger", nil, nil)
+				}
+				return
+			}
+			// Deliver it as the page's child, so the tab sees it.
+			s = owner.page
+			ev.Session = s
+		}
 		if s.tab != nil {
 			var p attachedParams
 			if err := unmarshal(msg.Params, &p); err == nil && p.SessionID != "" {
@@ -447,9 +479,10 @@ func (b *Browser) dispatch(msg *cdproto.Message) {
 type attachedParams struct {
 	SessionID  string `json:"sessionId"`
 	TargetInfo struct {
-		TargetID string `json:"targetId"`
-		Type     string `json:"type"`
-		URL      string `json:"url"`
+		TargetID         string `json:"targetId"`
+		Type             string `json:"type"`
+		URL              string `json:"url"`
+		BrowserContextID string `json:"browserContextId"`
 	} `json:"targetInfo"`
 	WaitingForDebugger bool `json:"waitingForDebugger"`
 }

@@ -183,6 +183,9 @@ func (b *Browser) NewTab(ctx context.Context, opts TabOptions) (*Tab, error) {
 		return nil, fmt.Errorf("creating browser context: %w", err)
 	}
 	t.ctxID = bc.BrowserContextID
+	b.mu.Lock()
+	b.tabs[string(t.ctxID)] = t
+	b.mu.Unlock()
 	tg, err := cdp.Call(ctx, b.root, target.CreateTarget, target.CreateTargetParams{URL: "about:blank", BrowserContextID: t.ctxID})
 	if err != nil {
 		return nil, fmt.Errorf("creating page: %w", err)
@@ -229,6 +232,9 @@ func (t *Tab) Close() error {
 				err = nil // the browser is gone, and the context with it
 			}
 		}
+		t.b.mu.Lock()
+		delete(t.b.tabs, string(t.ctxID))
+		t.b.mu.Unlock()
 		if t.page != nil {
 			t.b.mu.Lock()
 			delete(t.b.sessions, t.page.id)

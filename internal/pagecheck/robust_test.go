@@ -126,6 +126,30 @@ func TestCheckRobustness(t *testing.T) {
 			},
 		},
 		{
+			name: "a service worker's script and requests are captured",
+			handler: func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Path == "/sw.js" {
+					w.Header().Set("Content-Type", "application/javascript")
+					fmt.Fprint(w, `self.addEventListener('activate', () => fetch('/sw-ping?from=sw'));`)
+					return
+				}
+				html(w, `<script>navigator.serviceWorker.register('/sw.js');</script>`)
+			},
+			path: "/", opts: func(o *Options) { o.Probe = false; o.Dwell = 1500 * time.Millisecond }, wantComplete: true,
+			check: func(t *testing.T, o *observation.Observation) {
+				var sw, script bool
+				for _, f := range o.Frames {
+					sw = sw || f.Kind == "service_worker"
+				}
+				for _, sc := range o.Scripts {
+					script = script || sc.Kind == observation.ScriptWorker && strings.HasSuffix(sc.URL, "/sw.js")
+				}
+				if !sw || !script || !hasRequest(o, "/sw-ping?from=sw") {
+					t.Errorf("service worker frame %v, script %v, request %v", sw, script, hasRequest(o, "/sw-ping?from=sw"))
+				}
+			},
+		},
+		{
 			name: "a beacon sent when the page is left for about:blank is captured",
 			handler: func(w http.ResponseWriter, r *http.Request) {
 				html(w, `<script>addEventListener('pagehide', () => navigator.sendBeacon('/bye', 'left'));</script>`)
