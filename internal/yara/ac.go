@@ -25,37 +25,41 @@ func (r *Rules) buildPrefilter() {
 	}
 	for pi := range r.patterns {
 		p := &r.patterns[pi]
-		if !p.hasAtom || len(p.atoms) == 0 {
+		if !p.hasAtom {
 			r.fullScan = append(r.fullScan, pi)
 			continue
 		}
 		need := 0
-		for _, at := range p.atoms {
-			need += len(at)
+		for _, g := range p.groups {
+			for _, at := range g.atoms {
+				need += len(at)
+			}
 		}
 		if len(a.out)+need > maxACStates {
 			p.hasAtom = false
 			r.fullScan = append(r.fullScan, pi)
 			continue
 		}
-		e := int32(len(a.entry))
-		a.entry = append(a.entry, acEntry{pattern: int32(pi), atomLen: int32(len(p.atoms[0])), atomOff: int32(p.atomOff)})
-		for _, at := range p.atoms {
-			s := int32(0)
-			for _, b := range at {
-				nx := a.delta[int(s)*256+int(b)]
-				if nx < 0 {
-					nx = int32(len(a.out))
-					a.out = append(a.out, nil)
-					for j := 0; j < 256; j++ {
-						a.delta = append(a.delta, -1)
+		for _, g := range p.groups {
+			e := int32(len(a.entry))
+			a.entry = append(a.entry, acEntry{pattern: int32(pi), atomLen: int32(len(g.atoms[0])), atomOff: int32(g.off)})
+			for _, at := range g.atoms {
+				s := int32(0)
+				for _, b := range at {
+					nx := a.delta[int(s)*256+int(b)]
+					if nx < 0 {
+						nx = int32(len(a.out))
+						a.out = append(a.out, nil)
+						for j := 0; j < 256; j++ {
+							a.delta = append(a.delta, -1)
+						}
+						a.delta[int(s)*256+int(b)] = nx
 					}
-					a.delta[int(s)*256+int(b)] = nx
+					s = nx
 				}
-				s = nx
-			}
-			if !containsInt32(a.out[s], e) {
-				a.out[s] = append(a.out[s], e)
+				if !containsInt32(a.out[s], e) {
+					a.out[s] = append(a.out[s], e)
+				}
 			}
 		}
 	}

@@ -20,7 +20,13 @@ type atomPos struct {
 	set *byteSet
 }
 
-func literalAtoms(lit []byte, nocase bool) ([][]byte, int) {
+// atomGroup is a set of alternative atoms found at the same offset of a match.
+type atomGroup struct {
+	atoms [][]byte
+	off   int
+}
+
+func literalAtoms(lit []byte, nocase bool) []atomGroup {
 	pos := make([]atomPos, len(lit))
 	for i, b := range lit {
 		s := setOf(b)
@@ -29,16 +35,53 @@ func literalAtoms(lit []byte, nocase bool) ([][]byte, int) {
 		}
 		pos[i] = atomPos{set: &s}
 	}
-	atoms, off, _ := chooseAtoms(pos)
-	return atoms, off
+	atoms, off, score := chooseAtoms(pos)
+	if score == 0 {
+		return nil
+	}
+	return []atomGroup{{atoms: atoms, off: off}}
 }
 
+// goodAtomScore is the score below which alternatives are tried instead.
+const goodAtomScore = 20
+
 // treeAtoms extracts atoms at a fixed offset from the start of a regex or hex
-// string. It returns ok=false when there is no usable atom.
-func treeAtoms(n *reNode) ([][]byte, int, bool) {
+// string. When the prefix has no good atom and the string starts with an
+// alternation, each alternative contributes its own atoms.
+func treeAtoms(n *reNode) []atomGroup {
 	var pos []atomPos
 	flattenFixed(n, &pos, 0)
-	return chooseAtoms(pos)
+	atoms, off, score := chooseAtoms(pos)
+	var single []atomGroup
+	if score > 0 {
+		single = []atomGroup{{atoms: atoms, off: off}}
+	}
+	if score >= goodAtomScore {
+		return single
+	}
+	first := n
+	if n.kind == rCat {
+		first = n.subs[0]
+	}
+	if first.kind != rAlt {
+		return single
+	}
+	var groups []atomGroup
+	total := 0
+	for _, b := range first.subs {
+		var bp []atomPos
+		flattenFixed(b, &bp, 0)
+		a, o, sc := chooseAtoms(bp)
+		if sc == 0 || sc <= score {
+			return single
+		}
+		total += len(a)
+		groups = append(groups, atomGroup{atoms: a, off: o})
+	}
+	if total > 4*maxAtomVariants {
+		return single
+	}
+	return groups
 }
 
 // flattenFixed appends the positions of n's fixed-length prefix. It returns
@@ -126,7 +169,7 @@ const maxAtomVariants = 64
 
 // chooseAtoms picks the best window of up to maxAtomLen positions and expands
 // it into the byte strings the prefilter looks for.
-func chooseAtoms(pos []atomPos) ([][]byte, int, bool) {
+func chooseAtoms(pos []atomPos) ([][]byte, int, int) {
 	bestScore, bestStart, bestLen := 0, -1, 0
 	for start := range pos {
 		score, variants := 0, 1
@@ -160,7 +203,7 @@ func chooseAtoms(pos []atomPos) ([][]byte, int, bool) {
 		}
 	}
 	if bestStart < 0 || bestScore < 4 {
-		return nil, 0, false
+		return nil, 0, 0
 	}
 	atoms := [][]byte{nil}
 	for i := bestStart; i < bestStart+bestLen; i++ {
@@ -174,5 +217,5 @@ func chooseAtoms(pos []atomPos) ([][]byte, int, bool) {
 		}
 		atoms = next
 	}
-	return atoms, bestStart, true
+	return atoms, bestStart, bestScore
 }

@@ -161,8 +161,7 @@ type pattern struct {
 	limit    int
 	wide     bool
 	fullword bool
-	atoms    [][]byte
-	atomOff  int // atom position inside the match
+	groups   []atomGroup
 	hasAtom  bool
 	dfaOK    bool     // the program can run on a lazy DFA
 	literal  bool     // a fixed byte sequence (text string or all-literal hex/regex)
@@ -373,7 +372,8 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 			return nil, err
 		}
 		p := pattern{str: si, prog: prog, limit: maxHexMatchLength, literal: literalTree(tree)}
-		p.atoms, p.atomOff, p.hasAtom = treeAtoms(tree)
+		p.groups = treeAtoms(tree)
+		p.hasAtom = len(p.groups) > 0
 		if !p.hasAtom && broadStart(prog) {
 			p.reverse = reverseProgram(tree)
 		}
@@ -398,7 +398,8 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 				return nil, err
 			}
 			p := pattern{str: si, prog: prog, limit: MaxMatchLength, wide: wides[i], fullword: s.fullword, literal: literalTree(tree)}
-			p.atoms, p.atomOff, p.hasAtom = treeAtoms(t)
+			p.groups = treeAtoms(t)
+			p.hasAtom = len(p.groups) > 0
 			if !p.hasAtom && broadStart(prog) {
 				p.reverse = reverseProgram(t)
 			}
@@ -412,8 +413,8 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 		}
 		if p.prog == nil {
 			p.literal = true
-			p.atoms, p.atomOff = literalAtoms(p.lit, p.nocase)
-			p.hasAtom = true
+			p.groups = literalAtoms(p.lit, p.nocase)
+			p.hasAtom = len(p.groups) > 0
 		}
 	}
 	return pats, nil
