@@ -801,6 +801,11 @@ func (r *recorder) onPaused(ctx context.Context, s *browser.Session, p *fetch.Ev
 		Phase: r.phase, Step: r.step, Via: "fetch", Time: time.Now(),
 	}}
 	rec.Body, rec.BodyTruncated = capBody(body, r.opts.MaxBodyBytes)
+	if f := r.frames[string(p.FrameID)]; f != nil && !isBrowserPage(f.URL) {
+		// The frame's document when the request paused: for an unload
+		// beacon, usually the page being left.
+		rec.DocumentURL = f.URL
+	}
 	if reason != "" {
 		rec.Failed = "blocked by skimwatch: " + reason
 		r.blocked = append(r.blocked, observation.BlockedRequest{URL: fullURL, Method: req.Method, Reason: reason})
