@@ -269,10 +269,10 @@ func base64Forms(s []byte, alphabet string) ([][]byte, error) {
 	if alphabet == "" {
 		alphabet = stdBase64
 	}
-	enc := base64.NewEncoding(alphabet).WithPadding(base64.NoPadding)
 	if err := validAlphabet(alphabet); err != nil {
 		return nil, err
 	}
+	enc := base64.NewEncoding(alphabet).WithPadding(base64.NoPadding)
 	var out [][]byte
 	for i := 0; i < 3; i++ {
 		buf := append(make([]byte, i), s...)
