@@ -319,3 +319,27 @@ func TestStartFilterFindsMatchesAcrossChunks(t *testing.T) {
 		t.Errorf("offsets %v, want [5 %d]", offs, startChunk-1)
 	}
 }
+
+func TestConditionEdgeValues(t *testing.T) {
+	tests := []struct {
+		name, cond string
+		wantErr    bool
+		want       bool
+	}{
+		{"reading an integer past the end at the largest offset is undefined", "uint32(0x7fffffffffffffff) == 0", false, false},
+		{"a loop over the widest range is refused, not run", "for any i in (-9223372036854775807..9223372036854775807) : ( i == 0 )", true, false},
+		{"a negative quantity in of holds", "(-1) of them", false, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := mustCompile(t, `rule r { strings: $a = "x" condition: $a or (`+tc.cond+`) }`, CompileOptions{})
+			ms, err := rs.ScanBytes(context.Background(), []byte("abc"), ScanOptions{})
+			if (err != nil) != tc.wantErr {
+				t.Fatalf("err = %v, want error: %v", err, tc.wantErr)
+			}
+			if !tc.wantErr && (len(ms) == 1) != tc.want {
+				t.Errorf("matched %v, want %v", ruleNames(ms), tc.want)
+			}
+		})
+	}
+}

@@ -281,7 +281,7 @@ func (e *evalEnv) readInt(n *node) (value, error) {
 		width = 4
 	}
 	data := e.st.data
-	if off.i < 0 || off.i+int64(width) > int64(len(data)) {
+	if off.i < 0 || off.i > int64(len(data))-int64(width) {
 		return undefined, nil
 	}
 	b := data[off.i : off.i+int64(width)]
@@ -591,7 +591,7 @@ func (e *evalEnv) forIn(n *node) (value, error) {
 		if hi < lo {
 			return boolVal(false), nil
 		}
-		if hi-lo >= maxLoopSteps {
+		if uint64(hi-lo) >= maxLoopSteps {
 			return undefined, fmt.Errorf("for loop range %d..%d exceeds %d iterations", lo, hi, maxLoopSteps)
 		}
 		count = int(hi-lo) + 1
