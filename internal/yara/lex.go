@@ -2,6 +2,7 @@ package yara
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -35,30 +36,31 @@ type token struct {
 }
 
 type lexer struct {
-	file string
-	src  []byte
-	pos  int
+	file       string
+	src        []byte
+	pos        int
+	lineStarts []int // offsets where lines begin, built on first use
+}
+
+// lineCol maps an offset to a 1-based line and column in O(log lines), so
+// large rule files lex in linear time.
+func (lx *lexer) lineCol(pos int) (int, int) {
+	if lx.lineStarts == nil {
+		lx.lineStarts = []int{0}
+		for i, c := range lx.src {
+			if c == '\n' {
+				lx.lineStarts = append(lx.lineStarts, i+1)
+			}
+		}
+	}
+	pos = min(pos, len(lx.src))
+	line := sort.Search(len(lx.lineStarts), func(i int) bool { return lx.lineStarts[i] > pos })
+	return line, pos - lx.lineStarts[line-1] + 1
 }
 
 func (lx *lexer) errAt(pos int, format string, args ...any) *CompileError {
-	line, col := lineCol(lx.src, pos)
+	line, col := lx.lineCol(pos)
 	return &CompileError{File: lx.file, Line: line, Col: col, Message: fmt.Sprintf(format, args...)}
-}
-
-func lineCol(src []byte, pos int) (int, int) {
-	if pos > len(src) {
-		pos = len(src)
-	}
-	line, col := 1, 1
-	for _, c := range src[:pos] {
-		if c == '\n' {
-			line++
-			col = 1
-		} else {
-			col++
-		}
-	}
-	return line, col
 }
 
 func isIdentStart(c byte) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
@@ -96,7 +98,7 @@ func (lx *lexer) next() (token, error) {
 	}
 	start := lx.pos
 	tok := token{pos: start}
-	tok.line, tok.col = lineCol(lx.src, start)
+	tok.line, tok.col = lx.lineCol(start)
 	if lx.pos >= len(lx.src) {
 		tok.kind = tEOF
 		return tok, nil
