@@ -29,9 +29,6 @@ const maxMatchData = 512
 // a string hit ScanOptions.MaxMatchesPerString: the result is incomplete.
 var ErrTooManyMatches = errors.New("yara: too many matches for a string")
 
-// ErrUnsupported marks rule features this engine does not implement.
-var ErrUnsupported = errors.New("yara: unsupported feature")
-
 // CompileOptions control compilation.
 type CompileOptions struct {
 	// Externals declares external variables (yara -d name=value) and their
