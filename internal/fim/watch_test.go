@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -248,5 +249,78 @@ func TestWatchChecksAFileThatIsWrittenWithoutPause(t *testing.T) {
 		}
 	case <-time.After(eventTimeout):
 		t.Fatal("a continuously written file was never checked")
+	}
+}
+
+func TestWatchSweepsAfterInotifyOverflow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("creates enough files to overflow the inotify queue; skipped with -short")
+	}
+	data, err := os.ReadFile("/proc/sys/fs/inotify/max_queued_events")
+	if err != nil {
+		t.Skipf("cannot read the inotify queue size: %v", err)
+	}
+	queue := 0
+	for _, c := range strings.TrimSpace(string(data)) {
+		queue = queue*10 + int(c-'0')
+	}
+	if queue > 100_000 {
+		t.Skipf("inotify queue of %d events is too large to overflow in a test", queue)
+	}
+	dir := t.TempDir()
+	writeTree(t, dir, shopTree())
+	if err := os.Mkdir(filepath.Join(dir, "flood"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	m := mustBaseline(t, dir, Options{})
+	release := make(chan struct{})
+	sweeps := make(chan string, 10)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	var mu sync.Mutex
+	added := map[string]bool{}
+	go func() {
+		done <- Watch(ctx, dir, m, WatchOptions{Sweep: -1, afterSweep: func(r string) {
+			sweeps <- r
+			if r == "start" {
+				<-release // hold the event loop while the queue fills
+			}
+		}}, func(f finding.Finding) {
+			mu.Lock()
+			added[f.Path] = true
+			mu.Unlock()
+		})
+	}()
+	if r := <-sweeps; r != "start" {
+		t.Fatalf("first sweep %q", r)
+	}
+	n := queue + 1000
+	for i := range n {
+		f, err := os.Create(filepath.Join(dir, "flood", "f"+itoa(i)+".php"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
+	close(release)
+	select {
+	case r := <-sweeps:
+		if r != "overflow" {
+			t.Fatalf("sweep %q, want overflow", r)
+		}
+	case <-time.After(2 * eventTimeout):
+		t.Fatal("no sweep after the inotify queue overflowed")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, i := range []int{0, n / 2, n - 1} {
+		if p := "flood/f" + itoa(i) + ".php"; !added[p] {
+			t.Errorf("%s not reported after the overflow sweep", p)
+		}
 	}
 }
