@@ -161,6 +161,9 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageErr("verify: %w", err)
 			}
+			if m.Header.Root != rep.Targets[0] {
+				fmt.Fprintf(app.Stderr, "skimwatch: note: the baseline was taken of %s; verifying %s against it\n", m.Header.Root, rep.Targets[0])
+			}
 			if withScan {
 				if err := scanChanged(cmd.Context(), app, rep, workers); err != nil {
 					rep.MarkIncomplete("signature scan: " + err.Error())
