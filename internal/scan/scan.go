@@ -359,8 +359,11 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string) (*finding.Repor
 	var wg sync.WaitGroup
 	for range s.opts.Workers {
 		wg.Go(func() {
+			// Each worker reuses one read buffer (at most inMemoryLimit+1
+			// bytes), so small files cost no allocation or clearing.
+			var buf []byte
 			for j := range jobs {
-				s.scanFile(ctx, r, j)
+				s.scanFile(ctx, r, j, &buf)
 			}
 		})
 	}
@@ -495,8 +498,9 @@ func unwrapPathError(err error) error {
 	return err
 }
 
-// scanFile scans one regular file found by the walk.
-func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob) {
+// scanFile scans one regular file found by the walk. buf is the worker's
+// read buffer, grown as needed; the engine copies what it keeps of it.
+func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob, buf *[]byte) {
 	shown := j.shown
 	if s.opts.MaxFileSize > 0 && j.info.Size() > s.opts.MaxFileSize {
 		r.incomplete(fmt.Sprintf("%s was not scanned: %d bytes is over the %d-byte limit (raise --max-file-size)", shown, j.info.Size(), s.opts.MaxFileSize))
@@ -524,12 +528,18 @@ func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob) {
 	var size int64
 	if before.Size() <= inMemoryLimit {
 		// Read one byte past the size seen, to notice a file that grows.
-		data, err := io.ReadAll(io.LimitReader(f, before.Size()+1))
-		if err != nil {
+		want := int(before.Size()) + 1
+		if cap(*buf) < want {
+			*buf = make([]byte, want)
+		}
+		data := (*buf)[:want]
+		n, err := io.ReadFull(f, data)
+		if err != nil && err != io.EOF && err != io.ErrUnexpectedEOF {
 			r.incomplete(fmt.Sprintf("%s could not be read: %v", shown, unwrapPathError(err)))
 			return
 		}
-		size = int64(len(data))
+		data = data[:n]
+		size = int64(n)
 		ms, err = s.match(ctx, shown, func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
 			m, err := set.scanBytes(ctx, data, o)
 			return wrapMatches(m), err

@@ -244,7 +244,7 @@ func TestScanFileNoticesAFileThatVanishedAfterTheWalk(t *testing.T) {
 		t.Fatal(err)
 	}
 	r := s.newRun([]string{root})
-	s.scanFile(context.Background(), r, fileJob{path: p, shown: p, info: info})
+	s.scanFile(context.Background(), r, fileJob{path: p, shown: p, info: info}, new([]byte))
 	if r.report.Complete || !hasReason(r.report, "tmp.js vanished") {
 		t.Errorf("complete=%v reasons=%q", r.report.Complete, r.report.Incomplete)
 	}

@@ -6,6 +6,10 @@ type automaton struct {
 	delta []int32   // state*256 + byte -> state
 	out   [][]int32 // state -> atom entries ending here (including via failure links)
 	entry []acEntry
+	// next is delta in the form the scan loop reads: next[v&^0xff|byte]
+	// is the following state's row offset (state*256), with the low bit set
+	// when that state has outputs. One lookup and one bit test per byte.
+	next []uint32
 }
 
 type acEntry struct {
@@ -90,6 +94,14 @@ func (r *Rules) buildPrefilter() {
 				a.delta[int(s)*256+b] = fb
 			}
 		}
+	}
+	a.next = make([]uint32, len(a.delta))
+	for i, s := range a.delta {
+		v := uint32(s) << 8
+		if len(a.out[s]) > 0 {
+			v |= 1
+		}
+		a.next[i] = v
 	}
 	r.ac = a
 }

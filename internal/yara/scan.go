@@ -116,22 +116,28 @@ func (st *scanState) search() error {
 	data := st.data
 	ac := st.r.ac
 	if len(ac.entry) > 0 {
-		s := int32(0)
-		for i := 0; i < len(data); i++ {
-			s = ac.delta[int(s)*256+int(data[i])]
-			if out := ac.out[s]; len(out) > 0 {
-				for _, e := range out {
+		next := ac.next
+		v := uint32(0)
+		// The context is checked between chunks, so the inner loop is one
+		// table lookup and one bit test per byte.
+		for from := 0; from < len(data); from += checkEvery {
+			if err := st.ctx.Err(); err != nil {
+				return fmt.Errorf("scan incomplete: %w", err)
+			}
+			chunk := data[from:min(from+checkEvery, len(data))]
+			for j, c := range chunk {
+				v = next[v&^0xff|uint32(c)]
+				if v&1 == 0 {
+					continue
+				}
+				i := from + j
+				for _, e := range ac.out[v>>8] {
 					en := &ac.entry[e]
 					start := i + 1 - int(en.atomLen) - int(en.atomOff)
 					if start < 0 {
 						continue
 					}
 					st.verify(int(en.pattern), start)
-				}
-			}
-			if i%checkEvery == 0 {
-				if err := st.ctx.Err(); err != nil {
-					return fmt.Errorf("scan incomplete: %w", err)
 				}
 			}
 		}
