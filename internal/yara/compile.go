@@ -12,6 +12,7 @@ import (
 	"path"
 	"path/filepath"
 	"strings"
+	"sync"
 )
 
 const maxIncludeDepth = 16
@@ -190,6 +191,10 @@ type Rules struct {
 	externals map[string]any
 	warnings  []Warning
 	log       *slog.Logger
+	// caches keeps per-goroutine matching state (Pike VM buffers, lazy-DFA
+	// states) between scans; see scanCache. Never copied: Rules is used by
+	// pointer only.
+	caches sync.Pool
 }
 
 // Warnings returns the compilation warnings.

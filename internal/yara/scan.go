@@ -19,15 +19,52 @@ type scanState struct {
 	data     []byte
 	matches  [][]strMatch // per string
 	lastHit  []int        // per pattern: last verified start + 1
-	vms      []*pikeVM    // per pattern, lazily
-	dfas     []*lazyDFA   // per pattern, lazily
+	cache    *scanCache
 	limit    int
 	overflow bool
 	ext      map[string]any
 	ctx      context.Context
 	ruleVals []bool
 	ruleDone []bool
-	reVMs    map[*program]*pikeVM
+}
+
+// scanCache is the matching state that depends only on the rules, kept
+// between scans in Rules.caches so that small files do not pay for building
+// lazy-DFA states again: one scanCache is used by one scan at a time.
+type scanCache struct {
+	vms    []*pikeVM   // per pattern, lazily
+	dfas   []*lazyDFA  // per pattern, lazily
+	starts []*startDFA // per pattern with a reversed program, lazily
+}
+
+// Bounds on what a scanCache keeps after a scan, so that a pathological
+// pattern does not pin its largest cache (4096 forward or 32 MiB of reverse
+// states) for the life of the rules: bigger ones are dropped and rebuilt.
+const (
+	maxKeptDFAStates      = 512
+	maxKeptStartDFAStates = 512
+)
+
+func (r *Rules) getCache() *scanCache {
+	if c, ok := r.caches.Get().(*scanCache); ok {
+		return c
+	}
+	n := len(r.patterns)
+	return &scanCache{vms: make([]*pikeVM, n), dfas: make([]*lazyDFA, n), starts: make([]*startDFA, n)}
+}
+
+func (r *Rules) putCache(c *scanCache) {
+	for i, d := range c.dfas {
+		if d != nil && len(d.states) > maxKeptDFAStates {
+			c.dfas[i] = nil
+		}
+	}
+	for i, d := range c.starts {
+		if d != nil && len(d.states) > maxKeptStartDFAStates {
+			c.starts[i] = nil
+		}
+	}
+	r.caches.Put(c)
 }
 
 // checkEvery is how many input bytes pass between cancellation checks.
@@ -67,10 +104,10 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 		r: r, data: data, ext: ext, ctx: ctx,
 		matches: make([][]strMatch, len(r.strings)),
 		lastHit: make([]int, len(r.patterns)),
-		vms:     make([]*pikeVM, len(r.patterns)),
-		dfas:    make([]*lazyDFA, len(r.patterns)),
+		cache:   r.getCache(),
 		limit:   opts.MaxMatchesPerString,
 	}
+	defer r.putCache(st.cache)
 	if st.limit <= 0 {
 		st.limit = DefaultMaxMatchesPerString
 	}
@@ -106,10 +143,11 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 }
 
 func (st *scanState) vm(pi int) *pikeVM {
-	if st.vms[pi] == nil {
-		st.vms[pi] = newPikeVM(st.r.patterns[pi].prog)
+	vms := st.cache.vms
+	if vms[pi] == nil {
+		vms[pi] = newPikeVM(st.r.patterns[pi].prog)
 	}
-	return st.vms[pi]
+	return vms[pi]
 }
 
 func (st *scanState) search() error {
@@ -223,10 +261,11 @@ func (st *scanState) verify(pi, start int) {
 			return
 		}
 		if p.dfaOK {
-			if st.dfas[pi] == nil {
-				st.dfas[pi] = newLazyDFA(st.vm(pi))
+			dfas := st.cache.dfas
+			if dfas[pi] == nil {
+				dfas[pi] = newLazyDFA(st.vm(pi))
 			}
-			n = st.dfas[pi].matchAt(data, start, p.limit)
+			n = dfas[pi].matchAt(data, start, p.limit)
 		} else {
 			n = st.vm(pi).matchAt(data, start, p.limit)
 		}
@@ -305,7 +344,12 @@ const startChunk = 16 << 20
 // says a match starts. ok is false when the filter gave up.
 func (st *scanState) scanWithStartFilter(pi int) (bool, error) {
 	p := &st.r.patterns[pi]
-	d := newStartDFA(p.reverse)
+	d := st.cache.starts[pi]
+	if d == nil {
+		d = newStartDFA(p.reverse)
+		st.cache.starts[pi] = d
+	}
+	d.resets = 0 // the thrashing limit is per scan
 	data := st.data
 	for from := 0; from < len(data); from += startChunk {
 		to := min(from+startChunk, len(data))
