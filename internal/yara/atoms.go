@@ -1,5 +1,10 @@
 package yara
 
+import (
+	"fmt"
+	"slices"
+)
+
 const maxAtomLen = 4
 
 // byteQuality scores how selective one byte is as part of an atom.
@@ -46,9 +51,123 @@ func literalAtoms(lit []byte, nocase bool) []atomGroup {
 const goodAtomScore = 20
 
 // treeAtoms extracts atoms at a fixed offset from the start of a regex or hex
-// string. When the prefix has no good atom and the string starts with an
+// string. It first tries the paths through the string's leading part
+// (pathAtoms): an alternation or a short optional part anywhere before the
+// first unbounded repetition splits the string into paths, each with its own
+// atoms, as YARA does. When that gives nothing better, the fixed-length prefix
+// is used, and when that has no good atom and the string starts with an
 // alternation, each alternative contributes its own atoms.
 func treeAtoms(n *reNode) []atomGroup {
+	var pos []atomPos
+	flattenFixed(n, &pos, 0)
+	_, _, prefixScore := chooseAtoms(pos)
+	if groups, score := pathAtoms(n); score > prefixScore {
+		return groups
+	}
+	return prefixAtoms(n)
+}
+
+// maxAtomPaths bounds how many paths pathAtoms follows.
+const maxAtomPaths = 16
+
+// pathAtoms expands the string's leading part into at most maxAtomPaths
+// paths of fixed-offset positions (branching at alternations and at
+// repetitions of at most three extra copies) and picks the best atoms of each
+// path. Every match follows one path, so it contains one of the path atoms at
+// the path's offset: verifying from there finds all matches. score is the
+// worst path's; 0 means no usable atoms.
+func pathAtoms(n *reNode) ([]atomGroup, int) {
+	var paths [][]atomPos
+	if !expandPaths([]*reNode{n}, nil, &paths, 0) {
+		return nil, 0
+	}
+	var groups []atomGroup
+	seen := map[string]bool{}
+	worst, total := 0, 0
+	for i, p := range paths {
+		atoms, off, sc := chooseAtoms(p)
+		if sc == 0 {
+			return nil, 0
+		}
+		if i == 0 || sc < worst {
+			worst = sc
+		}
+		key := fmt.Sprint(off, atoms)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		total += len(atoms)
+		groups = append(groups, atomGroup{atoms: atoms, off: off})
+	}
+	if total > 4*maxAtomVariants {
+		return nil, 0
+	}
+	return groups, worst
+}
+
+// expandPaths appends to out every path of fixed-offset positions through
+// seq that starts with pre. It returns false when there would be more than
+// maxAtomPaths paths.
+func expandPaths(seq []*reNode, pre []atomPos, out *[][]atomPos, depth int) bool {
+	for len(seq) > 0 && len(pre) <= 64 && depth <= 50 {
+		n := seq[0]
+		seq = seq[1:]
+		switch n.kind {
+		case rSet:
+			s := n.set
+			pre = append(pre, atomPos{set: &s})
+			continue
+		case rEmpty, rBOL, rWordB, rNotWordB:
+			continue
+		case rCat:
+			seq = append(slices.Clone(n.subs), seq...)
+			depth++
+			continue
+		case rAlt:
+			for _, sub := range n.subs {
+				if !expandPaths(append([]*reNode{sub}, seq...), slices.Clone(pre), out, depth+1) {
+					return false
+				}
+			}
+			return true
+		case rRep:
+			if n.max >= 0 && n.max-n.min <= 3 && n.max <= 64 && n.min != n.max {
+				for k := n.min; k <= n.max; k++ {
+					next := slices.Clone(seq)
+					for range k {
+						next = append([]*reNode{n.subs[0]}, next...)
+					}
+					if !expandPaths(next, slices.Clone(pre), out, depth+1) {
+						return false
+					}
+				}
+				return true
+			}
+			// The first n.min copies are at fixed offsets; what follows an
+			// unbounded or long repetition is not.
+			var next []*reNode
+			for range min(n.min, 64) {
+				next = append(next, n.subs[0])
+			}
+			if n.min == n.max {
+				next = append(next, seq...)
+			}
+			seq = next
+			depth++
+			continue
+		}
+		break // rEOL and anything else end the path
+	}
+	if len(*out) >= maxAtomPaths {
+		return false
+	}
+	*out = append(*out, pre)
+	return true
+}
+
+// prefixAtoms is treeAtoms' fallback on the fixed-length prefix.
+func prefixAtoms(n *reNode) []atomGroup {
 	var pos []atomPos
 	flattenFixed(n, &pos, 0)
 	atoms, off, score := chooseAtoms(pos)

@@ -1,0 +1,64 @@
+package yara
+
+import (
+	"context"
+	"slices"
+	"testing"
+)
+
+// firstAtoms returns each atom group's first atom, as "offset:atom".
+func firstAtoms(t *testing.T, src string, nocase bool) []string {
+	t.Helper()
+	tree, err := parseRegex(src, regexMods{nocase: nocase})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, g := range treeAtoms(tree) {
+		out = append(out, string(rune('0'+g.off))+":"+string(g.atoms[0]))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func TestAtomsComeFromEveryPathThroughTheString(t *testing.T) {
+	tests := []struct {
+		name, re string
+		nocase   bool
+		want     []string
+	}{
+		{"a literal prefix gives one atom", `checkout[0-9]+`, false, []string{"0:chec"}},
+		{"an alternation after a one-byte prefix gives an atom per branch", `\.(innerHTML|outerHTML|insertAdjacentHTML)\b`, false, []string{"0:.inn", "0:.ins", "0:.out"}},
+		{"an optional separator splits the string into paths", `cc[_-]?num[a-z]{0,30}`, false, []string{"0:cc-n", "0:ccnu"}},
+		{"a leading alternation gives an atom per branch", `(eval|assert)\s*\(`, false, []string{"0:asse", "0:eval"}},
+		{"the first copy of an unbounded repetition is at a fixed offset", `ab\s+cd`, false, []string{"0:ab\t"}},
+		{"nocase atoms are kept whole", `x(abc|def)`, true, []string{"0:XABC", "0:XDEF"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := firstAtoms(t, tc.re, tc.nocase)
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("atoms of /%s/: got %q, want %q", tc.re, got, tc.want)
+			}
+		})
+	}
+}
+
+// Strings whose atoms come from several paths must still find the matches
+// of every path, at the right offset.
+func TestPathAtomsFindEveryBranch(t *testing.T) {
+	rs := mustCompile(t, `rule r { strings: $a = /cc[_-]?num/ nocase $b = /\.(innerHTML|outerHTML)\b/ condition: any of them }`, CompileOptions{})
+	data := []byte("CCNUM cc-num x.cc_Num el.outerHTML=1;el.innerHTMLx el.innerHTML")
+	ms, err := rs.ScanBytes(context.Background(), data, ScanOptions{})
+	if err != nil || len(ms) != 1 {
+		t.Fatalf("got %v, %v", ms, err)
+	}
+	var got []string
+	for _, s := range ms[0].Strings {
+		got = append(got, s.ID+"@"+string(rune('0'+s.Offset/10))+string(rune('0'+s.Offset%10))+"="+string(s.Data))
+	}
+	want := []string{"$a@00=CCNUM", "$a@06=cc-num", "$a@15=cc_Num", "$b@24=.outerHTML", "$b@53=.innerHTML"}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+}
