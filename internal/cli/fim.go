@@ -17,6 +17,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/skimwatch/skimwatch/internal/atomicfile"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/scan"
@@ -81,7 +82,7 @@ func newFimBaselineCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageErr("baseline: %w", err)
 			}
-			if err := writeFileAtomic(out, func(w io.Writer) error { return fim.WriteManifest(w, m, key) }); err != nil {
+			if err := atomicfile.Write(out, 0o600, func(w io.Writer) error { return fim.WriteManifest(w, m, key) }); err != nil {
 				return usageErr("write baseline: %w", err)
 			}
 			return baselineSummary(app.Stdout, m, out, key != nil)
@@ -318,33 +319,6 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// writeFileAtomic writes through a temporary file in the same folder and
-// renames it into place, so a failed run never leaves half a baseline.
-func writeFileAtomic(name string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(name), "."+filepath.Base(name)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	bw := bufio.NewWriterSize(tmp, 1<<20)
-	if err := write(bw); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), name)
 }
 
 // scanChanged runs the signature scanner on the files verify found added or
