@@ -1,5 +1,7 @@
 package yara
 
+import "fmt"
+
 // automaton is an Aho-Corasick automaton over atoms, compiled to a dense
 // transition table so the scan loop does one lookup per input byte.
 type automaton struct {
@@ -27,8 +29,12 @@ func (r *Rules) buildPrefilter() {
 	for i := range a.delta {
 		a.delta[i] = -1
 	}
+	r.shareIdentical()
 	for pi := range r.patterns {
 		p := &r.patterns[pi]
+		if p.shared {
+			continue
+		}
 		if !p.hasAtom {
 			r.fullScan = append(r.fullScan, pi)
 			continue
@@ -113,4 +119,33 @@ func containsInt32(s []int32, v int32) bool {
 		}
 	}
 	return false
+}
+
+// shareIdentical links patterns that would match exactly the same bytes
+// (rule sets repeat strings such as /new\s+Image\b/ across rules), so that
+// each candidate offset is verified once for all of them.
+func (r *Rules) shareIdentical() {
+	first := map[string]int{}
+	for pi := range r.patterns {
+		k := r.patterns[pi].shareKey()
+		if c, ok := first[k]; ok {
+			r.patterns[c].same = append(r.patterns[c].same, int32(pi))
+			r.patterns[pi].shared = true
+			continue
+		}
+		first[k] = pi
+	}
+}
+
+// shareKey identifies what a pattern matches: its literal or program, and the
+// modifiers applied when verifying.
+func (p *pattern) shareKey() string {
+	b := fmt.Appendf(nil, "%d %t %t %t %q", p.limit, p.nocase, p.wide, p.fullword, p.lit)
+	if p.prog != nil {
+		b = append(b, " prog"...)
+		for _, in := range p.prog.insts {
+			b = fmt.Appendf(b, " %d,%d,%d,%x", in.op, in.x, in.y, in.set)
+		}
+	}
+	return string(b)
 }

@@ -62,3 +62,31 @@ func TestPathAtomsFindEveryBranch(t *testing.T) {
 		t.Errorf("got  %q\nwant %q", got, want)
 	}
 }
+
+// Identical strings in several rules are verified once but each rule still
+// sees all of its matches, with its own modifiers kept apart.
+func TestIdenticalStringsInSeveralRulesEachGetTheirMatches(t *testing.T) {
+	rs := mustCompile(t, `
+rule one { strings: $a = /new\s+Image\b/ condition: #a == 3 }
+rule two { strings: $x = "q" $b = /new\s+Image\b/ condition: #b == 3 and @b[2] == 17 and $x }
+rule three { strings: $c = /new\s+Image\b/ fullword condition: #c == 2 }
+rule four { strings: $d = /new\s+Image\b/ nocase condition: #d == 4 }
+`, CompileOptions{})
+	shared := 0
+	for _, p := range rs.patterns {
+		if p.shared {
+			shared++
+		}
+	}
+	if shared != 1 {
+		t.Errorf("%d patterns share another's verification, want 1 (only rule two's $b is identical to rule one's $a)", shared)
+	}
+	ms, err := rs.ScanBytes(context.Background(), []byte("new Image(); q.x=new  Image; NEW IMAGE xnew Image"), ScanOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"one", "two", "three", "four"}
+	if got := ruleNames(ms); !slices.Equal(got, want) {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}

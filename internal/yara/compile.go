@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 )
@@ -167,6 +168,11 @@ type pattern struct {
 	dfaOK    bool     // the program can run on a lazy DFA
 	literal  bool     // a fixed byte sequence (text string or all-literal hex/regex)
 	reverse  *program // reversed program used to find match starts without atoms
+	// same lists the later patterns (of other strings) that are identical to
+	// this one: they are verified once, here, and get the same matches.
+	same []int32
+	// shared marks a pattern listed in another's same: never searched itself.
+	shared bool
 }
 
 type compiledString struct {
@@ -247,7 +253,14 @@ func (c *compiler) finish() (*Rules, error) {
 	}
 	rs.warnings = c.warnings
 	rs.buildPrefilter()
+	slow := slices.Clone(rs.fullScan)
 	for _, pi := range rs.fullScan {
+		for _, q := range rs.patterns[pi].same {
+			slow = append(slow, int(q))
+		}
+	}
+	slices.Sort(slow)
+	for _, pi := range slow {
 		p := &rs.patterns[pi]
 		d := rs.strings[p.str].decl
 		r := rs.rules[rs.strings[p.str].rule].decl

@@ -237,7 +237,7 @@ func (st *scanState) verify(pi, start int) {
 	}
 	st.lastHit[pi] = start + 1
 	p := &st.r.patterns[pi]
-	if len(st.matches[p.str]) >= st.limit {
+	if len(p.same) == 0 && len(st.matches[p.str]) >= st.limit {
 		st.overflow = true
 		return
 	}
@@ -276,7 +276,14 @@ func (st *scanState) verify(pi, start int) {
 	if p.fullword && !isFullword(data, start, n, p.wide) {
 		return
 	}
-	m := &st.matches[p.str]
+	st.record(p.str, start, n)
+	for _, q := range p.same {
+		st.record(st.r.patterns[q].str, start, n)
+	}
+}
+
+func (st *scanState) record(str, start, n int) {
+	m := &st.matches[str]
 	if len(*m) >= st.limit {
 		st.overflow = true
 		return
