@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -29,6 +30,7 @@ func newCollectCmd(app *App) *cobra.Command {
 		maxBody    int64
 		journal    string
 		clientKey  string
+		trusted    []string
 		dsn        *string
 	)
 	cmd := &cobra.Command{
@@ -52,6 +54,18 @@ func newCollectCmd(app *App) *cobra.Command {
 			parsed, err := parseSites(sites)
 			if err != nil {
 				return usageErr("%w", err)
+			}
+			var proxies []netip.Prefix
+			for _, tp := range trusted {
+				p, err := netip.ParsePrefix(tp)
+				if err != nil {
+					a, aerr := netip.ParseAddr(tp)
+					if aerr != nil {
+						return usageErr("--trusted-proxy %q: want an address or CIDR prefix", tp)
+					}
+					p = netip.PrefixFrom(a, a.BitLen())
+				}
+				proxies = append(proxies, p.Masked())
 			}
 			ln, err := net.Listen("tcp", listen)
 			if err != nil {
@@ -82,6 +96,7 @@ func newCollectCmd(app *App) *cobra.Command {
 			c, err := collector.New(st, collector.Options{
 				ClientKey: ck,
 				Sites:     parsed, FlushInterval: flush, MinClients: minClients, MaxBody: maxBody, Journal: journal, Logger: app.Logger,
+				TrustedProxies: proxies,
 			})
 			if err != nil {
 				return usageErr("%w", err)
@@ -101,6 +116,7 @@ func newCollectCmd(app *App) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8787", "address to listen on")
+	cmd.Flags().StringArrayVar(&trusted, "trusted-proxy", nil, "address or CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
 	cmd.Flags().StringArrayVar(&sites, "site", nil, "NAME=KEY (or NAME=@FILE) of a site whose reports to accept; repeatable")
 	cmd.Flags().DurationVar(&flush, "flush-interval", 5*time.Second, "how often aggregates are written (and the most a crash loses)")
 	cmd.Flags().IntVar(&minClients, "min-clients", 2, "distinct clients before a finding is high rather than single-source medium")

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -91,6 +92,10 @@ type Options struct {
 	// site key, which is public in the page) cannot raise a High finding,
 	// yet a skimmer shown to a single customer is not missed either.
 	MinClients int
+	// TrustedProxies are the reverse proxies or load balancers in front of
+	// the collector. Only for requests from them is X-Forwarded-For read
+	// to find the browser's address; empty means the TCP peer is the client.
+	TrustedProxies []netip.Prefix
 	// Journal is a file where aggregates the store would not take at
 	// shutdown are written, and from which New reloads them to retry.
 	// Empty: such aggregates are reported lost (Run returns ErrUnflushed).

@@ -5,7 +5,9 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/csp"
@@ -84,7 +86,7 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 		c.reject(w, http.StatusTooManyRequests, time.Second)
 		return
 	}
-	ip := clientIP(r)
+	ip := c.clientIP(r)
 	if !c.allowClient(ip) {
 		c.reject(w, http.StatusTooManyRequests, time.Second)
 		return
@@ -139,15 +141,55 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// clientIP is the TCP peer. Behind a reverse proxy every report then seems
-// to come from the proxy: per-client limits and the distinct-client count
-// need the proxy to be configured away (a trusted-proxy option is future
-// work); forwarded headers are never trusted by default because anyone can
-// set them.
-func clientIP(r *http.Request) string {
+// clientIP identifies the browser that sent a report, for per-client
+// limits and the distinct-client count. It is the TCP peer, unless the peer
+// is one of Options.TrustedProxies: then it is the rightmost address in
+// X-Forwarded-For that is not itself a trusted proxy. Forwarded headers from
+// anyone else are ignored, because any client can write them; and only the
+// rightmost untrusted hop counts, because a client can prepend addresses.
+func (c *Collector) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	return forwardedClient(host, r.Header.Values("X-Forwarded-For"), c.opts.TrustedProxies)
+}
+
+func forwardedClient(peer string, xff []string, trusted []netip.Prefix) string {
+	if !inPrefixes(peer, trusted) {
+		return peer
+	}
+	var hops []string
+	for _, h := range xff {
+		for _, a := range strings.Split(h, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				hops = append(hops, a)
+			}
+		}
+	}
+	for i := len(hops) - 1; i >= 0; i-- {
+		addr, err := netip.ParseAddr(hops[i])
+		if err != nil {
+			// A malformed hop ends the chain we can trust.
+			return peer
+		}
+		if !inPrefixes(addr.String(), trusted) {
+			return addr.String()
+		}
+	}
+	return peer
+}
+
+func inPrefixes(ip string, ps []netip.Prefix) bool {
+	addr, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	addr = addr.Unmap()
+	for _, p := range ps {
+		if p.Contains(addr) {
+			return true
+		}
+	}
+	return false
 }
