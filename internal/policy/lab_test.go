@@ -1,6 +1,7 @@
 package policy_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -187,5 +188,83 @@ func TestSeedAttackLeaksTheCardToTheAttacker(t *testing.T) {
 		if ord.Time.After(o.StartedAt) {
 			t.Errorf("the probe completed a real order: %+v", ord)
 		}
+	}
+}
+
+// checkFlow runs one of the lab's flows.
+func (r *labRig) checkFlow(t *testing.T, name string) *observation.Observation {
+	t.Helper()
+	src, err := r.lab.Flow(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	flow, err := pagecheck.ParseFlow(bytes.NewReader(src))
+	if err != nil {
+		t.Fatalf("flow %s: %v", name, err)
+	}
+	o, err := pagecheck.Check(context.Background(), r.b, pagecheck.Target{Flow: flow}, r.opts)
+	if err != nil {
+		t.Fatalf("flow %s: %v", name, err)
+	}
+	return o
+}
+
+// TestFlowsCatchWhatOnePageCannot runs the realistic journeys (catalogue,
+// cart, checkout, provider) and checks the scenarios whose data leaves only
+// on a later page. The clean journey is approved first and must then check
+// clean, without a real order or charge.
+func TestFlowsCatchWhatOnePageCannot(t *testing.T) {
+	r := newLabRig(t)
+	tests := []struct {
+		flow, scenario string
+		wantCard       bool
+	}{
+		{"link-checkout", "fake-card-form", true},
+		{"token-then-home", "localstorage-later", true},
+		{"registration", "registration-leak", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.scenario+" through "+tt.flow, func(t *testing.T) {
+			if err := r.lab.SetScenario(""); err != nil {
+				t.Fatal(err)
+			}
+			clean := r.checkFlow(t, tt.flow)
+			if !clean.Complete {
+				t.Fatalf("clean flow incomplete: %v", clean.Incomplete)
+			}
+			base := inventory.FromObservation(clean)
+			for _, l := range clean.Leaks {
+				if slices.Contains(r.opts.PaymentOrigins, l.DestinationOrigin) || l.DestinationOrigin == l.FormActionOrigin {
+					base.ApproveData(inventory.DataDestination{Class: l.Class, Origin: l.DestinationOrigin})
+				}
+			}
+			orders, charges := len(r.lab.Orders()), len(r.lab.Charges())
+			again := r.checkFlow(t, tt.flow)
+			if rep := (finding.Report{Findings: policy.Evaluate(again, base, r.pol)}); rep.AtOrAbove(finding.Medium) > 0 {
+				t.Errorf("the clean flow checked again raised findings:%s", summarize(rep.Findings))
+			}
+			if len(r.lab.Orders()) != orders || len(r.lab.Charges()) != charges {
+				t.Errorf("the probe completed a real order or charge (%d->%d orders, %d->%d charges)",
+					orders, len(r.lab.Orders()), charges, len(r.lab.Charges()))
+			}
+
+			if err := r.lab.SetScenario(tt.scenario); err != nil {
+				t.Fatal(err)
+			}
+			defer r.lab.SetScenario("")
+			o := r.checkFlow(t, tt.flow)
+			fs := policy.Evaluate(o, base, r.pol)
+			rep := finding.Report{Findings: fs}
+			if rep.AtOrAbove(finding.High) == 0 {
+				t.Fatalf("%s through %s not detected at high or critical:%s", tt.scenario, tt.flow, summarize(fs))
+			}
+			gotCard := false
+			for _, f := range fs {
+				gotCard = gotCard || f.Kind == policy.KindCardExfil
+			}
+			if tt.wantCard && !gotCard {
+				t.Errorf("no card exfiltration found through the flow:%s", summarize(fs))
+			}
+		})
 	}
 }
