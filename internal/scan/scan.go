@@ -379,9 +379,12 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string) (*finding.Repor
 }
 
 type fileJob struct {
-	path  string      // as walked (resolved root)
-	shown string      // as the user named it, for reports
-	info  fs.FileInfo // from Lstat during the walk
+	path  string // as walked (resolved root)
+	shown string // as the user named it, for reports
+	// info is what a caller saw of the file before queueing it, when it
+	// looked: the opened file must still be that file. The walk leaves it nil
+	// and the worker's fstat is the first look.
+	info fs.FileInfo
 }
 
 // walk sends the regular files under root to jobs, reporting links that
@@ -414,12 +417,10 @@ func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fil
 		if d.IsDir() {
 			return nil
 		}
-		info, err := d.Info()
-		if err != nil {
-			r.incomplete(fmt.Sprintf("%s vanished before it could be scanned: %v", shown, unwrapPathError(err)))
-			return nil
-		}
-		switch mode := info.Mode(); {
+		// The type comes from the directory listing (WalkDir stats only
+		// where the file system does not give it), so regular files cost no
+		// stat here: the worker checks the opened file with fstat.
+		switch mode := d.Type(); {
 		case mode&fs.ModeSymlink != 0:
 			s.checkLink(r, realRoot, p, shown)
 			return nil
@@ -428,12 +429,8 @@ func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fil
 			s.log.Debug("skipping special file", "path", shown, "mode", mode.String())
 			return nil
 		}
-		if !r.firstVisit(info) {
-			r.skip("already scanned (the same file under another path)")
-			return nil
-		}
 		select {
-		case jobs <- fileJob{path: p, shown: shown, info: info}:
+		case jobs <- fileJob{path: p, shown: shown}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -502,7 +499,7 @@ func unwrapPathError(err error) error {
 // read buffer, grown as needed; the engine copies what it keeps of it.
 func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob, buf *[]byte) {
 	shown := j.shown
-	if s.opts.MaxFileSize > 0 && j.info.Size() > s.opts.MaxFileSize {
+	if j.info != nil && s.opts.MaxFileSize > 0 && j.info.Size() > s.opts.MaxFileSize {
 		r.incomplete(fmt.Sprintf("%s was not scanned: %d bytes is over the %d-byte limit (raise --max-file-size)", shown, j.info.Size(), s.opts.MaxFileSize))
 		return
 	}
@@ -519,8 +516,16 @@ func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob, buf *[]byte) 
 	}
 	defer f.Close()
 	before, err := f.Stat()
-	if err != nil || !before.Mode().IsRegular() || !os.SameFile(before, j.info) {
+	if err != nil || !before.Mode().IsRegular() || (j.info != nil && !os.SameFile(before, j.info)) {
 		r.incomplete(fmt.Sprintf("%s changed while it was being scanned (replaced before it was opened)", shown))
+		return
+	}
+	if !r.firstVisit(before) {
+		r.skip("already scanned (the same file under another path)")
+		return
+	}
+	if j.info == nil && s.opts.MaxFileSize > 0 && before.Size() > s.opts.MaxFileSize {
+		r.incomplete(fmt.Sprintf("%s was not scanned: %d bytes is over the %d-byte limit (raise --max-file-size)", shown, before.Size(), s.opts.MaxFileSize))
 		return
 	}
 
