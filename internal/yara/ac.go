@@ -12,6 +12,9 @@ type automaton struct {
 	// is the following state's row offset (state*256), with the low bit set
 	// when that state has outputs. One lookup and one bit test per byte.
 	next []uint32
+	// depth is the longest atom: the state after a byte depends only on the
+	// depth bytes ending there.
+	depth int
 }
 
 type acEntry struct {
@@ -54,6 +57,7 @@ func (r *Rules) buildPrefilter() {
 			e := int32(len(a.entry))
 			a.entry = append(a.entry, acEntry{pattern: int32(pi), atomLen: int32(len(g.atoms[0])), atomOff: int32(g.off)})
 			for _, at := range g.atoms {
+				a.depth = max(a.depth, len(at))
 				s := int32(0)
 				for _, b := range at {
 					nx := a.delta[int(s)*256+int(b)]

@@ -35,6 +35,7 @@ type scanCache struct {
 	vms    []*pikeVM   // per pattern, lazily
 	dfas   []*lazyDFA  // per pattern, lazily
 	starts []*startDFA // per pattern with a reversed program, lazily
+	hits   []acHit     // prefilter's buffer for a chunk's second half
 }
 
 // Bounds on what a scanCache keeps after a scan, so that a pathological
@@ -154,30 +155,8 @@ func (st *scanState) search() error {
 	data := st.data
 	ac := st.r.ac
 	if len(ac.entry) > 0 {
-		next := ac.next
-		v := uint32(0)
-		// The context is checked between chunks, so the inner loop is one
-		// table lookup and one bit test per byte.
-		for from := 0; from < len(data); from += checkEvery {
-			if err := st.ctx.Err(); err != nil {
-				return fmt.Errorf("scan incomplete: %w", err)
-			}
-			chunk := data[from:min(from+checkEvery, len(data))]
-			for j, c := range chunk {
-				v = next[v&^0xff|uint32(c)]
-				if v&1 == 0 {
-					continue
-				}
-				i := from + j
-				for _, e := range ac.out[v>>8] {
-					en := &ac.entry[e]
-					start := i + 1 - int(en.atomLen) - int(en.atomOff)
-					if start < 0 {
-						continue
-					}
-					st.verify(int(en.pattern), start)
-				}
-			}
+		if err := st.prefilter(); err != nil {
+			return err
 		}
 	}
 	for _, pi := range st.r.fullScan {
@@ -228,6 +207,88 @@ func (st *scanState) search() error {
 		}
 	}
 	return st.ctx.Err()
+}
+
+// acHit is a prefilter hit: the automaton's value after data[pos].
+type acHit struct {
+	pos int
+	v   uint32
+}
+
+// prefilter runs the atom automaton over the data and verifies every hit.
+// The automaton's state depends only on the last ac.depth bytes, so each
+// chunk is cut in two halves run in the same loop: two independent lookup
+// chains per iteration instead of one, which roughly doubles the speed of
+// this latency-bound loop. The second half's hits are verified after the
+// first's, so verification still goes in offset order. The context is
+// checked between chunks.
+func (st *scanState) prefilter() error {
+	ac := st.r.ac
+	data := st.data
+	next := ac.next
+	lead := ac.depth - 1 // bytes the second half's run reads before its half
+	v := uint32(0)
+	for from := 0; from < len(data); from += checkEvery {
+		if err := st.ctx.Err(); err != nil {
+			return fmt.Errorf("scan incomplete: %w", err)
+		}
+		chunk := data[from:min(from+checkEvery, len(data))]
+		half := len(chunk) / 2
+		if half < 256 || half <= lead {
+			for j, c := range chunk {
+				v = next[v&^0xff|uint32(c)]
+				if v&1 != 0 {
+					st.acHit(from+j, v)
+				}
+			}
+			continue
+		}
+		v2 := uint32(0)
+		for _, c := range chunk[half-lead : half] {
+			v2 = next[v2&^0xff|uint32(c)]
+		}
+		first, second := chunk[:half], chunk[half:]
+		paired := second[:len(first)]
+		late := st.cache.hits[:0]
+		for j, c := range first {
+			v = next[v&^0xff|uint32(c)]
+			v2 = next[v2&^0xff|uint32(paired[j])]
+			if (v|v2)&1 == 0 {
+				continue
+			}
+			if v&1 != 0 {
+				st.acHit(from+j, v)
+			}
+			if v2&1 != 0 {
+				late = append(late, acHit{from + half + j, v2})
+			}
+		}
+		for _, h := range late {
+			st.acHit(h.pos, h.v)
+		}
+		st.cache.hits = late[:0]
+		for j := len(first); j < len(second); j++ {
+			v2 = next[v2&^0xff|uint32(second[j])]
+			if v2&1 != 0 {
+				st.acHit(from+half+j, v2)
+			}
+		}
+		v = v2
+	}
+	return nil
+}
+
+// acHit verifies the atoms that end at data[i].
+func (st *scanState) acHit(i int, v uint32) {
+	ac := st.r.ac
+	for _, e := range ac.out[v>>8] {
+		en := &ac.entry[e]
+		start := i + 1 - int(en.atomLen) - int(en.atomOff)
+		if start < 0 {
+			continue
+		}
+		st.verify(int(en.pattern), start)
+	}
 }
 
 // verify checks pattern pi at offset start and records a match.
