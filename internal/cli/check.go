@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -46,8 +44,7 @@ type checkFlags struct {
 	chromium       string
 	concurrency    int
 	observations   string
-	site           string
-	store          *string
+	store          *siteStore
 }
 
 func newCheckCmd(app *App) *cobra.Command {
@@ -87,8 +84,7 @@ be completed (a partial check is never reported as clean).`,
 	fl.StringVar(&f.chromium, "chromium", "", "Chromium binary (default: $SKIMWATCH_CHROMIUM, then chromium in PATH)")
 	fl.IntVar(&f.concurrency, "concurrency", 2, "pages checked at once")
 	fl.StringVar(&f.observations, "observations", "", "also write the raw observations (honey values only) to this JSON file")
-	fl.StringVar(&f.site, "site", "", "site name recorded in findings")
-	f.store = storeFlag(cmd)
+	f.store = addSiteStore(cmd)
 	return cmd
 }
 
@@ -186,7 +182,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 				report.MarkIncomplete(t.name + ": incomplete")
 			}
 		}
-		report.Findings = append(report.Findings, policy.Evaluate(o, base.Page(o.Target), policy.Options{PaymentOrigins: origins, Site: f.site})...)
+		report.Findings = append(report.Findings, policy.Evaluate(o, base.Page(o.Target), policy.Options{PaymentOrigins: origins, Site: f.store.site})...)
 	}
 	report.Finished = time.Now().UTC()
 	report.Sort()
@@ -210,11 +206,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 			fmt.Fprintf(app.Stderr, "skimwatch: baseline %s updated with %d target(s)\n", f.baseline, len(obs))
 		}
 	}
-	if *f.store != "" || os.Getenv(store.EnvStore) != "" {
-		if err := saveCheck(ctx, app, *f.store, f.site, report, obs); err != nil {
-			report.MarkIncomplete("findings not saved: " + err.Error())
-		}
-	}
+	f.store.save(ctx, app, report, checkEvents(report, obs)...)
 	if err := finding.Render(app.Stdout, report, format); err != nil {
 		return err
 	}
@@ -297,43 +289,26 @@ func summarize(obs []*observation.Observation) []map[string]any {
 	return out
 }
 
-// saveCheck stores the findings and appends one event per target to the
-// hash-chained log: what the page served (every script's hash) and when.
-// That record is what lets an incident's exposure window be proven later.
-func saveCheck(ctx context.Context, app *App, dsn, site string, r *finding.Report, obs []*observation.Observation) error {
-	st, err := openStore(ctx, app, dsn)
-	if err != nil {
-		return err
+// checkEvents records, per target, what the page served (every script's
+// hash) and when: the record that lets an incident's exposure window be
+// proven later.
+func checkEvents(r *finding.Report, obs []*observation.Observation) []store.Event {
+	type servedScript struct {
+		URL    string `json:"url,omitempty"`
+		Kind   string `json:"kind"`
+		SHA256 string `json:"sha256"`
 	}
-	defer st.Close()
-	for _, f := range r.Findings {
-		sum := sha256.Sum256([]byte(f.Kind + "\x00" + f.URL + "\x00" + f.Message))
-		if _, err := st.PutFinding(ctx, hex.EncodeToString(sum[:16]), f); err != nil {
-			return err
-		}
-	}
+	var events []store.Event
 	for _, o := range obs {
-		type servedScript struct {
-			URL    string `json:"url,omitempty"`
-			Kind   string `json:"kind"`
-			SHA256 string `json:"sha256"`
-		}
 		var scripts []servedScript
 		for _, s := range o.Scripts {
 			scripts = append(scripts, servedScript{URL: s.URL, Kind: s.Kind, SHA256: s.SHA256})
 		}
-		data, err := json.Marshal(map[string]any{
-			"target": o.Target, "complete": o.Complete, "started": o.StartedAt,
-			"scripts": scripts, "leaks": len(o.Leaks), "findings": len(r.Findings),
-		})
-		if err != nil {
-			return err
-		}
-		if _, err := st.AppendEvent(ctx, store.Event{Site: site, Type: "check", Actor: "skimwatch check", Data: data}); err != nil {
-			return err
-		}
+		events = append(events, runEvent("skimwatch check", r, map[string]any{
+			"targets": []string{o.Target}, "complete": o.Complete, "started": o.StartedAt, "scripts": scripts, "leaks": len(o.Leaks),
+		}))
 	}
-	return nil
+	return events
 }
 
 func parseOrigins(in []string) ([]string, error) {

@@ -134,6 +134,7 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 		baselineFile, pubFile, format, failOn string
 		full, withScan                        bool
 		workers                               int
+		st                                    *siteStore
 	)
 	cmd := &cobra.Command{
 		Use:   "verify DIR --baseline FILE",
@@ -171,6 +172,7 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 				}
 				rep.Sort()
 			}
+			st.save(cmd.Context(), app, rep, runEvent("skimwatch fim verify", rep, nil))
 			if err := finding.Render(app.Stdout, rep, f); err != nil {
 				return usageErr("render: %w", err)
 			}
@@ -184,6 +186,7 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, json or sarif")
 	cmd.Flags().StringVar(&failOn, "fail-on", "medium", "lowest severity that makes the exit code 1")
 	cmd.Flags().IntVar(&workers, "workers", 0, "hashing workers (default: number of CPUs, at least 2)")
+	st = addSiteStore(cmd)
 	return cmd
 }
 
@@ -224,6 +227,7 @@ func newFimWatchCmd(app *App) *cobra.Command {
 	var (
 		baselineFile, pubFile, format string
 		sweep                         time.Duration
+		st                            *siteStore
 	)
 	cmd := &cobra.Command{
 		Use:   "watch DIR --baseline FILE",
@@ -246,6 +250,11 @@ func newFimWatchCmd(app *App) *cobra.Command {
 			print := func(f finding.Finding) {
 				mu.Lock()
 				defer mu.Unlock()
+				if st.enabled() {
+					if err := st.put(cmd.Context(), app, []finding.Finding{f}, nil); err != nil {
+						fmt.Fprintf(app.Stderr, "skimwatch: finding not saved to the store: %v\n", err)
+					}
+				}
 				if format == "json" {
 					_ = enc.Encode(f)
 					return
@@ -264,6 +273,7 @@ func newFimWatchCmd(app *App) *cobra.Command {
 	cmd.Flags().StringVar(&pubFile, "pub", "", "ed25519 public key: refuse a baseline not signed by it")
 	cmd.Flags().DurationVar(&sweep, "sweep", 10*time.Minute, "interval of the full safety-net sweep (negative: off)")
 	cmd.Flags().StringVar(&format, "format", "json", "line format: json or table")
+	st = addSiteStore(cmd)
 	return cmd
 }
 

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"errors"
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -28,6 +27,7 @@ type scanFlags struct {
 	query            string
 	maxRows          int
 	statementTimeout time.Duration
+	store            *siteStore
 }
 
 func newScanCmd(app *App) *cobra.Command {
@@ -61,35 +61,32 @@ func newScanCmd(app *App) *cobra.Command {
 	f.StringVar(&fl.query, "query", "", "SQL query selecting the rows to scan (first column names the row)")
 	f.IntVar(&fl.maxRows, "max-rows", scan.DefaultMaxRows, "stop after this many rows; more make the run incomplete")
 	f.DurationVar(&fl.statementTimeout, "statement-timeout", scan.DefaultStatementTimeout, "time limit for the database query")
+	fl.store = addSiteStore(cmd)
 	return cmd
-}
-
-func scanUsage(format string, a ...any) error {
-	return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf(format, a...)}
 }
 
 func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 	format, err := finding.ParseFormat(fl.format)
 	if err != nil {
-		return scanUsage("--format: %w", err)
+		return usageErr("--format: %w", err)
 	}
 	failOn, err := finding.ParseSeverity(fl.failOn)
 	if err != nil {
-		return scanUsage("--fail-on: %w", err)
+		return usageErr("--fail-on: %w", err)
 	}
 	switch {
 	case fl.db == "" && fl.query != "":
-		return scanUsage("--query needs --db")
+		return usageErr("--query needs --db")
 	case fl.db != "" && fl.query == "":
-		return scanUsage("--db needs --query")
+		return usageErr("--db needs --query")
 	case fl.db != "" && len(args) > 0:
-		return scanUsage("give either paths or --db, not both")
+		return usageErr("give either paths or --db, not both")
 	case fl.db == "" && len(args) == 0:
-		return scanUsage("nothing to scan: give one or more paths, or --db and --query")
+		return usageErr("nothing to scan: give one or more paths, or --db and --query")
 	}
 	externals, err := scan.ParseExternals(fl.defines)
 	if err != nil {
-		return scanUsage("-d: %w", err)
+		return usageErr("-d: %w", err)
 	}
 	s, err := scan.New(scan.Options{
 		Rules:                  fl.rules,
@@ -107,7 +104,7 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 			// file:line:column first, so editors and CI annotate the line.
 			return &finding.ExitError{Code: finding.ExitIncomplete, Err: re}
 		}
-		return scanUsage("%w", err)
+		return usageErr("%w", err)
 	}
 	var rep *finding.Report
 	if fl.db != "" {
@@ -118,11 +115,12 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 		rep, err = s.ScanPaths(cmd.Context(), args)
 	}
 	if err != nil {
-		return scanUsage("scan: %w", err)
+		return usageErr("scan: %w", err)
 	}
 	rep.Version = Version
+	fl.store.save(cmd.Context(), app, rep, runEvent("skimwatch scan", rep, nil))
 	if err := finding.Render(app.Stdout, rep, format); err != nil {
-		return scanUsage("writing the report: %w", err)
+		return usageErr("writing the report: %w", err)
 	}
 	return finding.ExitFor(rep, failOn)
 }

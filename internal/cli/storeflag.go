@@ -2,14 +2,20 @@ package cli
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"os"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/open"
 )
@@ -67,4 +73,78 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--since %q: a duration back from now cannot be negative", s)
 	}
 	return now.Add(-d), nil
+}
+
+// siteStore is the pair of flags every detector command uses to keep what it
+// found: --store (opt-in: nothing is written unless it or $SKIMWATCH_STORE
+// is set) and --site, the name findings are filed under.
+type siteStore struct {
+	dsn  *string
+	site string
+}
+
+func addSiteStore(cmd *cobra.Command) *siteStore {
+	s := &siteStore{dsn: storeFlag(cmd)}
+	cmd.Flags().StringVar(&s.site, "site", "", "site name the findings are filed under")
+	return s
+}
+
+// enabled reports whether the user asked for the findings to be kept.
+func (s *siteStore) enabled() bool {
+	return *s.dsn != "" || os.Getenv(store.EnvStore) != ""
+}
+
+// findingKey identifies "the same finding" across runs, so that a finding
+// raised every run is one row with a count and first and last seen.
+func findingKey(f finding.Finding) string {
+	sum := sha256.Sum256([]byte(f.Source + "\x00" + f.Kind + "\x00" + f.URL + "\x00" + f.Path + "\x00" + f.Rule + "\x00" + f.Message))
+	return hex.EncodeToString(sum[:16])
+}
+
+// save upserts the findings and appends events (each a record of what one
+// run saw) to the hash-chained log. A failure marks the report incomplete
+// rather than failing silently: the run happened, but its record did not.
+func (s *siteStore) save(ctx context.Context, app *App, r *finding.Report, events ...store.Event) {
+	if !s.enabled() {
+		return
+	}
+	if err := s.put(ctx, app, r.Findings, events); err != nil {
+		r.MarkIncomplete("findings not saved to the store: " + err.Error())
+	}
+}
+
+func (s *siteStore) put(ctx context.Context, app *App, fs []finding.Finding, events []store.Event) error {
+	st, err := openStore(ctx, app, *s.dsn)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	for _, f := range fs {
+		if f.Site == "" {
+			f.Site = s.site
+		}
+		if _, err := st.PutFinding(ctx, findingKey(f), f); err != nil {
+			return err
+		}
+	}
+	for _, e := range events {
+		if e.Site == "" {
+			e.Site = s.site
+		}
+		if _, err := st.AppendEvent(ctx, e); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// runEvent records one run of a detector in the event log.
+func runEvent(actor string, r *finding.Report, extra map[string]any) store.Event {
+	data := map[string]any{"targets": r.Targets, "complete": r.Complete, "findings": len(r.Findings), "max_severity": r.Max().String()}
+	if r.Max() == 0 {
+		data["max_severity"] = "none"
+	}
+	maps.Copy(data, extra)
+	b, _ := json.Marshal(data)
+	return store.Event{Type: r.Command, Actor: actor, Data: b}
 }
