@@ -37,10 +37,6 @@ func newFimCmd(app *App) *cobra.Command {
 	return cmd
 }
 
-func usageErr(format string, a ...any) error {
-	return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf(format, a...)}
-}
-
 func newFimBaselineCmd(app *App) *cobra.Command {
 	var (
 		out, keyFile string

@@ -4,10 +4,12 @@ package cli
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 
+	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/spf13/cobra"
 )
 
@@ -65,4 +67,10 @@ func Execute(ctx context.Context, args []string) error {
 	root := NewRootCommand(app)
 	root.SetArgs(args)
 	return root.ExecuteContext(ctx)
+}
+
+// usageErr is a bad-usage error: exit code 2, with a message that says what
+// was wrong.
+func usageErr(format string, a ...any) error {
+	return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf(format, a...)}
 }
