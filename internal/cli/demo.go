@@ -206,17 +206,25 @@ func plainValues(v any) string {
 
 func plainHow(ev map[string]any) string {
 	var parts []string
-	if enc, ok := ev["encodings"].([]string); ok && !slices.Equal(enc, []string{"raw"}) {
-		parts = append(parts, "encoded ("+strings.Join(enc, ", ")+")")
+	if enc, ok := ev["encodings"].([]string); ok {
+		var hidden []string
+		for _, e := range enc {
+			// Raw values and URL encoding are how any form sends data.
+			if e != "raw" && e != "url" {
+				hidden = append(hidden, e)
+			}
+		}
+		if len(hidden) > 0 {
+			parts = append(parts, "disguised by encoding ("+strings.Join(hidden, ", ")+")")
+		} else {
+			parts = append(parts, "sent in plain form, not disguised")
+		}
 	}
 	if ph, ok := ev["phases"].([]string); ok && slices.Contains(ph, "unload") {
-		parts = append(parts, "sent while the customer was leaving the page")
+		parts = append(parts, "while the customer was leaving the page")
 	}
-	if t, ok := ev["request_types"].([]string); ok {
+	if t, ok := ev["request_types"].([]string); ok && len(t) > 0 {
 		parts = append(parts, "as "+strings.Join(t, ", ")+" request(s)")
-	}
-	if len(parts) == 0 {
-		return "sent as is"
 	}
 	return strings.Join(parts, ", ")
 }
