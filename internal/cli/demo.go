@@ -12,6 +12,7 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/browser"
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/inventory"
 	"github.com/skimwatch/skimwatch/internal/lab"
 	"github.com/skimwatch/skimwatch/internal/observation"
 	"github.com/skimwatch/skimwatch/internal/pagecheck"
@@ -164,10 +165,14 @@ func explain(w io.Writer, r *finding.Report, page, psp string) bool {
 	for _, f := range card {
 		fmt.Fprintf(w, "   Where the card went: %s  (your payment provider is %s)\n", f.Evidence["destination_origin"], psp)
 		fmt.Fprintf(w, "   What was taken:      %s\n", plainValues(f.Evidence["values"]))
-		if s, ok := f.Evidence["script"].(string); ok && s != "" {
+		switch s, _ := f.Evidence["script"].(string); {
+		case s == "":
+		case inventory.PageKey(s) == inventory.PageKey(page):
+			fmt.Fprintf(w, "   Which script sent it: code written into the page itself (not a separate file)\n")
+		default:
 			fmt.Fprintf(w, "   Which script sent it: %s\n", s)
 		}
-		fmt.Fprintf(w, "   How it was hidden:   %s\n", plainHow(f.Evidence))
+		fmt.Fprintf(w, "   How it was sent:     %s\n", plainHow(f.Evidence))
 	}
 	for _, f := range personal {
 		fmt.Fprintf(w, "   Personal data also went to %s: %s\n", f.Evidence["destination_origin"], plainValues(f.Evidence["values"]))
