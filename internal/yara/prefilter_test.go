@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// The prefilter runs each 64 KiB chunk as two halves at once; atoms that
-// straddle a half or chunk boundary must be found exactly once, in order.
+// The prefilter runs each 64 KiB chunk as four quarters at once; atoms that
+// straddle a quarter or chunk boundary must be found exactly once, in order.
 func TestPrefilterFindsAtomsAcrossHalvesAndChunks(t *testing.T) {
 	lits := []string{"abca", "bcab", "cab", "ab"}
 	src := "rule r { strings:"
@@ -26,10 +26,11 @@ func TestPrefilterFindsAtomsAcrossHalvesAndChunks(t *testing.T) {
 			for i := range data {
 				data[i] = "abcx"[rng.IntN(4)]
 			}
-			// Plant atoms right across every half and chunk boundary.
+			// Plant atoms right across every quarter and chunk boundary.
 			for from := 0; from < size; from += checkEvery {
 				n := min(checkEvery, size-from)
-				for _, at := range []int{from + n/2 - 2, from + n/2 - 1, from + n - 2} {
+				q := n / 4
+				for _, at := range []int{from + q - 1, from + 2*q - 2, from + 3*q - 3, from + n - 2} {
 					if at >= 0 && at+4 <= size {
 						copy(data[at:], "abca")
 					}

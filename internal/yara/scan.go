@@ -35,7 +35,7 @@ type scanCache struct {
 	vms    []*pikeVM   // per pattern, lazily
 	dfas   []*lazyDFA  // per pattern, lazily
 	starts []*startDFA // per pattern with a reversed program, lazily
-	hits   []acHit     // prefilter's buffer for a chunk's second half
+	hits   [3][]acHit  // prefilter's buffers for a chunk's later quarters
 }
 
 // Bounds on what a scanCache keeps after a scan, so that a pathological
@@ -217,24 +217,24 @@ type acHit struct {
 
 // prefilter runs the atom automaton over the data and verifies every hit.
 // The automaton's state depends only on the last ac.depth bytes, so each
-// chunk is cut in two halves run in the same loop: two independent lookup
-// chains per iteration instead of one, which roughly doubles the speed of
-// this latency-bound loop. The second half's hits are verified after the
-// first's, so verification still goes in offset order. The context is
-// checked between chunks.
+// chunk is cut in four quarters run in the same loop: four independent
+// lookup chains per iteration instead of one, which is several times faster
+// for this latency-bound loop. The later quarters' hits are verified after
+// the first's, quarter by quarter, so verification still goes in offset
+// order. The context is checked between chunks.
 func (st *scanState) prefilter() error {
 	ac := st.r.ac
 	data := st.data
 	next := ac.next
-	lead := ac.depth - 1 // bytes the second half's run reads before its half
+	lead := ac.depth - 1 // bytes a quarter's run reads before its quarter
 	v := uint32(0)
 	for from := 0; from < len(data); from += checkEvery {
 		if err := st.ctx.Err(); err != nil {
 			return fmt.Errorf("scan incomplete: %w", err)
 		}
 		chunk := data[from:min(from+checkEvery, len(data))]
-		half := len(chunk) / 2
-		if half < 256 || half <= lead {
+		q := len(chunk) / 4
+		if q < 128 || q <= lead {
 			for j, c := range chunk {
 				v = next[v&^0xff|uint32(c)]
 				if v&1 != 0 {
@@ -243,37 +243,58 @@ func (st *scanState) prefilter() error {
 			}
 			continue
 		}
-		v2 := uint32(0)
-		for _, c := range chunk[half-lead : half] {
-			v2 = next[v2&^0xff|uint32(c)]
+		var in [4]uint32
+		in[0] = v
+		for l := 1; l < 4; l++ {
+			s := uint32(0)
+			for _, c := range chunk[l*q-lead : l*q] {
+				s = next[s&^0xff|uint32(c)]
+			}
+			in[l] = s
 		}
-		first, second := chunk[:half], chunk[half:]
-		paired := second[:len(first)]
-		late := st.cache.hits[:0]
-		for j, c := range first {
-			v = next[v&^0xff|uint32(c)]
-			v2 = next[v2&^0xff|uint32(paired[j])]
-			if (v|v2)&1 == 0 {
+		a0 := chunk[:q]
+		a1 := chunk[q : 2*q][:len(a0)]
+		a2 := chunk[2*q : 3*q][:len(a0)]
+		a3 := chunk[3*q:]
+		a3q := a3[:len(a0)]
+		v0, v1, v2, v3 := in[0], in[1], in[2], in[3]
+		late := &st.cache.hits
+		for l := range late {
+			late[l] = late[l][:0]
+		}
+		for j, c := range a0 {
+			v0 = next[v0&^0xff|uint32(c)]
+			v1 = next[v1&^0xff|uint32(a1[j])]
+			v2 = next[v2&^0xff|uint32(a2[j])]
+			v3 = next[v3&^0xff|uint32(a3q[j])]
+			if (v0|v1|v2|v3)&1 == 0 {
 				continue
 			}
-			if v&1 != 0 {
-				st.acHit(from+j, v)
+			if v0&1 != 0 {
+				st.acHit(from+j, v0)
+			}
+			if v1&1 != 0 {
+				late[0] = append(late[0], acHit{from + q + j, v1})
 			}
 			if v2&1 != 0 {
-				late = append(late, acHit{from + half + j, v2})
+				late[1] = append(late[1], acHit{from + 2*q + j, v2})
+			}
+			if v3&1 != 0 {
+				late[2] = append(late[2], acHit{from + 3*q + j, v3})
 			}
 		}
-		for _, h := range late {
-			st.acHit(h.pos, h.v)
-		}
-		st.cache.hits = late[:0]
-		for j := len(first); j < len(second); j++ {
-			v2 = next[v2&^0xff|uint32(second[j])]
-			if v2&1 != 0 {
-				st.acHit(from+half+j, v2)
+		for l := range late {
+			for _, h := range late[l] {
+				st.acHit(h.pos, h.v)
 			}
 		}
-		v = v2
+		for j := len(a0); j < len(a3); j++ {
+			v3 = next[v3&^0xff|uint32(a3[j])]
+			if v3&1 != 0 {
+				st.acHit(from+3*q+j, v3)
+			}
+		}
+		v = v3
 	}
 	return nil
 }
