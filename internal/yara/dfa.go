@@ -6,9 +6,10 @@ import (
 
 // lazyDFA caches the Pike VM's ordered thread lists as DFA states, so an
 // anchored match costs one table lookup per byte instead of one step per
-// live thread. It is built per scan (not shared between goroutines) and only
-// for programs whose assertions do not depend on the position beyond the
-// start (no $, \b, \B).
+// live thread. Its states depend only on the program, so it is kept between
+// scans in Rules.caches (one goroutine at a time uses it), and it is built
+// only for programs whose assertions do not depend on the position beyond
+// the start (no $, \b, \B).
 type lazyDFA struct {
 	vm     *pikeVM
 	states []dfaState

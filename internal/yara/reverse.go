@@ -39,7 +39,8 @@ type startFinder struct {
 	prog *program
 }
 
-// startDFA is the per-scan lazy DFA over sets of reversed-program states.
+// startDFA is the lazy DFA over sets of reversed-program states, kept between
+// scans in Rules.caches like lazyDFA.
 type startDFA struct {
 	prog    *program
 	words   int

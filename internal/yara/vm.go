@@ -192,7 +192,8 @@ func isWordByte(b byte) bool {
 	return b == '_' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z' || b >= '0' && b <= '9'
 }
 
-// pikeVM holds the per-scan buffers for one program; not shared between goroutines.
+// pikeVM holds the matching buffers for one program; used by one scan at a
+// time (kept between scans in Rules.caches).
 type pikeVM struct {
 	prog      *program
 	cur, next []int32
