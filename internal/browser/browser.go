@@ -490,47 +490,91 @@ type attachedParams struct {
 func (b *Browser) send(ctx context.Context, sessionID, method string, params, res any) error {
 	ctx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
 	defer cancel()
+	c, err := b.write(ctx, sessionID, method, params)
+	if err != nil {
+		return err
+	}
+	return b.await(ctx, c, res)
+}
+
+// sendAll writes every command before it waits for the first reply, so
+// that n commands cost one round trip instead of n. The browser runs the
+// commands of a session in the order they arrive. It returns the first
+// error, after every reply (or the deadline) has come.
+func (b *Browser) sendAll(ctx context.Context, sessionID string, cmds []Command) error {
+	ctx, cancel := context.WithTimeout(ctx, b.opts.CallTimeout)
+	defer cancel()
+	calls := make([]*call, 0, len(cmds))
+	var first error
+	for _, cmd := range cmds {
+		c, err := b.write(ctx, sessionID, cmd.Method, cmd.Params)
+		if err != nil {
+			first = err
+			break
+		}
+		calls = append(calls, c)
+	}
+	for _, c := range calls {
+		if err := b.await(ctx, c, nil); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+// call is a command written to the browser whose reply is awaited.
+type call struct {
+	id     int64
+	method string
+	ch     chan *cdproto.Message
+}
+
+func (b *Browser) write(ctx context.Context, sessionID, method string, params any) (*call, error) {
 	var buf []byte
 	if params != nil {
 		var err error
 		if buf, err = marshal(params); err != nil {
-			return fmt.Errorf("%s: encoding params: %w", method, err)
+			return nil, fmt.Errorf("%s: encoding params: %w", method, err)
 		}
 	}
 	// Ids stay within int32: Chromium rejects larger ones.
-	id := b.nextID.Add(1)&0x3fffffff + 1
-	ch := make(chan *cdproto.Message, 1)
+	c := &call{id: b.nextID.Add(1)&0x3fffffff + 1, method: method, ch: make(chan *cdproto.Message, 1)}
 	b.mu.Lock()
 	if b.closed {
 		b.mu.Unlock()
-		return fmt.Errorf("%s: %w", method, ErrClosed)
+		return nil, fmt.Errorf("%s: %w", method, ErrClosed)
 	}
-	b.pending[id] = ch
+	b.pending[c.id] = c.ch
 	b.mu.Unlock()
-	forget := func() {
-		b.mu.Lock()
-		delete(b.pending, id)
-		b.mu.Unlock()
-	}
-	msg := &cdproto.Message{ID: id, SessionID: targetSessionID(sessionID), Method: cdproto.MethodType(method), Params: buf}
+	msg := &cdproto.Message{ID: c.id, SessionID: targetSessionID(sessionID), Method: cdproto.MethodType(method), Params: buf}
 	if err := b.conn.Write(ctx, msg); err != nil {
-		forget()
-		return fmt.Errorf("%s: %w", method, err)
+		b.forget(c)
+		return nil, fmt.Errorf("%s: %w", method, err)
 	}
+	return c, nil
+}
+
+func (b *Browser) forget(c *call) {
+	b.mu.Lock()
+	delete(b.pending, c.id)
+	b.mu.Unlock()
+}
+
+func (b *Browser) await(ctx context.Context, c *call, res any) error {
 	select {
 	case <-ctx.Done():
-		forget()
-		return fmt.Errorf("%s: %w", method, ctx.Err())
-	case reply, ok := <-ch:
+		b.forget(c)
+		return fmt.Errorf("%s: %w", c.method, ctx.Err())
+	case reply, ok := <-c.ch:
 		if !ok || reply == nil {
-			return fmt.Errorf("%s: %w", method, ErrClosed)
+			return fmt.Errorf("%s: %w", c.method, ErrClosed)
 		}
 		if reply.Error != nil {
-			return fmt.Errorf("%s: %w", method, &ProtocolError{Code: reply.Error.Code, Message: reply.Error.Message})
+			return fmt.Errorf("%s: %w", c.method, &ProtocolError{Code: reply.Error.Code, Message: reply.Error.Message})
 		}
 		if res != nil && len(reply.Result) > 0 {
 			if err := unmarshal(reply.Result, res); err != nil {
-				return fmt.Errorf("%s: decoding result: %w", method, err)
+				return fmt.Errorf("%s: decoding result: %w", c.method, err)
 			}
 		}
 		return nil

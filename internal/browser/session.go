@@ -81,6 +81,21 @@ func (s *Session) Call(ctx context.Context, method string, params, result any) e
 	return s.b.send(ctx, s.id, method, params, result)
 }
 
+// Command is one protocol command of a Batch. Params are encoded as
+// Call's are; the result is discarded.
+type Command struct {
+	Method string
+	Params any
+}
+
+// Batch runs commands in order with one round trip: it writes them all,
+// then waits for every reply. Use it for commands whose results are not
+// needed and whose order is all that matters, such as the key events of
+// one keystroke. It returns the first error. Like Call, it has a deadline.
+func (s *Session) Batch(ctx context.Context, cmds ...Command) error {
+	return s.b.sendAll(ctx, s.id, cmds)
+}
+
 // Subscribe buffers the events of method on this session until cancel.
 func (s *Session) Subscribe(method string) (<-chan jsonv2.Value, func()) {
 	q := newQueue[jsonv2.Value]()

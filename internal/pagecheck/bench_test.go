@@ -3,6 +3,7 @@ package pagecheck
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"strconv"
 	"strings"
@@ -142,6 +143,10 @@ func BenchmarkCheck(b *testing.B) {
 	opts := labOptions(b, l)
 	opts.Dwell = benchDwell
 	opts.KeyDelayMin, opts.KeyDelayMax = DefaultOptions().KeyDelayMin, DefaultOptions().KeyDelayMax
+	if os.Getenv("SKIMWATCH_BENCH_LOG") != "" {
+		// Per-phase timings of every check (log lines "phase").
+		opts.Logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
 	ctx := context.Background()
 	// Warm up: the first load pays for process start and disk cache.
 	if err := bareLoad(ctx, br, url); err != nil {

@@ -79,6 +79,8 @@ type recorder struct {
 	loads         int
 	lastNet       time.Time
 	inflight      int
+	open          map[string]bool // network requests not yet finished or failed
+	settingUp     int             // attached children not yet set up and released
 	crashed       bool
 	forms         []observation.Form
 	formKeys      map[string]bool
@@ -115,7 +117,7 @@ func newRecorder(tab *browser.Tab, opts *Options, shop string, matcher *honey.Ma
 		aliases:   map[string]string{},
 		scriptURL: map[string]string{}, reqs: map[string]*reqRec{},
 		fetchOnly: map[string]*reqRec{}, ws: map[string]wsInfo{},
-		frames: map[string]*observation.Frame{}, docReqs: map[string]string{},
+		frames: map[string]*observation.Frame{}, docReqs: map[string]string{}, open: map[string]bool{},
 		served: map[string]string{}, domScripts: map[string]bool{},
 		changed: make(chan struct{}),
 	}
@@ -264,6 +266,7 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 			r.addChildFrame(s, child)
 			r.mu.Lock()
 			r.childSessions = append(r.childSessions, child)
+			r.settingUp++
 			r.mu.Unlock()
 			r.spawn(func() { r.setUpChild(ctx, child) })
 		}
@@ -363,6 +366,12 @@ func (r *recorder) setUpChild(ctx context.Context, s *browser.Session) {
 				r.log.Debug("releasing child", "type", s.Info().Type, "err", err)
 			}
 		}
+		// The child runs from now on: what it sends comes after this.
+		r.mu.Lock()
+		r.settingUp--
+		r.lastNet = time.Now()
+		r.notify()
+		r.mu.Unlock()
 	}()
 	if err := r.enable(ctx, s); err != nil {
 		// A child that is gone before we could enable it sent nothing.
@@ -615,6 +624,7 @@ func (r *recorder) onRequest(ctx context.Context, s *browser.Session, p *network
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id := r.alias(s) + ":" + string(p.RequestID)
+	r.open[id] = true
 	if p.RedirectResponse != nil {
 		// The same id continues after a redirect: close the old hop.
 		if old := r.reqs[id]; old != nil {
@@ -724,6 +734,7 @@ func (r *recorder) finish(s *browser.Session, rid, failed string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id := r.alias(s) + ":" + rid
+	delete(r.open, id)
 	if rec := r.reqs[id]; rec != nil {
 		if failed != "" {
 			rec.Failed = failed

@@ -139,6 +139,18 @@ type driver struct {
 	actionOrigin map[string]string
 	lastSubmit   time.Time
 	start        string // the URL relative visits resolve against
+	timing       timing
+}
+
+// timing adds up where a check's time goes, for the debug log.
+type timing struct {
+	keys      time.Duration // key events' round trips
+	keyPauses time.Duration // human pauses between keys
+}
+
+// phase logs, at debug level, how long one phase of the check took.
+func (d *driver) phase(name string, since time.Time, args ...any) {
+	d.log.Debug("phase", append([]any{"phase", name, "took", time.Since(since).Round(time.Millisecond)}, args...)...)
 }
 
 // Check runs one check. It returns an error only when the check could not
@@ -172,7 +184,12 @@ func Check(ctx context.Context, b *browser.Browser, t Target, opts Options) (*ob
 	if err != nil {
 		return nil, fmt.Errorf("opening tab: %w", err)
 	}
-	defer tab.Close()
+	log.Debug("phase", "phase", "open tab", "took", time.Since(began).Round(time.Millisecond))
+	defer func() {
+		t0 := time.Now()
+		tab.Close()
+		log.Debug("phase", "phase", "close tab", "took", time.Since(t0).Round(time.Millisecond), "check", time.Since(began).Round(time.Millisecond))
+	}()
 
 	rec := newRecorder(tab, &opts, originOf(start), matcher, id.CardNumber)
 	for _, s := range opts.Block {
@@ -199,9 +216,11 @@ func Check(ctx context.Context, b *browser.Browser, t Target, opts Options) (*ob
 
 	cctx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
+	t0 := time.Now()
 	if err := rec.enable(cctx, tab.Page()); err != nil {
 		return nil, fmt.Errorf("setting up capture: %w", err)
 	}
+	log.Debug("phase", "phase", "enable capture", "took", time.Since(t0).Round(time.Millisecond))
 
 	d := &driver{
 		tab: tab, rec: rec, opts: &opts, log: log, id: id,
@@ -223,21 +242,25 @@ func Check(ctx context.Context, b *browser.Browser, t Target, opts Options) (*ob
 		rec.addIncomplete("%v", stepErr)
 	}
 	if !rec.isCrashed() {
-		log.Debug("unloading")
+		t0 := time.Now()
 		d.unload(cctx)
-		log.Debug("unloaded")
+		d.phase("unload", t0)
 	}
 	if cctx.Err() != nil && ctx.Err() == nil && stepErr == nil {
 		rec.addIncomplete("timed out after %s while leaving the page", opts.Timeout)
 	}
 
 	// Wait for handlers (script sources, bodies) before reading state.
+	t0 = time.Now()
 	stopLoop()
 	<-loopDone
 	if !waitGroup(&rec.wg, 5*time.Second) {
 		rec.addIncomplete("capture handlers did not finish")
 	}
+	d.phase("finish handlers", t0)
+	t0 = time.Now()
 	o := d.observation(name, began)
+	d.phase("assemble observation", t0, "keys", d.timing.keys.Round(time.Millisecond), "key pauses", d.timing.keyPauses.Round(time.Millisecond))
 	return o, nil
 }
 
@@ -292,6 +315,7 @@ func plan(t Target) (steps []Step, name, start string, err error) {
 const autoSubmit = "\x00auto"
 
 func (d *driver) run(ctx context.Context, steps []Step) error {
+	stepBegan := time.Now()
 	var last struct {
 		doc   *frameDoc
 		field *jsField
@@ -299,6 +323,10 @@ func (d *driver) run(ctx context.Context, steps []Step) error {
 	}
 	for i, s := range steps {
 		d.log.Debug("step", "i", i, "step", fmt.Sprintf("%+v", s))
+		if i > 0 {
+			d.phase(fmt.Sprintf("step %d", i-1), stepBegan)
+		}
+		stepBegan = time.Now()
 		d.rec.setStep(i)
 		if err := d.rec.failed(); err != nil {
 			return err
@@ -353,7 +381,9 @@ func (d *driver) run(ctx context.Context, steps []Step) error {
 			}
 		}
 	}
-	d.log.Debug("steps done; dwelling")
+	d.phase(fmt.Sprintf("step %d", len(steps)-1), stepBegan)
+	dwellBegan := time.Now()
+	defer func() { d.phase("dwell", dwellBegan) }()
 	// Watch for delayed sends: Dwell after the last submit, or after load.
 	from := d.lastSubmit
 	if from.IsZero() {
@@ -401,6 +431,7 @@ func (d *driver) navigate(ctx context.Context, target string) error {
 // A page that never fires load is recorded as incomplete, and the check
 // goes on with what it has.
 func (d *driver) waitLoad(ctx context.Context, loads int) error {
+	began := time.Now()
 	ok := d.rec.waitFor(ctx, d.opts.LoadTimeout, func() bool {
 		return d.rec.loads > loads || d.rec.crashed || len(d.rec.dialogs) > d.opts.MaxDialogs
 	})
@@ -413,7 +444,10 @@ func (d *driver) waitLoad(ctx context.Context, loads int) error {
 	if !ok {
 		d.rec.addIncomplete("page never finished loading: no load event within %s", d.opts.LoadTimeout)
 	}
-	d.quiet(ctx, 300*time.Millisecond, 2*time.Second)
+	d.phase("load event", began)
+	t0 := time.Now()
+	d.settle(ctx, 300*time.Millisecond, 2*time.Second)
+	d.phase("settle after load", t0)
 	return nil
 }
 
@@ -433,6 +467,68 @@ func (d *driver) quiet(ctx context.Context, gap, limit time.Duration) {
 			wait = 20 * time.Millisecond
 		}
 		d.rec.waitFor(ctx, min(wait, time.Until(end)), func() bool { return false })
+	}
+}
+
+// settle waits until the page has settled after a load, for at most
+// limit: either every request it started has finished, every frame and
+// worker that attached has been set up, and its main thread has gone idle
+// with nothing new on the network meanwhile; or (a page with a long-lived
+// request) nothing happened on the network for gap. The first is an event,
+// so a page that is done does not pay for the whole gap.
+func (d *driver) settle(ctx context.Context, gap, limit time.Duration) {
+	// A script that just arrived runs before it can send the next request:
+	// idleness is asked only once the network was still for this long.
+	const still = 50 * time.Millisecond
+	end := time.Now().Add(limit)
+	for time.Now().Before(end) && ctx.Err() == nil {
+		d.rec.mu.Lock()
+		last, since := d.rec.lastNet, time.Since(d.rec.lastNet)
+		paused, open := d.rec.inflight, len(d.rec.open)+d.rec.settingUp
+		d.rec.mu.Unlock()
+		switch {
+		case paused == 0 && since >= gap:
+			return
+		case paused == 0 && open == 0 && since >= still:
+			d.idle(ctx, min(gap, time.Until(end)))
+			d.rec.mu.Lock()
+			unchanged := d.rec.lastNet.Equal(last) && d.rec.inflight == 0 && len(d.rec.open) == 0 && d.rec.settingUp == 0
+			d.rec.mu.Unlock()
+			if unchanged {
+				return
+			}
+		case paused == 0 && open == 0:
+			d.rec.waitFor(ctx, min(still-since, time.Until(end)), func() bool { return false })
+		default:
+			// Woken when the last request finishes, else when gap passes.
+			d.rec.waitFor(ctx, min(max(gap-since, 20*time.Millisecond), time.Until(end)), func() bool {
+				return d.rec.inflight == 0 && len(d.rec.open) == 0 && d.rec.settingUp == 0
+			})
+		}
+	}
+}
+
+// idleJS resolves when the page's main thread is idle, or after %d ms.
+const idleJS = `new Promise(r => requestIdleCallback(() => r(true), { timeout: %d }))`
+
+// idle waits, for at most limit, until the main frame's renderer has run
+// what it had queued (the scripts that just loaded) and gone idle. It asks
+// from an isolated world, which page scripts cannot tamper with.
+func (d *driver) idle(ctx context.Context, limit time.Duration) {
+	s := d.tab.Page()
+	cid, err := d.world(ctx, s, d.rec.mainID)
+	if err != nil {
+		d.rec.waitFor(ctx, limit, func() bool { return false })
+		return
+	}
+	cctx, cancel := context.WithTimeout(ctx, limit+time.Second)
+	defer cancel()
+	if _, err := cdp.Call(cctx, s, runtime.Evaluate, runtime.EvaluateParams{
+		Expression: fmt.Sprintf(idleJS, max(limit.Milliseconds(), 1)) + "\n//# sourceURL=" + d.rec.internal,
+		ContextID:  cid, AwaitPromise: ptr(true), ReturnByValue: ptr(true), Silent: ptr(true),
+	}); err != nil {
+		d.log.Debug("waiting for the page to go idle", "err", err)
+		d.rec.waitFor(ctx, limit, func() bool { return false })
 	}
 }
 
@@ -586,7 +682,9 @@ func (d *driver) unload(ctx context.Context) {
 		d.rec.addIncomplete("leaving the page: %v", err)
 		return
 	}
+	t0 := time.Now()
 	d.rec.waitFor(ctx, 3*time.Second, func() bool { return d.rec.mainNavs > navs })
+	d.phase("leave: commit about:blank", t0)
 	// Unload handlers run around the commit; their beacons reach Fetch a
 	// moment later, so the quiet period starts now, not at the last request.
 	d.rec.mu.Lock()

@@ -334,7 +334,9 @@ func (d *driver) pause(ctx context.Context, min, max time.Duration) error {
 }
 
 // typeText sends trusted key events for each character, at human pace.
-// Non-ASCII text (a Japanese address) goes in as IME commits do.
+// Non-ASCII text (a Japanese address) goes in as IME commits do. The
+// keyDown, char and keyUp of one keystroke go out back to back and cost
+// one round trip; the page still sees them one after the other, trusted.
 func (d *driver) typeText(ctx context.Context, s *browser.Session, text string) error {
 	for _, r := range text {
 		began := time.Now()
@@ -342,28 +344,35 @@ func (d *driver) typeText(ctx context.Context, s *browser.Session, text string) 
 			if _, err := cdp.Call(ctx, s, input.InsertText, input.InsertTextParams{Text: string(r)}); err != nil {
 				return err
 			}
-		} else {
-			for _, ev := range kb.Encode(r) {
-				if _, err := cdp.Call(ctx, s, input.DispatchKeyEvent, *ev); err != nil {
-					return err
-				}
-			}
+		} else if err := d.key(ctx, s, r); err != nil {
+			return err
 		}
-		// The key events' own round trips count towards the pace.
+		// The key events' own round trip counts towards the pace.
 		spent := time.Since(began)
+		d.timing.keys += spent
+		p0 := time.Now()
 		if err := d.pause(ctx, max(d.opts.KeyDelayMin-spent, 0), max(d.opts.KeyDelayMax-spent, 0)); err != nil {
 			return err
 		}
+		d.timing.keyPauses += time.Since(p0)
 	}
 	return nil
 }
 
+// key sends the key events of one keystroke in one batch.
+func (d *driver) key(ctx context.Context, s *browser.Session, r rune) error {
+	evs := kb.Encode(r)
+	cmds := make([]browser.Command, len(evs))
+	for i, ev := range evs {
+		cmds[i] = browser.Command{Method: input.CommandDispatchKeyEvent, Params: ev}
+	}
+	return s.Batch(ctx, cmds...)
+}
+
 func (d *driver) pressKey(ctx context.Context, s *browser.Session, key rune, times int) error {
 	for range times {
-		for _, ev := range kb.Encode(key) {
-			if _, err := cdp.Call(ctx, s, input.DispatchKeyEvent, *ev); err != nil {
-				return err
-			}
+		if err := d.key(ctx, s, key); err != nil {
+			return err
 		}
 		if err := d.pause(ctx, d.opts.KeyDelayMin/2, d.opts.KeyDelayMax/2); err != nil {
 			return err
@@ -517,7 +526,9 @@ func (d *driver) fillField(ctx context.Context, fd *frameDoc, f *jsField, value 
 // values. It returns the field it typed into last and its document, for
 // submitting, and how many fields it filled.
 func (d *driver) probe(ctx context.Context) (*frameDoc, *jsField, *jsForm, int, error) {
+	t0 := time.Now()
 	docs := d.collect(ctx)
+	d.phase("collect forms", t0, "frames", len(docs))
 	d.rec.setPhase(observation.PhaseInput)
 	var lastDoc *frameDoc
 	var lastField *jsField
@@ -537,7 +548,11 @@ func (d *driver) probe(ctx context.Context) (*frameDoc, *jsField, *jsForm, int, 
 				if value == "" {
 					continue
 				}
-				if err := d.fillField(ctx, fd, f, value); err != nil {
+				t0, k0, p0 := time.Now(), d.timing.keys, d.timing.keyPauses
+				err := d.fillField(ctx, fd, f, value)
+				d.phase("fill field", t0, "class", f.class, "chars", len([]rune(value)),
+					"keys", (d.timing.keys - k0).Round(time.Millisecond), "key pauses", (d.timing.keyPauses - p0).Round(time.Millisecond))
+				if err != nil {
 					if ctx.Err() != nil {
 						return lastDoc, lastField, lastForm, filled, ctx.Err()
 					}
@@ -622,9 +637,11 @@ func (d *driver) submit(ctx context.Context, fd *frameDoc, f *jsField) error {
 	if err := d.pause(ctx, 600*time.Millisecond, 1000*time.Millisecond); err != nil {
 		return err
 	}
+	t0 := time.Now()
 	btn, err := d.element(ctx, fd, fmt.Sprintf(submitJS, f.Idx))
 	if err == nil {
 		if err := d.click(ctx, fd, btn); err == nil {
+			d.phase("click submit", t0)
 			return nil
 		}
 	}
