@@ -32,7 +32,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "skimwatch: installing ${need_pkgs[*]} with apt-get" >&2
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null
-  apt-get install -y -qq --no-install-recommends "${need_pkgs[@]}" >/dev/null
+  apt-get install -y -qq "${need_pkgs[@]}" >/dev/null
   exit 0
 fi
 echo "skimwatch: please install the Debian packages ${need_pkgs[*]} (for example: sudo apt-get install ${need_pkgs[*]}), then run this again." >&2
