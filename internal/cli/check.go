@@ -198,7 +198,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 			report.MarkIncomplete("baseline not updated: an incomplete check cannot be approved")
 		} else {
 			for _, o := range obs {
-				base.Merge(Approve(o, origins), time.Now())
+				base.Merge(policy.Approve(o, policy.Options{PaymentOrigins: origins}), time.Now())
 			}
 			if err := base.Save(f.baseline); err != nil {
 				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
@@ -215,27 +215,6 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 		return nil
 	}
 	return finding.ExitFor(report, failOn)
-}
-
-// Approve builds the inventory to approve from an observation: everything it
-// saw, and honey data going where it is expected (the card to payment
-// origins, personal data to its form's action). Leaks elsewhere are never
-// approved silently.
-func Approve(o *observation.Observation, paymentOrigins []string) *inventory.PageInventory {
-	p := inventory.FromObservation(o)
-	for _, l := range o.Leaks {
-		origin := l.DestinationOrigin
-		isPay := false
-		for _, po := range paymentOrigins {
-			if po == origin {
-				isPay = true
-			}
-		}
-		if isPay || (l.FormActionOrigin != "" && origin == l.FormActionOrigin) {
-			p.ApproveData(inventory.DataDestination{Class: l.Class, Origin: origin})
-		}
-	}
-	return p
 }
 
 func runTargets(ctx context.Context, b *browser.Browser, targets []checkTarget, opts pagecheck.Options) []*observation.Observation {

@@ -78,7 +78,7 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 	if err != nil || !clean.Complete {
 		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("check the clean page: %v %v", err, reasons(clean))}
 	}
-	approved := Approve(clean, opts.PaymentOrigins)
+	approved := policy.Approve(clean, pol)
 	step(out, 2, "Checked the clean payment page and approved what it does:")
 	fmt.Fprintf(out, "     %d scripts, %d destinations, %d forms; the test card went only to the payment provider.\n",
 		len(approved.Scripts), len(approved.Destinations), len(approved.Forms))

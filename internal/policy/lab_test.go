@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -87,12 +86,7 @@ func (r *labRig) baseline(t *testing.T, path string) *inventory.PageInventory {
 	if !o.Complete {
 		t.Fatalf("clean check of %s incomplete: %v", path, o.Incomplete)
 	}
-	p := inventory.FromObservation(o)
-	for _, l := range o.Leaks {
-		if slices.Contains(r.opts.PaymentOrigins, l.DestinationOrigin) || l.DestinationOrigin == l.FormActionOrigin {
-			p.ApproveData(inventory.DataDestination{Class: l.Class, Origin: l.DestinationOrigin})
-		}
-	}
+	p := policy.Approve(o, r.pol)
 	r.bases[path] = p
 	return p
 }
@@ -232,12 +226,7 @@ func TestFlowsCatchWhatOnePageCannot(t *testing.T) {
 			if !clean.Complete {
 				t.Fatalf("clean flow incomplete: %v", clean.Incomplete)
 			}
-			base := inventory.FromObservation(clean)
-			for _, l := range clean.Leaks {
-				if slices.Contains(r.opts.PaymentOrigins, l.DestinationOrigin) || l.DestinationOrigin == l.FormActionOrigin {
-					base.ApproveData(inventory.DataDestination{Class: l.Class, Origin: l.DestinationOrigin})
-				}
-			}
+			base := policy.Approve(clean, r.pol)
 			orders, charges := len(r.lab.Orders()), len(r.lab.Charges())
 			again := r.checkFlow(t, tt.flow)
 			if rep := (finding.Report{Findings: policy.Evaluate(again, base, r.pol)}); rep.AtOrAbove(finding.Medium) > 0 {

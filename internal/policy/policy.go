@@ -86,8 +86,25 @@ type evaluator struct {
 
 func (e *evaluator) add(f finding.Finding) { e.out = append(e.out, f) }
 
-func (e *evaluator) isPayment(origin string) bool {
-	return slices.ContainsFunc(e.opts.PaymentOrigins, func(p string) bool { return strings.EqualFold(strings.TrimRight(p, "/"), origin) })
+func (e *evaluator) isPayment(origin string) bool { return e.opts.isPayment(origin) }
+
+func (o Options) isPayment(origin string) bool {
+	return slices.ContainsFunc(o.PaymentOrigins, func(p string) bool { return strings.EqualFold(strings.TrimRight(p, "/"), origin) })
+}
+
+// Approve builds the inventory to approve from an observation: everything it
+// saw, and honey data going where it is expected (the card to payment
+// origins, personal data to its form's action). Leaks elsewhere are never
+// approved silently.
+func Approve(o *observation.Observation, opts Options) *inventory.PageInventory {
+	p := inventory.FromObservation(o)
+	for _, l := range o.Leaks {
+		origin := l.DestinationOrigin
+		if opts.isPayment(origin) || (l.FormActionOrigin != "" && origin == l.FormActionOrigin) {
+			p.ApproveData(inventory.DataDestination{Class: l.Class, Origin: origin})
+		}
+	}
+	return p
 }
 
 // cardClasses are the values that together are "the card". The holder name

@@ -162,3 +162,15 @@ func TestCheckReportGolden(t *testing.T) {
 		}
 	}
 }
+
+func TestApproveTakesOnlyExpectedDataDestinations(t *testing.T) {
+	p := Approve(seedAttack(), Options{PaymentOrigins: []string{psp}})
+	if !p.DataApproved(observation.FieldCardNumber, psp) {
+		t.Error("the card going to the payment origin must be approved")
+	}
+	for _, class := range []string{observation.FieldCardNumber, observation.FieldCVV, observation.FieldEmail} {
+		if p.DataApproved(class, attacker) {
+			t.Errorf("%s going to the attacker was approved", class)
+		}
+	}
+}
