@@ -18,6 +18,20 @@ func (p *parser) parseExpr() (*node, error) {
 	return p.parseOr()
 }
 
+// prefixOperand consumes a prefix operator's token and parses its operand,
+// with the same nesting limit as parenthesised expressions.
+func (p *parser) prefixOperand(parse func() (*node, error)) (*node, error) {
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	p.depth++
+	defer func() { p.depth-- }()
+	if p.depth > maxExprDepth {
+		return nil, p.errTok("condition nested too deeply")
+	}
+	return parse()
+}
+
 func (p *parser) boolOperand(n *node) error {
 	if n.typ == tyRegex {
 		return p.errNode(n, "a regular expression cannot be used as a boolean")
@@ -84,15 +98,7 @@ func (p *parser) parseNot() (*node, error) {
 			op = opDefined
 		}
 		n := p.newNode(op, tyBool)
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		p.depth++
-		defer func() { p.depth-- }()
-		if p.depth > maxExprDepth {
-			return nil, p.errTok("condition nested too deeply")
-		}
-		x, err := p.parseNot()
+		x, err := p.prefixOperand(p.parseNot)
 		if err != nil {
 			return nil, err
 		}
@@ -272,15 +278,7 @@ func (p *parser) parseUnary() (*node, error) {
 			op = opBitNot
 		}
 		n := p.newNode(op, tyInt)
-		if err := p.advance(); err != nil {
-			return nil, err
-		}
-		p.depth++
-		defer func() { p.depth-- }()
-		if p.depth > maxExprDepth {
-			return nil, p.errTok("condition nested too deeply")
-		}
-		x, err := p.parseUnary()
+		x, err := p.prefixOperand(p.parseUnary)
 		if err != nil {
 			return nil, err
 		}
