@@ -311,25 +311,37 @@ func countDigits(s string) int {
 	return n
 }
 
-// handleLinkHandoff stores the contact, opens a payment session at the
-// provider and redirects the customer to its hosted page.
-func (l *Lab) handleLinkHandoff(w http.ResponseWriter, r *http.Request) {
+// checkoutSubmission does what both checkout submissions do first: parse
+// the form, check its CSRF token and read the customer's contact. It returns
+// ok=false after answering the request itself; fail re-renders the checkout
+// page with an error.
+func (l *Lab) checkoutSubmission(w http.ResponseWriter, r *http.Request, page, title string) (*session, contact, func(int, string), bool) {
 	if parseForm(w, r) != nil {
-		return
+		return nil, contact{}, nil, false
 	}
 	ss := l.sessionFor(w, r)
 	fail := func(status int, msg string) {
-		d := l.checkoutPage(w, r, pageLink, "ご注文内容の確認 / Confirm your order")
+		d := l.checkoutPage(w, r, page, title)
 		d.Error = msg
 		l.render(w, status, d)
 	}
 	if !l.store.checkCSRF(ss, r.PostFormValue("csrf")) {
 		fail(http.StatusForbidden, "フォームの有効期限が切れました / The form expired; please try again")
-		return
+		return nil, contact{}, nil, false
 	}
 	c, err := contactFrom(r)
 	if err != nil {
 		fail(http.StatusBadRequest, err.Error())
+		return nil, contact{}, nil, false
+	}
+	return ss, c, fail, true
+}
+
+// handleLinkHandoff stores the contact, opens a payment session at the
+// provider and redirects the customer to its hosted page.
+func (l *Lab) handleLinkHandoff(w http.ResponseWriter, r *http.Request) {
+	ss, c, fail, ok := l.checkoutSubmission(w, r, pageLink, "ご注文内容の確認 / Confirm your order")
+	if !ok {
 		return
 	}
 	cart := l.cartView(l.store.cart(ss), l.current().Campaign)
@@ -342,7 +354,7 @@ func (l *Lab) handleLinkHandoff(w http.ResponseWriter, r *http.Request) {
 		ID  string `json:"id"`
 		URL string `json:"url"`
 	}
-	err = l.callPSP(r.Context(), http.MethodPost, "/v1/sessions", url.Values{
+	err := l.callPSP(r.Context(), http.MethodPost, "/v1/sessions", url.Values{
 		"ref": {p.Ref}, "amount": {strconv.Itoa(p.Total)}, "return_url": {l.shop.url + "/checkout/complete"},
 	}, &sess)
 	if err != nil {
@@ -357,22 +369,8 @@ func (l *Lab) handleLinkHandoff(w http.ResponseWriter, r *http.Request) {
 // handleOrder is the token-type final submission: charge the token, then
 // record the order.
 func (l *Lab) handleOrder(w http.ResponseWriter, r *http.Request) {
-	if parseForm(w, r) != nil {
-		return
-	}
-	ss := l.sessionFor(w, r)
-	fail := func(status int, msg string) {
-		d := l.checkoutPage(w, r, pageToken, "ご注文手続き / Checkout")
-		d.Error = msg
-		l.render(w, status, d)
-	}
-	if !l.store.checkCSRF(ss, r.PostFormValue("csrf")) {
-		fail(http.StatusForbidden, "フォームの有効期限が切れました / The form expired; please try again")
-		return
-	}
-	c, err := contactFrom(r)
-	if err != nil {
-		fail(http.StatusBadRequest, err.Error())
+	ss, c, fail, ok := l.checkoutSubmission(w, r, pageToken, "ご注文手続き / Checkout")
+	if !ok {
 		return
 	}
 	token := r.PostFormValue("payment_token")
@@ -387,7 +385,7 @@ func (l *Lab) handleOrder(w http.ResponseWriter, r *http.Request) {
 	}
 	ref := randomID("R", 6)
 	var ch Charge
-	err = l.callPSP(r.Context(), http.MethodPost, "/v1/charges", url.Values{
+	err := l.callPSP(r.Context(), http.MethodPost, "/v1/charges", url.Values{
 		"token": {token}, "amount": {strconv.Itoa(cart.Total)}, "ref": {ref},
 	}, &ch)
 	if err != nil {
