@@ -135,7 +135,10 @@ func TestCheckRobustness(t *testing.T) {
 				}
 				html(w, `<script>navigator.serviceWorker.register('/sw.js');</script>`)
 			},
-			path: "/", opts: func(o *Options) { o.Probe = false; o.Dwell = 1500 * time.Millisecond }, wantComplete: true,
+			// A service worker installs and activates asynchronously; on a
+			// machine busy with other browsers that takes seconds, so the
+			// dwell leaves room for it.
+			path: "/", opts: func(o *Options) { o.Probe = false; o.Dwell = 6 * time.Second }, wantComplete: true,
 			check: func(t *testing.T, o *observation.Observation) {
 				var sw, script bool
 				for _, f := range o.Frames {
