@@ -15,6 +15,13 @@ import (
 // cards, so a leaked honey card can never be charged.
 const DefaultCardPrefix = "411111"
 
+// DefaultPhonePrefix is Tokyo's area code 03 followed by a local exchange
+// starting with 1. Exchanges never start with 0 or 1 (0 is the trunk
+// prefix, 1 the special services such as 110 and 119), so no 03-1XXX-XXXX
+// number can be assigned to anyone, and none is a mobile that takes SMS.
+// See docs/CHECK.md, "Running against a live shop".
+const DefaultPhonePrefix = "031"
+
 // ErrOption wraps every invalid Options value.
 var ErrOption = errors.New("invalid honey option")
 
@@ -32,7 +39,7 @@ type Identity struct {
 	Holder                  string // "TARO HONEY<ID>"
 	GivenName, FamilyName   string // "HANAKO", "MITSU<ID>"
 	Email                   string // mitsu.<id>@honey-<id>.example
-	Phone                   string // 090 and 8 random digits
+	Phone                   string // DefaultPhonePrefix or Options.PhonePrefix, then random digits
 	Password                string // 16 characters, random
 	Address, Postcode       string // a Chiyoda-ku address with the ID, "1NN-NNNN"
 }
@@ -42,6 +49,10 @@ type Options struct {
 	// CardPrefix is the start of the card number, 1 to 15 digits. Default
 	// DefaultCardPrefix. Only ever use a test range.
 	CardPrefix string
+	// PhonePrefix is the start of the phone number, digits (hyphens are
+	// dropped) starting with 0. Default DefaultPhonePrefix. Use a block
+	// nobody is assigned, or numbers you own: shops send SMS and call.
+	PhonePrefix string
 	// Rand is the source of randomness. Default crypto/rand.
 	Rand io.Reader
 	// Now is the clock the expiry date is counted from. Default time.Now.
@@ -63,6 +74,10 @@ func NewIdentity(opts Options) (Identity, error) {
 	if len(prefix) > 15 || !allDigits(prefix) {
 		return Identity{}, fmt.Errorf("%w: CardPrefix %q: want 1 to 15 digits", ErrOption, prefix)
 	}
+	phonePrefix, phoneLen, err := parsePhonePrefix(opts.PhonePrefix)
+	if err != nil {
+		return Identity{}, err
+	}
 	r := opts.Rand
 	if r == nil {
 		r = rand.Reader
@@ -79,7 +94,7 @@ func NewIdentity(opts Options) (Identity, error) {
 	month := 1 + d.intn(12)
 	year := now().Year() + 3 + d.intn(3)
 	cvv := d.pick("0123456789", 3)
-	phone := "090" + d.pick("0123456789", 8)
+	phone := phonePrefix + d.pick("0123456789", phoneLen-len(phonePrefix))
 	password := "Hm" + d.pick(passwordAlphabet, 12) + "!" + d.pick("23456789", 1)
 	postcode := "1" + d.pick("0123456789", 2) + "-" + d.pick("0123456789", 4)
 	if d.err != nil {
@@ -101,6 +116,27 @@ func NewIdentity(opts Options) (Identity, error) {
 		Address:     "東京都千代田区千代田1-1 ミツビル" + id + "号室",
 		Postcode:    postcode,
 	}, nil
+}
+
+// parsePhonePrefix checks a phone prefix and returns it without hyphens,
+// with the length of the whole number: 11 digits for the non-geographic
+// 0A0 blocks (mobiles, IP phones), 10 for geographic numbers.
+func parsePhonePrefix(prefix string) (string, int, error) {
+	if prefix == "" {
+		prefix = DefaultPhonePrefix
+	}
+	p := strings.ReplaceAll(prefix, "-", "")
+	if !allDigits(p) || p[0] != '0' {
+		return "", 0, fmt.Errorf("%w: PhonePrefix %q: want digits starting with 0", ErrOption, prefix)
+	}
+	n := 10
+	if len(p) >= 3 && p[1] != '0' && p[2] == '0' {
+		n = 11
+	}
+	if len(p) > n {
+		return "", 0, fmt.Errorf("%w: PhonePrefix %q: longer than a %d-digit number", ErrOption, prefix, n)
+	}
+	return p, n, nil
 }
 
 // Expiry returns the expiry date as typed into a card form: "MM/YY".

@@ -41,7 +41,7 @@ func TestNewIdentityMakesWellFormedValues(t *testing.T) {
 		{"holder carries the check id", id.Holder, `^TARO HONEY` + id.CheckID + `$`},
 		{"family name carries the check id", id.FamilyName, `^MITSU` + id.CheckID + `$`},
 		{"email is under a reserved .example domain", id.Email, `^mitsu\.[a-z2-7]{10}@honey-[a-z2-7]{10}\.example$`},
-		{"phone is a Japanese mobile number", id.Phone, `^090[0-9]{8}$`},
+		{"phone is a Tokyo number whose exchange starts with 1, which is never assigned", id.Phone, `^031[0-9]{7}$`},
 		{"password is 16 characters", id.Password, `^Hm[a-z2-9]{12}![2-9]$`},
 		{"postcode is NNN-NNNN", id.Postcode, `^1[0-9]{2}-[0-9]{4}$`},
 		{"address carries the check id", id.Address, id.CheckID},
@@ -187,5 +187,39 @@ func TestEveryTypedValueIsFoundAgain(t *testing.T) {
 				t.Errorf("seed %d: %s %q not found raw: %+v", seed, v.Class, v.Text, got)
 			}
 		}
+	}
+}
+
+func TestNewIdentityPhonePrefix(t *testing.T) {
+	var seed [32]byte
+	cases := []struct {
+		name, prefix string
+		want         string // regexp the phone must match; "" means an error
+	}{
+		{"no prefix draws from the unassigned 03-1 block", "", `^031[0-9]{7}$`},
+		{"a geographic prefix is filled to 10 digits", "0312", `^0312[0-9]{6}$`},
+		{"a mobile-style 0A0 prefix is filled to 11 digits", "0701234", `^0701234[0-9]{4}$`},
+		{"a complete number is used as it is", "0355550123", `^0355550123$`},
+		{"hyphens are dropped", "03-5555", `^035555[0-9]{4}$`},
+		{"a prefix not starting with 0 is refused", "90123", ""},
+		{"letters are refused", "03ab", ""},
+		{"a prefix longer than the number is refused", "031234567890", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			id, err := NewIdentity(Options{PhonePrefix: c.prefix, Rand: rand.NewChaCha8(seed), Now: func() time.Time { return testNow }})
+			if c.want == "" {
+				if !errors.Is(err, ErrOption) {
+					t.Fatalf("prefix %q: err %v, want ErrOption (phone %q)", c.prefix, err, id.Phone)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("prefix %q: %v", c.prefix, err)
+			}
+			if !regexp.MustCompile(c.want).MatchString(id.Phone) {
+				t.Errorf("phone %q does not match %s", id.Phone, c.want)
+			}
+		})
 	}
 }
