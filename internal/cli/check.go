@@ -17,6 +17,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
 	"github.com/skimwatch/skimwatch/internal/browser"
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/honey"
 	"github.com/skimwatch/skimwatch/internal/inventory"
 	"github.com/skimwatch/skimwatch/internal/observation"
 	"github.com/skimwatch/skimwatch/internal/pagecheck"
@@ -30,6 +31,8 @@ func init() { register(newCheckCmd) }
 // public contract: CI pipelines call them.
 type checkFlags struct {
 	paymentOrigins []string
+	shopOrigins    []string
+	honeyPhone     string
 	baseline       string
 	updateBaseline bool
 	format         string
@@ -70,6 +73,8 @@ be completed (a partial check is never reported as clean).`,
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.paymentOrigins, "payment-origin", nil, "origin allowed to receive the card (scheme://host[:port]); repeatable")
+	fl.StringArrayVar(&f.shopOrigins, "shop-origin", nil, "another of the shop's own origins (scheme://host[:port]), e.g. its API or checkout host: after honey input, state-changing requests to it are failed like those to the checked URL's origin; repeatable")
+	fl.StringVar(&f.honeyPhone, "honey-phone", "", "start of the honey phone number, digits from 0 (default 031, a Tokyo block never assigned to anyone); use only numbers nobody has, or your own")
 	fl.StringVar(&f.baseline, "baseline", "", "approved baseline file to compare with")
 	fl.BoolVar(&f.updateBaseline, "update-baseline", false, "write or merge the baseline from this check")
 	fl.StringVar(&f.format, "format", "table", "output format: table, json or sarif")
@@ -80,7 +85,7 @@ be completed (a partial check is never reported as clean).`,
 	fl.DurationVar(&f.timeout, "timeout", 0, "time limit for one page or flow (default from pagecheck)")
 	fl.BoolVar(&f.noProbe, "no-probe", false, "do not type honey data; only inventory the page")
 	fl.StringArrayVar(&f.block, "block", nil, `extra requests to record and then fail, as "METHOD URL-glob"; repeatable`)
-	fl.BoolVar(&f.allowFinal, "allow-final-submit", false, "let the shop's final order submission through (never on a live shop)")
+	fl.BoolVar(&f.allowFinal, "allow-final-submit", false, "UNSAFE: let state-changing requests to the shop through after honey input (places orders, creates accounts, sends messages); only on a test shop you own")
 	fl.StringVar(&f.chromium, "chromium", "", "Chromium binary (default: $SKIMWATCH_CHROMIUM, then chromium in PATH)")
 	fl.IntVar(&f.concurrency, "concurrency", 2, "pages checked at once")
 	fl.StringVar(&f.observations, "observations", "", "also write the raw observations (honey values only) to this JSON file")
@@ -106,6 +111,13 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	origins, err := parseOrigins(f.paymentOrigins)
 	if err != nil {
 		return usageErr("--payment-origin: %v", err)
+	}
+	shopOrigins, err := parseOrigins(f.shopOrigins)
+	if err != nil {
+		return usageErr("--shop-origin: %v", err)
+	}
+	if _, err := honey.NewIdentity(honey.Options{PhonePrefix: f.honeyPhone}); err != nil {
+		return usageErr("--honey-phone: %v", err)
 	}
 	if f.updateBaseline && f.baseline == "" {
 		return usageErr("--update-baseline needs --baseline FILE")
@@ -154,7 +166,9 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	opts.Probe = !f.noProbe
 	opts.Locale = f.locale
 	opts.Block = f.block
-	opts.BlockFinalSubmit = !f.allowFinal
+	opts.ShopOrigins = shopOrigins
+	opts.AllowFinalSubmit = f.allowFinal
+	opts.HoneyPhonePrefix = f.honeyPhone
 	opts.Logger = app.Logger
 	if f.dwell > 0 {
 		opts.Dwell = f.dwell

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -48,8 +47,7 @@ type recorder struct {
 	mainID   string // main frame id (= page target id)
 	internal string // sourceURL of our own scripts
 	matcher  *honey.Matcher
-	card     string // honey card number, for blocking decisions
-	rules    []blockRule
+	guard    *guard // decides which paused requests are failed
 
 	wg sync.WaitGroup // handler goroutines
 
@@ -57,7 +55,6 @@ type recorder struct {
 	step          int
 	phase         string
 	afterInput    bool
-	submitted     bool
 	seq           int
 	aliases       map[string]string // session id -> "s0", "s1", ...
 	scripts       []scriptRec
@@ -107,12 +104,12 @@ type wsInfo struct {
 	url, initiator, key string
 }
 
-func newRecorder(tab *browser.Tab, opts *Options, shop string, matcher *honey.Matcher, card string) *recorder {
+func newRecorder(tab *browser.Tab, opts *Options, shop string, matcher *honey.Matcher, g *guard) *recorder {
 	return &recorder{
 		tab: tab, opts: opts, log: opts.Logger, shop: shop,
 		mainID:   tab.Page().Info().TargetID,
 		internal: tab.InternalScriptURL(),
-		matcher:  matcher, card: card,
+		matcher:  matcher, guard: g,
 		phase:     observation.PhaseLoad,
 		aliases:   map[string]string{},
 		scriptURL: map[string]string{}, reqs: map[string]*reqRec{},
@@ -625,6 +622,9 @@ func (r *recorder) onRequest(ctx context.Context, s *browser.Session, p *network
 	defer r.mu.Unlock()
 	id := r.alias(s) + ":" + string(p.RequestID)
 	r.open[id] = true
+	if p.RedirectResponse != nil && p.Type == network.ResourceTypeDocument && string(p.FrameID) == r.mainID {
+		r.guard.learnRedirect(p.RedirectResponse.URL, p.Request.URL)
+	}
 	if p.RedirectResponse != nil {
 		// The same id continues after a redirect: close the old hop.
 		if old := r.reqs[id]; old != nil {
@@ -776,11 +776,8 @@ func (r *recorder) onWSFrame(s *browser.Session, rid string, sent bool, f *netwo
 	})
 }
 
-// finalOrderPath matches paths that look like placing an order.
-var finalOrderPath = regexp.MustCompile(`(?i)(order|complete|purchase|confirm|place|checkout/submit)`)
-
-// onPaused decides on each intercepted request: record it, then continue
-// it, or fail it when it would pay or order for real.
+// onPaused handles each intercepted request: record it, then continue it,
+// or fail it when the guard says so (see guard.go).
 func (r *recorder) onPaused(ctx context.Context, s *browser.Session, p *fetch.EventRequestPaused) {
 	defer func() {
 		r.mu.Lock()
@@ -799,7 +796,10 @@ func (r *recorder) onPaused(ctx context.Context, s *browser.Session, p *fetch.Ev
 		body = append(body, e.Bytes...)
 	}
 	fullURL := req.URL + req.URLFragment
-	reason := r.blockReason(req.Method, fullURL, string(p.ResourceType), body)
+	r.mu.Lock()
+	step := r.step
+	r.mu.Unlock()
+	reason := r.guard.decide(outgoing{Method: req.Method, URL: fullURL, Type: string(p.ResourceType), Body: body, Step: step})
 
 	r.mu.Lock()
 	key := r.alias(s) + ":" + string(p.NetworkID)
@@ -841,38 +841,6 @@ func (r *recorder) onPaused(ctx context.Context, s *browser.Session, p *fetch.Ev
 	if err != nil {
 		r.log.Debug("answering paused request", "url", fullURL, "err", err)
 	}
-}
-
-func (r *recorder) blockReason(method, rawURL, typ string, body []byte) string {
-	origin := originOf(rawURL)
-	if r.card != "" && r.matcher != nil && containsOrigin(r.opts.PaymentOrigins, origin) {
-		payload := append([]byte(rawURL+"\n"), body...)
-		for _, m := range r.matcher.Find(payload) {
-			if m.Class == observation.FieldCardNumber {
-				return "honey card to payment origin " + origin
-			}
-		}
-	}
-	for _, rule := range r.rules {
-		if rule.match(method, rawURL) {
-			return "matches block rule " + rule.Method + " " + rule.Glob
-		}
-	}
-	r.mu.Lock()
-	submitted := r.submitted
-	r.mu.Unlock()
-	if r.opts.BlockFinalSubmit && submitted && strings.EqualFold(method, "POST") {
-		u, err := url.Parse(rawURL)
-		if err == nil && finalOrderPath.MatchString(u.Path) {
-			switch {
-			case typ == string(network.ResourceTypeDocument) && (origin == r.shop || !containsOrigin(r.opts.PaymentOrigins, origin)):
-				return "final order submission (POST document " + u.Path + ")"
-			case (typ == string(network.ResourceTypeXHR) || typ == string(network.ResourceTypeFetch)) && origin == r.shop:
-				return "final order submission (" + typ + " POST " + u.Path + ")"
-			}
-		}
-	}
-	return ""
 }
 
 // requests merges what Network and Fetch saw: one entry per request, with

@@ -50,9 +50,19 @@ type Options struct {
 	Dwell time.Duration
 	// Timeout bounds the whole check.
 	Timeout time.Duration
-	// BlockFinalSubmit records, then fails, the shop's final order
-	// submission after the probe submitted (see blockReason).
-	BlockFinalSubmit bool
+	// ShopOrigins are the shop's own origins besides the start URL's
+	// (an API or checkout host). Once the probe has typed a honey value or
+	// a flow has clicked, every state-changing request to them is
+	// recorded, then failed (see guard.go).
+	ShopOrigins []string
+	// AllowFinalSubmit lets state-changing requests to the shop's origins
+	// through after honey input. UNSAFE: it places orders, creates
+	// accounts and sends messages. Only for a test shop you own.
+	AllowFinalSubmit bool
+	// HoneyPhonePrefix starts the honey phone number when the identity is
+	// drawn here (see honey.Options.PhonePrefix); default the
+	// never-assigned honey.DefaultPhonePrefix.
+	HoneyPhonePrefix string
 	// Block lists extra "METHOD URL-glob" patterns to record, then fail.
 	Block []string
 	// MaxBodyBytes caps each request body and WebSocket frame kept.
@@ -71,16 +81,15 @@ type Options struct {
 // DefaultOptions are the options for a check of a live shop.
 func DefaultOptions() Options {
 	return Options{
-		Probe:            true,
-		Locale:           "ja-JP",
-		Dwell:            6 * time.Second,
-		Timeout:          60 * time.Second,
-		BlockFinalSubmit: true,
-		MaxBodyBytes:     256 << 10,
-		MaxDialogs:       20,
-		KeyDelayMin:      30 * time.Millisecond,
-		KeyDelayMax:      80 * time.Millisecond,
-		LoadTimeout:      20 * time.Second,
+		Probe:        true,
+		Locale:       "ja-JP",
+		Dwell:        6 * time.Second,
+		Timeout:      60 * time.Second,
+		MaxBodyBytes: 256 << 10,
+		MaxDialogs:   20,
+		KeyDelayMin:  30 * time.Millisecond,
+		KeyDelayMax:  80 * time.Millisecond,
+		LoadTimeout:  20 * time.Second,
 	}
 }
 
@@ -120,10 +129,18 @@ func (o *Options) validate() error {
 			return fmt.Errorf("%w: PaymentOrigins: %q is not an origin", ErrOption, p)
 		}
 	}
+	for _, p := range o.ShopOrigins {
+		if originOf(p) == "" {
+			return fmt.Errorf("%w: ShopOrigins: %q is not an origin", ErrOption, p)
+		}
+	}
 	for _, b := range o.Block {
 		if _, err := parseBlockRule(b); err != nil {
 			return fmt.Errorf("%w: Block: %w", ErrOption, err)
 		}
+	}
+	if _, err := honey.NewIdentity(honey.Options{PhonePrefix: o.HoneyPhonePrefix}); err != nil {
+		return fmt.Errorf("%w: HoneyPhonePrefix: %w", ErrOption, err)
 	}
 	return nil
 }
@@ -173,7 +190,7 @@ func Check(ctx context.Context, b *browser.Browser, t Target, opts Options) (*ob
 	var id honey.Identity
 	if opts.Identity != nil {
 		id = *opts.Identity
-	} else if id, err = honey.NewIdentity(honey.Options{}); err != nil {
+	} else if id, err = honey.NewIdentity(honey.Options{PhonePrefix: opts.HoneyPhonePrefix}); err != nil {
 		return nil, fmt.Errorf("drawing honey identity: %w", err)
 	}
 	matcher := honey.NewMatcher(id.Values())
@@ -191,11 +208,7 @@ func Check(ctx context.Context, b *browser.Browser, t Target, opts Options) (*ob
 		log.Debug("phase", "phase", "close tab", "took", time.Since(t0).Round(time.Millisecond), "check", time.Since(began).Round(time.Millisecond))
 	}()
 
-	rec := newRecorder(tab, &opts, originOf(start), matcher, id.CardNumber)
-	for _, s := range opts.Block {
-		rule, _ := parseBlockRule(s)
-		rec.rules = append(rec.rules, rule)
-	}
+	rec := newRecorder(tab, &opts, originOf(start), matcher, newRequestGuard(&opts, t.Flow, start, steps, matcher))
 	rec.log = log
 	rec.frames[rec.mainID] = &observation.Frame{ID: rec.mainID, Kind: "main"}
 	rec.frameOrder = append(rec.frameOrder, rec.mainID)
@@ -364,6 +377,8 @@ func (d *driver) run(ctx context.Context, steps []Step) error {
 				return err
 			}
 		case s.Click != "":
+			// A click may submit: deny by default from here on.
+			d.rec.guard.arm(fmt.Sprintf("the click of step %d", i))
 			if err := d.clickSelector(ctx, s.Click, true); err != nil {
 				return fmt.Errorf("step %d click %q: %w", i, s.Click, err)
 			}
@@ -548,9 +563,7 @@ func (d *driver) submitStep(ctx context.Context, selector string, doc *frameDoc,
 				return fmt.Errorf("submitting: %w", err)
 			}
 		} else {
-			d.rec.mu.Lock()
-			d.rec.submitted = true
-			d.rec.mu.Unlock()
+			d.rec.guard.arm("the submit step")
 			d.probeRec.Submitted = true
 			if err := d.clickSelector(ctx, selector, false); err != nil {
 				return fmt.Errorf("submit %q: %w", selector, err)
@@ -644,6 +657,7 @@ func (d *driver) fillSelector(ctx context.Context, f *Fill) error {
 	value := f.Value
 	if f.Class != "" {
 		value = d.id.ValueFor(f.Class)
+		d.rec.guard.arm("typing honey " + f.Class)
 	}
 	d.rec.setPhase(observation.PhaseInput)
 	if err := d.focus(ctx, fd, obj); err != nil {

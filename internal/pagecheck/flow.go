@@ -28,7 +28,14 @@ const maxFlowSteps = 200
 type Flow struct {
 	Name  string `yaml:"name"`
 	Start string `yaml:"start"`
-	Steps []Step `yaml:"steps"`
+	// ShopOrigins are the shop's own origins besides Start's (a checkout
+	// or API host): the probe fails state-changing requests to them once
+	// it has typed honey data or clicked.
+	ShopOrigins []string `yaml:"shop_origins,omitempty"`
+	Steps       []Step   `yaml:"steps"`
+
+	// stepLines are the YAML line of each step, for error messages.
+	stepLines []int
 }
 
 // Step is one action of a flow; exactly one field is set.
@@ -36,13 +43,16 @@ type Step struct {
 	// Visit navigates the tab to a URL (absolute, or relative to Start).
 	Visit string `yaml:"visit,omitempty"`
 	// Click clicks the first element matching a CSS selector like a person.
+	// A click may submit a form, so it counts as a submission: from the
+	// first click on, state-changing requests to the shop are failed
+	// unless an allow: step lets them through.
 	Click string `yaml:"click,omitempty"`
 	// Fill types into one field.
 	Fill *Fill `yaml:"fill,omitempty"`
 	// Probe fills every recognised field on the page with honey values.
 	Probe bool `yaml:"probe,omitempty"`
 	// Submit clicks the element matching a CSS selector and marks the probe
-	// as submitted (the shop's final order submission is blocked after it).
+	// as submitted; like a click, it counts as a submission.
 	Submit string `yaml:"submit,omitempty"`
 	// Wait pauses, e.g. "2s", for delayed sends.
 	Wait Duration `yaml:"wait,omitempty"`
@@ -50,6 +60,10 @@ type Step struct {
 	Expect string `yaml:"expect,omitempty"`
 	// Block adds a "METHOD URL-glob" pattern of requests to record then fail.
 	Block string `yaml:"block,omitempty"`
+	// Allow lets requests matching "METHOD URL-glob" reach the shop from
+	// this step on, e.g. "POST /cart/add" (a glob starting with "/" is a
+	// path on any of the shop's origins). Never for the honey card.
+	Allow string `yaml:"allow,omitempty"`
 }
 
 // Fill types a value into the field a selector finds.
@@ -104,17 +118,55 @@ func ParseFlow(r io.Reader) (*Flow, error) {
 	}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrFlow, err)
+	}
 	var f Flow
+	// Decoding again from the bytes, not the node, keeps KnownFields.
+	dec = yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
 	if err := dec.Decode(&f); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFlow, err)
 	}
+	f.stepLines = stepLines(&doc)
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
 	return &f, nil
 }
 
-// Validate checks the flow; errors name the step and field.
+// stepLines returns the line of each item of the top-level steps list.
+func stepLines(doc *yaml.Node) []int {
+	if doc.Kind != yaml.DocumentNode || len(doc.Content) == 0 {
+		return nil
+	}
+	m := doc.Content[0]
+	if m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == "steps" && m.Content[i+1].Kind == yaml.SequenceNode {
+			var lines []int
+			for _, item := range m.Content[i+1].Content {
+				lines = append(lines, item.Line)
+			}
+			return lines
+		}
+	}
+	return nil
+}
+
+// stepName names a field of step i for an error: "steps[3].wait (line 12)".
+func (f *Flow) stepName(i int, field string) string {
+	if i < len(f.stepLines) {
+		return fmt.Sprintf("steps[%d]%s (line %d)", i, field, f.stepLines[i])
+	}
+	return fmt.Sprintf("steps[%d]%s", i, field)
+}
+
+// Validate checks the flow; errors name the step, its line when the flow
+// was parsed, and the field.
 func (f *Flow) Validate() error {
 	if f.Start == "" {
 		return fmt.Errorf("%w: start: missing", ErrFlow)
@@ -126,42 +178,58 @@ func (f *Flow) Validate() error {
 	if len(f.Steps) > maxFlowSteps {
 		return fmt.Errorf("%w: steps: %d steps, at most %d", ErrFlow, len(f.Steps), maxFlowSteps)
 	}
+	for _, o := range f.ShopOrigins {
+		if u, err := url.Parse(o); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.TrimRight(u.Path, "/") != "" || u.RawQuery != "" {
+			return fmt.Errorf("%w: shop_origins: %q is not an origin (want scheme://host[:port])", ErrFlow, o)
+		}
+	}
 	for i, s := range f.Steps {
 		set := 0
-		for _, b := range []bool{s.Visit != "", s.Click != "", s.Fill != nil, s.Probe, s.Submit != "", s.Wait != 0, s.Expect != "", s.Block != ""} {
+		for _, b := range []bool{s.Visit != "", s.Click != "", s.Fill != nil, s.Probe, s.Submit != "", s.Wait != 0, s.Expect != "", s.Block != "", s.Allow != ""} {
 			if b {
 				set++
 			}
 		}
 		if set != 1 {
-			return fmt.Errorf("%w: steps[%d]: want exactly one action, found %d", ErrFlow, i, set)
+			return fmt.Errorf("%w: %s: want exactly one action, found %d", ErrFlow, f.stepName(i, ""), set)
 		}
 		switch {
 		case s.Visit != "":
 			u, err := start.Parse(s.Visit)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
-				return fmt.Errorf("%w: steps[%d].visit: %q is not an http(s) URL", ErrFlow, i, s.Visit)
+				return fmt.Errorf("%w: %s: %q is not an http(s) URL", ErrFlow, f.stepName(i, ".visit"), s.Visit)
 			}
 		case s.Fill != nil:
 			if s.Fill.Selector == "" {
-				return fmt.Errorf("%w: steps[%d].fill.selector: missing", ErrFlow, i)
+				return fmt.Errorf("%w: %s: missing", ErrFlow, f.stepName(i, ".fill.selector"))
 			}
 			if (s.Fill.Class == "") == (s.Fill.Value == "") {
-				return fmt.Errorf("%w: steps[%d].fill: want exactly one of class and value", ErrFlow, i)
+				return fmt.Errorf("%w: %s: want exactly one of class and value", ErrFlow, f.stepName(i, ".fill"))
 			}
 			if s.Fill.Class != "" && !knownClasses[s.Fill.Class] {
-				return fmt.Errorf("%w: steps[%d].fill.class: unknown class %q", ErrFlow, i, s.Fill.Class)
+				return fmt.Errorf("%w: %s: unknown class %q", ErrFlow, f.stepName(i, ".fill.class"), s.Fill.Class)
 			}
 			if looksLikeCard(s.Fill.Value) {
-				return fmt.Errorf("%w: steps[%d].fill.value: looks like a card number; use class: card-number for the honey card", ErrFlow, i)
+				return fmt.Errorf("%w: %s: looks like a card number; use class: card-number for the honey card", ErrFlow, f.stepName(i, ".fill.value"))
 			}
 		case s.Wait != 0:
 			if s.Wait < 0 || time.Duration(s.Wait) > maxWait {
-				return fmt.Errorf("%w: steps[%d].wait: %s, want 0 to %s", ErrFlow, i, time.Duration(s.Wait), maxWait)
+				return fmt.Errorf("%w: %s: %s, want 0 to %s", ErrFlow, f.stepName(i, ".wait"), time.Duration(s.Wait), maxWait)
 			}
 		case s.Block != "":
 			if _, err := parseBlockRule(s.Block); err != nil {
-				return fmt.Errorf("%w: steps[%d].block: %w", ErrFlow, i, err)
+				return fmt.Errorf("%w: %s: %w", ErrFlow, f.stepName(i, ".block"), err)
+			}
+		case s.Allow != "":
+			rule, err := parseBlockRule(s.Allow)
+			if err != nil {
+				return fmt.Errorf("%w: %s: %w", ErrFlow, f.stepName(i, ".allow"), err)
+			}
+			if !strings.HasPrefix(rule.Glob, "/") && !strings.HasPrefix(rule.Glob, "http://") && !strings.HasPrefix(rule.Glob, "https://") {
+				return fmt.Errorf("%w: %s: %q: want a path (/cart/add) or an http(s) URL glob", ErrFlow, f.stepName(i, ".allow"), rule.Glob)
+			}
+			if safeMethod(rule.Method) {
+				return fmt.Errorf("%w: %s: %s requests are never failed; allow is for state-changing methods", ErrFlow, f.stepName(i, ".allow"), rule.Method)
 			}
 		}
 	}

@@ -32,13 +32,20 @@ steps:
   - wait: 1500ms
   - expect: "#done"
   - block: "POST */order"
+  - allow: "POST /cart/add"
 `, ""},
+		{"a flow may name the shop's other origins", "start: https://shop.example/\nshop_origins: [https://api.shop.example, 'http://127.0.0.1:8080/']\nsteps:\n  - visit: /\n", ""},
+		{"a shop origin with a path is rejected", "start: https://shop.example/\nshop_origins: [https://api.shop.example/v1]\nsteps: []\n", "shop_origins:"},
+		{"an allow rule needs a method", "start: https://a.example/\nsteps:\n  - visit: /\n  - allow: /cart/add\n", "steps[1].allow (line 4)"},
+		{"an allow rule for GET is pointless and rejected", "start: https://a.example/\nsteps:\n  - allow: GET /search\n", "GET requests are never failed"},
+		{"an allow rule needs a path or an http(s) URL", "start: https://a.example/\nsteps:\n  - allow: POST cart/add\n", "want a path"},
+		{"errors name the step's line", "start: https://a.example/\nsteps:\n  - visit: /\n\n  - wait: 2m\n", "steps[1].wait (line 5)"},
 		{"a missing start is an error naming the field", "steps: []\n", "start: missing"},
 		{"a start that is not http(s) is rejected", "start: javascript:alert(1)\n", "start:"},
 		{"unknown keys are errors", "start: https://a.example/\nsteps:\n  - vist: /x\n", "field vist not found"},
-		{"a step with two actions is rejected", "start: https://a.example/\nsteps:\n  - {visit: /, click: a}\n", "steps[0]: want exactly one action"},
+		{"a step with two actions is rejected", "start: https://a.example/\nsteps:\n  - {visit: /, click: a}\n", "steps[0] (line 3): want exactly one action"},
 		{"an empty step is rejected", "start: https://a.example/\nsteps:\n  - {}\n", "found 0"},
-		{"fill needs a selector", "start: https://a.example/\nsteps:\n  - fill: {class: email}\n", "fill.selector: missing"},
+		{"fill needs a selector", "start: https://a.example/\nsteps:\n  - fill: {class: email}\n", "steps[0].fill.selector (line 3): missing"},
 		{"fill with an unknown class is rejected", "start: https://a.example/\nsteps:\n  - fill: {selector: a, class: ssn}\n", "unknown class"},
 		{"a literal card number is never typed", "start: https://a.example/\nsteps:\n  - fill: {selector: a, value: '4242 4242 4242 4242'}\n", "looks like a card number"},
 		{"a wait over a minute is rejected", "start: https://a.example/\nsteps:\n  - wait: 2m\n", "steps[0].wait"},
