@@ -12,7 +12,7 @@ import (
 )
 
 // flowDoc mirrors pagecheck's flow format (name, start, steps of visit,
-// click, fill, probe, submit, wait, expect, block); unknown keys fail.
+// click, fill, probe, submit, wait, expect, block, allow); unknown keys fail.
 type flowDoc struct {
 	Name  string `yaml:"name"`
 	Start string `yaml:"start"`
@@ -29,6 +29,7 @@ type flowDoc struct {
 		Wait   string `yaml:"wait"`
 		Expect string `yaml:"expect"`
 		Block  string `yaml:"block"`
+		Allow  string `yaml:"allow"`
 	} `yaml:"steps"`
 }
 

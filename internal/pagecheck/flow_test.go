@@ -113,8 +113,8 @@ func TestParseFlowGolden(t *testing.T) {
 	if string(got) != string(want) {
 		t.Errorf("parsed flow differs from %s:\n%s", golden, got)
 	}
-	if time.Duration(f.Steps[8].Wait) != time.Second {
-		t.Errorf("steps[8].wait = %v, want 1s", time.Duration(f.Steps[8].Wait))
+	if time.Duration(f.Steps[9].Wait) != time.Second {
+		t.Errorf("steps[9].wait = %v, want 1s", time.Duration(f.Steps[9].Wait))
 	}
 }
 
@@ -172,6 +172,7 @@ func FuzzParseFlow(f *testing.F) {
 		f.Add(string(b))
 	}
 	f.Add("start: https://a.example/\nsteps:\n  - wait: 1s\n  - block: 'POST */x'\n")
+	f.Add("start: https://a.example/\nshop_origins: [https://b.example]\nsteps:\n  - allow: POST /cart/add\n  - click: '#x'\n")
 	f.Fuzz(func(t *testing.T, s string) {
 		fl, err := ParseFlow(strings.NewReader(s))
 		if err != nil {
