@@ -65,6 +65,7 @@ type Lab struct {
 	client   *http.Client // the shop backend's client for the provider's API
 	attack   *Collector
 	store    *shopStore
+	platform *platformLog // platforms.go: messages, logins, lookups
 	payments *paymentProvider
 
 	mu       sync.RWMutex
@@ -144,6 +145,7 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 		return nil, fmt.Errorf("lab: assets: %w", err)
 	}
 	l.store = newShopStore()
+	l.platform = newPlatformLog()
 	l.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	l.payments = newPaymentProvider(l.shop.url)
 
