@@ -211,14 +211,22 @@ func variants(v Value) []string {
 	case observation.FieldPhone:
 		d := onlyDigits(t)
 		out := []string{t, d}
-		if len(d) == 11 && d[0] == '0' {
-			out = append(out,
-				d[:3]+"-"+d[3:7]+"-"+d[7:],
-				d[:3]+" "+d[3:7]+" "+d[7:],
-				"+81"+d[1:],
-				"+81-"+d[1:3]+"-"+d[3:7]+"-"+d[7:],
-				"+81 "+d[1:3]+" "+d[3:7]+" "+d[7:],
-			)
+		if d == "" || d[0] != '0' || len(d) != 10 && len(d) != 11 {
+			return out
+		}
+		out = append(out, "+81"+d[1:])
+		// Where the hyphens go: 11-digit 0A0 numbers split 3-4-4; a
+		// geographic 10-digit number's area code is 2 to 5 digits with the
+		// 0, and the subscriber number is always the last 4.
+		splits := [][2]int{{3, 7}}
+		if len(d) == 10 {
+			splits = [][2]int{{2, 6}, {3, 6}, {4, 6}, {5, 6}}
+		}
+		for _, sp := range splits {
+			a, b, c := d[:sp[0]], d[sp[0]:sp[1]], d[sp[1]:]
+			for _, sep := range []string{"-", " "} {
+				out = append(out, a+sep+b+sep+c, "+81"+sep+a[1:]+sep+b+sep+c)
+			}
 		}
 		return out
 	case observation.FieldPostcode:

@@ -131,8 +131,10 @@ func TestFindEncodings(t *testing.T) {
 		{"XOR then hex is found", "h=" + hexLower(xor(card, 0xa7)), []want{{observation.FieldCardNumber, "hex>xor(0xa7)"}}},
 		{"escaped JSON inside base64 is found", b64(`{"e":"` + jsonAll(email) + `"}`), []want{{observation.FieldEmail, "base64>json"}}},
 		{"base64 inside base64 is found", "d=" + b64(b64(cardJSON)), []want{{observation.FieldCardNumber, "base64>base64"}}},
-		{"a phone typed with dashes is found", "tel=090-" + id.Phone[3:7] + "-" + id.Phone[7:], []want{{observation.FieldPhone, "raw"}}},
+		{"a phone typed with dashes as a Tokyo number is found", "tel=03-" + id.Phone[2:6] + "-" + id.Phone[6:], []want{{observation.FieldPhone, "raw"}}},
+		{"a phone typed with spaces is found", "tel=03 " + id.Phone[2:6] + " " + id.Phone[6:], []want{{observation.FieldPhone, "raw"}}},
 		{"a phone in international form is found", "tel=%2B81" + id.Phone[1:], []want{{observation.FieldPhone, "url"}}},
+		{"a phone in international form with dashes is found", "tel=+81-3-" + id.Phone[2:6] + "-" + id.Phone[6:], []want{{observation.FieldPhone, "raw"}}},
 		{"the password is found", `{"pw":"` + id.Password + `"}`, []want{{observation.FieldPassword, "raw"}}},
 		{"a family name typed alone is found as a name", "sei=" + id.FamilyName, []want{{observation.FieldName, "raw"}}},
 		{"a card concatenated with CVV and expiry is found with both", "d=" + card + id.CVV + strings.ReplaceAll(id.Expiry(), "/", ""), []want{{observation.FieldCardNumber, "raw"}, {observation.FieldCVV, "raw"}, {observation.FieldExpiry, "raw"}}},
@@ -469,5 +471,41 @@ func TestMatcherIsSafeForConcurrentUse(t *testing.T) {
 		if got := <-done; got != want {
 			t.Errorf("concurrent Find = %s, want %s", got, want)
 		}
+	}
+}
+
+func TestFindPhoneFormats(t *testing.T) {
+	var seed [32]byte
+	mobile, err := NewIdentity(Options{PhonePrefix: "070", Rand: rand.NewChaCha8(seed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	osaka, err := NewIdentity(Options{PhonePrefix: "06-6", Rand: rand.NewChaCha8(seed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hokkaido, err := NewIdentity(Options{PhonePrefix: "01234", Rand: rand.NewChaCha8(seed)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, o, h := mobile.Phone, osaka.Phone, hokkaido.Phone
+	cases := []struct {
+		name    string
+		id      Identity
+		payload string
+	}{
+		{"a user's mobile prefix is found with dashes", mobile, "tel=" + m[:3] + "-" + m[3:7] + "-" + m[7:]},
+		{"a user's mobile prefix is found in international form", mobile, "tel=+81 " + m[1:3] + " " + m[3:7] + " " + m[7:]},
+		{"a 2-digit area code is found with dashes", osaka, "tel=" + o[:2] + "-" + o[2:6] + "-" + o[6:]},
+		{"a 4-digit area code is found with dashes", hokkaido, "tel=" + h[:4] + "-" + h[4:6] + "-" + h[6:]},
+		{"a 4-digit area code is found in international form", hokkaido, "tel=+81-" + h[1:4] + "-" + h[4:6] + "-" + h[6:]},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := NewMatcher(c.id.Values()).Find([]byte(c.payload))
+			if !hasMatch(got, want{observation.FieldPhone, "raw"}) {
+				t.Errorf("phone %s not found in %q: %+v", c.id.Phone, c.payload, got)
+			}
+		})
 	}
 }
