@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/skimwatch/skimwatch/internal/browser"
@@ -18,15 +19,20 @@ func TestCheckRejectsBadUsageWithExitTwo(t *testing.T) {
 	tests := []struct {
 		name string
 		args []string
+		// mention is what the message must name, when set.
+		mention string
 	}{
-		{"no target at all", []string{"check"}},
-		{"a URL that is not http", []string{"check", "ftp://127.0.0.1/"}},
-		{"an unknown format", []string{"check", "http://127.0.0.1/", "--format", "xml"}},
-		{"an unknown fail-on severity", []string{"check", "http://127.0.0.1/", "--fail-on", "urgent"}},
-		{"a payment origin that is not an origin", []string{"check", "http://127.0.0.1/", "--payment-origin", "pay"}},
-		{"update-baseline without a baseline file", []string{"check", "http://127.0.0.1/", "--update-baseline"}},
-		{"a baseline that does not exist", []string{"check", "http://127.0.0.1/", "--baseline", "/nonexistent/b.json"}},
-		{"a flow file that does not exist", []string{"check", "--flow", "/nonexistent/flow.yaml"}},
+		{"no target at all", []string{"check"}, ""},
+		{"a URL that is not http", []string{"check", "ftp://127.0.0.1/"}, ""},
+		{"an unknown format", []string{"check", "http://127.0.0.1/", "--format", "xml"}, ""},
+		{"an unknown fail-on severity", []string{"check", "http://127.0.0.1/", "--fail-on", "urgent"}, ""},
+		{"a payment origin that is not an origin", []string{"check", "http://127.0.0.1/", "--payment-origin", "pay"}, ""},
+		{"update-baseline without a baseline file", []string{"check", "http://127.0.0.1/", "--update-baseline"}, ""},
+		{"a baseline that does not exist", []string{"check", "http://127.0.0.1/", "--baseline", "/nonexistent/b.json"}, ""},
+		{"a flow file that does not exist", []string{"check", "--flow", "/nonexistent/flow.yaml"}, ""},
+		{"a shop origin that is not an origin", []string{"check", "http://127.0.0.1/", "--shop-origin", "api"}, "--shop-origin"},
+		{"a honey phone prefix that is not a Japanese number", []string{"check", "http://127.0.0.1/", "--honey-phone", "90123"}, "--honey-phone"},
+		{"a honey phone prefix longer than a number", []string{"check", "http://127.0.0.1/", "--honey-phone", "0312345678901"}, "--honey-phone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -36,6 +42,9 @@ func TestCheckRejectsBadUsageWithExitTwo(t *testing.T) {
 			}
 			if errOut == "" {
 				t.Fatal("no message says what was wrong")
+			}
+			if !strings.Contains(errOut, tt.mention) {
+				t.Errorf("message %q does not name %s", errOut, tt.mention)
 			}
 		})
 	}
