@@ -1,6 +1,7 @@
 package pagecheck
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
@@ -71,13 +72,21 @@ func TestOptionsValidate(t *testing.T) {
 		{"a payment origin that is not an origin is rejected", func(o *Options) { o.PaymentOrigins = []string{"psp"} }, false},
 		{"a malformed block rule is rejected", func(o *Options) { o.Block = []string{"/order"} }, false},
 		{"a key delay range upside down is rejected", func(o *Options) { o.KeyDelayMin, o.KeyDelayMax = 50e6, 10e6 }, false},
+		{"shop origins are accepted", func(o *Options) { o.ShopOrigins = []string{"https://api.shop.example"} }, true},
+		{"a shop origin that is not an origin is rejected", func(o *Options) { o.ShopOrigins = []string{"api.shop.example"} }, false},
+		{"a honey phone prefix of your own is accepted", func(o *Options) { o.HoneyPhonePrefix = "070-1234" }, true},
+		{"a honey phone prefix not starting with 0 is rejected", func(o *Options) { o.HoneyPhonePrefix = "81312" }, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			o := DefaultOptions()
 			tt.mod(&o)
-			if err := o.validate(); (err == nil) != tt.ok {
+			err := o.validate()
+			if (err == nil) != tt.ok {
 				t.Errorf("validate() = %v, want ok %v", err, tt.ok)
+			}
+			if err != nil && !errors.Is(err, ErrOption) {
+				t.Errorf("validate() = %v, which does not wrap ErrOption", err)
 			}
 		})
 	}
