@@ -74,7 +74,7 @@ be completed (a partial check is never reported as clean).`,
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.paymentOrigins, "payment-origin", nil, "origin allowed to receive the card (scheme://host[:port]); repeatable")
 	fl.StringArrayVar(&f.shopOrigins, "shop-origin", nil, "another of the shop's own origins (scheme://host[:port]), e.g. its API or checkout host: after honey input, state-changing requests to it are failed like those to the checked URL's origin; repeatable")
-	fl.StringVar(&f.honeyPhone, "honey-phone", "", "start of the honey phone number, digits from 0 (default 031, a Tokyo block never assigned to anyone); use only numbers nobody has, or your own")
+	fl.StringVar(&f.honeyPhone, "honey-phone", "", "start of the honey phone number, at least 3 digits from 0, not 00 (default 031, a Tokyo block never assigned to anyone); use only numbers nobody has, or your own")
 	fl.StringVar(&f.baseline, "baseline", "", "approved baseline file to compare with")
 	fl.BoolVar(&f.updateBaseline, "update-baseline", false, "write or merge the baseline from this check")
 	fl.StringVar(&f.format, "format", "table", "output format: table, json or sarif")

@@ -103,3 +103,34 @@ func FuzzMatcherArbitrary(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPhonePrefix checks that any prefix NewIdentity accepts starts the
+// phone it draws, and that the phone is a whole Japanese number: digits
+// from 0, 11 long for 0A0 blocks and 10 otherwise.
+func FuzzPhonePrefix(f *testing.F) {
+	for _, s := range []string{"", "031", "070-1234", "0355550123", "9", "0-", "0000000000000", "06-6"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, prefix string) {
+		id, err := NewIdentity(Options{PhonePrefix: prefix})
+		if err != nil {
+			return
+		}
+		p := prefix
+		if p == "" {
+			p = DefaultPhonePrefix
+		}
+		p = string(bytes.ReplaceAll([]byte(p), []byte("-"), nil))
+		ph := id.Phone
+		if !allDigits(ph) || ph[0] != '0' || !bytes.HasPrefix([]byte(ph), []byte(p)) {
+			t.Fatalf("prefix %q drew phone %q", prefix, ph)
+		}
+		want := 10
+		if ph[1] != '0' && ph[2] == '0' {
+			want = 11
+		}
+		if len(ph) != want {
+			t.Fatalf("prefix %q drew phone %q of %d digits, want %d", prefix, ph, len(ph), want)
+		}
+	})
+}

@@ -126,11 +126,13 @@ func parsePhonePrefix(prefix string) (string, int, error) {
 		prefix = DefaultPhonePrefix
 	}
 	p := strings.ReplaceAll(prefix, "-", "")
-	if !allDigits(p) || p[0] != '0' {
-		return "", 0, fmt.Errorf("%w: PhonePrefix %q: want digits starting with 0", ErrOption, prefix)
+	// Three digits at least: they decide the number's kind and length.
+	// 00 starts carrier and international prefixes, never a number.
+	if len(p) < 3 || !allDigits(p) || p[0] != '0' || p[1] == '0' {
+		return "", 0, fmt.Errorf("%w: PhonePrefix %q: want at least 3 digits, starting with 0 and not 00", ErrOption, prefix)
 	}
 	n := 10
-	if len(p) >= 3 && p[1] != '0' && p[2] == '0' {
+	if p[2] == '0' {
 		n = 11
 	}
 	if len(p) > n {

@@ -203,6 +203,8 @@ func TestNewIdentityPhonePrefix(t *testing.T) {
 		{"hyphens are dropped", "03-5555", `^035555[0-9]{4}$`},
 		{"a prefix not starting with 0 is refused", "90123", ""},
 		{"letters are refused", "03ab", ""},
+		{"a prefix too short to say what kind of number it is is refused", "0", ""},
+		{"a carrier prefix is refused", "0033", ""},
 		{"a prefix longer than the number is refused", "031234567890", ""},
 	}
 	for _, c := range cases {
