@@ -168,6 +168,10 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	opts.Block = f.block
 	opts.ShopOrigins = shopOrigins
 	opts.AllowFinalSubmit = f.allowFinal
+	if f.allowFinal {
+		// Said on every run: the flag in a scheduled job is easy to forget.
+		fmt.Fprintln(app.Stderr, "skimwatch: --allow-final-submit: requests that place orders, create accounts and send messages WILL reach the shop; use it only on a test shop you own")
+	}
 	opts.HoneyPhonePrefix = f.honeyPhone
 	opts.Logger = app.Logger
 	if f.dwell > 0 {
