@@ -90,6 +90,9 @@ func TestDenyByDefaultOnShopPlatforms(t *testing.T) {
 			t.Parallel()
 			opts := platformOptions(t, l)
 			opts.AllowFinalSubmit = true
+			// Some platforms chain two requests (OpenCart: guest, then
+			// confirm); leaving the page must not cut the second off.
+			opts.Dwell = 2 * time.Second
 			o, err := Check(context.Background(), b, Target{URL: l.ShopURL() + p.Page}, opts)
 			if err != nil {
 				t.Fatal(err)
