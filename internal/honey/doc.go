@@ -9,7 +9,8 @@
 // password are drawn at random. A value found in a request therefore traces
 // back to the check that typed it. No value is real: the card number comes
 // from the universal Visa test range, the email domain from RFC 2606's
-// .example. The CVV, expiry and postcode cannot be unique (there are too few
+// .example, and the phone number from Tokyo's 03-1XXX-XXXX block, which the
+// numbering plan never assigns (DefaultPhonePrefix). The CVV, expiry and postcode cannot be unique (there are too few
 // of them); the matcher treats them with care, below.
 //
 // # Matching
