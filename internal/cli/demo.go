@@ -80,8 +80,8 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 	}
 	approved := policy.Approve(clean, pol)
 	step(out, 2, "Checked the clean payment page and approved what it does:")
-	fmt.Fprintf(out, "     %d scripts, %d destinations, %d forms; the test card went only to the payment provider.\n",
-		len(approved.Scripts), len(approved.Destinations), len(approved.Forms))
+	fmt.Fprintf(out, "     %d scripts, %d destinations, %d forms; %s\n",
+		len(approved.Scripts), len(approved.Destinations), len(approved.Forms), cleanSummary(clean, pol))
 
 	if err := l.SetScenario(sc.Name); err != nil {
 		return err
@@ -116,6 +116,26 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 		return &finding.ExitError{Code: finding.ExitFindings, Err: fmt.Errorf("the demo did not catch the attack: %s", strings.Join(r.Incomplete, "; "))}
 	}
 	return nil
+}
+
+// cleanSummary says, from the clean check's own evidence, where the test
+// values went and what the probe stopped, so the demo never claims more
+// than the check saw.
+func cleanSummary(o *observation.Observation, pol policy.Options) string {
+	stray := 0
+	for _, f := range policy.Evaluate(o, nil, pol) {
+		if f.Severity >= finding.High {
+			stray++
+		}
+	}
+	what := "no test value went anywhere it should not"
+	if stray > 0 {
+		what = fmt.Sprintf("%d finding(s) at high or above even on the clean page", stray)
+	}
+	if n := len(o.Blocked); n > 0 {
+		return fmt.Sprintf("%s, and the probe stopped %d request(s) that would have placed an order or paid.", what, n)
+	}
+	return what + "."
 }
 
 func findScenario(name string) (lab.Scenario, bool) {
