@@ -1,0 +1,63 @@
+package termtext
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestEscape(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain text is kept as it is", "html/js/app.js", "html/js/app.js"},
+		{"Japanese text and accents are kept", "お支払い/café.php", "お支払い/café.php"},
+		{"a backslash is kept", `/eval\(atob/`, `/eval\(atob/`},
+		{"an erase-line sequence is shown, not run", "ok\x1b[2Kx", `ok\x1b[2Kx`},
+		{"a carriage return cannot overwrite the line", "evil.php\rLOW ok.php", `evil.php\rLOW ok.php`},
+		{"a newline cannot start a fake line", "a.php\nNo findings.", `a.php\nNo findings.`},
+		{"a tab cannot shift a table column", "a\tb", `a\tb`},
+		{"NUL and BEL are shown", "a\x00\x07", `a\x00\x07`},
+		{"DEL is shown", "a\x7f", `a\x7f`},
+		{"a C1 control (CSI) is shown", "a\u009b2K", `a\u009b2K`},
+		{"a right-to-left override is shown", "gpj\u202e.php", `gpj\u202e.php`},
+		{"every bidi embedding and override is shown", "\u202a\u202b\u202c\u202d\u202e", `\u202a\u202b\u202c\u202d\u202e`},
+		{"bidi isolates are shown", "\u2066\u2067\u2068\u2069", `\u2066\u2067\u2068\u2069`},
+		{"left-to-right, right-to-left and Arabic letter marks are shown", "\u200e\u200f\u061c", `\u200e\u200f\u061c`},
+		{"a zero-width space is shown", "ok\u200b.php", `ok\u200b.php`},
+		{"line and paragraph separators are shown", "a\u2028b\u2029", `a\u2028b\u2029`},
+		{"a byte that is not UTF-8 is shown as a byte", "a\xffb", `a\xffb`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := Escape(tt.in); got != tt.want {
+				t.Fatalf("Escape(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+// FuzzEscape checks the promise itself: whatever goes in, nothing a
+// terminal acts on comes out, and safe input is returned unchanged.
+func FuzzEscape(f *testing.F) {
+	for _, s := range []string{"", "ok.php", "\x1b[2K\r\n", "gpj\u202e.php", "\xff\xfe", "\u009b"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := Escape(s)
+		if !utf8.ValidString(got) {
+			t.Fatalf("Escape(%q) = %q is not UTF-8", s, got)
+		}
+		for _, r := range got {
+			if unsafeRune(r) {
+				t.Fatalf("Escape(%q) = %q still holds %U", s, got, r)
+			}
+		}
+		if firstUnsafe(s) < 0 && got != s {
+			t.Fatalf("safe input %q was changed to %q", s, got)
+		}
+		if !strings.Contains(s, "\\") && strings.Count(got, "\\") < strings.Count(s, "\x1b") {
+			t.Fatalf("an escape was dropped: %q -> %q", s, got)
+		}
+	})
+}
