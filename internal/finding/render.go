@@ -1,12 +1,16 @@
 package finding
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 // Format names an output format.
@@ -42,21 +46,37 @@ func Render(w io.Writer, r *Report, f Format) error {
 
 // RenderJSON writes the report as one indented JSON object.
 func RenderJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
+	return writeJSON(w, r)
+}
+
+// writeJSON keeps every value exact but writes <, > and & as \u escapes, so
+// that a dashboard embedding the output in a page cannot be made to run a
+// script, and writes the characters a terminal would act on as \u escapes
+// too, so that printing the file cannot lie either.
+func writeJSON(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
 	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(termtext.JSON(buf.Bytes()))
+	return err
 }
 
 // RenderTable writes a human-readable table: one line per finding, then its
-// most useful evidence indented below it.
+// most useful evidence indented below it. Every string in a report may come
+// from the attacker (file names, URLs, page text), so each passes through
+// termtext.Escape: a name cannot erase, overwrite or reorder what is printed.
 func RenderTable(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	esc := termtext.Escape
 	status := "complete"
 	if !r.Complete {
-		status = "INCOMPLETE: " + strings.Join(r.Incomplete, "; ")
+		status = "INCOMPLETE: " + esc(strings.Join(r.Incomplete, "; "))
 	}
-	fmt.Fprintf(tw, "%s %s: %d finding(s), %s\n", r.Tool, r.Command, len(r.Findings), status)
+	fmt.Fprintf(tw, "%s %s: %d finding(s), %s\n", esc(r.Tool), esc(r.Command), len(r.Findings), status)
 	if len(r.Findings) == 0 {
 		if r.Complete {
 			fmt.Fprintln(tw, "No findings.")
@@ -69,9 +89,9 @@ func RenderTable(w io.Writer, r *Report) error {
 		if f.Rule != "" {
 			where += " [" + f.Rule + "]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity.String()), f.Kind, where, f.Message)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity.String()), esc(f.Kind), esc(where), esc(f.Message))
 		for _, k := range sortedKeys(f.Evidence) {
-			fmt.Fprintf(tw, "\t\t  %s:\t%s\n", k, shorten(fmt.Sprint(f.Evidence[k]), 160))
+			fmt.Fprintf(tw, "\t\t  %s:\t%s\n", esc(k), shorten(esc(fmt.Sprint(f.Evidence[k])), 160))
 		}
 	}
 	return tw.Flush()
@@ -93,12 +113,16 @@ func sortedKeys(m map[string]any) []string {
 	return ks
 }
 
+// shorten cuts s to at most n bytes on a character boundary.
 func shorten(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
 	if len(s) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	cut := n - 1
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // SARIF 2.1.0, the subset code-scanning dashboards read.
@@ -222,10 +246,7 @@ func RenderSARIF(w io.Writer, r *Report) error {
 		}
 		run.Results = append(run.Results, res)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(sarifLog{
+	return writeJSON(w, sarifLog{
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
 		Version: "2.1.0",
 		Runs:    []sarifRun{run},

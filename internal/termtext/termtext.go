@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -93,4 +94,51 @@ func writeRune(b *strings.Builder, r rune) {
 			fmt.Fprintf(b, `\u%04x`, r)
 		}
 	}
+}
+
+// JSON returns encoded JSON with the characters Escape would change written
+// as \u escapes, so that the document still decodes to exactly the same
+// values but printing it (cat, less, a CI log) cannot move the cursor or
+// reorder text. encoding/json already escapes C0 controls and replaces bytes
+// that are not UTF-8; this adds DEL, C1 and the format characters. Outside
+// strings JSON is plain ASCII, so every such character is inside a string.
+func JSON(b []byte) []byte {
+	i := firstUnsafeJSON(b)
+	if i < 0 {
+		return b
+	}
+	out := make([]byte, 0, len(b)+12)
+	out = append(out, b[:i]...)
+	for i < len(b) {
+		r, size := utf8.DecodeRune(b[i:])
+		if r != utf8.RuneError && r >= 0x20 && unsafeRune(r) {
+			if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+				out = fmt.Appendf(out, `\u%04x\u%04x`, r1, r2)
+			} else {
+				out = fmt.Appendf(out, `\u%04x`, r)
+			}
+		} else {
+			out = append(out, b[i:i+size]...)
+		}
+		i += size
+	}
+	return out
+}
+
+func firstUnsafeJSON(b []byte) int {
+	for i := 0; i < len(b); {
+		if b[i] < utf8.RuneSelf {
+			if b[i] == 0x7f {
+				return i
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRune(b[i:])
+		if r != utf8.RuneError && unsafeRune(r) {
+			return i
+		}
+		i += size
+	}
+	return -1
 }

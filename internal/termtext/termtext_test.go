@@ -1,6 +1,8 @@
 package termtext
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -60,4 +62,35 @@ func FuzzEscape(f *testing.F) {
 			t.Fatalf("an escape was dropped: %q -> %q", s, got)
 		}
 	})
+}
+
+func TestJSON(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"plain JSON is returned unchanged", `{"a":"b&c"}`, `{"a":"b&c"}`},
+		{"a right-to-left override becomes an escape", "{\"p\":\"gpj\u202e.php\"}", `{"p":"gpj\u202e.php"}`},
+		{"a C1 control becomes an escape", "[\"\u009b2K\"]", `["\u009b2K"]`},
+		{"DEL becomes an escape", "[\"a\x7f\"]", `["a\u007f"]`},
+		{"a format character outside the BMP becomes a surrogate pair", "[\"\U000E0001\"]", `["\udb40\udc01"]`},
+		{"Japanese text is kept", `["お支払い"]`, `["お支払い"]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := JSON([]byte(tt.in))
+			if string(got) != tt.want {
+				t.Fatalf("JSON(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+			var a, b any
+			if err := json.Unmarshal([]byte(tt.in), &a); err != nil {
+				t.Fatal(err)
+			}
+			if err := json.Unmarshal(got, &b); err != nil {
+				t.Fatalf("escaped JSON does not decode: %v", err)
+			}
+			if !reflect.DeepEqual(a, b) {
+				t.Fatalf("decoded values differ: %#v vs %#v", a, b)
+			}
+		})
+	}
 }
