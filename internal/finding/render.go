@@ -1,8 +1,6 @@
 package finding
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"sort"
@@ -46,23 +44,7 @@ func Render(w io.Writer, r *Report, f Format) error {
 
 // RenderJSON writes the report as one indented JSON object.
 func RenderJSON(w io.Writer, r *Report) error {
-	return writeJSON(w, r)
-}
-
-// writeJSON keeps every value exact but writes <, > and & as \u escapes, so
-// that a dashboard embedding the output in a page cannot be made to run a
-// script, and writes the characters a terminal would act on as \u escapes
-// too, so that printing the file cannot lie either.
-func writeJSON(w io.Writer, v any) error {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(true)
-	if err := enc.Encode(v); err != nil {
-		return err
-	}
-	_, err := w.Write(termtext.JSON(buf.Bytes()))
-	return err
+	return termtext.WriteJSON(w, r)
 }
 
 // RenderTable writes a human-readable table: one line per finding, then its
@@ -246,7 +228,7 @@ func RenderSARIF(w io.Writer, r *Report) error {
 		}
 		run.Results = append(run.Results, res)
 	}
-	return writeJSON(w, sarifLog{
+	return termtext.WriteJSON(w, sarifLog{
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
 		Version: "2.1.0",
 		Runs:    []sarifRun{run},

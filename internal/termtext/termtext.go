@@ -9,7 +9,10 @@
 package termtext
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
 	"unicode"
 	"unicode/utf16"
@@ -94,6 +97,22 @@ func writeRune(b *strings.Builder, r rune) {
 			fmt.Fprintf(b, `\u%04x`, r)
 		}
 	}
+}
+
+// WriteJSON writes v as indented JSON that decodes to exactly v but is safe
+// to embed in a page and to print: <, > and & are written as \u escapes, so
+// that a dashboard embedding the output cannot be made to run a script, and
+// so is every character JSON would otherwise pass through raw.
+func WriteJSON(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(JSON(buf.Bytes()))
+	return err
 }
 
 // JSON returns encoded JSON with the characters Escape would change written

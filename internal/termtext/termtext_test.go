@@ -94,3 +94,19 @@ func TestJSON(t *testing.T) {
 		})
 	}
 }
+
+func TestWriteJSONIsHTMLSafeAndExact(t *testing.T) {
+	v := map[string]string{"m": "<script>a&b</script>\u202e"}
+	var buf strings.Builder
+	if err := WriteJSON(&buf, v); err != nil {
+		t.Fatal(err)
+	}
+	want := "{\n  \"m\": \"\\u003cscript\\u003ea\\u0026b\\u003c/script\\u003e\\u202e\"\n}\n"
+	if buf.String() != want {
+		t.Fatalf("got %q, want %q", buf.String(), want)
+	}
+	var back map[string]string
+	if err := json.Unmarshal([]byte(buf.String()), &back); err != nil || back["m"] != v["m"] {
+		t.Fatalf("decodes to %q (%v), want %q", back["m"], err, v["m"])
+	}
+}
