@@ -17,6 +17,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
 	"github.com/skimwatch/skimwatch/internal/browser"
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 	"github.com/skimwatch/skimwatch/internal/inventory"
 	"github.com/skimwatch/skimwatch/internal/observation"
 	"github.com/skimwatch/skimwatch/internal/pagecheck"
@@ -203,7 +204,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 			if err := base.Save(f.baseline); err != nil {
 				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
 			}
-			fmt.Fprintf(app.Stderr, "skimwatch: baseline %s updated with %d target(s)\n", f.baseline, len(obs))
+			fmt.Fprintf(app.Stderr, "skimwatch: baseline %s updated with %d target(s)\n", termtext.Escape(f.baseline), len(obs))
 		}
 	}
 	f.store.save(ctx, app, report, checkEvents(report, obs)...)

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/csp"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/inventory"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 func init() { register(newCSPCmd) }
@@ -77,13 +77,13 @@ func newCSPPolicyCmd(app *App) *cobra.Command {
 			}
 			switch format {
 			case "json":
-				enc := json.NewEncoder(app.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(p)
+				return termtext.WriteJSON(app.Stdout, p)
 			case "header", "":
-				fmt.Fprintf(app.Stdout, "%s: %s\n", p.Header, p.Value)
+				// Sources may have been learned from reports that anyone
+				// can send, so they are escaped like every other text.
+				fmt.Fprintf(app.Stdout, "%s: %s\n", p.Header, termtext.Escape(p.Value))
 				if p.ReportingEndpoints != "" {
-					fmt.Fprintf(app.Stdout, "Reporting-Endpoints: %s\n", p.ReportingEndpoints)
+					fmt.Fprintf(app.Stdout, "Reporting-Endpoints: %s\n", termtext.Escape(p.ReportingEndpoints))
 				}
 				return nil
 			}

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/lab"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 func init() { register(newLabCmd) }
@@ -82,7 +83,7 @@ func printScenarios(w io.Writer, base string) error {
 		if flow == "" {
 			flow = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, kind, base+s.Page, flow, s.Technique)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", termtext.Escape(s.Name), kind, termtext.Escape(base+s.Page), termtext.Escape(flow), termtext.Escape(s.Technique))
 	}
 	return tw.Flush()
 }

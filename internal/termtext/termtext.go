@@ -115,6 +115,18 @@ func WriteJSON(w io.Writer, v any) error {
 	return err
 }
 
+// WriteJSONLine is WriteJSON on one line, for streams of JSON lines.
+func WriteJSONLine(w io.Writer, v any) error {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(true)
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	_, err := w.Write(JSON(buf.Bytes()))
+	return err
+}
+
 // JSON returns encoded JSON with the characters Escape would change written
 // as \u escapes, so that the document still decodes to exactly the same
 // values but printing it (cat, less, a CI log) cannot move the cursor or
