@@ -19,8 +19,8 @@ import (
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
-	"github.com/skimwatch/skimwatch/internal/termtext"
 	"github.com/skimwatch/skimwatch/internal/scan"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 func init() { register(newFimCmd) }
