@@ -19,6 +19,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/inventory"
 	"github.com/skimwatch/skimwatch/internal/observation"
+	"github.com/skimwatch/skimwatch/internal/origin"
 	"github.com/skimwatch/skimwatch/internal/pagecheck"
 	"github.com/skimwatch/skimwatch/internal/policy"
 	"github.com/skimwatch/skimwatch/internal/store"
@@ -248,7 +249,7 @@ func summarize(obs []*observation.Observation) []map[string]any {
 		}
 		dests := map[string]bool{}
 		for _, r := range o.Requests {
-			if d := inventory.RequestOrigin(r.URL); d != "" {
+			if d := origin.Of(r.URL); d != "" {
 				dests[d] = true
 			}
 		}
@@ -299,7 +300,7 @@ func parseOrigins(in []string) ([]string, error) {
 			if part == "" {
 				continue
 			}
-			o := inventory.Origin(part)
+			o := origin.Of(part)
 			if o == "" {
 				return nil, fmt.Errorf("not an origin: %q (want scheme://host[:port])", part)
 			}

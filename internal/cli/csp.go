@@ -12,6 +12,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/csp"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/inventory"
+	"github.com/skimwatch/skimwatch/internal/origin"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
@@ -123,7 +124,7 @@ func BaselineSources(b *inventory.Baseline) []csp.Source {
 		p := b.Pages[k]
 		for _, s := range p.Scripts {
 			if s.URL != "" {
-				add("script-src", inventory.RequestOrigin(s.URL))
+				add("script-src", origin.Of(s.URL))
 			}
 		}
 		for _, d := range p.Destinations {

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // Source is one approved entry of a site's inventory: a directive and a
@@ -209,7 +211,7 @@ func sourceExpression(directive, v string) (string, error) {
 	// A path would make a host-source narrower than what the inventory
 	// approved for every page, and redirects ignore paths anyway: keep the
 	// origin only.
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+	return origin.Of(v), nil
 }
 
 func validToken(s string) bool {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/skimwatch/skimwatch/internal/observation"
+	"github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // Change kinds. The finding policy maps each to a severity.
@@ -177,10 +178,10 @@ func hasCard(classes []string) bool {
 	return false
 }
 
-func exampleURLs(o *observation.Observation, origin string, n int) []string {
+func exampleURLs(o *observation.Observation, dest string, n int) []string {
 	var out []string
 	add := func(u string) {
-		if len(out) < n && RequestOrigin(u) == origin && !slices.Contains(out, u) {
+		if len(out) < n && origin.Of(u) == dest && !slices.Contains(out, u) {
 			out = append(out, excerpt(u, 200))
 		}
 	}

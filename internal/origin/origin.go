@@ -17,7 +17,16 @@ import (
 // relative references) have no origin and give "".
 func Of(rawURL string) string {
 	u, err := url.Parse(strings.TrimSpace(rawURL))
-	if err != nil || u.Hostname() == "" || u.Scheme == "" {
+	if err != nil {
+		return ""
+	}
+	return FromURL(u)
+}
+
+// FromURL is Of for a URL already parsed, for callers on a hot path (the
+// CSP report decoder) that need the rest of the URL too.
+func FromURL(u *url.URL) string {
+	if u == nil || u.Hostname() == "" || u.Scheme == "" {
 		return ""
 	}
 	scheme := strings.ToLower(u.Scheme)
