@@ -17,6 +17,10 @@ import (
 // files; a flag is process-wide by nature, so it lives here and nowhere else.
 var update = flag.Bool("update", false, "rewrite golden files instead of comparing with them")
 
+// Updating reports whether the test runs with -update, for tests that
+// write generated files (a fuzz seed corpus) other than one golden file.
+func Updating() bool { return *update }
+
 // Golden compares got with the golden file at path (relative to the test's
 // package directory), or rewrites the file when the test runs with -update.
 func Golden(t testing.TB, path string, got []byte) {
