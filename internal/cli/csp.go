@@ -129,17 +129,8 @@ func BaselineSources(b *inventory.Baseline) []csp.Source {
 		}
 		for _, d := range p.Destinations {
 			for _, t := range d.Types {
-				switch inventory.RequestClass(t) {
-				case "script":
-					add("script-src", d.Origin)
-				case "xhr", "beacon", "websocket":
-					add("connect-src", d.Origin)
-				case "image":
-					add("img-src", d.Origin)
-				case "stylesheet":
-					add("style-src", d.Origin)
-				case "document":
-					add("frame-src", d.Origin)
+				if dir := csp.DirectiveForRequestClass(inventory.RequestClass(t)); dir != "" {
+					add(dir, d.Origin)
 				}
 			}
 		}
