@@ -197,8 +197,9 @@ func explain(w io.Writer, r *finding.Report, page, psp string) bool {
 }
 
 var plainNames = map[string]string{
-	"card-number": "card number", "expiry": "expiry date", "cvv": "security code (CVV)", "holder": "card holder's name",
-	"email": "email address", "phone": "phone number", "password": "password", "name": "name", "address": "address", "postcode": "postcode",
+	observation.FieldCardNumber: "card number", observation.FieldExpiry: "expiry date", observation.FieldCVV: "security code (CVV)",
+	observation.FieldHolder: "card holder's name", observation.FieldEmail: "email address", observation.FieldPhone: "phone number",
+	observation.FieldPassword: "password", observation.FieldName: "name", observation.FieldAddress: "address", observation.FieldPostcode: "postcode",
 }
 
 func plainValues(v any) string {

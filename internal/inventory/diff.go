@@ -170,12 +170,7 @@ func Diff(base *PageInventory, o *observation.Observation) []Change {
 }
 
 func hasCard(classes []string) bool {
-	for _, c := range observation.CardClasses {
-		if slices.Contains(classes, c) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(classes, observation.IsCardClass)
 }
 
 func exampleURLs(o *observation.Observation, dest string, n int) []string {
