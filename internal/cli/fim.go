@@ -288,7 +288,7 @@ func newFimKeygenCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageErr("keygen: %w", err)
 			}
-			fmt.Fprintf(app.Stdout, "private key: %s (mode 0600; keep it off the shop's server)\npublic key:  %s\n", priv, pub)
+			fmt.Fprintf(app.Stdout, "private key: %s (mode 0600; keep it off the shop's server)\npublic key:  %s\n", termtext.Escape(priv), termtext.Escape(pub))
 			return nil
 		},
 	}
