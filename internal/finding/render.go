@@ -3,6 +3,7 @@ package finding
 import (
 	"fmt"
 	"io"
+	"net/url"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -187,6 +188,17 @@ func sarifSecurity(s Severity) string {
 	return map[Severity]string{Critical: "9.5", High: "8.0", Medium: "5.5", Low: "3.0", Info: "0.0"}[s]
 }
 
+// sarifURI is the finding's location as the URI reference SARIF requires: a
+// file path is percent-encoded, so that a "#", "?", "%" or control character
+// in a planted file's name is read as part of the name; a page URL already
+// is a URI.
+func sarifURI(f Finding) string {
+	if f.Path != "" {
+		return (&url.URL{Path: f.Path}).EscapedPath()
+	}
+	return f.URL
+}
+
 // RenderSARIF writes the report as a SARIF 2.1.0 log with one run.
 func RenderSARIF(w io.Writer, r *Report) error {
 	run := sarifRun{
@@ -223,7 +235,7 @@ func RenderSARIF(w io.Writer, r *Report) error {
 			Message:    sarifText{Text: f.Message},
 			Properties: map[string]any{"severity": f.Severity.String(), "evidence": f.Evidence},
 		}
-		if loc := cmpOr(f.Path, f.URL); loc != "" {
+		if loc := sarifURI(f); loc != "" {
 			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: loc}}}}
 		}
 		run.Results = append(run.Results, res)

@@ -3,6 +3,7 @@ package finding
 import (
 	"bytes"
 	"encoding/json"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -89,7 +90,11 @@ func TestJSONAndSARIFKeepHostileTextExactAndHTMLSafe(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := hostileReport().Findings[0]
-			for _, s := range []string{want.Path, want.Message} {
+			wantPath := want.Path
+			if f == FormatSARIF { // a SARIF location is a URI: the path percent-encoded
+				wantPath = (&url.URL{Path: want.Path}).EscapedPath()
+			}
+			for _, s := range []string{wantPath, want.Message} {
 				if !containsString(back, s) {
 					t.Errorf("%s output does not decode back to %q", f, s)
 				}
@@ -117,4 +122,34 @@ func containsString(v any, s string) bool {
 		}
 	}
 	return false
+}
+
+// SARIF's artifactLocation.uri is a URI reference: a file name's own
+// characters must not be read as a fragment, a query or an escape, and a
+// URL location is kept as it is.
+func TestSARIFLocationIsAURI(t *testing.T) {
+	tests := []struct {
+		name, path, url, want string
+	}{
+		{"a plain relative path is kept", "html/js/app.js", "", "html/js/app.js"},
+		{"a space, #, ? and % in a file name are percent-encoded", "html/a b#c?d%.php", "", "html/a%20b%23c%3Fd%25.php"},
+		{"control characters in a file name are percent-encoded", "x.php\x1b[2K\r", "", "x.php%1B%5B2K%0D"},
+		{"a page URL is kept as it is", "", "https://shop.example/checkout?step=2", "https://shop.example/checkout?step=2"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &Report{Tool: "skimwatch", Complete: true, Findings: []Finding{{Severity: High, Kind: "k", Message: "m", Path: tt.path, URL: tt.url}}}
+			var buf bytes.Buffer
+			if err := RenderSARIF(&buf, r); err != nil {
+				t.Fatal(err)
+			}
+			var log sarifLog
+			if err := json.Unmarshal(buf.Bytes(), &log); err != nil {
+				t.Fatal(err)
+			}
+			if got := log.Runs[0].Results[0].Locations[0].PhysicalLocation.ArtifactLocation.URI; got != tt.want {
+				t.Fatalf("uri %q, want %q", got, tt.want)
+			}
+		})
+	}
 }
