@@ -79,10 +79,14 @@ func isLetters(s string) bool {
 // dropped, because cache-busting strings change it on every deploy).
 func ScriptIdentity(rawURL string) string {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
+	if err != nil {
 		return rawURL
 	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + u.EscapedPath()
+	o := origin.FromURL(u)
+	if o == "" {
+		return rawURL
+	}
+	return o + u.EscapedPath()
 }
 
 // Origin returns scheme://host[:port] of a URL, or "" when it has none.
