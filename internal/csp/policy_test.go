@@ -38,6 +38,15 @@ func TestGenerate(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a default port written out is the same source, listed once", func(t *testing.T) {
+		p, err := Generate([]Source{{"script-src", "https://cdn.example:443"}, {"script-src", "https://CDN.example/"}}, PolicyOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(p.Value, "script-src 'self' https://cdn.example;") {
+			t.Errorf("want one https://cdn.example in script-src, got %s", p.Value)
+		}
+	})
 	t.Run("enforce switches the header", func(t *testing.T) {
 		p, _ := Generate(nil, PolicyOptions{Enforce: true})
 		if p.Header != "Content-Security-Policy" || p.ReportingEndpoints != "" || strings.Contains(p.Value, "report-") {
