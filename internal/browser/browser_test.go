@@ -16,21 +16,16 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
+
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 // launch starts Chromium for a test, or skips when it cannot be found
 // (fails under CI=true).
 func launch(t testing.TB, opts Options) *Browser {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs Chromium; skipped with -short")
-	}
-	if _, err := FindChromium(opts.ExecPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
+	_, err := FindChromium(opts.ExecPath)
+	testsupport.Need(t, "Chromium", err)
 	b, err := Launch(context.Background(), opts)
 	if err != nil {
 		t.Fatalf("Launch: %v", err)

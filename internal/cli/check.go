@@ -20,9 +20,11 @@ import (
 	"github.com/skimwatch/skimwatch/internal/honey"
 	"github.com/skimwatch/skimwatch/internal/inventory"
 	"github.com/skimwatch/skimwatch/internal/observation"
+	"github.com/skimwatch/skimwatch/internal/origin"
 	"github.com/skimwatch/skimwatch/internal/pagecheck"
 	"github.com/skimwatch/skimwatch/internal/policy"
 	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 func init() { register(newCheckCmd) }
@@ -221,7 +223,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 			if err := base.Save(f.baseline); err != nil {
 				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
 			}
-			fmt.Fprintf(app.Stderr, "skimwatch: baseline %s updated with %d target(s)\n", f.baseline, len(obs))
+			fmt.Fprintf(app.Stderr, "skimwatch: baseline %s updated with %d target(s)\n", termtext.Escape(f.baseline), len(obs))
 		}
 	}
 	f.store.save(ctx, app, report, checkEvents(report, obs)...)
@@ -265,7 +267,7 @@ func summarize(obs []*observation.Observation) []map[string]any {
 		}
 		dests := map[string]bool{}
 		for _, r := range o.Requests {
-			if d := inventory.RequestOrigin(r.URL); d != "" {
+			if d := origin.Of(r.URL); d != "" {
 				dests[d] = true
 			}
 		}
@@ -316,7 +318,7 @@ func parseOrigins(in []string) ([]string, error) {
 			if part == "" {
 				continue
 			}
-			o := inventory.Origin(part)
+			o := origin.Of(part)
 			if o == "" {
 				return nil, fmt.Errorf("not an origin: %q (want scheme://host[:port])", part)
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/lab"
 	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 func TestCheckRejectsBadUsageWithExitTwo(t *testing.T) {
@@ -52,15 +53,8 @@ func TestCheckRejectsBadUsageWithExitTwo(t *testing.T) {
 
 func needBrowser(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("browser test: skipped with -short")
-	}
-	if _, err := browser.FindChromium(""); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but Chromium is missing: %v", err)
-		}
-		t.Skipf("Chromium is not installed (%v)", err)
-	}
+	_, err := browser.FindChromium("")
+	testsupport.Need(t, "Chromium", err)
 }
 
 // TestCheckContract drives the command as a pipeline would: approve, check

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"slices"
@@ -13,6 +12,8 @@ import (
 	"github.com/skimwatch/skimwatch/internal/csp"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/inventory"
+	"github.com/skimwatch/skimwatch/internal/origin"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 func init() { register(newCSPCmd) }
@@ -77,13 +78,13 @@ func newCSPPolicyCmd(app *App) *cobra.Command {
 			}
 			switch format {
 			case "json":
-				enc := json.NewEncoder(app.Stdout)
-				enc.SetIndent("", "  ")
-				return enc.Encode(p)
+				return termtext.WriteJSON(app.Stdout, p)
 			case "header", "":
-				fmt.Fprintf(app.Stdout, "%s: %s\n", p.Header, p.Value)
+				// Sources may have been learned from reports that anyone
+				// can send, so they are escaped like every other text.
+				fmt.Fprintf(app.Stdout, "%s: %s\n", p.Header, termtext.Escape(p.Value))
 				if p.ReportingEndpoints != "" {
-					fmt.Fprintf(app.Stdout, "Reporting-Endpoints: %s\n", p.ReportingEndpoints)
+					fmt.Fprintf(app.Stdout, "Reporting-Endpoints: %s\n", termtext.Escape(p.ReportingEndpoints))
 				}
 				return nil
 			}
@@ -123,22 +124,13 @@ func BaselineSources(b *inventory.Baseline) []csp.Source {
 		p := b.Pages[k]
 		for _, s := range p.Scripts {
 			if s.URL != "" {
-				add("script-src", inventory.RequestOrigin(s.URL))
+				add("script-src", origin.Of(s.URL))
 			}
 		}
 		for _, d := range p.Destinations {
 			for _, t := range d.Types {
-				switch inventory.RequestClass(t) {
-				case "script":
-					add("script-src", d.Origin)
-				case "xhr", "beacon", "websocket":
-					add("connect-src", d.Origin)
-				case "image":
-					add("img-src", d.Origin)
-				case "stylesheet":
-					add("style-src", d.Origin)
-				case "document":
-					add("frame-src", d.Origin)
+				if dir := csp.DirectiveForRequestClass(inventory.RequestClass(t)); dir != "" {
+					add(dir, d.Origin)
 				}
 			}
 		}

@@ -17,6 +17,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/observation"
 	"github.com/skimwatch/skimwatch/internal/pagecheck"
 	"github.com/skimwatch/skimwatch/internal/policy"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 func init() { register(newDemoCmd) }
@@ -60,7 +61,7 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 	defer l.Close()
 	page := l.ShopURL() + sc.Page
 	step(out, 1, "Started a lab copy of the 2021 shop on this machine only:")
-	fmt.Fprintf(out, "     shop %s, payment provider %s, attacker %s\n", l.ShopURL(), l.PSPOrigin(), l.AttackerOrigin())
+	fmt.Fprintf(out, "     shop %s, payment provider %s, attacker %s\n", termtext.Escape(l.ShopURL()), termtext.Escape(l.PSPOrigin()), termtext.Escape(l.AttackerOrigin()))
 
 	b, err := browser.Launch(ctx, browser.Options{ExecPath: f.chromium, Logger: app.Logger})
 	if err != nil {
@@ -89,7 +90,7 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 	defer l.SetScenario("")
 	step(out, 3, "Switched on the attack: "+sc.Title+".")
 	if sc.Description != "" {
-		fmt.Fprintf(out, "     %s\n", sc.Description)
+		fmt.Fprintf(out, "     %s\n", termtext.Escape(sc.Description))
 	}
 
 	attacked, err := pagecheck.Check(ctx, b, pagecheck.Target{URL: page}, opts)
@@ -147,7 +148,7 @@ func findScenario(name string) (lab.Scenario, bool) {
 	return lab.Scenario{}, false
 }
 
-func step(w io.Writer, n int, msg string) { fmt.Fprintf(w, "%d. %s\n", n, msg) }
+func step(w io.Writer, n int, msg string) { fmt.Fprintf(w, "%d. %s\n", n, termtext.Escape(msg)) }
 
 func reasons(o *observation.Observation) string {
 	if o == nil {
@@ -159,9 +160,13 @@ func reasons(o *observation.Observation) string {
 // explain prints the findings in plain words: which page, which script,
 // where the card went, and what to do. It returns whether the attack was
 // caught at high or critical.
+//
+// Everything it prints from the report came from the page, so it goes
+// through termtext.Escape (esc) first.
 func explain(w io.Writer, r *finding.Report, page, psp string) bool {
+	esc := termtext.Escape
 	if !r.Complete {
-		fmt.Fprintf(w, "   The check could not finish (%s), so it cannot say the page is safe.\n", strings.Join(r.Incomplete, "; "))
+		fmt.Fprintf(w, "   The check could not finish (%s), so it cannot say the page is safe.\n", esc(strings.Join(r.Incomplete, "; ")))
 	}
 	var card, personal, scripts, other []finding.Finding
 	for _, f := range r.Findings {
@@ -181,27 +186,27 @@ func explain(w io.Writer, r *finding.Report, page, psp string) bool {
 		return false
 	}
 	fmt.Fprintf(w, "   YOUR PAYMENT PAGE IS SKIMMING CARDS.\n\n")
-	fmt.Fprintf(w, "   Which page:   %s\n", page)
+	fmt.Fprintf(w, "   Which page:   %s\n", esc(page))
 	for _, f := range card {
-		fmt.Fprintf(w, "   Where the card went: %s  (your payment provider is %s)\n", f.Evidence["destination_origin"], psp)
-		fmt.Fprintf(w, "   What was taken:      %s\n", plainValues(f.Evidence["values"]))
+		fmt.Fprintf(w, "   Where the card went: %s  (your payment provider is %s)\n", esc(fmt.Sprint(f.Evidence["destination_origin"])), esc(psp))
+		fmt.Fprintf(w, "   What was taken:      %s\n", esc(plainValues(f.Evidence["values"])))
 		switch s, _ := f.Evidence["script"].(string); {
 		case s == "":
 		case inventory.PageKey(s) == inventory.PageKey(page):
 			fmt.Fprintf(w, "   Which script sent it: code written into the page itself (not a separate file)\n")
 		default:
-			fmt.Fprintf(w, "   Which script sent it: %s\n", s)
+			fmt.Fprintf(w, "   Which script sent it: %s\n", esc(s))
 		}
-		fmt.Fprintf(w, "   How it was sent:     %s\n", plainHow(f.Evidence))
+		fmt.Fprintf(w, "   How it was sent:     %s\n", esc(plainHow(f.Evidence)))
 	}
 	for _, f := range personal {
-		fmt.Fprintf(w, "   Personal data also went to %s: %s\n", f.Evidence["destination_origin"], plainValues(f.Evidence["values"]))
+		fmt.Fprintf(w, "   Personal data also went to %s: %s\n", esc(fmt.Sprint(f.Evidence["destination_origin"])), esc(plainValues(f.Evidence["values"])))
 	}
 	for _, f := range scripts {
-		fmt.Fprintf(w, "   Changed code:  %s\n", f.Message)
+		fmt.Fprintf(w, "   Changed code:  %s\n", esc(f.Message))
 	}
 	for _, f := range other {
-		fmt.Fprintf(w, "   Also:          %s\n", f.Message)
+		fmt.Fprintf(w, "   Also:          %s\n", esc(f.Message))
 	}
 	fmt.Fprintln(w, `
    What to do now:
@@ -212,8 +217,9 @@ func explain(w io.Writer, r *finding.Report, page, psp string) bool {
 }
 
 var plainNames = map[string]string{
-	"card-number": "card number", "expiry": "expiry date", "cvv": "security code (CVV)", "holder": "card holder's name",
-	"email": "email address", "phone": "phone number", "password": "password", "name": "name", "address": "address", "postcode": "postcode",
+	observation.FieldCardNumber: "card number", observation.FieldExpiry: "expiry date", observation.FieldCVV: "security code (CVV)",
+	observation.FieldHolder: "card holder's name", observation.FieldEmail: "email address", observation.FieldPhone: "phone number",
+	observation.FieldPassword: "password", observation.FieldName: "name", observation.FieldAddress: "address", observation.FieldPostcode: "postcode",
 }
 
 func plainValues(v any) string {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +14,7 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 func init() { register(newEventsCmd) }
@@ -146,7 +146,7 @@ func verifyEvents(ctx context.Context, w io.Writer, s store.Store, format, expec
 			fmt.Fprintf(w, "Head: %d:%s (keep it elsewhere; --expect-head checks it later)\n", head.Seq, head.Hash)
 		}
 	} else {
-		fmt.Fprintf(w, "EVENT LOG BROKEN at seq %d: %s (%d event(s) before it verified).\n", ce.Seq, ce.Reason, n)
+		fmt.Fprintf(w, "EVENT LOG BROKEN at seq %d: %s (%d event(s) before it verified).\n", ce.Seq, termtext.Escape(ce.Reason), n)
 	}
 	if ce != nil {
 		return &finding.ExitError{Code: finding.ExitIncomplete, Err: ce}
@@ -155,10 +155,7 @@ func verifyEvents(ctx context.Context, w io.Writer, s store.Store, format, expec
 }
 
 func writeEventsJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(v)
+	return termtext.WriteJSON(w, v)
 }
 
 func eventsTable(w io.Writer, events []store.Event) error {
@@ -170,7 +167,7 @@ func eventsTable(w io.Writer, events []store.Event) error {
 	fmt.Fprintln(tw, "SEQ\tTIME\tSITE\tTYPE\tACTOR\tHASH\tDATA")
 	for _, e := range events {
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", e.Seq, e.Time.UTC().Format(time.RFC3339), eventField(e.Site),
-			e.Type, eventField(e.Actor), e.Hash[:min(12, len(e.Hash))], shortEventData(string(e.Data), 80))
+			termtext.Escape(e.Type), eventField(e.Actor), termtext.Escape(e.Hash[:min(12, len(e.Hash))]), shortEventData(string(e.Data), 80))
 	}
 	return tw.Flush()
 }
@@ -179,16 +176,11 @@ func eventField(s string) string {
 	if s == "" {
 		return "-"
 	}
-	return s
+	return termtext.Escape(s)
 }
 
 func shortEventData(s string, n int) string {
-	s = strings.Map(func(r rune) rune {
-		if r == '\t' || r == '\n' || r == '\r' {
-			return ' '
-		}
-		return r
-	}, s)
+	s = termtext.Escape(s)
 	if len([]rune(s)) <= n {
 		return s
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/open"
 	"github.com/skimwatch/skimwatch/internal/store/storetest"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 func seedEvents(t *testing.T) string {
@@ -35,21 +37,21 @@ func TestEventsCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		storeGolden(t, "events.txt", []byte(out))
+		testsupport.Golden(t, filepath.Join("testdata", "events.txt"), []byte(out))
 	})
 	t.Run("json lists the full events", func(t *testing.T) {
 		out, err := runStoreCLI(t, "events", "--store", seedEvents(t), "--site", "shop", "--format", "json")
 		if err != nil {
 			t.Fatal(err)
 		}
-		storeGolden(t, "events.json", []byte(out))
+		testsupport.Golden(t, filepath.Join("testdata", "events.json"), []byte(out))
 	})
 	t.Run("an intact chain verifies with exit 0 and prints its head", func(t *testing.T) {
 		out, err := runStoreCLI(t, "events", "--store", seedEvents(t), "--verify")
 		if err != nil {
 			t.Fatal(err)
 		}
-		storeGolden(t, "events-verify.txt", []byte(out))
+		testsupport.Golden(t, filepath.Join("testdata", "events-verify.txt"), []byte(out))
 	})
 	t.Run("the expected head", func(t *testing.T) {
 		head := func(t *testing.T, dsn string) string {

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"crypto/ed25519"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -21,6 +20,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/scan"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 func init() { register(newFimCmd) }
@@ -109,14 +109,17 @@ func baselineSummary(w io.Writer, m *fim.Manifest, out string, signed bool) erro
 	if signed {
 		sig = "signed"
 	}
+	// Names and link targets come from the web root, which an attacker may
+	// write: they are escaped so that a name cannot rewrite these lines.
+	esc := termtext.Escape
 	fmt.Fprintf(w, "baseline of %s: %d files (%s), %d symlinks, %d special files; %s, written to %s\n",
-		m.Header.Root, files, humanBytes(bytes), links, other, sig, out)
-	fmt.Fprintf(w, "excluded: %s\n", strings.Join(m.Header.Excludes, ", "))
+		esc(m.Header.Root), files, humanBytes(bytes), links, other, sig, esc(out))
+	fmt.Fprintf(w, "excluded: %s\n", esc(strings.Join(m.Header.Excludes, ", ")))
 	for _, e := range m.OutsideLinks() {
-		fmt.Fprintf(w, "WARNING: symlink %s points outside the web root, to %s\n", e.Path, e.Target)
+		fmt.Fprintf(w, "WARNING: symlink %s points outside the web root, to %s\n", esc(e.Path), esc(e.Target))
 	}
 	for _, n := range m.Notes {
-		fmt.Fprintf(w, "NOT RECORDED: %s: %s\n", n.Path, n.Reason)
+		fmt.Fprintf(w, "NOT RECORDED: %s: %s\n", esc(n.Path), esc(n.Reason))
 	}
 	if len(m.Notes) > 0 {
 		return &finding.ExitError{Code: finding.ExitIncomplete,
@@ -160,7 +163,7 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 				return usageErr("verify: %w", err)
 			}
 			if m.Header.Root != rep.Targets[0] {
-				fmt.Fprintf(app.Stderr, "skimwatch: note: the baseline was taken of %s; verifying %s against it\n", m.Header.Root, rep.Targets[0])
+				fmt.Fprintf(app.Stderr, "skimwatch: note: the baseline was taken of %s; verifying %s against it\n", termtext.Escape(m.Header.Root), termtext.Escape(rep.Targets[0]))
 			}
 			if withScan {
 				if err := scanChanged(cmd.Context(), app, rep, workers); err != nil {
@@ -241,22 +244,20 @@ func newFimWatchCmd(app *App) *cobra.Command {
 				return err
 			}
 			var mu sync.Mutex
-			enc := json.NewEncoder(app.Stdout)
-			enc.SetEscapeHTML(false)
 			print := func(f finding.Finding) {
 				mu.Lock()
 				defer mu.Unlock()
 				if st.enabled() {
 					if err := st.put(cmd.Context(), app, []finding.Finding{f}, nil); err != nil {
-						fmt.Fprintf(app.Stderr, "skimwatch: finding not saved to the store: %v\n", err)
+						fmt.Fprintf(app.Stderr, "skimwatch: finding not saved to the store: %s\n", termtext.Escape(err.Error()))
 					}
 				}
 				if format == "json" {
-					_ = enc.Encode(f)
+					_ = termtext.WriteJSONLine(app.Stdout, f)
 					return
 				}
 				fmt.Fprintf(app.Stdout, "%s  %-8s  %-20s  %s  %s\n", f.Time.Format(time.RFC3339),
-					strings.ToUpper(f.Severity.String()), f.Kind, f.Path, f.Message)
+					strings.ToUpper(f.Severity.String()), termtext.Escape(f.Kind), termtext.Escape(f.Path), termtext.Escape(f.Message))
 			}
 			opts := fim.WatchOptions{Sweep: sweep, WalkOptions: fim.WalkOptions{Logger: app.Logger}}
 			if err := fim.Watch(cmd.Context(), args[0], m, opts, print); err != nil {
@@ -287,7 +288,7 @@ func newFimKeygenCmd(app *App) *cobra.Command {
 			if err != nil {
 				return usageErr("keygen: %w", err)
 			}
-			fmt.Fprintf(app.Stdout, "private key: %s (mode 0600; keep it off the shop's server)\npublic key:  %s\n", priv, pub)
+			fmt.Fprintf(app.Stdout, "private key: %s (mode 0600; keep it off the shop's server)\npublic key:  %s\n", termtext.Escape(priv), termtext.Escape(pub))
 			return nil
 		},
 	}

@@ -111,10 +111,7 @@ func TestFimCommandsExitCodes(t *testing.T) {
 }
 
 func TestFimVerifyScanRunsSignaturesOnChangedFilesOnly(t *testing.T) {
-	if _, err := scan.New(scan.Options{}); err != nil {
-		// Until internal/yara lands the scanner cannot compile its rules.
-		t.Skipf("signature scanner not usable in this build: %v", err)
-	}
+	needScanner(t)
 	dir := t.TempDir()
 	web := filepath.Join(dir, "www")
 	os.MkdirAll(web, 0o755)

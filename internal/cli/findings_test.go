@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -14,42 +12,8 @@ import (
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/open"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
-
-// Other test files in this package may define -update as well; whoever
-// registers it first owns it and the golden helpers here read it by name.
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-func storeUpdating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
-
-// golden compares got with testdata/NAME, or rewrites it under -update.
-func storeGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if storeUpdating() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update if the change is right)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // runStoreCLI runs the command tree with args and returns stdout and the error.
 func runStoreCLI(t *testing.T, args ...string) (string, error) {
@@ -117,14 +81,14 @@ func TestFindingsCommand(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		storeGolden(t, "findings.json", []byte(out))
+		testsupport.Golden(t, filepath.Join("testdata", "findings.json"), []byte(out))
 	})
 	t.Run("the table lists every finding, highest severity first", func(t *testing.T) {
 		out, err := runStoreCLI(t, "findings", "--store", dsn)
 		if err != nil {
 			t.Fatal(err)
 		}
-		storeGolden(t, "findings.txt", []byte(out))
+		testsupport.Golden(t, filepath.Join("testdata", "findings.txt"), []byte(out))
 	})
 	for _, c := range []struct {
 		name  string

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/lab"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 func init() { register(newLabCmd) }
@@ -42,7 +43,7 @@ func newLabCmd(app *App) *cobra.Command {
 			fmt.Fprintf(w, "attacker     %s\n", l.AttackerOrigin())
 			fmt.Fprintf(w, "scenario     %s\n", l.Scenario())
 			if opts.AdminEndpoint {
-				fmt.Fprintf(w, "admin        curl -d name=fake-card-form %s/__lab/scenario\n", l.ShopURL())
+				fmt.Fprintf(w, "admin        curl -H 'Origin: %s' -d name=fake-card-form %s/__lab/scenario\n", l.ShopURL(), l.ShopURL())
 			}
 			fmt.Fprintln(w)
 			if err := printScenarios(w, l.ShopURL()); err != nil {
@@ -55,7 +56,7 @@ func newLabCmd(app *App) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&opts.Addr, "addr", "127.0.0.1:0", "shop listen address (loopback only; other origins use free ports)")
 	cmd.Flags().StringVar(&scenario, "scenario", "clean", "tampering scenario to start with (see `skimwatch lab scenarios`)")
-	cmd.Flags().BoolVar(&opts.AdminEndpoint, "admin", false, "enable POST /__lab/scenario on the shop to switch scenarios")
+	cmd.Flags().BoolVar(&opts.AdminEndpoint, "admin", false, "enable POST /__lab/scenario on the shop to switch scenarios (same-origin posts only)")
 	cmd.Flags().StringVar(&opts.ReportURI, "report-uri", "", "report-uri for the shop's CSP (report-only)")
 
 	cmd.AddCommand(&cobra.Command{
@@ -82,7 +83,7 @@ func printScenarios(w io.Writer, base string) error {
 		if flow == "" {
 			flow = "-"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", s.Name, kind, base+s.Page, flow, s.Technique)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", termtext.Escape(s.Name), kind, termtext.Escape(base+s.Page), termtext.Escape(flow), termtext.Escape(s.Technique))
 	}
 	return tw.Flush()
 }

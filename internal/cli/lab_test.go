@@ -4,10 +4,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"io"
 	"net/http"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -16,32 +14,8 @@ import (
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/lab"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
-
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
-
-// labGolden compares got with testdata/NAME, or rewrites it under -update.
-func labGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update after checking):\n%s", path, got)
-	}
-}
 
 // syncBuffer is a bytes.Buffer safe for a command writing while a test reads.
 type syncBuffer struct {
@@ -78,7 +52,7 @@ func TestLabScenariosListsEveryScenario(t *testing.T) {
 			t.Errorf("scenario %s missing", s.Name)
 		}
 	}
-	labGolden(t, "lab-scenarios.txt", out.Bytes())
+	testsupport.Golden(t, filepath.Join("testdata", "lab-scenarios.txt"), out.Bytes())
 }
 
 func TestLabCommand(t *testing.T) {

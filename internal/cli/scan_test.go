@@ -1,10 +1,8 @@
 package cli
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,26 +11,14 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/scan"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
-
-func init() {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-}
 
 // needScanner skips (fails under CI=true) when the scanner has no engine.
 func needScanner(t *testing.T) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("skipping: the signature scanner's engine is not used with -short")
-	}
-	if _, err := scan.New(scan.Options{}); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("signature scanner not usable: %v", err)
-		}
-		t.Skipf("skipping: signature scanner not usable: %v", err)
-	}
+	_, err := scan.New(scan.Options{})
+	testsupport.Need(t, "the signature scanner's engine", err)
 }
 
 const scanSamples = "../scan/testdata/samples"
@@ -43,25 +29,6 @@ var reportTimes = regexp.MustCompile(`"(started|finished)": "[^"]*"`)
 func normaliseScanJSON(b []byte) []byte {
 	b = reportTimes.ReplaceAll(b, []byte(`"$1": "TIME"`))
 	return regexp.MustCompile(`"version": "[^"]*"`).ReplaceAll(b, []byte(`"version": "VERSION"`))
-}
-
-func scanGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", "scan", name)
-	if f := flag.Lookup("update"); f != nil && f.Value.String() == "true" {
-		os.MkdirAll(filepath.Dir(path), 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("output differs from %s (run go test -update if the change is right)\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
 }
 
 func TestScanJSONMatchesGolden(t *testing.T) {
@@ -78,7 +45,7 @@ func TestScanJSONMatchesGolden(t *testing.T) {
 	if len(r.Findings) != 3 || !r.Complete {
 		t.Errorf("report = %+v", r)
 	}
-	scanGolden(t, "report.golden.json", normaliseScanJSON([]byte(out)))
+	testsupport.Golden(t, filepath.Join("testdata", "scan", "report.golden.json"), normaliseScanJSON([]byte(out)))
 }
 
 func TestScanExitCodes(t *testing.T) {

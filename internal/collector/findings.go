@@ -35,21 +35,8 @@ func findingKind(family string, k csp.Kind) (kind, what string, sev finding.Seve
 	case k != csp.KindURL && k != csp.KindData && k != csp.KindBlob:
 		return "", "", 0
 	}
-	switch family {
-	case "script-src", "worker-src", "default-src":
-		return "csp.unapproved-script", "a script from", finding.High
-	case "connect-src":
-		return "csp.unapproved-connect", "a connection to", finding.High
-	case "form-action":
-		return "csp.unapproved-form-action", "a form submission to", finding.High
-	case "frame-src", "child-src":
-		return "csp.unapproved-frame", "a frame from", finding.High
-	case "img-src":
-		// Image beacons are an exfiltration channel, but pixels from
-		// marketing tags are common: one step lower.
-		return "csp.unapproved-image", "an image request to", finding.Medium
-	}
-	return "", "", 0
+	r, _ := csp.DirectiveRuleFor(family) // the one directive table
+	return r.Finding, r.What, r.Severity
 }
 
 // consider records a flushed aggregate as a candidate finding.

@@ -5,7 +5,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -21,21 +20,15 @@ import (
 	"github.com/skimwatch/skimwatch/internal/lab"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/sqlite"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 // TestLabFindingsFromChromiumReports loads tampered lab pages in real
 // Chromium, with the lab's Report-Only CSP pointing at the collector, and
 // checks that findings are raised from the browser's own reports.
 func TestLabFindingsFromChromiumReports(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Chromium; skipped with -short")
-	}
-	if _, err := browser.FindChromium(""); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
+	_, err := browser.FindChromium("")
+	testsupport.Need(t, "Chromium", err)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 
@@ -171,15 +164,8 @@ func visit(t *testing.T, ctx context.Context, b *browser.Browser, url string) {
 // sends report-to reports only between https origins, after a CORS
 // preflight), and the collector behind TLS.
 func TestReportingAPIFromChromium(t *testing.T) {
-	if testing.Short() {
-		t.Skip("needs Chromium; skipped with -short")
-	}
-	if _, err := browser.FindChromium(""); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
+	_, err := browser.FindChromium("")
+	testsupport.Need(t, "Chromium", err)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})

@@ -280,19 +280,8 @@ func kindOf(directive string, k csp.Kind) string {
 	if k != csp.KindURL {
 		return string(k)
 	}
-	switch csp.DirectiveFamily(directive) {
-	case "script-src", "worker-src":
-		return "script"
-	case "connect-src":
-		return "connect"
-	case "frame-src", "child-src":
-		return "frame"
-	case "form-action":
-		return "form-action"
-	case "img-src":
-		return "image"
-	case "style-src":
-		return "style"
+	if r, ok := csp.DirectiveRuleFor(csp.DirectiveFamily(directive)); ok {
+		return r.Subject
 	}
 	return "other"
 }

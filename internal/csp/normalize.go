@@ -4,6 +4,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	weborigin "github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // Kind says what was blocked. Browsers write the non-URL cases as keywords
@@ -170,13 +172,9 @@ func splitURL(raw string, opt NormalizeOptions) (full, origin, path string) {
 		}
 		return cut(t, 256), "", ""
 	}
-	scheme := strings.ToLower(u.Scheme)
-	if u.Host == "" {
-		return scheme, "", ""
-	}
-	origin = scheme + "://" + strings.ToLower(u.Host)
-	if port := u.Port(); (scheme == "https" || scheme == "wss") && port == "443" || (scheme == "http" || scheme == "ws") && port == "80" {
-		origin = scheme + "://" + strings.ToLower(u.Hostname())
+	origin = weborigin.FromURL(u)
+	if origin == "" {
+		return strings.ToLower(u.Scheme), "", ""
 	}
 	path = u.EscapedPath()
 	if path == "" {

@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+
+	"github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // Source is one approved entry of a site's inventory: a directive and a
@@ -53,25 +55,6 @@ type Directive struct {
 	Sources []string
 }
 
-// generated lists the directives Generate writes, in order, and whether
-// 'self' starts their list. 'self' stays in the fetch directives because a
-// shop serves its own scripts; what a first-party file contains is the file
-// monitor's job, not CSP's.
-type generatedDirective struct {
-	name string
-	self bool
-}
-
-var generated = []generatedDirective{
-	{"default-src", true},
-	{"script-src", true},
-	{"connect-src", true},
-	{"form-action", true},
-	{"frame-src", true},
-	{"img-src", true},
-	{"style-src", true},
-}
-
 // Generate writes a policy allowing exactly the approved sources, plus the
 // fixed hardening directives object-src 'none' and base-uri 'self'. Sources
 // for directives it does not write (font-src, ...) are an error rather than
@@ -83,7 +66,7 @@ func Generate(sources []Source, opt PolicyOptions) (Policy, error) {
 	lists := map[string][]string{}
 	for _, s := range sources {
 		d := DirectiveFamily(strings.TrimSpace(s.Directive))
-		if !slices.ContainsFunc(generated, func(g generatedDirective) bool { return g.name == d }) || d == "default-src" {
+		if r, ok := DirectiveRuleFor(d); !ok || !r.Generated || d == "default-src" {
 			return Policy{}, fmt.Errorf("%w: directive %q (value %q): the generator writes script-src, connect-src, form-action, frame-src, img-src and style-src", ErrBadSource, s.Directive, s.Value)
 		}
 		v, err := sourceExpression(d, s.Value)
@@ -98,12 +81,11 @@ func Generate(sources []Source, opt PolicyOptions) (Policy, error) {
 	if opt.Enforce {
 		p.Header = "Content-Security-Policy"
 	}
-	for _, g := range generated {
-		var list []string
-		if g.self {
-			list = append(list, "'self'")
-		}
-		extra := lists[g.name]
+	// 'self' starts every list: a shop serves its own scripts, and what a
+	// first-party file contains is the file monitor's job, not CSP's.
+	for _, name := range generatedDirectives() {
+		list := []string{"'self'"}
+		extra := lists[name]
 		slices.SortFunc(extra, compareSources)
 		for _, v := range extra {
 			if v == "'self'" {
@@ -115,7 +97,7 @@ func Generate(sources []Source, opt PolicyOptions) (Policy, error) {
 			}
 			list = append(list, v)
 		}
-		p.Directives = append(p.Directives, Directive{Name: g.name, Sources: list})
+		p.Directives = append(p.Directives, Directive{Name: name, Sources: list})
 	}
 	p.Directives = append(p.Directives,
 		Directive{Name: "object-src", Sources: []string{"'none'"}},
@@ -209,7 +191,7 @@ func sourceExpression(directive, v string) (string, error) {
 	// A path would make a host-source narrower than what the inventory
 	// approved for every page, and redirects ignore paths anyway: keep the
 	// origin only.
-	return strings.ToLower(u.Scheme + "://" + u.Host), nil
+	return origin.Of(v), nil
 }
 
 func validToken(s string) bool {

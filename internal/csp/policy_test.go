@@ -2,10 +2,12 @@ package csp
 
 import (
 	"errors"
-	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 func TestGenerate(t *testing.T) {
@@ -22,16 +24,8 @@ func TestGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if *update {
-		os.WriteFile("testdata/policy.golden.txt", []byte(p.Header+": "+p.Value+"\nReporting-Endpoints: "+p.ReportingEndpoints+"\n"), 0o644)
-	}
-	want, err := os.ReadFile("testdata/policy.golden.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := p.Header + ": " + p.Value + "\nReporting-Endpoints: " + p.ReportingEndpoints + "\n"; got != string(want) {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
+	testsupport.Golden(t, filepath.Join("testdata", "policy.golden.txt"),
+		[]byte(p.Header+": "+p.Value+"\nReporting-Endpoints: "+p.ReportingEndpoints+"\n"))
 
 	t.Run("the generated policy passes lint without a high finding", func(t *testing.T) {
 		fs, err := Lint(p.Value)
@@ -42,6 +36,15 @@ func TestGenerate(t *testing.T) {
 			if f.Severity >= 3 {
 				t.Errorf("own policy flagged: %s %v", f.Kind, f.Evidence)
 			}
+		}
+	})
+	t.Run("a default port written out is the same source, listed once", func(t *testing.T) {
+		p, err := Generate([]Source{{"script-src", "https://cdn.example:443"}, {"script-src", "https://CDN.example/"}}, PolicyOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(p.Value, "script-src 'self' https://cdn.example;") {
+			t.Errorf("want one https://cdn.example in script-src, got %s", p.Value)
 		}
 	})
 	t.Run("enforce switches the header", func(t *testing.T) {

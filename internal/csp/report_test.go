@@ -1,17 +1,15 @@
 package csp
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/skimwatch/skimwatch/internal/testsupport"
+)
 
 // contentTypeFor reads the Content-Type a fixture was sent with from its
 // name: *.reports.json for Reporting API batches, *.app-json.json for old
@@ -60,19 +58,7 @@ func TestDecodeFixturesMatchGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := "testdata/decode.golden.json"
-	if *update {
-		if err := os.WriteFile(golden, append(got, '\n'), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if !bytes.Equal(bytes.TrimSpace(got), bytes.TrimSpace(want)) {
-		t.Errorf("decoded fixtures differ from %s; run go test ./internal/csp -update and review the diff", golden)
-	}
+	testsupport.Golden(t, filepath.Join("testdata", "decode.golden.json"), append(got, '\n'))
 }
 
 func TestDecodeBrowsers(t *testing.T) {

@@ -2,16 +2,14 @@ package fim
 
 import (
 	"bytes"
-	"flag"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // TestVerifyOutputGolden pins the report a security engineer reads, in every
 // format, for one tampered shop: a planted skimmer, an edited template, a
@@ -39,19 +37,7 @@ func TestVerifyOutputGolden(t *testing.T) {
 			if err := finding.Render(&buf, r, f); err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", "verify."+string(f)+".golden")
-			if *update {
-				if err := os.WriteFile(golden, buf.Bytes(), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test -update to create it)", err)
-			}
-			if !bytes.Equal(buf.Bytes(), want) {
-				t.Errorf("output differs from %s (go test -run Golden -update to accept):\n%s", golden, buf.String())
-			}
+			testsupport.Golden(t, filepath.Join("testdata", "verify."+string(f)+".golden"), buf.Bytes())
 		})
 	}
 }

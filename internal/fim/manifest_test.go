@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 func roundTrip(t testing.TB, m *Manifest, key ed25519.PrivateKey, pub ed25519.PublicKey) *Manifest {
@@ -322,7 +324,7 @@ func TestFuzzSeedCorpus(t *testing.T) {
 		"header-only":   []byte(`{"format":"skimwatch-fim","version":1,"root":"/r","created":"2026-01-01T00:00:00Z","excludes":[],"racy_after":0}` + "\n" + `{"trailer":{"entries":0,"digest":""}}` + "\n"),
 		"bad-path-byte": []byte(`{"format":"skimwatch-fim","version":1,"root":"/r","created":"2026-01-01T00:00:00Z","excludes":["**"],"racy_after":0}` + "\n" + `{"pb":"/w==","t":"f","s":0,"m":0,"u":0,"g":0,"mt":0,"ct":0,"i":0}` + "\n"),
 	}
-	if *update {
+	if testsupport.Updating() {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}

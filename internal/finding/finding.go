@@ -185,7 +185,8 @@ func (r Report) MarshalJSON() ([]byte, error) {
 			p.Findings[i].Evidence = map[string]any{}
 		}
 	}
-	// Encode without HTML escaping: URLs in evidence keep their '&'.
+	// The encoder that calls this decides HTML escaping when it compacts the
+	// result (RenderJSON escapes <, > and &); none is added here.
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

@@ -2,11 +2,12 @@ package finding
 
 import (
 	"bytes"
+	"encoding/json"
 	"strings"
 	"testing"
 )
 
-func TestJSONKeepsAmpersandsAndAlwaysHasAFindingsArray(t *testing.T) {
+func TestJSONKeepsURLsExactAndAlwaysHasAFindingsArray(t *testing.T) {
 	var buf bytes.Buffer
 	r := &Report{Tool: "skimwatch", Complete: true}
 	if err := RenderJSON(&buf, r); err != nil {
@@ -20,8 +21,12 @@ func TestJSONKeepsAmpersandsAndAlwaysHasAFindingsArray(t *testing.T) {
 	if err := RenderJSON(&buf, r); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(buf.String(), "a=1&b=2") {
-		t.Fatalf("'&' was escaped:\n%s", buf.String())
+	var back Report
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Findings[0].Evidence["url"]; got != "https://x.example/?a=1&b=2" {
+		t.Fatalf("the URL decodes as %q:\n%s", got, buf.String())
 	}
 }
 

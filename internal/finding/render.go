@@ -1,12 +1,15 @@
 package finding
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
+	"net/url"
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"unicode/utf8"
+
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 // Format names an output format.
@@ -42,21 +45,21 @@ func Render(w io.Writer, r *Report, f Format) error {
 
 // RenderJSON writes the report as one indented JSON object.
 func RenderJSON(w io.Writer, r *Report) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(r)
+	return termtext.WriteJSON(w, r)
 }
 
 // RenderTable writes a human-readable table: one line per finding, then its
-// most useful evidence indented below it.
+// most useful evidence indented below it. Every string in a report may come
+// from the attacker (file names, URLs, page text), so each passes through
+// termtext.Escape: a name cannot erase, overwrite or reorder what is printed.
 func RenderTable(w io.Writer, r *Report) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	esc := termtext.Escape
 	status := "complete"
 	if !r.Complete {
-		status = "INCOMPLETE: " + strings.Join(r.Incomplete, "; ")
+		status = "INCOMPLETE: " + esc(strings.Join(r.Incomplete, "; "))
 	}
-	fmt.Fprintf(tw, "%s %s: %d finding(s), %s\n", r.Tool, r.Command, len(r.Findings), status)
+	fmt.Fprintf(tw, "%s %s: %d finding(s), %s\n", esc(r.Tool), esc(r.Command), len(r.Findings), status)
 	if len(r.Findings) == 0 {
 		if r.Complete {
 			fmt.Fprintln(tw, "No findings.")
@@ -69,9 +72,9 @@ func RenderTable(w io.Writer, r *Report) error {
 		if f.Rule != "" {
 			where += " [" + f.Rule + "]"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity.String()), f.Kind, where, f.Message)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity.String()), esc(f.Kind), esc(where), esc(f.Message))
 		for _, k := range sortedKeys(f.Evidence) {
-			fmt.Fprintf(tw, "\t\t  %s:\t%s\n", k, shorten(fmt.Sprint(f.Evidence[k]), 160))
+			fmt.Fprintf(tw, "\t\t  %s:\t%s\n", esc(k), shorten(esc(fmt.Sprint(f.Evidence[k])), 160))
 		}
 	}
 	return tw.Flush()
@@ -93,12 +96,16 @@ func sortedKeys(m map[string]any) []string {
 	return ks
 }
 
+// shorten cuts s to at most n bytes on a character boundary.
 func shorten(s string, n int) string {
-	s = strings.ReplaceAll(s, "\n", " ")
 	if len(s) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	cut := n - 1
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // SARIF 2.1.0, the subset code-scanning dashboards read.
@@ -181,6 +188,17 @@ func sarifSecurity(s Severity) string {
 	return map[Severity]string{Critical: "9.5", High: "8.0", Medium: "5.5", Low: "3.0", Info: "0.0"}[s]
 }
 
+// sarifURI is the finding's location as the URI reference SARIF requires: a
+// file path is percent-encoded, so that a "#", "?", "%" or control character
+// in a planted file's name is read as part of the name; a page URL already
+// is a URI.
+func sarifURI(f Finding) string {
+	if f.Path != "" {
+		return (&url.URL{Path: f.Path}).EscapedPath()
+	}
+	return f.URL
+}
+
 // RenderSARIF writes the report as a SARIF 2.1.0 log with one run.
 func RenderSARIF(w io.Writer, r *Report) error {
 	run := sarifRun{
@@ -217,15 +235,12 @@ func RenderSARIF(w io.Writer, r *Report) error {
 			Message:    sarifText{Text: f.Message},
 			Properties: map[string]any{"severity": f.Severity.String(), "evidence": f.Evidence},
 		}
-		if loc := cmpOr(f.Path, f.URL); loc != "" {
+		if loc := sarifURI(f); loc != "" {
 			res.Locations = []sarifLocation{{PhysicalLocation: sarifPhysical{ArtifactLocation: sarifArtifact{URI: loc}}}}
 		}
 		run.Results = append(run.Results, res)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	enc.SetEscapeHTML(false)
-	return enc.Encode(sarifLog{
+	return termtext.WriteJSON(w, sarifLog{
 		Schema:  "https://json.schemastore.org/sarif-2.1.0.json",
 		Version: "2.1.0",
 		Runs:    []sarifRun{run},

@@ -24,6 +24,7 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
 	"github.com/skimwatch/skimwatch/internal/observation"
+	"github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // FormatVersion is the baseline file's format version.
@@ -191,10 +192,10 @@ func FromObservation(o *observation.Observation) *PageInventory {
 		}
 	}
 	for _, r := range o.Requests {
-		addDest(RequestOrigin(r.URL), RequestClass(r.Type), r.Phase)
+		addDest(origin.Of(r.URL), RequestClass(r.Type), r.Phase)
 	}
 	for _, w := range o.WebSockets {
-		addDest(RequestOrigin(w.URL), "websocket", w.Phase)
+		addDest(origin.Of(w.URL), "websocket", w.Phase)
 	}
 	for _, d := range dests {
 		p.Destinations = append(p.Destinations, *d)
@@ -308,9 +309,9 @@ func shortHash(h string) string {
 
 func formEntry(f observation.Form) FormEntry {
 	doc := PageKey(f.DocumentURL)
-	action := Origin(f.Action)
+	action := origin.Of(f.Action)
 	if action == "" {
-		action = Origin(f.DocumentURL)
+		action = origin.Of(f.DocumentURL)
 	}
 	var classes []string
 	for _, fl := range f.Fields {
@@ -363,13 +364,10 @@ func (p *PageInventory) sort() {
 
 // RequestOrigin is the origin of a request URL; data:, blob: and about:
 // URLs have none and are not destinations.
-func RequestOrigin(rawURL string) string {
-	switch {
-	case strings.HasPrefix(rawURL, "data:"), strings.HasPrefix(rawURL, "blob:"), strings.HasPrefix(rawURL, "about:"):
-		return ""
-	}
-	return Origin(rawURL)
-}
+//
+// Deprecated: origin.Of gives "" for those URLs itself; this forwarder stays
+// only until internal/policy is switched to it.
+func RequestOrigin(rawURL string) string { return origin.Of(rawURL) }
 
 // RequestClass folds Chromium's resource types into the few classes a
 // security engineer reasons about.

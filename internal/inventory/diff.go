@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/skimwatch/skimwatch/internal/observation"
+	"github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // Change kinds. The finding policy maps each to a severity.
@@ -169,18 +170,13 @@ func Diff(base *PageInventory, o *observation.Observation) []Change {
 }
 
 func hasCard(classes []string) bool {
-	for _, c := range observation.CardClasses {
-		if slices.Contains(classes, c) {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(classes, observation.IsCardClass)
 }
 
-func exampleURLs(o *observation.Observation, origin string, n int) []string {
+func exampleURLs(o *observation.Observation, dest string, n int) []string {
 	var out []string
 	add := func(u string) {
-		if len(out) < n && RequestOrigin(u) == origin && !slices.Contains(out, u) {
+		if len(out) < n && origin.Of(u) == dest && !slices.Contains(out, u) {
 			out = append(out, excerpt(u, 200))
 		}
 	}

@@ -66,6 +66,14 @@ func TestScriptIdentityDropsCacheBusters(t *testing.T) {
 	if ScriptIdentity("https://shop.example/a.js") == ScriptIdentity("https://shop.example/b.js") {
 		t.Fatal("different paths must differ")
 	}
+	// The origin part follows origin.Of: a default port written out is the
+	// same script, another port is not.
+	if a, b := ScriptIdentity("https://shop.example:443/a.js"), ScriptIdentity("https://shop.example/a.js"); a != b {
+		t.Fatalf("the default port makes a different script: %q != %q", a, b)
+	}
+	if ScriptIdentity("https://shop.example:8443/a.js") == ScriptIdentity("https://shop.example/a.js") {
+		t.Fatal("another port must differ")
+	}
 }
 
 func obs(scripts []observation.Script, reqs []observation.Request, forms []observation.Form, headers map[string]string) *observation.Observation {

@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+
+	"github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // Fingerprint is the hex SHA-256 of NormalizeScript(src). Two scripts with
@@ -77,20 +79,21 @@ func isLetters(s string) bool {
 // dropped, because cache-busting strings change it on every deploy).
 func ScriptIdentity(rawURL string) string {
 	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
+	if err != nil {
 		return rawURL
 	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host) + u.EscapedPath()
+	o := origin.FromURL(u)
+	if o == "" {
+		return rawURL
+	}
+	return o + u.EscapedPath()
 }
 
 // Origin returns scheme://host[:port] of a URL, or "" when it has none.
-func Origin(rawURL string) string {
-	u, err := url.Parse(rawURL)
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
-}
+//
+// Deprecated: use origin.Of, the one home of the rule; this forwarder stays
+// only until internal/policy is switched to it.
+func Origin(rawURL string) string { return origin.Of(rawURL) }
 
 // PageKey identifies a checked page: origin and path, without the query,
 // which carries session tokens and cache busters.

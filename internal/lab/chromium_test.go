@@ -5,8 +5,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"net/url"
-	"os"
-	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,6 +12,10 @@ import (
 
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
+
+	// lab tests call their HTTP client helper browser.
+	swbrowser "github.com/skimwatch/skimwatch/internal/browser"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 // A user agent without "Headless", as a careful checker would send.
@@ -23,24 +25,8 @@ const desktopUA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, li
 // Chromium is missing. stealth hides the usual automation tells.
 func chromium(t *testing.T, stealth bool) context.Context {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("Chromium test skipped in -short mode")
-	}
-	bin := os.Getenv("SKIMWATCH_CHROMIUM")
-	if bin == "" {
-		for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-			if p, err := exec.LookPath(name); err == nil {
-				bin = p
-				break
-			}
-		}
-	}
-	if bin == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("Chromium not found (install the chromium package or set SKIMWATCH_CHROMIUM)")
-		}
-		t.Skip("Chromium not found: install the chromium package or set SKIMWATCH_CHROMIUM to run the browser tests")
-	}
+	bin, err := swbrowser.FindChromium("")
+	testsupport.Need(t, "Chromium", err)
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(bin), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.WindowSize(1280, 900))
 	if stealth {

@@ -72,6 +72,7 @@ func FuzzAdminScenario(f *testing.F) {
 		before := l.Scenario()
 		req := httptest.NewRequest(http.MethodPost, "/__lab/scenario", strings.NewReader(body))
 		req.Header.Set("Content-Type", contentType)
+		req.Header.Set("Origin", l.ShopURL())
 		rec := httptest.NewRecorder()
 		l.handleAdminScenario(rec, req)
 		after := l.Scenario()

@@ -1,16 +1,13 @@
 package lab
 
 import (
-	"bytes"
-	"flag"
 	"net/http"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+	"github.com/skimwatch/skimwatch/internal/testsupport"
+)
 
 // TestCleanPagesGolden pins what the clean shop serves, with ports and
 // per-request values normalised: other packages take baselines from these
@@ -44,23 +41,8 @@ func TestCleanPagesGolden(t *testing.T) {
 	}
 }
 
+// golden compares got with testdata/golden/NAME (testsupport.Golden).
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "golden", name)
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file; if deliberate, run go test -update", path)
-	}
+	testsupport.Golden(t, filepath.Join("testdata", "golden", name), got)
 }

@@ -25,7 +25,8 @@ import (
 type Options struct {
 	// Logger receives request logs at debug level; nil discards.
 	Logger *slog.Logger
-	// AdminEndpoint enables POST /__lab/scenario on the shop origin.
+	// AdminEndpoint enables POST /__lab/scenario on the shop origin; it
+	// accepts only same-origin posts (see sameOrigin).
 	AdminEndpoint bool
 	// ReportURI, when set, is the report-uri of the shop's
 	// Content-Security-Policy-Report-Only header.

@@ -193,15 +193,87 @@ func TestAdminEndpoint(t *testing.T) {
 	})
 	t.Run("it switches scenarios when enabled", func(t *testing.T) {
 		l := startLab(t, Options{AdminEndpoint: true})
-		resp, body := postForm(t, browser(t), l.ShopURL()+"/__lab/scenario", url.Values{"name": {"fake-card-form"}})
+		c := browser(t)
+		c.Transport = withOrigin{l.ShopURL()}
+		resp, body := postForm(t, c, l.ShopURL()+"/__lab/scenario", url.Values{"name": {"fake-card-form"}})
 		if resp.StatusCode != http.StatusOK || l.Scenario() != "fake-card-form" {
 			t.Fatalf("status %d body %q scenario %q", resp.StatusCode, body, l.Scenario())
 		}
-		resp, _ = postForm(t, browser(t), l.ShopURL()+"/__lab/scenario", url.Values{"name": {"bogus"}})
+		resp, _ = postForm(t, c, l.ShopURL()+"/__lab/scenario", url.Values{"name": {"bogus"}})
 		if resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("unknown scenario: status %d, want 400", resp.StatusCode)
 		}
 	})
+}
+
+// withOrigin sends the Origin header a browser sends on a same-origin post.
+type withOrigin struct{ origin string }
+
+func (w withOrigin) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Origin", w.origin)
+	return http.DefaultTransport.RoundTrip(r)
+}
+
+// TestAdminEndpointRefusesCrossSitePosts reproduces the attack of issue 8:
+// any page the tester's browser visits could switch the lab's scenario with
+// a plain form post. In the lab every origin is on 127.0.0.1, so the
+// attacker's page is same-site with the shop and only a same-origin check
+// stops it.
+func TestAdminEndpointRefusesCrossSitePosts(t *testing.T) {
+	l := startLab(t, Options{AdminEndpoint: true})
+	shop, attacker := l.ShopURL(), l.AttackerOrigin()
+	tests := []struct {
+		name    string
+		headers map[string]string
+		allowed bool
+	}{
+		{"a form post from the attacker's origin is refused",
+			map[string]string{"Origin": attacker, "Sec-Fetch-Site": "same-site"}, false},
+		{"a post a browser marks cross-site is refused",
+			map[string]string{"Sec-Fetch-Site": "cross-site"}, false},
+		{"a post from a sandboxed frame (Origin null) is refused",
+			map[string]string{"Origin": "null"}, false},
+		{"a post with only the attacker's page as Referer is refused",
+			map[string]string{"Referer": attacker + "/evil.html"}, false},
+		{"a post that says nothing about where it came from is refused",
+			map[string]string{}, false},
+		{"a same-origin Sec-Fetch-Site does not excuse a foreign Origin",
+			map[string]string{"Sec-Fetch-Site": "same-origin", "Origin": attacker}, false},
+		{"a post from the shop's own origin is accepted",
+			map[string]string{"Origin": shop}, true},
+		{"a post a browser marks same-origin is accepted",
+			map[string]string{"Sec-Fetch-Site": "same-origin"}, true},
+		{"a post with only the shop's page as Referer is accepted",
+			map[string]string{"Referer": shop + "/products"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := l.SetScenario(""); err != nil {
+				t.Fatal(err)
+			}
+			req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, shop+"/__lab/scenario",
+				strings.NewReader(url.Values{"name": {"fake-card-form"}}.Encode()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := browser(t).Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			switch {
+			case tt.allowed && (resp.StatusCode != http.StatusOK || l.Scenario() != "fake-card-form"):
+				t.Fatalf("status %d, scenario %q: want 200 and fake-card-form", resp.StatusCode, l.Scenario())
+			case !tt.allowed && (resp.StatusCode != http.StatusForbidden || l.Scenario() != "clean"):
+				t.Fatalf("status %d, scenario %q: want 403 and clean", resp.StatusCode, l.Scenario())
+			}
+		})
+	}
 }
 
 // TestLinkCheckoutRecordsOrder walks the link type: confirm page, hand-off

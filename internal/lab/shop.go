@@ -13,6 +13,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	// The lab has its own type called origin (one listening origin).
+	weborigin "github.com/skimwatch/skimwatch/internal/origin"
 )
 
 const sessionCookie = "yutori_session"
@@ -633,6 +636,31 @@ func (l *Lab) handlePlantedCollector(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
+// sameOrigin reports whether a state-changing request provably comes from
+// self (an origin): every lab origin is on 127.0.0.1, so any page the
+// tester's browser opens, the lab's own attacker page included, is
+// same-site with the shop and could otherwise switch its scenario with a
+// plain form post. Sec-Fetch-Site and Origin are set by the browser and
+// cannot be forged by a page; Referer is the fallback for clients that send
+// neither. A request that carries none of them, or any that disagrees, is
+// refused.
+func sameOrigin(r *http.Request, self string) bool {
+	site := r.Header.Get("Sec-Fetch-Site")
+	if site != "" && site != "same-origin" {
+		return false
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		return weborigin.Same(o, self) // "null" has no origin and never matches
+	}
+	if site == "same-origin" {
+		return true
+	}
+	if ref := r.Header.Get("Referer"); ref != "" {
+		return weborigin.Same(ref, self)
+	}
+	return false
+}
+
 // handleAdminScenario switches scenarios over HTTP when enabled.
 // POST takes a form field or JSON member "name"; GET reports the current one.
 func (l *Lab) handleAdminScenario(w http.ResponseWriter, r *http.Request) {
@@ -643,6 +671,10 @@ func (l *Lab) handleAdminScenario(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
 	case http.MethodPost:
+		if !sameOrigin(r, l.shop.url) {
+			http.Error(w, "cross-origin request refused: post from the shop's own origin (curl: -H 'Origin: "+l.shop.url+"')", http.StatusForbidden)
+			return
+		}
 		r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
 		var name string
 		if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {

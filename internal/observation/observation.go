@@ -171,7 +171,8 @@ const (
 	FieldOther      = "other"
 )
 
-// CardClasses are the field classes that make a form a card form.
+// CardClasses are the field classes that are card data, and the one list
+// of them: test membership with IsCardClass.
 var CardClasses = []string{FieldCardNumber, FieldExpiry, FieldCVV}
 
 // Form is one <form> (or a group of inputs outside any form) in a document.

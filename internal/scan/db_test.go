@@ -3,6 +3,7 @@ package scan
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -13,17 +14,9 @@ import (
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/store/storetest"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
-
-// needComponent skips (or fails under CI=true) when a real component is
-// missing.
-func needComponent(t *testing.T, what string) {
-	t.Helper()
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s is required when CI=true", what)
-	}
-	t.Skipf("skipping: %s", what)
-}
 
 // cmsRows are the rows every database test loads: one skimmer hidden in a
 // CMS block, one harmless block, and a configuration row.
@@ -60,13 +53,12 @@ func dbScanner(t *testing.T) *Scanner {
 }
 
 func TestScanDBPostgres(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipping: PostgreSQL is not used with -short")
-	}
-	dsn := os.Getenv("SKIMWATCH_TEST_POSTGRES")
+	dsn := os.Getenv(storetest.EnvPostgres)
+	var missing error
 	if dsn == "" {
-		needComponent(t, "SKIMWATCH_TEST_POSTGRES is not set (export SKIMWATCH_TEST_POSTGRES=$(scripts/postgres.sh))")
+		missing = errors.New("$" + storetest.EnvPostgres + " is not set (export " + storetest.EnvPostgres + "=$(scripts/postgres.sh))")
 	}
+	testsupport.Need(t, "PostgreSQL", missing)
 	ctx := context.Background()
 	db, err := sql.Open("pgx", dsn)
 	if err != nil {
@@ -213,8 +205,8 @@ func startMariaDB(t *testing.T) string {
 			server, err2 = p, nil
 		}
 	}
-	if err1 != nil || err2 != nil {
-		needComponent(t, "MariaDB is not installed (apt-get install mariadb-server) and SKIMWATCH_TEST_MYSQL is not set")
+	if err := errors.Join(err1, err2); err != nil {
+		testsupport.Need(t, "MariaDB", fmt.Errorf("install mariadb-server or set SKIMWATCH_TEST_MYSQL: %w", err))
 	}
 	dir, err := os.MkdirTemp("", "skimwatch-mariadb-")
 	if err != nil {
@@ -275,9 +267,7 @@ func fileExists(p string) bool {
 }
 
 func TestScanDBMariaDB(t *testing.T) {
-	if testing.Short() {
-		t.Skip("skipping: MariaDB is not used with -short")
-	}
+	testsupport.Need(t, "MariaDB", nil) // -short skips before a server starts
 	dsn := startMariaDB(t)
 	_, _, driverDSN, err := ParseDSN(dsn)
 	if err != nil {

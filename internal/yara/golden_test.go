@@ -1,16 +1,13 @@
 package yara
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
-	"flag"
-	"os"
 	"path/filepath"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/skimwatch/skimwatch/internal/testsupport"
+)
 
 // TestGoldenMatches pins the full match output (rules, tags, meta, strings,
 // offsets, data) for the corpus, so any change in what we report shows up in
@@ -44,20 +41,5 @@ func TestGoldenMatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "golden", "matches.json")
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("match output differs from %s; if intended, rerun with -update and review the diff", golden)
-	}
+	testsupport.Golden(t, filepath.Join("testdata", "golden", "matches.json"), got)
 }

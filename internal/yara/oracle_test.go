@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 const yaraPath = "/usr/bin/yara"
@@ -19,15 +21,8 @@ const yaraPath = "/usr/bin/yara"
 // needYara skips (or fails under CI=true) when the oracle is missing.
 func needYara(t testing.TB) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("differential tests need the yara binary; skipped in -short mode")
-	}
-	if _, err := os.Stat(yaraPath); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("yara oracle missing at %s: %v", yaraPath, err)
-		}
-		t.Skipf("yara oracle missing at %s: install yara 4.2.3 to run differential tests", yaraPath)
-	}
+	_, err := os.Stat(yaraPath)
+	testsupport.Need(t, "the yara oracle (install yara 4.2.3 to run differential tests)", err)
 }
 
 // oracleMatches runs `yara -r rules target` and returns file -> sorted rule names.

@@ -4,12 +4,15 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"net/url"
 	"os"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 // EnvPostgres names the environment variable with the test server's DSN.
@@ -22,16 +25,11 @@ const EnvPostgres = "SKIMWATCH_TEST_POSTGRES"
 func PostgresDSN(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvPostgres)
-	if base == "" || testing.Short() {
-		msg := "PostgreSQL tests need $" + EnvPostgres + " (export " + EnvPostgres + "=$(scripts/postgres.sh))"
-		if testing.Short() {
-			msg = "PostgreSQL tests do not run under -short"
-		}
-		if os.Getenv("CI") == "true" && !testing.Short() {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
+	var missing error
+	if base == "" {
+		missing = errors.New("$" + EnvPostgres + " is not set (export " + EnvPostgres + "=$(scripts/postgres.sh))")
 	}
+	testsupport.Need(t, "PostgreSQL", missing)
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("$%s is not a postgres:// URL", EnvPostgres)
