@@ -34,6 +34,10 @@ func TestLuhn(t *testing.T) {
 		{"a single digit is not enough", "0", false},
 		{"a space inside is not a digit", "4539 1488", false},
 		{"an empty string fails", "", false},
+		{"the textbook example 79927398713 passes", "79927398713", true},
+		{"the textbook example with its last digit changed fails", "79927398710", false},
+		{"two zeros pass", "00", true},
+		{"a letter fails", "411111111111111a", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -215,7 +219,7 @@ func TestMaskBytes(t *testing.T) {
 		{"an order number that fails Luhn is left alone", "order=2024113000123", "order=2024113000123"},
 		{"text without a card is unchanged", "querySelector('#cc_number')", "querySelector('#cc_number')"},
 		{"a hex number is re-encoded masked", "h=" + hex.EncodeToString([]byte(visa)) + ";", "h=" + hex.EncodeToString([]byte("453914******6467")) + ";"},
-		{"an upper-case hex number stays upper case", strings.ToUpper(hex.EncodeToString([]byte("cc="+visa))), strings.ToUpper(hex.EncodeToString([]byte("cc=453914******6467")))},
+		{"an upper-case hex number stays upper case", strings.ToUpper(hex.EncodeToString([]byte("cc=" + visa))), strings.ToUpper(hex.EncodeToString([]byte("cc=453914******6467")))},
 		{"a base64 number is re-encoded masked", "b=" + base64.StdEncoding.EncodeToString([]byte("cc="+master+"&")), "b=" + base64.StdEncoding.EncodeToString([]byte("cc=542523******9903&"))},
 		{"a URL-alphabet base64 number keeps its alphabet", base64.RawURLEncoding.EncodeToString([]byte("\xfb\xff" + master)), base64.RawURLEncoding.EncodeToString([]byte("\xfb\xff542523******9903"))},
 		{"a UTF-16LE number is masked in place", string(utf16le("n=" + jcb)), string(utf16le("n=353011******0000"))},
