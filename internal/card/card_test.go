@@ -238,6 +238,22 @@ func TestMaskBytes(t *testing.T) {
 	}
 }
 
+func TestMaskCut(t *testing.T) {
+	tests := []struct{ name, in, want string }{
+		{"a whole card is masked as by MaskString", "x(" + visa + ")", "x(453914******6467)"},
+		{"a card cut short at the end keeps only its first six", "Element innerHTML|4539 1488 0343 6", "Element innerHTML|4539 14** **** *"},
+		{"ten digits at the end are too few to be most of a card", "tel=0312345678", "tel=0312345678"},
+		{"a long digit run not at the end is left alone", "id=45391488034360 x", "id=45391488034360 x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := MaskCut(tt.in); got != tt.want {
+				t.Errorf("MaskCut(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
 func TestMaskBytesReturnsTheInputWhenNothingIsMasked(t *testing.T) {
 	in := []byte("nothing to see: 2024113000123")
 	if out := MaskBytes(in); &out[0] != &in[0] {

@@ -106,3 +106,34 @@ func mask(b []byte, depth int) bool {
 	}
 	return changed
 }
+
+// MaskCut is MaskString for text that someone else cut short, as browsers
+// cut a CSP report's script sample at 40 characters. A card cut off there
+// fails Luhn and so is no card to MaskString, yet its leading digits are
+// still most of a real number: a run of more than ten digits at the very
+// end keeps only its first six.
+func MaskCut(s string) string {
+	s = MaskString(s)
+	var idx []int
+	for i := len(s) - 1; i >= 0; i-- {
+		c := s[i]
+		if isDigit(c) {
+			idx = append(idx, i)
+			continue
+		}
+		// A single separator between digits belongs to the run.
+		if (c == ' ' || c == '-') && i > 0 && isDigit(s[i-1]) && len(idx) > 0 && idx[len(idx)-1] == i+1 {
+			continue
+		}
+		break
+	}
+	if len(idx) <= keepHead+keepTail {
+		return s
+	}
+	b := []byte(s)
+	slices.Reverse(idx)
+	for _, k := range idx[keepHead:] {
+		b[k] = '*'
+	}
+	return string(b)
+}
