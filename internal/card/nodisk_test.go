@@ -99,10 +99,12 @@ func TestCardDataNeverLandsOnDisk(t *testing.T) {
 
 	// CSP reports into SQLite, through a real loopback server.
 	reports := []string{
-		legacyReport("https://evil.example/c/"+cardBlockedPath+"/p.gif", "https://shop.example/checkout"),
-		legacyReport("https://evil.example/c?cc="+group(cardBlockedQuery, "-")+"&exp=0729", "https://shop.example/checkout"),
-		legacyReport("https://evil.example/i/"+base64.RawURLEncoding.EncodeToString([]byte(cardBase64Path))+".png", "https://shop.example/checkout"),
-		legacyReport("https://evil.example/c/"+strings.ReplaceAll(group(cardEscapedPath, " "), " ", "%20"), "https://shop.example/checkout"),
+		// Each from its own page, so that each is its own aggregate and its
+		// own stored sample.
+		legacyReport("https://evil.example/c/"+cardBlockedPath+"/p.gif", "https://shop.example/checkout/1"),
+		legacyReport("https://evil.example/c?cc="+group(cardBlockedQuery, "-")+"&exp=0729", "https://shop.example/checkout/2"),
+		legacyReport("https://evil.example/i/"+base64.RawURLEncoding.EncodeToString([]byte(cardBase64Path))+".png", "https://shop.example/checkout/3"),
+		legacyReport("https://evil.example/c/"+strings.ReplaceAll(group(cardEscapedPath, " "), " ", "%20"), "https://shop.example/checkout/4"),
 		reportingAPIReport("https://evil.example/x.js", "https://shop.example/thanks/"+cardDocument, "Element innerHTML|"+group(cardDocument, " ")),
 	}
 	for _, keepQuery := range []bool{false, true} {
@@ -167,7 +169,7 @@ func TestCardDataNeverLandsOnDisk(t *testing.T) {
 	readTree(t, out, "open", written)
 	must(t, lite.Close())
 	readTree(t, out, "closed", written)
-	if !slices.ContainsFunc(keys(written), func(k string) bool { return strings.HasSuffix(k, "-wal") }) {
+	if !slices.ContainsFunc(keys(written), func(k string) bool { return strings.Contains(k, "-wal ") }) {
 		t.Errorf("no WAL file was read: %v", keys(written))
 	}
 
@@ -175,9 +177,10 @@ func TestCardDataNeverLandsOnDisk(t *testing.T) {
 
 	// Every path must have been taken: each card shows up masked somewhere.
 	all := bytes.Join(values(written), []byte("\n"))
-	for _, c := range []string{cardBlockedPath, cardBlockedQuery, cardDocument, cardScannedFile, cardDatabaseRow} {
-		if !bytes.Contains(all, []byte(card.Mask(c))) {
-			t.Errorf("card %s never arrived masked (%s): its path was not exercised", c, card.Mask(c))
+	for _, masked := range []string{card.Mask(cardBlockedPath), card.Mask(group(cardBlockedQuery, "-")), card.Mask(cardDocument),
+		card.Mask(group(cardDocument, " ")), card.Mask(cardScannedFile), card.Mask(cardDatabaseRow)} {
+		if !bytes.Contains(all, []byte(masked)) {
+			t.Errorf("%s never arrived: its path was not exercised", masked)
 		}
 	}
 	if !bytes.Contains(written[journal+" (closed)"], []byte(card.Mask(cardJournal))) {
@@ -197,7 +200,7 @@ func TestCardDataNeverLandsOnDisk(t *testing.T) {
 		}
 		defer pg.Close()
 		runCollector(t, pg, logger, csp.NormalizeOptions{KeepQuery: true}, "",
-			append(reports, legacyReport("https://evil.example/c/"+cardPostgres+"?cc="+cardPostgres, "https://shop.example/checkout")))
+			append(reports, legacyReport("https://evil.example/c/"+cardPostgres+"?cc="+cardPostgres, "https://shop.example/pg-checkout")))
 		for _, f := range scanFindings {
 			f.Site = "shop"
 			if _, err := pg.PutFinding(ctx, store.FindingKey(f), f); err != nil {
