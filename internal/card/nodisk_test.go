@@ -383,7 +383,7 @@ func literalForms(c string) map[string][]byte {
 	forms := map[string][]byte{
 		"raw": []byte(c), "in groups with spaces": []byte(group(c, " ")), "in groups with dashes": []byte(group(c, "-")),
 		"URL-escaped in groups": []byte(strings.ReplaceAll(group(c, " "), " ", "%20")),
-		"as hex": []byte(hex.EncodeToString([]byte(c))), "as upper-case hex": []byte(strings.ToUpper(hex.EncodeToString([]byte(c)))),
+		"as hex":                []byte(hex.EncodeToString([]byte(c))), "as upper-case hex": []byte(strings.ToUpper(hex.EncodeToString([]byte(c)))),
 	}
 	var le, be []byte
 	for _, u := range utf16.Encode([]rune(c)) {
