@@ -101,9 +101,10 @@ func find(b []byte, depth int, yield func(Candidate)) {
 // worthLooking is a cheap first pass: every encoding of a card holds at
 // least MinDigits ASCII digits (raw, in UTF-16, in escapes like %34) or a
 // long run of hex or base64 characters.
-func worthLooking(b []byte) bool {
+func worthLooking[T string | []byte](b T) bool {
 	digits, alnum := 0, 0
-	for _, c := range b {
+	for i := 0; i < len(b); i++ {
+		c := b[i]
 		switch {
 		case isDigit(c):
 			digits++

@@ -21,7 +21,7 @@ func MaskBytes(b []byte) []byte {
 
 // MaskString is MaskBytes for a string.
 func MaskString(s string) string {
-	if !worthLooking([]byte(s)) {
+	if !worthLooking(s) {
 		return s
 	}
 	b := []byte(s)
@@ -60,6 +60,11 @@ func mask(b []byte, depth int) bool {
 				r := b[lr[0]:lr[1]]
 				for a := range l.alignments {
 					dec := l.decode(r, a)
+					// Most runs (hashes, tokens, words) decode to bytes
+					// with no card in them: skip the copy for those.
+					if !worthLooking(dec) {
+						continue
+					}
 					orig := slices.Clone(dec)
 					if !mask(dec, depth+1) {
 						continue
