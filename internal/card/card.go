@@ -16,6 +16,11 @@
 // The issuer digit keeps the usual near misses out: Japanese phone numbers
 // start with 0, and Unix millisecond timestamps with 1.
 //
+// A run of 13 to 19 digits is judged whole, so a 16-digit card glued to a
+// 3-digit CVV with no separator reads as one 19-digit number that usually
+// fails Luhn: checking every window of every run would flag most order
+// numbers. Runs longer than 19 digits are checked window by window.
+//
 // # The test range
 //
 // TestPrefix is the universal Visa test range, never issued for a live card.
