@@ -1,6 +1,7 @@
 // Package card owns skimwatch's rules for payment card numbers: what counts
 // as one (Luhn, length, issuer digit), where one hides in text (ASCII,
-// UTF-16, URL escapes, hex, base64), and how it is masked (first six and last
+// UTF-16, URL escapes however often escaped, hex, base64, and these nested
+// up to three deep), and how it is masked (first six and last
 // four digits kept). Every detector and every writer uses these rules, so a
 // number masked in one place is masked in all of them.
 //

@@ -135,6 +135,7 @@ func TestFind(t *testing.T) {
 		{"a number in groups in a query is found", []byte("?cc=4539-1488-0343-6467&exp=0729"), visa, EncodingASCII, false},
 		{"a URL-escaped number with escaped spaces is found", []byte("cc=" + url.PathEscape("4539 1488 0343 6467")), visa, EncodingURL, false},
 		{"a number with '+' for spaces is found", []byte("cc=5425+2334+3010+9903"), master, EncodingURL, false},
+		{"a doubly escaped number is found", []byte("u=https%3A%2F%2Fevil.example%2Fc%3Fn%3D4539%25201488%25200343%25206467"), visa, EncodingURL, false},
 		{"a fully percent-escaped number is found", []byte("%34%35%33%39%31%34%38%38%30%33%34%33%36%34%36%37"), visa, EncodingURL, false},
 		{"a UTF-16LE number is found", append([]byte("\xff\xfe"), utf16le("card="+jcb)...), jcb, EncodingUTF16LE, false},
 		{"a UTF-16BE number is found", utf16be("card=" + jcb), jcb, EncodingUTF16BE, false},
@@ -198,6 +199,7 @@ func TestFindIgnoresNearMisses(t *testing.T) {
 		{"a Visa-shaped number that fails Luhn", "4539148803436468"},
 		{"a hex digest", "sha256=9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"},
 		{"plain text", "querySelector('#cc_number').value"},
+		{"a literal percent sign before digits", "100%25 off 4539148803436468"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -213,6 +215,7 @@ func TestMaskBytes(t *testing.T) {
 		{"a raw number in a URL path keeps six and four", "https://evil.example/c/" + visa + "/x.gif", "https://evil.example/c/453914******6467/x.gif"},
 		{"a grouped number keeps its separators", "cc=4539 1488 0343 6467&cvv=123", "cc=4539 14** **** 6467&cvv=123"},
 		{"raw digits between escaped spaces become stars", "cc=4539%201488%200343%206467", "cc=4539%2014**%20****%206467"},
+		{"a doubly escaped digit stays doubly escaped", "n%3D%2534%2535%2533%2539%2531%2534%2538%2538%2530%2533%2534%2533%2536%2534%2536%2537", "n%3D%2534%2535%2533%2539%2531%2534%252A%252A%252A%252A%252A%252A%2536%2534%2536%2537"},
 		{"a percent-escaped digit becomes %2A", "%34%35%33%39%31%34%38%38%30%33%34%33%36%34%36%37", "%34%35%33%39%31%34%2A%2A%2A%2A%2A%2A%36%34%36%37"},
 		{"a number glued past 19 digits keeps six and four of the run", visa + "0729123", "453914*************9123"},
 		{"a test-range number is left for the honey matcher", "cc=" + honey, "cc=" + honey},

@@ -132,14 +132,18 @@ type unit struct {
 }
 
 // textUnits reads raw ASCII and URL escapes in one view, so that a number
-// written half escaped (4111%201111...) is still one run.
+// written half escaped (4111%201111...) is still one run. An escape escaped
+// again ("%2534", as a URL put into another URL's query gets) is one unit
+// too, however often its '%' was escaped.
 func textUnits(b []byte) func(yield func(unit) bool) {
 	return func(yield func(unit) bool) {
 		for i := 0; i < len(b); {
 			u := unit{c: b[i], s: i, e: i + 1, p: i}
 			switch {
-			case b[i] == '%' && i+2 < len(b) && isHex(b[i+1]) && isHex(b[i+2]):
-				u = unit{c: hexVal(b[i+1])<<4 | hexVal(b[i+2]), s: i, e: i + 3, esc: true, url: true}
+			case b[i] == '%':
+				if c, n := unescape(b[i:]); n > 0 {
+					u = unit{c: c, s: i, e: i + n, esc: true, url: true}
+				}
 			case b[i] == '+':
 				u.c, u.url = ' ', true
 			}
@@ -149,6 +153,24 @@ func textUnits(b []byte) func(yield func(unit) bool) {
 			i = u.e
 		}
 	}
+}
+
+// unescape reads a percent-escape at the start of b, with any number of
+// "%25" layers around it ("%34", "%2534", "%252534" are all '4'), and returns
+// the byte and the escape's length, or 0 when b does not start with one.
+func unescape(b []byte) (byte, int) {
+	if len(b) < 3 || b[0] != '%' {
+		return 0, 0
+	}
+	j := 1
+	for j+1 < len(b) && isHex(b[j]) && isHex(b[j+1]) {
+		if b[j] == '2' && b[j+1] == '5' && j+3 < len(b) && isHex(b[j+2]) && isHex(b[j+3]) {
+			j += 2 // an escaped '%': the escape goes on
+			continue
+		}
+		return hexVal(b[j])<<4 | hexVal(b[j+1]), j + 2
+	}
+	return 0, 0
 }
 
 var utf16Views = []struct {

@@ -94,7 +94,12 @@ func mask(b []byte, depth int) bool {
 		n := len(r.units)
 		for _, u := range r.units[keepHead : n-keepTail] {
 			if u.esc {
-				copy(b[u.s:u.e], "%2A")
+				// As many "%25" layers as the digit had, around "%2A".
+				b[u.s] = '%'
+				for k := u.s + 1; k < u.e-2; k += 2 {
+					b[k], b[k+1] = '2', '5'
+				}
+				b[u.e-2], b[u.e-1] = '2', 'A'
 			} else {
 				b[u.p] = '*'
 			}
