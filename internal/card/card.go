@@ -1,8 +1,8 @@
 // Package card owns skimwatch's rules for payment card numbers: what counts
 // as one (Luhn, length, issuer digit), where one hides in text (ASCII,
-// UTF-16, URL escapes however often escaped, hex, base64, and these nested
-// up to three deep), and how it is masked (first six and last
-// four digits kept). Every detector and every writer uses these rules, so a
+// UTF-16, URL escapes however often escaped, hex, base64, and hex or base64
+// of hex or base64 of any of these), and how it is masked (first six and
+// last four digits kept). Every detector and every writer uses these rules, so a
 // number masked in one place is masked in all of them.
 //
 // # What is a card number

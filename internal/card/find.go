@@ -33,8 +33,9 @@ type Candidate struct {
 // Test reports whether the candidate is in the test range (see IsTest).
 func (c Candidate) Test() bool { return IsTest(c.Digits) }
 
-// maxDepth is how many layers are undone: base64 of hex of URL-escaped
-// text is three. Each layer multiplies the work, and no skimmer we have seen
+// maxDepth bounds the views: the input (raw, URL-escaped, UTF-16) is one,
+// and each hex or base64 decoded below it one more, so base64 of hex of
+// URL-escaped text is three. Each layer multiplies the work, and no skimmer we have seen
 // nests deeper than two.
 const maxDepth = 3
 
