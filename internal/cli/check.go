@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"strings"
@@ -226,7 +227,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 			fmt.Fprintf(app.Stderr, "skimwatch: baseline %s updated with %d target(s)\n", termtext.Escape(f.baseline), len(obs))
 		}
 	}
-	f.store.save(ctx, app, report, checkEvents(report, obs)...)
+	f.store.saveRuns(ctx, app, report, checkRuns(obs), checkEvents(report, obs)...)
 	if err := finding.Render(app.Stdout, report, format); err != nil {
 		return err
 	}
@@ -308,6 +309,20 @@ func checkEvents(r *finding.Report, obs []*observation.Observation) []store.Even
 		}))
 	}
 	return events
+}
+
+// checkRuns lists, per target that was probed, the check ID and the honey
+// values typed, so that `skimwatch findings --honey VALUE` can name the
+// check a leaked value came from.
+func checkRuns(obs []*observation.Observation) []store.CheckRun {
+	var runs []store.CheckRun
+	for _, o := range obs {
+		if o.Probe == nil || o.Probe.CheckID == "" || len(o.Probe.Values) == 0 {
+			continue
+		}
+		runs = append(runs, store.CheckRun{CheckID: o.Probe.CheckID, Target: o.Target, Time: o.StartedAt, Honey: maps.Clone(o.Probe.Values)})
+	}
+	return runs
 }
 
 func parseOrigins(in []string) ([]string, error) {

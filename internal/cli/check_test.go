@@ -12,6 +12,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/browser"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/lab"
+	"github.com/skimwatch/skimwatch/internal/observation"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
@@ -88,7 +89,8 @@ func TestCheckContract(t *testing.T) {
 	if err := l.SetScenario("fake-card-form"); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code = runCLI(t, append(common, "--format", "json")...)
+	obsFile := filepath.Join(dir, "attacked.json")
+	out, errOut, code = runCLI(t, append(common, "--format", "json", "--observations", obsFile)...)
 	l.SetScenario("")
 	if code != finding.ExitFindings {
 		t.Fatalf("the attacked page exited %d, want 1: %s\n%s", code, errOut, out)
@@ -130,6 +132,21 @@ func TestCheckContract(t *testing.T) {
 	}
 	if n, err := st.VerifyEvents(context.Background()); err != nil || n < 3 {
 		t.Fatalf("event log: %d events, %v", n, err)
+	}
+
+	// The attacked check recorded its ID and honey card, so the leaked card
+	// names the check: `findings --honey` answers with its ID and target.
+	var obs []observation.Observation
+	if data, err := os.ReadFile(obsFile); err != nil || json.Unmarshal(data, &obs) != nil || len(obs) != 1 || obs[0].Probe == nil {
+		t.Fatalf("observations of the attacked check: %v", err)
+	}
+	leaked, checkID := obs[0].Probe.Values[observation.FieldCardNumber], obs[0].Probe.CheckID
+	if leaked == "" || checkID == "" {
+		t.Fatalf("the probe recorded card %q and check ID %q", leaked, checkID)
+	}
+	out, errOut, code = runCLI(t, "findings", "--store", dsn, "--honey", leaked)
+	if code != 0 || !strings.Contains(out, checkID) || !strings.Contains(out, page) {
+		t.Fatalf("findings --honey %s exited %d, want check %s and target %s:\n%s%s", leaked, code, checkID, page, out, errOut)
 	}
 
 	// A page that cannot be loaded is incomplete (exit 2), never clean.

@@ -2,10 +2,17 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/skimwatch/skimwatch/internal/card"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
@@ -23,6 +30,7 @@ const (
 func newFindingsCmd(app *App) *cobra.Command {
 	var (
 		site, since, minSev, format, failOn string
+		honeyValue                          string
 		limit                               int
 		timeout                             time.Duration
 		dsn                                 *string
@@ -35,6 +43,9 @@ func newFindingsCmd(app *App) *cobra.Command {
 			"--format json` (a report with a findings array); each finding's evidence also\n" +
 			"holds times_seen, first_seen and last_seen (RFC 3339, UTC), and its time is\n" +
 			"last_seen.\n\n" +
+			"With --honey VALUE it instead names the checks that typed a honey value (a\n" +
+			"card number, email or phone found somewhere it should not be): check ID, time,\n" +
+			"site and target. Spaces, dashes and case do not matter.\n\n" +
 			"Exit codes: 0 listed (or nothing at or above --fail-on when set), 1 findings at or\n" +
 			"above --fail-on, 2 the store could not be read or a usage error.",
 		Args: cobra.NoArgs,
@@ -61,6 +72,9 @@ func newFindingsCmd(app *App) *cobra.Command {
 			if limit < 0 {
 				return usageErr("--limit must not be negative")
 			}
+			if honeyValue != "" && f == finding.FormatSARIF {
+				return usageErr("--honey lists checks, not findings: use --format table or json")
+			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), timeout)
 			defer cancel()
 			s, err := openStore(ctx, app, *dsn)
@@ -68,6 +82,13 @@ func newFindingsCmd(app *App) *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			if honeyValue != "" {
+				runs, err := s.CheckRunsByHoney(ctx, honeyValue)
+				if err != nil {
+					return err
+				}
+				return renderHoneyRuns(app.Stdout, honeyValue, runs, f)
+			}
 			stored, err := s.Findings(ctx, q)
 			if err != nil {
 				return err
@@ -84,6 +105,7 @@ func newFindingsCmd(app *App) *cobra.Command {
 	}
 	dsn = storeFlag(cmd)
 	cmd.Flags().StringVar(&site, "site", "", "only this site's findings")
+	cmd.Flags().StringVar(&honeyValue, "honey", "", "name the checks that typed this honey value (card number, email, phone ...) instead of listing findings")
 	cmd.Flags().StringVar(&since, "since", "", "only findings last seen within this duration (24h, 7d) or since an RFC 3339 time")
 	cmd.Flags().StringVar(&minSev, "min-severity", "", "only findings at or above this severity: critical, high, medium, low, info")
 	cmd.Flags().StringVar(&format, "format", "table", "output format: table, json or sarif")
@@ -136,4 +158,46 @@ func filterDetails(q store.FindingQuery) map[string]any {
 		m["limit"] = q.Limit
 	}
 	return m
+}
+
+// renderHoneyRuns answers "which check leaked this value". A value that is a
+// card outside the test range cannot be a honey card; saying so helps a user
+// who pasted a customer's card, and the value itself is never printed back.
+func renderHoneyRuns(w io.Writer, value string, runs []store.CheckRun, f finding.Format) error {
+	notHoney := card.Valid(value) && !card.IsTest(store.HoneyKey(value))
+	if f == finding.FormatJSON {
+		out := struct {
+			Honey  string           `json:"honey"`
+			Checks []store.CheckRun `json:"checks"`
+		}{Honey: card.MaskString(value), Checks: runs}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	if notHoney {
+		_, err := fmt.Fprintf(w, "%s is a card number outside the honey test range (%s...): no check typed it\n", card.MaskString(value), card.TestPrefix)
+		return err
+	}
+	if len(runs) == 0 {
+		_, err := fmt.Fprintf(w, "no recorded check typed %q\n", value)
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "CHECK ID\tTIME\tSITE\tTARGET\tTYPED AS")
+	for _, r := range runs {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.CheckID, r.Time.UTC().Format(time.RFC3339), r.Site, r.Target, classesOf(r, value))
+	}
+	return tw.Flush()
+}
+
+// classesOf names the fields the value was typed into.
+func classesOf(r store.CheckRun, value string) string {
+	var cs []string
+	for class, v := range r.Honey {
+		if store.HoneyKey(v) == store.HoneyKey(value) {
+			cs = append(cs, class)
+		}
+	}
+	slices.Sort(cs)
+	return strings.Join(cs, ",")
 }

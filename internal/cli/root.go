@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"os"
 
+	"github.com/skimwatch/skimwatch/internal/card"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/spf13/cobra"
 )
@@ -40,7 +41,9 @@ func NewRootCommand(app *App) *cobra.Command {
 			if app.Verbose {
 				level = slog.LevelDebug
 			}
-			app.Logger = slog.New(slog.NewTextHandler(app.Stderr, &slog.HandlerOptions{Level: level}))
+			// Logs are written to disk by whoever runs us: no card number
+			// may reach them, whatever a detector put in a message.
+			app.Logger = slog.New(card.LogHandler(slog.NewTextHandler(app.Stderr, &slog.HandlerOptions{Level: level})))
 		},
 	}
 	root.SetOut(app.Stdout)

@@ -105,15 +105,25 @@ func findingKey(f finding.Finding) string {
 // run saw) to the hash-chained log. A failure marks the report incomplete
 // rather than failing silently: the run happened, but its record did not.
 func (s *siteStore) save(ctx context.Context, app *App, r *finding.Report, events ...store.Event) {
+	s.saveRuns(ctx, app, r, nil, events...)
+}
+
+// saveRuns is save plus the check runs (honey values only) that let a
+// leaked honey value name its check.
+func (s *siteStore) saveRuns(ctx context.Context, app *App, r *finding.Report, runs []store.CheckRun, events ...store.Event) {
 	if !s.enabled() {
 		return
 	}
-	if err := s.put(ctx, app, r.Findings, events); err != nil {
+	if err := s.putAll(ctx, app, r.Findings, events, runs); err != nil {
 		r.MarkIncomplete("findings not saved to the store: " + err.Error())
 	}
 }
 
 func (s *siteStore) put(ctx context.Context, app *App, fs []finding.Finding, events []store.Event) error {
+	return s.putAll(ctx, app, fs, events, nil)
+}
+
+func (s *siteStore) putAll(ctx context.Context, app *App, fs []finding.Finding, events []store.Event, runs []store.CheckRun) error {
 	st, err := openStore(ctx, app, *s.dsn)
 	if err != nil {
 		return err
@@ -123,7 +133,20 @@ func (s *siteStore) put(ctx context.Context, app *App, fs []finding.Finding, eve
 		if f.Site == "" {
 			f.Site = s.site
 		}
+		// Masked before the key is made, so that the key (a hash) is not
+		// one of a card number either, and is the same as the stored row's.
+		if f, err = store.MaskFinding(f); err != nil {
+			return err
+		}
 		if _, err := st.PutFinding(ctx, findingKey(f), f); err != nil {
+			return err
+		}
+	}
+	for _, r := range runs {
+		if r.Site == "" {
+			r.Site = s.site
+		}
+		if err := st.PutCheckRun(ctx, r); err != nil {
 			return err
 		}
 	}

@@ -2,9 +2,9 @@ package csp
 
 import (
 	"net/url"
-	"regexp"
 	"strings"
 
+	"github.com/skimwatch/skimwatch/internal/card"
 	weborigin "github.com/skimwatch/skimwatch/internal/origin"
 )
 
@@ -33,6 +33,12 @@ const (
 // Event is a normalised violation: what the aggregator keys on and what
 // evidence keeps. Query strings and fragments are gone from every URL unless
 // NormalizeOptions.KeepQuery is set, because checkout URLs carry tokens.
+//
+// Every string field has its card numbers masked (package card: first six
+// and last four, in every encoding card finds), because a skimmer can put a
+// real customer's card in a URL's path, host or query. Masking here covers
+// every later path: aggregates, samples, findings, the collector's journal,
+// the store and logs.
 type Event struct {
 	Format Format
 	// DocumentURL is scheme://host[:port]/path of the page.
@@ -49,8 +55,8 @@ type Event struct {
 	BlockedURL   string
 	SourceFile   string
 	Line, Column int
-	// Sample is the browser's (at most 40-character) script sample, with
-	// card-number-shaped digit runs masked.
+	// Sample is the browser's (at most 40-character) script sample; a card
+	// the browser cut short at its end is masked too (card.MaskCut).
 	Sample      string
 	Disposition string // "enforce", "report" or "unknown"
 	StatusCode  int
@@ -72,7 +78,7 @@ func Normalize(v Violation, opt NormalizeOptions) Event {
 		Directive:   directiveOf(v),
 		Line:        v.LineNumber,
 		Column:      v.ColumnNumber,
-		Sample:      maskDigits(cut(v.Sample, 40)),
+		Sample:      cut(card.MaskCut(v.Sample), 40),
 		Disposition: strings.ToLower(strings.TrimSpace(v.Disposition)),
 		StatusCode:  v.StatusCode,
 		UserAgent:   v.UserAgent,
@@ -83,6 +89,10 @@ func Normalize(v Violation, opt NormalizeOptions) Event {
 	e.DocumentURL, e.DocumentOrigin, e.DocumentPath = splitURL(v.DocumentURL, opt)
 	e.SourceFile, _, _ = splitURL(v.SourceFile, opt)
 	e.BlockedKind, e.Blocked, e.BlockedURL = classifyBlocked(v.BlockedURL, opt)
+	for _, p := range []*string{&e.DocumentURL, &e.DocumentOrigin, &e.DocumentPath, &e.Directive,
+		&e.Blocked, &e.BlockedURL, &e.SourceFile, &e.Sample, &e.Disposition, &e.UserAgent} {
+		*p = card.MaskString(*p)
+	}
 	return e
 }
 
@@ -185,18 +195,6 @@ func splitURL(raw string, opt NormalizeOptions) (full, origin, path string) {
 		full += "?" + u.RawQuery
 	}
 	return full, origin, path
-}
-
-// A run of 12 to 19 digits, optionally split by spaces or dashes, is masked
-// wherever a sample is kept: samples are code, but a trusted-types sink
-// sample can echo a value, and card data must never land on disk.
-var cardLike = regexp.MustCompile(`\d(?:[ -]?\d){11,18}`)
-
-func maskDigits(s string) string {
-	if !strings.ContainsAny(s, "0123456789") {
-		return s
-	}
-	return cardLike.ReplaceAllStringFunc(s, func(m string) string { return "[masked-digits]" })
 }
 
 // cleanViolation removes control characters (NUL included) from every

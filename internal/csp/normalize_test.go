@@ -61,3 +61,45 @@ func TestNoise(t *testing.T) {
 		})
 	}
 }
+
+func TestNormalizeMasksCardNumbers(t *testing.T) {
+	const doc = "https://shop.example/checkout"
+	tests := []struct {
+		name  string
+		v     Violation
+		opt   NormalizeOptions
+		field func(Event) string
+		want  string
+	}{
+		{"a card in the blocked URL's path is masked", Violation{BlockedURL: "https://evil.example/c/4539148803436467/p.gif"}, NormalizeOptions{},
+			func(e Event) string { return e.BlockedURL }, "https://evil.example/c/453914******6467/p.gif"},
+		{"a card in a kept query is masked", Violation{BlockedURL: "https://evil.example/c?cc=5425-2334-3010-9903&e=0729"}, NormalizeOptions{KeepQuery: true},
+			func(e Event) string { return e.BlockedURL }, "https://evil.example/c?cc=5425-23**-****-9903&e=0729"},
+		{"a URL-escaped card in the path is masked", Violation{BlockedURL: "https://evil.example/c/4539%201488%200343%206467"}, NormalizeOptions{},
+			func(e Event) string { return e.BlockedURL }, "https://evil.example/c/4539%2014**%20****%206467"},
+		{"a base64 card in the path is masked", Violation{BlockedURL: "https://evil.example/i/NDUzOTE0ODgwMzQzNjQ2Nw.png"}, NormalizeOptions{},
+			func(e Event) string { return e.BlockedURL }, "https://evil.example/i/NDUzOTE0KioqKioqNjQ2Nw.png"},
+		{"a card as a subdomain is masked in the aggregated origin", Violation{BlockedURL: "https://4539148803436467.evil.example/x"}, NormalizeOptions{},
+			func(e Event) string { return e.Blocked }, "https://453914******6467.evil.example"},
+		{"a card in the document path is masked", Violation{DocumentURL: "https://shop.example/thanks/4539148803436467", BlockedURL: "inline"}, NormalizeOptions{},
+			func(e Event) string { return e.DocumentPath }, "/thanks/453914******6467"},
+		{"a card in the source file is masked", Violation{SourceFile: "https://evil.example/4539148803436467.js", BlockedURL: "inline"}, NormalizeOptions{},
+			func(e Event) string { return e.SourceFile }, "https://evil.example/453914******6467.js"},
+		{"a card in the sample is masked", Violation{Sample: "x('4539148803436467')", BlockedURL: "inline"}, NormalizeOptions{},
+			func(e Event) string { return e.Sample }, "x('453914******6467')"},
+		{"a card the browser cut short in the sample is masked", Violation{Sample: "Element innerHTML|4539 1488 0343 6", BlockedURL: "trusted-types-sink"}, NormalizeOptions{},
+			func(e Event) string { return e.Sample }, "Element innerHTML|4539 14** **** *"},
+		{"the honey test range is kept for the honey matcher", Violation{BlockedURL: "https://evil.example/c/4111111111111111"}, NormalizeOptions{},
+			func(e Event) string { return e.BlockedURL }, "https://evil.example/c/4111111111111111"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.v.DocumentURL == "" {
+				tt.v.DocumentURL = doc
+			}
+			if got := tt.field(Normalize(tt.v, tt.opt)); got != tt.want {
+				t.Errorf("got %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

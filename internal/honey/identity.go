@@ -8,12 +8,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skimwatch/skimwatch/internal/card"
 	"github.com/skimwatch/skimwatch/internal/observation"
 )
 
 // DefaultCardPrefix is the universal Visa test BIN: never issued for live
 // cards, so a leaked honey card can never be charged.
-const DefaultCardPrefix = "411111"
+const DefaultCardPrefix = card.TestPrefix
 
 // DefaultPhonePrefix is Tokyo's area code 03 followed by a local exchange
 // starting with 1. Exchanges never start with 0 or 1 (0 is the trunk
@@ -90,7 +91,7 @@ func NewIdentity(opts Options) (Identity, error) {
 
 	id := d.pick(base32Alphabet, 10)
 	body := prefix + d.pick("0123456789", 15-len(prefix))
-	card := body + string(rune('0'+luhnCheckDigit(body)))
+	cardNumber := body + string(rune('0'+card.CheckDigit(body)))
 	month := 1 + d.intn(12)
 	year := now().Year() + 3 + d.intn(3)
 	cvv := d.pick("0123456789", 3)
@@ -103,7 +104,7 @@ func NewIdentity(opts Options) (Identity, error) {
 	lower := strings.ToLower(id)
 	return Identity{
 		CheckID:     id,
-		CardNumber:  card,
+		CardNumber:  cardNumber,
 		ExpiryMonth: fmt.Sprintf("%02d", month),
 		ExpiryYear:  fmt.Sprintf("%04d", year),
 		CVV:         cvv,
@@ -214,44 +215,6 @@ func (id Identity) ValueFor(class string) string {
 		return id.Postcode
 	}
 	return ""
-}
-
-// Luhn reports whether digits (ASCII digits only, at least two) pass the
-// Luhn check that card numbers carry.
-func Luhn(digits string) bool {
-	if len(digits) < 2 || !allDigits(digits) {
-		return false
-	}
-	sum := 0
-	for i := 0; i < len(digits); i++ {
-		d := int(digits[len(digits)-1-i] - '0')
-		if i%2 == 1 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return sum%10 == 0
-}
-
-// luhnCheckDigit returns the digit that makes body+digit Luhn-valid.
-func luhnCheckDigit(body string) int {
-	sum := 0
-	for i := 0; i < len(body); i++ {
-		d := int(body[len(body)-1-i] - '0')
-		// The check digit will sit at position 0 from the right, so the
-		// body's rightmost digit is doubled.
-		if i%2 == 0 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return (10 - sum%10) % 10
 }
 
 func allDigits(s string) bool {

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/skimwatch/skimwatch/internal/card"
 )
 
 func FuzzReminify(f *testing.F) {
@@ -44,8 +46,8 @@ func FuzzValidateCard(f *testing.F) {
 		if validateCard(number, exp, cvc) != nil {
 			return
 		}
-		digits := strings.NewReplacer(" ", "", "-", "").Replace(number)
-		if len(digits) < 12 || len(digits) > 19 || !luhn(digits) {
+		digits := strings.NewReplacer(" ", "", "-", "").Replace(strings.TrimSpace(number))
+		if len(digits) < card.MinDigits || len(digits) > card.MaxDigits || digits[0] < '2' || digits[0] > '6' || !card.Luhn(digits) {
 			t.Fatalf("accepted %q", number)
 		}
 		if !cvcPattern.MatchString(strings.TrimSpace(cvc)) {

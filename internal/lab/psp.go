@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/skimwatch/skimwatch/internal/card"
 )
 
 // merchantSecret authenticates the shop's backend to the provider's API.
@@ -80,13 +82,7 @@ var (
 
 // validateCard checks a card as a provider would; the card is then dropped.
 func validateCard(number, exp, cvc string) error {
-	number = strings.Map(func(r rune) rune {
-		if r == ' ' || r == '-' {
-			return -1
-		}
-		return r
-	}, number)
-	if len(number) < 12 || len(number) > 19 || !luhn(number) {
+	if !card.Valid(number) {
 		return errors.New("invalid card number")
 	}
 	m := expiryPattern.FindStringSubmatch(strings.TrimSpace(exp))
@@ -103,27 +99,6 @@ func validateCard(number, exp, cvc string) error {
 		return errors.New("invalid security code")
 	}
 	return nil
-}
-
-func luhn(digits string) bool {
-	sum := 0
-	double := false
-	for i := len(digits) - 1; i >= 0; i-- {
-		c := digits[i]
-		if c < '0' || c > '9' {
-			return false
-		}
-		d := int(c - '0')
-		if double {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-		double = !double
-	}
-	return sum%10 == 0
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -212,6 +212,9 @@ type Dialog struct {
 
 // Probe is the honey data a check typed. All values are synthetic.
 type Probe struct {
+	// CheckID is the honey identity's check ID, which the store records with
+	// Values so that a leaked value names this check.
+	CheckID string `json:"check_id,omitempty"`
 	// Values maps field class to the honey value typed into such fields.
 	Values map[string]string `json:"values"`
 	// Filled lists what was typed where.

@@ -237,7 +237,7 @@ func Check(ctx context.Context, b *browser.Browser, t Target, opts Options) (*ob
 
 	d := &driver{
 		tab: tab, rec: rec, opts: &opts, log: log, id: id,
-		probeRec:     &observation.Probe{Values: map[string]string{}},
+		probeRec:     &observation.Probe{CheckID: id.CheckID, Values: map[string]string{}},
 		actionOrigin: map[string]string{}, start: start,
 	}
 	// Leave room to watch the page unload after the steps.

@@ -11,6 +11,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/skimwatch/skimwatch/internal/card"
 	"github.com/skimwatch/skimwatch/internal/observation"
 )
 
@@ -236,40 +237,9 @@ func (f *Flow) Validate() error {
 	return nil
 }
 
-// looksLikeCard reports a run of 13 to 19 digits (spaces and dashes allowed)
-// that passes the Luhn check: such a literal must never be typed.
-func looksLikeCard(s string) bool {
-	var digits []byte
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= '0' && c <= '9':
-			digits = append(digits, c)
-		case c == ' ' || c == '-':
-		default:
-			if len(digits) >= 13 && len(digits) <= 19 && luhn(digits) {
-				return true
-			}
-			digits = digits[:0]
-		}
-	}
-	return len(digits) >= 13 && len(digits) <= 19 && luhn(digits)
-}
-
-func luhn(d []byte) bool {
-	sum := 0
-	for i := len(d) - 1; i >= 0; i-- {
-		n := int(d[i] - '0')
-		if (len(d)-1-i)%2 == 1 {
-			n *= 2
-			if n > 9 {
-				n -= 9
-			}
-		}
-		sum += n
-	}
-	return sum%10 == 0
-}
+// looksLikeCard reports a card number (test range included) anywhere in s,
+// in any encoding card.Find knows: such a literal must never be typed.
+func looksLikeCard(s string) bool { return card.Contains(s) }
 
 // blockRule is a "METHOD URL-glob" pattern; "*" in the glob matches any run
 // of characters, and METHOD may be "*".

@@ -18,6 +18,9 @@ func TestLooksLikeCard(t *testing.T) {
 		{"a card inside other text is found", "card:4242424242424242;", true},
 		{"a number failing Luhn is not a card", "4111111111111112", false},
 		{"a phone number is not a card", "09012345678", false},
+		{"a URL-escaped card is found", "4539%201488%200343%206467", true},
+		{"a base64 card is found", "NDUzOTE0ODgwMzQzNjQ2Nw==", true},
+		{"a millisecond timestamp is not a card", "1732982400001", false},
 		{"plain words are not a card", "SPRING-SALE", false},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/skimwatch/skimwatch/internal/card"
 )
 
 func TestParseExternal(t *testing.T) {
@@ -67,38 +69,22 @@ func FuzzParseExternal(f *testing.F) {
 	})
 }
 
-func FuzzMaskCardNumbers(f *testing.F) {
-	for _, s := range []string{"4111111111111111", "4111 1111 1111 1111", "x=5500-0000-0000-0004&", "12345678901234567890123", ""} {
+func FuzzQuoteEvidence(f *testing.F) {
+	for _, s := range []string{"4539148803436467", "4539 1488 0343 6467", "x=5425-2334-3010-9903&", "12345678901234567890123", "", strings.Repeat("a", 60) + "4539148803436467"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		out := maskCardNumbers(in)
-		if len(out) != len(in) {
-			t.Fatalf("length changed: %d -> %d", len(in), len(out))
-		}
-		for i := range in {
-			if in[i] != out[i] && (!isDigit(in[i]) || out[i] != '*') {
-				t.Fatalf("byte %d changed from %q to %q", i, in[i], out[i])
+		out := quoteEvidence(in)
+		for _, c := range card.Find([]byte(out)) {
+			if !c.Test() {
+				t.Fatalf("card %s left in evidence %q", c.Digits, out)
 			}
 		}
-		// No unmasked card-length run that passes Luhn may survive whole.
-		var idx []int
-		flush := func() {
-			if len(idx) >= 13 && len(idx) <= 19 && luhn(out, idx) {
-				t.Fatalf("unmasked card-like run in %q", out)
-			}
-			idx = idx[:0]
-		}
-		for i, c := range out {
-			switch {
-			case isDigit(c):
-				idx = append(idx, i)
-			case (c == ' ' || c == '-') && i+1 < len(out) && isDigit(out[i+1]) && len(idx) > 0:
-			default:
-				flush()
+		for _, c := range card.Find(in) {
+			if !c.Test() && strings.Contains(out, c.Digits) {
+				t.Fatalf("card %s quoted whole in %q", c.Digits, out)
 			}
 		}
-		flush()
 	})
 }
 

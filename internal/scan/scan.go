@@ -18,9 +18,12 @@
 //   - Each file gets Options.Timeout (default 60 s). A scan that runs out of
 //     time, a file that cannot be read, vanishes or changes while it is read
 //     makes the report incomplete, naming the file: never a silent clean.
-//   - Matched bytes quoted in evidence are cut to 64 bytes, and any run of
-//     digits that passes the Luhn check is masked, so that real card numbers
-//     found in a skimmer's loot file do not land in reports.
+//   - Matched bytes quoted in evidence have every card number masked to its
+//     first six and last four digits (package card: raw, UTF-16, URL-escaped,
+//     hex and base64) and are then cut to 64 bytes, so that real card numbers
+//     found in a skimmer's loot file or a database row do not land in
+//     reports or the store. Masking comes first so that the cut cannot leave
+//     a card too short to be recognised but long enough to matter.
 package scan
 
 import (
@@ -40,6 +43,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/skimwatch/skimwatch/internal/card"
 	"github.com/skimwatch/skimwatch/internal/finding"
 )
 
@@ -649,14 +653,14 @@ func evidenceStrings(sm []StringMatch) []EvidenceString {
 	return out
 }
 
-// quoteEvidence cuts matched bytes, masks card-like digit runs and escapes
+// quoteEvidence masks card numbers in matched bytes, cuts them and escapes
 // what is not printable ASCII.
 func quoteEvidence(b []byte) string {
+	b = card.MaskBytes(b)
 	cut := len(b) > maxEvidenceBytes
 	if cut {
 		b = b[:maxEvidenceBytes]
 	}
-	b = maskCardNumbers(b)
 	var sb strings.Builder
 	for _, c := range b {
 		switch {
@@ -672,79 +676,4 @@ func quoteEvidence(b []byte) string {
 		sb.WriteString("…")
 	}
 	return sb.String()
-}
-
-// maskCardNumbers replaces all but the last four digits of any run of 13 to
-// 19 digits (spaces and dashes allowed between them) that passes the Luhn
-// check.
-func maskCardNumbers(b []byte) []byte {
-	out := slices.Clone(b)
-	for i := 0; i < len(out); {
-		if !isDigit(out[i]) {
-			i++
-			continue
-		}
-		// Collect a run of digits with single separators.
-		var idx []int
-		j := i
-		for j < len(out) {
-			if isDigit(out[j]) {
-				idx = append(idx, j)
-				j++
-				continue
-			}
-			if (out[j] == ' ' || out[j] == '-') && j+1 < len(out) && isDigit(out[j+1]) {
-				j++
-				continue
-			}
-			break
-		}
-		// A run of card length is checked whole.
-		if len(idx) >= 13 && len(idx) <= 19 {
-			if luhn(out, idx) {
-				for _, k := range idx[:len(idx)-4] {
-					out[k] = '*'
-				}
-			}
-			i = j
-			continue
-		}
-		// A longer run (a card glued to other digits) is masked whole, but
-		// its last four, when any window of 13..19 digits in it passes Luhn.
-		if len(idx) > 19 && anyLuhnWindow(out, idx) {
-			for _, k := range idx[:len(idx)-4] {
-				out[k] = '*'
-			}
-		}
-		i = j
-	}
-	return out
-}
-
-func anyLuhnWindow(b []byte, idx []int) bool {
-	for start := range idx {
-		for n := 13; n <= 19 && start+n <= len(idx); n++ {
-			if luhn(b, idx[start:start+n]) {
-				return true
-			}
-		}
-	}
-	return false
-}
-
-func isDigit(c byte) bool { return c >= '0' && c <= '9' }
-
-func luhn(b []byte, idx []int) bool {
-	sum := 0
-	for k := len(idx) - 1; k >= 0; k-- {
-		d := int(b[idx[k]] - '0')
-		if (len(idx)-1-k)%2 == 1 {
-			d *= 2
-			if d > 9 {
-				d -= 9
-			}
-		}
-		sum += d
-	}
-	return sum%10 == 0
 }

@@ -301,17 +301,21 @@ func testNewRejectsBadRules(t *testing.T, ne namedEngine) {
 	}
 }
 
-func TestMaskCardNumbers(t *testing.T) {
+func TestQuoteEvidenceMasksCardNumbers(t *testing.T) {
+	pad := strings.Repeat("x", 50)
 	tests := []struct{ name, in, want string }{
-		{"a Luhn-valid test card is masked but its last four", "n=4111111111111111&x", "n=************1111&x"},
-		{"a card written in groups keeps its separators", "4111 1111 1111 1111", "**** **** **** 1111"},
-		{"a digit run that fails Luhn stays", "id=4111111111111112", "id=4111111111111112"},
+		{"a real-shaped card keeps its first six and last four", "n=4539148803436467&x", "n=453914******6467&x"},
+		{"a card written in groups keeps its separators", "4539 1488 0343 6467", "4539 14** **** 6467"},
+		{"a card cut by the 64-byte limit is masked before the cut", pad + "4539148803436467", pad + "453914******64…"},
+		{"a base64 card in a loot file is masked in its encoding", "d=NDUzOTE0ODgwMzQzNjQ2Nw==", "d=NDUzOTE0KioqKioqNjQ2Nw=="},
+		{"the honey test range is left for the honey matcher", "n=4111111111111111", "n=4111111111111111"},
+		{"a digit run that fails Luhn stays", "id=4539148803436468", "id=4539148803436468"},
 		{"short numbers stay", "zip 1000001 tel 0312345678", "zip 1000001 tel 0312345678"},
 		{"text without digits is unchanged", "querySelector('#cc_number')", "querySelector('#cc_number')"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := string(maskCardNumbers([]byte(tc.in))); got != tc.want {
+			if got := quoteEvidence([]byte(tc.in)); got != tc.want {
 				t.Errorf("got %q, want %q", got, tc.want)
 			}
 		})

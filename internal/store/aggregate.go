@@ -70,7 +70,7 @@ func (a ReportAggregate) Normalize() ReportAggregate {
 	a.LastSeen = Timestamp(a.LastSeen)
 	a.ClientHashes = unionHashes(nil, a.ClientHashes)
 	a.Clients = len(a.ClientHashes)
-	return a
+	return maskAggregate(a)
 }
 
 // Merge folds b into a (both with the same key) by the rules documented on

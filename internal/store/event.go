@@ -13,7 +13,8 @@ import (
 // MaxEventDataBytes caps an event's Data.
 const MaxEventDataBytes = 1 << 20
 
-// CanonicalData returns d with object keys sorted and no insignificant space,
+// CanonicalData returns d with object keys sorted, no insignificant space and
+// card numbers masked (see MaskFinding),
 // so that its hash does not depend on how a database re-formats JSON. Numbers
 // keep their exact text. Empty data becomes "null".
 func CanonicalData(d json.RawMessage) (json.RawMessage, error) {
@@ -32,6 +33,7 @@ func CanonicalData(d json.RawMessage) (json.RawMessage, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("%w: event data holds more than one JSON value", ErrInvalid)
 	}
+	v = maskJSON(v)
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)

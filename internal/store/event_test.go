@@ -12,7 +12,9 @@ import (
 func TestCanonicalData(t *testing.T) {
 	for _, c := range []struct{ name, in, want string }{
 		{"keys are sorted at every depth", `{"b":{"z":1,"y":2},"a":[{"d":1,"c":2}]}`, `{"a":[{"c":2,"d":1}],"b":{"y":2,"z":1}}`},
-		{"numbers keep their exact text", `{"n": 1.50, "big": 12345678901234567890}`, `{"big":12345678901234567890,"n":1.50}`},
+		{"numbers keep their exact text", `{"n": 1.50, "big": 10000000000000000000001}`, `{"big":10000000000000000000001,"n":1.50}`},
+		{"a number that is a card becomes a masked string", `{"n": 4539148803436467}`, `{"n":"453914******6467"}`},
+		{"a card in a string or a key is masked", `{"4539148803436467":"cc=5425 2334 3010 9903"}`, `{"453914******6467":"cc=5425 23** **** 9903"}`},
 		{"space is removed", " [ 1 , 2 ] ", `[1,2]`},
 		{"html is not escaped", `{"u":"<a>&"}`, `{"u":"<a>&"}`},
 		{"empty data becomes null", ``, `null`},

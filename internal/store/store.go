@@ -78,6 +78,14 @@ type Store interface {
 	// and check it is still there, as `skimwatch events --expect-head` does.
 	VerifyEvents(ctx context.Context) (n int, err error)
 
+	// PutCheckRun records a check run and its honey values. Recording the
+	// same CheckID again replaces the run.
+	PutCheckRun(ctx context.Context, r CheckRun) error
+	// CheckRunsByHoney returns the runs that typed a honey value equal to
+	// value (compared by HoneyKey), newest first: the checks a leaked value
+	// came from. None is an empty list, not an error.
+	CheckRunsByHoney(ctx context.Context, value string) ([]CheckRun, error)
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.

@@ -418,6 +418,10 @@ func (d *DB) PutFinding(ctx context.Context, key string, f finding.Finding) (boo
 	if err := store.ValidateFinding(key, f); err != nil {
 		return false, fmt.Errorf("postgres: put finding: %w", err)
 	}
+	f, err := store.MaskFinding(f)
+	if err != nil {
+		return false, fmt.Errorf("postgres: put finding: %w", err)
+	}
 	if f.Time.IsZero() {
 		f.Time = d.now()
 	}
@@ -564,4 +568,70 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
+}
+
+// PutCheckRun records a check run and its honey values; see store.Store.
+func (d *DB) PutCheckRun(ctx context.Context, r store.CheckRun) error {
+	if r.Time.IsZero() {
+		r.Time = d.now()
+	}
+	r, err := store.PrepareCheckRun(r)
+	if err != nil {
+		return fmt.Errorf("postgres: put check run: %w", err)
+	}
+	honey := r.Honey
+	if honey == nil {
+		honey = map[string]string{}
+	}
+	hj, err := json.Marshal(honey)
+	if err != nil {
+		return fmt.Errorf("postgres: put check run %s: %w", r.CheckID, err)
+	}
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		// Replacing the run cascades to its old honey rows.
+		if _, err := tx.Exec(ctx, "DELETE FROM check_runs WHERE check_id = $1", r.CheckID); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO check_runs (check_id, site, target, started, honey) VALUES ($1, $2, $3, $4, $5)",
+			r.CheckID, r.Site, r.Target, r.Time, string(hj)); err != nil {
+			return err
+		}
+		for _, v := range honey {
+			if _, err := tx.Exec(ctx, "INSERT INTO check_honey (value, check_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+				store.HoneyKey(v), r.CheckID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: put check run %s: %w", r.CheckID, err)
+	}
+	return nil
+}
+
+// CheckRunsByHoney returns the runs that typed value; see store.Store.
+func (d *DB) CheckRunsByHoney(ctx context.Context, value string) ([]store.CheckRun, error) {
+	rows, _ := d.pool.Query(ctx, `SELECT r.check_id, r.site, r.target, r.started, r.honey::text
+		FROM check_honey h JOIN check_runs r ON r.check_id = h.check_id
+		WHERE h.value = $1 ORDER BY r.started DESC, r.check_id`, store.HoneyKey(value))
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (store.CheckRun, error) {
+		var r store.CheckRun
+		var honey string
+		if err := row.Scan(&r.CheckID, &r.Site, &r.Target, &r.Time, &honey); err != nil {
+			return r, err
+		}
+		r.Time = utc(r.Time)
+		if err := json.Unmarshal([]byte(honey), &r.Honey); err != nil {
+			return r, fmt.Errorf("stored honey values of %s: %w", r.CheckID, err)
+		}
+		return r, nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: check runs by honey: %w", err)
+	}
+	if out == nil {
+		out = []store.CheckRun{}
+	}
+	return out, nil
 }

@@ -494,6 +494,10 @@ func (d *DB) PutFinding(ctx context.Context, key string, f finding.Finding) (boo
 	if err := store.ValidateFinding(key, f); err != nil {
 		return false, fmt.Errorf("sqlite: put finding: %w", err)
 	}
+	f, err := store.MaskFinding(f)
+	if err != nil {
+		return false, fmt.Errorf("sqlite: put finding: %w", err)
+	}
 	if f.Time.IsZero() {
 		f.Time = d.now()
 	}
@@ -670,4 +674,76 @@ func (d *DB) VerifyEvents(ctx context.Context) (int, error) {
 		return v.N(), fmt.Errorf("sqlite: verify events: %w", err)
 	}
 	return v.N(), nil
+}
+
+// PutCheckRun records a check run and its honey values; see store.Store.
+func (d *DB) PutCheckRun(ctx context.Context, r store.CheckRun) error {
+	if r.Time.IsZero() {
+		r.Time = d.now()
+	}
+	r, err := store.PrepareCheckRun(r)
+	if err != nil {
+		return fmt.Errorf("sqlite: put check run: %w", err)
+	}
+	honey, err := json.Marshal(honeyMap(r.Honey))
+	if err != nil {
+		return fmt.Errorf("sqlite: put check run %s: %w", r.CheckID, err)
+	}
+	err = d.tx(ctx, func(tx *sql.Tx) error {
+		// Replacing the run cascades to its old honey rows.
+		if _, err := tx.ExecContext(ctx, "DELETE FROM check_runs WHERE check_id = ?", r.CheckID); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO check_runs (check_id, site, target, started, honey) VALUES (?, ?, ?, ?, ?)",
+			r.CheckID, r.Site, r.Target, micros(r.Time), string(honey)); err != nil {
+			return err
+		}
+		for _, v := range r.Honey {
+			if _, err := tx.ExecContext(ctx, "INSERT INTO check_honey (value, check_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
+				store.HoneyKey(v), r.CheckID); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: put check run %s: %w", r.CheckID, err)
+	}
+	return nil
+}
+
+// CheckRunsByHoney returns the runs that typed value; see store.Store.
+func (d *DB) CheckRunsByHoney(ctx context.Context, value string) ([]store.CheckRun, error) {
+	rows, err := d.reader.QueryContext(ctx, `SELECT r.check_id, r.site, r.target, r.started, r.honey
+		FROM check_honey h JOIN check_runs r ON r.check_id = h.check_id
+		WHERE h.value = ? ORDER BY r.started DESC, r.check_id`, store.HoneyKey(value))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: check runs by honey: %w", err)
+	}
+	defer rows.Close()
+	out := []store.CheckRun{}
+	for rows.Next() {
+		var r store.CheckRun
+		var started int64
+		var honey string
+		if err := rows.Scan(&r.CheckID, &r.Site, &r.Target, &started, &honey); err != nil {
+			return nil, fmt.Errorf("sqlite: check runs by honey: %w", err)
+		}
+		r.Time = fromMicros(started)
+		if err := json.Unmarshal([]byte(honey), &r.Honey); err != nil {
+			return nil, fmt.Errorf("sqlite: check run %s: stored honey values: %w", r.CheckID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: check runs by honey: %w", err)
+	}
+	return out, nil
+}
+
+func honeyMap(m map[string]string) map[string]string {
+	if m == nil {
+		return map[string]string{}
+	}
+	return m
 }
