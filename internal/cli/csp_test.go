@@ -183,7 +183,10 @@ func TestCollectCommand(t *testing.T) {
 	if _, err := st.SiteByKeyHash(context.Background(), store.HashKey(key)); err != nil {
 		t.Errorf("site not registered: %v", err)
 	}
-	fs, _ := st.Findings(context.Background(), store.FindingQuery{Site: "shop"})
+	fs, err := st.Findings(context.Background(), store.FindingQuery{Site: "shop"})
+	if err != nil {
+		t.Fatalf("reading findings: %v", err)
+	}
 	if len(fs) != 1 || fs[0].Kind != "csp.unapproved-connect" {
 		t.Errorf("findings %v", fmt.Sprint(fs))
 	}

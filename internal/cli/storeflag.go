@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -94,13 +92,6 @@ func (s *siteStore) enabled() bool {
 	return *s.dsn != "" || os.Getenv(store.EnvStore) != ""
 }
 
-// findingKey identifies "the same finding" across runs, so that a finding
-// raised every run is one row with a count and first and last seen.
-func findingKey(f finding.Finding) string {
-	sum := sha256.Sum256([]byte(f.Source + "\x00" + f.Kind + "\x00" + f.URL + "\x00" + f.Path + "\x00" + f.Rule + "\x00" + f.Message))
-	return hex.EncodeToString(sum[:16])
-}
-
 // save upserts the findings and appends events (each a record of what one
 // run saw) to the hash-chained log. A failure marks the report incomplete
 // rather than failing silently: the run happened, but its record did not.
@@ -123,7 +114,9 @@ func (s *siteStore) put(ctx context.Context, app *App, fs []finding.Finding, eve
 		if f.Site == "" {
 			f.Site = s.site
 		}
-		if _, err := st.PutFinding(ctx, findingKey(f), f); err != nil {
+		// The browser check names the destination of a finding only in its
+		// message, so the message is the subject that tells two apart.
+		if _, err := st.PutFinding(ctx, store.FindingKey(f, f.Message), f); err != nil {
 			return err
 		}
 	}

@@ -33,8 +33,16 @@ type faultyStore struct {
 	fail         atomic.Bool  // every merge fails before touching the DB
 	commitThen   atomic.Int32 // the next N merges commit, then report an error
 	panicNext    atomic.Int32 // the next N merges panic before committing
+	failFindings atomic.Bool  // every PutFinding fails
 	merges       atomic.Int64
 	failedMerges atomic.Int64
+}
+
+func (s *faultyStore) PutFinding(ctx context.Context, key string, f finding.Finding) (bool, error) {
+	if s.failFindings.Load() {
+		return false, errOutage
+	}
+	return s.Store.PutFinding(ctx, key, f)
 }
 
 var errOutage = errors.New("store unavailable (test)")
@@ -623,4 +631,41 @@ func TestSiteRateLimit(t *testing.T) {
 	if codes[204] != 3 || codes[429] != 7 || other.Code != 204 {
 		t.Errorf("site got %v, other site %d", codes, other.Code)
 	}
+}
+
+func TestFindingsAreNeverDroppedSilently(t *testing.T) {
+	t.Run("a finding whose source path is longer than the store's key limit is stored", func(t *testing.T) {
+		st := newStore(t)
+		c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
+		stop := run(t, c)
+		src := "https://shop.example/" + strings.Repeat("deep/", 150) + "app.js"
+		body := `{"csp-report":{"document-uri":"https://shop.example/checkout","effective-directive":"script-src-elem",` +
+			`"blocked-uri":"inline","disposition":"report","source-file":"` + src + `"}}`
+		if w := send(c.Handler(), post{body: body, ip: "192.0.2.1"}); w.Code != 204 {
+			t.Fatalf("status %d", w.Code)
+		}
+		eventually(t, "the finding", func() bool { return c.Stats().Findings+c.Stats().FindingErrors > 0 })
+		if err := stop(); err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+		fs, err := st.Findings(context.Background(), store.FindingQuery{Site: "shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) != 1 || fs[0].Kind != "csp.inline-script" || fs[0].Evidence["source_file"] != src {
+			t.Errorf("findings %v, want one csp.inline-script naming the long source file", fs)
+		}
+	})
+	t.Run("a finding the store will not take at shutdown makes Run fail, naming it", func(t *testing.T) {
+		st := newStore(t)
+		c := newCollector(t, st, Options{FlushInterval: time.Hour, ShutdownTimeout: 200 * time.Millisecond})
+		stop := run(t, c)
+		send(c.Handler(), post{body: legacy("https://evil.example/s.js", "script-src-elem"), ip: "192.0.2.1"})
+		eventually(t, "the report queued", func() bool { return c.Stats().Accepted == 1 })
+		st.failFindings.Store(true)
+		err := stop()
+		if !errors.Is(err, ErrUnflushed) || !strings.Contains(err.Error(), "1 finding") {
+			t.Errorf("shutdown error %v, want ErrUnflushed naming 1 finding", err)
+		}
+	})
 }

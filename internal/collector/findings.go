@@ -225,8 +225,7 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 		Severity: sev, Kind: kind, Message: msg, Evidence: ev,
 		Source: "collector", Site: k.site, URL: url, Time: c.opts.Now(),
 	}
-	key := "collector|" + kind + "|" + k.family + "|" + k.blocked + "|" + k.sourceFile
-	return f, key
+	return f, store.FindingKey(finding.Finding{Source: f.Source, Kind: kind}, k.family, k.blocked, k.sourceFile)
 }
 
 func clientWords(n int) string {

@@ -92,7 +92,7 @@ func (c *Collector) shutdown() error {
 	backoff := 100 * time.Millisecond
 	for {
 		c.flush()
-		if len(c.pending) == 0 && c.agg.Len() == 0 {
+		if len(c.pending) == 0 && c.agg.Len() == 0 && len(c.candidates) == 0 {
 			break
 		}
 		if time.Now().Add(backoff).After(deadline) {
@@ -105,8 +105,13 @@ func (c *Collector) shutdown() error {
 }
 
 // spill writes what the store would not take to the journal, for the next
-// start to retry; without a journal it reports the loss.
+// start to retry; without a journal it reports the loss. Findings the store
+// would not take are never dropped quietly: each is logged, and Run fails.
 func (c *Collector) spill() error {
+	lost := c.unwrittenFindings()
+	if len(c.pending) == 0 && c.agg.Len() == 0 {
+		return lost
+	}
 	if g := c.agg.Drain(); len(g) > 0 {
 		c.pending = append(c.pending, newBatch(g))
 	}
@@ -118,13 +123,29 @@ func (c *Collector) spill() error {
 	}
 	if c.opts.Journal == "" {
 		c.log.Error("final flush failed and no journal is set: reports lost", "reports", reports)
-		return fmt.Errorf("%w: %d reports in %d aggregates (the store kept failing for %s and no journal is set)", ErrUnflushed, reports, aggs, c.opts.ShutdownTimeout)
+		return errors.Join(fmt.Errorf("%w: %d reports in %d aggregates (the store kept failing for %s and no journal is set)", ErrUnflushed, reports, aggs, c.opts.ShutdownTimeout), lost)
 	}
 	if err := writeJournal(c.opts.Journal, c.pending); err != nil {
-		return fmt.Errorf("%w: %d reports in %d aggregates: the store kept failing and the journal could not be written: %v", ErrUnflushed, reports, aggs, err)
+		return errors.Join(fmt.Errorf("%w: %d reports in %d aggregates: the store kept failing and the journal could not be written: %v", ErrUnflushed, reports, aggs, err), lost)
 	}
 	c.log.Warn("store unavailable at shutdown: aggregates written to the journal", "journal", c.opts.Journal, "reports", reports)
-	return fmt.Errorf("%w: %d reports in %d aggregates kept in the journal %s, retried at the next start", ErrJournaled, reports, aggs, c.opts.Journal)
+	// A journaled batch is evaluated again when it is replayed, so its
+	// findings come back then.
+	return errors.Join(fmt.Errorf("%w: %d reports in %d aggregates kept in the journal %s, retried at the next start", ErrJournaled, reports, aggs, c.opts.Journal), lost)
+}
+
+// unwrittenFindings logs every candidate finding the store did not take
+// and returns an error wrapping ErrUnflushed that counts them, or nil.
+// Their aggregates are in the store, so nothing re-raises them by itself.
+func (c *Collector) unwrittenFindings() error {
+	if len(c.candidates) == 0 {
+		return nil
+	}
+	for k := range c.candidates {
+		kind, _, _ := findingKind(k.family, k.kind)
+		c.log.Error("finding not written to the store at shutdown", "site", k.site, "kind", kind, "directive", k.family, "blocked", k.blocked, "source_file", k.sourceFile)
+	}
+	return fmt.Errorf("%w: %d finding(s) not written to the store (each is in the log)", ErrUnflushed, len(c.candidates))
 }
 
 func (c *Collector) add(it intake) {

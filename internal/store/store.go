@@ -199,14 +199,16 @@ type FindingQuery struct {
 	Limit int
 }
 
-// FindingKey is a default dedupe key for PutFinding: the same kind of finding
-// about the same place (URL, path, rule) is the same finding.
-func FindingKey(f finding.Finding) string {
-	h := sha256.New()
-	for _, s := range []string{f.Source, f.Kind, f.URL, f.Path, f.Rule} {
-		fmt.Fprintf(h, "%d:%s;", len(s), s)
-	}
-	return fmt.Sprintf("%x", h.Sum(nil))
+// FindingKey is the one definition of "the same finding", for every
+// detector that calls PutFinding: the same detector (Source) raising the
+// same Kind about the same place (URL, Path, Rule) and the same subject.
+// subject tells apart findings of one kind about one place: the browser
+// check passes its message (which names the destination), the collector the
+// directive, blocked origin and source file (its URL is a sample that varies
+// between flushes, so it leaves URL empty). The key is a fixed-size hash,
+// so a long path or URL can never exceed the store's key limit.
+func FindingKey(f finding.Finding, subject ...string) string {
+	return fmt.Sprintf("%x", digest(append([]string{f.Source, f.Kind, f.URL, f.Path, f.Rule}, subject...)...))
 }
 
 // Event is one entry of the hash-chained event log: an observation or a
