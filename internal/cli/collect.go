@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/time/rate"
 
 	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/finding"
@@ -31,6 +32,8 @@ func newCollectCmd(app *App) *cobra.Command {
 		journal    string
 		clientKey  string
 		trusted    []string
+		siteRate   float64
+		clientRate float64
 		dsn        *string
 	)
 	cmd := &cobra.Command{
@@ -54,6 +57,9 @@ func newCollectCmd(app *App) *cobra.Command {
 			parsed, err := parseSites(sites)
 			if err != nil {
 				return usageErr("%w", err)
+			}
+			if siteRate <= 0 || clientRate <= 0 {
+				return usageErr("--site-rate and --client-rate must be above 0")
 			}
 			var proxies []netip.Prefix
 			for _, tp := range trusted {
@@ -97,6 +103,9 @@ func newCollectCmd(app *App) *cobra.Command {
 				ClientKey: ck,
 				Sites:     parsed, FlushInterval: flush, MinClients: minClients, MaxBody: maxBody, Journal: journal, Logger: app.Logger,
 				TrustedProxies: proxies,
+				// Bursts of two seconds' worth: a page load sends its reports at once.
+				SiteRate: rate.Limit(siteRate), SiteBurst: max(1, int(2*siteRate)),
+				ClientRate: rate.Limit(clientRate), ClientBurst: max(1, int(2*clientRate)),
 			})
 			if err != nil {
 				return usageErr("%w", err)
@@ -117,6 +126,8 @@ func newCollectCmd(app *App) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8787", "address to listen on")
 	cmd.Flags().StringArrayVar(&trusted, "trusted-proxy", nil, "address or CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
+	cmd.Flags().Float64Var(&siteRate, "site-rate", 1000, "requests a second each site accepts (burst: twice that), plus a tenth for clients never seen before")
+	cmd.Flags().Float64Var(&clientRate, "client-rate", 20, "requests a second each client network (IPv4 /24, IPv6 /56) may send (burst: twice that)")
 	cmd.Flags().StringArrayVar(&sites, "site", nil, "NAME=KEY (or NAME=@FILE) of a site whose reports to accept; repeatable")
 	cmd.Flags().DurationVar(&flush, "flush-interval", 5*time.Second, "how often aggregates are written (and the most a crash loses)")
 	cmd.Flags().IntVar(&minClients, "min-clients", 2, "distinct clients before a finding is high rather than single-source medium")

@@ -75,15 +75,22 @@ type Options struct {
 	// it, during a store outage, handlers answer 503.
 	MaxPending int
 
-	// SiteRate and SiteBurst limit reports per site (1000/s, burst 2000);
-	// ClientRate and ClientBurst per client IP (20/s, burst 40). Over the
-	// limit: 429 with Retry-After.
+	// SiteRate and SiteBurst limit requests per site (1000/s, burst 2000);
+	// ClientRate and ClientBurst per client network, an IPv4 /24 or IPv6
+	// /56 (20/s, burst 40). Over the limit: 429 with Retry-After. The
+	// client limit is checked first, so requests it refuses cost the site
+	// nothing: one network cannot spend a site's budget.
 	SiteRate    rate.Limit
 	SiteBurst   int
 	ClientRate  rate.Limit
 	ClientBurst int
+	// NewClientReserve is a per-site budget beyond SiteRate that only
+	// client networks not seen before may spend (SiteRate/10, burst
+	// SiteBurst/10, at least 1): when known networks have used up the
+	// site's budget, a new customer's report still gets in.
+	NewClientReserve rate.Limit
 	// MaxTrackedClients bounds the per-client limiter table (100000); when
-	// full it is cleared, giving every client a fresh bucket.
+	// full, the least recently used network is forgotten.
 	MaxTrackedClients int
 
 	// MinClients is how many distinct clients must report something before
@@ -101,7 +108,7 @@ type Options struct {
 	// Empty: such aggregates are reported lost (Run returns ErrUnflushed).
 	Journal string
 
-	// ClientKey keys the client hash (HMAC of IP and User-Agent). Random per
+	// ClientKey keys the client hash (HMAC of the client network). Random per
 	// process when nil; set it to count the same client as one across
 	// restarts and across collectors that share a store.
 	ClientKey []byte
@@ -145,6 +152,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.ClientBurst <= 0 {
 		o.ClientBurst = 40
+	}
+	if o.NewClientReserve <= 0 {
+		o.NewClientReserve = max(o.SiteRate/10, 1)
 	}
 	if o.MaxTrackedClients <= 0 {
 		o.MaxTrackedClients = 100000
@@ -192,10 +202,8 @@ type Collector struct {
 	log   *slog.Logger
 
 	sites     map[[32]byte]string
-	siteLimit map[string]*rate.Limiter
-
-	clientsMu sync.Mutex
-	clients   map[string]*rate.Limiter
+	siteLimit map[string]siteLimit
+	clients   *clientLimits
 
 	// intakeMu guards closed: handlers enqueue under the read lock, Run
 	// closes intake under the write lock, so nothing is enqueued after the
@@ -239,8 +247,8 @@ func New(st Store, opts Options) (*Collector, error) {
 		store:      st,
 		log:        o.Logger,
 		sites:      map[[32]byte]string{},
-		siteLimit:  map[string]*rate.Limiter{},
-		clients:    map[string]*rate.Limiter{},
+		siteLimit:  map[string]siteLimit{},
+		clients:    newClientLimits(o.MaxTrackedClients, o.ClientRate, o.ClientBurst),
 		queue:      make(chan intake, o.QueueSize),
 		agg:        csp.NewAggregator(),
 		candidates: map[candidateKey]*candidate{},
@@ -252,7 +260,10 @@ func New(st Store, opts Options) (*Collector, error) {
 			return nil, fmt.Errorf("%w: site %q reuses another site's key", ErrConfig, s.Name)
 		}
 		c.sites[h] = s.Name
-		c.siteLimit[s.Name] = rate.NewLimiter(o.SiteRate, o.SiteBurst)
+		c.siteLimit[s.Name] = siteLimit{
+			main:    rate.NewLimiter(o.SiteRate, o.SiteBurst),
+			reserve: rate.NewLimiter(o.NewClientReserve, max(o.SiteBurst/10, 1)),
+		}
 	}
 	if o.Journal != "" {
 		bs, err := readJournal(o.Journal)
@@ -284,20 +295,6 @@ func (c *Collector) siteFor(key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func (c *Collector) allowClient(ip string) bool {
-	c.clientsMu.Lock()
-	defer c.clientsMu.Unlock()
-	l, ok := c.clients[ip]
-	if !ok {
-		if len(c.clients) >= c.opts.MaxTrackedClients {
-			clear(c.clients)
-		}
-		l = rate.NewLimiter(c.opts.ClientRate, c.opts.ClientBurst)
-		c.clients[ip] = l
-	}
-	return l.Allow()
 }
 
 // enqueue hands events to the aggregator without blocking; false means the

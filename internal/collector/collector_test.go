@@ -265,7 +265,7 @@ func TestFloodFromOneClient(t *testing.T) {
 			t.Fatal("429 without Retry-After")
 		}
 	}
-	other := send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "192.0.2.2"})
+	other := send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "198.51.100.2"})
 	// Outcome: the burst of 5 is accepted, the other 45 are told to retry,
 	// and a second client is unaffected.
 	if codes[204] != 5 || codes[429] != 45 || other.Code != 204 {
@@ -498,8 +498,8 @@ func testFindings(t *testing.T, st *faultyStore) {
 	send(h, post{body: legacy("https://cdn.shop.example/app.js", "script-src-elem"), ip: "192.0.2.1"})
 	send(h, post{body: legacy("https://evil.example/skim.js", "script-src-elem"), ip: "192.0.2.1"})
 	send(h, post{body: legacy("https://collect.evil.example/c", "connect-src"), ip: "192.0.2.1"})
-	send(h, post{body: legacy("https://collect.evil.example/c", "connect-src"), ip: "192.0.2.2"})
-	send(h, post{body: legacy("inline", "script-src-elem"), ip: "192.0.2.3"})
+	send(h, post{body: legacy("https://collect.evil.example/c", "connect-src"), ip: "198.51.100.2"})
+	send(h, post{body: legacy("inline", "script-src-elem"), ip: "203.0.113.3"})
 	eventually(t, "findings", func() bool { return c.Stats().Findings >= 3 })
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -623,12 +623,12 @@ func TestSiteRateLimit(t *testing.T) {
 	h := c.Handler()
 	codes := map[int]int{}
 	for i := range 10 {
-		codes[send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("198.18.0.", i)}).Code]++
+		codes[send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("198.18.", i, ".1")}).Code]++
 	}
-	other := send(h, post{key: testKey + "-other", body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "198.18.1.1"})
-	// Outcome: ten clients share one site's budget of 3; the other site
-	// keeps its own.
-	if codes[204] != 3 || codes[429] != 7 || other.Code != 204 {
+	other := send(h, post{key: testKey + "-other", body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "198.19.1.1"})
+	// Outcome: ten new clients share one site's budget of 3 plus its
+	// reserve of 1 for new clients; the other site keeps its own.
+	if codes[204] != 4 || codes[429] != 6 || other.Code != 204 {
 		t.Errorf("site got %v, other site %d", codes, other.Code)
 	}
 }
@@ -668,4 +668,118 @@ func TestFindingsAreNeverDroppedSilently(t *testing.T) {
 			t.Errorf("shutdown error %v, want ErrUnflushed naming 1 finding", err)
 		}
 	})
+}
+
+func TestOneSenderCountsAsOneClient(t *testing.T) {
+	tests := []struct {
+		name   string
+		sends  []post
+		sev    finding.Severity
+		single bool
+	}{
+		{"one address with two User-Agents is one client", []post{{ip: "192.0.2.1", ua: "Firefox"}, {ip: "192.0.2.1", ua: "Chrome"}}, finding.Medium, true},
+		{"two addresses in one IPv4 /24 are one client", []post{{ip: "192.0.2.1"}, {ip: "192.0.2.77"}}, finding.Medium, true},
+		{"two /64s in one IPv6 /56 are one client", []post{{ip: "2001:db8:0:1::1"}, {ip: "2001:db8:0:2::1"}}, finding.Medium, true},
+		{"two networks are two clients", []post{{ip: "192.0.2.1"}, {ip: "198.51.100.1"}}, finding.High, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStore(t)
+			c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
+			stop := run(t, c)
+			for _, p := range tt.sends {
+				p.body = legacy("https://evil.example/s.js", "script-src-elem")
+				if strings.Contains(p.ip, ":") {
+					p.ip = "[" + p.ip + "]"
+				}
+				if w := send(c.Handler(), p); w.Code != 204 {
+					t.Fatalf("status %d", w.Code)
+				}
+			}
+			eventually(t, "the finding", func() bool { return c.Stats().Findings > 0 })
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			fs, err := st.Findings(context.Background(), store.FindingQuery{Site: "shop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fs) != 1 || fs[0].Kind != "csp.unapproved-script" || fs[0].Severity != tt.sev || fs[0].Evidence["single_source"] != tt.single {
+				t.Fatalf("findings %v, want one csp.unapproved-script of severity %s, single_source=%v", fs, tt.sev, tt.single)
+			}
+		})
+	}
+}
+
+func TestFloodFromOneNetworkLeavesRealBrowsersServed(t *testing.T) {
+	tests := []struct {
+		name  string
+		flood func(i int) string
+	}{
+		{"a flood from 250 addresses of one IPv4 /24", func(i int) string { return fmt.Sprint("203.0.113.", i%250) }},
+		{"a flood from 250 /64s of one IPv6 /56", func(i int) string { return fmt.Sprintf("[2001:db8:0:%x::1]", i%250) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" leaves the site's budget to real browsers", func(t *testing.T) {
+			c := newCollector(t, newStore(t), Options{SiteRate: 1, SiteBurst: 50, ClientRate: 1, ClientBurst: 5})
+			h := c.Handler()
+			codes := map[int]int{}
+			for i := range 1000 {
+				codes[send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: tt.flood(i)}).Code]++
+			}
+			if codes[204] != 5 || codes[429] != 995 {
+				t.Errorf("the flood got %v, want its network's burst of 5 and 995 refused", codes)
+			}
+			for i := range 20 {
+				if w := send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("198.51.", i, ".1")}); w.Code != 204 {
+					t.Errorf("real browser %d got %d", i, w.Code)
+				}
+			}
+		})
+	}
+}
+
+func TestClientLimitsForgetTheLeastRecentlyUsedNetwork(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{ClientRate: 0.001, ClientBurst: 2, MaxTrackedClients: 3})
+	h := c.Handler()
+	report := func(ip string) int {
+		return send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: ip}).Code
+	}
+	flooder := "192.0.2.1"
+	for range 3 {
+		report(flooder)
+	}
+	report("198.51.100.1")
+	report("203.0.113.1")
+	if code := report(flooder); code != 429 {
+		t.Fatalf("the flooder got %d with an empty bucket", code)
+	}
+	// The table is full; a new network evicts the least recently used one
+	// (198.51.100.0/24), not the flooder, who keeps its empty bucket.
+	report("198.18.0.1")
+	if code := report(flooder); code != 429 {
+		t.Errorf("the flooder got %d after the table filled: its bucket was reset", code)
+	}
+	if n := c.clients.len(); n != 3 {
+		t.Errorf("tracking %d networks, want the cap of 3", n)
+	}
+}
+
+func TestNewClientReserve(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{SiteRate: 0.001, SiteBurst: 10, ClientBurst: 100})
+	h := c.Handler()
+	report := func(ip string) int {
+		return send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: ip}).Code
+	}
+	for i := range 10 {
+		if code := report(fmt.Sprint("203.0.", i, ".1")); code != 204 {
+			t.Fatalf("known network %d: %d", i, code)
+		}
+	}
+	if code := report("203.0.0.1"); code != 429 {
+		t.Fatalf("a known network got %d after the site's budget was spent", code)
+	}
+	if code := report("198.51.100.1"); code != 204 {
+		t.Errorf("a never-seen browser got %d once known networks had spent the site's budget; want the reserve to take it", code)
+	}
 }

@@ -82,12 +82,9 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 		c.reject(w, http.StatusServiceUnavailable, c.opts.FlushInterval)
 		return
 	}
-	if !c.siteLimit[site].Allow() {
-		c.reject(w, http.StatusTooManyRequests, time.Second)
-		return
-	}
-	ip := c.clientIP(r)
-	if !c.allowClient(ip) {
+	network := csp.ClientNetwork(c.clientAddr(r))
+	ok, known := c.clients.allow(network)
+	if !ok || !c.siteLimit[site].allow(known) {
 		c.reject(w, http.StatusTooManyRequests, time.Second)
 		return
 	}
@@ -118,19 +115,15 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 	c.m.drop(DropNotCSP, skipped)
 	now := c.opts.Now()
 	it := intake{site: site, at: now, events: make([]csp.Event, 0, len(vs))}
-	ua := r.Header.Get("User-Agent")
 	for _, v := range vs {
 		e := csp.Normalize(v, c.opts.Normalize)
 		if reason := c.opts.Noise.Noise(e); reason != "" {
 			c.m.drop(string(reason), 1)
 			continue
 		}
-		if e.UserAgent != "" {
-			ua = e.UserAgent
-		}
 		it.events = append(it.events, e)
 	}
-	it.client = c.hasher.ID(ip, ua)
+	it.client = c.hasher.ID(network)
 	if len(it.events) > 0 {
 		if !c.enqueue(it) {
 			c.reject(w, http.StatusServiceUnavailable, c.opts.FlushInterval)
@@ -141,18 +134,23 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// clientIP identifies the browser that sent a report, for per-client
-// limits and the distinct-client count. It is the TCP peer, unless the peer
-// is one of Options.TrustedProxies: then it is the rightmost address in
+// clientAddr identifies the browser that sent a report, for per-client
+// limits and the distinct-client count (both by its network, see
+// csp.ClientNetwork). It is the TCP peer, unless the peer is one of
+// Options.TrustedProxies: then it is the rightmost address in
 // X-Forwarded-For that is not itself a trusted proxy. Forwarded headers from
 // anyone else are ignored, because any client can write them; and only the
 // rightmost untrusted hop counts, because a client can prepend addresses.
-func (c *Collector) clientIP(r *http.Request) string {
+func (c *Collector) clientAddr(r *http.Request) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return forwardedClient(host, r.Header.Values("X-Forwarded-For"), c.opts.TrustedProxies)
+	if len(c.opts.TrustedProxies) > 0 {
+		host = forwardedClient(host, r.Header.Values("X-Forwarded-For"), c.opts.TrustedProxies)
+	}
+	addr, _ := netip.ParseAddr(host)
+	return addr
 }
 
 func forwardedClient(peer string, xff []string, trusted []netip.Prefix) string {
