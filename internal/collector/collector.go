@@ -50,6 +50,13 @@ var _ Store = (store.Store)(nil)
 type Site struct {
 	Name string
 	Key  string
+	// Origins are the site's own origins (scheme://host[:port]), where its
+	// pages are. Origins approved in the store (store.DirectiveSiteOrigin)
+	// are added to them. A report whose document is elsewhere is kept as
+	// evidence of forgery and never approves or suppresses anything; with
+	// no origins at all, reports cannot be checked, and 'self' approves
+	// nothing.
+	Origins []string
 }
 
 // ErrConfig is wrapped by every invalid option.
@@ -186,6 +193,11 @@ func (o Options) withDefaults() (Options, error) {
 		if len(s.Key) < 16 {
 			return o, fmt.Errorf("%w: site %q: key is %d characters, want at least 16 (use skimwatch collect keygen)", ErrConfig, s.Name, len(s.Key))
 		}
+		for _, origin := range s.Origins {
+			if _, err := csp.ParseSiteOrigin(origin); err != nil {
+				return o, fmt.Errorf("%w: site %q: %w", ErrConfig, s.Name, err)
+			}
+		}
 		if names[s.Name] {
 			return o, fmt.Errorf("%w: site %q given twice", ErrConfig, s.Name)
 		}
@@ -222,7 +234,10 @@ type Collector struct {
 	// journal is removed once they are in the store.
 	journalLoaded bool
 	candidates    map[candidateKey]*candidate
-	findings      map[string]finding.Finding
+	// origins are each site's own origins: configured (configured), plus
+	// those approved in the store, refreshed every flush.
+	configured map[string][]string
+	origins    map[string]map[string]bool
 }
 
 // intake is one accepted request's worth of events.
@@ -252,7 +267,8 @@ func New(st Store, opts Options) (*Collector, error) {
 		queue:      make(chan intake, o.QueueSize),
 		agg:        csp.NewAggregator(),
 		candidates: map[candidateKey]*candidate{},
-		findings:   map[string]finding.Finding{},
+		configured: map[string][]string{},
+		origins:    map[string]map[string]bool{},
 	}
 	for _, s := range o.Sites {
 		h := sha256.Sum256([]byte(s.Key))
@@ -260,6 +276,12 @@ func New(st Store, opts Options) (*Collector, error) {
 			return nil, fmt.Errorf("%w: site %q reuses another site's key", ErrConfig, s.Name)
 		}
 		c.sites[h] = s.Name
+		c.origins[s.Name] = map[string]bool{}
+		for _, raw := range s.Origins {
+			o, _ := csp.ParseSiteOrigin(raw)
+			c.configured[s.Name] = append(c.configured[s.Name], o)
+			c.origins[s.Name][o] = true
+		}
 		c.siteLimit[s.Name] = siteLimit{
 			main:    rate.NewLimiter(o.SiteRate, o.SiteBurst),
 			reserve: rate.NewLimiter(o.NewClientReserve, max(o.SiteBurst/10, 1)),

@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -548,10 +550,11 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		o    Options
 	}{
 		{"no sites", Options{Sites: []Site{}}},
-		{"a short key", Options{Sites: []Site{{"a", "short"}}}},
-		{"two sites with one key", Options{Sites: []Site{{"a", testKey}, {"b", testKey}}}},
-		{"a site given twice", Options{Sites: []Site{{"a", testKey}, {"a", testKey + "x"}}}},
-		{"min clients over the hash cap", Options{Sites: []Site{{"a", testKey}}, MinClients: 65}},
+		{"a short key", Options{Sites: []Site{{Name: "a", Key: "short"}}}},
+		{"two sites with one key", Options{Sites: []Site{{Name: "a", Key: testKey}, {Name: "b", Key: testKey}}}},
+		{"a site given twice", Options{Sites: []Site{{Name: "a", Key: testKey}, {Name: "a", Key: testKey + "x"}}}},
+		{"a site origin with a path", Options{Sites: []Site{{Name: "a", Key: testKey, Origins: []string{"https://shop.example/checkout"}}}}},
+		{"min clients over the hash cap", Options{Sites: []Site{{Name: "a", Key: testKey}}, MinClients: 65}},
 	}
 	for _, tt := range tests {
 		t.Run("refuses "+tt.name, func(t *testing.T) {
@@ -608,7 +611,7 @@ func TestJournalKeepsWhatTheStoreRefusedAtShutdown(t *testing.T) {
 	t.Run("a corrupt journal stops the start instead of being ignored", func(t *testing.T) {
 		journal := filepath.Join(t.TempDir(), "collector.journal")
 		os.WriteFile(journal, []byte("{not json"), 0o600)
-		_, err := New(newStore(t), Options{Sites: []Site{{"shop", testKey}}, Journal: journal})
+		_, err := New(newStore(t), Options{Sites: []Site{{Name: "shop", Key: testKey}}, Journal: journal})
 		if !errors.Is(err, ErrJournal) {
 			t.Errorf("err = %v, want ErrJournal", err)
 		}
@@ -781,5 +784,109 @@ func TestNewClientReserve(t *testing.T) {
 	}
 	if code := report("198.51.100.1"); code != 204 {
 		t.Errorf("a never-seen browser got %d once known networks had spent the site's budget; want the reserve to take it", code)
+	}
+}
+
+func reportFrom(document, blocked, directive string) string {
+	return `{"csp-report":{"document-uri":"` + document + `","effective-directive":"` + directive +
+		`","blocked-uri":"` + blocked + `","disposition":"report"}}`
+}
+
+func TestForgedReports(t *testing.T) {
+	const skim = "https://skim.example/s.js"
+	forged := reportFrom("https://skim.example/", skim, "script-src-elem")
+	genuine := reportFrom("https://shop.example/checkout", skim, "script-src-elem")
+	selfApproved := store.ApprovedSource{Site: "shop", Directive: "script-src", Value: "'self'", Origin: store.OriginBaseline}
+	originApproved := store.ApprovedSource{Site: "shop", Directive: store.DirectiveSiteOrigin, Value: "https://shop.example", Origin: store.OriginManual}
+	type sent struct{ body, ip string }
+	tests := []struct {
+		name     string
+		origins  []string
+		approved []store.ApprovedSource
+		sends    []sent
+		// want maps finding kinds to the evidence they must hold.
+		want map[string]map[string]any
+	}{
+		{
+			name:     "a forged report with its own document as the blocked origin does not hide three customers' reports",
+			origins:  []string{"https://shop.example"},
+			approved: []store.ApprovedSource{selfApproved},
+			sends:    []sent{{forged, "203.0.113.9"}, {genuine, "192.0.2.1"}, {genuine, "198.51.100.1"}, {genuine, "198.18.0.1"}},
+			want: map[string]map[string]any{
+				"csp.unapproved-script": {"blocked": "https://skim.example", "clients": 3.0, "count": 3.0, "single_source": false},
+				"csp.foreign-document":  {"document_origin": "https://skim.example", "clients": 1.0, "count": 1.0},
+			},
+		},
+		{
+			name:     "an origin approved in the store makes the site's own reports count and a forger's stand apart",
+			approved: []store.ApprovedSource{selfApproved, originApproved},
+			sends:    []sent{{forged, "203.0.113.9"}, {genuine, "192.0.2.1"}, {genuine, "198.51.100.1"}},
+			want: map[string]map[string]any{
+				"csp.unapproved-script": {"blocked": "https://skim.example", "clients": 2.0, "count": 2.0},
+				"csp.foreign-document":  {"document_origin": "https://skim.example", "count": 1.0},
+			},
+		},
+		{
+			name:     "without known origins 'self' approves nothing a report claims",
+			approved: []store.ApprovedSource{selfApproved},
+			sends:    []sent{{forged, "203.0.113.9"}},
+			want: map[string]map[string]any{
+				"csp.unapproved-script": {"blocked": "https://skim.example", "clients": 1.0, "single_source": true},
+			},
+		},
+		{
+			name:     "the site's own origin is approved by 'self'",
+			origins:  []string{"https://shop.example"},
+			approved: []store.ApprovedSource{selfApproved},
+			sends:    []sent{{reportFrom("https://shop.example/", "https://shop.example/x.js", "script-src-elem"), "192.0.2.1"}},
+			want:     map[string]map[string]any{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := newStore(t)
+			for _, a := range tt.approved {
+				if err := st.ApproveSource(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := newCollector(t, st, Options{FlushInterval: time.Hour, Sites: []Site{{Name: "shop", Key: testKey, Origins: tt.origins}}})
+			stop := run(t, c)
+			for i, p := range tt.sends {
+				if w := send(c.Handler(), post{body: p.body, ip: p.ip}); w.Code != 204 {
+					t.Fatalf("report %d: status %d", i, w.Code)
+				}
+			}
+			eventually(t, "the reports queued", func() bool { return c.Stats().Accepted == int64(len(tt.sends)) })
+			// The final flush evaluates everything in one pass, so the
+			// forged report is the first sample of its batch.
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			fs, err := st.Findings(ctx, store.FindingQuery{Site: "shop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]store.StoredFinding{}
+			for _, f := range fs {
+				got[f.Kind] = f
+			}
+			if len(got) != len(tt.want) {
+				t.Errorf("findings %v, want kinds %v", slices.Collect(maps.Keys(got)), slices.Collect(maps.Keys(tt.want)))
+			}
+			for kind, ev := range tt.want {
+				f, ok := got[kind]
+				if !ok {
+					t.Errorf("no %s finding", kind)
+					continue
+				}
+				for k, v := range ev {
+					if f.Evidence[k] != v {
+						t.Errorf("%s: evidence %s = %v, want %v", kind, k, f.Evidence[k], v)
+					}
+				}
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -24,10 +25,19 @@ type candidate struct {
 	samples []csp.Event
 }
 
+// kindForeign marks the candidate for reports whose document is not on one
+// of the site's origins; its blocked field holds that document's origin.
+const kindForeign csp.Kind = "foreign-document"
+
 // findingKinds maps a directive family and what was blocked to a finding
 // kind; what is not here (styles, fonts, trusted types) raises nothing.
 func findingKind(family string, k csp.Kind) (kind, what string, sev finding.Severity) {
 	switch {
+	case k == kindForeign:
+		// Someone holds the site key and writes reports, or the site
+		// serves pages from an origin nobody listed: worth a look, not
+		// a page.
+		return "csp.foreign-document", "reports from a page", finding.Medium
 	case (family == "script-src" || family == "default-src") && k == csp.KindInline:
 		return "csp.inline-script", "inline script", finding.High
 	case (family == "script-src" || family == "default-src") && (k == csp.KindEval || k == csp.KindWasmEval):
@@ -54,6 +64,14 @@ func findingKind(family string, k csp.Kind) (kind, what string, sev finding.Seve
 
 // consider records a flushed aggregate as a candidate finding.
 func (c *Collector) consider(g csp.Aggregate) {
+	if foreignDocument(g.DocumentPath) {
+		k := candidateKey{site: g.Site, blocked: noDocument, kind: kindForeign}
+		if len(g.Samples) > 0 && g.Samples[0].DocumentOrigin != "" {
+			k.blocked = g.Samples[0].DocumentOrigin
+		}
+		c.addCandidate(k, g.Samples)
+		return
+	}
 	fam := csp.DirectiveFamily(g.Directive)
 	if kind, _, _ := findingKind(fam, g.BlockedKind); kind == "" {
 		return
@@ -62,12 +80,16 @@ func (c *Collector) consider(g csp.Aggregate) {
 	if g.BlockedKind != csp.KindURL {
 		k.sourceFile = g.SourceFile
 	}
+	c.addCandidate(k, g.Samples)
+}
+
+func (c *Collector) addCandidate(k candidateKey, samples []csp.Event) {
 	cd, ok := c.candidates[k]
 	if !ok {
 		cd = &candidate{}
 		c.candidates[k] = cd
 	}
-	for _, s := range g.Samples {
+	for _, s := range samples {
 		if len(cd.samples) < csp.MaxSamples {
 			cd.samples = append(cd.samples, s)
 		}
@@ -94,11 +116,12 @@ func (c *Collector) evaluate() {
 			c.log.Warn("cannot read approved sources; will retry", "site", site, "error", err)
 			continue
 		}
+		c.setOrigins(site, approved)
 		var rows []store.ReportAggregate
 		loaded := false
 		for _, k := range keys {
 			cd := c.candidates[k]
-			if isApproved(approved, k, cd.samples) {
+			if isApproved(approved, c.origins[site], k) {
 				delete(c.candidates, k)
 				continue
 			}
@@ -123,10 +146,15 @@ func (c *Collector) evaluate() {
 }
 
 // isApproved: an origin the inventory lists for the directive family, or
-// the page's own origin when the inventory lists 'self'. Inline code and
-// eval are never approved here: an approved inline script carries a hash,
-// and a browser that matched the hash would not have reported it.
-func isApproved(approved []store.ApprovedSource, k candidateKey, samples []csp.Event) bool {
+// one of the site's own origins when the inventory lists 'self'. 'self' is
+// resolved from the site's configured and approved origins, never from a
+// report: the document URL is whatever the sender wrote, and the site key
+// is public, so a forger could otherwise approve its own skimmer by sending
+// document-uri=https://skim.example with blocked-uri=https://skim.example/s.js.
+// Inline code and eval are never approved here: an approved inline script
+// carries a hash, and a browser that matched the hash would not have
+// reported it. Reports from foreign documents approve nothing.
+func isApproved(approved []store.ApprovedSource, own map[string]bool, k candidateKey) bool {
 	if k.kind != csp.KindURL {
 		return false
 	}
@@ -138,7 +166,7 @@ func isApproved(approved []store.ApprovedSource, k candidateKey, samples []csp.E
 		if v == k.blocked || strings.TrimSuffix(v, "/") == k.blocked {
 			return true
 		}
-		if v == "'self'" && len(samples) > 0 && samples[0].DocumentOrigin == k.blocked {
+		if v == "'self'" && own[k.blocked] {
 			return true
 		}
 	}
@@ -153,9 +181,10 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 		clients     []string
 		directives  []string
 		pages       []string
+		blocked     []string
 	)
 	for _, r := range rows {
-		if csp.DirectiveFamily(r.Directive) != k.family || r.Blocked != k.blocked || (k.sourceFile != "" && r.SourceFile != k.sourceFile) {
+		if !k.matches(r) {
 			continue
 		}
 		count += r.Count
@@ -176,7 +205,11 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 		if len(pages) < 10 && !slices.Contains(pages, r.DocumentPath) {
 			pages = append(pages, r.DocumentPath)
 		}
+		if len(blocked) < 10 && !slices.Contains(blocked, r.Blocked) {
+			blocked = append(blocked, r.Blocked)
+		}
 	}
+	slices.Sort(blocked)
 	slices.Sort(directives)
 	slices.Sort(pages)
 	n := len(clients)
@@ -199,8 +232,14 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 	if k.kind == csp.KindURL && len(cd.samples) > 0 {
 		url = cd.samples[0].BlockedURL
 	}
+	own := slices.Sorted(maps.Keys(c.origins[k.site]))
 	var msg string
 	switch k.kind {
+	case kindForeign:
+		msg = fmt.Sprintf("Reports for this site came from %s on %s, which is not one of the site's origins (%s): someone with the site key "+
+			"(public in the page's CSP header) is forging reports, or the site has pages on an origin to approve with `skimwatch csp origins approve`. "+
+			"They are kept as evidence and approve or suppress nothing (%d report(s) from %s).",
+			"pages", k.blocked, strings.Join(own, ", "), count, clientWords(n))
 	case csp.KindURL, csp.KindData, csp.KindBlob:
 		msg = fmt.Sprintf("Customers' browsers reported %s %s, which the site's approved inventory does not list (%d report(s) from %s).",
 			what, k.blocked, count, clientWords(n))
@@ -221,11 +260,40 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 	if k.sourceFile != "" {
 		ev["source_file"] = k.sourceFile
 	}
+	// Whether the reports' documents were checked against the site's own
+	// origins: without origins, any sender's reports count.
+	ev["site_origins"] = own
+	if k.kind == kindForeign {
+		ev["document_origin"] = k.blocked
+		ev["blocked"] = blocked
+		delete(ev, "directive")
+	}
 	f := finding.Finding{
 		Severity: sev, Kind: kind, Message: msg, Evidence: ev,
 		Source: "collector", Site: k.site, URL: url, Time: c.opts.Now(),
 	}
 	return f, store.FindingKey(finding.Finding{Source: f.Source, Kind: kind}, k.family, k.blocked, k.sourceFile)
+}
+
+// matches reports whether a stored aggregate counts towards candidate k.
+// Foreign reports count only towards the forgery finding of their document
+// origin, and never towards a finding about the site's own pages.
+func (k candidateKey) matches(r store.ReportAggregate) bool {
+	if k.kind == kindForeign {
+		return foreignDocument(r.DocumentPath) && (documentOrigin(r.DocumentPath) == k.blocked)
+	}
+	return !foreignDocument(r.DocumentPath) && csp.DirectiveFamily(r.Directive) == k.family && r.Blocked == k.blocked &&
+		(k.sourceFile == "" || r.SourceFile == k.sourceFile)
+}
+
+// documentOrigin is the origin of a foreign aggregate's document (see add).
+func documentOrigin(documentPath string) string {
+	scheme, rest, ok := strings.Cut(documentPath, "://")
+	if !ok {
+		return noDocument
+	}
+	host, _, _ := strings.Cut(rest, "/")
+	return scheme + "://" + host
 }
 
 func clientWords(n int) string {

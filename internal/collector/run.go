@@ -1,6 +1,7 @@
 package collector
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -8,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/csp"
@@ -56,6 +58,7 @@ func (c *Collector) Run(ctx context.Context) error {
 	// queue holds QueueSize requests, far more than arrive in one tick.
 	drain := time.NewTicker(drainInterval)
 	defer drain.Stop()
+	c.refreshOrigins()
 	for {
 		select {
 		case <-drain.C:
@@ -149,10 +152,59 @@ func (c *Collector) unwrittenFindings() error {
 }
 
 func (c *Collector) add(it intake) {
+	own := c.origins[it.site]
 	for _, e := range it.events {
+		if len(own) > 0 && !own[e.DocumentOrigin] {
+			// A report from a page that is not the site's: kept apart
+			// (its document is the whole URL, which no page path of the
+			// site can equal) as evidence of forgery, never merged with
+			// the site's own reports.
+			e.DocumentPath = cmp.Or(e.DocumentURL, noDocument)
+		}
 		c.agg.Add(it.site, e, it.client, it.at)
 	}
 	c.updatePending()
+}
+
+// noDocument is the document of a foreign report that named none.
+const noDocument = "(none)"
+
+// foreignDocument reports whether an aggregate's document path marks
+// reports from a page that is not on one of the site's origins (see add).
+// The site's own paths always begin with "/".
+func foreignDocument(documentPath string) bool {
+	return documentPath == noDocument || strings.Contains(documentPath, "://")
+}
+
+// refreshOrigins reloads each site's own origins: the configured ones and
+// those approved in the store. On a store error the last known set stays.
+func (c *Collector) refreshOrigins() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.FlushTimeout)
+	defer cancel()
+	for site := range c.origins {
+		approved, err := c.store.ApprovedSources(ctx, site)
+		if err != nil {
+			c.log.Warn("cannot read the site's origins; keeping the last known", "site", site, "error", err)
+			continue
+		}
+		c.setOrigins(site, approved)
+	}
+}
+
+func (c *Collector) setOrigins(site string, approved []store.ApprovedSource) {
+	set := map[string]bool{}
+	for _, o := range c.configured[site] {
+		set[o] = true
+	}
+	for _, a := range approved {
+		if a.Directive != store.DirectiveSiteOrigin {
+			continue
+		}
+		if o, err := csp.ParseSiteOrigin(a.Value); err == nil {
+			set[o] = true
+		}
+	}
+	c.origins[site] = set
 }
 
 func (c *Collector) updatePending() {
@@ -177,6 +229,7 @@ func newBatch(aggs []csp.Aggregate) *batch {
 // findings.
 func (c *Collector) flush() {
 	defer c.updatePending()
+	c.refreshOrigins()
 	for len(c.pending) > 0 {
 		if !c.write(c.pending[0]) {
 			return

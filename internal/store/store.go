@@ -166,6 +166,12 @@ const (
 	OriginManual    = "manual"
 )
 
+// DirectiveSiteOrigin is the Directive of an approved source that is not
+// something the site may load but one of the site's own origins: where its
+// pages are. The collector believes a report only when its document is on
+// one of them. It is no CSP directive, so policy generators skip it.
+const DirectiveSiteOrigin = "site-origin"
+
 // ApprovedSource is one thing a site may load or contact.
 type ApprovedSource struct {
 	Site string `json:"site"`
