@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/skimwatch/skimwatch/internal/collector"
+	"github.com/skimwatch/skimwatch/internal/csp"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
@@ -32,6 +34,7 @@ func newCollectCmd(app *App) *cobra.Command {
 		journal    string
 		clientKey  string
 		trusted    []string
+		origins    []string
 		siteRate   float64
 		clientRate float64
 		dsn        *string
@@ -56,6 +59,9 @@ func newCollectCmd(app *App) *cobra.Command {
 			ctx := cmd.Context()
 			parsed, err := parseSites(sites)
 			if err != nil {
+				return usageErr("%w", err)
+			}
+			if parsed, err = addSiteOrigins(parsed, origins); err != nil {
 				return usageErr("%w", err)
 			}
 			if siteRate <= 0 || clientRate <= 0 {
@@ -126,6 +132,9 @@ func newCollectCmd(app *App) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8787", "address to listen on")
 	cmd.Flags().StringArrayVar(&trusted, "trusted-proxy", nil, "address or CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
+	cmd.Flags().StringArrayVar(&origins, "site-origin", nil,
+		"NAME=ORIGIN: one of a site's own origins (https://shop.example); reports from other documents are kept as\n"+
+			"evidence of forgery and approve nothing. Repeatable; origins approved with `skimwatch csp origins approve` add to them")
 	cmd.Flags().Float64Var(&siteRate, "site-rate", 1000, "requests a second each site accepts (burst: twice that), plus a tenth for clients never seen before")
 	cmd.Flags().Float64Var(&clientRate, "client-rate", 20, "requests a second each client network (IPv4 /24, IPv6 /56) may send (burst: twice that)")
 	cmd.Flags().StringArrayVar(&sites, "site", nil, "NAME=KEY (or NAME=@FILE) of a site whose reports to accept; repeatable")
@@ -170,6 +179,23 @@ func parseSites(flags []string) ([]collector.Site, error) {
 		out = append(out, collector.Site{Name: name, Key: key})
 	}
 	return out, nil
+}
+
+// addSiteOrigins attaches each --site-origin NAME=ORIGIN to its site.
+func addSiteOrigins(sites []collector.Site, flags []string) ([]collector.Site, error) {
+	for _, f := range flags {
+		name, origin, ok := strings.Cut(f, "=")
+		i := slices.IndexFunc(sites, func(s collector.Site) bool { return s.Name == name })
+		if !ok || i < 0 {
+			return nil, fmt.Errorf("--site-origin %q: want NAME=ORIGIN for a site given with --site", f)
+		}
+		o, err := csp.ParseSiteOrigin(origin)
+		if err != nil {
+			return nil, fmt.Errorf("--site-origin %s: %w", name, err)
+		}
+		sites[i].Origins = append(sites[i].Origins, o)
+	}
+	return sites, nil
 }
 
 func newCollectKeygenCmd(app *App) *cobra.Command {

@@ -13,6 +13,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/csp"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/inventory"
+	"github.com/skimwatch/skimwatch/internal/store"
 )
 
 func init() { register(newCSPCmd) }
@@ -22,7 +23,7 @@ func newCSPCmd(app *App) *cobra.Command {
 		Use:   "csp",
 		Short: "Write, lint and deploy a Content-Security-Policy that reports to skimwatch",
 	}
-	cmd.AddCommand(newCSPPolicyCmd(app), newCSPLintCmd(app), newCSPGuideCmd(app))
+	cmd.AddCommand(newCSPPolicyCmd(app), newCSPLintCmd(app), newCSPGuideCmd(app), newCSPOriginsCmd(app))
 	return cmd
 }
 
@@ -68,6 +69,9 @@ func newCSPPolicyCmd(app *App) *cobra.Command {
 					return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("approved sources of %q: %w", site, err)}
 				}
 				for _, a := range approved {
+					if a.Directive == store.DirectiveSiteOrigin {
+						continue // where the site's pages are, not what they load
+					}
 					sources = append(sources, csp.Source{Directive: a.Directive, Value: a.Value})
 				}
 			}

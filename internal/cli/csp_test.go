@@ -191,3 +191,66 @@ func TestCollectCommand(t *testing.T) {
 		t.Errorf("findings %v", fmt.Sprint(fs))
 	}
 }
+
+func TestCSPOrigins(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "s.db")
+	st, err := open.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	agg := func(path, sample, client string) store.ReportAggregate {
+		return store.ReportAggregate{Site: "shop", Directive: "script-src-elem", Blocked: "https://skim.example", DocumentPath: path,
+			Disposition: "report", Count: 2, ClientHashes: []string{client}, FirstSeen: at, LastSeen: at, Sample: sample}
+	}
+	if err := st.MergeReportAggregates(ctx, "b1", []store.ReportAggregate{
+		agg("/checkout", `{"DocumentOrigin":"https://shop.example"}`, "c1"),
+		agg("https://skim.example/", "", "c2"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"origins seen in reports are listed, none approved yet", []string{"csp", "origins", "--site", "shop", "--store", dsn}, 0,
+			[]string{"https://shop.example  false     2", "https://skim.example  false     2"}},
+		{"an origin with a path is refused", []string{"csp", "origins", "approve", "--site", "shop", "--store", dsn, "https://shop.example/x"}, 2, []string{"not a site origin"}},
+		{"approving an origin records it", []string{"csp", "origins", "approve", "--site", "shop", "--store", dsn, "HTTPS://Shop.Example:443"}, 0,
+			[]string{"approved https://shop.example as an origin of shop"}},
+		{"the approved origin is listed as the site's own", []string{"csp", "origins", "--site", "shop", "--store", dsn}, 0,
+			[]string{"https://shop.example  true      2", "https://skim.example  false     2"}},
+		{"a policy for the site leaves its origins out", []string{"csp", "policy", "--site", "shop", "--store", dsn}, 0,
+			[]string{"script-src 'self';"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCSPCLI(ctx, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d: %s%s", code, tt.code, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
+				}
+			}
+		})
+	}
+	st, err = open.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	evs, err := st.Events(ctx, store.EventQuery{Site: "shop", Type: "csp.origin-approved"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || !strings.Contains(string(evs[0].Data), "https://shop.example") {
+		t.Errorf("event log %v, want one csp.origin-approved for https://shop.example", evs)
+	}
+}

@@ -64,8 +64,8 @@ func findingKind(family string, k csp.Kind) (kind, what string, sev finding.Seve
 
 // consider records a flushed aggregate as a candidate finding.
 func (c *Collector) consider(g csp.Aggregate) {
-	if foreignDocument(g.DocumentPath) {
-		k := candidateKey{site: g.Site, blocked: noDocument, kind: kindForeign}
+	if csp.IsForeignDocument(g.DocumentPath) {
+		k := candidateKey{site: g.Site, blocked: csp.NoDocument, kind: kindForeign}
 		if len(g.Samples) > 0 && g.Samples[0].DocumentOrigin != "" {
 			k.blocked = g.Samples[0].DocumentOrigin
 		}
@@ -280,20 +280,10 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 // origin, and never towards a finding about the site's own pages.
 func (k candidateKey) matches(r store.ReportAggregate) bool {
 	if k.kind == kindForeign {
-		return foreignDocument(r.DocumentPath) && (documentOrigin(r.DocumentPath) == k.blocked)
+		return csp.IsForeignDocument(r.DocumentPath) && csp.AggregateDocumentOrigin(r.DocumentPath, "") == k.blocked
 	}
-	return !foreignDocument(r.DocumentPath) && csp.DirectiveFamily(r.Directive) == k.family && r.Blocked == k.blocked &&
+	return !csp.IsForeignDocument(r.DocumentPath) && csp.DirectiveFamily(r.Directive) == k.family && r.Blocked == k.blocked &&
 		(k.sourceFile == "" || r.SourceFile == k.sourceFile)
-}
-
-// documentOrigin is the origin of a foreign aggregate's document (see add).
-func documentOrigin(documentPath string) string {
-	scheme, rest, ok := strings.Cut(documentPath, "://")
-	if !ok {
-		return noDocument
-	}
-	host, _, _ := strings.Cut(rest, "/")
-	return scheme + "://" + host
 }
 
 func clientWords(n int) string {

@@ -70,8 +70,15 @@ func TestLabFindingsFromChromiumReports(t *testing.T) {
 	}
 	defer l.Close()
 	// The shop's own origin is approved, as a baseline would approve it.
-	if err := db.ApproveSource(ctx, store.ApprovedSource{Site: "lab", Directive: "script-src", Value: l.ShopURL(), Origin: store.OriginBaseline}); err != nil {
-		t.Fatal(err)
+	// and the shop's origin is the site's own, as an operator approves it
+	// (the collector reads it at its next flush).
+	for _, a := range []store.ApprovedSource{
+		{Site: "lab", Directive: "script-src", Value: l.ShopURL(), Origin: store.OriginBaseline},
+		{Site: "lab", Directive: store.DirectiveSiteOrigin, Value: l.ShopURL(), Origin: store.OriginManual},
+	} {
+		if err := db.ApproveSource(ctx, a); err != nil {
+			t.Fatal(err)
+		}
 	}
 
 	b, err := browser.Launch(ctx, browser.Options{})
@@ -228,6 +235,9 @@ func TestReportingAPIFromChromium(t *testing.T) {
 		w.Write([]byte(`<html><body><script src="` + evil.URL + `/lib.js"></script></body></html>`))
 	}))
 	defer shop.Close()
+	if err := db.ApproveSource(ctx, store.ApprovedSource{Site: "shop", Directive: store.DirectiveSiteOrigin, Value: shop.URL, Origin: store.OriginManual}); err != nil {
+		t.Fatal(err)
+	}
 
 	b, err := browser.Launch(ctx, browser.Options{ExtraFlags: []string{"--ignore-certificate-errors", "--short-reporting-delay"}})
 	if err != nil {
@@ -250,6 +260,10 @@ func TestReportingAPIFromChromium(t *testing.T) {
 	}
 	if got == nil {
 		t.Fatalf("no finding from the Reporting API; stats %+v, preflights %d", c.Stats(), preflights.Load())
+	}
+	// The reports were checked against the site's approved origin.
+	if own, _ := got.Evidence["site_origins"].([]any); len(own) != 1 || own[0] != shop.URL {
+		t.Errorf("site_origins %v, want [%s]: the report's document was not checked", got.Evidence["site_origins"], shop.URL)
 	}
 	sample := got.Evidence["sample_reports"].([]any)[0].(map[string]any)
 	if sample["format"] != "reports+json" || strings.Contains(sample["document_url"].(string), "secret") {

@@ -1,7 +1,6 @@
 package collector
 
 import (
-	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -9,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/csp"
@@ -156,24 +154,12 @@ func (c *Collector) add(it intake) {
 	for _, e := range it.events {
 		if len(own) > 0 && !own[e.DocumentOrigin] {
 			// A report from a page that is not the site's: kept apart
-			// (its document is the whole URL, which no page path of the
-			// site can equal) as evidence of forgery, never merged with
-			// the site's own reports.
-			e.DocumentPath = cmp.Or(e.DocumentURL, noDocument)
+			// as evidence of forgery, never merged with the site's own.
+			e = csp.MarkForeign(e)
 		}
 		c.agg.Add(it.site, e, it.client, it.at)
 	}
 	c.updatePending()
-}
-
-// noDocument is the document of a foreign report that named none.
-const noDocument = "(none)"
-
-// foreignDocument reports whether an aggregate's document path marks
-// reports from a page that is not on one of the site's origins (see add).
-// The site's own paths always begin with "/".
-func foreignDocument(documentPath string) bool {
-	return documentPath == noDocument || strings.Contains(documentPath, "://")
 }
 
 // refreshOrigins reloads each site's own origins: the configured ones and

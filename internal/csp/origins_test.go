@@ -1,6 +1,7 @@
 package csp
 
 import (
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -52,4 +53,29 @@ func FuzzParseSiteOrigin(f *testing.F) {
 			t.Errorf("ParseSiteOrigin(%q) = %q, but ParseSiteOrigin(%q) = %q, %v", raw, o, o, again, err)
 		}
 	})
+}
+
+func TestAggregateDocumentOrigin(t *testing.T) {
+	own := Normalize(Violation{DocumentURL: "https://shop.example/checkout?t=1", BlockedURL: "https://evil.example/s.js"}, NormalizeOptions{})
+	sample, _ := json.Marshal(own)
+	forged := MarkForeign(Normalize(Violation{DocumentURL: "https://skim.example/x"}, NormalizeOptions{}))
+	tests := []struct {
+		name, path, sample, want string
+		foreign                  bool
+	}{
+		{"the site's own aggregate takes its origin from the sample", own.DocumentPath, string(sample), "https://shop.example", false},
+		{"a foreign aggregate names its document in full", forged.DocumentPath, "", "https://skim.example", true},
+		{"a foreign report without a document is marked as such", MarkForeign(Event{}).DocumentPath, "", NoDocument, true},
+		{"an own aggregate without a sample has no known origin", "/checkout", "", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := AggregateDocumentOrigin(tt.path, tt.sample); got != tt.want {
+				t.Errorf("AggregateDocumentOrigin(%q) = %q, want %q", tt.path, got, tt.want)
+			}
+			if got := IsForeignDocument(tt.path); got != tt.foreign {
+				t.Errorf("IsForeignDocument(%q) = %v, want %v", tt.path, got, tt.foreign)
+			}
+		})
+	}
 }
