@@ -27,6 +27,7 @@ func init() { register(newCollectCmd) }
 func newCollectCmd(app *App) *cobra.Command {
 	var (
 		listen     string
+		metricsAt  string
 		sites      []string
 		flush      time.Duration
 		minClients int
@@ -45,7 +46,8 @@ func newCollectCmd(app *App) *cobra.Command {
 		Long: "collect serves POST /r/{site-key} for report-uri and Reporting API reports,\n" +
 			"aggregates them, writes the aggregates to the store every --flush-interval and\n" +
 			"raises a finding when browsers report a script or destination the site's\n" +
-			"approved inventory lacks. GET /metrics serves Prometheus metrics.\n\n" +
+			"approved inventory lacks. GET /metrics serves Prometheus metrics on a listener\n" +
+			"of its own (--metrics-listen, loopback by default), never on the report listener.\n\n" +
 			"KEY may be @FILE to read the key from a file. Generate keys with\n" +
 			"`skimwatch collect keygen`. It listens on loopback unless --listen says\n" +
 			"otherwise; put a TLS reverse proxy in front of it (browsers send the\n" +
@@ -84,6 +86,16 @@ func newCollectCmd(app *App) *cobra.Command {
 				return usageErr("--listen: %w", err)
 			}
 			defer ln.Close()
+			var mln net.Listener
+			if metricsAt != "" {
+				if mln, err = net.Listen("tcp", metricsAt); err != nil {
+					return usageErr("--metrics-listen: %w", err)
+				}
+				defer mln.Close()
+				if tcp, ok := mln.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+					fmt.Fprintf(app.Stderr, "skimwatch collect: warning: serving /metrics beyond loopback on %s\n", mln.Addr())
+				}
+			}
 			st, err := openStore(ctx, app, *dsn)
 			if err != nil {
 				return err
@@ -120,7 +132,10 @@ func newCollectCmd(app *App) *cobra.Command {
 				fmt.Fprintf(app.Stderr, "skimwatch collect: warning: listening beyond loopback on %s; serve it through TLS\n", ln.Addr())
 			}
 			fmt.Fprintf(app.Stderr, "skimwatch collect: listening on http://%s/r/{site-key} for %d site(s)\n", ln.Addr(), len(parsed))
-			err = c.Serve(ctx, ln, collector.ServerTimeouts{})
+			if mln != nil {
+				fmt.Fprintf(app.Stderr, "skimwatch collect: metrics on http://%s/metrics\n", mln.Addr())
+			}
+			err = c.Serve(ctx, ln, mln, collector.ServerTimeouts{})
 			s := c.Stats()
 			b, _ := json.Marshal(s)
 			fmt.Fprintf(app.Stderr, "skimwatch collect: stopped: %s\n", b)
@@ -130,7 +145,8 @@ func newCollectCmd(app *App) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8787", "address to listen on")
+	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8787", "address to listen on for reports")
+	cmd.Flags().StringVar(&metricsAt, "metrics-listen", "127.0.0.1:9464", "address to serve GET /metrics on (empty: no metrics)")
 	cmd.Flags().StringArrayVar(&trusted, "trusted-proxy", nil, "address or CIDR of a reverse proxy whose X-Forwarded-For names the client; repeatable")
 	cmd.Flags().StringArrayVar(&origins, "site-origin", nil,
 		"NAME=ORIGIN: one of a site's own origins (https://shop.example); reports from other documents are kept as\n"+

@@ -134,6 +134,12 @@ func TestCollectCommand(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := mln.Addr().String()
+	mln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	type result struct {
 		stderr string
@@ -141,7 +147,9 @@ func TestCollectCommand(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		_, errOut, code := runCSPCLI(ctx, "collect", "--listen", addr, "--site", "shop="+key, "--store", dsn, "--flush-interval", "1h", "--journal", filepath.Join(dir, "j"))
+		_, errOut, code := runCSPCLI(ctx, "collect", "--listen", addr, "--metrics-listen", maddr, "--site", "shop="+key,
+			"--site-origin", "shop=https://shop.example", "--site-rate", "500", "--client-rate", "50",
+			"--store", dsn, "--flush-interval", "1h", "--journal", filepath.Join(dir, "j"))
 		done <- result{errOut, code}
 	}()
 	body := `{"csp-report":{"document-uri":"https://shop.example/checkout","effective-directive":"connect-src","blocked-uri":"https://evil.example/c","disposition":"report"}}`
@@ -158,6 +166,22 @@ func TestCollectCommand(t *testing.T) {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 		sent++
+	}
+	for _, tt := range []struct {
+		name, addr string
+		code       int
+	}{
+		{"metrics are served on --metrics-listen", maddr, 200},
+		{"metrics are not served on the report listener", addr, 404},
+	} {
+		resp, err := http.Get("http://" + tt.addr + "/metrics")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.code {
+			t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.code)
+		}
 	}
 	// Stop as SIGINT would: the final flush writes what was accepted.
 	cancel()

@@ -242,12 +242,21 @@ func TestHandler(t *testing.T) {
 			t.Errorf("got %d %v", w.Code, w.Header())
 		}
 	})
+	t.Run("metrics are not served on the public report endpoint", func(t *testing.T) {
+		c := newCollector(t, newStore(t), Options{})
+		send(c.Handler(), post{body: good})
+		w := httptest.NewRecorder()
+		c.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+		if w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), "skimwatch_collector") {
+			t.Errorf("GET /metrics on the report endpoint: %d %q, want 404", w.Code, w.Body)
+		}
+	})
 	t.Run("metrics are served in the Prometheus format", func(t *testing.T) {
 		c := newCollector(t, newStore(t), Options{})
 		send(c.Handler(), post{body: good})
 		r := httptest.NewRequest("GET", "/metrics", nil)
 		w := httptest.NewRecorder()
-		c.Handler().ServeHTTP(w, r)
+		c.MetricsHandler().ServeHTTP(w, r)
 		for _, want := range []string{"skimwatch_collector_reports_accepted_total 1", `skimwatch_collector_requests_rejected_total{status="429"} 0`, "skimwatch_collector_queue_depth 1"} {
 			if !strings.Contains(w.Body.String(), want) {
 				t.Errorf("metrics lack %q", want)
@@ -308,7 +317,7 @@ func TestSlowlorisIsCutOff(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- c.Serve(ctx, ln, ServerTimeouts{ReadHeader: 300 * time.Millisecond, Read: time.Second})
+		done <- c.Serve(ctx, ln, nil, ServerTimeouts{ReadHeader: 300 * time.Millisecond, Read: time.Second})
 	}()
 	addr := ln.Addr().String()
 
@@ -451,7 +460,7 @@ func TestCleanShutdownLosesNothing(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Serve(ctx, ln, ServerTimeouts{}) }()
+	go func() { done <- c.Serve(ctx, ln, nil, ServerTimeouts{}) }()
 	var wg sync.WaitGroup
 	var ok atomic.Int64
 	for i := range 8 {
@@ -888,5 +897,50 @@ func TestForgedReports(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestServeMetricsOnItsOwnListener(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{})
+	var lns []net.Listener
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Serve(ctx, lns[0], lns[1], ServerTimeouts{}) }()
+	get := func(ln net.Listener) (int, string) {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	tests := []struct {
+		name    string
+		ln      net.Listener
+		code    int
+		metrics bool
+	}{
+		{"the report listener does not serve metrics", lns[0], 404, false},
+		{"the metrics listener serves them", lns[1], 200, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := get(tt.ln)
+			if code != tt.code || strings.Contains(body, "skimwatch_collector_reports_accepted_total") != tt.metrics {
+				t.Errorf("got %d %.80q", code, body)
+			}
+		})
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

@@ -13,12 +13,13 @@ import (
 	"github.com/skimwatch/skimwatch/internal/csp"
 )
 
-// Handler serves POST and OPTIONS /r/{key} and GET /metrics.
+// Handler serves POST and OPTIONS /r/{key}: the public endpoint browsers
+// report to. /metrics is not on it (see MetricsHandler): what the collector
+// counts, refuses and sheds is for its operator, not for the internet.
 func (c *Collector) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /r/{key}", c.report)
 	mux.HandleFunc("OPTIONS /r/{key}", c.preflight)
-	mux.Handle("GET /metrics", c.MetricsHandler())
 	return mux
 }
 

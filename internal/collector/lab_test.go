@@ -55,7 +55,7 @@ func TestLabFindingsFromChromiumReports(t *testing.T) {
 	}
 	srvCtx, stopSrv := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- c.Serve(srvCtx, ln, collector.ServerTimeouts{}) }()
+	go func() { served <- c.Serve(srvCtx, ln, nil, collector.ServerTimeouts{}) }()
 	// Shutdown order: collector (final flush) before the store closes.
 	defer func() {
 		stopSrv()

@@ -155,7 +155,8 @@ func (s Stats) TotalRejected() int64 {
 	return n
 }
 
-// MetricsHandler serves the Prometheus text format.
+// MetricsHandler serves the Prometheus text format, for a listener of its
+// own (Serve's metrics listener), loopback by default.
 func (c *Collector) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(c.m.registry, promhttp.HandlerOpts{})
 }
