@@ -47,6 +47,10 @@ type Store interface {
 	MergeReportAggregates(ctx context.Context, batchID string, aggs []ReportAggregate) error
 	// ReportAggregates returns aggregates matching q, newest LastSeen first.
 	ReportAggregates(ctx context.Context, q AggregateQuery) ([]ReportAggregate, error)
+	// PruneReportAggregates deletes the aggregates (and so their samples)
+	// last seen before before, and returns how many it deleted. Findings
+	// and the event log are never pruned: they are the record.
+	PruneReportAggregates(ctx context.Context, before time.Time) (int64, error)
 
 	// ApproveSource adds a source to a site's approved inventory. Approving
 	// the same (Site, Directive, Value) again is a no-op that keeps the
@@ -155,6 +159,10 @@ type AggregateQuery struct {
 	Site string
 	// Since keeps aggregates with LastSeen at or after it.
 	Since time.Time
+	// Blocked keeps aggregates with exactly this Blocked value.
+	Blocked string
+	// DocumentPrefix keeps aggregates whose DocumentPath begins with it.
+	DocumentPrefix string
 	// Limit caps the rows returned; 0 means no limit.
 	Limit int
 }
