@@ -39,6 +39,7 @@ import (
 type Store interface {
 	MergeReportAggregates(ctx context.Context, batchID string, aggs []store.ReportAggregate) error
 	ReportAggregates(ctx context.Context, q store.AggregateQuery) ([]store.ReportAggregate, error)
+	PruneReportAggregates(ctx context.Context, before time.Time) (int64, error)
 	ApprovedSources(ctx context.Context, site string) ([]store.ApprovedSource, error)
 	PutFinding(ctx context.Context, key string, f finding.Finding) (created bool, err error)
 }
@@ -58,6 +59,9 @@ type Site struct {
 	// nothing.
 	Origins []string
 }
+
+// DefaultRetain is how long report aggregates are kept by default.
+const DefaultRetain = 90 * 24 * time.Hour
 
 // ErrConfig is wrapped by every invalid option.
 var ErrConfig = errors.New("invalid collector configuration")
@@ -99,6 +103,13 @@ type Options struct {
 	// MaxTrackedClients bounds the per-client limiter table (100000); when
 	// full, the least recently used network is forgotten.
 	MaxTrackedClients int
+
+	// Retain is how long report aggregates (and the samples they hold) are
+	// kept after they were last seen (90 days); older ones are deleted at
+	// start and every hour. Findings and the event log are kept: they are
+	// the record, and a finding keeps its counts and samples as evidence.
+	// Negative keeps aggregates for ever.
+	Retain time.Duration
 
 	// MinClients is how many distinct clients must report something before
 	// it is raised as High (2). Below it the finding is raised as Medium
@@ -168,6 +179,9 @@ func (o Options) withDefaults() (Options, error) {
 	}
 	if o.MinClients <= 0 {
 		o.MinClients = 2
+	}
+	if o.Retain == 0 {
+		o.Retain = DefaultRetain
 	}
 	if o.MinClients > csp.MaxClientHashes {
 		return o, fmt.Errorf("%w: MinClients %d exceeds the %d distinct clients an aggregate can count", ErrConfig, o.MinClients, csp.MaxClientHashes)

@@ -36,8 +36,15 @@ type faultyStore struct {
 	commitThen   atomic.Int32 // the next N merges commit, then report an error
 	panicNext    atomic.Int32 // the next N merges panic before committing
 	failFindings atomic.Bool  // every PutFinding fails
+	rowsRead     atomic.Int64 // aggregates returned by ReportAggregates
 	merges       atomic.Int64
 	failedMerges atomic.Int64
+}
+
+func (s *faultyStore) ReportAggregates(ctx context.Context, q store.AggregateQuery) ([]store.ReportAggregate, error) {
+	rows, err := s.Store.ReportAggregates(ctx, q)
+	s.rowsRead.Add(int64(len(rows)))
+	return rows, err
 }
 
 func (s *faultyStore) PutFinding(ctx context.Context, key string, f finding.Finding) (bool, error) {
@@ -942,5 +949,89 @@ func TestServeMetricsOnItsOwnListener(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+func TestEvaluationReadsOnlyWhatChanged(t *testing.T) {
+	for _, backend := range backends {
+		t.Run("on "+backend.name+" a finding reads its own aggregates, not all of the site's", func(t *testing.T) {
+			st := backend.open(t)
+			ctx := context.Background()
+			now := time.Now()
+			var old []store.ReportAggregate
+			for i := range 500 {
+				old = append(old, store.ReportAggregate{Site: "shop", Directive: "img-src", Blocked: fmt.Sprintf("https://pixel%d.example", i),
+					DocumentPath: "/", Disposition: "report", Count: 1, FirstSeen: now, LastSeen: now})
+			}
+			if err := st.Store.MergeReportAggregates(ctx, "", old); err != nil {
+				t.Fatal(err)
+			}
+			c := newCollector(t, st, Options{FlushInterval: time.Hour})
+			stop := run(t, c)
+			send(c.Handler(), post{body: legacy("https://evil.example/s.js", "script-src-elem"), ip: "192.0.2.1"})
+			eventually(t, "the report queued", func() bool { return c.Stats().Accepted == 1 })
+			st.rowsRead.Store(0)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			if c.Stats().Findings != 1 {
+				t.Fatalf("stats %+v, want one finding", c.Stats())
+			}
+			if n := st.rowsRead.Load(); n != 1 {
+				t.Errorf("evaluating one new finding read %d aggregates, want its 1 (the site has %d)", n, len(old)+1)
+			}
+		})
+	}
+}
+
+func TestRetention(t *testing.T) {
+	now := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		retain time.Duration
+		kept   []string
+	}{
+		{"the default keeps 90 days of aggregates", 0, []string{"https://day-30.example"}},
+		{"a shorter retention deletes more", 10 * 24 * time.Hour, nil},
+		{"a negative retention keeps everything", -1, []string{"https://day-100.example", "https://day-30.example"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStore(t)
+			ctx := context.Background()
+			var rows []store.ReportAggregate
+			for _, days := range []int{100, 30} {
+				at := now.Add(-time.Duration(days) * 24 * time.Hour)
+				rows = append(rows, store.ReportAggregate{Site: "shop", Directive: "script-src-elem", Blocked: fmt.Sprintf("https://day-%d.example", days),
+					DocumentPath: "/", Disposition: "report", Count: 1, FirstSeen: at, LastSeen: at})
+			}
+			if err := st.MergeReportAggregates(ctx, "", rows); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.PutFinding(ctx, "k", finding.Finding{Severity: finding.High, Kind: "csp.unapproved-script", Message: "m", Site: "shop", Time: now.Add(-200 * 24 * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			c := newCollector(t, st, Options{FlushInterval: time.Hour, Retain: tt.retain, Now: func() time.Time { return now }})
+			stop := run(t, c)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := st.Store.ReportAggregates(ctx, store.AggregateQuery{Site: "shop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept []string
+			for _, r := range got {
+				kept = append(kept, r.Blocked)
+			}
+			slices.Sort(kept)
+			if !slices.Equal(kept, tt.kept) {
+				t.Errorf("kept %v, want %v", kept, tt.kept)
+			}
+			fs, err := st.Findings(ctx, store.FindingQuery{Site: "shop"})
+			if err != nil || len(fs) != 1 {
+				t.Errorf("findings %v, %v: want the old finding kept", fs, err)
+			}
+		})
 	}
 }

@@ -117,21 +117,20 @@ func (c *Collector) evaluate() {
 			continue
 		}
 		c.setOrigins(site, approved)
-		var rows []store.ReportAggregate
-		loaded := false
 		for _, k := range keys {
 			cd := c.candidates[k]
 			if isApproved(approved, c.origins[site], k) {
 				delete(c.candidates, k)
 				continue
 			}
-			if !loaded {
-				if rows, err = c.store.ReportAggregates(ctx, store.AggregateQuery{Site: site}); err != nil {
-					c.m.findingErrs.Add(1)
-					c.log.Warn("cannot read aggregates; will retry", "site", site, "error", err)
-					break
-				}
-				loaded = true
+			// Only this candidate's aggregates, not all of the site's:
+			// evaluation costs what changed, however long the site has
+			// been watched.
+			rows, err := c.store.ReportAggregates(ctx, k.query())
+			if err != nil {
+				c.m.findingErrs.Add(1)
+				c.log.Warn("cannot read aggregates; will retry", "site", site, "error", err)
+				continue
 			}
 			f, key := c.buildFinding(k, cd, rows)
 			if _, err := c.store.PutFinding(ctx, key, f); err != nil {
@@ -143,6 +142,19 @@ func (c *Collector) evaluate() {
 			delete(c.candidates, k)
 		}
 	}
+}
+
+// query selects the stored aggregates that may count towards k (matches
+// picks among them).
+func (k candidateKey) query() store.AggregateQuery {
+	if k.kind == kindForeign {
+		prefix := k.blocked + "/"
+		if k.blocked == csp.NoDocument {
+			prefix = csp.NoDocument
+		}
+		return store.AggregateQuery{Site: k.site, DocumentPrefix: prefix}
+	}
+	return store.AggregateQuery{Site: k.site, Blocked: k.blocked}
 }
 
 // isApproved: an origin the inventory lists for the directive family, or

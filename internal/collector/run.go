@@ -57,8 +57,13 @@ func (c *Collector) Run(ctx context.Context) error {
 	drain := time.NewTicker(drainInterval)
 	defer drain.Stop()
 	c.refreshOrigins()
+	c.prune()
+	retention := time.NewTicker(pruneInterval)
+	defer retention.Stop()
 	for {
 		select {
+		case <-retention.C:
+			c.prune()
 		case <-drain.C:
 			c.drainQueue()
 		case <-t.C:
@@ -72,6 +77,28 @@ func (c *Collector) Run(ctx context.Context) error {
 
 // drainInterval is how often the aggregator empties the queue.
 const drainInterval = 5 * time.Millisecond
+
+// pruneInterval is how often aggregates past Options.Retain are deleted.
+const pruneInterval = time.Hour
+
+// prune deletes aggregates last seen longer than Retain ago. A failure is
+// logged and retried at the next interval: nothing is lost by pruning late.
+func (c *Collector) prune() {
+	if c.opts.Retain < 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.FlushTimeout)
+	defer cancel()
+	n, err := c.store.PruneReportAggregates(ctx, c.opts.Now().Add(-c.opts.Retain))
+	if err != nil {
+		c.log.Warn("cannot delete aggregates past retention; will retry", "retain", c.opts.Retain, "error", err)
+		return
+	}
+	if n > 0 {
+		c.m.pruned.Add(n)
+		c.log.Info("deleted aggregates past retention", "aggregates", n, "retain", c.opts.Retain)
+	}
+}
 
 func (c *Collector) drainQueue() {
 	for {
