@@ -36,6 +36,7 @@ func newCollectCmd(app *App) *cobra.Command {
 		clientKey  string
 		trusted    []string
 		origins    []string
+		retain     string
 		siteRate   float64
 		clientRate float64
 		dsn        *string
@@ -65,6 +66,10 @@ func newCollectCmd(app *App) *cobra.Command {
 			}
 			if parsed, err = addSiteOrigins(parsed, origins); err != nil {
 				return usageErr("%w", err)
+			}
+			keep, err := parseDuration(retain)
+			if err != nil || keep <= 0 {
+				return usageErr("--retain %q: want a positive duration such as 90d or 720h", retain)
 			}
 			if siteRate <= 0 || clientRate <= 0 {
 				return usageErr("--site-rate and --client-rate must be above 0")
@@ -120,7 +125,7 @@ func newCollectCmd(app *App) *cobra.Command {
 			c, err := collector.New(st, collector.Options{
 				ClientKey: ck,
 				Sites:     parsed, FlushInterval: flush, MinClients: minClients, MaxBody: maxBody, Journal: journal, Logger: app.Logger,
-				TrustedProxies: proxies,
+				TrustedProxies: proxies, Retain: keep,
 				// Bursts of two seconds' worth: a page load sends its reports at once.
 				SiteRate: rate.Limit(siteRate), SiteBurst: max(1, int(2*siteRate)),
 				ClientRate: rate.Limit(clientRate), ClientBurst: max(1, int(2*clientRate)),
@@ -151,6 +156,8 @@ func newCollectCmd(app *App) *cobra.Command {
 	cmd.Flags().StringArrayVar(&origins, "site-origin", nil,
 		"NAME=ORIGIN: one of a site's own origins (https://shop.example); reports from other documents are kept as\n"+
 			"evidence of forgery and approve nothing. Repeatable; origins approved with `skimwatch csp origins approve` add to them")
+	cmd.Flags().StringVar(&retain, "retain", "90d",
+		"how long report aggregates and their samples are kept after last seen (findings and the event log are kept)")
 	cmd.Flags().Float64Var(&siteRate, "site-rate", 1000, "requests a second each site accepts (burst: twice that), plus a tenth for clients never seen before")
 	cmd.Flags().Float64Var(&clientRate, "client-rate", 20, "requests a second each client network (IPv4 /24, IPv6 /56) may send (burst: twice that)")
 	cmd.Flags().StringArrayVar(&sites, "site", nil, "NAME=KEY (or NAME=@FILE) of a site whose reports to accept; repeatable")

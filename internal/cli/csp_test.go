@@ -122,8 +122,19 @@ func TestCollectCommand(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`^[a-z2-7]{32}$`).MatchString(key) {
 		t.Fatalf("keygen printed %q (exit %d), want 32 base32 characters", key, code)
 	}
-	if _, _, code := runCSPCLI(context.Background(), "collect"); code != 2 {
-		t.Errorf("collect without --site: exit %d, want 2", code)
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"collect without --site", nil},
+		{"a retention that is not a duration", []string{"--site", "shop=" + key, "--retain", "forever"}},
+		{"a zero client rate", []string{"--site", "shop=" + key, "--client-rate", "0"}},
+		{"a site origin with a path", []string{"--site", "shop=" + key, "--site-origin", "shop=https://shop.example/checkout"}},
+		{"a site origin for an unknown site", []string{"--site", "shop=" + key, "--site-origin", "blog=https://blog.example"}},
+	} {
+		if _, errOut, code := runCSPCLI(context.Background(), append([]string{"collect", "--listen", "127.0.0.1:0", "--metrics-listen", ""}, tt.args...)...); code != 2 {
+			t.Errorf("%s: exit %d, want 2 (%s)", tt.name, code, errOut)
+		}
 	}
 
 	dir := t.TempDir()
@@ -148,7 +159,7 @@ func TestCollectCommand(t *testing.T) {
 	done := make(chan result, 1)
 	go func() {
 		_, errOut, code := runCSPCLI(ctx, "collect", "--listen", addr, "--metrics-listen", maddr, "--site", "shop="+key,
-			"--site-origin", "shop=https://shop.example", "--site-rate", "500", "--client-rate", "50",
+			"--site-origin", "shop=https://shop.example", "--site-rate", "500", "--client-rate", "50", "--retain", "30d",
 			"--store", dsn, "--flush-interval", "1h", "--journal", filepath.Join(dir, "j"))
 		done <- result{errOut, code}
 	}()
