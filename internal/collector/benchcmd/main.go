@@ -97,7 +97,7 @@ func runServer(mode, dbPath string, flush time.Duration) error {
 		if err != nil {
 			return err
 		}
-		if err := c.Serve(ctx, ln, collector.ServerTimeouts{}); err != nil {
+		if err := c.Serve(ctx, ln, nil, collector.ServerTimeouts{}); err != nil {
 			res.Err = err.Error()
 		}
 		s := c.Stats()
