@@ -1035,3 +1035,38 @@ func TestRetention(t *testing.T) {
 		})
 	}
 }
+
+func TestRejectionKeepsTheConnectionWhenCheap(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{ClientRate: 0.001, ClientBurst: 1})
+	h := c.Handler()
+	send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "192.0.2.1"})
+	tests := []struct {
+		name   string
+		length int64 // Content-Length; -1 unknown (chunked)
+		key    string
+		status int
+		close  bool
+	}{
+		{"a rate-limited report of known small length keeps the connection", 0, testKey, 429, false},
+		{"an unknown key with a small body keeps the connection", 0, "not-a-site-key-at-all", 404, false},
+		{"a rate-limited report of unknown length closes it", -1, testKey, 429, true},
+		{"a body announced over the cap closes it", 1 << 20, testKey, 429, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := legacy("https://evil.example/a.js", "script-src-elem")
+			r := httptest.NewRequest(http.MethodPost, "/r/"+tt.key, strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/csp-report")
+			r.RemoteAddr = "192.0.2.1:5555"
+			r.ContentLength = int64(len(body))
+			if tt.length != 0 {
+				r.ContentLength = tt.length
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.status || (w.Header().Get("Connection") == "close") != tt.close {
+				t.Errorf("status %d, Connection %q; want %d, close=%v", w.Code, w.Header().Get("Connection"), tt.status, tt.close)
+			}
+		})
+	}
+}

@@ -33,7 +33,7 @@ func (c *Collector) ReportHandler() http.Handler {
 		case http.MethodOptions:
 			c.preflight(w, r)
 		default:
-			c.reject(w, http.StatusMethodNotAllowed, 0)
+			c.reject(w, r, http.StatusMethodNotAllowed, 0)
 		}
 	})
 }
@@ -52,22 +52,33 @@ func cors(w http.ResponseWriter) {
 
 func (c *Collector) preflight(w http.ResponseWriter, r *http.Request) {
 	if _, ok := c.siteFor(r.PathValue("key")); !ok {
-		c.reject(w, http.StatusNotFound, 0)
+		c.reject(w, r, http.StatusNotFound, 0)
 		return
 	}
 	cors(w)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (c *Collector) reject(w http.ResponseWriter, status int, retryAfter time.Duration) {
+// reject answers an error status. The connection is kept open when the
+// rest of the body is small enough for the server to skip (at most MaxBody
+// announced): closing it made the client reconnect for its next request, so
+// refusing a flood cost more than serving it (see docs/PERFORMANCE.md,
+// "Shedding"). A body of unknown or excessive length closes the connection,
+// so that nobody makes the server read a large body it refused.
+func (c *Collector) reject(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration) {
 	if n, ok := c.m.rejected[status]; ok {
 		n.Add(1)
 	}
+	h := w.Header()
 	if retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, retryAfter.Round(time.Second)/time.Second))))
+		h["Retry-After"] = []string{strconv.Itoa(int(max(1, retryAfter.Round(time.Second)/time.Second)))}
 	}
-	w.Header().Set("Connection", "close")
-	http.Error(w, http.StatusText(status), status)
+	if r.ContentLength < 0 || r.ContentLength > c.opts.MaxBody {
+		h["Connection"] = []string{"close"}
+	}
+	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
+	h["X-Content-Type-Options"] = []string{"nosniff"}
+	w.WriteHeader(status)
 }
 
 func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
@@ -75,42 +86,42 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 	// lookup, and the body is never read.
 	site, ok := c.siteFor(r.PathValue("key"))
 	if !ok {
-		c.reject(w, http.StatusNotFound, 0)
+		c.reject(w, r, http.StatusNotFound, 0)
 		return
 	}
 	cors(w)
 	if c.m.shedding.Load() {
-		c.reject(w, http.StatusServiceUnavailable, c.opts.FlushInterval)
+		c.reject(w, r, http.StatusServiceUnavailable, c.opts.FlushInterval)
 		return
 	}
 	network := csp.ClientNetwork(c.clientAddr(r))
 	ok, known := c.clients.allow(network)
 	if !ok || !c.siteLimit[site].allow(known) {
-		c.reject(w, http.StatusTooManyRequests, time.Second)
+		c.reject(w, r, http.StatusTooManyRequests, time.Second)
 		return
 	}
 	ct := r.Header.Get("Content-Type")
 	if _, err := csp.MediaFormat(ct); err != nil {
-		c.reject(w, http.StatusUnsupportedMediaType, 0)
+		c.reject(w, r, http.StatusUnsupportedMediaType, 0)
 		return
 	}
 	if r.ContentLength > c.opts.MaxBody {
-		c.reject(w, http.StatusRequestEntityTooLarge, 0)
+		c.reject(w, r, http.StatusRequestEntityTooLarge, 0)
 		return
 	}
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.opts.MaxBody))
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			c.reject(w, http.StatusRequestEntityTooLarge, 0)
+			c.reject(w, r, http.StatusRequestEntityTooLarge, 0)
 			return
 		}
-		c.reject(w, http.StatusBadRequest, 0)
+		c.reject(w, r, http.StatusBadRequest, 0)
 		return
 	}
 	vs, skipped, err := csp.Decode(ct, body, c.opts.Decode)
 	if err != nil {
-		c.reject(w, http.StatusBadRequest, 0)
+		c.reject(w, r, http.StatusBadRequest, 0)
 		return
 	}
 	c.m.drop(DropNotCSP, skipped)
@@ -127,7 +138,7 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 	it.client = c.hasher.ID(network)
 	if len(it.events) > 0 {
 		if !c.enqueue(it) {
-			c.reject(w, http.StatusServiceUnavailable, c.opts.FlushInterval)
+			c.reject(w, r, http.StatusServiceUnavailable, c.opts.FlushInterval)
 			return
 		}
 		c.m.accepted.Add(int64(len(it.events)))
