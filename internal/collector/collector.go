@@ -238,8 +238,10 @@ type Collector struct {
 	closed   bool
 	queue    chan intake
 
-	m      *metrics
-	hasher *csp.ClientHasher
+	m *metrics
+	// bodies are request body buffers, reused: a report is read whole and
+	// decoded, and its buffer is garbage the moment it is decoded.
+	bodies sync.Pool
 
 	// Owned by the Run goroutine.
 	agg     *csp.Aggregator
@@ -277,7 +279,6 @@ func New(st Store, opts Options) (*Collector, error) {
 		log:        o.Logger,
 		sites:      map[[32]byte]string{},
 		siteLimit:  map[string]siteLimit{},
-		clients:    newClientLimits(o.MaxTrackedClients, o.ClientRate, o.ClientBurst),
 		queue:      make(chan intake, o.QueueSize),
 		agg:        csp.NewAggregator(),
 		candidates: map[candidateKey]*candidate{},
@@ -312,7 +313,7 @@ func New(st Store, opts Options) (*Collector, error) {
 		}
 	}
 	c.m = newMetrics(c)
-	c.hasher = csp.NewClientHasher(o.ClientKey)
+	c.clients = newClientLimits(o.MaxTrackedClients, o.ClientRate, o.ClientBurst, csp.NewClientHasher(o.ClientKey))
 	return c, nil
 }
 

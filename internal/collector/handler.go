@@ -1,8 +1,8 @@
 package collector
 
 import (
+	"bytes"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -95,7 +95,7 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	network := csp.ClientNetwork(c.clientAddr(r))
-	ok, known := c.clients.allow(network)
+	ok, known, client := c.clients.allow(network)
 	if !ok || !c.siteLimit[site].allow(known) {
 		c.reject(w, r, http.StatusTooManyRequests, time.Second)
 		return
@@ -109,7 +109,17 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 		c.reject(w, r, http.StatusRequestEntityTooLarge, 0)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.opts.MaxBody))
+	buf, _ := c.bodies.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer c.bodies.Put(buf)
+	buf.Reset()
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, c.opts.MaxBody))
+	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
@@ -135,7 +145,7 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 		}
 		it.events = append(it.events, e)
 	}
-	it.client = c.hasher.ID(network)
+	it.client = client
 	if len(it.events) > 0 {
 		if !c.enqueue(it) {
 			c.reject(w, r, http.StatusServiceUnavailable, c.opts.FlushInterval)

@@ -6,6 +6,8 @@ import (
 	"sync"
 
 	"golang.org/x/time/rate"
+
+	"github.com/skimwatch/skimwatch/internal/csp"
 )
 
 // clientLimits holds one rate limiter per client network (see
@@ -18,23 +20,29 @@ type clientLimits struct {
 	max   int
 	rate  rate.Limit
 	burst int
-	lru   list.List // of *clientLimit, most recently used first
-	at    map[netip.Prefix]*list.Element
+	// hasher gives each network its client id.
+	hasher *csp.ClientHasher
+	lru    list.List // of *clientLimit, most recently used first
+	at     map[netip.Prefix]*list.Element
 }
 
 type clientLimit struct {
 	network netip.Prefix
 	limiter *rate.Limiter
+	// id is the network's client hash, computed once per entry rather
+	// than an HMAC per report.
+	id string
 }
 
-func newClientLimits(max int, r rate.Limit, burst int) *clientLimits {
-	return &clientLimits{max: max, rate: r, burst: burst, at: make(map[netip.Prefix]*list.Element, min(max, 1<<16))}
+func newClientLimits(max int, r rate.Limit, burst int, hasher *csp.ClientHasher) *clientLimits {
+	return &clientLimits{max: max, rate: r, burst: burst, hasher: hasher, at: make(map[netip.Prefix]*list.Element, min(max, 1<<16))}
 }
 
-// allow spends one token of network's bucket. known reports whether the
-// network was in the table before this call: a network never seen (or
-// evicted since) may draw on the site's reserve.
-func (t *clientLimits) allow(network netip.Prefix) (ok, known bool) {
+// allow spends one token of network's bucket and returns the network's
+// client id. known reports whether the network was in the table before this
+// call: a network never seen (or evicted since) may draw on the site's
+// reserve.
+func (t *clientLimits) allow(network netip.Prefix) (ok, known bool, id string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	e, known := t.at[network]
@@ -46,10 +54,11 @@ func (t *clientLimits) allow(network netip.Prefix) (ok, known bool) {
 			delete(t.at, old.Value.(*clientLimit).network)
 			t.lru.Remove(old)
 		}
-		e = t.lru.PushFront(&clientLimit{network: network, limiter: rate.NewLimiter(t.rate, t.burst)})
+		e = t.lru.PushFront(&clientLimit{network: network, limiter: rate.NewLimiter(t.rate, t.burst), id: t.hasher.ID(network)})
 		t.at[network] = e
 	}
-	return e.Value.(*clientLimit).limiter.Allow(), known
+	cl := e.Value.(*clientLimit)
+	return cl.limiter.Allow(), known, cl.id
 }
 
 func (t *clientLimits) len() int {

@@ -44,7 +44,7 @@ func main() {
 	maxReq := flag.Int("max-requests", 500000, "cap on requests per server")
 	flush := flag.Duration("flush-interval", time.Second, "collector flush interval")
 	shed := flag.Bool("shed", false, "measure shedding a flood (every request refused with 429) instead of serving reports:\n"+
-		"bare, the collector closing each refused connection (as before), and the collector keeping it")
+		"bare, the collector serving, the collector closing each refused connection (as before), and keeping it")
 	flag.Parse()
 	if *serve != "" {
 		if err := runServer(*serve, *db, *flush); err != nil {
@@ -55,7 +55,7 @@ func main() {
 	}
 	modes := []string{"bare", "collector"}
 	if *shed {
-		modes = []string{"bare", "shed-close", "shed"}
+		modes = []string{"bare", "collector", "shed-close", "shed"}
 	}
 	if err := runBench(modes, *workers, *rounds, *duration, *maxReq, *flush); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
