@@ -238,10 +238,10 @@ type batchBody struct {
 
 // batchFast is batchReport with plain types (see legacyFast).
 type batchFast struct {
-	Type      string `json:"type"`
-	Age       int64  `json:"age"`
-	URL       string `json:"url"`
-	UserAgent string `json:"user_agent"`
+	Type      string         `json:"type"`
+	Age       int64          `json:"age"`
+	URL       string         `json:"url"`
+	UserAgent string         `json:"user_agent"`
 	Body      *batchFastBody `json:"body"`
 }
 
