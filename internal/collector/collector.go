@@ -238,7 +238,8 @@ type Collector struct {
 	closed   bool
 	queue    chan intake
 
-	m *metrics
+	m           *metrics
+	corsHeaders []header
 	// bodies are request body buffers, reused: a report is read whole and
 	// decoded, and its buffer is garbage the moment it is decoded.
 	bodies sync.Pool
@@ -274,16 +275,17 @@ func New(st Store, opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("%w: nil store", ErrConfig)
 	}
 	c := &Collector{
-		opts:       o,
-		store:      st,
-		log:        o.Logger,
-		sites:      map[[32]byte]string{},
-		siteLimit:  map[string]siteLimit{},
-		queue:      make(chan intake, o.QueueSize),
-		agg:        csp.NewAggregator(),
-		candidates: map[candidateKey]*candidate{},
-		configured: map[string][]string{},
-		origins:    map[string]map[string]bool{},
+		opts:        o,
+		store:       st,
+		log:         o.Logger,
+		sites:       map[[32]byte]string{},
+		siteLimit:   map[string]siteLimit{},
+		queue:       make(chan intake, o.QueueSize),
+		agg:         csp.NewAggregator(),
+		candidates:  map[candidateKey]*candidate{},
+		configured:  map[string][]string{},
+		origins:     map[string]map[string]bool{},
+		corsHeaders: corsHeaders(),
 	}
 	for _, s := range o.Sites {
 		h := sha256.Sum256([]byte(s.Key))

@@ -35,7 +35,7 @@ type clientLimit struct {
 }
 
 func newClientLimits(max int, r rate.Limit, burst int, hasher *csp.ClientHasher) *clientLimits {
-	return &clientLimits{max: max, rate: r, burst: burst, hasher: hasher, at: make(map[netip.Prefix]*list.Element, min(max, 1<<16))}
+	return &clientLimits{max: max, rate: r, burst: burst, hasher: hasher, at: map[netip.Prefix]*list.Element{}}
 }
 
 // allow spends one token of network's bucket and returns the network's
