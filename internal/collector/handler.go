@@ -90,8 +90,7 @@ func (c *Collector) reject(w http.ResponseWriter, r *http.Request, status int, r
 	if r.ContentLength < 0 || r.ContentLength > c.opts.MaxBody {
 		h["Connection"] = []string{"close"}
 	}
-	h["Content-Type"] = []string{"text/plain; charset=utf-8"}
-	h["X-Content-Type-Options"] = []string{"nosniff"}
+	// No body: a status is all a browser or a flooder needs.
 	w.WriteHeader(status)
 }
 
