@@ -33,21 +33,21 @@ func readPlainLegacy(body []byte) (legacyFast, bool) {
 	r := plainReader{b: body}
 	var out legacyFast
 	found := false
-	ok := r.object(func(key string) bool {
-		if key != "csp-report" {
+	ok := r.object(func(key []byte) bool {
+		if string(key) != "csp-report" {
 			return !foldsTo(key, "csp-report") && r.skip()
 		}
 		if found {
 			return false
 		}
 		found = true
-		return r.object(func(k string) bool { return r.legacyField(&out, k) })
+		return r.object(func(k []byte) bool { return r.legacyField(&out, k) })
 	})
 	return out, ok && found && r.end()
 }
 
-func (r *plainReader) legacyField(f *legacyFast, k string) bool {
-	switch k {
+func (r *plainReader) legacyField(f *legacyFast, k []byte) bool {
+	switch string(k) {
 	case "document-uri":
 		return r.str(&f.DocumentURI)
 	case "referrer":
@@ -89,8 +89,8 @@ func readPlainBatch(body []byte, max int) ([]batchFast, bool) {
 		}
 		var rep batchFast
 		seenBody := false
-		ok := r.object(func(k string) bool {
-			switch k {
+		ok := r.object(func(k []byte) bool {
+			switch string(k) {
 			case "type":
 				return r.str(&rep.Type)
 			case "age":
@@ -105,7 +105,7 @@ func readPlainBatch(body []byte, max int) ([]batchFast, bool) {
 				}
 				seenBody = true
 				rep.Body = new(batchFastBody)
-				return r.object(func(k string) bool { return r.batchField(rep.Body, k) })
+				return r.object(func(k []byte) bool { return r.batchField(rep.Body, k) })
 			}
 			return !foldsToAny(k, batchKeys) && r.skip()
 		})
@@ -117,8 +117,8 @@ func readPlainBatch(body []byte, max int) ([]batchFast, bool) {
 
 var batchKeys = []string{"type", "age", "url", "user_agent", "body"}
 
-func (r *plainReader) batchField(b *batchFastBody, k string) bool {
-	switch k {
+func (r *plainReader) batchField(b *batchFastBody, k []byte) bool {
+	switch string(k) {
 	case "documentURL":
 		return r.str(&b.DocumentURL)
 	case "referrer":
@@ -150,11 +150,11 @@ var batchBodyKeys = []string{"documentURL", "referrer", "blockedURL", "effective
 
 // foldsTo reports a key that encoding/json would match to name although it
 // is not name: its field matching ignores case (Unicode simple folding).
-func foldsTo(key, name string) bool { return key != name && strings.EqualFold(key, name) }
+func foldsTo(key []byte, name string) bool { return string(key) != name && strings.EqualFold(string(key), name) }
 
-func foldsToAny(key string, names []string) bool {
+func foldsToAny(key []byte, names []string) bool {
 	for _, n := range names {
-		if strings.EqualFold(key, n) {
+		if strings.EqualFold(string(key), n) {
 			return true
 		}
 	}
@@ -187,7 +187,7 @@ func (r *plainReader) peek() byte {
 
 // object reads an object, calling field for each key with the reader at its
 // value; field must consume the value.
-func (r *plainReader) object(field func(key string) bool) bool {
+func (r *plainReader) object(field func(key []byte) bool) bool {
 	if r.peek() != '{' {
 		return false
 	}
@@ -197,8 +197,8 @@ func (r *plainReader) object(field func(key string) bool) bool {
 		return true
 	}
 	for {
-		var key string
-		if r.peek() != '"' || !r.str(&key) || r.peek() != ':' {
+		key, ok := r.key()
+		if !ok || r.peek() != ':' {
 			return false
 		}
 		r.i++
@@ -240,6 +240,33 @@ func (r *plainReader) array(elem func() bool) bool {
 			return false
 		}
 	}
+}
+
+// key reads an object key. Without escapes it is a view of the body, valid
+// only until the value is read: keys are compared, never kept, and not
+// copying them saves an allocation per member.
+func (r *plainReader) key() ([]byte, bool) {
+	if r.peek() != '"' {
+		return nil, false
+	}
+	start := r.i + 1
+	for j := start; j < len(r.b); j++ {
+		switch c := r.b[j]; {
+		case c == '"':
+			if !utf8.Valid(r.b[start:j]) {
+				return nil, false
+			}
+			r.i = j + 1
+			return r.b[start:j], true
+		case c == '\\' || c < 0x20:
+			var s string
+			if !r.str(&s) {
+				return nil, false
+			}
+			return []byte(s), true
+		}
+	}
+	return nil, false
 }
 
 // str reads a string into dst (a copy, never a view of the body).
@@ -361,7 +388,7 @@ func (r *plainReader) skip() bool {
 			return false
 		}
 		defer func() { r.depth-- }()
-		return r.object(func(string) bool { return r.skip() })
+		return r.object(func([]byte) bool { return r.skip() })
 	case c == '[':
 		if r.depth++; r.depth > maxPlainDepth {
 			return false
