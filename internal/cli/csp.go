@@ -242,8 +242,13 @@ const cspGuide = `Deploying a CSP that reports to skimwatch
 1. Run the collector behind TLS (browsers send Reporting API reports only to
    https endpoints; report-uri works over http but leaks the key in clear):
      skimwatch collect keygen                       # prints KEY
-     skimwatch collect --site shop=KEY --store sqlite:///var/lib/skimwatch/db
-   and proxy https://watch.example/r/ to 127.0.0.1:8787/r/.
+     skimwatch collect --site shop=KEY --site-origin shop=https://shop.example \
+       --store sqlite:///var/lib/skimwatch/db
+   and proxy https://watch.example/r/ to 127.0.0.1:8787/r/. --site-origin
+   names where the shop's pages are: reports claiming any other page are
+   kept as evidence of forgery and approve nothing (the key is public in the
+   header). 'skimwatch csp origins --site shop' lists the origins reports
+   came from; approve more with 'skimwatch csp origins approve'.
 
 2. Write the policy from what the shop is approved to load:
      skimwatch csp policy --site shop --baseline baseline.json \
