@@ -10,6 +10,7 @@
 #   BENCH_COLLECTOR_DURATION=3s ...            measuring time per round and server
 #   BENCH_COLLECTOR_WORKERS=16 ...             concurrent connections
 #   BENCH_COLLECTOR_MAX=500000 ...             cap on requests per round and server
+#   scripts/bench-collector.sh -cpuprofile /tmp/bp   each server's CPU profile, /tmp/bp-MODE-ROUND.prof
 #   scripts/bench-collector.sh -shed           shedding a flood (every request 429):
 #                                              bare, closing each refused connection, keeping it
 #

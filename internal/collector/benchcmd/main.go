@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -43,10 +44,20 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds, alternating bare and collector; medians are reported")
 	maxReq := flag.Int("max-requests", 500000, "cap on requests per server")
 	flush := flag.Duration("flush-interval", time.Second, "collector flush interval")
+	profile := flag.String("cpuprofile", "", "write each server's CPU profile to this prefix plus -MODE-ROUND.prof (to see where the time goes)")
 	shed := flag.Bool("shed", false, "measure shedding a flood (every request refused with 429) instead of serving reports:\n"+
 		"bare, the collector serving, the collector closing each refused connection (as before), and keeping it")
 	flag.Parse()
 	if *serve != "" {
+		if *profile != "" {
+			f, err := os.Create(*profile)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench server:", err)
+				os.Exit(1)
+			}
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 		if err := runServer(*serve, *db, *flush); err != nil {
 			fmt.Fprintln(os.Stderr, "bench server:", err)
 			os.Exit(1)
@@ -57,7 +68,7 @@ func main() {
 	if *shed {
 		modes = []string{"bare", "collector", "shed-close", "shed"}
 	}
-	if err := runBench(modes, *workers, *rounds, *duration, *maxReq, *flush); err != nil {
+	if err := runBench(modes, *workers, *rounds, *duration, *maxReq, *flush, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -205,7 +216,7 @@ type result struct {
 	server   serverResult
 }
 
-func runBench(modes []string, workers, rounds int, duration time.Duration, maxReq int, flush time.Duration) error {
+func runBench(modes []string, workers, rounds int, duration time.Duration, maxReq int, flush time.Duration, profile string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -221,7 +232,11 @@ func runBench(modes []string, workers, rounds int, duration time.Duration, maxRe
 	byMode := map[string][]result{}
 	for round := range rounds {
 		for _, mode := range modes {
-			r, err := measure(self, mode, filepath.Join(dir, fmt.Sprintf("bench-%s-%d.db", mode, round)), workers, duration, maxReq, flush)
+			prof := ""
+			if profile != "" {
+				prof = fmt.Sprintf("%s-%s-%d.prof", profile, mode, round)
+			}
+			r, err := measure(self, mode, filepath.Join(dir, fmt.Sprintf("bench-%s-%d.db", mode, round)), workers, duration, maxReq, flush, prof)
 			if err != nil {
 				return fmt.Errorf("%s: %w", mode, err)
 			}
@@ -289,8 +304,8 @@ func numCPU() int {
 	return strings.Count(string(b), "processor\t:")
 }
 
-func measure(self, mode, db string, workers int, duration time.Duration, maxReq int, flush time.Duration) (result, error) {
-	cmd := exec.Command(self, "-serve", mode, "-db", db, "-flush-interval", flush.String())
+func measure(self, mode, db string, workers int, duration time.Duration, maxReq int, flush time.Duration, profile string) (result, error) {
+	cmd := exec.Command(self, "-serve", mode, "-db", db, "-flush-interval", flush.String(), "-cpuprofile", profile)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
