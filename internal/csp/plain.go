@@ -150,7 +150,9 @@ var batchBodyKeys = []string{"documentURL", "referrer", "blockedURL", "effective
 
 // foldsTo reports a key that encoding/json would match to name although it
 // is not name: its field matching ignores case (Unicode simple folding).
-func foldsTo(key []byte, name string) bool { return string(key) != name && strings.EqualFold(string(key), name) }
+func foldsTo(key []byte, name string) bool {
+	return string(key) != name && strings.EqualFold(string(key), name)
+}
 
 func foldsToAny(key []byte, names []string) bool {
 	for _, n := range names {
