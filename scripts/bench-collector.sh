@@ -10,6 +10,9 @@
 #   BENCH_COLLECTOR_DURATION=3s ...            measuring time per round and server
 #   BENCH_COLLECTOR_WORKERS=16 ...             concurrent connections
 #   BENCH_COLLECTOR_MAX=500000 ...             cap on requests per round and server
+#   scripts/bench-collector.sh -cpuprofile /tmp/bp   each server's CPU profile, /tmp/bp-MODE-ROUND.prof
+#   scripts/bench-collector.sh -shed           shedding a flood (every request 429):
+#                                              bare, closing each refused connection, keeping it
 #
 # Bounded: at most ROUNDS x 2 x (1s warm-up + DURATION), and MAX requests
 # each. docs/PERFORMANCE.md ("Collector") keeps the latest output.
@@ -24,4 +27,4 @@ echo "command: scripts/bench-collector.sh ($(date -u +%Y-%m-%dT%H:%MZ), $(nproc)
   -rounds "${BENCH_COLLECTOR_ROUNDS:-5}" \
   -duration "${BENCH_COLLECTOR_DURATION:-3s}" \
   -workers "${BENCH_COLLECTOR_WORKERS:-16}" \
-  -max-requests "${BENCH_COLLECTOR_MAX:-500000}"
+  -max-requests "${BENCH_COLLECTOR_MAX:-500000}" "$@"

@@ -13,6 +13,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/inventory"
 	"github.com/skimwatch/skimwatch/internal/origin"
+	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
@@ -23,7 +24,7 @@ func newCSPCmd(app *App) *cobra.Command {
 		Use:   "csp",
 		Short: "Write, lint and deploy a Content-Security-Policy that reports to skimwatch",
 	}
-	cmd.AddCommand(newCSPPolicyCmd(app), newCSPLintCmd(app), newCSPGuideCmd(app))
+	cmd.AddCommand(newCSPPolicyCmd(app), newCSPLintCmd(app), newCSPGuideCmd(app), newCSPOriginsCmd(app))
 	return cmd
 }
 
@@ -69,6 +70,9 @@ func newCSPPolicyCmd(app *App) *cobra.Command {
 					return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("approved sources of %q: %w", site, err)}
 				}
 				for _, a := range approved {
+					if a.Directive == store.DirectiveSiteOrigin {
+						continue // where the site's pages are, not what they load
+					}
 					sources = append(sources, csp.Source{Directive: a.Directive, Value: a.Value})
 				}
 			}
@@ -230,8 +234,13 @@ const cspGuide = `Deploying a CSP that reports to skimwatch
 1. Run the collector behind TLS (browsers send Reporting API reports only to
    https endpoints; report-uri works over http but leaks the key in clear):
      skimwatch collect keygen                       # prints KEY
-     skimwatch collect --site shop=KEY --store sqlite:///var/lib/skimwatch/db
-   and proxy https://watch.example/r/ to 127.0.0.1:8787/r/.
+     skimwatch collect --site shop=KEY --site-origin shop=https://shop.example \
+       --store sqlite:///var/lib/skimwatch/db
+   and proxy https://watch.example/r/ to 127.0.0.1:8787/r/. --site-origin
+   names where the shop's pages are: reports claiming any other page are
+   kept as evidence of forgery and approve nothing (the key is public in the
+   header). 'skimwatch csp origins --site shop' lists the origins reports
+   came from; approve more with 'skimwatch csp origins approve'.
 
 2. Write the policy from what the shop is approved to load:
      skimwatch csp policy --site shop --baseline baseline.json \

@@ -122,8 +122,19 @@ func TestCollectCommand(t *testing.T) {
 	if code != 0 || !regexp.MustCompile(`^[a-z2-7]{32}$`).MatchString(key) {
 		t.Fatalf("keygen printed %q (exit %d), want 32 base32 characters", key, code)
 	}
-	if _, _, code := runCSPCLI(context.Background(), "collect"); code != 2 {
-		t.Errorf("collect without --site: exit %d, want 2", code)
+	for _, tt := range []struct {
+		name string
+		args []string
+	}{
+		{"collect without --site", nil},
+		{"a retention that is not a duration", []string{"--site", "shop=" + key, "--retain", "forever"}},
+		{"a zero client rate", []string{"--site", "shop=" + key, "--client-rate", "0"}},
+		{"a site origin with a path", []string{"--site", "shop=" + key, "--site-origin", "shop=https://shop.example/checkout"}},
+		{"a site origin for an unknown site", []string{"--site", "shop=" + key, "--site-origin", "blog=https://blog.example"}},
+	} {
+		if _, errOut, code := runCSPCLI(context.Background(), append([]string{"collect", "--listen", "127.0.0.1:0", "--metrics-listen", ""}, tt.args...)...); code != 2 {
+			t.Errorf("%s: exit %d, want 2 (%s)", tt.name, code, errOut)
+		}
 	}
 
 	dir := t.TempDir()
@@ -134,6 +145,12 @@ func TestCollectCommand(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
+	mln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	maddr := mln.Addr().String()
+	mln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	type result struct {
 		stderr string
@@ -141,7 +158,9 @@ func TestCollectCommand(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		_, errOut, code := runCSPCLI(ctx, "collect", "--listen", addr, "--site", "shop="+key, "--store", dsn, "--flush-interval", "1h", "--journal", filepath.Join(dir, "j"))
+		_, errOut, code := runCSPCLI(ctx, "collect", "--listen", addr, "--metrics-listen", maddr, "--site", "shop="+key,
+			"--site-origin", "shop=https://shop.example", "--site-rate", "500", "--client-rate", "50", "--retain", "30d",
+			"--store", dsn, "--flush-interval", "1h", "--journal", filepath.Join(dir, "j"))
 		done <- result{errOut, code}
 	}()
 	body := `{"csp-report":{"document-uri":"https://shop.example/checkout","effective-directive":"connect-src","blocked-uri":"https://evil.example/c","disposition":"report"}}`
@@ -158,6 +177,22 @@ func TestCollectCommand(t *testing.T) {
 			t.Fatalf("status %d", resp.StatusCode)
 		}
 		sent++
+	}
+	for _, tt := range []struct {
+		name, addr string
+		code       int
+	}{
+		{"metrics are served on --metrics-listen", maddr, 200},
+		{"metrics are not served on the report listener", addr, 404},
+	} {
+		resp, err := http.Get("http://" + tt.addr + "/metrics")
+		if err != nil {
+			t.Fatalf("%s: %v", tt.name, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != tt.code {
+			t.Errorf("%s: status %d, want %d", tt.name, resp.StatusCode, tt.code)
+		}
 	}
 	// Stop as SIGINT would: the final flush writes what was accepted.
 	cancel()
@@ -183,8 +218,74 @@ func TestCollectCommand(t *testing.T) {
 	if _, err := st.SiteByKeyHash(context.Background(), store.HashKey(key)); err != nil {
 		t.Errorf("site not registered: %v", err)
 	}
-	fs, _ := st.Findings(context.Background(), store.FindingQuery{Site: "shop"})
+	fs, err := st.Findings(context.Background(), store.FindingQuery{Site: "shop"})
+	if err != nil {
+		t.Fatalf("reading findings: %v", err)
+	}
 	if len(fs) != 1 || fs[0].Kind != "csp.unapproved-connect" {
 		t.Errorf("findings %v", fmt.Sprint(fs))
+	}
+}
+
+func TestCSPOrigins(t *testing.T) {
+	ctx := context.Background()
+	dsn := "sqlite://" + filepath.Join(t.TempDir(), "s.db")
+	st, err := open.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	agg := func(path, sample, client string) store.ReportAggregate {
+		return store.ReportAggregate{Site: "shop", Directive: "script-src-elem", Blocked: "https://skim.example", DocumentPath: path,
+			Disposition: "report", Count: 2, ClientHashes: []string{client}, FirstSeen: at, LastSeen: at, Sample: sample}
+	}
+	if err := st.MergeReportAggregates(ctx, "b1", []store.ReportAggregate{
+		agg("/checkout", `{"DocumentOrigin":"https://shop.example"}`, "c1"),
+		agg("https://skim.example/", "", "c2"),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want []string
+	}{
+		{"origins seen in reports are listed, none approved yet", []string{"csp", "origins", "--site", "shop", "--store", dsn}, 0,
+			[]string{"https://shop.example  false     2", "https://skim.example  false     2"}},
+		{"an origin with a path is refused", []string{"csp", "origins", "approve", "--site", "shop", "--store", dsn, "https://shop.example/x"}, 2, []string{"not a site origin"}},
+		{"approving an origin records it", []string{"csp", "origins", "approve", "--site", "shop", "--store", dsn, "HTTPS://Shop.Example:443"}, 0,
+			[]string{"approved https://shop.example as an origin of shop"}},
+		{"the approved origin is listed as the site's own", []string{"csp", "origins", "--site", "shop", "--store", dsn}, 0,
+			[]string{"https://shop.example  true      2", "https://skim.example  false     2"}},
+		{"a policy for the site leaves its origins out", []string{"csp", "policy", "--site", "shop", "--store", dsn}, 0,
+			[]string{"script-src 'self';"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCSPCLI(ctx, tt.args...)
+			if code != tt.code {
+				t.Fatalf("exit %d, want %d: %s%s", code, tt.code, out, errOut)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(out+errOut, w) {
+					t.Errorf("output lacks %q:\n%s%s", w, out, errOut)
+				}
+			}
+		})
+	}
+	st, err = open.Open(ctx, dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	evs, err := st.Events(ctx, store.EventQuery{Site: "shop", Type: "csp.origin-approved"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 1 || !strings.Contains(string(evs[0].Data), "https://shop.example") {
+		t.Errorf("event log %v, want one csp.origin-approved for https://shop.example", evs)
 	}
 }

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,23 +54,27 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	var d time.Duration
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseUint(days, 10, 16)
-		if err != nil {
-			return time.Time{}, fmt.Errorf("--since %q: want a duration such as 24h or 7d, or an RFC 3339 time", s)
-		}
-		d = time.Duration(n) * 24 * time.Hour
-	} else {
-		var err error
-		if d, err = time.ParseDuration(s); err != nil {
-			return time.Time{}, fmt.Errorf("--since %q: want a duration such as 24h or 7d, or an RFC 3339 time", s)
-		}
+	d, err := parseDuration(s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("--since %q: want a duration such as 24h or 7d, or an RFC 3339 time", s)
 	}
 	if d < 0 {
 		return time.Time{}, fmt.Errorf("--since %q: a duration back from now cannot be negative", s)
 	}
 	return now.Add(-d), nil
+}
+
+// parseDuration reads a Go duration ("90m", "24h") or a number of days
+// ("7d"), the unit people keep data and look back in.
+func parseDuration(s string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.ParseUint(days, 10, 16)
+		if err != nil {
+			return 0, fmt.Errorf("%q: want a number of days such as 90d, or a duration such as 24h", s)
+		}
+		return time.Duration(n) * 24 * time.Hour, nil
+	}
+	return time.ParseDuration(s)
 }
 
 // siteStore is the pair of flags every detector command uses to keep what it
@@ -92,13 +94,6 @@ func addSiteStore(cmd *cobra.Command) *siteStore {
 // enabled reports whether the user asked for the findings to be kept.
 func (s *siteStore) enabled() bool {
 	return *s.dsn != "" || os.Getenv(store.EnvStore) != ""
-}
-
-// findingKey identifies "the same finding" across runs, so that a finding
-// raised every run is one row with a count and first and last seen.
-func findingKey(f finding.Finding) string {
-	sum := sha256.Sum256([]byte(f.Source + "\x00" + f.Kind + "\x00" + f.URL + "\x00" + f.Path + "\x00" + f.Rule + "\x00" + f.Message))
-	return hex.EncodeToString(sum[:16])
 }
 
 // save upserts the findings and appends events (each a record of what one
@@ -138,7 +133,9 @@ func (s *siteStore) putAll(ctx context.Context, app *App, fs []finding.Finding, 
 		if f, err = store.MaskFinding(f); err != nil {
 			return err
 		}
-		if _, err := st.PutFinding(ctx, findingKey(f), f); err != nil {
+		// The browser check names the destination of a finding only in its
+		// message, so the message is the subject that tells two apart.
+		if _, err := st.PutFinding(ctx, store.FindingKey(f, f.Message), f); err != nil {
 			return err
 		}
 	}

@@ -79,3 +79,25 @@ func benchStore(b *testing.B) Store {
 	b.Cleanup(func() { db.Close() })
 	return db
 }
+
+// BenchmarkRateLimited is what refusing a flood costs per request: the
+// site key, the client's network and its empty bucket, a 429. Compare with
+// BenchmarkHandler (serving) in the same run: shedding must cost less.
+func BenchmarkRateLimited(b *testing.B) {
+	c, err := New(benchStore(b), Options{Sites: []Site{{Name: "shop", Key: testKey}}, ClientRate: 1e-9, ClientBurst: 1})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := c.Handler()
+	body := legacy("https://evil.example/c.php", "connect-src")
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		r := httptest.NewRequest(http.MethodPost, "/r/"+testKey, strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/csp-report")
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if i > 0 && w.Code != 429 {
+			b.Fatalf("status %d", w.Code)
+		}
+	}
+}

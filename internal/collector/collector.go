@@ -39,6 +39,7 @@ import (
 type Store interface {
 	MergeReportAggregates(ctx context.Context, batchID string, aggs []store.ReportAggregate) error
 	ReportAggregates(ctx context.Context, q store.AggregateQuery) ([]store.ReportAggregate, error)
+	PruneReportAggregates(ctx context.Context, before time.Time) (int64, error)
 	ApprovedSources(ctx context.Context, site string) ([]store.ApprovedSource, error)
 	PutFinding(ctx context.Context, key string, f finding.Finding) (created bool, err error)
 }
@@ -50,7 +51,17 @@ var _ Store = (store.Store)(nil)
 type Site struct {
 	Name string
 	Key  string
+	// Origins are the site's own origins (scheme://host[:port]), where its
+	// pages are. Origins approved in the store (store.DirectiveSiteOrigin)
+	// are added to them. A report whose document is elsewhere is kept as
+	// evidence of forgery and never approves or suppresses anything; with
+	// no origins at all, reports cannot be checked, and 'self' approves
+	// nothing.
+	Origins []string
 }
+
+// DefaultRetain is how long report aggregates are kept by default.
+const DefaultRetain = 90 * 24 * time.Hour
 
 // ErrConfig is wrapped by every invalid option.
 var ErrConfig = errors.New("invalid collector configuration")
@@ -75,16 +86,30 @@ type Options struct {
 	// it, during a store outage, handlers answer 503.
 	MaxPending int
 
-	// SiteRate and SiteBurst limit reports per site (1000/s, burst 2000);
-	// ClientRate and ClientBurst per client IP (20/s, burst 40). Over the
-	// limit: 429 with Retry-After.
+	// SiteRate and SiteBurst limit requests per site (1000/s, burst 2000);
+	// ClientRate and ClientBurst per client network, an IPv4 /24 or IPv6
+	// /56 (20/s, burst 40). Over the limit: 429 with Retry-After. The
+	// client limit is checked first, so requests it refuses cost the site
+	// nothing: one network cannot spend a site's budget.
 	SiteRate    rate.Limit
 	SiteBurst   int
 	ClientRate  rate.Limit
 	ClientBurst int
+	// NewClientReserve is a per-site budget beyond SiteRate that only
+	// client networks not seen before may spend (SiteRate/10, burst
+	// SiteBurst/10, at least 1): when known networks have used up the
+	// site's budget, a new customer's report still gets in.
+	NewClientReserve rate.Limit
 	// MaxTrackedClients bounds the per-client limiter table (100000); when
-	// full it is cleared, giving every client a fresh bucket.
+	// full, the least recently used network is forgotten.
 	MaxTrackedClients int
+
+	// Retain is how long report aggregates (and the samples they hold) are
+	// kept after they were last seen (90 days); older ones are deleted at
+	// start and every hour. Findings and the event log are kept: they are
+	// the record, and a finding keeps its counts and samples as evidence.
+	// Negative keeps aggregates for ever.
+	Retain time.Duration
 
 	// MinClients is how many distinct clients must report something before
 	// it is raised as High (2). Below it the finding is raised as Medium
@@ -101,7 +126,7 @@ type Options struct {
 	// Empty: such aggregates are reported lost (Run returns ErrUnflushed).
 	Journal string
 
-	// ClientKey keys the client hash (HMAC of IP and User-Agent). Random per
+	// ClientKey keys the client hash (HMAC of the client network). Random per
 	// process when nil; set it to count the same client as one across
 	// restarts and across collectors that share a store.
 	ClientKey []byte
@@ -146,11 +171,17 @@ func (o Options) withDefaults() (Options, error) {
 	if o.ClientBurst <= 0 {
 		o.ClientBurst = 40
 	}
+	if o.NewClientReserve <= 0 {
+		o.NewClientReserve = max(o.SiteRate/10, 1)
+	}
 	if o.MaxTrackedClients <= 0 {
 		o.MaxTrackedClients = 100000
 	}
 	if o.MinClients <= 0 {
 		o.MinClients = 2
+	}
+	if o.Retain == 0 {
+		o.Retain = DefaultRetain
 	}
 	if o.MinClients > csp.MaxClientHashes {
 		return o, fmt.Errorf("%w: MinClients %d exceeds the %d distinct clients an aggregate can count", ErrConfig, o.MinClients, csp.MaxClientHashes)
@@ -176,6 +207,11 @@ func (o Options) withDefaults() (Options, error) {
 		if len(s.Key) < 16 {
 			return o, fmt.Errorf("%w: site %q: key is %d characters, want at least 16 (use skimwatch collect keygen)", ErrConfig, s.Name, len(s.Key))
 		}
+		for _, origin := range s.Origins {
+			if _, err := csp.ParseSiteOrigin(origin); err != nil {
+				return o, fmt.Errorf("%w: site %q: %w", ErrConfig, s.Name, err)
+			}
+		}
 		if names[s.Name] {
 			return o, fmt.Errorf("%w: site %q given twice", ErrConfig, s.Name)
 		}
@@ -192,10 +228,8 @@ type Collector struct {
 	log   *slog.Logger
 
 	sites     map[[32]byte]string
-	siteLimit map[string]*rate.Limiter
-
-	clientsMu sync.Mutex
-	clients   map[string]*rate.Limiter
+	siteLimit map[string]siteLimit
+	clients   *clientLimits
 
 	// intakeMu guards closed: handlers enqueue under the read lock, Run
 	// closes intake under the write lock, so nothing is enqueued after the
@@ -204,8 +238,11 @@ type Collector struct {
 	closed   bool
 	queue    chan intake
 
-	m      *metrics
-	hasher *csp.ClientHasher
+	m           *metrics
+	corsHeaders []header
+	// bodies are request body buffers, reused: a report is read whole and
+	// decoded, and its buffer is garbage the moment it is decoded.
+	bodies sync.Pool
 
 	// Owned by the Run goroutine.
 	agg     *csp.Aggregator
@@ -214,7 +251,10 @@ type Collector struct {
 	// journal is removed once they are in the store.
 	journalLoaded bool
 	candidates    map[candidateKey]*candidate
-	findings      map[string]finding.Finding
+	// origins are each site's own origins: configured (configured), plus
+	// those approved in the store, refreshed every flush.
+	configured map[string][]string
+	origins    map[string]map[string]bool
 }
 
 // intake is one accepted request's worth of events.
@@ -235,16 +275,17 @@ func New(st Store, opts Options) (*Collector, error) {
 		return nil, fmt.Errorf("%w: nil store", ErrConfig)
 	}
 	c := &Collector{
-		opts:       o,
-		store:      st,
-		log:        o.Logger,
-		sites:      map[[32]byte]string{},
-		siteLimit:  map[string]*rate.Limiter{},
-		clients:    map[string]*rate.Limiter{},
-		queue:      make(chan intake, o.QueueSize),
-		agg:        csp.NewAggregator(),
-		candidates: map[candidateKey]*candidate{},
-		findings:   map[string]finding.Finding{},
+		opts:        o,
+		store:       st,
+		log:         o.Logger,
+		sites:       map[[32]byte]string{},
+		siteLimit:   map[string]siteLimit{},
+		queue:       make(chan intake, o.QueueSize),
+		agg:         csp.NewAggregator(),
+		candidates:  map[candidateKey]*candidate{},
+		configured:  map[string][]string{},
+		origins:     map[string]map[string]bool{},
+		corsHeaders: corsHeaders(),
 	}
 	for _, s := range o.Sites {
 		h := sha256.Sum256([]byte(s.Key))
@@ -252,7 +293,16 @@ func New(st Store, opts Options) (*Collector, error) {
 			return nil, fmt.Errorf("%w: site %q reuses another site's key", ErrConfig, s.Name)
 		}
 		c.sites[h] = s.Name
-		c.siteLimit[s.Name] = rate.NewLimiter(o.SiteRate, o.SiteBurst)
+		c.origins[s.Name] = map[string]bool{}
+		for _, raw := range s.Origins {
+			o, _ := csp.ParseSiteOrigin(raw)
+			c.configured[s.Name] = append(c.configured[s.Name], o)
+			c.origins[s.Name][o] = true
+		}
+		c.siteLimit[s.Name] = siteLimit{
+			main:    rate.NewLimiter(o.SiteRate, o.SiteBurst),
+			reserve: rate.NewLimiter(o.NewClientReserve, max(o.SiteBurst/10, 1)),
+		}
 	}
 	if o.Journal != "" {
 		bs, err := readJournal(o.Journal)
@@ -265,7 +315,7 @@ func New(st Store, opts Options) (*Collector, error) {
 		}
 	}
 	c.m = newMetrics(c)
-	c.hasher = csp.NewClientHasher(o.ClientKey)
+	c.clients = newClientLimits(o.MaxTrackedClients, o.ClientRate, o.ClientBurst, csp.NewClientHasher(o.ClientKey))
 	return c, nil
 }
 
@@ -284,20 +334,6 @@ func (c *Collector) siteFor(key string) (string, bool) {
 		}
 	}
 	return "", false
-}
-
-func (c *Collector) allowClient(ip string) bool {
-	c.clientsMu.Lock()
-	defer c.clientsMu.Unlock()
-	l, ok := c.clients[ip]
-	if !ok {
-		if len(c.clients) >= c.opts.MaxTrackedClients {
-			clear(c.clients)
-		}
-		l = rate.NewLimiter(c.opts.ClientRate, c.opts.ClientBurst)
-		c.clients[ip] = l
-	}
-	return l.Allow()
 }
 
 // enqueue hands events to the aggregator without blocking; false means the

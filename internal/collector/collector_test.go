@@ -7,11 +7,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -33,8 +35,23 @@ type faultyStore struct {
 	fail         atomic.Bool  // every merge fails before touching the DB
 	commitThen   atomic.Int32 // the next N merges commit, then report an error
 	panicNext    atomic.Int32 // the next N merges panic before committing
+	failFindings atomic.Bool  // every PutFinding fails
+	rowsRead     atomic.Int64 // aggregates returned by ReportAggregates
 	merges       atomic.Int64
 	failedMerges atomic.Int64
+}
+
+func (s *faultyStore) ReportAggregates(ctx context.Context, q store.AggregateQuery) ([]store.ReportAggregate, error) {
+	rows, err := s.Store.ReportAggregates(ctx, q)
+	s.rowsRead.Add(int64(len(rows)))
+	return rows, err
+}
+
+func (s *faultyStore) PutFinding(ctx context.Context, key string, f finding.Finding) (bool, error) {
+	if s.failFindings.Load() {
+		return false, errOutage
+	}
+	return s.Store.PutFinding(ctx, key, f)
 }
 
 var errOutage = errors.New("store unavailable (test)")
@@ -232,12 +249,21 @@ func TestHandler(t *testing.T) {
 			t.Errorf("got %d %v", w.Code, w.Header())
 		}
 	})
+	t.Run("metrics are not served on the public report endpoint", func(t *testing.T) {
+		c := newCollector(t, newStore(t), Options{})
+		send(c.Handler(), post{body: good})
+		w := httptest.NewRecorder()
+		c.Handler().ServeHTTP(w, httptest.NewRequest("GET", "/metrics", nil))
+		if w.Code != http.StatusNotFound || strings.Contains(w.Body.String(), "skimwatch_collector") {
+			t.Errorf("GET /metrics on the report endpoint: %d %q, want 404", w.Code, w.Body)
+		}
+	})
 	t.Run("metrics are served in the Prometheus format", func(t *testing.T) {
 		c := newCollector(t, newStore(t), Options{})
 		send(c.Handler(), post{body: good})
 		r := httptest.NewRequest("GET", "/metrics", nil)
 		w := httptest.NewRecorder()
-		c.Handler().ServeHTTP(w, r)
+		c.MetricsHandler().ServeHTTP(w, r)
 		for _, want := range []string{"skimwatch_collector_reports_accepted_total 1", `skimwatch_collector_requests_rejected_total{status="429"} 0`, "skimwatch_collector_queue_depth 1"} {
 			if !strings.Contains(w.Body.String(), want) {
 				t.Errorf("metrics lack %q", want)
@@ -257,7 +283,7 @@ func TestFloodFromOneClient(t *testing.T) {
 			t.Fatal("429 without Retry-After")
 		}
 	}
-	other := send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "192.0.2.2"})
+	other := send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "198.51.100.2"})
 	// Outcome: the burst of 5 is accepted, the other 45 are told to retry,
 	// and a second client is unaffected.
 	if codes[204] != 5 || codes[429] != 45 || other.Code != 204 {
@@ -298,7 +324,7 @@ func TestSlowlorisIsCutOff(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		done <- c.Serve(ctx, ln, ServerTimeouts{ReadHeader: 300 * time.Millisecond, Read: time.Second})
+		done <- c.Serve(ctx, ln, nil, ServerTimeouts{ReadHeader: 300 * time.Millisecond, Read: time.Second})
 	}()
 	addr := ln.Addr().String()
 
@@ -441,7 +467,7 @@ func TestCleanShutdownLosesNothing(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- c.Serve(ctx, ln, ServerTimeouts{}) }()
+	go func() { done <- c.Serve(ctx, ln, nil, ServerTimeouts{}) }()
 	var wg sync.WaitGroup
 	var ok atomic.Int64
 	for i := range 8 {
@@ -490,8 +516,8 @@ func testFindings(t *testing.T, st *faultyStore) {
 	send(h, post{body: legacy("https://cdn.shop.example/app.js", "script-src-elem"), ip: "192.0.2.1"})
 	send(h, post{body: legacy("https://evil.example/skim.js", "script-src-elem"), ip: "192.0.2.1"})
 	send(h, post{body: legacy("https://collect.evil.example/c", "connect-src"), ip: "192.0.2.1"})
-	send(h, post{body: legacy("https://collect.evil.example/c", "connect-src"), ip: "192.0.2.2"})
-	send(h, post{body: legacy("inline", "script-src-elem"), ip: "192.0.2.3"})
+	send(h, post{body: legacy("https://collect.evil.example/c", "connect-src"), ip: "198.51.100.2"})
+	send(h, post{body: legacy("inline", "script-src-elem"), ip: "203.0.113.3"})
 	eventually(t, "findings", func() bool { return c.Stats().Findings >= 3 })
 	if err := stop(); err != nil {
 		t.Fatal(err)
@@ -540,10 +566,11 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		o    Options
 	}{
 		{"no sites", Options{Sites: []Site{}}},
-		{"a short key", Options{Sites: []Site{{"a", "short"}}}},
-		{"two sites with one key", Options{Sites: []Site{{"a", testKey}, {"b", testKey}}}},
-		{"a site given twice", Options{Sites: []Site{{"a", testKey}, {"a", testKey + "x"}}}},
-		{"min clients over the hash cap", Options{Sites: []Site{{"a", testKey}}, MinClients: 65}},
+		{"a short key", Options{Sites: []Site{{Name: "a", Key: "short"}}}},
+		{"two sites with one key", Options{Sites: []Site{{Name: "a", Key: testKey}, {Name: "b", Key: testKey}}}},
+		{"a site given twice", Options{Sites: []Site{{Name: "a", Key: testKey}, {Name: "a", Key: testKey + "x"}}}},
+		{"a site origin with a path", Options{Sites: []Site{{Name: "a", Key: testKey, Origins: []string{"https://shop.example/checkout"}}}}},
+		{"min clients over the hash cap", Options{Sites: []Site{{Name: "a", Key: testKey}}, MinClients: 65}},
 	}
 	for _, tt := range tests {
 		t.Run("refuses "+tt.name, func(t *testing.T) {
@@ -600,7 +627,7 @@ func TestJournalKeepsWhatTheStoreRefusedAtShutdown(t *testing.T) {
 	t.Run("a corrupt journal stops the start instead of being ignored", func(t *testing.T) {
 		journal := filepath.Join(t.TempDir(), "collector.journal")
 		os.WriteFile(journal, []byte("{not json"), 0o600)
-		_, err := New(newStore(t), Options{Sites: []Site{{"shop", testKey}}, Journal: journal})
+		_, err := New(newStore(t), Options{Sites: []Site{{Name: "shop", Key: testKey}}, Journal: journal})
 		if !errors.Is(err, ErrJournal) {
 			t.Errorf("err = %v, want ErrJournal", err)
 		}
@@ -615,12 +642,431 @@ func TestSiteRateLimit(t *testing.T) {
 	h := c.Handler()
 	codes := map[int]int{}
 	for i := range 10 {
-		codes[send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("198.18.0.", i)}).Code]++
+		codes[send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("198.18.", i, ".1")}).Code]++
 	}
-	other := send(h, post{key: testKey + "-other", body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "198.18.1.1"})
-	// Outcome: ten clients share one site's budget of 3; the other site
-	// keeps its own.
-	if codes[204] != 3 || codes[429] != 7 || other.Code != 204 {
+	other := send(h, post{key: testKey + "-other", body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "198.19.1.1"})
+	// Outcome: ten new clients share one site's budget of 3 plus its
+	// reserve of 1 for new clients; the other site keeps its own.
+	if codes[204] != 4 || codes[429] != 6 || other.Code != 204 {
 		t.Errorf("site got %v, other site %d", codes, other.Code)
+	}
+}
+
+func TestFindingsAreNeverDroppedSilently(t *testing.T) {
+	t.Run("a finding whose source path is longer than the store's key limit is stored", func(t *testing.T) {
+		st := newStore(t)
+		c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
+		stop := run(t, c)
+		src := "https://shop.example/" + strings.Repeat("deep/", 150) + "app.js"
+		body := `{"csp-report":{"document-uri":"https://shop.example/checkout","effective-directive":"script-src-elem",` +
+			`"blocked-uri":"inline","disposition":"report","source-file":"` + src + `"}}`
+		if w := send(c.Handler(), post{body: body, ip: "192.0.2.1"}); w.Code != 204 {
+			t.Fatalf("status %d", w.Code)
+		}
+		eventually(t, "the finding", func() bool { return c.Stats().Findings+c.Stats().FindingErrors > 0 })
+		if err := stop(); err != nil {
+			t.Fatalf("shutdown: %v", err)
+		}
+		fs, err := st.Findings(context.Background(), store.FindingQuery{Site: "shop"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) != 1 || fs[0].Kind != "csp.inline-script" || fs[0].Evidence["source_file"] != src {
+			t.Errorf("findings %v, want one csp.inline-script naming the long source file", fs)
+		}
+	})
+	t.Run("a finding the store will not take at shutdown makes Run fail, naming it", func(t *testing.T) {
+		st := newStore(t)
+		c := newCollector(t, st, Options{FlushInterval: time.Hour, ShutdownTimeout: 200 * time.Millisecond})
+		stop := run(t, c)
+		send(c.Handler(), post{body: legacy("https://evil.example/s.js", "script-src-elem"), ip: "192.0.2.1"})
+		eventually(t, "the report queued", func() bool { return c.Stats().Accepted == 1 })
+		st.failFindings.Store(true)
+		err := stop()
+		if !errors.Is(err, ErrUnflushed) || !strings.Contains(err.Error(), "1 finding") {
+			t.Errorf("shutdown error %v, want ErrUnflushed naming 1 finding", err)
+		}
+	})
+}
+
+func TestOneSenderCountsAsOneClient(t *testing.T) {
+	tests := []struct {
+		name   string
+		sends  []post
+		sev    finding.Severity
+		single bool
+	}{
+		{"one address with two User-Agents is one client", []post{{ip: "192.0.2.1", ua: "Firefox"}, {ip: "192.0.2.1", ua: "Chrome"}}, finding.Medium, true},
+		{"two addresses in one IPv4 /24 are one client", []post{{ip: "192.0.2.1"}, {ip: "192.0.2.77"}}, finding.Medium, true},
+		{"two /64s in one IPv6 /56 are one client", []post{{ip: "2001:db8:0:1::1"}, {ip: "2001:db8:0:2::1"}}, finding.Medium, true},
+		{"two networks are two clients", []post{{ip: "192.0.2.1"}, {ip: "198.51.100.1"}}, finding.High, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStore(t)
+			c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond})
+			stop := run(t, c)
+			for _, p := range tt.sends {
+				p.body = legacy("https://evil.example/s.js", "script-src-elem")
+				if strings.Contains(p.ip, ":") {
+					p.ip = "[" + p.ip + "]"
+				}
+				if w := send(c.Handler(), p); w.Code != 204 {
+					t.Fatalf("status %d", w.Code)
+				}
+			}
+			eventually(t, "the finding", func() bool { return c.Stats().Findings > 0 })
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			fs, err := st.Findings(context.Background(), store.FindingQuery{Site: "shop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fs) != 1 || fs[0].Kind != "csp.unapproved-script" || fs[0].Severity != tt.sev || fs[0].Evidence["single_source"] != tt.single {
+				t.Fatalf("findings %v, want one csp.unapproved-script of severity %s, single_source=%v", fs, tt.sev, tt.single)
+			}
+		})
+	}
+}
+
+func TestFloodFromOneNetworkLeavesRealBrowsersServed(t *testing.T) {
+	tests := []struct {
+		name  string
+		flood func(i int) string
+	}{
+		{"a flood from 250 addresses of one IPv4 /24", func(i int) string { return fmt.Sprint("203.0.113.", i%250) }},
+		{"a flood from 250 /64s of one IPv6 /56", func(i int) string { return fmt.Sprintf("[2001:db8:0:%x::1]", i%250) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name+" leaves the site's budget to real browsers", func(t *testing.T) {
+			c := newCollector(t, newStore(t), Options{SiteRate: 1, SiteBurst: 50, ClientRate: 1, ClientBurst: 5})
+			h := c.Handler()
+			codes := map[int]int{}
+			for i := range 1000 {
+				codes[send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: tt.flood(i)}).Code]++
+			}
+			if codes[204] != 5 || codes[429] != 995 {
+				t.Errorf("the flood got %v, want its network's burst of 5 and 995 refused", codes)
+			}
+			for i := range 20 {
+				if w := send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: fmt.Sprint("198.51.", i, ".1")}); w.Code != 204 {
+					t.Errorf("real browser %d got %d", i, w.Code)
+				}
+			}
+		})
+	}
+}
+
+func TestClientLimitsForgetTheLeastRecentlyUsedNetwork(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{ClientRate: 0.001, ClientBurst: 2, MaxTrackedClients: 3})
+	h := c.Handler()
+	report := func(ip string) int {
+		return send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: ip}).Code
+	}
+	flooder := "192.0.2.1"
+	for range 3 {
+		report(flooder)
+	}
+	report("198.51.100.1")
+	report("203.0.113.1")
+	if code := report(flooder); code != 429 {
+		t.Fatalf("the flooder got %d with an empty bucket", code)
+	}
+	// The table is full; a new network evicts the least recently used one
+	// (198.51.100.0/24), not the flooder, who keeps its empty bucket.
+	report("198.18.0.1")
+	if code := report(flooder); code != 429 {
+		t.Errorf("the flooder got %d after the table filled: its bucket was reset", code)
+	}
+	if n := c.clients.len(); n != 3 {
+		t.Errorf("tracking %d networks, want the cap of 3", n)
+	}
+}
+
+func TestNewClientReserve(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{SiteRate: 0.001, SiteBurst: 10, ClientBurst: 100})
+	h := c.Handler()
+	report := func(ip string) int {
+		return send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: ip}).Code
+	}
+	for i := range 10 {
+		if code := report(fmt.Sprint("203.0.", i, ".1")); code != 204 {
+			t.Fatalf("known network %d: %d", i, code)
+		}
+	}
+	if code := report("203.0.0.1"); code != 429 {
+		t.Fatalf("a known network got %d after the site's budget was spent", code)
+	}
+	if code := report("198.51.100.1"); code != 204 {
+		t.Errorf("a never-seen browser got %d once known networks had spent the site's budget; want the reserve to take it", code)
+	}
+}
+
+func reportFrom(document, blocked, directive string) string {
+	return `{"csp-report":{"document-uri":"` + document + `","effective-directive":"` + directive +
+		`","blocked-uri":"` + blocked + `","disposition":"report"}}`
+}
+
+func TestForgedReports(t *testing.T) {
+	const skim = "https://skim.example/s.js"
+	forged := reportFrom("https://skim.example/", skim, "script-src-elem")
+	genuine := reportFrom("https://shop.example/checkout", skim, "script-src-elem")
+	selfApproved := store.ApprovedSource{Site: "shop", Directive: "script-src", Value: "'self'", Origin: store.OriginBaseline}
+	originApproved := store.ApprovedSource{Site: "shop", Directive: store.DirectiveSiteOrigin, Value: "https://shop.example", Origin: store.OriginManual}
+	type sent struct{ body, ip string }
+	tests := []struct {
+		name     string
+		origins  []string
+		approved []store.ApprovedSource
+		sends    []sent
+		// want maps finding kinds to the evidence they must hold.
+		want map[string]map[string]any
+	}{
+		{
+			name:     "a forged report with its own document as the blocked origin does not hide three customers' reports",
+			origins:  []string{"https://shop.example"},
+			approved: []store.ApprovedSource{selfApproved},
+			sends:    []sent{{forged, "203.0.113.9"}, {genuine, "192.0.2.1"}, {genuine, "198.51.100.1"}, {genuine, "198.18.0.1"}},
+			want: map[string]map[string]any{
+				"csp.unapproved-script": {"blocked": "https://skim.example", "clients": 3.0, "count": 3.0, "single_source": false},
+				"csp.foreign-document":  {"document_origin": "https://skim.example", "clients": 1.0, "count": 1.0},
+			},
+		},
+		{
+			name:     "an origin approved in the store makes the site's own reports count and a forger's stand apart",
+			approved: []store.ApprovedSource{selfApproved, originApproved},
+			sends:    []sent{{forged, "203.0.113.9"}, {genuine, "192.0.2.1"}, {genuine, "198.51.100.1"}},
+			want: map[string]map[string]any{
+				"csp.unapproved-script": {"blocked": "https://skim.example", "clients": 2.0, "count": 2.0},
+				"csp.foreign-document":  {"document_origin": "https://skim.example", "count": 1.0},
+			},
+		},
+		{
+			name:     "without known origins 'self' approves nothing a report claims",
+			approved: []store.ApprovedSource{selfApproved},
+			sends:    []sent{{forged, "203.0.113.9"}},
+			want: map[string]map[string]any{
+				"csp.unapproved-script": {"blocked": "https://skim.example", "clients": 1.0, "single_source": true},
+			},
+		},
+		{
+			name:     "the site's own origin is approved by 'self'",
+			origins:  []string{"https://shop.example"},
+			approved: []store.ApprovedSource{selfApproved},
+			sends:    []sent{{reportFrom("https://shop.example/", "https://shop.example/x.js", "script-src-elem"), "192.0.2.1"}},
+			want:     map[string]map[string]any{},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := context.Background()
+			st := newStore(t)
+			for _, a := range tt.approved {
+				if err := st.ApproveSource(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c := newCollector(t, st, Options{FlushInterval: time.Hour, Sites: []Site{{Name: "shop", Key: testKey, Origins: tt.origins}}})
+			stop := run(t, c)
+			for i, p := range tt.sends {
+				if w := send(c.Handler(), post{body: p.body, ip: p.ip}); w.Code != 204 {
+					t.Fatalf("report %d: status %d", i, w.Code)
+				}
+			}
+			eventually(t, "the reports queued", func() bool { return c.Stats().Accepted == int64(len(tt.sends)) })
+			// The final flush evaluates everything in one pass, so the
+			// forged report is the first sample of its batch.
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			fs, err := st.Findings(ctx, store.FindingQuery{Site: "shop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]store.StoredFinding{}
+			for _, f := range fs {
+				got[f.Kind] = f
+			}
+			if len(got) != len(tt.want) {
+				t.Errorf("findings %v, want kinds %v", slices.Collect(maps.Keys(got)), slices.Collect(maps.Keys(tt.want)))
+			}
+			for kind, ev := range tt.want {
+				f, ok := got[kind]
+				if !ok {
+					t.Errorf("no %s finding", kind)
+					continue
+				}
+				for k, v := range ev {
+					if f.Evidence[k] != v {
+						t.Errorf("%s: evidence %s = %v, want %v", kind, k, f.Evidence[k], v)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestServeMetricsOnItsOwnListener(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{})
+	var lns []net.Listener
+	for range 2 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		lns = append(lns, ln)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- c.Serve(ctx, lns[0], lns[1], ServerTimeouts{}) }()
+	get := func(ln net.Listener) (int, string) {
+		resp, err := http.Get("http://" + ln.Addr().String() + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	tests := []struct {
+		name    string
+		ln      net.Listener
+		code    int
+		metrics bool
+	}{
+		{"the report listener does not serve metrics", lns[0], 404, false},
+		{"the metrics listener serves them", lns[1], 200, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, body := get(tt.ln)
+			if code != tt.code || strings.Contains(body, "skimwatch_collector_reports_accepted_total") != tt.metrics {
+				t.Errorf("got %d %.80q", code, body)
+			}
+		})
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestEvaluationReadsOnlyWhatChanged(t *testing.T) {
+	for _, backend := range backends {
+		t.Run("on "+backend.name+" a finding reads its own aggregates, not all of the site's", func(t *testing.T) {
+			st := backend.open(t)
+			ctx := context.Background()
+			now := time.Now()
+			var old []store.ReportAggregate
+			for i := range 500 {
+				old = append(old, store.ReportAggregate{Site: "shop", Directive: "img-src", Blocked: fmt.Sprintf("https://pixel%d.example", i),
+					DocumentPath: "/", Disposition: "report", Count: 1, FirstSeen: now, LastSeen: now})
+			}
+			if err := st.Store.MergeReportAggregates(ctx, "", old); err != nil {
+				t.Fatal(err)
+			}
+			c := newCollector(t, st, Options{FlushInterval: time.Hour})
+			stop := run(t, c)
+			send(c.Handler(), post{body: legacy("https://evil.example/s.js", "script-src-elem"), ip: "192.0.2.1"})
+			eventually(t, "the report queued", func() bool { return c.Stats().Accepted == 1 })
+			st.rowsRead.Store(0)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			if c.Stats().Findings != 1 {
+				t.Fatalf("stats %+v, want one finding", c.Stats())
+			}
+			if n := st.rowsRead.Load(); n != 1 {
+				t.Errorf("evaluating one new finding read %d aggregates, want its 1 (the site has %d)", n, len(old)+1)
+			}
+		})
+	}
+}
+
+func TestRetention(t *testing.T) {
+	now := time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name   string
+		retain time.Duration
+		kept   []string
+	}{
+		{"the default keeps 90 days of aggregates", 0, []string{"https://day-30.example"}},
+		{"a shorter retention deletes more", 10 * 24 * time.Hour, nil},
+		{"a negative retention keeps everything", -1, []string{"https://day-100.example", "https://day-30.example"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			st := newStore(t)
+			ctx := context.Background()
+			var rows []store.ReportAggregate
+			for _, days := range []int{100, 30} {
+				at := now.Add(-time.Duration(days) * 24 * time.Hour)
+				rows = append(rows, store.ReportAggregate{Site: "shop", Directive: "script-src-elem", Blocked: fmt.Sprintf("https://day-%d.example", days),
+					DocumentPath: "/", Disposition: "report", Count: 1, FirstSeen: at, LastSeen: at})
+			}
+			if err := st.MergeReportAggregates(ctx, "", rows); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := st.PutFinding(ctx, "k", finding.Finding{Severity: finding.High, Kind: "csp.unapproved-script", Message: "m", Site: "shop", Time: now.Add(-200 * 24 * time.Hour)}); err != nil {
+				t.Fatal(err)
+			}
+			c := newCollector(t, st, Options{FlushInterval: time.Hour, Retain: tt.retain, Now: func() time.Time { return now }})
+			stop := run(t, c)
+			if err := stop(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := st.Store.ReportAggregates(ctx, store.AggregateQuery{Site: "shop"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept []string
+			for _, r := range got {
+				kept = append(kept, r.Blocked)
+			}
+			slices.Sort(kept)
+			if !slices.Equal(kept, tt.kept) {
+				t.Errorf("kept %v, want %v", kept, tt.kept)
+			}
+			fs, err := st.Findings(ctx, store.FindingQuery{Site: "shop"})
+			if err != nil || len(fs) != 1 {
+				t.Errorf("findings %v, %v: want the old finding kept", fs, err)
+			}
+		})
+	}
+}
+
+func TestRejectionKeepsTheConnectionWhenCheap(t *testing.T) {
+	c := newCollector(t, newStore(t), Options{ClientRate: 0.001, ClientBurst: 1})
+	h := c.Handler()
+	send(h, post{body: legacy("https://evil.example/a.js", "script-src-elem"), ip: "192.0.2.1"})
+	tests := []struct {
+		name   string
+		length int64 // Content-Length; -1 unknown (chunked)
+		key    string
+		status int
+		close  bool
+	}{
+		{"a rate-limited report of known small length keeps the connection", 0, testKey, 429, false},
+		{"an unknown key with a small body keeps the connection", 0, "not-a-site-key-at-all", 404, false},
+		{"a rate-limited report of unknown length closes it", -1, testKey, 429, true},
+		{"a body announced over the cap closes it", 1 << 20, testKey, 429, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			body := legacy("https://evil.example/a.js", "script-src-elem")
+			r := httptest.NewRequest(http.MethodPost, "/r/"+tt.key, strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/csp-report")
+			r.RemoteAddr = "192.0.2.1:5555"
+			r.ContentLength = int64(len(body))
+			if tt.length != 0 {
+				r.ContentLength = tt.length
+			}
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			if w.Code != tt.status || (w.Header().Get("Connection") == "close") != tt.close {
+				t.Errorf("status %d, Connection %q; want %d, close=%v", w.Code, w.Header().Get("Connection"), tt.status, tt.close)
+			}
+		})
 	}
 }

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -24,10 +25,19 @@ type candidate struct {
 	samples []csp.Event
 }
 
+// kindForeign marks the candidate for reports whose document is not on one
+// of the site's origins; its blocked field holds that document's origin.
+const kindForeign csp.Kind = "foreign-document"
+
 // findingKinds maps a directive family and what was blocked to a finding
 // kind; what is not here (styles, fonts, trusted types) raises nothing.
 func findingKind(family string, k csp.Kind) (kind, what string, sev finding.Severity) {
 	switch {
+	case k == kindForeign:
+		// Someone holds the site key and writes reports, or the site
+		// serves pages from an origin nobody listed: worth a look, not
+		// a page.
+		return "csp.foreign-document", "reports from a page", finding.Medium
 	case (family == "script-src" || family == "default-src") && k == csp.KindInline:
 		return "csp.inline-script", "inline script", finding.High
 	case (family == "script-src" || family == "default-src") && (k == csp.KindEval || k == csp.KindWasmEval):
@@ -41,6 +51,14 @@ func findingKind(family string, k csp.Kind) (kind, what string, sev finding.Seve
 
 // consider records a flushed aggregate as a candidate finding.
 func (c *Collector) consider(g csp.Aggregate) {
+	if csp.IsForeignDocument(g.DocumentPath) {
+		k := candidateKey{site: g.Site, blocked: csp.NoDocument, kind: kindForeign}
+		if len(g.Samples) > 0 && g.Samples[0].DocumentOrigin != "" {
+			k.blocked = g.Samples[0].DocumentOrigin
+		}
+		c.addCandidate(k, g.Samples)
+		return
+	}
 	fam := csp.DirectiveFamily(g.Directive)
 	if kind, _, _ := findingKind(fam, g.BlockedKind); kind == "" {
 		return
@@ -49,12 +67,16 @@ func (c *Collector) consider(g csp.Aggregate) {
 	if g.BlockedKind != csp.KindURL {
 		k.sourceFile = g.SourceFile
 	}
+	c.addCandidate(k, g.Samples)
+}
+
+func (c *Collector) addCandidate(k candidateKey, samples []csp.Event) {
 	cd, ok := c.candidates[k]
 	if !ok {
 		cd = &candidate{}
 		c.candidates[k] = cd
 	}
-	for _, s := range g.Samples {
+	for _, s := range samples {
 		if len(cd.samples) < csp.MaxSamples {
 			cd.samples = append(cd.samples, s)
 		}
@@ -81,21 +103,21 @@ func (c *Collector) evaluate() {
 			c.log.Warn("cannot read approved sources; will retry", "site", site, "error", err)
 			continue
 		}
-		var rows []store.ReportAggregate
-		loaded := false
+		c.setOrigins(site, approved)
 		for _, k := range keys {
 			cd := c.candidates[k]
-			if isApproved(approved, k, cd.samples) {
+			if isApproved(approved, c.origins[site], k) {
 				delete(c.candidates, k)
 				continue
 			}
-			if !loaded {
-				if rows, err = c.store.ReportAggregates(ctx, store.AggregateQuery{Site: site}); err != nil {
-					c.m.findingErrs.Add(1)
-					c.log.Warn("cannot read aggregates; will retry", "site", site, "error", err)
-					break
-				}
-				loaded = true
+			// Only this candidate's aggregates, not all of the site's:
+			// evaluation costs what changed, however long the site has
+			// been watched.
+			rows, err := c.store.ReportAggregates(ctx, k.query())
+			if err != nil {
+				c.m.findingErrs.Add(1)
+				c.log.Warn("cannot read aggregates; will retry", "site", site, "error", err)
+				continue
 			}
 			f, key := c.buildFinding(k, cd, rows)
 			if _, err := c.store.PutFinding(ctx, key, f); err != nil {
@@ -109,11 +131,29 @@ func (c *Collector) evaluate() {
 	}
 }
 
+// query selects the stored aggregates that may count towards k (matches
+// picks among them).
+func (k candidateKey) query() store.AggregateQuery {
+	if k.kind == kindForeign {
+		prefix := k.blocked + "/"
+		if k.blocked == csp.NoDocument {
+			prefix = csp.NoDocument
+		}
+		return store.AggregateQuery{Site: k.site, DocumentPrefix: prefix}
+	}
+	return store.AggregateQuery{Site: k.site, Blocked: k.blocked}
+}
+
 // isApproved: an origin the inventory lists for the directive family, or
-// the page's own origin when the inventory lists 'self'. Inline code and
-// eval are never approved here: an approved inline script carries a hash,
-// and a browser that matched the hash would not have reported it.
-func isApproved(approved []store.ApprovedSource, k candidateKey, samples []csp.Event) bool {
+// one of the site's own origins when the inventory lists 'self'. 'self' is
+// resolved from the site's configured and approved origins, never from a
+// report: the document URL is whatever the sender wrote, and the site key
+// is public, so a forger could otherwise approve its own skimmer by sending
+// document-uri=https://skim.example with blocked-uri=https://skim.example/s.js.
+// Inline code and eval are never approved here: an approved inline script
+// carries a hash, and a browser that matched the hash would not have
+// reported it. Reports from foreign documents approve nothing.
+func isApproved(approved []store.ApprovedSource, own map[string]bool, k candidateKey) bool {
 	if k.kind != csp.KindURL {
 		return false
 	}
@@ -125,7 +165,7 @@ func isApproved(approved []store.ApprovedSource, k candidateKey, samples []csp.E
 		if v == k.blocked || strings.TrimSuffix(v, "/") == k.blocked {
 			return true
 		}
-		if v == "'self'" && len(samples) > 0 && samples[0].DocumentOrigin == k.blocked {
+		if v == "'self'" && own[k.blocked] {
 			return true
 		}
 	}
@@ -140,9 +180,10 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 		clients     []string
 		directives  []string
 		pages       []string
+		blocked     []string
 	)
 	for _, r := range rows {
-		if csp.DirectiveFamily(r.Directive) != k.family || r.Blocked != k.blocked || (k.sourceFile != "" && r.SourceFile != k.sourceFile) {
+		if !k.matches(r) {
 			continue
 		}
 		count += r.Count
@@ -163,7 +204,11 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 		if len(pages) < 10 && !slices.Contains(pages, r.DocumentPath) {
 			pages = append(pages, r.DocumentPath)
 		}
+		if len(blocked) < 10 && !slices.Contains(blocked, r.Blocked) {
+			blocked = append(blocked, r.Blocked)
+		}
 	}
+	slices.Sort(blocked)
 	slices.Sort(directives)
 	slices.Sort(pages)
 	n := len(clients)
@@ -186,8 +231,14 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 	if k.kind == csp.KindURL && len(cd.samples) > 0 {
 		url = cd.samples[0].BlockedURL
 	}
+	own := slices.Sorted(maps.Keys(c.origins[k.site]))
 	var msg string
 	switch k.kind {
+	case kindForeign:
+		msg = fmt.Sprintf("Reports for this site came from %s on %s, which is not one of the site's origins (%s): someone with the site key "+
+			"(public in the page's CSP header) is forging reports, or the site has pages on an origin to approve with `skimwatch csp origins approve`. "+
+			"They are kept as evidence and approve or suppress nothing (%d report(s) from %s).",
+			"pages", k.blocked, strings.Join(own, ", "), count, clientWords(n))
 	case csp.KindURL, csp.KindData, csp.KindBlob:
 		msg = fmt.Sprintf("Customers' browsers reported %s %s, which the site's approved inventory does not list (%d report(s) from %s).",
 			what, k.blocked, count, clientWords(n))
@@ -208,12 +259,30 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 	if k.sourceFile != "" {
 		ev["source_file"] = k.sourceFile
 	}
+	// Whether the reports' documents were checked against the site's own
+	// origins: without origins, any sender's reports count.
+	ev["site_origins"] = own
+	if k.kind == kindForeign {
+		ev["document_origin"] = k.blocked
+		ev["blocked"] = blocked
+		delete(ev, "directive")
+	}
 	f := finding.Finding{
 		Severity: sev, Kind: kind, Message: msg, Evidence: ev,
 		Source: "collector", Site: k.site, URL: url, Time: c.opts.Now(),
 	}
-	key := "collector|" + kind + "|" + k.family + "|" + k.blocked + "|" + k.sourceFile
-	return f, key
+	return f, store.FindingKey(finding.Finding{Source: f.Source, Kind: kind}, k.family, k.blocked, k.sourceFile)
+}
+
+// matches reports whether a stored aggregate counts towards candidate k.
+// Foreign reports count only towards the forgery finding of their document
+// origin, and never towards a finding about the site's own pages.
+func (k candidateKey) matches(r store.ReportAggregate) bool {
+	if k.kind == kindForeign {
+		return csp.IsForeignDocument(r.DocumentPath) && csp.AggregateDocumentOrigin(r.DocumentPath, "") == k.blocked
+	}
+	return !csp.IsForeignDocument(r.DocumentPath) && csp.DirectiveFamily(r.Directive) == k.family && r.Blocked == k.blocked &&
+		(k.sourceFile == "" || r.SourceFile == k.sourceFile)
 }
 
 func clientWords(n int) string {

@@ -1,8 +1,8 @@
 package collector
 
 import (
+	"bytes"
 	"errors"
-	"io"
 	"net"
 	"net/http"
 	"net/netip"
@@ -13,12 +13,13 @@ import (
 	"github.com/skimwatch/skimwatch/internal/csp"
 )
 
-// Handler serves POST and OPTIONS /r/{key} and GET /metrics.
+// Handler serves POST and OPTIONS /r/{key}: the public endpoint browsers
+// report to. /metrics is not on it (see MetricsHandler): what the collector
+// counts, refuses and sheds is for its operator, not for the internet.
 func (c *Collector) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /r/{key}", c.report)
 	mux.HandleFunc("OPTIONS /r/{key}", c.preflight)
-	mux.Handle("GET /metrics", c.MetricsHandler())
 	return mux
 }
 
@@ -32,41 +33,65 @@ func (c *Collector) ReportHandler() http.Handler {
 		case http.MethodOptions:
 			c.preflight(w, r)
 		default:
-			c.reject(w, http.StatusMethodNotAllowed, 0)
+			c.reject(w, r, http.StatusMethodNotAllowed, 0)
 		}
 	})
 }
 
 // Browsers send reports cross-origin (the shop's page to the collector);
 // report-uri sends are no-cors, but Reporting API uploads preflight.
-func cors(w http.ResponseWriter) {
-	// Keys are already canonical; assigning skips canonicalisation, which
-	// shows in profiles at tens of thousands of reports a second.
+func (c *Collector) cors(w http.ResponseWriter) {
+	// Keys are already canonical and the values are shared, read-only
+	// slices: canonicalising and allocating them showed in profiles at
+	// tens of thousands of reports a second.
 	h := w.Header()
-	h["Access-Control-Allow-Origin"] = []string{"*"}
-	h["Access-Control-Allow-Methods"] = []string{"POST"}
-	h["Access-Control-Allow-Headers"] = []string{"Content-Type"}
-	h["Access-Control-Max-Age"] = []string{"86400"}
+	for _, kv := range c.corsHeaders {
+		h[kv.key] = kv.value
+	}
+}
+
+type header struct {
+	key   string
+	value []string
+}
+
+func corsHeaders() []header {
+	return []header{
+		{"Access-Control-Allow-Origin", []string{"*"}},
+		{"Access-Control-Allow-Methods", []string{"POST"}},
+		{"Access-Control-Allow-Headers", []string{"Content-Type"}},
+		{"Access-Control-Max-Age", []string{"86400"}},
+	}
 }
 
 func (c *Collector) preflight(w http.ResponseWriter, r *http.Request) {
 	if _, ok := c.siteFor(r.PathValue("key")); !ok {
-		c.reject(w, http.StatusNotFound, 0)
+		c.reject(w, r, http.StatusNotFound, 0)
 		return
 	}
-	cors(w)
+	c.cors(w)
 	w.WriteHeader(http.StatusNoContent)
 }
 
-func (c *Collector) reject(w http.ResponseWriter, status int, retryAfter time.Duration) {
+// reject answers an error status. The connection is kept open when the
+// rest of the body is small enough for the server to skip (at most MaxBody
+// announced): closing it made the client reconnect for its next request, so
+// refusing a flood cost more than serving it (see docs/PERFORMANCE.md,
+// "Shedding"). A body of unknown or excessive length closes the connection,
+// so that nobody makes the server read a large body it refused.
+func (c *Collector) reject(w http.ResponseWriter, r *http.Request, status int, retryAfter time.Duration) {
 	if n, ok := c.m.rejected[status]; ok {
 		n.Add(1)
 	}
+	h := w.Header()
 	if retryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(max(1, retryAfter.Round(time.Second)/time.Second))))
+		h["Retry-After"] = []string{strconv.Itoa(int(max(1, retryAfter.Round(time.Second)/time.Second)))}
 	}
-	w.Header().Set("Connection", "close")
-	http.Error(w, http.StatusText(status), status)
+	if r.ContentLength < 0 || r.ContentLength > c.opts.MaxBody {
+		h["Connection"] = []string{"close"}
+	}
+	// No body: a status is all a browser or a flooder needs.
+	w.WriteHeader(status)
 }
 
 func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
@@ -74,66 +99,69 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 	// lookup, and the body is never read.
 	site, ok := c.siteFor(r.PathValue("key"))
 	if !ok {
-		c.reject(w, http.StatusNotFound, 0)
+		c.reject(w, r, http.StatusNotFound, 0)
 		return
 	}
-	cors(w)
+	c.cors(w)
 	if c.m.shedding.Load() {
-		c.reject(w, http.StatusServiceUnavailable, c.opts.FlushInterval)
+		c.reject(w, r, http.StatusServiceUnavailable, c.opts.FlushInterval)
 		return
 	}
-	if !c.siteLimit[site].Allow() {
-		c.reject(w, http.StatusTooManyRequests, time.Second)
-		return
-	}
-	ip := c.clientIP(r)
-	if !c.allowClient(ip) {
-		c.reject(w, http.StatusTooManyRequests, time.Second)
+	network := csp.ClientNetwork(c.clientAddr(r))
+	ok, known, client := c.clients.allow(network)
+	if !ok || !c.siteLimit[site].allow(known) {
+		c.reject(w, r, http.StatusTooManyRequests, time.Second)
 		return
 	}
 	ct := r.Header.Get("Content-Type")
 	if _, err := csp.MediaFormat(ct); err != nil {
-		c.reject(w, http.StatusUnsupportedMediaType, 0)
+		c.reject(w, r, http.StatusUnsupportedMediaType, 0)
 		return
 	}
 	if r.ContentLength > c.opts.MaxBody {
-		c.reject(w, http.StatusRequestEntityTooLarge, 0)
+		c.reject(w, r, http.StatusRequestEntityTooLarge, 0)
 		return
 	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, c.opts.MaxBody))
+	buf, _ := c.bodies.Get().(*bytes.Buffer)
+	if buf == nil {
+		buf = new(bytes.Buffer)
+	}
+	defer c.bodies.Put(buf)
+	buf.Reset()
+	if r.ContentLength > 0 {
+		buf.Grow(int(r.ContentLength))
+	}
+	_, err := buf.ReadFrom(http.MaxBytesReader(w, r.Body, c.opts.MaxBody))
+	body := buf.Bytes()
 	if err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			c.reject(w, http.StatusRequestEntityTooLarge, 0)
+			c.reject(w, r, http.StatusRequestEntityTooLarge, 0)
 			return
 		}
-		c.reject(w, http.StatusBadRequest, 0)
+		c.reject(w, r, http.StatusBadRequest, 0)
 		return
 	}
 	vs, skipped, err := csp.Decode(ct, body, c.opts.Decode)
 	if err != nil {
-		c.reject(w, http.StatusBadRequest, 0)
+		c.reject(w, r, http.StatusBadRequest, 0)
 		return
 	}
 	c.m.drop(DropNotCSP, skipped)
 	now := c.opts.Now()
 	it := intake{site: site, at: now, events: make([]csp.Event, 0, len(vs))}
-	ua := r.Header.Get("User-Agent")
 	for _, v := range vs {
 		e := csp.Normalize(v, c.opts.Normalize)
 		if reason := c.opts.Noise.Noise(e); reason != "" {
 			c.m.drop(string(reason), 1)
 			continue
 		}
-		if e.UserAgent != "" {
-			ua = e.UserAgent
-		}
 		it.events = append(it.events, e)
 	}
-	it.client = c.hasher.ID(ip, ua)
+	it.client = client
 	if len(it.events) > 0 {
 		if !c.enqueue(it) {
-			c.reject(w, http.StatusServiceUnavailable, c.opts.FlushInterval)
+			c.reject(w, r, http.StatusServiceUnavailable, c.opts.FlushInterval)
 			return
 		}
 		c.m.accepted.Add(int64(len(it.events)))
@@ -141,18 +169,23 @@ func (c *Collector) report(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// clientIP identifies the browser that sent a report, for per-client
-// limits and the distinct-client count. It is the TCP peer, unless the peer
-// is one of Options.TrustedProxies: then it is the rightmost address in
+// clientAddr identifies the browser that sent a report, for per-client
+// limits and the distinct-client count (both by its network, see
+// csp.ClientNetwork). It is the TCP peer, unless the peer is one of
+// Options.TrustedProxies: then it is the rightmost address in
 // X-Forwarded-For that is not itself a trusted proxy. Forwarded headers from
 // anyone else are ignored, because any client can write them; and only the
 // rightmost untrusted hop counts, because a client can prepend addresses.
-func (c *Collector) clientIP(r *http.Request) string {
+func (c *Collector) clientAddr(r *http.Request) netip.Addr {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		host = r.RemoteAddr
 	}
-	return forwardedClient(host, r.Header.Values("X-Forwarded-For"), c.opts.TrustedProxies)
+	if len(c.opts.TrustedProxies) > 0 {
+		host = forwardedClient(host, r.Header.Values("X-Forwarded-For"), c.opts.TrustedProxies)
+	}
+	addr, _ := netip.ParseAddr(host)
+	return addr
 }
 
 func forwardedClient(peer string, xff []string, trusted []netip.Prefix) string {

@@ -48,7 +48,7 @@ func TestLabFindingsFromChromiumReports(t *testing.T) {
 	}
 	srvCtx, stopSrv := context.WithCancel(ctx)
 	served := make(chan error, 1)
-	go func() { served <- c.Serve(srvCtx, ln, collector.ServerTimeouts{}) }()
+	go func() { served <- c.Serve(srvCtx, ln, nil, collector.ServerTimeouts{}) }()
 	// Shutdown order: collector (final flush) before the store closes.
 	defer func() {
 		stopSrv()
@@ -63,7 +63,16 @@ func TestLabFindingsFromChromiumReports(t *testing.T) {
 	}
 	defer l.Close()
 	// The shop's own origin is approved, as a baseline would approve it.
-	db.ApproveSource(ctx, store.ApprovedSource{Site: "lab", Directive: "script-src", Value: l.ShopURL(), Origin: store.OriginBaseline})
+	// and the shop's origin is the site's own, as an operator approves it
+	// (the collector reads it at its next flush).
+	for _, a := range []store.ApprovedSource{
+		{Site: "lab", Directive: "script-src", Value: l.ShopURL(), Origin: store.OriginBaseline},
+		{Site: "lab", Directive: store.DirectiveSiteOrigin, Value: l.ShopURL(), Origin: store.OriginManual},
+	} {
+		if err := db.ApproveSource(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	b, err := browser.Launch(ctx, browser.Options{})
 	if err != nil {
@@ -83,10 +92,14 @@ func TestLabFindingsFromChromiumReports(t *testing.T) {
 	}
 	time.Sleep(200 * time.Millisecond)
 	t.Logf("clean shop: %+v", c.Stats())
-	if fs, _ := db.Findings(ctx, store.FindingQuery{Site: "lab"}); len(fs) != 0 {
-		for _, f := range fs {
-			t.Errorf("clean shop raised %s: %s", f.Kind, f.Message)
-		}
+	// The control must be able to fail: a query error is a failure, not
+	// "no findings".
+	fs, err := db.Findings(ctx, store.FindingQuery{Site: "lab"})
+	if err != nil {
+		t.Fatalf("reading the clean shop's findings: %v", err)
+	}
+	for _, f := range fs {
+		t.Errorf("clean shop raised %s: %s", f.Kind, f.Message)
 	}
 
 	scenarios := []struct {
@@ -208,6 +221,9 @@ func TestReportingAPIFromChromium(t *testing.T) {
 		w.Write([]byte(`<html><body><script src="` + evil.URL + `/lib.js"></script></body></html>`))
 	}))
 	defer shop.Close()
+	if err := db.ApproveSource(ctx, store.ApprovedSource{Site: "shop", Directive: store.DirectiveSiteOrigin, Value: shop.URL, Origin: store.OriginManual}); err != nil {
+		t.Fatal(err)
+	}
 
 	b, err := browser.Launch(ctx, browser.Options{ExtraFlags: []string{"--ignore-certificate-errors", "--short-reporting-delay"}})
 	if err != nil {
@@ -230,6 +246,10 @@ func TestReportingAPIFromChromium(t *testing.T) {
 	}
 	if got == nil {
 		t.Fatalf("no finding from the Reporting API; stats %+v, preflights %d", c.Stats(), preflights.Load())
+	}
+	// The reports were checked against the site's approved origin.
+	if own, _ := got.Evidence["site_origins"].([]any); len(own) != 1 || own[0] != shop.URL {
+		t.Errorf("site_origins %v, want [%s]: the report's document was not checked", got.Evidence["site_origins"], shop.URL)
 	}
 	sample := got.Evidence["sample_reports"].([]any)[0].(map[string]any)
 	if sample["format"] != "reports+json" || strings.Contains(sample["document_url"].(string), "secret") {

@@ -45,6 +45,7 @@ type metrics struct {
 	findings    atomic.Int64
 	findingErrs atomic.Int64
 	pendingAggs atomic.Int64
+	pruned      atomic.Int64
 	shedding    atomic.Bool
 	registry    *prometheus.Registry
 }
@@ -74,6 +75,7 @@ func newMetrics(c *Collector) *metrics {
 	counter("flushes_total", "Successful flushes to the store.", &m.flushes, nil)
 	counter("flush_errors_total", "Failed flush attempts (retried).", &m.flushErrors, nil)
 	counter("findings_total", "Findings written to the store.", &m.findings, nil)
+	counter("aggregates_pruned_total", "Aggregates deleted past retention (--retain).", &m.pruned, nil)
 	counter("finding_errors_total", "Failed finding evaluations or writes (retried).", &m.findingErrs, nil)
 	gauge("queue_depth", "Requests waiting for the aggregator.", func() float64 { return float64(len(c.queue)) })
 	gauge("pending_aggregates", "Distinct aggregates not yet in the store.", func() float64 { return float64(m.pendingAggs.Load()) })
@@ -155,7 +157,8 @@ func (s Stats) TotalRejected() int64 {
 	return n
 }
 
-// MetricsHandler serves the Prometheus text format.
+// MetricsHandler serves the Prometheus text format, for a listener of its
+// own (Serve's metrics listener), loopback by default.
 func (c *Collector) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(c.m.registry, promhttp.HandlerOpts{})
 }

@@ -56,8 +56,14 @@ func (c *Collector) Run(ctx context.Context) error {
 	// queue holds QueueSize requests, far more than arrive in one tick.
 	drain := time.NewTicker(drainInterval)
 	defer drain.Stop()
+	c.refreshOrigins()
+	c.prune()
+	retention := time.NewTicker(pruneInterval)
+	defer retention.Stop()
 	for {
 		select {
+		case <-retention.C:
+			c.prune()
 		case <-drain.C:
 			c.drainQueue()
 		case <-t.C:
@@ -71,6 +77,28 @@ func (c *Collector) Run(ctx context.Context) error {
 
 // drainInterval is how often the aggregator empties the queue.
 const drainInterval = 5 * time.Millisecond
+
+// pruneInterval is how often aggregates past Options.Retain are deleted.
+const pruneInterval = time.Hour
+
+// prune deletes aggregates last seen longer than Retain ago. A failure is
+// logged and retried at the next interval: nothing is lost by pruning late.
+func (c *Collector) prune() {
+	if c.opts.Retain < 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.FlushTimeout)
+	defer cancel()
+	n, err := c.store.PruneReportAggregates(ctx, c.opts.Now().Add(-c.opts.Retain))
+	if err != nil {
+		c.log.Warn("cannot delete aggregates past retention; will retry", "retain", c.opts.Retain, "error", err)
+		return
+	}
+	if n > 0 {
+		c.m.pruned.Add(n)
+		c.log.Info("deleted aggregates past retention", "aggregates", n, "retain", c.opts.Retain)
+	}
+}
 
 func (c *Collector) drainQueue() {
 	for {
@@ -92,7 +120,7 @@ func (c *Collector) shutdown() error {
 	backoff := 100 * time.Millisecond
 	for {
 		c.flush()
-		if len(c.pending) == 0 && c.agg.Len() == 0 {
+		if len(c.pending) == 0 && c.agg.Len() == 0 && len(c.candidates) == 0 {
 			break
 		}
 		if time.Now().Add(backoff).After(deadline) {
@@ -105,8 +133,13 @@ func (c *Collector) shutdown() error {
 }
 
 // spill writes what the store would not take to the journal, for the next
-// start to retry; without a journal it reports the loss.
+// start to retry; without a journal it reports the loss. Findings the store
+// would not take are never dropped quietly: each is logged, and Run fails.
 func (c *Collector) spill() error {
+	lost := c.unwrittenFindings()
+	if len(c.pending) == 0 && c.agg.Len() == 0 {
+		return lost
+	}
 	if g := c.agg.Drain(); len(g) > 0 {
 		c.pending = append(c.pending, newBatch(g))
 	}
@@ -118,20 +151,73 @@ func (c *Collector) spill() error {
 	}
 	if c.opts.Journal == "" {
 		c.log.Error("final flush failed and no journal is set: reports lost", "reports", reports)
-		return fmt.Errorf("%w: %d reports in %d aggregates (the store kept failing for %s and no journal is set)", ErrUnflushed, reports, aggs, c.opts.ShutdownTimeout)
+		return errors.Join(fmt.Errorf("%w: %d reports in %d aggregates (the store kept failing for %s and no journal is set)", ErrUnflushed, reports, aggs, c.opts.ShutdownTimeout), lost)
 	}
 	if err := writeJournal(c.opts.Journal, c.pending); err != nil {
-		return fmt.Errorf("%w: %d reports in %d aggregates: the store kept failing and the journal could not be written: %v", ErrUnflushed, reports, aggs, err)
+		return errors.Join(fmt.Errorf("%w: %d reports in %d aggregates: the store kept failing and the journal could not be written: %v", ErrUnflushed, reports, aggs, err), lost)
 	}
 	c.log.Warn("store unavailable at shutdown: aggregates written to the journal", "journal", c.opts.Journal, "reports", reports)
-	return fmt.Errorf("%w: %d reports in %d aggregates kept in the journal %s, retried at the next start", ErrJournaled, reports, aggs, c.opts.Journal)
+	// A journaled batch is evaluated again when it is replayed, so its
+	// findings come back then.
+	return errors.Join(fmt.Errorf("%w: %d reports in %d aggregates kept in the journal %s, retried at the next start", ErrJournaled, reports, aggs, c.opts.Journal), lost)
+}
+
+// unwrittenFindings logs every candidate finding the store did not take
+// and returns an error wrapping ErrUnflushed that counts them, or nil.
+// Their aggregates are in the store, so nothing re-raises them by itself.
+func (c *Collector) unwrittenFindings() error {
+	if len(c.candidates) == 0 {
+		return nil
+	}
+	for k := range c.candidates {
+		kind, _, _ := findingKind(k.family, k.kind)
+		c.log.Error("finding not written to the store at shutdown", "site", k.site, "kind", kind, "directive", k.family, "blocked", k.blocked, "source_file", k.sourceFile)
+	}
+	return fmt.Errorf("%w: %d finding(s) not written to the store (each is in the log)", ErrUnflushed, len(c.candidates))
 }
 
 func (c *Collector) add(it intake) {
+	own := c.origins[it.site]
 	for _, e := range it.events {
+		if len(own) > 0 && !own[e.DocumentOrigin] {
+			// A report from a page that is not the site's: kept apart
+			// as evidence of forgery, never merged with the site's own.
+			e = csp.MarkForeign(e)
+		}
 		c.agg.Add(it.site, e, it.client, it.at)
 	}
 	c.updatePending()
+}
+
+// refreshOrigins reloads each site's own origins: the configured ones and
+// those approved in the store. On a store error the last known set stays.
+func (c *Collector) refreshOrigins() {
+	ctx, cancel := context.WithTimeout(context.Background(), c.opts.FlushTimeout)
+	defer cancel()
+	for site := range c.origins {
+		approved, err := c.store.ApprovedSources(ctx, site)
+		if err != nil {
+			c.log.Warn("cannot read the site's origins; keeping the last known", "site", site, "error", err)
+			continue
+		}
+		c.setOrigins(site, approved)
+	}
+}
+
+func (c *Collector) setOrigins(site string, approved []store.ApprovedSource) {
+	set := map[string]bool{}
+	for _, o := range c.configured[site] {
+		set[o] = true
+	}
+	for _, a := range approved {
+		if a.Directive != store.DirectiveSiteOrigin {
+			continue
+		}
+		if o, err := csp.ParseSiteOrigin(a.Value); err == nil {
+			set[o] = true
+		}
+	}
+	c.origins[site] = set
 }
 
 func (c *Collector) updatePending() {
@@ -156,6 +242,7 @@ func newBatch(aggs []csp.Aggregate) *batch {
 // findings.
 func (c *Collector) flush() {
 	defer c.updatePending()
+	c.refreshOrigins()
 	for len(c.pending) > 0 {
 		if !c.write(c.pending[0]) {
 			return

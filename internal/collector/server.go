@@ -50,20 +50,31 @@ func NewServer(h http.Handler, t ServerTimeouts) *http.Server {
 	}
 }
 
-// Serve runs the collector on ln until ctx is cancelled, then shuts down in
-// this order: the HTTP server stops accepting and waits for in-flight
-// handlers (which may still enqueue); then the aggregator closes intake,
-// drains the queue and makes its final flush (Run). The store must stay
-// open until Serve returns; closing it is the caller's last step.
-func (c *Collector) Serve(ctx context.Context, ln net.Listener, t ServerTimeouts) error {
+// Serve runs the collector's report endpoint on ln and, when metrics is
+// not nil, GET /metrics on metrics (a separate listener, so that it can stay
+// on loopback while reports come from the internet), until ctx is
+// cancelled. Then it shuts down in this order: the HTTP servers stop
+// accepting and wait for in-flight handlers (which may still enqueue); then
+// the aggregator closes intake, drains the queue and makes its final flush
+// (Run). The store must stay open until Serve returns; closing it is the
+// caller's last step.
+func (c *Collector) Serve(ctx context.Context, ln, metrics net.Listener, t ServerTimeouts) error {
 	srv := NewServer(c.Handler(), t)
+	servers := []*http.Server{srv}
 	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopRun()
 	runErr := make(chan error, 1)
 	go func() { runErr <- c.Run(runCtx) }()
 
-	serveErr := make(chan error, 1)
+	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
+	if metrics != nil {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", c.MetricsHandler())
+		msrv := NewServer(mux, t)
+		servers = append(servers, msrv)
+		go func() { serveErr <- msrv.Serve(metrics) }()
+	}
 
 	var err error
 	select {
@@ -75,9 +86,11 @@ func (c *Collector) Serve(ctx context.Context, ln net.Listener, t ServerTimeouts
 	}
 	shCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), c.opts.ShutdownTimeout)
 	defer cancel()
-	if e := srv.Shutdown(shCtx); e != nil {
-		c.log.Warn("HTTP shutdown did not finish; open requests will get 503", "error", e)
-		srv.Close()
+	for _, s := range servers {
+		if e := s.Shutdown(shCtx); e != nil {
+			c.log.Warn("HTTP shutdown did not finish; open requests will get 503", "error", e)
+			s.Close()
+		}
 	}
 	stopRun()
 	return errors.Join(err, <-runErr)

@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"hash"
+	"net/netip"
 	"slices"
 	"sync"
 	"time"
@@ -19,12 +20,40 @@ const MaxClientHashes = 64
 // MaxSamples caps the sample events kept per aggregate as evidence.
 const MaxSamples = 3
 
+// Client networks: one customer is counted, and limited, by the network
+// its address is in, not by the address itself. An attacker controls many
+// addresses in one network (a whole IPv6 /64 is routinely one host, a /56
+// one subscriber) and any User-Agent it likes; it rarely controls many
+// networks.
+const (
+	ClientIPv4Bits = 24
+	ClientIPv6Bits = 56
+)
+
+// ClientNetwork returns the network that stands for one client: the IPv4
+// /24 or IPv6 /56 holding addr (an IPv4-mapped IPv6 address counts as IPv4).
+// An invalid addr gives the zero Prefix.
+func ClientNetwork(addr netip.Addr) netip.Prefix {
+	addr = addr.Unmap()
+	bits := ClientIPv6Bits
+	if addr.Is4() {
+		bits = ClientIPv4Bits
+	}
+	p, err := addr.Prefix(bits)
+	if err != nil {
+		return netip.Prefix{}
+	}
+	return p
+}
+
 // ClientID is the keyed hash that stands for one customer's browser: HMAC
-// SHA-256 of IP and User-Agent under a collector secret, truncated to 128
-// bits. The raw IP is never stored; without the key the hash cannot be
-// reversed by trying the IPv4 space.
-func ClientID(key []byte, ip, userAgent string) string {
-	return NewClientHasher(key).ID(ip, userAgent)
+// SHA-256 of its client network (see ClientNetwork) under a collector
+// secret, truncated to 128 bits. The User-Agent is not part of it: anyone
+// can send any User-Agent, and one sender must not count as many clients.
+// No address is stored; without the key the hash cannot be reversed by
+// trying every network.
+func ClientID(key []byte, network netip.Prefix) string {
+	return NewClientHasher(key).ID(network)
 }
 
 // ClientHasher computes ClientID without re-deriving the HMAC key pads on
@@ -39,13 +68,13 @@ func NewClientHasher(key []byte) *ClientHasher {
 	return h
 }
 
-// ID is ClientID(key, ip, userAgent).
-func (h *ClientHasher) ID(ip, userAgent string) string {
+// ID is ClientID(key, network).
+func (h *ClientHasher) ID(network netip.Prefix) string {
 	m := h.pool.Get().(hash.Hash)
 	m.Reset()
-	m.Write([]byte(ip))
-	m.Write([]byte{0})
-	m.Write([]byte(userAgent))
+	var buf [20]byte
+	b, _ := network.AppendBinary(buf[:0])
+	m.Write(b)
 	var sum [sha256.Size]byte
 	id := hex.EncodeToString(m.Sum(sum[:0])[:16])
 	h.pool.Put(m)

@@ -1,6 +1,8 @@
 package csp
 
 import (
+	"net/netip"
+	"strings"
 	"testing"
 	"time"
 )
@@ -48,7 +50,7 @@ func TestAggregator(t *testing.T) {
 	t.Run("client hashes are capped and clients saturate at the cap", func(t *testing.T) {
 		a := NewAggregator()
 		for i := range 200 {
-			a.Add("shop", script, ClientID([]byte("k"), "10.0.0."+string(rune('0'+i%10))+string(rune('a'+i/10)), "ua"), t0)
+			a.Add("shop", script, ClientID([]byte("k"), netip.PrefixFrom(netip.AddrFrom4([4]byte{10, byte(i), 0, 0}), 24)), t0)
 		}
 		g := a.Drain()[0]
 		if g.Count != 200 || len(g.ClientHashes) != MaxClientHashes || g.Clients != MaxClientHashes {
@@ -57,12 +59,35 @@ func TestAggregator(t *testing.T) {
 	})
 
 	t.Run("client ids depend on the key and never contain the ip", func(t *testing.T) {
-		a, b := ClientID([]byte("k1"), "192.0.2.1", "ua"), ClientID([]byte("k2"), "192.0.2.1", "ua")
-		if a == b || len(a) != 32 {
+		n := ClientNetwork(netip.MustParseAddr("192.0.2.1"))
+		a, b := ClientID([]byte("k1"), n), ClientID([]byte("k2"), n)
+		if a == b || len(a) != 32 || strings.Contains(a, "192") {
 			t.Errorf("ids %q %q", a, b)
 		}
-		if ClientID([]byte("k1"), "192.0.2.1", "ua") != a {
+		if ClientID([]byte("k1"), n) != a {
 			t.Errorf("client id is not stable")
 		}
 	})
+}
+
+func TestClientNetwork(t *testing.T) {
+	tests := []struct {
+		name string
+		a, b string
+		same bool
+	}{
+		{"two addresses in one IPv4 /24 are one client", "192.0.2.1", "192.0.2.254", true},
+		{"addresses in two IPv4 /24s are two clients", "192.0.2.1", "192.0.3.1", false},
+		{"two /64s in one IPv6 /56 are one client", "2001:db8:0:1::1", "2001:db8:0:ff::2", true},
+		{"addresses in two IPv6 /56s are two clients", "2001:db8:0:100::1", "2001:db8:0:200::1", false},
+		{"an IPv4-mapped IPv6 address is its IPv4 client", "::ffff:192.0.2.7", "192.0.2.9", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a, b := ClientNetwork(netip.MustParseAddr(tt.a)), ClientNetwork(netip.MustParseAddr(tt.b))
+			if (a == b) != tt.same || (ClientID([]byte("k"), a) == ClientID([]byte("k"), b)) != tt.same {
+				t.Errorf("%s -> %s, %s -> %s: same = %v, want %v", tt.a, a, tt.b, b, a == b, tt.same)
+			}
+		})
+	}
 }

@@ -172,7 +172,12 @@ func decodeLegacy(body []byte, lim Limits) (Violation, error) {
 	var fast struct {
 		Report *legacyFast `json:"csp-report"`
 	}
-	if err := json.Unmarshal(body, &fast); err == nil && fast.Report != nil {
+	if f, ok := readPlainLegacy(body); ok {
+		fast.Report = &f
+	} else if json.Unmarshal(body, &fast) != nil {
+		fast.Report = nil
+	}
+	if fast.Report != nil {
 		f := fast.Report
 		env.Report = &legacyBody{
 			DocumentURI: flexString(f.DocumentURI), Referrer: flexString(f.Referrer), BlockedURI: flexString(f.BlockedURI),
@@ -233,28 +238,34 @@ type batchBody struct {
 
 // batchFast is batchReport with plain types (see legacyFast).
 type batchFast struct {
-	Type      string `json:"type"`
-	Age       int64  `json:"age"`
-	URL       string `json:"url"`
-	UserAgent string `json:"user_agent"`
-	Body      *struct {
-		DocumentURL        string `json:"documentURL"`
-		Referrer           string `json:"referrer"`
-		BlockedURL         string `json:"blockedURL"`
-		EffectiveDirective string `json:"effectiveDirective"`
-		OriginalPolicy     string `json:"originalPolicy"`
-		Disposition        string `json:"disposition"`
-		SourceFile         string `json:"sourceFile"`
-		LineNumber         int64  `json:"lineNumber"`
-		ColumnNumber       int64  `json:"columnNumber"`
-		Sample             string `json:"sample"`
-		StatusCode         int64  `json:"statusCode"`
-	} `json:"body"`
+	Type      string         `json:"type"`
+	Age       int64          `json:"age"`
+	URL       string         `json:"url"`
+	UserAgent string         `json:"user_agent"`
+	Body      *batchFastBody `json:"body"`
+}
+
+type batchFastBody struct {
+	DocumentURL        string `json:"documentURL"`
+	Referrer           string `json:"referrer"`
+	BlockedURL         string `json:"blockedURL"`
+	EffectiveDirective string `json:"effectiveDirective"`
+	OriginalPolicy     string `json:"originalPolicy"`
+	Disposition        string `json:"disposition"`
+	SourceFile         string `json:"sourceFile"`
+	LineNumber         int64  `json:"lineNumber"`
+	ColumnNumber       int64  `json:"columnNumber"`
+	Sample             string `json:"sample"`
+	StatusCode         int64  `json:"statusCode"`
 }
 
 func decodeBatch(body []byte, lim Limits) ([]Violation, int, error) {
-	var fast []batchFast
-	if err := json.Unmarshal(body, &fast); err == nil && len(fast) <= lim.MaxReports {
+	fast, ok := readPlainBatch(body, lim.MaxReports)
+	if !ok {
+		fast = nil // never decode over what the plain reader left
+		ok = json.Unmarshal(body, &fast) == nil && len(fast) <= lim.MaxReports
+	}
+	if ok {
 		out, skipped, ok := fromFastBatch(fast, lim)
 		if ok {
 			return out, skipped, nil

@@ -47,6 +47,10 @@ type Store interface {
 	MergeReportAggregates(ctx context.Context, batchID string, aggs []ReportAggregate) error
 	// ReportAggregates returns aggregates matching q, newest LastSeen first.
 	ReportAggregates(ctx context.Context, q AggregateQuery) ([]ReportAggregate, error)
+	// PruneReportAggregates deletes the aggregates (and so their samples)
+	// last seen before before, and returns how many it deleted. Findings
+	// and the event log are never pruned: they are the record.
+	PruneReportAggregates(ctx context.Context, before time.Time) (int64, error)
 
 	// ApproveSource adds a source to a site's approved inventory. Approving
 	// the same (Site, Directive, Value) again is a no-op that keeps the
@@ -163,6 +167,10 @@ type AggregateQuery struct {
 	Site string
 	// Since keeps aggregates with LastSeen at or after it.
 	Since time.Time
+	// Blocked keeps aggregates with exactly this Blocked value.
+	Blocked string
+	// DocumentPrefix keeps aggregates whose DocumentPath begins with it.
+	DocumentPrefix string
 	// Limit caps the rows returned; 0 means no limit.
 	Limit int
 }
@@ -173,6 +181,12 @@ const (
 	OriginCollector = "collector"
 	OriginManual    = "manual"
 )
+
+// DirectiveSiteOrigin is the Directive of an approved source that is not
+// something the site may load but one of the site's own origins: where its
+// pages are. The collector believes a report only when its document is on
+// one of them. It is no CSP directive, so policy generators skip it.
+const DirectiveSiteOrigin = "site-origin"
 
 // ApprovedSource is one thing a site may load or contact.
 type ApprovedSource struct {
@@ -207,14 +221,16 @@ type FindingQuery struct {
 	Limit int
 }
 
-// FindingKey is a default dedupe key for PutFinding: the same kind of finding
-// about the same place (URL, path, rule) is the same finding.
-func FindingKey(f finding.Finding) string {
-	h := sha256.New()
-	for _, s := range []string{f.Source, f.Kind, f.URL, f.Path, f.Rule} {
-		fmt.Fprintf(h, "%d:%s;", len(s), s)
-	}
-	return fmt.Sprintf("%x", h.Sum(nil))
+// FindingKey is the one definition of "the same finding", for every
+// detector that calls PutFinding: the same detector (Source) raising the
+// same Kind about the same place (URL, Path, Rule) and the same subject.
+// subject tells apart findings of one kind about one place: the browser
+// check passes its message (which names the destination), the collector the
+// directive, blocked origin and source file (its URL is a sample that varies
+// between flushes, so it leaves URL empty). The key is a fixed-size hash,
+// so a long path or URL can never exceed the store's key limit.
+func FindingKey(f finding.Finding, subject ...string) string {
+	return fmt.Sprintf("%x", digest(append([]string{f.Source, f.Kind, f.URL, f.Path, f.Rule}, subject...)...))
 }
 
 // Event is one entry of the hash-chained event log: an observation or a

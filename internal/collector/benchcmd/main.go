@@ -21,6 +21,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"strings"
 	"sync"
@@ -43,15 +44,31 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds, alternating bare and collector; medians are reported")
 	maxReq := flag.Int("max-requests", 500000, "cap on requests per server")
 	flush := flag.Duration("flush-interval", time.Second, "collector flush interval")
+	profile := flag.String("cpuprofile", "", "write each server's CPU profile to this prefix plus -MODE-ROUND.prof (to see where the time goes)")
+	shed := flag.Bool("shed", false, "measure shedding a flood (every request refused with 429) instead of serving reports:\n"+
+		"bare, the collector serving, the collector closing each refused connection (as before), and keeping it")
 	flag.Parse()
 	if *serve != "" {
+		if *profile != "" {
+			f, err := os.Create(*profile)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "bench server:", err)
+				os.Exit(1)
+			}
+			pprof.StartCPUProfile(f)
+			defer pprof.StopCPUProfile()
+		}
 		if err := runServer(*serve, *db, *flush); err != nil {
 			fmt.Fprintln(os.Stderr, "bench server:", err)
 			os.Exit(1)
 		}
 		return
 	}
-	if err := runBench(*workers, *rounds, *duration, *maxReq, *flush); err != nil {
+	modes := []string{"bare", "collector"}
+	if *shed {
+		modes = []string{"bare", "collector", "shed-close", "shed"}
+	}
+	if err := runBench(modes, *workers, *rounds, *duration, *maxReq, *flush, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
@@ -83,21 +100,31 @@ func runServer(mode, dbPath string, flush time.Duration) error {
 		go srv.Serve(ln)
 		<-ctx.Done()
 		srv.Shutdown(context.Background())
-	case "collector":
+	case "collector", "shed", "shed-close":
 		st, err := sqlite.Open(context.Background(), dbPath, sqlite.Options{})
 		if err != nil {
 			return err
 		}
-		c, err := collector.New(st, collector.Options{
+		o := collector.Options{
 			Sites: []collector.Site{{Name: "bench", Key: siteKey}}, FlushInterval: flush,
 			// One generator on one IP: lift the per-client and per-site
 			// limits, which would otherwise (rightly) answer 429.
 			SiteRate: 1e9, SiteBurst: 1e9, ClientRate: 1e9, ClientBurst: 1e9,
-		})
+		}
+		if mode != "collector" {
+			// A flood: the one client gets one report in, then 429s.
+			o.ClientRate, o.ClientBurst = 1e-9, 1
+		}
+		c, err := collector.New(st, o)
 		if err != nil {
 			return err
 		}
-		if err := c.Serve(ctx, ln, collector.ServerTimeouts{}); err != nil {
+		if mode == "shed-close" {
+			err = serveClosingRejections(ctx, c, ln)
+		} else {
+			err = c.Serve(ctx, ln, nil, collector.ServerTimeouts{})
+		}
+		if err != nil {
 			res.Err = err.Error()
 		}
 		s := c.Stats()
@@ -115,6 +142,33 @@ func runServer(mode, dbPath string, flush time.Duration) error {
 	}
 	res.PeakRSSKiB = peakRSS()
 	return json.NewEncoder(os.Stdout).Encode(res)
+}
+
+// serveClosingRejections serves c as the collector did before shedding was
+// measured: every refused request's connection closed, so the client must
+// reconnect for its next one. Kept to compare against.
+func serveClosingRejections(ctx context.Context, c *collector.Collector, ln net.Listener) error {
+	h := c.Handler()
+	srv := collector.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.ServeHTTP(closeOnError{w}, r)
+	}), collector.ServerTimeouts{})
+	runCtx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	ran := make(chan error, 1)
+	go func() { ran <- c.Run(runCtx) }()
+	go srv.Serve(ln)
+	<-ctx.Done()
+	srv.Shutdown(context.Background())
+	stop()
+	return <-ran
+}
+
+type closeOnError struct{ http.ResponseWriter }
+
+func (w closeOnError) WriteHeader(status int) {
+	if status >= 400 {
+		w.Header().Set("Connection", "close")
+	}
+	w.ResponseWriter.WriteHeader(status)
 }
 
 func peakRSS() int64 {
@@ -162,7 +216,7 @@ type result struct {
 	server   serverResult
 }
 
-func runBench(workers, rounds int, duration time.Duration, maxReq int, flush time.Duration) error {
+func runBench(modes []string, workers, rounds int, duration time.Duration, maxReq int, flush time.Duration, profile string) error {
 	self, err := os.Executable()
 	if err != nil {
 		return err
@@ -172,13 +226,17 @@ func runBench(workers, rounds int, duration time.Duration, maxReq int, flush tim
 		return err
 	}
 	defer os.RemoveAll(dir)
-	// The machine is shared and noisy: alternate the two servers over
-	// several rounds and compare medians, so that a burst of someone
-	// else's load hits both alike.
+	// The machine is shared and noisy: alternate the servers over several
+	// rounds and compare medians, so that a burst of someone else's load
+	// hits all alike.
 	byMode := map[string][]result{}
 	for round := range rounds {
-		for _, mode := range []string{"bare", "collector"} {
-			r, err := measure(self, mode, filepath.Join(dir, fmt.Sprintf("bench-%d.db", round)), workers, duration, maxReq, flush)
+		for _, mode := range modes {
+			prof := ""
+			if profile != "" {
+				prof = fmt.Sprintf("%s-%s-%d.prof", profile, mode, round)
+			}
+			r, err := measure(self, mode, filepath.Join(dir, fmt.Sprintf("bench-%s-%d.db", mode, round)), workers, duration, maxReq, flush, prof)
 			if err != nil {
 				return fmt.Errorf("%s: %w", mode, err)
 			}
@@ -186,35 +244,47 @@ func runBench(workers, rounds int, duration time.Duration, maxReq int, flush tim
 				return fmt.Errorf("accounting mismatch: accepted %d, stored %d", s.Accepted, r.server.Stored)
 			}
 			if r.server.Err != "" {
-				return fmt.Errorf("collector: %s", r.server.Err)
+				return fmt.Errorf("%s: %s", mode, r.server.Err)
 			}
 			byMode[mode] = append(byMode[mode], r)
 		}
 	}
-	// Each round's collector ran right after its bare server: the ratio
-	// within a round is the fairest comparison on a shared machine.
-	var paired []float64
-	for i := range rounds {
-		paired = append(paired, byMode["collector"][i].rate()/byMode["bare"][i].rate())
+	// Each round's servers ran one after another: the ratio within a round
+	// is the fairest comparison on a shared machine.
+	paired := map[string][]float64{}
+	for _, mode := range modes[1:] {
+		for i := range rounds {
+			paired[mode] = append(paired[mode], byMode[mode][i].rate()/byMode["bare"][i].rate())
+		}
+		slices.Sort(paired[mode])
 	}
-	slices.Sort(paired)
-	for _, rs := range byMode {
-		slices.SortFunc(rs, func(a, b result) int { return cmp.Compare(a.rate(), b.rate()) })
+	unsorted := map[string][]int{}
+	for _, mode := range modes {
+		unsorted[mode] = rates(byMode[mode])
+		slices.SortFunc(byMode[mode], func(a, b result) int { return cmp.Compare(a.rate(), b.rate()) })
 	}
-	results := []result{byMode["bare"][rounds/2], byMode["collector"][rounds/2]}
-	fmt.Printf("rounds (reports/s): bare %v, collector %v\n", rates(byMode["bare"]), rates(byMode["collector"]))
+	for _, mode := range modes {
+		fmt.Printf("rounds (requests/s) %-10s %v\n", mode, unsorted[mode])
+	}
 	fmt.Printf("workers=%d rounds=%d duration=%s max-requests=%d flush-interval=%s cores=%d; median round shown\n\n", workers, rounds, duration, maxReq, flush, numCPU())
-	fmt.Printf("%-10s %10s %12s %9s %9s %12s %8s\n", "server", "requests", "reports/s", "p50", "p99", "peak RSS", "errors")
-	for _, r := range results {
-		fmt.Printf("%-10s %10d %12.0f %9s %9s %9.1f MiB %8d\n", r.mode, r.requests, float64(r.requests)/r.elapsed.Seconds(),
-			r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), float64(r.server.PeakRSSKiB)/1024, r.errors+r.non204)
+	fmt.Printf("%-10s %10s %12s %9s %9s %12s %8s %8s\n", "server", "requests", "requests/s", "p50", "p99", "peak RSS", "errors", "non-204")
+	for _, mode := range modes {
+		r := byMode[mode][rounds/2]
+		fmt.Printf("%-10s %10d %12.0f %9s %9s %9.1f MiB %8d %8d\n", mode, r.requests, r.rate(),
+			r.p50.Round(time.Microsecond), r.p99.Round(time.Microsecond), float64(r.server.PeakRSSKiB)/1024, r.errors, r.non204)
 	}
-	bare, coll := results[0], results[1]
-	ratio := coll.rate() / bare.rate()
-	fmt.Printf("\ncollector/bare throughput: ratio of medians %.2f; per-round ratios %.2f, median %.2f (aim >= 0.80)\n", ratio, paired, paired[len(paired)/2])
-	if s := coll.server.Stats; s != nil {
-		fmt.Printf("collector accounting (incl. warm-up): measured 204s=%d accepted=%d persisted=%d stored=%d flushes=%d flush_errors=%d dropped=%d rejected=%d\n",
-			coll.requests-coll.errors-coll.non204, s.Accepted, s.Persisted, coll.server.Stored, s.Flushes, s.FlushErrors, s.TotalDropped(), s.TotalRejected())
+	fmt.Println()
+	for _, mode := range modes[1:] {
+		p := paired[mode]
+		fmt.Printf("%s/bare throughput: ratio of medians %.2f; per-round ratios %.2f, median %.2f\n", mode,
+			byMode[mode][rounds/2].rate()/byMode["bare"][rounds/2].rate(), p, p[len(p)/2])
+	}
+	if rs := byMode["collector"]; rs != nil {
+		coll := rs[rounds/2]
+		if s := coll.server.Stats; s != nil {
+			fmt.Printf("(aim for collector: >= 0.80)\ncollector accounting (incl. warm-up): measured 204s=%d accepted=%d persisted=%d stored=%d flushes=%d flush_errors=%d dropped=%d rejected=%d\n",
+				coll.requests-coll.errors-coll.non204, s.Accepted, s.Persisted, coll.server.Stored, s.Flushes, s.FlushErrors, s.TotalDropped(), s.TotalRejected())
+		}
 	}
 	return nil
 }
@@ -234,8 +304,8 @@ func numCPU() int {
 	return strings.Count(string(b), "processor\t:")
 }
 
-func measure(self, mode, db string, workers int, duration time.Duration, maxReq int, flush time.Duration) (result, error) {
-	cmd := exec.Command(self, "-serve", mode, "-db", db, "-flush-interval", flush.String())
+func measure(self, mode, db string, workers int, duration time.Duration, maxReq int, flush time.Duration, profile string) (result, error) {
+	cmd := exec.Command(self, "-serve", mode, "-db", db, "-flush-interval", flush.String(), "-cpuprofile", profile)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -343,6 +343,12 @@ func (d *DB) ReportAggregates(ctx context.Context, q store.AggregateQuery) ([]st
 	if !q.Since.IsZero() {
 		where = append(where, "last_seen >= "+a.add(store.Timestamp(q.Since)))
 	}
+	if q.Blocked != "" {
+		where = append(where, "blocked = "+a.add(q.Blocked))
+	}
+	if q.DocumentPrefix != "" {
+		where = append(where, "starts_with(document_path, "+a.add(q.DocumentPrefix)+")")
+	}
 	rows, _ := d.pool.Query(ctx, `SELECT site, directive, kind, blocked, source_file, document_path, disposition,
 		count, client_hashes, first_seen, last_seen, sample FROM report_aggregates`+whereClause(where)+
 		` ORDER BY last_seen DESC, site, directive, blocked, source_file, document_path, disposition`+limitClause(q.Limit), a...)
@@ -358,6 +364,15 @@ func (d *DB) ReportAggregates(ctx context.Context, q store.AggregateQuery) ([]st
 		return nil, fmt.Errorf("postgres: report aggregates: %w", err)
 	}
 	return out, nil
+}
+
+// PruneReportAggregates deletes aggregates last seen before before.
+func (d *DB) PruneReportAggregates(ctx context.Context, before time.Time) (int64, error) {
+	tag, err := d.pool.Exec(ctx, "DELETE FROM report_aggregates WHERE last_seen < $1", store.Timestamp(before))
+	if err != nil {
+		return 0, fmt.Errorf("postgres: prune report aggregates: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // ApproveSource adds a source to a site's approved inventory.

@@ -401,6 +401,12 @@ func (d *DB) ReportAggregates(ctx context.Context, q store.AggregateQuery) ([]st
 	if !q.Since.IsZero() {
 		where, args = append(where, "last_seen >= ?"), append(args, micros(q.Since))
 	}
+	if q.Blocked != "" {
+		where, args = append(where, "blocked = ?"), append(args, q.Blocked)
+	}
+	if q.DocumentPrefix != "" {
+		where, args = append(where, "instr(document_path, ?) = 1"), append(args, q.DocumentPrefix)
+	}
 	query := `SELECT site, directive, kind, blocked, source_file, document_path, disposition, count,
 		client_hashes, first_seen, last_seen, sample FROM report_aggregates` + whereClause(where) +
 		` ORDER BY last_seen DESC, site, directive, blocked, source_file, document_path, disposition` + limitClause(q.Limit)
@@ -429,6 +435,23 @@ func (d *DB) ReportAggregates(ctx context.Context, q store.AggregateQuery) ([]st
 		return nil, fmt.Errorf("sqlite: report aggregates: %w", err)
 	}
 	return out, nil
+}
+
+// PruneReportAggregates deletes aggregates last seen before before.
+func (d *DB) PruneReportAggregates(ctx context.Context, before time.Time) (int64, error) {
+	var n int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM report_aggregates WHERE last_seen < ?", micros(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune report aggregates: %w", err)
+	}
+	return n, nil
 }
 
 func whereClause(conds []string) string {

@@ -354,6 +354,58 @@ func testAggregates(t *testing.T, newStore NewFunc) {
 			t.Fatalf("limit 1: got %+v", got)
 		}
 	})
+	t.Run("queries filter by blocked value and by document prefix", func(t *testing.T) {
+		s := newStore(t)
+		forged := agg("https://skim.example", 1, t0, t0)
+		forged.DocumentPath = "https://skim.example/"
+		long := agg(noise(3000), 1, t0, t0)
+		must(t, s.MergeReportAggregates(t.Context(), "", []store.ReportAggregate{
+			agg("https://skim.example", 2, t0, t0), agg("https://cdn.example", 1, t0, t0), forged, long,
+		}))
+		tests := []struct {
+			name  string
+			q     store.AggregateQuery
+			count int64
+		}{
+			{"a blocked value selects only its rows", store.AggregateQuery{Site: "shop", Blocked: "https://skim.example"}, 3},
+			{"a blocked value longer than an index row is found", store.AggregateQuery{Site: "shop", Blocked: long.Blocked}, 1},
+			{"a document prefix selects only documents that begin with it", store.AggregateQuery{Site: "shop", DocumentPrefix: "https://skim.example/"}, 1},
+			{"a prefix with LIKE wildcards matches them literally", store.AggregateQuery{Site: "shop", DocumentPrefix: "%"}, 0},
+			{"both together", store.AggregateQuery{Site: "shop", Blocked: "https://cdn.example", DocumentPrefix: "/check"}, 1},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				got, err := s.ReportAggregates(t.Context(), tt.q)
+				must(t, err)
+				var n int64
+				for _, g := range got {
+					n += g.Count
+				}
+				if n != tt.count {
+					t.Errorf("got %d reports in %d rows, want %d", n, len(got), tt.count)
+				}
+			})
+		}
+	})
+	t.Run("pruning deletes aggregates last seen before the cut and nothing else", func(t *testing.T) {
+		s := newStore(t)
+		old := agg("old", 1, t0, t0.Add(time.Hour))
+		must(t, s.MergeReportAggregates(t.Context(), "", []store.ReportAggregate{old, agg("new", 1, t0, t0.Add(3*time.Hour))}))
+		_, err := s.PutFinding(t.Context(), "k", fnd(finding.High, "csp.unapproved-script", "m", t0))
+		must(t, err)
+		n, err := s.PruneReportAggregates(t.Context(), t0.Add(2*time.Hour))
+		must(t, err)
+		got, err := s.ReportAggregates(t.Context(), store.AggregateQuery{})
+		must(t, err)
+		if n != 1 || len(got) != 1 || got[0].Blocked != "new" {
+			t.Errorf("pruned %d, kept %+v; want the old row gone and the new one kept", n, got)
+		}
+		fs, err := s.Findings(t.Context(), store.FindingQuery{})
+		must(t, err)
+		if len(fs) != 1 {
+			t.Errorf("pruning aggregates removed findings: %d left", len(fs))
+		}
+	})
 	t.Run("concurrent merges into one row lose no counts", func(t *testing.T) {
 		s := newStore(t)
 		const workers, each = 4, 10
