@@ -52,11 +52,12 @@ func Diff(base *PageInventory, o *observation.Observation) []Change {
 		known[s.Identity] = s
 	}
 	seen := map[string]bool{}
+	typed := typedValues(o)
 	for _, s := range o.Scripts {
 		if browserOwn(s.DocumentURL) {
 			continue
 		}
-		e := scriptEntry(s)
+		e := scriptEntry(s, typed)
 		if seen[e.Identity+e.Fingerprints[0]] {
 			continue
 		}
@@ -70,6 +71,12 @@ func Diff(base *PageInventory, o *observation.Observation) []Change {
 		}
 		if s.Source != "" {
 			detail["excerpt"] = excerpt(s.Source, 240)
+		}
+		if strings.HasPrefix(e.Fingerprints[0], shapePrefix) {
+			// Say why the script is known by a template, so a reader can
+			// check the typed value in its URL.
+			detail["input_dependent"] = true
+			detail["template"] = e.Identity
 		}
 		have, ok := known[e.Identity]
 		switch {
