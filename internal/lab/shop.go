@@ -108,6 +108,7 @@ func (l *Lab) shopHandler() http.Handler {
 
 	mux.HandleFunc("/__lab/scenario", l.handleAdminScenario)
 	l.robustnessRoutes(mux)
+	l.benignRoutes(mux)
 	return l.securityHeaders(mux)
 }
 

@@ -1,0 +1,70 @@
+/*! Yutori Store checkout (first party): wires the libraries to the form. */
+(function (window, document, $) {
+  'use strict';
+  var cfg = window.benignConfig || {};
+  var form = document.getElementById('benign-form');
+  if (!form) {
+    return; // the thank-you page has no form
+  }
+
+  // Order summary (Vue): the shipping choice changes the total live.
+  window.Vue.createApp({
+    data: function () { return { lines: cfg.lines || [], shipping: 'standard' }; },
+    computed: {
+      total: function () {
+        var sum = 0;
+        this.lines.forEach(function (l) { sum += l.unit * l.qty; });
+        return sum + (this.shipping === 'express' ? 500 : 0);
+      }
+    },
+    methods: { yen: function (n) { return '¥' + n.toLocaleString('ja-JP'); } }
+  }).mount('#summary');
+
+  // Live card preview (Vue): brand and last four digits as the customer types.
+  var preview = window.Vue.reactive({ brand: 'unknown', digits: '', expiry: '' });
+  window.Vue.createApp({
+    setup: function () { return preview; },
+    computed: {
+      brandName: function () { return preview.brand === 'unknown' ? 'CARD' : preview.brand.toUpperCase(); },
+      masked: function () {
+        var d = preview.digits;
+        return d.length < 4 ? '•••• •••• •••• ••••' : '•••• •••• •••• ' + d.slice(-4);
+      }
+    }
+  }).mount('#card-preview');
+
+  // Input masks: Cleave for the card (and its brand detector), IMask for
+  // the phone number and the postcode.
+  new window.Cleave('#cc-number', {
+    creditCard: true,
+    onCreditCardTypeChanged: function (type) { preview.brand = type; }
+  });
+  new window.Cleave('#cc-exp', { date: true, datePattern: ['m', 'y'] });
+  new window.Cleave('#cc-csc', { blocks: [4], numericOnly: true });
+  $('#cc-number').on('input', function () { preview.digits = this.value.replace(/\D/g, ''); });
+  $('#cc-exp').on('input', function () { preview.expiry = this.value; });
+  window.IMask(document.getElementById('phone'), { mask: '000-0000-0000' });
+  var postcode = window.IMask(document.getElementById('postcode'), { mask: '000-0000' });
+
+  // Address lookup (yubinbango-core2): one data file per three-digit prefix,
+  // from the lookup's own origin, fetched once the postcode is complete.
+  postcode.on('complete', function () {
+    var core = new window.YubinBango.Core();
+    core.URL = cfg.postal + '/data';
+    core.getAddr(postcode.unmaskedValue, function (addr) {
+      if (addr.region) {
+        $('#region').val(addr.region);
+        $('#address').val(addr.locality + addr.street);
+      }
+    });
+  });
+
+  // Client-side encryption for the payment provider (jsencrypt): the card
+  // leaves this page only as RSA ciphertext, which the shop forwards.
+  form.addEventListener('submit', function () {
+    var enc = new window.JSEncrypt();
+    enc.setPublicKey(cfg.pspKey);
+    var card = [$('#cc-number').val(), $('#cc-exp').val(), $('#cc-csc').val(), $('#cc-name').val()].join('|');
+    $('#encrypted-card').val(enc.encrypt(card) || '');
+  });
+})(window, document, window.jQuery);
