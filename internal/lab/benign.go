@@ -187,3 +187,9 @@ func postcodeTable(prefix string) string {
 	b.WriteString("});\n")
 	return b.String()
 }
+
+// FraudOrigin is the benign checkout's fraud-prevention vendor.
+func (l *Lab) FraudOrigin() string { return l.fraud.url }
+
+// PostalOrigin serves the benign checkout's postcode lookup data.
+func (l *Lab) PostalOrigin() string { return l.postal.url }
