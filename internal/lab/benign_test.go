@@ -143,6 +143,7 @@ func assertBelowHigh(t *testing.T, fs []finding.Finding) {
 	t.Helper()
 	var bad []string
 	for _, f := range fs {
+		t.Logf("finding: %s %s", f.Severity, f.Kind)
 		if f.Severity >= finding.High {
 			bad = append(bad, fmt.Sprintf("%s %s: %s (evidence %v)", f.Severity, f.Kind, f.Message, f.Evidence))
 		}
