@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +43,6 @@ type benignData struct {
 	Title string
 	Ver   string
 	CSRF  string
-	Done  bool
 	// Config is rendered as JSON into an inline script.
 	Config map[string]any
 }
@@ -50,19 +50,37 @@ type benignData struct {
 func (l *Lab) benignRoutes(mux *http.ServeMux) {
 	page := template.Must(template.ParseFS(assetFS, "assets/benign/checkout.html"))
 	mux.HandleFunc("GET "+benignPage, func(w http.ResponseWriter, r *http.Request) {
-		l.renderBenign(w, r, page, false)
+		l.renderBenign(w, r, page)
 	})
-	// The submission is accepted and thanked for, but records nothing: the
-	// encrypted card is not kept, and no order or charge is made.
+	// The order is recorded like a token-type order: the shop sees the
+	// contact and the total, and the card only as ciphertext for the
+	// provider, which the lab drops (it holds no private key).
 	mux.HandleFunc("POST "+benignPage, func(w http.ResponseWriter, r *http.Request) {
 		if parseForm(w, r) != nil {
 			return
 		}
-		if !l.store.checkCSRF(l.sessionFor(w, r), r.PostFormValue("csrf")) {
+		ss := l.sessionFor(w, r)
+		if !l.store.checkCSRF(ss, r.PostFormValue("csrf")) {
 			http.Error(w, "invalid or expired form token; reload the page", http.StatusForbidden)
 			return
 		}
-		l.renderBenign(w, r, page, true)
+		c, err := contactFrom(r)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		if r.PostFormValue("encrypted_card") == "" {
+			http.Error(w, "カード情報が送信されていません / No card was received", http.StatusBadRequest)
+			return
+		}
+		cart := l.cartView(l.store.cart(ss), false)
+		if cart.Items == 0 {
+			http.Redirect(w, r, "/cart", http.StatusSeeOther)
+			return
+		}
+		o := l.store.record(Order{Name: c.Name, Email: c.Email, Phone: c.Phone, Total: cart.Total, Checkout: "token"})
+		l.store.clearCart(ss)
+		http.Redirect(w, r, "/checkout/complete?order="+url.QueryEscape(o.ID), http.StatusSeeOther)
 	})
 	mux.HandleFunc("GET /static/benign/{name}", func(w http.ResponseWriter, r *http.Request) {
 		name := r.PathValue("name")
@@ -84,7 +102,7 @@ func (l *Lab) benignRoutes(mux *http.ServeMux) {
 	})
 }
 
-func (l *Lab) renderBenign(w http.ResponseWriter, r *http.Request, page *template.Template, done bool) {
+func (l *Lab) renderBenign(w http.ResponseWriter, r *http.Request, page *template.Template) {
 	ss := l.sessionFor(w, r)
 	l.store.ensureDemoCart(ss)
 	cart := l.cartView(l.store.cart(ss), false)
@@ -97,7 +115,6 @@ func (l *Lab) renderBenign(w http.ResponseWriter, r *http.Request, page *templat
 		Title: "ご注文手続き / Checkout",
 		Ver:   strconv.FormatInt(time.Now().UnixNano()%1e9, 36),
 		CSRF:  l.store.issueCSRF(ss),
-		Done:  done,
 	}
 	d.Config = map[string]any{
 		"csrf": d.CSRF, "ts": time.Now().UnixMilli(), "nonce": randomID("", 8),

@@ -2,9 +2,9 @@
 (function (window, document, $) {
   'use strict';
   var cfg = window.benignConfig || {};
-  var form = document.getElementById('benign-form');
+  var form = document.getElementById('token-form');
   if (!form) {
-    return; // the thank-you page has no form
+    return;
   }
 
   // Order summary (Vue): the shipping choice changes the total live.
@@ -18,7 +18,7 @@
       }
     },
     methods: { yen: function (n) { return '¥' + n.toLocaleString('ja-JP'); } }
-  }).mount('#summary');
+  }).mount('#order-summary');
 
   // Live card preview (Vue): brand and last four digits as the customer types.
   var preview = window.Vue.reactive({ brand: 'unknown', digits: '', expiry: '' });
@@ -35,14 +35,14 @@
 
   // Input masks: Cleave for the card (and its brand detector), IMask for
   // the phone number and the postcode.
-  new window.Cleave('#cc-number', {
+  new window.Cleave('#card-number', {
     creditCard: true,
     onCreditCardTypeChanged: function (type) { preview.brand = type; }
   });
-  new window.Cleave('#cc-exp', { date: true, datePattern: ['m', 'y'] });
-  new window.Cleave('#cc-csc', { blocks: [4], numericOnly: true });
-  $('#cc-number').on('input', function () { preview.digits = this.value.replace(/\D/g, ''); });
-  $('#cc-exp').on('input', function () { preview.expiry = this.value; });
+  new window.Cleave('#card-exp', { date: true, datePattern: ['m', 'y'] });
+  new window.Cleave('#card-cvc', { blocks: [4], numericOnly: true });
+  $('#card-number').on('input', function () { preview.digits = this.value.replace(/\D/g, ''); });
+  $('#card-exp').on('input', function () { preview.expiry = this.value; });
   window.IMask(document.getElementById('phone'), { mask: '000-0000-0000' });
   var postcode = window.IMask(document.getElementById('postcode'), { mask: '000-0000' });
 
@@ -64,7 +64,7 @@
   form.addEventListener('submit', function () {
     var enc = new window.JSEncrypt();
     enc.setPublicKey(cfg.pspKey);
-    var card = [$('#cc-number').val(), $('#cc-exp').val(), $('#cc-csc').val(), $('#cc-name').val()].join('|');
+    var card = [$('#card-number').val(), $('#card-exp').val(), $('#card-cvc').val(), $('#card-name').val()].join('|');
     $('#encrypted-card').val(enc.encrypt(card) || '');
   });
 })(window, document, window.jQuery);

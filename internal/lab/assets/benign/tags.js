@@ -30,9 +30,4 @@
     new Image().src = cfg.analytics + '/collect?' + q;
   }
   document.addEventListener('submit', function () { event('place_order'); }, true);
-  document.addEventListener('DOMContentLoaded', function () {
-    if (document.getElementById('thanks')) {
-      event('purchase');
-    }
-  });
 })(window, document);
