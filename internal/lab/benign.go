@@ -162,9 +162,10 @@ func (l *Lab) fraudHandler() http.Handler {
 	return mux
 }
 
-// postalHandler is the postcode lookup's data origin, laid out as
-// yubinbango's: /data/NNN.js is a JSONP call of $yubin with the addresses
-// of every postcode starting NNN. The lab makes up the addresses, the same
+// postalHandler is the postcode lookup's origin. /data/NNN.js is laid out
+// as yubinbango's: a JSONP call of $yubin with the addresses of every
+// postcode starting NNN. /api/search?zipcode=NNNNNNN is laid out as
+// zipcloud's search API. The lab makes up the addresses, the same
 // ones for a prefix every time, and different ones for each prefix.
 func (l *Lab) postalHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -175,6 +176,17 @@ func (l *Lab) postalHandler() http.Handler {
 			return
 		}
 		serveJS(w, postcodeTable(prefix), "public, max-age=86400")
+	})
+	// The search API answers for any postcode the tables lack: it knows
+	// none either, and says so as zipcloud does.
+	mux.HandleFunc("GET /api/search", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		code := r.URL.Query().Get("zipcode")
+		if len(code) != 7 || strings.Trim(code, "0123456789") != "" {
+			writeJSON(w, http.StatusOK, map[string]any{"status": 400, "message": "郵便番号の桁数が不正です。", "results": nil})
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"status": 200, "message": nil, "results": nil})
 	})
 	return mux
 }

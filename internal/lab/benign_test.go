@@ -75,7 +75,17 @@ func TestBenignNPMCheckoutStaysBelowHigh(t *testing.T) {
 	var baseLookup string
 	t.Run("with no baseline the page stays below high", func(t *testing.T) {
 		o := check(t)
-		assertBelowHigh(t, policy.Evaluate(o, nil, pol))
+		fs := policy.Evaluate(o, nil, pol)
+		assertBelowHigh(t, fs)
+		// The lookup's search API received the whole postcode: reported,
+		// and only at low.
+		var postcode bool
+		for _, f := range fs {
+			postcode = postcode || f.Kind == policy.KindPostcodeOnly && f.Severity == finding.Low && f.Evidence["destination_origin"] == l.PostalOrigin()
+		}
+		if !postcode {
+			t.Errorf("no low %s finding for the lookup %s", policy.KindPostcodeOnly, l.PostalOrigin())
+		}
 		base = policy.Approve(o, pol)
 		baseLookup = lookupURL(o, l.PostalOrigin())
 	})
@@ -100,7 +110,8 @@ func TestBenignNPMCheckoutStaysBelowHigh(t *testing.T) {
 // assertBusy fails unless the check saw the behaviour the benign page exists
 // to show: the probe typed a card and a postcode, the lookup loaded a data
 // file for the typed prefix after input, the fraud vendor posted telemetry
-// after input, and analytics received a checkout event.
+// after input, analytics received a checkout event, and the lookup's search
+// API was asked for the whole postcode.
 func assertBusy(t *testing.T, l *lab.Lab, o *observation.Observation) {
 	t.Helper()
 	if o.Probe == nil || o.Probe.Values[observation.FieldCardNumber] == "" || o.Probe.Values[observation.FieldPostcode] == "" {
@@ -111,9 +122,11 @@ func assertBusy(t *testing.T, l *lab.Lab, o *observation.Observation) {
 	if got := lookupURL(o, l.PostalOrigin()); got != wantLookup {
 		t.Errorf("the postcode lookup loaded %q after input, want %q (postcode %s)", got, wantLookup, pc)
 	}
-	var fraud, event bool
+	var fraud, event, search bool
 	for _, r := range o.Requests {
 		switch {
+		case strings.HasPrefix(r.URL, l.PostalOrigin()+"/api/search?zipcode="+strings.ReplaceAll(pc, "-", "")):
+			search = true
 		case strings.HasPrefix(r.URL, l.FraudOrigin()+"/v4/telemetry") && r.Phase != observation.PhaseLoad && strings.Contains(r.Body, `"fp":`):
 			fraud = true
 		case strings.HasPrefix(r.URL, l.ThirdPartyOrigin()+"/collect?") && strings.Contains(r.URL, "t=event"):
@@ -125,6 +138,9 @@ func assertBusy(t *testing.T, l *lab.Lab, o *observation.Observation) {
 	}
 	if !event {
 		t.Errorf("analytics received no checkout event")
+	}
+	if !search {
+		t.Errorf("the lookup's search API was not asked for the postcode %s", pc)
 	}
 }
 

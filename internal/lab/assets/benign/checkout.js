@@ -48,14 +48,27 @@
 
   // Address lookup (yubinbango-core2): one data file per three-digit prefix,
   // from the lookup's own origin, fetched once the postcode is complete.
+  // Postcodes too new for the tables are asked of the lookup's search API
+  // (zipcloud's layout), which receives the whole postcode.
+  function fill(region, rest) {
+    $('#region').val(region);
+    $('#address').val(rest);
+  }
   postcode.on('complete', function () {
+    var code = postcode.unmaskedValue;
     var core = new window.YubinBango.Core();
     core.URL = cfg.postal + '/data';
-    core.getAddr(postcode.unmaskedValue, function (addr) {
+    core.getAddr(code, function (addr) {
       if (addr.region) {
-        $('#region').val(addr.region);
-        $('#address').val(addr.locality + addr.street);
+        fill(addr.region, addr.locality + addr.street);
+        return;
       }
+      $.getJSON(cfg.postal + '/api/search', { zipcode: code }, function (res) {
+        var a = res && res.results && res.results[0];
+        if (a) {
+          fill(a.address1, a.address2 + a.address3);
+        }
+      });
     });
   });
 
