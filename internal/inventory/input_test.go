@@ -1,6 +1,7 @@
 package inventory
 
 import (
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -242,5 +243,29 @@ func TestDiffIsStableWhenAPathMatchesTypedInputByChance(t *testing.T) {
 				t.Fatalf("changes %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+// BenchmarkScriptShape measures the shape of a large real library (Vue's
+// 173 KB production build), which every check now computes per script.
+func BenchmarkScriptShape(b *testing.B) {
+	src, err := os.ReadFile("../lab/assets/vendor/vue/vue.global.prod.js")
+	if err != nil {
+		b.Skip(err)
+	}
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		ScriptShape(string(src))
+	}
+}
+
+func BenchmarkFingerprint(b *testing.B) {
+	src, err := os.ReadFile("../lab/assets/vendor/vue/vue.global.prod.js")
+	if err != nil {
+		b.Skip(err)
+	}
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		Fingerprint(string(src))
 	}
 }
