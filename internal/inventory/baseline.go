@@ -162,11 +162,12 @@ func (b *Baseline) Page(target string) *PageInventory {
 func FromObservation(o *observation.Observation) *PageInventory {
 	p := &PageInventory{Target: TargetKey(o.Target), Headers: map[string]map[string]string{}}
 	scripts := map[string]*ScriptEntry{}
+	typed := typedValues(o)
 	for _, s := range o.Scripts {
 		if browserOwn(s.DocumentURL) {
 			continue
 		}
-		e := scriptEntry(s)
+		e := scriptEntry(s, typed)
 		if have, ok := scripts[e.Identity]; ok {
 			have.Fingerprints = appendUnique(have.Fingerprints, e.Fingerprints...)
 			continue
@@ -281,14 +282,37 @@ func browserOwn(documentURL string) bool {
 	return false
 }
 
-func scriptEntry(s observation.Script) ScriptEntry {
+// shapePrefix marks an input-dependent script's approved content: its
+// ScriptShape, not its fingerprint, because its data varies with the input.
+const shapePrefix = "shape:"
+
+// typedValues are the honey values the probe typed, or nil before input.
+func typedValues(o *observation.Observation) map[string]string {
+	if o.Probe == nil {
+		return nil
+	}
+	return o.Probe.Values
+}
+
+func scriptEntry(s observation.Script, typed map[string]string) ScriptEntry {
 	fp := s.Fingerprint
 	if fp == "" {
 		fp = s.SHA256
 	}
 	e := ScriptEntry{Kind: s.Kind, Fingerprints: []string{fp}}
+	external := s.URL != "" && s.URL != s.DocumentURL && s.Kind != observation.ScriptInline && s.Kind != observation.ScriptEval
 	switch {
-	case s.URL != "" && s.URL != s.DocumentURL && s.Kind != observation.ScriptInline && s.Kind != observation.ScriptEval:
+	case external && s.AfterInput:
+		// Only a script that appeared after the probe typed can have a URL
+		// made from the input; one parsed at load is known by its path.
+		if id, ok := InputDependentIdentity(s.URL, typed); ok {
+			e.Identity, e.URL = id, id
+			e.Fingerprints = []string{shapePrefix + scriptShape(s)}
+			return e
+		}
+		e.Identity = ScriptIdentity(s.URL)
+		e.URL = e.Identity
+	case external:
 		e.Identity = ScriptIdentity(s.URL)
 		e.URL = e.Identity
 	default:
@@ -298,6 +322,20 @@ func scriptEntry(s observation.Script) ScriptEntry {
 		e.Identity = s.Kind + ":" + e.Document + "#" + shortHash(fp)
 	}
 	return e
+}
+
+// scriptShape is the script's recorded shape, or one computed from its
+// source when the observation predates shapes and kept the whole source.
+// Without either the exact digest stands in, so the script reads as
+// changed rather than silently approved.
+func scriptShape(s observation.Script) string {
+	switch {
+	case s.Shape != "":
+		return s.Shape
+	case s.Source != "" && len(s.Source) == s.Length:
+		return ScriptShape(s.Source)
+	}
+	return s.SHA256
 }
 
 func shortHash(h string) string {

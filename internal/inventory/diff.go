@@ -2,6 +2,7 @@ package inventory
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -49,15 +50,24 @@ func Diff(base *PageInventory, o *observation.Observation) []Change {
 
 	// Scripts: new identity, or known identity with unknown content.
 	known := map[string]ScriptEntry{}
+	var templates []scriptTemplate
 	for _, s := range base.Scripts {
 		known[s.Identity] = s
+		if t, ok := newScriptTemplate(s); ok {
+			templates = append(templates, t)
+		}
 	}
 	seen := map[string]bool{}
+	typed := typedValues(o)
 	for _, s := range o.Scripts {
 		if browserOwn(s.DocumentURL) {
 			continue
 		}
-		e := scriptEntry(s)
+		e := scriptEntry(s, typed)
+		have, ok := known[e.Identity]
+		if !ok {
+			e, have, ok = approvedAs(s, e, known, templates)
+		}
 		if seen[e.Identity+e.Fingerprints[0]] {
 			continue
 		}
@@ -72,7 +82,12 @@ func Diff(base *PageInventory, o *observation.Observation) []Change {
 		if s.Source != "" {
 			detail["excerpt"] = excerpt(s.Source, 240)
 		}
-		have, ok := known[e.Identity]
+		if strings.HasPrefix(e.Fingerprints[0], shapePrefix) {
+			// Say why the script is known by a template, so a reader can
+			// check the typed value in its URL.
+			detail["input_dependent"] = true
+			detail["template"] = e.Identity
+		}
 		switch {
 		case !ok:
 			out = append(out, Change{Kind: ChangeScriptNew, Subject: e.Identity, AfterInput: s.AfterInput, Detail: detail})
@@ -167,6 +182,60 @@ func Diff(base *PageInventory, o *observation.Observation) []Change {
 		return out[i].Subject < out[j].Subject
 	})
 	return out
+}
+
+// scriptTemplate is an approved input-dependent script and the pattern of
+// the paths it stands for: each InputPlaceholder one run of letters and
+// digits, as InputDependentIdentity cuts them.
+type scriptTemplate struct {
+	entry ScriptEntry
+	re    *regexp.Regexp
+}
+
+func newScriptTemplate(e ScriptEntry) (scriptTemplate, bool) {
+	if !strings.Contains(e.Identity, InputPlaceholder) || len(e.Fingerprints) == 0 || !strings.HasPrefix(e.Fingerprints[0], shapePrefix) {
+		return scriptTemplate{}, false
+	}
+	parts := strings.Split(e.Identity, InputPlaceholder)
+	for i := range parts {
+		parts[i] = regexp.QuoteMeta(parts[i])
+	}
+	run := fmt.Sprintf("[A-Za-z0-9]{%d,}", minInputRun)
+	re, err := regexp.Compile("^" + strings.Join(parts, run) + "$")
+	if err != nil {
+		return scriptTemplate{}, false
+	}
+	return scriptTemplate{entry: e, re: re}, true
+}
+
+// approvedAs finds the approved entry of an external script whose path
+// matched what was typed by chance, now or when the baseline was taken (a
+// numeric chunk name such as 185.js against a postcode starting 185): known
+// by its literal path, it is compared by fingerprint; under an approved
+// template, after input, by shape, so that another file on that path is
+// still judged on its content. Otherwise it returns e unchanged and false.
+func approvedAs(s observation.Script, e ScriptEntry, known map[string]ScriptEntry, templates []scriptTemplate) (ScriptEntry, ScriptEntry, bool) {
+	if e.URL == "" {
+		return e, ScriptEntry{}, false
+	}
+	lit := ScriptIdentity(s.URL)
+	if have, ok := known[lit]; ok && lit != e.Identity {
+		fp := s.Fingerprint
+		if fp == "" {
+			fp = s.SHA256
+		}
+		return ScriptEntry{Identity: lit, Kind: e.Kind, URL: lit, Fingerprints: []string{fp}}, have, true
+	}
+	if !s.AfterInput {
+		return e, ScriptEntry{}, false
+	}
+	for _, t := range templates {
+		if t.re.MatchString(lit) {
+			id := t.entry.Identity
+			return ScriptEntry{Identity: id, Kind: e.Kind, URL: id, Fingerprints: []string{shapePrefix + scriptShape(s)}}, t.entry, true
+		}
+	}
+	return e, ScriptEntry{}, false
 }
 
 func hasCard(classes []string) bool {

@@ -61,6 +61,8 @@ type Lab struct {
 	cancel context.CancelFunc
 
 	shop, psp, pspAPI, attacker, thirdParty, cdn *origin
+	// fraud and postal serve the benign checkout's vendors (benign.go).
+	fraud, postal *origin
 
 	assets   *assetSet
 	client   *http.Client // the shop backend's client for the provider's API
@@ -128,6 +130,7 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	}{
 		{"psp", &l.psp}, {"psp-api", &l.pspAPI}, {"attacker", &l.attacker},
 		{"third-party", &l.thirdParty}, {"cdn", &l.cdn},
+		{"fraud", &l.fraud}, {"postal", &l.postal},
 	} {
 		*o.dst, err = listen(o.name, net.JoinHostPort(altHost(i+2), "0"))
 		if err != nil {
@@ -156,6 +159,8 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	l.serve(l.attacker, l.attackerHandler())
 	l.serve(l.thirdParty, l.thirdPartyHandler())
 	l.serve(l.cdn, l.cdnHandler())
+	l.serve(l.fraud, l.fraudHandler())
+	l.serve(l.postal, l.postalHandler())
 
 	stop := context.AfterFunc(ctx, func() { _ = l.Close() })
 	go func() {
@@ -206,7 +211,7 @@ func logRequests(log *slog.Logger, h http.Handler) http.Handler {
 }
 
 func (l *Lab) origins() []*origin {
-	return []*origin{l.shop, l.psp, l.pspAPI, l.attacker, l.thirdParty, l.cdn}
+	return []*origin{l.shop, l.psp, l.pspAPI, l.attacker, l.thirdParty, l.cdn, l.fraud, l.postal}
 }
 
 func (l *Lab) closeListeners() {

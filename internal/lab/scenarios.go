@@ -335,5 +335,12 @@ func scenarioDefs() []scenarioDef {
 					"its own origin."},
 			ChatOpen: true,
 		},
+		{
+			Scenario: Scenario{Name: "benign-npm-checkout", Title: "A busy honest checkout built from npm libraries", Benign: true,
+				Technique: "input masks, card preview, client-side encryption, tag container, analytics, fraud telemetry, postcode lookup",
+				Page:      benignPage,
+				Description: "The benign checkout (benign.go) as it always is: real libraries from npm read the card " +
+					"fields, a fraud vendor sends keystroke timings, and the postcode lookup's URL follows the input."},
+		},
 	}
 }

@@ -95,7 +95,11 @@ type Script struct {
 	// re-minification and per-request values.
 	SHA256      string `json:"sha256"`
 	Fingerprint string `json:"fingerprint"`
-	Length      int    `json:"length"`
+	// Shape is the hex digest of the code's vocabulary without its data
+	// (see inventory.ScriptShape): it judges a script whose URL, and so
+	// whose content, varies with what the customer typed.
+	Shape  string `json:"shape,omitempty"`
+	Length int    `json:"length"`
 	// Initiator is the URL (or Key) of the script whose stack created this
 	// one, for dynamic and eval'd code.
 	Initiator string `json:"initiator,omitempty"`

@@ -497,6 +497,7 @@ func (r *recorder) addScript(ctx context.Context, s *browser.Session, p *debugge
 	} else {
 		sc.SHA256 = sha(src)
 		sc.Fingerprint = inventory.Fingerprint(src)
+		sc.Shape = inventory.ScriptShape(src)
 		sc.Source = truncate(src, maxSourceKept)
 	}
 	var stackURL, stackKey string

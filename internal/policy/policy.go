@@ -35,6 +35,7 @@ type Options struct {
 const (
 	KindCardExfil        = "honey.card-exfiltration"
 	KindPersonalExfil    = "honey.personal-data-exfiltration"
+	KindPostcodeOnly     = "honey.postcode-only"
 	KindCardToPayment    = "honey.card-to-payment-origin"
 	KindCardFieldsNew    = "form.card-fields-new"
 	KindScriptNew        = "script.new"
@@ -100,7 +101,9 @@ func Approve(o *observation.Observation, opts Options) *inventory.PageInventory 
 	p := inventory.FromObservation(o)
 	for _, l := range o.Leaks {
 		origin := l.DestinationOrigin
-		if opts.isPayment(origin) || (l.FormActionOrigin != "" && origin == l.FormActionOrigin) {
+		// A postcode reaching an origin is an address lookup doing its job
+		// (see postcodeOnly); approving it approves nothing else.
+		if opts.isPayment(origin) || (l.FormActionOrigin != "" && origin == l.FormActionOrigin) || l.Class == observation.FieldPostcode {
 			p.ApproveData(inventory.DataDestination{Class: l.Class, Origin: origin})
 		}
 	}
@@ -178,6 +181,17 @@ func (e *evaluator) leaks() {
 		})
 	}
 	for _, g := range sortedGroups(personal) {
+		if postcodeOnly(g.classes) {
+			e.add(finding.Finding{
+				Severity: finding.Low,
+				Kind:     KindPostcodeOnly,
+				URL:      g.document,
+				Message: fmt.Sprintf("Only the postcode typed into %s was sent to %s%s, as address lookups do; no other personal data went with it.",
+					pageName(g.document), g.origin, byScript(g.script, g.document)),
+				Evidence: g.evidence(),
+			})
+			continue
+		}
 		e.add(finding.Finding{
 			Severity: finding.High,
 			Kind:     KindPersonalExfil,
@@ -196,6 +210,15 @@ func (e *evaluator) leaks() {
 			Evidence: g.evidence(),
 		})
 	}
+}
+
+// postcodeOnly reports a group that carried the postcode and nothing else.
+// A postcode names an area of some hundreds of households, not a person, and
+// address lookups must send it; a skimmer gains nothing from it alone, and
+// one that sends it with anything else (name, email, phone, card) is judged
+// on all it sent, per destination and script, and stays high or critical.
+func postcodeOnly(classes []string) bool {
+	return len(classes) == 1 && classes[0] == observation.FieldPostcode
 }
 
 func (g *leakGroup) evidence() map[string]any {
