@@ -40,6 +40,8 @@ func newLabCmd(app *App) *cobra.Command {
 			fmt.Fprintf(w, "psp          %s (API %s)\n", l.PSPOrigin(), l.PSPAPIOrigin())
 			fmt.Fprintf(w, "third party  %s\n", l.ThirdPartyOrigin())
 			fmt.Fprintf(w, "cdn          %s\n", l.CDNOrigin())
+			fmt.Fprintf(w, "fraud vendor %s\n", l.FraudOrigin())
+			fmt.Fprintf(w, "postcodes    %s\n", l.PostalOrigin())
 			fmt.Fprintf(w, "attacker     %s\n", l.AttackerOrigin())
 			fmt.Fprintf(w, "scenario     %s\n", l.Scenario())
 			if opts.AdminEndpoint {
