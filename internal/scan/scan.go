@@ -11,10 +11,14 @@
 //     on the command line is followed if it is itself a link: the user named it.
 //   - Only regular files are scanned; devices, sockets and pipes are counted
 //     in the report's details and skipped.
+//   - Folders are listed and files opened through an os.Root, so a parent
+//     swapped for a link out of the root is refused, not followed.
 //   - Files up to Options.MaxFileSize (default 512 MiB) are scanned. Files up to
 //     16 MiB are read into memory once, so that a change during the read is
-//     seen; larger ones are streamed by the engine. A larger file is not
-//     scanned and makes the report incomplete, naming the file.
+//     seen; larger ones are mapped by the engine from the descriptor already
+//     open, and a truncation during that scan is reported, not fatal. A
+//     larger file is not scanned and makes the report incomplete, naming
+//     the file.
 //   - Each file gets Options.Timeout (default 60 s). A scan that runs out of
 //     time, a file that cannot be read, vanishes or changes while it is read
 //     makes the report incomplete, naming the file: never a silent clean.
