@@ -3,7 +3,6 @@ package fim
 import (
 	"io"
 	"io/fs"
-	"os"
 	"path"
 	"syscall"
 	"time"
@@ -24,26 +23,6 @@ func fillStat(e *Entry, fi fs.FileInfo) bool {
 	e.Inode = st.Ino
 	e.Ctime = st.Ctim.Nano()
 	return true
-}
-
-// openNoFollow opens a regular file for hashing. O_NOFOLLOW refuses a file
-// swapped for a symlink since it was listed (so the hash never covers a file
-// outside the root); O_NONBLOCK stops a file swapped for a FIFO from hanging.
-//
-// It returns a bare descriptor rather than an *os.File: os.OpenFile spends
-// four more system calls per file (fcntl and a failing epoll registration),
-// which for a tree of small PHP files is a fifth of the baseline's time.
-func openNoFollow(name string) (File, error) {
-	for {
-		fd, err := syscall.Open(name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
-		}
-		return &rawFile{fd: fd, name: name}, nil
-	}
 }
 
 // rawFile is a read-only file descriptor used by one worker at a time.
@@ -128,9 +107,4 @@ func (i *rawInfo) Mode() fs.FileMode {
 		m |= fs.ModeSticky
 	}
 	return m
-}
-
-// openDirNoFollow opens a folder for listing without following a symlink.
-func openDirNoFollow(name string) (*os.File, error) {
-	return os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_DIRECTORY, 0)
 }

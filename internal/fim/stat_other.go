@@ -5,10 +5,11 @@ package fim
 import (
 	"io/fs"
 	"os"
+	"syscall"
 )
 
-// Outside Linux the stat cache is off (no ctime) and symlink races are not
-// guarded; skimwatch's file monitor is built for Linux servers.
+// Outside Linux the stat cache is off (no ctime); skimwatch's file monitor
+// is built for Linux servers.
 func fillStat(e *Entry, fi fs.FileInfo) bool {
 	e.Mode = fi.Mode()
 	e.Size = fi.Size()
@@ -16,6 +17,33 @@ func fillStat(e *Entry, fi fs.FileInfo) bool {
 	return false
 }
 
-func openNoFollow(name string) (File, error) { return os.Open(name) }
+// rootDir opens beneath the web root through an os.Root, which refuses any
+// step out of it.
+type rootDir struct{ root *os.Root }
 
-func openDirNoFollow(name string) (*os.File, error) { return os.Open(name) }
+func openRootDir(abs string) (*rootDir, error) {
+	r, err := os.OpenRoot(abs)
+	if err != nil {
+		return nil, err
+	}
+	return &rootDir{root: r}, nil
+}
+
+func (d *rootDir) close() { d.root.Close() }
+
+func (d *rootDir) openFile(rel string) (File, error) {
+	return d.root.OpenFile(rel, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+}
+
+func (d *rootDir) openDir(rel string) (*os.File, error) { return d.root.Open(relOrDot(rel)) }
+
+func (d *rootDir) lstat(rel string) (fs.FileInfo, error) { return d.root.Lstat(relOrDot(rel)) }
+
+func (d *rootDir) readlink(rel string) (string, error) { return d.root.Readlink(rel) }
+
+func relOrDot(rel string) string {
+	if rel == "" {
+		return "."
+	}
+	return rel
+}
