@@ -156,3 +156,37 @@ func TestScanPathsDoesNotBlockOnAFIFOSwappedIn(t *testing.T) {
 		t.Errorf("complete=%v reasons=%q, want big.js reported as changed", rep.Complete, rep.Incomplete)
 	}
 }
+
+// TestScanFilesUnderRefusesAParentSwappedSinceTheFilesWereNamed: fim verify
+// --scan names changed files by path; a parent swapped for a link between
+// verify and the scan must not lead the scanner outside the web root.
+func TestScanFilesUnderRefusesAParentSwappedSinceTheFilesWereNamed(t *testing.T) {
+	base := t.TempDir()
+	root, outside := filepath.Join(base, "www"), filepath.Join(base, "secret")
+	writeFile(t, filepath.Join(root, "sub", "x.php"), []byte("<?php echo 'fine';\n"))
+	writeFile(t, filepath.Join(root, "shell.php"), readSample(t, "php_request_command_exec", "positive.php"))
+	writeFile(t, filepath.Join(outside, "x.php"), readSample(t, "php_request_command_exec", "positive.php"))
+	if err := os.Rename(filepath.Join(root, "sub"), filepath.Join(base, "sub-moved")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, filepath.Join(root, "sub")); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep, err := s.ScanFilesUnder(context.Background(), root, []string{"sub/x.php", "shell.php"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fs := findingsFor(rep, filepath.Join(root, "sub", "x.php")); len(fs) != 0 {
+		t.Errorf("the scanner read the file outside the root: %+v", fs)
+	}
+	if fs := findingsFor(rep, filepath.Join(root, "shell.php")); len(fs) != 1 || fs[0].Rule != "php_request_command_exec" {
+		t.Errorf("shell.php findings %+v, want php_request_command_exec", fs)
+	}
+	if rep.Complete || !hasReason(rep, filepath.Join(root, "sub", "x.php")+" could not be read") {
+		t.Errorf("complete=%v reasons=%q, want sub/x.php named as not read", rep.Complete, rep.Incomplete)
+	}
+}

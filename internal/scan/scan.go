@@ -394,6 +394,43 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string) (*finding.Repor
 	return s.finish(ctx, r), nil
 }
 
+// ScanFilesUnder scans the named files beneath root: rels are
+// slash-separated paths relative to it, such as the files a baseline diff
+// found added or modified. Each is opened through root, so that no file is
+// reached through a link or a parent swapped for one since it was named;
+// a path that is not a regular file any more makes the report incomplete.
+// Findings name root-joined paths, as ScanPaths does.
+func (s *Scanner) ScanFilesUnder(ctx context.Context, root string, rels []string) (*finding.Report, error) {
+	dir, err := os.OpenRoot(root)
+	if err != nil {
+		return nil, fmt.Errorf("scan under %s: %w", root, err)
+	}
+	defer dir.Close()
+	r := s.newRun([]string{root})
+	jobs := make(chan fileJob)
+	var wg sync.WaitGroup
+	for range min(s.opts.Workers, max(len(rels), 1)) {
+		wg.Go(func() {
+			var buf []byte
+			for j := range jobs {
+				s.scanFile(ctx, r, j, &buf)
+			}
+		})
+	}
+feed:
+	for _, rel := range rels {
+		j := fileJob{root: dir, path: rel, shown: filepath.Join(root, filepath.FromSlash(rel))}
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			break feed
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return s.finish(ctx, r), nil
+}
+
 type fileJob struct {
 	// root is the walked folder, opened once: files are opened through it,
 	// so that a parent folder swapped for a link cannot lead outside. It is
