@@ -26,8 +26,24 @@ func needYara(t testing.TB) {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("yara oracle missing at %s: %v", yaraPath, err)
 		}
-		t.Skipf("yara oracle missing at %s: install yara 4.2.3 to run differential tests", yaraPath)
+		t.Skipf("yara oracle missing at %s: install yara %s to run differential tests", yaraPath, OracleVersion)
 	}
+	checkOracleVersion(t, yaraPath)
+}
+
+// checkOracleVersion logs which yara the differential tests ran against
+// and fails by CheckOracleVersion's policy.
+func checkOracleVersion(t testing.TB, bin string) {
+	t.Helper()
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatalf("%s --version: %v", bin, err)
+	}
+	msg, fail := CheckOracleVersion(string(out), os.Getenv)
+	if fail {
+		t.Fatal(msg)
+	}
+	t.Log(msg)
 }
 
 // oracleMatches runs `yara -r rules target` and returns file -> sorted rule names.
