@@ -18,6 +18,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
+	"github.com/skimwatch/skimwatch/internal/beneath"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/scan"
@@ -332,7 +333,7 @@ func humanBytes(n int64) string {
 // findings, with paths made relative to the root like fim's own.
 func scanChanged(ctx context.Context, app *App, rep *finding.Report, workers int) error {
 	root := rep.Targets[0]
-	dir, err := os.OpenRoot(root)
+	dir, err := beneath.Open(root)
 	if err != nil {
 		return err
 	}
@@ -344,8 +345,8 @@ func scanChanged(ctx context.Context, app *App, rep *finding.Report, workers int
 			continue
 		}
 		seen[f.Path] = true
-		// Through the root: a parent swapped for a link since verify is
-		// refused here, and again when the scanner opens the file.
+		// Beneath the root: a parent swapped for a link since verify is
+		// refused when the scanner opens the file.
 		if fi, err := dir.Lstat(f.Path); err == nil && fi.Mode().IsRegular() {
 			paths = append(paths, f.Path)
 		}

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/skimwatch/skimwatch/internal/beneath"
 )
 
 // File is what the hasher needs from an open file; *os.File satisfies it.
@@ -101,7 +103,7 @@ type walk struct {
 	racyAfter int64
 	opts      WalkOptions
 	excl      *excluder
-	dir       *rootDir
+	dir       *beneath.Dir
 	// open opens a file by its path under the root.
 	open  func(rel string) (File, error)
 	files atomic.Int64
@@ -121,11 +123,12 @@ func newWalk(root string, excludes []string, opts WalkOptions) (*walk, error) {
 	if err != nil {
 		return nil, err
 	}
-	dir, err := openRootDir(abs)
+	dir, err := beneath.Open(abs)
 	if err != nil {
 		return nil, fmt.Errorf("web root %q: %w", root, err)
 	}
-	w := &walk{root: abs, opts: opts, excl: excl, dir: dir, open: dir.openFile}
+	w := &walk{root: abs, opts: opts, excl: excl, dir: dir}
+	w.open = func(rel string) (File, error) { return openBeneath(dir, rel) }
 	if opts.Open != nil {
 		w.open = func(rel string) (File, error) { return opts.Open(w.abs(rel)) }
 	}
@@ -133,7 +136,7 @@ func newWalk(root string, excludes []string, opts WalkOptions) (*walk, error) {
 }
 
 // close releases the root's descriptors.
-func (w *walk) close() { w.dir.close() }
+func (w *walk) close() { w.dir.Close() }
 
 // resolveRoot makes root absolute and resolves symlinks in it once, so that
 // "outside the root" has one meaning.
@@ -255,7 +258,7 @@ func (w *walk) list(ctx context.Context, jobs chan<- job, dirFailed func(rel str
 
 // readDir lists one folder; on error it returns what it could read.
 func (w *walk) readDir(rel string) ([]fs.DirEntry, error) {
-	f, err := w.dir.openDir(rel)
+	f, err := w.dir.OpenFile(rel, os.O_RDONLY|syscall.O_DIRECTORY)
 	if err != nil {
 		return nil, err
 	}
@@ -275,6 +278,8 @@ func noteFor(err error) string {
 	switch {
 	case errors.As(err, &ie):
 		return ie.reason
+	case errors.Is(err, beneath.ErrEscapes):
+		return beneath.ErrEscapes.Error()
 	case errors.Is(err, fs.ErrNotExist):
 		return "vanished during the walk"
 	case errors.Is(err, fs.ErrPermission):
@@ -304,7 +309,7 @@ func (w *walk) inspect(j job, cached *Entry, full bool, buf []byte) (e Entry, er
 		// Swapped for a symlink since the listing: record what is there now.
 	}
 	e = Entry{Path: j.rel}
-	fi, err := w.dir.lstat(j.rel)
+	fi, err := w.dir.Lstat(j.rel)
 	if err != nil {
 		return e, err
 	}
@@ -312,7 +317,7 @@ func (w *walk) inspect(j job, cached *Entry, full bool, buf []byte) (e Entry, er
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		e.Type = TypeSymlink
-		target, err := w.dir.readlink(j.rel)
+		target, err := w.dir.Readlink(j.rel)
 		if err != nil {
 			return e, err
 		}

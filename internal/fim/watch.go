@@ -159,7 +159,7 @@ func (ws *watchState) event(ev fsnotify.Event) {
 	}
 	ws.log.Debug("inotify", "op", ev.Op.String(), "path", rel)
 	if ev.Has(fsnotify.Create) {
-		if fi, err := ws.v.w.dir.lstat(rel); err == nil && fi.IsDir() {
+		if fi, err := ws.v.w.dir.Lstat(rel); err == nil && fi.IsDir() {
 			if ws.v.w.excl.excluded(rel, true) {
 				return
 			}
@@ -272,7 +272,7 @@ func cmpOrDot(s string) string {
 // findings for them.
 func (ws *watchState) checkPath(rel string) (covered []string, out []finding.Finding) {
 	v := ws.v
-	fi, err := v.w.dir.lstat(rel)
+	fi, err := v.w.dir.Lstat(rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Gone: the path itself and anything the baseline had beneath it.
@@ -282,7 +282,7 @@ func (ws *watchState) checkPath(rel string) (covered []string, out []finding.Fin
 			if e.Path != rel && !strings.HasPrefix(e.Path, rel+"/") {
 				break
 			}
-			if _, err := v.w.dir.lstat(e.Path); errors.Is(err, fs.ErrNotExist) {
+			if _, err := v.w.dir.Lstat(e.Path); errors.Is(err, fs.ErrNotExist) {
 				covered = append(covered, e.Path)
 				out = append(out, diff(e, nil)...)
 			}

@@ -11,8 +11,8 @@
 //     on the command line is followed if it is itself a link: the user named it.
 //   - Only regular files are scanned; devices, sockets and pipes are counted
 //     in the report's details and skipped.
-//   - Folders are listed and files opened through an os.Root, so a parent
-//     swapped for a link out of the root is refused, not followed.
+//   - Folders are listed and files opened beneath the root (package
+//     beneath), so a parent swapped for a link is refused, not followed.
 //   - Files up to Options.MaxFileSize (default 512 MiB) are scanned. Files up to
 //     16 MiB are read into memory once, so that a change during the read is
 //     seen; larger ones are mapped by the engine from the descriptor already
@@ -45,6 +45,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/skimwatch/skimwatch/internal/beneath"
 	"github.com/skimwatch/skimwatch/internal/finding"
 )
 
@@ -364,7 +365,7 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string) (*finding.Repor
 	r := s.newRun(paths)
 	jobs := make(chan fileJob)
 	// Roots stay open until every worker is done with their files.
-	var roots []*os.Root
+	var roots []*beneath.Dir
 	defer func() {
 		for _, root := range roots {
 			root.Close()
@@ -401,7 +402,7 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string) (*finding.Repor
 // a path that is not a regular file any more makes the report incomplete.
 // Findings name root-joined paths, as ScanPaths does.
 func (s *Scanner) ScanFilesUnder(ctx context.Context, root string, rels []string) (*finding.Report, error) {
-	dir, err := os.OpenRoot(root)
+	dir, err := beneath.Open(root)
 	if err != nil {
 		return nil, fmt.Errorf("scan under %s: %w", root, err)
 	}
@@ -432,10 +433,10 @@ feed:
 }
 
 type fileJob struct {
-	// root is the walked folder, opened once: files are opened through it,
+	// root is the walked folder, opened once: files are opened beneath it,
 	// so that a parent folder swapped for a link cannot lead outside. It is
 	// nil for a file named on the command line.
-	root  *os.Root
+	root  *beneath.Dir
 	path  string // under root (slash-separated), or the resolved file named
 	shown string // as the user named it, for reports
 	// info is what a caller saw of the file before queueing it, when it
@@ -447,7 +448,7 @@ type fileJob struct {
 // walk sends the regular files under root to jobs, reporting links that
 // leave root. It returns the opened root folder (nil for a file), which
 // must stay open until the jobs are done.
-func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fileJob) *os.Root {
+func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fileJob) *beneath.Dir {
 	// A root that is itself a link is followed: the user named it.
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
@@ -475,9 +476,9 @@ func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fil
 		}
 		return nil
 	}
-	// Everything under the folder is listed and opened through an os.Root:
-	// openat, one component at a time, refusing any step that leaves it.
-	dir, err := os.OpenRoot(realRoot)
+	// Everything under the folder is listed and opened beneath it: no
+	// step may be a symlink or leave it.
+	dir, err := beneath.Open(realRoot)
 	if err != nil {
 		r.incomplete(fmt.Sprintf("%s could not be scanned: %v", root, unwrapPathError(err)))
 		return nil
@@ -525,7 +526,7 @@ func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fil
 
 // checkLink reports a symbolic link whose target is outside root. Links
 // inside root are not followed: their targets are scanned where they are.
-func (s *Scanner) checkLink(r *run, dir *os.Root, root, p, shown string) {
+func (s *Scanner) checkLink(r *run, dir *beneath.Dir, root, p, shown string) {
 	target, err := dir.Readlink(p)
 	if err != nil {
 		r.incomplete(fmt.Sprintf("%s: the link could not be read: %v", shown, unwrapPathError(err)))
@@ -640,23 +641,22 @@ func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob, buf *[]byte) 
 	switch {
 	case err != nil:
 		r.incomplete(fmt.Sprintf("%s vanished while it was being scanned", shown))
-	case !os.SameFile(before, after) || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()):
+	case !sameInode(before, after) || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()):
 		r.incomplete(fmt.Sprintf("%s changed while it was being scanned", shown))
 	}
 	r.counted(size)
 	r.add(s.findings(shown, ms)...)
 }
 
-// open opens the job's file. Through the root, no step may leave it;
-// O_NOFOLLOW keeps a file swapped for a link (even one inside the root)
-// from being followed, and O_NONBLOCK keeps one swapped for a FIFO from
-// blocking: the fstat that follows refuses anything but a regular file.
+// open opens the job's file. Beneath the root, no step may be a link or
+// leave it; O_NOFOLLOW keeps a named file swapped for a link from being
+// followed, and O_NONBLOCK keeps one swapped for a FIFO from blocking: the
+// fstat that follows refuses anything but a regular file.
 func (j fileJob) open() (*os.File, error) {
-	const flags = os.O_RDONLY | syscall.O_NOFOLLOW | syscall.O_NONBLOCK
 	if j.root != nil {
-		return j.root.OpenFile(j.path, flags, 0)
+		return j.root.OpenFile(j.path, os.O_RDONLY|syscall.O_NONBLOCK)
 	}
-	return os.OpenFile(j.path, flags, 0)
+	return os.OpenFile(j.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 }
 
 func (j fileJob) lstat() (fs.FileInfo, error) {
@@ -664,6 +664,17 @@ func (j fileJob) lstat() (fs.FileInfo, error) {
 		return j.root.Lstat(j.path)
 	}
 	return os.Lstat(j.path)
+}
+
+// sameInode is os.SameFile for infos from different sources (an open
+// file's fstat, and an lstat beneath the root).
+func sameInode(a, b fs.FileInfo) bool {
+	sa, ok1 := a.Sys().(*syscall.Stat_t)
+	sb, ok2 := b.Sys().(*syscall.Stat_t)
+	if !ok1 || !ok2 {
+		return os.SameFile(a, b)
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
 
 // findings turns matches on one object into findings.
