@@ -34,6 +34,11 @@ func relOrDot(rel string) string {
 	return rel
 }
 
+// OpenDir opens the folder rel for listing.
+func (d *Dir) OpenDir(rel string) (*os.File, error) {
+	return d.OpenFile(rel, os.O_RDONLY|oDirectory)
+}
+
 // FS returns d as an fs.FS for fs.WalkDir: ReadDir lists a folder opened
 // beneath the root, and no symlink is followed.
 func (d *Dir) FS() fs.FS { return dirFS{d} }
@@ -56,7 +61,7 @@ func (f dirFS) ReadDir(name string) ([]fs.DirEntry, error) {
 	if !fs.ValidPath(name) {
 		return nil, &fs.PathError{Op: "readdir", Path: name, Err: fs.ErrInvalid}
 	}
-	dir, err := f.d.OpenFile(name, os.O_RDONLY|syscall.O_DIRECTORY)
+	dir, err := f.d.OpenDir(name)
 	if err != nil {
 		return nil, err
 	}

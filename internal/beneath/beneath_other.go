@@ -5,7 +5,6 @@ package beneath
 import (
 	"io/fs"
 	"os"
-	"syscall"
 )
 
 // Dir is a root folder, opened once. It is safe for concurrent use.
@@ -24,9 +23,9 @@ func Open(abs string) (*Dir, error) {
 func (d *Dir) Close() error { return d.root.Close() }
 
 // OpenFile opens rel (slash-separated, relative to the root) with flag plus
-// O_NOFOLLOW.
+// O_NOFOLLOW where the system has it.
 func (d *Dir) OpenFile(rel string, flag int) (*os.File, error) {
-	return d.root.OpenFile(relOrDot(rel), flag|syscall.O_NOFOLLOW, 0)
+	return d.root.OpenFile(relOrDot(rel), flag|oNoFollow, 0)
 }
 
 // Lstat returns rel's metadata without following a final symlink.

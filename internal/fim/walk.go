@@ -258,7 +258,7 @@ func (w *walk) list(ctx context.Context, jobs chan<- job, dirFailed func(rel str
 
 // readDir lists one folder; on error it returns what it could read.
 func (w *walk) readDir(rel string) ([]fs.DirEntry, error) {
-	f, err := w.dir.OpenFile(rel, os.O_RDONLY|syscall.O_DIRECTORY)
+	f, err := w.dir.OpenDir(rel)
 	if err != nil {
 		return nil, err
 	}
