@@ -1,14 +1,22 @@
 #!/usr/bin/env bash
 # make bench-fim: skimwatch's file integrity monitor against AIDE, a bare
 # parallel SHA-256 walker, `cat` (the read bound) and, when the scan command
-# exists, YARA. All on one generated web root, in one run, so the ratios are
-# comparable even on a noisy shared machine.
+# exists, YARA. On two web roots, each in one run so the ratios are
+# comparable even on a noisy shared machine:
+#   generated  internal/fim/gentree, seed 1 (EC-CUBE/Magento proportions)
+#   real       Debian's wordpress package (/usr/share/wordpress) with a real
+#              `npm ci` tree of a shop theme's front-end dependencies
+#              (scripts/bench-fim-npm/package.json and its lock) under
+#              wp-content/themes/shop: many more small files and folders.
+#              Built here, never committed; needs `apt-get install wordpress`
+#              and npm with access to the registry.
 #
 #   scripts/bench-fim.sh            warm page cache (the figures we record)
 #   BENCH_FIM_COLD=1 scripts/...    also cold cache, when drop_caches works
 #   BENCH_FIM_RUNS=10 ...           hyperfine runs per command (default 5)
 #   BENCH_FIM_DIR=/path ...         work folder (default /tmp/skimwatch-bench-fim)
 #   BENCH_FIM_SCAN=0 ...            leave out the scan vs yara comparison
+#   BENCH_FIM_TREES="generated"     which trees (default "generated real")
 #
 # Prints a markdown summary; docs/PERFORMANCE.md ("File integrity") keeps the
 # latest one.
@@ -18,6 +26,8 @@ GO=${GO:-go}
 runs=${BENCH_FIM_RUNS:-5}
 work=${BENCH_FIM_DIR:-/tmp/skimwatch-bench-fim}
 tree=$work/tree
+realtree=$work/realtree
+trees=${BENCH_FIM_TREES:-generated real}
 bin=$PWD/bin/skimwatch
 mkdir -p "$work"
 
@@ -35,25 +45,49 @@ if [ "$(cat "$work/tree.params" 2>/dev/null)" != "$params" ]; then
   "$work/gentree" -out "$tree" -files 25000 -mb 300 -seed 1
   echo "$params" > "$work/tree.params"
 fi
-nfiles=$(find "$tree" -type f -not -path "$tree/var/cache/*" -not -path "$tree/var/log/*" | wc -l)
-mbytes=$(du -sm --apparent-size "$tree" | cut -f1)
 
-# AIDE with the same attributes skimwatch records, the same exclusions, and
-# two workers.
-cat > "$work/aide.conf" <<EOF
-database_in=file:$work/aide.db
-database_out=file:$work/aide.db.new
+# The real tree is rebuilt only when the wordpress package or the npm lock
+# changes.
+wpver=
+if [[ " $trees " == *" real "* ]]; then
+  wpver=$(dpkg-query -W -f='${Version}' wordpress 2>/dev/null || true)
+  [ -n "$wpver" ] && [ -d /usr/share/wordpress ] || { echo "bench-fim: the real tree needs Debian's wordpress package (apt-get install -y wordpress), or set BENCH_FIM_TREES=generated" >&2; exit 1; }
+  command -v npm >/dev/null || { echo "bench-fim: the real tree needs npm" >&2; exit 1; }
+  stamp="wordpress=$wpver lock=$(sha256sum scripts/bench-fim-npm/package-lock.json | cut -c1-16)"
+  if [ "$(cat "$work/realtree.params" 2>/dev/null)" != "$stamp" ]; then
+    rm -rf "$realtree" "$work/npm"
+    mkdir -p "$realtree/wp-content/themes/shop" "$work/npm"
+    cp -a /usr/share/wordpress/. "$realtree/"
+    cp scripts/bench-fim-npm/package.json scripts/bench-fim-npm/package-lock.json "$work/npm/"
+    (cd "$work/npm" && npm ci --ignore-scripts --no-audit --no-fund >&2)
+    cp -a "$work/npm/." "$realtree/wp-content/themes/shop/"
+    echo "$stamp" > "$work/realtree.params"
+  fi
+fi
+
+tree_dir() { if [ "$1" = real ]; then echo "$realtree"; else echo "$tree"; fi; }
+
+# prepare NAME: AIDE with the same attributes skimwatch records, the same
+# exclusions, and two workers; both tools' baselines for verify.
+prepare() {
+  local name=$1 dir
+  dir=$(tree_dir "$1")
+  cat > "$work/aide-$name.conf" <<EOF
+database_in=file:$work/aide-$name.db
+database_out=file:$work/aide-$name.db.new
 gzip_dbout=no
 num_workers=2
 report_url=stdout
 SW = sha256+p+u+g+s+m+c+i
-$tree SW
-!$tree/var/cache
-!$tree/var/log
+$dir SW
+!$dir/var/cache
+!$dir/var/log
 EOF
-aide --init -c "$work/aide.conf" >/dev/null
-mv "$work/aide.db.new" "$work/aide.db"
-"$bin" fim baseline "$tree" --out "$work/base.fim" --workers 2 >/dev/null
+  aide --init -c "$work/aide-$name.conf" >/dev/null
+  mv "$work/aide-$name.db.new" "$work/aide-$name.db"
+  "$bin" fim baseline "$dir" --out "$work/base-$name.fim" --workers 2 >/dev/null
+}
+for t in $trees; do prepare "$t"; done
 
 # A rule file for the scan comparison: a plausible skimmer signature.
 cat > "$work/skimmer.yar" <<'EOF'
@@ -106,20 +140,30 @@ row() {
   fi
 }
 
-run_set() { # run_set LABEL [extra hyperfine args]
-  local label=$1; shift
-  local b=$work/baseline-$label.csv v=$work/verify-$label.csv s=$work/scan-$label.csv
-  hf "baseline ($label)" "$b" "$@" \
-    -n skimwatch "$bin fim baseline $tree --out $work/run.fim --workers 2" \
-    -n aide "aide --init -c $work/aide.conf" \
-    -n barewalk "$work/barewalk -workers 2 $tree" \
-    -n cat "cd $tree && find . -type f -print0 | xargs -0 cat > /dev/null"
-  hf "verify, unchanged tree ($label)" "$v" "$@" \
-    -n skimwatch "$bin fim verify $tree --baseline $work/base.fim" \
-    -n skimwatch-full "$bin fim verify $tree --baseline $work/base.fim --full --workers 2" \
-    -n aide "aide --check -c $work/aide.conf"
+run_set() { # run_set TREE LABEL [extra hyperfine args]
+  local name=$1 label=$2; shift 2
+  local dir; dir=$(tree_dir "$name")
+  local b=$work/baseline-$name-$label.csv v=$work/verify-$name-$label.csv s=$work/scan-$name-$label.csv
+  local nfiles mbytes
+  nfiles=$(find "$dir" -type f -not -path "$dir/var/cache/*" -not -path "$dir/var/log/*" | wc -l)
+  mbytes=$(du -sm --apparent-size "$dir" | cut -f1)
+  hf "baseline ($name, $label)" "$b" "$@" \
+    -n skimwatch "$bin fim baseline $dir --out $work/run.fim --workers 2" \
+    -n aide "aide --init -c $work/aide-$name.conf" \
+    -n barewalk "$work/barewalk -workers 2 $dir" \
+    -n cat "cd $dir && find . -type f -print0 | xargs -0 cat > /dev/null"
+  hf "verify, unchanged tree ($name, $label)" "$v" "$@" \
+    -n skimwatch "$bin fim verify $dir --baseline $work/base-$name.fim" \
+    -n skimwatch-full "$bin fim verify $dir --baseline $work/base-$name.fim --full --workers 2" \
+    -n aide "aide --check -c $work/aide-$name.conf"
   echo
-  echo "### $label page cache"
+  if [ "$name" = real ]; then
+    echo "### Real tree (wordpress $wpver + npm ci of scripts/bench-fim-npm), $label page cache"
+  else
+    echo "### Generated tree (internal/fim/gentree, seed 1), $label page cache"
+  fi
+  echo
+  echo "$nfiles files, $mbytes MB apparent size."
   echo
   echo "Seconds as wall / CPU (user+system); ratios as wall / CPU."
   echo
@@ -130,12 +174,14 @@ run_set() { # run_set LABEL [extra hyperfine args]
   row "baseline vs \`cat\` of every file (read bound)" "$b" skimwatch "$b" cat of "-"
   row "verify unchanged (stat cache) vs \`aide --check\`" "$v" skimwatch "$v" aide faster ">= 10x faster"
   row "verify --full vs \`aide --check\`" "$v" skimwatch-full "$v" aide faster "-"
-  if [ -n "$scan_ok" ]; then
+  if [ "$name" != generated ]; then
+    : # the scan comparison runs on the generated tree only
+  elif [ -n "$scan_ok" ]; then
     # -i: both exit 1 when a rule matches. Scanning is slower than hashing,
     # so three runs are enough.
     runs=3 hf "scan ($label)" "$s" -i "$@" \
-      -n skimwatch "$bin scan --no-default-rules --rules $work/skimmer.yar $tree" \
-      -n yara "yara -p 2 -r $work/skimmer.yar $tree"
+      -n skimwatch "$bin scan --no-default-rules --rules $work/skimmer.yar $dir" \
+      -n yara "yara -p 2 -r $work/skimmer.yar $dir"
     row "scan vs \`yara -p 2 -r\` (one rule file)" "$s" skimwatch "$s" yara faster "> 1x faster"
   else
     echo "| scan vs \`yara -p 2 -r\` | skipped: $scan_why | | | |"
@@ -144,11 +190,11 @@ run_set() { # run_set LABEL [extra hyperfine args]
 
 echo "## File integrity benchmark"
 echo
-echo "Tree: $nfiles files, $mbytes MB apparent size (generated by internal/fim/gentree, seed 1), $(nproc) CPUs;"
+echo "Trees: $trees; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the start;"
 echo "hyperfine, $runs runs after 1 warm-up; median wall time, mean CPU time. Command: \`make bench-fim\`."
-run_set warm
+for t in $trees; do run_set "$t" warm; done
 if [ "$cold_ok" = 1 ]; then
-  run_set cold --prepare "sync; echo 3 > /proc/sys/vm/drop_caches"
+  for t in $trees; do run_set "$t" cold --prepare "sync; echo 3 > /proc/sys/vm/drop_caches"; done
 elif [ "${BENCH_FIM_COLD:-0}" = 1 ]; then
   echo
   echo "(cold cache not measured: /proc/sys/vm/drop_caches is not writable here)"

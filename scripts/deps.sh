@@ -26,6 +26,9 @@ fi
 if [ "$set_name" = bench ]; then
   want aide aide
   want hyperfine hyperfine
+  want npm npm
+  # make bench-fim's real tree: Debian's WordPress (PHP) plus an npm ci tree.
+  [ -d /usr/share/wordpress ] || { need_cmds+=(wordpress); need_pkgs+=(wordpress); }
 fi
 [ ${#need_pkgs[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

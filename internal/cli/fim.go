@@ -17,6 +17,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
+	"github.com/skimwatch/skimwatch/internal/beneath"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/scan"
@@ -333,6 +334,11 @@ func humanBytes(n int64) string {
 // findings, with paths made relative to the root like fim's own.
 func scanChanged(ctx context.Context, app *App, rep *finding.Report, workers int) error {
 	root := rep.Targets[0]
+	dir, err := beneath.Open(root)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
 	var paths []string
 	seen := map[string]bool{}
 	for _, f := range rep.Findings {
@@ -340,9 +346,10 @@ func scanChanged(ctx context.Context, app *App, rep *finding.Report, workers int
 			continue
 		}
 		seen[f.Path] = true
-		abs := filepath.Join(root, filepath.FromSlash(f.Path))
-		if fi, err := os.Lstat(abs); err == nil && fi.Mode().IsRegular() {
-			paths = append(paths, abs)
+		// Beneath the root: a parent swapped for a link since verify is
+		// refused when the scanner opens the file.
+		if fi, err := dir.Lstat(f.Path); err == nil && fi.Mode().IsRegular() {
+			paths = append(paths, f.Path)
 		}
 	}
 	if rep.Details == nil {
@@ -356,7 +363,7 @@ func scanChanged(ctx context.Context, app *App, rep *finding.Report, workers int
 	if err != nil {
 		return err
 	}
-	sr, err := s.ScanPaths(ctx, paths)
+	sr, err := s.ScanFilesUnder(ctx, root, paths)
 	if err != nil {
 		return err
 	}

@@ -38,6 +38,7 @@ func Baseline(ctx context.Context, root string, opts Options) (*Manifest, error)
 	if err != nil {
 		return nil, err
 	}
+	defer w.close()
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -96,3 +97,9 @@ func (c *countingOpener) open(name string) (File, error) {
 }
 
 func joinLines(s []string) string { return strings.Join(s, "\n") }
+
+// openNoFollow opens a file by absolute path without following a final
+// symlink or blocking on a FIFO, for test openers that wrap the walk's.
+func openNoFollow(name string) (File, error) {
+	return os.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+}

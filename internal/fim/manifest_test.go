@@ -384,3 +384,55 @@ func TestFastEntryParserMatchesTheWriter(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteManifestInBlocksRoundTrips: entries are compressed in blocks,
+// each its own gzip member, in parallel; the file must read back exactly,
+// signature included, and be that many members (blocks plus the trailer).
+func TestWriteManifestInBlocksRoundTrips(t *testing.T) {
+	pub, key, _ := ed25519.GenerateKey(rand.Reader)
+	for _, n := range []int{0, 1, manifestBlock, 3*manifestBlock + 5} {
+		t.Run(fmt.Sprintf("%d entries read back exactly from %d gzip members", n, max(1, (n+manifestBlock-1)/manifestBlock)+1), func(t *testing.T) {
+			m := sampleManifest()
+			m.Entries = nil
+			var d Digest
+			for i := range n {
+				d[0], d[1] = byte(i), byte(i>>8)
+				m.Entries = append(m.Entries, Entry{Path: fmt.Sprintf("f/%08d.php", i), Type: TypeFile, Size: int64(i), Mode: 0o644, Inode: uint64(i), SHA256: d})
+			}
+			var buf bytes.Buffer
+			if err := WriteManifest(&buf, m, key); err != nil {
+				t.Fatal(err)
+			}
+			// A bytes.Reader is an io.ByteReader, so gzip reads no further
+			// than each member's end.
+			r := bytes.NewReader(buf.Bytes())
+			zr, err := gzip.NewReader(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			members := 0
+			for {
+				zr.Multistream(false)
+				if _, err := io.Copy(io.Discard, zr); err != nil {
+					t.Fatal(err)
+				}
+				members++
+				if err := zr.Reset(r); err == io.EOF {
+					break
+				} else if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if want := max(1, (n+manifestBlock-1)/manifestBlock) + 1; members != want {
+				t.Errorf("%d gzip members, want %d", members, want)
+			}
+			got, err := ReadManifest(&buf, ReadOptions{PublicKey: pub})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got.Entries) != n || (n > 0 && !reflect.DeepEqual(got.Entries, m.Entries)) {
+				t.Errorf("read back %d entries, want the %d written", len(got.Entries), n)
+			}
+		})
+	}
+}

@@ -5,10 +5,13 @@ package fim
 import (
 	"io/fs"
 	"os"
+	"syscall"
+
+	"github.com/skimwatch/skimwatch/internal/beneath"
 )
 
-// Outside Linux the stat cache is off (no ctime) and symlink races are not
-// guarded; skimwatch's file monitor is built for Linux servers.
+// Outside Linux the stat cache is off (no ctime); skimwatch's file monitor
+// is built for Linux servers.
 func fillStat(e *Entry, fi fs.FileInfo) bool {
 	e.Mode = fi.Mode()
 	e.Size = fi.Size()
@@ -16,6 +19,6 @@ func fillStat(e *Entry, fi fs.FileInfo) bool {
 	return false
 }
 
-func openNoFollow(name string) (File, error) { return os.Open(name) }
-
-func openDirNoFollow(name string) (*os.File, error) { return os.Open(name) }
+func openBeneath(d *beneath.Dir, rel string) (File, error) {
+	return d.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK)
+}

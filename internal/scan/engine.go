@@ -2,7 +2,9 @@ package scan
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"os"
 	"time"
 )
 
@@ -18,8 +20,10 @@ type engine interface {
 // ruleSet is one compiled set of rules.
 type ruleSet interface {
 	scanBytes(ctx context.Context, data []byte, opts matchOptions) ([]Match, error)
-	// scanFile scans a file without reading it all into memory.
-	scanFile(ctx context.Context, path string, opts matchOptions) ([]Match, error)
+	// scanFile scans a file the scanner opened (through its os.Root)
+	// without reading it all into memory. A file that shrank during the
+	// scan gives an error wrapping errChangedDuringScan.
+	scanFile(ctx context.Context, f *os.File, opts matchOptions) ([]Match, error)
 	// warnings are non-fatal compiler messages (slow strings, unsupported
 	// imports that were skipped).
 	warnings() []string
@@ -102,3 +106,7 @@ func (e *RuleError) Error() string {
 type timeoutError struct{ limit time.Duration }
 
 func (e timeoutError) Error() string { return fmt.Sprintf("scan timed out after %s", e.limit) }
+
+// errChangedDuringScan is what an engine returns (wrapped) when the file it
+// was scanning shrank under it.
+var errChangedDuringScan = errors.New("the file changed while it was being scanned")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/skimwatch/skimwatch/internal/yara"
 )
@@ -53,8 +54,11 @@ func (g goRules) scanBytes(ctx context.Context, data []byte, o matchOptions) ([]
 	return convertMatches(ms), timeoutErr(ctx, err, o)
 }
 
-func (g goRules) scanFile(ctx context.Context, path string, o matchOptions) ([]Match, error) {
-	ms, err := g.r.ScanFile(ctx, path, yara.ScanOptions{Externals: o.Externals})
+func (g goRules) scanFile(ctx context.Context, f *os.File, o matchOptions) ([]Match, error) {
+	ms, err := g.r.ScanOpenFile(ctx, f, yara.ScanOptions{Externals: o.Externals})
+	if errors.Is(err, yara.ErrFileChanged) {
+		return nil, fmt.Errorf("%w: %w", errChangedDuringScan, err)
+	}
 	return convertMatches(ms), timeoutErr(ctx, err, o)
 }
 

@@ -11,10 +11,14 @@
 //     on the command line is followed if it is itself a link: the user named it.
 //   - Only regular files are scanned; devices, sockets and pipes are counted
 //     in the report's details and skipped.
+//   - Folders are listed and files opened beneath the root (package
+//     beneath), so a parent swapped for a link is refused, not followed.
 //   - Files up to Options.MaxFileSize (default 512 MiB) are scanned. Files up to
 //     16 MiB are read into memory once, so that a change during the read is
-//     seen; larger ones are streamed by the engine. A larger file is not
-//     scanned and makes the report incomplete, naming the file.
+//     seen; larger ones are mapped by the engine from the descriptor already
+//     open, and a truncation during that scan is reported, not fatal. A
+//     larger file is not scanned and makes the report incomplete, naming
+//     the file.
 //   - Each file gets Options.Timeout (default 60 s). A scan that runs out of
 //     time, a file that cannot be read, vanishes or changes while it is read
 //     makes the report incomplete, naming the file: never a silent clean.
@@ -35,6 +39,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -43,6 +48,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/skimwatch/skimwatch/internal/beneath"
 	"github.com/skimwatch/skimwatch/internal/card"
 	"github.com/skimwatch/skimwatch/internal/finding"
 )
@@ -342,6 +348,8 @@ func (s *Scanner) match(ctx context.Context, name string, scan func(context.Cont
 		var te timeoutError
 		switch {
 		case err == nil:
+		case errors.Is(err, errChangedDuringScan):
+			errs = append(errs, fmt.Errorf("%s changed while it was being scanned (it shrank under the %s rules' scan)", name, ns.name))
 		case errors.As(err, &te) || (timedOut && ctx.Err() == nil):
 			errs = append(errs, fmt.Errorf("%s: scanning with the %s rules timed out after %s", name, ns.name, s.opts.Timeout))
 		default:
@@ -360,6 +368,13 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string) (*finding.Repor
 	}
 	r := s.newRun(paths)
 	jobs := make(chan fileJob)
+	// Roots stay open until every worker is done with their files.
+	var roots []*beneath.Dir
+	defer func() {
+		for _, root := range roots {
+			root.Close()
+		}
+	}()
 	var wg sync.WaitGroup
 	for range s.opts.Workers {
 		wg.Go(func() {
@@ -375,7 +390,46 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string) (*finding.Repor
 		if ctx.Err() != nil {
 			break
 		}
-		s.walk(ctx, r, root, jobs)
+		if dir := s.walk(ctx, r, root, jobs); dir != nil {
+			roots = append(roots, dir)
+		}
+	}
+	close(jobs)
+	wg.Wait()
+	return s.finish(ctx, r), nil
+}
+
+// ScanFilesUnder scans the named files beneath root: rels are
+// slash-separated paths relative to it, such as the files a baseline diff
+// found added or modified. Each is opened through root, so that no file is
+// reached through a link or a parent swapped for one since it was named;
+// a path that is not a regular file any more makes the report incomplete.
+// Findings name root-joined paths, as ScanPaths does.
+func (s *Scanner) ScanFilesUnder(ctx context.Context, root string, rels []string) (*finding.Report, error) {
+	dir, err := beneath.Open(root)
+	if err != nil {
+		return nil, fmt.Errorf("scan under %s: %w", root, err)
+	}
+	defer dir.Close()
+	r := s.newRun([]string{root})
+	jobs := make(chan fileJob)
+	var wg sync.WaitGroup
+	for range min(s.opts.Workers, max(len(rels), 1)) {
+		wg.Go(func() {
+			var buf []byte
+			for j := range jobs {
+				s.scanFile(ctx, r, j, &buf)
+			}
+		})
+	}
+feed:
+	for _, rel := range rels {
+		j := fileJob{root: dir, path: rel, shown: filepath.Join(root, filepath.FromSlash(rel))}
+		select {
+		case jobs <- j:
+		case <-ctx.Done():
+			break feed
+		}
 	}
 	close(jobs)
 	wg.Wait()
@@ -383,7 +437,11 @@ func (s *Scanner) ScanPaths(ctx context.Context, paths []string) (*finding.Repor
 }
 
 type fileJob struct {
-	path  string // as walked (resolved root)
+	// root is the walked folder, opened once: files are opened beneath it,
+	// so that a parent folder swapped for a link cannot lead outside. It is
+	// nil for a file named on the command line.
+	root  *beneath.Dir
+	path  string // under root (slash-separated), or the resolved file named
 	shown string // as the user named it, for reports
 	// info is what a caller saw of the file before queueing it, when it
 	// looked: the opened file must still be that file. The walk leaves it nil
@@ -392,26 +450,51 @@ type fileJob struct {
 }
 
 // walk sends the regular files under root to jobs, reporting links that
-// leave root.
-func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fileJob) {
+// leave root. It returns the opened root folder (nil for a file), which
+// must stay open until the jobs are done.
+func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fileJob) *beneath.Dir {
 	// A root that is itself a link is followed: the user named it.
 	realRoot, err := filepath.EvalSymlinks(root)
 	if err != nil {
 		r.incomplete(fmt.Sprintf("%s could not be scanned: %v", root, err))
-		return
+		return nil
 	}
 	realRoot, err = filepath.Abs(realRoot)
 	if err != nil {
 		r.incomplete(fmt.Sprintf("%s could not be scanned: %v", root, err))
-		return
+		return nil
 	}
-	err = filepath.WalkDir(realRoot, func(p string, d fs.DirEntry, err error) error {
+	fi, err := os.Lstat(realRoot)
+	if err != nil {
+		r.incomplete(fmt.Sprintf("%s could not be scanned: %v", root, unwrapPathError(err)))
+		return nil
+	}
+	if !fi.IsDir() {
+		if !fi.Mode().IsRegular() {
+			r.skip("not a regular file")
+			return nil
+		}
+		select {
+		case jobs <- fileJob{path: realRoot, shown: root}:
+		case <-ctx.Done():
+		}
+		return nil
+	}
+	// Everything under the folder is listed and opened beneath it: no
+	// step may be a symlink or leave it.
+	dir, err := beneath.Open(realRoot)
+	if err != nil {
+		r.incomplete(fmt.Sprintf("%s could not be scanned: %v", root, unwrapPathError(err)))
+		return nil
+	}
+	err = fs.WalkDir(dir.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		shown := displayPath(root, realRoot, p)
+		shown := filepath.Join(root, filepath.FromSlash(p))
 		if err != nil {
-			// A directory that cannot be listed hides everything in it.
+			// A directory that cannot be listed hides everything in it;
+			// one swapped for a link out of the root lands here too.
 			r.incomplete(fmt.Sprintf("%s could not be read: %v", shown, unwrapPathError(err)))
 			if d != nil && d.IsDir() {
 				return fs.SkipDir
@@ -421,12 +504,11 @@ func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fil
 		if d.IsDir() {
 			return nil
 		}
-		// The type comes from the directory listing (WalkDir stats only
-		// where the file system does not give it), so regular files cost no
-		// stat here: the worker checks the opened file with fstat.
+		// The type comes from the directory listing, so regular files cost
+		// no stat here: the worker checks the opened file with fstat.
 		switch mode := d.Type(); {
 		case mode&fs.ModeSymlink != 0:
-			s.checkLink(r, realRoot, p, shown)
+			s.checkLink(r, dir, realRoot, p, shown)
 			return nil
 		case !mode.IsRegular():
 			r.skip("not a regular file")
@@ -434,7 +516,7 @@ func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fil
 			return nil
 		}
 		select {
-		case jobs <- fileJob{path: p, shown: shown}:
+		case jobs <- fileJob{root: dir, path: p, shown: shown}:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
@@ -443,19 +525,20 @@ func (s *Scanner) walk(ctx context.Context, r *run, root string, jobs chan<- fil
 	if err != nil && ctx.Err() == nil {
 		r.incomplete(fmt.Sprintf("%s could not be walked: %v", root, err))
 	}
+	return dir
 }
 
 // checkLink reports a symbolic link whose target is outside root. Links
 // inside root are not followed: their targets are scanned where they are.
-func (s *Scanner) checkLink(r *run, root, p, shown string) {
-	target, err := os.Readlink(p)
+func (s *Scanner) checkLink(r *run, dir *beneath.Dir, root, p, shown string) {
+	target, err := dir.Readlink(p)
 	if err != nil {
 		r.incomplete(fmt.Sprintf("%s: the link could not be read: %v", shown, unwrapPathError(err)))
 		return
 	}
 	abs := target
 	if !filepath.IsAbs(abs) {
-		abs = filepath.Join(filepath.Dir(p), target)
+		abs = filepath.Join(root, filepath.FromSlash(path.Dir(p)), target)
 	}
 	resolved, err := filepath.EvalSymlinks(abs)
 	if err != nil {
@@ -482,15 +565,6 @@ func within(root, p string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
-// displayPath shows p relative to what the user typed, not the resolved root.
-func displayPath(userRoot, realRoot, p string) string {
-	rel, err := filepath.Rel(realRoot, p)
-	if err != nil || rel == "." {
-		return userRoot
-	}
-	return filepath.Join(userRoot, rel)
-}
-
 func unwrapPathError(err error) error {
 	var pe *fs.PathError
 	if errors.As(err, &pe) {
@@ -507,9 +581,7 @@ func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob, buf *[]byte) 
 		r.incomplete(fmt.Sprintf("%s was not scanned: %d bytes is over the %d-byte limit (raise --max-file-size)", shown, j.info.Size(), s.opts.MaxFileSize))
 		return
 	}
-	// O_NOFOLLOW: a file swapped for a link after the walk must not lead the
-	// scanner out of the root.
-	f, err := os.OpenFile(j.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+	f, err := j.open()
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			r.incomplete(fmt.Sprintf("%s vanished before it could be scanned", shown))
@@ -562,22 +634,51 @@ func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob, buf *[]byte) 
 	} else {
 		size = before.Size()
 		ms, err = s.match(ctx, shown, func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
-			m, err := set.scanFile(ctx, j.path, o)
+			m, err := set.scanFile(ctx, f, o)
 			return wrapMatches(m), err
 		})
 		if err != nil {
 			r.incomplete(err.Error())
 		}
 	}
-	after, err := os.Lstat(j.path)
+	after, err := j.lstat()
 	switch {
 	case err != nil:
 		r.incomplete(fmt.Sprintf("%s vanished while it was being scanned", shown))
-	case !os.SameFile(before, after) || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()):
+	case !sameInode(before, after) || after.Size() != before.Size() || !after.ModTime().Equal(before.ModTime()):
 		r.incomplete(fmt.Sprintf("%s changed while it was being scanned", shown))
 	}
 	r.counted(size)
 	r.add(s.findings(shown, ms)...)
+}
+
+// open opens the job's file. Beneath the root, no step may be a link or
+// leave it; O_NOFOLLOW keeps a named file swapped for a link from being
+// followed, and O_NONBLOCK keeps one swapped for a FIFO from blocking: the
+// fstat that follows refuses anything but a regular file.
+func (j fileJob) open() (*os.File, error) {
+	if j.root != nil {
+		return j.root.OpenFile(j.path, os.O_RDONLY|syscall.O_NONBLOCK)
+	}
+	return os.OpenFile(j.path, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
+}
+
+func (j fileJob) lstat() (fs.FileInfo, error) {
+	if j.root != nil {
+		return j.root.Lstat(j.path)
+	}
+	return os.Lstat(j.path)
+}
+
+// sameInode is os.SameFile for infos from different sources (an open
+// file's fstat, and an lstat beneath the root).
+func sameInode(a, b fs.FileInfo) bool {
+	sa, ok1 := a.Sys().(*syscall.Stat_t)
+	sb, ok2 := b.Sys().(*syscall.Stat_t)
+	if !ok1 || !ok2 {
+		return os.SameFile(a, b)
+	}
+	return sa.Dev == sb.Dev && sa.Ino == sb.Ino
 }
 
 // findings turns matches on one object into findings.

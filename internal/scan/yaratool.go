@@ -168,8 +168,9 @@ func (r *cliRules) ruleArgs(target string) []string {
 }
 
 // run runs yara, feeding text rules on stdin.
-func (r *cliRules) run(ctx context.Context, args []string) (stderr, stdout string, err error) {
+func (r *cliRules) run(ctx context.Context, args []string, extra ...*os.File) (stderr, stdout string, err error) {
 	cmd := exec.CommandContext(ctx, r.e.bin, args...)
+	cmd.ExtraFiles = extra
 	if r.stdin != nil {
 		cmd.Stdin = bytes.NewReader(r.stdin)
 	}
@@ -208,11 +209,32 @@ func (r *cliRules) scanBytes(ctx context.Context, data []byte, opts matchOptions
 	if err := f.Close(); err != nil {
 		return nil, err
 	}
-	ms, err := r.scanFile(ctx, f.Name(), opts)
+	ms, err := r.scanPath(ctx, f.Name(), opts)
 	return ms, err
 }
 
-func (r *cliRules) scanFile(ctx context.Context, path string, opts matchOptions) ([]Match, error) {
+// scanFile hands the open file to yara as its descriptor 3, so the tool
+// scans the file the scanner opened, not whatever the name leads to now.
+func (r *cliRules) scanFile(ctx context.Context, f *os.File, opts matchOptions) ([]Match, error) {
+	return r.scan(ctx, "/dev/fd/3", f, opts)
+}
+
+func (r *cliRules) scanPath(ctx context.Context, path string, opts matchOptions) ([]Match, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return r.scan(ctx, path, f, opts)
+}
+
+// scan runs yara on target (a path or /dev/fd/3 for f) and reads the
+// matched bytes from f.
+func (r *cliRules) scan(ctx context.Context, target string, f *os.File, opts matchOptions) ([]Match, error) {
+	var extra []*os.File
+	if target == "/dev/fd/3" {
+		extra = []*os.File{f}
+	}
 	ext := r.compileX
 	if opts.Externals != nil {
 		ext = opts.Externals
@@ -221,19 +243,14 @@ func (r *cliRules) scanFile(ctx context.Context, path string, opts matchOptions)
 	if opts.Timeout > 0 {
 		args = append(args, "-a", strconv.Itoa(max(1, int(opts.Timeout.Seconds()))))
 	}
-	stderr, stdout, err := r.run(ctx, append(args, r.ruleArgs(path)...))
+	stderr, stdout, err := r.run(ctx, append(args, r.ruleArgs(target)...), extra...)
 	if err != nil {
 		if strings.Contains(stderr, "timeout") || ctx.Err() != nil {
 			return nil, timeoutError{limit: opts.Timeout}
 		}
 		return nil, fmt.Errorf("yara: %w: %s", err, strings.TrimSpace(stderr))
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading matched strings: %w", err)
-	}
-	defer f.Close()
-	return parseCLIOutput([]byte(stdout), path, f)
+	return parseCLIOutput([]byte(stdout), target, f)
 }
 
 // maxToolMatchData bounds the bytes kept per matched string.

@@ -46,6 +46,9 @@ func (p *parser) parseOr() (*node, error) {
 	}
 	for p.isKw("or") {
 		n := p.newNode(opOr, tyBool)
+		if err := p.chainLink(); err != nil {
+			return nil, err
+		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
@@ -72,6 +75,9 @@ func (p *parser) parseAnd() (*node, error) {
 	}
 	for p.isKw("and") {
 		n := p.newNode(opAnd, tyBool)
+		if err := p.chainLink(); err != nil {
+			return nil, err
+		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
@@ -123,6 +129,9 @@ func (p *parser) parseEq() (*node, error) {
 		op := p.tok.text
 		n := p.newNode(opBinary, tyBool)
 		n.name = op
+		if err := p.chainLink(); err != nil {
+			return nil, err
+		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}
@@ -216,6 +225,9 @@ func (p *parser) binaryLevel(ops []string, next func() (*node, error), result vt
 		op := p.tok.text
 		n := p.newNode(opBinary, result)
 		n.name = op
+		if err := p.chainLink(); err != nil {
+			return nil, err
+		}
 		if err := p.advance(); err != nil {
 			return nil, err
 		}

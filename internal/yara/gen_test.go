@@ -308,8 +308,8 @@ func FuzzDifferential(f *testing.F) {
 	for s := uint64(1000); s < 1010; s++ {
 		f.Add(s)
 	}
+	needYara(f)
 	f.Fuzz(func(t *testing.T, seed uint64) {
-		needYara(t)
 		runGenCase(t, seed)
 	})
 }

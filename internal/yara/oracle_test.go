@@ -22,7 +22,23 @@ const yaraPath = "/usr/bin/yara"
 func needYara(t testing.TB) {
 	t.Helper()
 	_, err := os.Stat(yaraPath)
-	testsupport.Need(t, "the yara oracle (install yara 4.2.3 to run differential tests)", err)
+	testsupport.Need(t, "the yara oracle (install yara "+OracleVersion+" to run differential tests)", err)
+	checkOracleVersion(t, yaraPath)
+}
+
+// checkOracleVersion logs which yara the differential tests ran against
+// and fails by CheckOracleVersion's policy.
+func checkOracleVersion(t testing.TB, bin string) {
+	t.Helper()
+	out, err := exec.Command(bin, "--version").Output()
+	if err != nil {
+		t.Fatalf("%s --version: %v", bin, err)
+	}
+	msg, fail := CheckOracleVersion(string(out), os.Getenv)
+	if fail {
+		t.Fatal(msg)
+	}
+	t.Log(msg)
 }
 
 // oracleMatches runs `yara -r rules target` and returns file -> sorted rule names.

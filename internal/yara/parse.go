@@ -28,9 +28,20 @@ type parser struct {
 	loopTypes []vtype
 	inForOf   int
 	depth     int
+	nodes     int // condition nodes built for the current rule
 }
 
 const maxExprDepth = 200
+
+// Bounds on one rule's condition tree. Chains like a + b + c and long
+// and/or chains are parsed by loops, so maxExprDepth does not see them, but
+// they build a left-deep tree that evaluation walks recursively: 300,000
+// operators overflowed the goroutine stack. 10,000 levels cost the
+// evaluator well under 10 MB of stack; 100,000 nodes about 20 MB.
+const (
+	maxConditionDepth = 10000
+	maxConditionNodes = 100000
+)
 
 func (p *parser) advance() error {
 	t, err := p.lx.next()
@@ -203,8 +214,12 @@ func (p *parser) parseRule() error {
 	if err := p.expectPunct(":"); err != nil {
 		return err
 	}
+	p.nodes = 0
 	cond, err := p.parseExpr()
 	if err != nil {
+		return err
+	}
+	if err := p.checkDepth(cond); err != nil {
 		return err
 	}
 	if cond.typ == tyRegex {
@@ -419,6 +434,45 @@ func (p *parser) parseModifiers(s *stringDecl) error {
 	}
 	if (s.base64 || s.base64w) && (s.nocase || s.fullword) {
 		return p.errTok("invalid modifier combination: base64 with nocase or fullword")
+	}
+	return nil
+}
+
+// checkDepth refuses a condition tree deeper than maxConditionDepth. It
+// walks the tree with an explicit stack: recursion is what it guards.
+func (p *parser) checkDepth(root *node) error {
+	type item struct {
+		n     *node
+		depth int
+	}
+	stack := []item{{root, 1}}
+	for len(stack) > 0 {
+		it := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		if it.depth > maxConditionDepth {
+			return p.errNode(it.n, "condition nested too deeply: more than %d levels of operators (limit %d); split long chains of operators across several rules", maxConditionDepth, maxConditionDepth)
+		}
+		for _, c := range []*node{it.n.a, it.n.b, it.n.c, it.n.qexpr} {
+			if c != nil {
+				stack = append(stack, item{c, it.depth + 1})
+			}
+		}
+		for _, c := range it.n.list {
+			if c != nil {
+				stack = append(stack, item{c, it.depth + 1})
+			}
+		}
+	}
+	return nil
+}
+
+// chainLink counts one more operator node of a chain and refuses the rule
+// when its condition has grown past maxConditionNodes, before the tree
+// can take more memory.
+func (p *parser) chainLink() error {
+	p.nodes++
+	if p.nodes > maxConditionNodes {
+		return p.errTok("condition too large: more than %d operators (limit %d)", maxConditionNodes, maxConditionNodes)
 	}
 	return nil
 }

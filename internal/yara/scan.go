@@ -108,12 +108,22 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 		cache:   r.getCache(),
 		limit:   opts.MaxMatchesPerString,
 	}
-	defer r.putCache(st.cache)
+	// A fault in the middle of the search (a mapped file truncated under
+	// us) unwinds through here with the cache half-updated: only a search
+	// that returned gives its cache back to the pool.
+	searched := false
+	defer func() {
+		if searched {
+			r.putCache(st.cache)
+		}
+	}()
 	if st.limit <= 0 {
 		st.limit = DefaultMaxMatchesPerString
 	}
 	start := time.Now()
-	if err := st.search(); err != nil {
+	err := st.search()
+	searched = true
+	if err != nil {
 		return nil, err
 	}
 	for i := range st.matches {
