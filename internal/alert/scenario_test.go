@@ -185,9 +185,13 @@ func TestScenarioWithRealReceivers(t *testing.T) {
 	restoredAt := c.Now()
 	step(n, run(restoredAt, true, nil))
 	silentFrom := c.Now()
-	for range 3 {
-		step(n, run(c.Now(), false, nil))
+	step(n, run(c.Now(), false, nil))
+	step(n, run(c.Now(), false, nil))
+	if n := len(rc.hook.alerts.all()); n != 2 {
+		t.Errorf("after two incomplete runs the webhook has %d alerts, want still 2 (silence waits for the third)", n)
 	}
+	silenceAt := c.Now()
+	step(n, run(silenceAt, false, nil))
 	// More incomplete runs after the alert add nothing.
 	step(n, run(c.Now(), false, nil))
 	step(n, run(c.Now(), true, nil))
@@ -233,6 +237,9 @@ func TestScenarioWithRealReceivers(t *testing.T) {
 	})
 	t.Run("three incomplete runs in a row alert once as silence, since the first of them", func(t *testing.T) {
 		a := got[2]
+		if !a.At.Equal(silenceAt) {
+			t.Errorf("silence alerted at %v, want at the third incomplete run, %v", a.At, silenceAt)
+		}
 		if len(a.Items) != 1 || a.Items[0].Kind != alert.KindSilence || a.Items[0].Page != checkout || !a.Items[0].Since.Equal(silentFrom) {
 			t.Errorf("silence alert items %+v, want one %s on %s since %v", a.Items, alert.KindSilence, checkout, silentFrom)
 		}
