@@ -165,7 +165,7 @@ func (a Alert) text(lang string) Text {
 	var title string
 	switch a.Type {
 	case TypeIncident:
-		title = fmt.Sprintf(w[a.Type], site, len(a.Items), a.Severity)
+		title = fmt.Sprintf(w[a.Type], site, len(a.Items), severityWord(lang, a.Severity))
 	case TypeReminder, TypeResolved:
 		title = fmt.Sprintf(w[a.Type], site, len(a.Items))
 	case TypeSilence:
@@ -178,7 +178,7 @@ func (a Alert) text(lang string) Text {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "[%s] %s\n", it.Severity, termtext.Escape(it.Kind))
+		fmt.Fprintf(&b, "[%s] %s\n", severityWord(lang, it.Severity), termtext.Escape(it.Kind))
 		fmt.Fprintf(&b, "%s: %s\n", w["page"], termtext.Escape(it.Page))
 		if it.Path != "" {
 			fmt.Fprintf(&b, "%s: %s\n", w["file"], termtext.Escape(it.Path))
@@ -193,6 +193,26 @@ func (a Alert) text(lang string) Text {
 	}
 	fmt.Fprintf(&b, "\n%s: %s\n", w["first"], a.firstStep(lang))
 	return Text{Title: title, Body: b.String()}
+}
+
+// severityWord names a severity for people; English keeps the name every
+// other output uses.
+func severityWord(lang string, s finding.Severity) string {
+	if lang == Japanese {
+		switch s {
+		case finding.Critical:
+			return "緊急"
+		case finding.High:
+			return "高"
+		case finding.Medium:
+			return "中"
+		case finding.Low:
+			return "低"
+		case finding.Info:
+			return "情報"
+		}
+	}
+	return s.String()
 }
 
 func (a Alert) firstStep(lang string) string {
