@@ -16,7 +16,9 @@ import (
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/policy"
 	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/store/postgres"
 	"github.com/skimwatch/skimwatch/internal/store/sqlite"
+	"github.com/skimwatch/skimwatch/internal/store/storetest"
 )
 
 // hookRig is a notifier on a fresh SQLite file with one signed webhook sink
@@ -156,30 +158,53 @@ func TestAcknowledgeAnUnknownIncident(t *testing.T) {
 
 // TestTwoProcessesAlertOnce runs two notifiers, each on its own handle to
 // one database (as two worker processes would), observing the same tamper
-// at the same time: the store's optimistic lock lets one alert through.
+// and delivering at the same time: the store's optimistic lock lets one
+// alert through, and the delivery claim lets it be sent once.
 func TestTwoProcessesAlertOnce(t *testing.T) {
-	c := &clock{t: t0}
-	path := filepath.Join(t.TempDir(), "skimwatch.db")
-	recv := newWebhookReceiver(t, secret)
-	hook, err := alert.NewWebhook("hook", recv.URL, secret, nil)
-	must(t, err)
-	var ns []*alert.Notifier
-	for range 2 {
-		ns = append(ns, newNotifier(t, openStore(t, path, c), c, []alert.Sink{hook}, alert.Options{}))
+	backends := []struct {
+		name string
+		open func(t *testing.T, c *clock) func() store.AlertStore
+	}{
+		{"SQLite, two handles on one file", func(t *testing.T, c *clock) func() store.AlertStore {
+			path := filepath.Join(t.TempDir(), "skimwatch.db")
+			return func() store.AlertStore { return openStore(t, path, c) }
+		}},
+		{"PostgreSQL, two pools on one database", func(t *testing.T, c *clock) func() store.AlertStore {
+			dsn := storetest.PostgresDSN(t)
+			return func() store.AlertStore {
+				db, err := postgres.Open(t.Context(), dsn, postgres.Options{Now: c.Now})
+				must(t, err)
+				t.Cleanup(func() { db.Close() })
+				return db
+			}
+		}},
 	}
-	for i := range 5 {
-		var wg sync.WaitGroup
-		for _, n := range ns {
-			wg.Go(func() { must(t, n.Observe(t.Context(), run(c.Now(), true, tamper(c.Now())))) })
-		}
-		wg.Wait()
-		for _, n := range ns {
-			must(t, n.DeliverDue(t.Context()))
-		}
-		c.Advance(time.Duration(i+1) * time.Minute)
-	}
-	if got := recv.alerts.all(); len(got) != 1 || len(got[0].Items) != 2 {
-		t.Errorf("webhook got %d alerts (%+v), want one with both findings", len(got), got)
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) {
+			c := &clock{t: t0}
+			open := b.open(t, c)
+			recv := newWebhookReceiver(t, secret)
+			hook, err := alert.NewWebhook("hook", recv.URL, secret, nil)
+			must(t, err)
+			var ns []*alert.Notifier
+			for range 2 {
+				ns = append(ns, newNotifier(t, open(), c, []alert.Sink{hook}, alert.Options{}))
+			}
+			for range 5 {
+				var wg sync.WaitGroup
+				for _, n := range ns {
+					wg.Go(func() {
+						must(t, n.Observe(t.Context(), run(c.Now(), true, tamper(c.Now()))))
+						must(t, n.DeliverDue(t.Context()))
+					})
+				}
+				wg.Wait()
+				c.Advance(time.Minute)
+			}
+			if got := recv.alerts.all(); len(got) != 1 || len(got[0].Items) != 2 {
+				t.Errorf("webhook got %d alerts, want one with both findings", len(got))
+			}
+		})
 	}
 }
 
