@@ -1,7 +1,9 @@
 package alert_test
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -321,4 +323,111 @@ func TestASinkThatIsDown(t *testing.T) {
 			t.Errorf("delivery %+v, want failed after 1 attempt with HTTP 400", ds[0])
 		}
 	})
+}
+
+func TestLargeTamper(t *testing.T) {
+	r := newHookRig(t, alert.Options{})
+	var fs []finding.Finding
+	big := strings.Repeat("x", 10_000)
+	for i := range 300 {
+		fs = append(fs, finding.Finding{Severity: finding.High, Kind: policy.KindScriptNew, Source: "check", URL: checkout,
+			Message: fmt.Sprintf("A new script https://evil.example/s%03d.js runs on the checkout.", i), Evidence: map[string]any{"body": big}})
+	}
+	fs = append(fs, tamper(r.c.Now())[0])
+	r.observe(t, run(r.c.Now(), true, fs))
+	got := r.recv.alerts.all()
+	if len(got) != 1 {
+		t.Fatalf("got %d alerts, want 1", len(got))
+	}
+	a := got[0]
+	t.Run("three hundred findings arrive as one alert listing the fifty most severe and counting the rest", func(t *testing.T) {
+		if len(a.Items) != alert.MaxItems || a.More != 251 || a.Items[0].Kind != policy.KindCardExfil {
+			t.Errorf("items %d more %d first %s; want %d, 251, the critical %s first", len(a.Items), a.More, a.Items[0].Kind, alert.MaxItems, policy.KindCardExfil)
+		}
+		if !strings.Contains(a.Texts[alert.English].Title, "301 finding(s)") {
+			t.Errorf("title %q does not count all 301", a.Texts[alert.English].Title)
+		}
+	})
+	t.Run("evidence too large for an alert is left out with a note", func(t *testing.T) {
+		if _, ok := a.Items[1].Evidence["left_out"]; !ok || a.Items[1].Evidence["body"] != nil {
+			t.Errorf("evidence %v, want it left out", a.Items[1].Evidence)
+		}
+	})
+}
+
+func TestDetectorKeys(t *testing.T) {
+	// The collector's message carries counts that grow between flushes; its
+	// key (directive, blocked origin, source file) does not.
+	collectorRun := func(at time.Time, count int, keys []string) alert.Run {
+		f := finding.Finding{Severity: finding.High, Kind: "csp.script-new-origin", Source: "collector", Time: at,
+			Message: fmt.Sprintf("Customers' browsers reported a script from https://evil.example (%d report(s)).", count)}
+		return alert.Run{Site: "shop", Target: "collector", Detector: "collector", At: at, Complete: true,
+			Findings: []finding.Finding{f}, Keys: keys}
+	}
+	tests := []struct {
+		name string
+		keys []string
+		want int
+	}{
+		{"findings with the key their detector stored them under are one incident, whatever their message", []string{"k-script-src-evil"}, 1},
+		// Three incidents, and each later run resolves the one before.
+		{"without keys, a message that changes makes a new incident and resolves the last at every run", nil, 5},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := newHookRig(t, alert.Options{})
+			for i := range 3 {
+				r.observe(t, collectorRun(r.c.Now(), 3+i, tt.keys))
+				r.c.Advance(time.Minute)
+			}
+			if got := len(r.recv.alerts.all()); got != tt.want {
+				t.Errorf("got %d alerts, want %d", got, tt.want)
+			}
+		})
+	}
+	t.Run("a run with keys for some findings only is refused", func(t *testing.T) {
+		r := newHookRig(t, alert.Options{})
+		rn := run(r.c.Now(), true, tamper(r.c.Now()))
+		rn.Keys = []string{"only-one"}
+		if err := r.n.Observe(t.Context(), rn); err == nil {
+			t.Error("Observe took 1 key for 2 findings")
+		}
+	})
+}
+
+// TestRunDeliversInTheBackground: with Run going, Observe's alert arrives
+// without anyone calling DeliverDue, and a grouped alert arrives when its
+// window ends on the clock, without another run.
+func TestRunDeliversInTheBackground(t *testing.T) {
+	r := newHookRig(t, alert.Options{Window: 30 * time.Second, TickEvery: 10 * time.Millisecond})
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- r.n.Run(ctx) }()
+	defer func() {
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Errorf("Run returned %v, want context.Canceled", err)
+		}
+	}()
+	must(t, r.n.Observe(t.Context(), run(r.c.Now(), true, tamper(r.c.Now()))))
+	wait := func(n, tries int) bool {
+		for range tries {
+			if len(r.recv.alerts.all()) >= n {
+				return true
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		return false
+	}
+	// Thirty ticks of Run pass before the clock reaches the window's end.
+	if wait(1, 30) {
+		t.Fatal("an alert went out before its grouping window ended")
+	}
+	r.c.Advance(30 * time.Second)
+	if !wait(1, 300) {
+		t.Fatal("no alert 3s after the window ended")
+	}
+	if got := r.types(); !slices.Equal(got, []string{alert.TypeIncident}) {
+		t.Errorf("got %v, want one incident", got)
+	}
 }

@@ -2,9 +2,13 @@ package alert
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/store"
@@ -41,6 +45,8 @@ type Alert struct {
 	Severity finding.Severity `json:"severity"`
 	At       time.Time        `json:"at"`
 	Items    []Item           `json:"items"`
+	// More counts incidents this alert covers beyond the MaxItems listed.
+	More int `json:"more,omitempty"`
 	// Texts holds the alert in words for people, by language (en, ja).
 	Texts map[string]Text `json:"texts"`
 }
@@ -68,6 +74,18 @@ type Text struct {
 	Body  string `json:"body"`
 }
 
+// Limits that keep one alert within what every sink takes (and within
+// store.MaxDeliveryPayload), however much one tamper changes at once.
+const (
+	// MaxItems is how many incidents one alert lists; More counts the rest.
+	MaxItems = 50
+	// MaxEvidenceBytes caps an item's evidence as JSON; larger evidence is
+	// left out of the alert (it stays with the finding in the store).
+	MaxEvidenceBytes = 4096
+	// maxTextField caps page-supplied text in an alert item.
+	maxTextField = 1024
+)
+
 func newAlert(typ, site string, incs []store.Incident, now time.Time) Alert {
 	a := Alert{ID: newID(), Type: typ, Site: site, At: store.Timestamp(now)}
 	for _, inc := range incs {
@@ -76,12 +94,36 @@ func newAlert(typ, site string, incs []store.Incident, now time.Time) Alert {
 		if page == "" {
 			page = inc.Target
 		}
-		a.Items = append(a.Items, Item{Key: inc.Key, Kind: f.Kind, Severity: f.Severity, Detector: inc.Detector, Page: page,
-			Path: f.Path, Message: f.Message, Since: inc.Opened, LastSeen: inc.LastSeen, Resolved: inc.Resolved, Evidence: f.Evidence})
+		ev := f.Evidence
+		if b, err := json.Marshal(ev); err != nil || len(b) > MaxEvidenceBytes {
+			ev = map[string]any{"left_out": fmt.Sprintf("%d bytes of evidence; see the finding in the store", len(b))}
+		}
+		a.Items = append(a.Items, Item{Key: inc.Key, Kind: f.Kind, Severity: f.Severity, Detector: inc.Detector, Page: clip(page),
+			Path: clip(f.Path), Message: clip(f.Message), Since: inc.Opened, LastSeen: inc.LastSeen, Resolved: inc.Resolved, Evidence: ev})
 		a.Severity = max(a.Severity, f.Severity)
+	}
+	// Most severe first, so that a cut keeps what matters.
+	slices.SortStableFunc(a.Items, func(x, y Item) int {
+		return cmp.Or(cmp.Compare(y.Severity, x.Severity), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Page, y.Page))
+	})
+	if len(a.Items) > MaxItems {
+		a.More = len(a.Items) - MaxItems
+		a.Items = a.Items[:MaxItems]
 	}
 	a.Texts = map[string]Text{English: a.text(English), Japanese: a.text(Japanese)}
 	return a
+}
+
+// clip cuts s to maxTextField bytes at a character boundary.
+func clip(s string) string {
+	if len(s) <= maxTextField {
+		return s
+	}
+	cut := maxTextField
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // MarshalJSON writes the alert as one line of JSON through termtext, so that
@@ -106,6 +148,7 @@ var words = map[string]map[string]string{
 		TypeRecovered: "skimwatch can see %s again: %d page(s) recovered",
 		"page":        "Page",
 		"file":        "File",
+		"more":        "... and %d more (see the findings in skimwatch).",
 		"since":       "Since",
 		"ended":       "Resolved",
 		"first":       "What to do first",
@@ -119,6 +162,7 @@ var words = map[string]map[string]string{
 		TypeRecovered: "skimwatch が %s を再び確認できます: %d ページが回復",
 		"page":        "ページ",
 		"file":        "ファイル",
+		"more":        "…ほか %d 件（skimwatch の検出一覧を確認してください）。",
 		"since":       "発生",
 		"ended":       "解消",
 		"first":       "まずすること",
@@ -163,15 +207,16 @@ func (a Alert) text(lang string) Text {
 	w := words[lang]
 	site := termtext.Escape(a.Site)
 	var title string
+	count := len(a.Items) + a.More
 	switch a.Type {
 	case TypeIncident:
-		title = fmt.Sprintf(w[a.Type], site, len(a.Items), severityWord(lang, a.Severity))
+		title = fmt.Sprintf(w[a.Type], site, count, severityWord(lang, a.Severity))
 	case TypeReminder, TypeResolved:
-		title = fmt.Sprintf(w[a.Type], site, len(a.Items))
+		title = fmt.Sprintf(w[a.Type], site, count)
 	case TypeSilence:
-		title = fmt.Sprintf(w[a.Type], len(a.Items), site)
+		title = fmt.Sprintf(w[a.Type], count, site)
 	case TypeRecovered:
-		title = fmt.Sprintf(w[a.Type], site, len(a.Items))
+		title = fmt.Sprintf(w[a.Type], site, count)
 	}
 	var b strings.Builder
 	for i, it := range a.Items {
@@ -190,6 +235,9 @@ func (a Alert) text(lang string) Text {
 		// The detector's sentence is English; it is the evidence, kept as
 		// it is in both languages.
 		fmt.Fprintf(&b, "%s: %s\n", w["what"], termtext.Escape(it.Message))
+	}
+	if a.More > 0 {
+		fmt.Fprintf(&b, "\n"+w["more"]+"\n", a.More)
 	}
 	fmt.Fprintf(&b, "\n%s: %s\n", w["first"], a.firstStep(lang))
 	return Text{Title: title, Body: b.String()}
