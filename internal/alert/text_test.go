@@ -1,8 +1,8 @@
 package alert_test
 
 import (
-	"fmt"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -132,4 +132,3 @@ func FuzzVerify(f *testing.F) {
 		}
 	})
 }
-
