@@ -61,7 +61,9 @@ func run(at time.Time, complete bool, fs []finding.Finding) alert.Run {
 	return r
 }
 
-func openStore(t *testing.T, path string, c *clock) *sqlite.DB {
+func openStore(t *testing.T, path string, c *clock) *sqlite.DB { return openStoreTB(t, path, c) }
+
+func openStoreTB(t testing.TB, path string, c *clock) *sqlite.DB {
 	t.Helper()
 	db, err := sqlite.Open(t.Context(), path, sqlite.Options{Now: c.Now})
 	if err != nil {
