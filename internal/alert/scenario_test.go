@@ -2,6 +2,8 @@ package alert_test
 
 import (
 	"crypto/tls"
+	"encoding/json"
+	"os"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -51,6 +53,21 @@ func tamper(at time.Time) []finding.Finding {
 			Message:  "A new script https://evil.example/skim.js runs on the checkout.",
 			Evidence: map[string]any{"script": "https://evil.example/skim.js"}},
 	}
+}
+
+// seedAttack returns the findings internal/policy produced on the lab's
+// observation of the seed attack (its golden output), timed at, and the
+// page they are about.
+func seedAttack(t *testing.T, at time.Time) ([]finding.Finding, string) {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "policy", "testdata", "seed-attack.golden.json"))
+	must(t, err)
+	var r finding.Report
+	must(t, json.Unmarshal(b, &r))
+	for i := range r.Findings {
+		r.Findings[i].Time = at
+	}
+	return r.Findings, r.Targets[0]
 }
 
 func run(at time.Time, complete bool, fs []finding.Finding) alert.Run {
@@ -150,8 +167,9 @@ func kinds(a alert.Alert) []string {
 	return out
 }
 
-// TestScenarioWithRealReceivers drives the lab's story through Observe and
-// checks what every receiver got: tamper, one critical alert; ten more runs
+// TestScenarioWithRealReceivers drives the lab's story through Observe, with
+// the findings internal/policy made of the lab's seed attack, and checks
+// what every receiver got: tamper, one critical alert; ten more runs
 // with the skimmer still in, nothing; restore, one resolution; three
 // incomplete runs in a row, one silence alert; a complete run, one
 // recovery. The process restarts (new store handle, new notifier) between
@@ -164,6 +182,15 @@ func TestScenarioWithRealReceivers(t *testing.T) {
 	st := openStore(t, path, c)
 	n := newNotifier(t, st, c, rc.sinks, alert.Options{})
 
+	_, page := seedAttack(t, t0)
+	labRun := func(at time.Time, complete bool, attacked bool) alert.Run {
+		r := run(at, complete, nil)
+		r.Target = page
+		if attacked {
+			r.Findings, _ = seedAttack(t, at)
+		}
+		return r
+	}
 	step := func(n *alert.Notifier, r alert.Run) {
 		t.Helper()
 		must(t, n.Observe(ctx, r))
@@ -171,9 +198,9 @@ func TestScenarioWithRealReceivers(t *testing.T) {
 		c.Advance(5 * time.Minute)
 	}
 	// A clean first run: nothing to say.
-	step(n, run(c.Now(), true, nil))
+	step(n, labRun(c.Now(), true, false))
 	tamperedAt := c.Now()
-	must(t, n.Observe(ctx, run(tamperedAt, true, tamper(tamperedAt))))
+	must(t, n.Observe(ctx, labRun(tamperedAt, true, true)))
 
 	// Restart before the alert is sent: it was queued in the store.
 	must(t, st.Close())
@@ -182,21 +209,21 @@ func TestScenarioWithRealReceivers(t *testing.T) {
 	must(t, n.DeliverDue(ctx))
 	c.Advance(5 * time.Minute)
 	for range 10 {
-		step(n, run(c.Now(), true, tamper(c.Now())))
+		step(n, labRun(c.Now(), true, true))
 	}
 	restoredAt := c.Now()
-	step(n, run(restoredAt, true, nil))
+	step(n, labRun(restoredAt, true, false))
 	silentFrom := c.Now()
-	step(n, run(c.Now(), false, nil))
-	step(n, run(c.Now(), false, nil))
+	step(n, labRun(c.Now(), false, false))
+	step(n, labRun(c.Now(), false, false))
 	if n := len(rc.hook.alerts.all()); n != 2 {
 		t.Errorf("after two incomplete runs the webhook has %d alerts, want still 2 (silence waits for the third)", n)
 	}
 	silenceAt := c.Now()
-	step(n, run(silenceAt, false, nil))
+	step(n, labRun(silenceAt, false, false))
 	// More incomplete runs after the alert add nothing.
-	step(n, run(c.Now(), false, nil))
-	step(n, run(c.Now(), true, nil))
+	step(n, labRun(c.Now(), false, false))
+	step(n, labRun(c.Now(), true, false))
 	settle(t, &rc.udp, 4)
 
 	got := rc.hook.alerts.all()
@@ -211,22 +238,25 @@ func TestScenarioWithRealReceivers(t *testing.T) {
 	if !slices.Equal(types, want) {
 		t.Fatalf("webhook got alerts %v, want exactly %v", types, want)
 	}
-	wantKinds := []string{policy.KindCardExfil, policy.KindScriptNew}
-	t.Run("the tamper arrives as one critical alert naming both findings, the page and since when", func(t *testing.T) {
+	// The policy's findings at or above the default minimum, medium.
+	wantKinds := []string{policy.KindDestinationNew, policy.KindCardFieldsNew, policy.KindHeaderRemoved,
+		policy.KindCardExfil, policy.KindPersonalExfil, policy.KindScriptChanged}
+	slices.Sort(wantKinds)
+	t.Run("the tamper arrives as one critical alert naming its findings, the page and since when", func(t *testing.T) {
 		a := got[0]
 		if a.Severity != finding.Critical || !slices.Equal(kinds(a), wantKinds) {
 			t.Errorf("incident alert: severity %v kinds %v, want critical %v", a.Severity, kinds(a), wantKinds)
 		}
 		for _, it := range a.Items {
-			if it.Page != checkout || !it.Since.Equal(tamperedAt) {
-				t.Errorf("item %s: page %q since %v, want %q since %v", it.Kind, it.Page, it.Since, checkout, tamperedAt)
+			if it.Page != page || !it.Since.Equal(tamperedAt) {
+				t.Errorf("item %s: page %q since %v, want %q since %v", it.Kind, it.Page, it.Since, page, tamperedAt)
 			}
 		}
 		if a.Items[0].Evidence == nil {
 			t.Error("incident alert items carry no evidence")
 		}
 	})
-	t.Run("restoring the page resolves both findings in one resolution", func(t *testing.T) {
+	t.Run("restoring the page resolves them all in one resolution", func(t *testing.T) {
 		a := got[1]
 		if !slices.Equal(kinds(a), wantKinds) {
 			t.Errorf("resolution kinds %v, want %v", kinds(a), wantKinds)
@@ -242,8 +272,8 @@ func TestScenarioWithRealReceivers(t *testing.T) {
 		if !a.At.Equal(silenceAt) {
 			t.Errorf("silence alerted at %v, want at the third incomplete run, %v", a.At, silenceAt)
 		}
-		if len(a.Items) != 1 || a.Items[0].Kind != alert.KindSilence || a.Items[0].Page != checkout || !a.Items[0].Since.Equal(silentFrom) {
-			t.Errorf("silence alert items %+v, want one %s on %s since %v", a.Items, alert.KindSilence, checkout, silentFrom)
+		if len(a.Items) != 1 || a.Items[0].Kind != alert.KindSilence || a.Items[0].Page != page || !a.Items[0].Since.Equal(silentFrom) {
+			t.Errorf("silence alert items %+v, want one %s on %s since %v", a.Items, alert.KindSilence, page, silentFrom)
 		}
 		if got[3].Items[0].Kind != alert.KindSilence {
 			t.Errorf("recovery is about %s, want %s", got[3].Items[0].Kind, alert.KindSilence)
