@@ -3,8 +3,8 @@ package alert_test
 import (
 	"crypto/tls"
 	"encoding/json"
-	"os"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
