@@ -3,8 +3,10 @@ package storetest
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -164,6 +166,70 @@ func testAlerts(t *testing.T, newStore NewFunc) {
 		}
 		if !json.Valid(ds[0].Payload) {
 			t.Errorf("masked payload %s is not JSON", ds[0].Payload)
+		}
+	})
+	t.Run("workers claiming at once never get the same delivery", func(t *testing.T) {
+		s := newStore(t)
+		var ds []store.Delivery
+		for i := range 40 {
+			ds = append(ds, delivery(fmt.Sprintf("d%02d", i), t0))
+		}
+		must(t, s.SaveIncidents(t.Context(), nil, ds))
+		var mu sync.Mutex
+		claimed := map[string]int{}
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for {
+					got, err := s.ClaimDeliveries(t.Context(), t0, time.Hour, 3)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if len(got) == 0 {
+						return
+					}
+					mu.Lock()
+					for _, d := range got {
+						claimed[d.ID]++
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		if len(claimed) != len(ds) {
+			t.Errorf("%d of %d deliveries claimed", len(claimed), len(ds))
+		}
+		for id, n := range claimed {
+			if n != 1 {
+				t.Errorf("delivery %s claimed %d times", id, n)
+			}
+		}
+	})
+	t.Run("an incident or delivery the store cannot keep is refused as invalid", func(t *testing.T) {
+		s := newStore(t)
+		badStatus := incident("k1", "snoozed")
+		badKind := incident("k2", store.IncidentOpen)
+		badKind.Kind = "rumour"
+		noSite := incident("k3", store.IncidentOpen)
+		noSite.Site = ""
+		notJSON := delivery("d1", t0)
+		notJSON.Payload = json.RawMessage(`{"type":`)
+		tests := []struct {
+			name string
+			incs []store.Incident
+			ds   []store.Delivery
+		}{
+			{"an unknown status", []store.Incident{badStatus}, nil},
+			{"an unknown kind", []store.Incident{badKind}, nil},
+			{"no site", []store.Incident{noSite}, nil},
+			{"a payload that is not JSON", nil, []store.Delivery{notJSON}},
+		}
+		for _, tt := range tests {
+			if err := s.SaveIncidents(t.Context(), tt.incs, tt.ds); !errors.Is(err, store.ErrInvalid) {
+				t.Errorf("%s: err = %v, want ErrInvalid", tt.name, err)
+			}
 		}
 	})
 }
