@@ -251,7 +251,7 @@ func (n *Notifier) observe(ctx context.Context, r Run) error {
 			case inc.Status == store.IncidentOpen && !inc.Announced.IsZero():
 				inc.Status, inc.Resolved = store.IncidentResolved, r.At
 				changed = append(changed, inc)
-			case inc.Status != store.IncidentResolved:
+			case inc.Streak > 0 && inc.Status != store.IncidentResolved:
 				// Seen again before anyone was told it could not be seen.
 				inc.Status, inc.Streak = store.IncidentWatching, 0
 				changed = append(changed, inc)

@@ -431,3 +431,26 @@ func TestRunDeliversInTheBackground(t *testing.T) {
 		t.Errorf("got %v, want one incident", got)
 	}
 }
+
+func TestQuietRunsWriteNothing(t *testing.T) {
+	r := newHookRig(t, alert.Options{})
+	r.observe(t, run(r.c.Now(), false, nil)) // a silence incident starts counting
+	r.c.Advance(time.Minute)
+	r.observe(t, run(r.c.Now(), true, nil)) // and stops
+	version := func() int64 {
+		incs, err := r.st.Incidents(t.Context(), store.IncidentQuery{Target: checkout})
+		must(t, err)
+		if len(incs) != 1 {
+			t.Fatalf("%d incidents, want the one silence incident", len(incs))
+		}
+		return incs[0].Version
+	}
+	before := version()
+	for range 5 {
+		r.c.Advance(time.Minute)
+		r.observe(t, run(r.c.Now(), true, nil))
+	}
+	if after := version(); after != before {
+		t.Errorf("five clean runs rewrote the silence incident: version %d -> %d", before, after)
+	}
+}
