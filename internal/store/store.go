@@ -90,6 +90,9 @@ type Store interface {
 	// came from. None is an empty list, not an error.
 	CheckRunsByHoney(ctx context.Context, value string) ([]CheckRun, error)
 
+	// AlertStore keeps alert incidents and deliveries; see its methods.
+	AlertStore
+
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 	// Close releases the store's connections.
