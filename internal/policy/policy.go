@@ -5,7 +5,11 @@
 //
 // Severity follows the contract:
 //   - critical: the honey card reached an origin that is not a payment
-//     origin; card fields appear where the baseline had none;
+//     origin; card fields appear where the baseline had none; card fields
+//     are served by an origin that is neither the shop's nor a payment
+//     origin; the payment hand-off leads to such an origin. These need no
+//     baseline: a shop that is already skimmed on its first check is caught
+//     from the probe's own evidence;
 //   - high: honey personal data reached an origin other than the form's own
 //     action; a new or changed script; a new destination contacted after
 //     input; a security header weakened or removed;
@@ -27,6 +31,9 @@ import (
 type Options struct {
 	// PaymentOrigins may receive the card (scheme://host[:port]).
 	PaymentOrigins []string
+	// ShopOrigins are the shop's own origins. The origin of the first page
+	// checked is always one of them.
+	ShopOrigins []string
 	// Site names the monitored site, copied into every finding.
 	Site string
 }
@@ -55,14 +62,27 @@ const (
 	KindSafetyBlocked    = "probe.request-blocked"
 	KindDialog           = "page.dialog"
 	KindProbeNoFields    = "probe.no-fields"
+	// KindCardFieldsForeign: card fields in a page or frame whose origin is
+	// neither the shop's nor a payment origin (a fake hosted-fields frame,
+	// a fake payment page).
+	KindCardFieldsForeign = "form.card-fields-foreign-origin"
+	// KindHandoffForeign: the payment hand-off (form action, redirect,
+	// payment link) leads to an origin that is neither the shop's nor a
+	// payment origin.
+	KindHandoffForeign = "form.handoff-foreign-origin"
 )
 
 // Evaluate returns the findings for one observation, compared with base
 // (nil when there is no baseline for this target).
 func Evaluate(o *observation.Observation, base *inventory.PageInventory, opts Options) []finding.Finding {
 	e := evaluator{o: o, base: base, opts: opts}
+	if len(o.Pages) > 0 {
+		e.opts.ShopOrigins = append(slices.Clone(opts.ShopOrigins), inventory.Origin(o.Pages[0].URL))
+	}
 	e.leaks()
+	e.foreignCardPages()
 	e.changes()
+	e.deadScripts()
 	e.hygiene()
 	for i := range e.out {
 		e.out[i].Source = "check"
@@ -87,6 +107,18 @@ type evaluator struct {
 func (e *evaluator) add(f finding.Finding) { e.out = append(e.out, f) }
 
 func (e *evaluator) isPayment(origin string) bool { return e.opts.isPayment(origin) }
+
+// isShop reports the shop's own origins.
+func (e *evaluator) isShop(origin string) bool {
+	return slices.ContainsFunc(e.opts.ShopOrigins, func(p string) bool { return strings.EqualFold(strings.TrimRight(p, "/"), origin) })
+}
+
+// foreign reports an origin that is neither the shop's nor a payment
+// origin. Documents without an origin of their own (about:blank, data:)
+// are not judged here: they inherit their creator's origin.
+func (e *evaluator) foreign(origin string) bool {
+	return origin != "" && origin != "null" && !e.isShop(origin) && !e.isPayment(origin)
+}
 
 func (o Options) isPayment(origin string) bool {
 	return slices.ContainsFunc(o.PaymentOrigins, func(p string) bool { return strings.EqualFold(strings.TrimRight(p, "/"), origin) })
@@ -442,4 +474,114 @@ func scriptName(c inventory.Change) string {
 		return u
 	}
 	return fmt.Sprintf("%s code in the page %s", kind, doc)
+}
+
+// formOrigin is the origin of the document a form is in: the frame's
+// security origin when known (it is right for blank and srcdoc frames),
+// else the document URL's.
+func formOrigin(f observation.Form) string {
+	if f.FrameOrigin != "" && f.FrameOrigin != "null" && f.FrameOrigin != "://" {
+		return f.FrameOrigin
+	}
+	return inventory.Origin(f.DocumentURL)
+}
+
+func hasCardField(f observation.Form) bool {
+	return slices.ContainsFunc(f.Fields, func(fl observation.Field) bool { return slices.Contains(cardClasses, fl.Class) })
+}
+
+// foreignCardPages judges, with or without a baseline, where the customer
+// is asked for the card and where the payment hand-off leads: a card form
+// served by an origin that is neither the shop's nor a payment provider's
+// is a fake payment form whatever the baseline says, and so is a hand-off
+// that leads there.
+func (e *evaluator) foreignCardPages() {
+	seen := map[string]bool{}
+	for _, f := range e.o.Forms {
+		origin := formOrigin(f)
+		if !hasCardField(f) || !e.foreign(origin) || seen[KindCardFieldsForeign+origin] {
+			continue
+		}
+		seen[KindCardFieldsForeign+origin] = true
+		e.add(finding.Finding{Severity: finding.Critical, Kind: KindCardFieldsForeign, URL: f.DocumentURL,
+			Message:  fmt.Sprintf("Card fields are served by %s, which is neither the shop nor a payment provider: customers type their card into a form the attacker controls.", origin),
+			Evidence: map[string]any{"document": f.DocumentURL, "origin": origin, "frame_id": f.FrameID}})
+	}
+	// A form on the shop's own page that submits elsewhere, carrying card
+	// fields or replacing an approved hand-off.
+	for _, f := range e.o.Forms {
+		action := inventory.Origin(f.Action)
+		if !e.isShop(formOrigin(f)) || !e.foreign(action) || seen[KindHandoffForeign+action] {
+			continue
+		}
+		if !hasCardField(f) && !e.approvedHandoff(f.DocumentURL) {
+			continue
+		}
+		seen[KindHandoffForeign+action] = true
+		e.add(finding.Finding{Severity: finding.Critical, Kind: KindHandoffForeign, URL: f.DocumentURL,
+			Message:  fmt.Sprintf("The payment form on %s now submits to %s, which is neither the shop nor a payment provider.", pageName(f.DocumentURL), action),
+			Evidence: map[string]any{"document": f.DocumentURL, "action": f.Action, "action_origin": action, "via": "form action"}})
+	}
+	// Pages the customer was handed to: the probe follows the hand-off, so
+	// every later main-frame page is where a customer would land.
+	for i, pg := range e.o.Pages {
+		origin := inventory.Origin(pg.URL)
+		if i == 0 || !e.foreign(origin) || seen[KindHandoffForeign+origin] {
+			continue
+		}
+		seen[KindHandoffForeign+origin] = true
+		from := e.o.Pages[i-1].URL
+		e.add(finding.Finding{Severity: finding.Critical, Kind: KindHandoffForeign, URL: from,
+			Message:  fmt.Sprintf("Leaving %s, the customer was taken to %s, which is neither the shop nor a payment provider.", pageName(from), origin),
+			Evidence: map[string]any{"document": from, "landing": pg.URL, "landing_origin": origin, "via": "navigation"}})
+	}
+}
+
+// approvedHandoff reports whether the baseline has a form on document that
+// submitted to the shop or a payment provider: that form is the hand-off.
+func (e *evaluator) approvedHandoff(document string) bool {
+	if e.base == nil {
+		return false
+	}
+	doc := inventory.PageKey(document)
+	return slices.ContainsFunc(e.base.Forms, func(f inventory.FormEntry) bool {
+		return f.Document == doc && (e.isShop(f.ActionOrigin) || e.isPayment(f.ActionOrigin))
+	})
+}
+
+// deadScripts reports script elements that were requested but never ran
+// (the domain does not resolve, the server refused, answered 404, or the
+// request was blocked) and that the baseline does not know: the page's code
+// was changed all the same, and the domain can come back tomorrow. Without
+// a baseline nothing says the element is new.
+func (e *evaluator) deadScripts() {
+	if e.base == nil {
+		return
+	}
+	known := map[string]bool{}
+	for _, s := range e.base.Scripts {
+		known[s.Identity] = true
+	}
+	for _, s := range e.o.Scripts {
+		if s.URL != "" {
+			known[inventory.ScriptIdentity(s.URL)] = true
+		}
+	}
+	for _, q := range e.o.Requests {
+		if q.Type != "Script" || (q.Failed == "" && q.Status < 400) {
+			continue
+		}
+		id := inventory.ScriptIdentity(q.URL)
+		if known[id] {
+			continue
+		}
+		known[id] = true
+		why := q.Failed
+		if why == "" {
+			why = fmt.Sprintf("HTTP %d", q.Status)
+		}
+		e.add(finding.Finding{Severity: finding.High, Kind: KindScriptNew, URL: q.DocumentURL,
+			Message:  fmt.Sprintf("A script element that was not approved was added: %s. It did not load (%s), but the page's code was changed and the domain can come back.", q.URL, why),
+			Evidence: map[string]any{"url": q.URL, "document": q.DocumentURL, "load_failed": why, "initiator": q.Initiator}})
+	}
 }

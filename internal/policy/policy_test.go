@@ -174,3 +174,94 @@ func TestApproveTakesOnlyExpectedDataDestinations(t *testing.T) {
 		}
 	}
 }
+
+// cardFrameOn is the clean checkout with a hosted-fields frame from origin.
+func cardFrameOn(origin string) *observation.Observation {
+	o := cleanCheckout()
+	frame := origin + "/hosted-fields"
+	o.Frames = append(o.Frames, observation.Frame{ID: "F2", URL: frame, Origin: origin, Kind: "iframe"})
+	o.Forms = append(o.Forms, observation.Form{DocumentURL: frame, FrameID: "F2", FrameOrigin: origin, Fields: []observation.Field{
+		{Name: "number", Class: observation.FieldCardNumber}, {Name: "cvc", Class: observation.FieldCVV}}})
+	return o
+}
+
+// handoffTo is the clean checkout whose payment form now submits to
+// origin, and the page the probe landed on when it followed the hand-off.
+func handoffTo(origin string) *observation.Observation {
+	o := cleanCheckout()
+	o.Forms[0].Action = origin + "/pay"
+	o.Pages = append(o.Pages, observation.Page{URL: origin + "/pay", Status: 200, Step: 2})
+	return o
+}
+
+// deadLoader is the clean checkout with a script element whose load failed.
+func deadLoader(failed string, status int) *observation.Observation {
+	o := cleanCheckout()
+	o.Requests = append(o.Requests, observation.Request{URL: "http://127.0.0.1:1/loader.js", Type: "Script",
+		DocumentURL: o.Target, Phase: observation.PhaseLoad, Failed: failed, Status: status})
+	return o
+}
+
+func TestDayOneRulesNeedNoBaseline(t *testing.T) {
+	opts := Options{PaymentOrigins: []string{psp}}
+	base := Approve(cleanCheckout(), opts)
+	tests := []struct {
+		name   string
+		obs    *observation.Observation
+		base   *inventory.PageInventory
+		kind   string
+		want   finding.Severity // 0 (Info) with absent=true means "must not appear"
+		absent bool
+	}{
+		{"card fields in a frame on an unknown origin are critical without a baseline",
+			cardFrameOn(attacker), nil, KindCardFieldsForeign, finding.Critical, false},
+		{"card fields in a frame on an unknown origin are critical with a baseline too",
+			cardFrameOn(attacker), base, KindCardFieldsForeign, finding.Critical, false},
+		{"card fields in the payment provider's frame are not foreign",
+			cardFrameOn(psp), nil, KindCardFieldsForeign, 0, true},
+		{"card fields on the shop's own page are not foreign",
+			seedAttack(), nil, KindCardFieldsForeign, 0, true},
+		{"a payment hand-off to an unknown origin is critical without a baseline",
+			handoffTo(attacker), nil, KindHandoffForeign, finding.Critical, false},
+		{"a payment hand-off to an unknown origin is critical with a baseline",
+			handoffTo(attacker), base, KindHandoffForeign, finding.Critical, false},
+		{"a hand-off to the payment provider is no finding",
+			cleanCheckout(), nil, KindHandoffForeign, 0, true},
+		{"a hand-off to the shop itself is no finding",
+			handoffTo(shop), nil, KindHandoffForeign, 0, true},
+		{"a script element whose domain does not resolve is a new script",
+			deadLoader("net::ERR_NAME_NOT_RESOLVED", 0), base, KindScriptNew, finding.High, false},
+		{"a script element whose server refused is a new script",
+			deadLoader("net::ERR_CONNECTION_REFUSED", 0), base, KindScriptNew, finding.High, false},
+		{"a script element answered with 404 is a new script",
+			deadLoader("", 404), base, KindScriptNew, finding.High, false},
+		{"a failed script load with no baseline is no new-script finding",
+			deadLoader("net::ERR_CONNECTION_REFUSED", 0), nil, KindScriptNew, 0, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fs := Evaluate(tt.obs, tt.base, opts)
+			got, ok := kinds(fs)[tt.kind]
+			switch {
+			case tt.absent && ok:
+				t.Errorf("unexpected %s at %v:%v", tt.kind, got, fs)
+			case !tt.absent && (!ok || got != tt.want):
+				t.Errorf("%s: present %v, severity %v, want %v; all: %v", tt.kind, ok, got, tt.want, kinds(fs))
+			}
+		})
+	}
+}
+
+func TestAFailedLoaderNamesItsURLAndFailure(t *testing.T) {
+	opts := Options{PaymentOrigins: []string{psp}}
+	fs := Evaluate(deadLoader("net::ERR_NAME_NOT_RESOLVED", 0), Approve(cleanCheckout(), opts), opts)
+	for _, f := range fs {
+		if f.Kind == KindScriptNew {
+			if f.Evidence["url"] != "http://127.0.0.1:1/loader.js" || f.Evidence["load_failed"] != "net::ERR_NAME_NOT_RESOLVED" {
+				t.Errorf("evidence %v", f.Evidence)
+			}
+			return
+		}
+	}
+	t.Fatalf("no %s in %v", KindScriptNew, kinds(fs))
+}
