@@ -15,10 +15,25 @@ type Scenario struct {
 	// Flow names a built-in flow (see Flow and FlowNames) when a single page
 	// load is not enough to see the behaviour; "" otherwise.
 	Flow string
+	// NeedsFlow is true when a check of Page alone cannot see the theft
+	// (it happens only on a later page, or a later visit): tests check the
+	// Flow instead.
+	NeedsFlow bool
+	// Steals is what honey data the scenario takes: StealsCard,
+	// StealsPersonal, or "" when nothing leaves (weakened headers, a loader
+	// whose domain is down). A check with no baseline must find the theft
+	// from the honey evidence alone.
+	Steals string
 	// Benign is true for harmless variants that must not raise an alarm.
 	Benign      bool
 	Description string
 }
+
+// What a scenario steals.
+const (
+	StealsCard     = "card"
+	StealsPersonal = "personal data"
+)
 
 // Page keys: which shop pages an injection applies to.
 const (
@@ -119,7 +134,7 @@ func scenarioDefs() []scenarioDef {
 	token := []string{pageToken}
 	return []scenarioDef{
 		{
-			Scenario: Scenario{Name: "fake-card-form", Title: "Fake card form before the hand-off (the seed incident)",
+			Scenario: Scenario{Name: "fake-card-form", Steals: StealsCard, Title: "Fake card form before the hand-off (the seed incident)",
 				Technique: "fake payment form on the merchant's page before the redirect",
 				Page:      "/checkout/link", Flow: "link-checkout",
 				Description: "The link-type confirm page gains card fields. On submit they go to the attacker by XHR, " +
@@ -127,7 +142,7 @@ func scenarioDefs() []scenarioDef {
 			Inline: "fake-card-form.js", Pages: []string{pageLink},
 		},
 		{
-			Scenario: Scenario{Name: "registration-leak", Title: "New-member registration leaks personal data",
+			Scenario: Scenario{Name: "registration-leak", Steals: StealsPersonal, Title: "New-member registration leaks personal data",
 				Technique: "code appended to a first-party script; personal data by XHR",
 				Page:      "/register", Flow: "registration",
 				Description: "The registration page's validation script is appended with code that sends name, email, " +
@@ -135,7 +150,7 @@ func scenarioDefs() []scenarioDef {
 			Append: map[string]string{fileValidate: "registration-leak.js"},
 		},
 		{
-			Scenario: Scenario{Name: "first-party-append", Title: "Skimmer appended to the shop's own library",
+			Scenario: Scenario{Name: "first-party-append", Steals: StealsCard, Title: "Skimmer appended to the shop's own library",
 				Technique: "code appended to a first-party library",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "/static/js/minq.js (the shop's jQuery-like library) ends with a skimmer that posts the " +
@@ -143,7 +158,7 @@ func scenarioDefs() []scenarioDef {
 			Append: map[string]string{fileMinq: "first-party-append.js"},
 		},
 		{
-			Scenario: Scenario{Name: "lookalike-cdn", Title: "Library from a lookalike CDN",
+			Scenario: Scenario{Name: "lookalike-cdn", Steals: StealsCard, Title: "Library from a lookalike CDN",
 				Technique: "script from a lookalike domain with a real library banner",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "The token checkout loads a library from the lookalike CDN origin; it carries a jQuery " +
@@ -151,7 +166,7 @@ func scenarioDefs() []scenarioDef {
 			CDN: true, Pages: token,
 		},
 		{
-			Scenario: Scenario{Name: "tag-manager", Title: "Trusted tag manager serves a skimmer",
+			Scenario: Scenario{Name: "tag-manager", Steals: StealsCard, Title: "Trusted tag manager serves a skimmer",
 				Technique: "code injected through a tag manager (same URL, changed content)",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "The tag manager script from the known third party keeps its URL; its content gains a " +
@@ -159,7 +174,7 @@ func scenarioDefs() []scenarioDef {
 			TagManager: "tag-manager.js",
 		},
 		{
-			Scenario: Scenario{Name: "svg-payload", Title: "Payload hidden in an SVG logo",
+			Scenario: Scenario{Name: "svg-payload", Steals: StealsCard, Title: "Payload hidden in an SVG logo",
 				Technique: "payload in a non-script resource (SVG) run by new Function",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "An inline loader fetches the shop's own SVG logo, whose <metadata> holds a base64 " +
@@ -167,7 +182,7 @@ func scenarioDefs() []scenarioDef {
 			Inline: "loader-svg.js", Hidden: "svg", Pages: token,
 		},
 		{
-			Scenario: Scenario{Name: "image-exif", Title: "Payload hidden in a JPEG's EXIF data",
+			Scenario: Scenario{Name: "image-exif", Steals: StealsCard, Title: "Payload hidden in a JPEG's EXIF data",
 				Technique: "payload in a non-script resource (EXIF ImageDescription) run by eval",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "An inline loader fetches the banner JPEG, extracts a base64 skimmer from its EXIF " +
@@ -175,7 +190,7 @@ func scenarioDefs() []scenarioDef {
 			Inline: "loader-exif.js", Hidden: "jpeg", Pages: token,
 		},
 		{
-			Scenario: Scenario{Name: "css-payload", Title: "Payload hidden in a stylesheet",
+			Scenario: Scenario{Name: "css-payload", Steals: StealsCard, Title: "Payload hidden in a stylesheet",
 				Technique: "payload in a non-script resource (CSS custom property) run by new Function",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "An inline loader fetches /static/css/fonts.css, reads a base64 skimmer from a CSS " +
@@ -183,7 +198,7 @@ func scenarioDefs() []scenarioDef {
 			Inline: "loader-css.js", Hidden: "css", Pages: token,
 		},
 		{
-			Scenario: Scenario{Name: "db-block", Title: "Skimmer stored in a CMS block",
+			Scenario: Scenario{Name: "db-block", Steals: StealsCard, Title: "Skimmer stored in a CMS block",
 				Technique: "code in the database rendered into every page",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "The footer CMS block, rendered into every page, carries a script that sends card and " +
@@ -191,7 +206,7 @@ func scenarioDefs() []scenarioDef {
 			DBBlock: "db-block.js",
 		},
 		{
-			Scenario: Scenario{Name: "beacon-unload", Title: "sendBeacon while the page is left",
+			Scenario: Scenario{Name: "beacon-unload", Steals: StealsCard, Title: "sendBeacon while the page is left",
 				Technique: "navigator.sendBeacon from pagehide",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "The theme bundle keeps typed values in memory and sends them with navigator.sendBeacon " +
@@ -199,14 +214,14 @@ func scenarioDefs() []scenarioDef {
 			Append: map[string]string{fileTheme: "beacon-unload.js"},
 		},
 		{
-			Scenario: Scenario{Name: "websocket-exfil", Title: "Card data over a WebSocket",
+			Scenario: Scenario{Name: "websocket-exfil", Steals: StealsCard, Title: "Card data over a WebSocket",
 				Technique: "WebSocket messages",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "An inline script opens a WebSocket to the attacker and sends each card field as it changes."},
 			Inline: "websocket-exfil.js", Pages: token,
 		},
 		{
-			Scenario: Scenario{Name: "image-beacon", Title: "Card data in image beacon URLs",
+			Scenario: Scenario{Name: "image-beacon", Steals: StealsCard, Title: "Card data in image beacon URLs",
 				Technique: "image beacon: new Image().src with the data in the query",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "An inline script requests a 1x1 GIF from the attacker with the card fields in the query " +
@@ -214,14 +229,14 @@ func scenarioDefs() []scenarioDef {
 			Inline: "image-beacon.js", Pages: token,
 		},
 		{
-			Scenario: Scenario{Name: "fetch-nocors-keepalive", Title: "fetch with no-cors and keepalive",
+			Scenario: Scenario{Name: "fetch-nocors-keepalive", Steals: StealsCard, Title: "fetch with no-cors and keepalive",
 				Technique: "fetch POST with mode no-cors and keepalive",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "The theme bundle posts the card fields with fetch({mode:'no-cors', keepalive:true}) on submit."},
 			Append: map[string]string{fileTheme: "fetch-nocors-keepalive.js"},
 		},
 		{
-			Scenario: Scenario{Name: "first-party-collector", Title: "Collector planted on the shop's own origin",
+			Scenario: Scenario{Name: "first-party-collector", Steals: StealsCard, Title: "Collector planted on the shop's own origin",
 				Technique: "exfiltration to the merchant's own origin (planted /media/x.php)",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "An inline script posts the card fields to /media/x.php on the shop's origin, a planted " +
@@ -229,7 +244,7 @@ func scenarioDefs() []scenarioDef {
 			Inline: "first-party-collector.js", Pages: token, PlantedCollector: true,
 		},
 		{
-			Scenario: Scenario{Name: "localstorage-later", Title: "Stash in localStorage, send on a later page",
+			Scenario: Scenario{Name: "localstorage-later", Steals: StealsCard, NeedsFlow: true, Title: "Stash in localStorage, send on a later page",
 				Technique: "data stashed in localStorage and sent on a later page",
 				Page:      "/checkout/token", Flow: "token-then-home",
 				Description: "The theme bundle stores typed card fields in localStorage (base64) and sends them " +
@@ -237,7 +252,7 @@ func scenarioDefs() []scenarioDef {
 			Append: map[string]string{fileTheme: "localstorage-later.js"},
 		},
 		{
-			Scenario: Scenario{Name: "encoded-exfil", Title: "Encoded exfiltration",
+			Scenario: Scenario{Name: "encoded-exfil", Steals: StealsCard, Title: "Encoded exfiltration",
 				Technique: "encoded payloads: JSON in base64, hex, reversed, single-byte XOR, URL encoding",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "On submit an inline script sends the card fields four times: JSON-in-base64 in an image " +
@@ -245,14 +260,14 @@ func scenarioDefs() []scenarioDef {
 			Inline: "encoded-exfil.js", Pages: token,
 		},
 		{
-			Scenario: Scenario{Name: "delayed-debounce", Title: "Sends seconds after typing",
+			Scenario: Scenario{Name: "delayed-debounce", Steals: StealsCard, Title: "Sends seconds after typing",
 				Technique: "sends on a debounce timer, seconds after typing",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "The theme bundle waits until typing has stopped for 4 s, then posts the card fields."},
 			Append: map[string]string{fileTheme: "delayed-debounce.js"},
 		},
 		{
-			Scenario: Scenario{Name: "anti-bot", Title: "Quiet for robots",
+			Scenario: Scenario{Name: "anti-bot", Steals: StealsCard, Title: "Quiet for robots",
 				Technique: "stays quiet on navigator.webdriver, Headless UA, zero-size window, missing window.chrome, open devtools",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "A script from the attacker's origin does nothing when it believes a robot is watching; " +
@@ -260,7 +275,7 @@ func scenarioDefs() []scenarioDef {
 			External: "/js/jquery.cookie.min.js", Pages: token,
 		},
 		{
-			Scenario: Scenario{Name: "trusted-input-only", Title: "Reads only trusted key events",
+			Scenario: Scenario{Name: "trusted-input-only", Steals: StealsCard, Title: "Reads only trusted key events",
 				Technique: "reads only event.isTrusted key events",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "An inline script logs keys only from trusted keydown events, so values set by script " +
@@ -268,14 +283,14 @@ func scenarioDefs() []scenarioDef {
 			Inline: "trusted-input-only.js", Pages: token,
 		},
 		{
-			Scenario: Scenario{Name: "dialog-blocker", Title: "alert() in the submit handler",
+			Scenario: Scenario{Name: "dialog-blocker", Steals: StealsCard, Title: "alert() in the submit handler",
 				Technique: "a JavaScript dialog that blocks a naive robot",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "An inline submit handler shows an alert() first, then sends the card fields by fetch."},
 			Inline: "dialog-blocker.js", Pages: token,
 		},
 		{
-			Scenario: Scenario{Name: "checkout-url-only", Title: "Runs only on checkout URLs",
+			Scenario: Scenario{Name: "checkout-url-only", Steals: StealsCard, Title: "Runs only on checkout URLs",
 				Technique: "runs only when the URL looks like a checkout",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "The shop's library is appended with a skimmer that returns at once unless the path " +
@@ -283,7 +298,7 @@ func scenarioDefs() []scenarioDef {
 			Append: map[string]string{fileMinq: "checkout-url-only.js"},
 		},
 		{
-			Scenario: Scenario{Name: "second-visit", Title: "Active only from the second page view",
+			Scenario: Scenario{Name: "second-visit", Steals: StealsCard, NeedsFlow: true, Title: "Active only from the second page view",
 				Technique: "activates only for some visitors (here: on their second page view)",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "The theme bundle counts page views in localStorage and skims the submitted form " +
@@ -292,7 +307,7 @@ func scenarioDefs() []scenarioDef {
 			Append: map[string]string{fileTheme: "second-visit.js"},
 		},
 		{
-			Scenario: Scenario{Name: "token-form-hijack", Title: "Wraps the payment provider's tokeniser",
+			Scenario: Scenario{Name: "token-form-hijack", Steals: StealsCard, Title: "Wraps the payment provider's tokeniser",
 				Technique: "token type: reads the card before tokenisation by wrapping the PSP's JS",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "An inline script wraps LabPay.createToken, so the card handed to the payment provider " +
