@@ -25,7 +25,11 @@ type Scenario struct {
 	// from the honey evidence alone.
 	Steals string
 	// Benign is true for harmless variants that must not raise an alarm.
-	Benign      bool
+	Benign bool
+	// AddsVendor marks a benign variant in which the shop deliberately
+	// adds a vendor's script: a baseline taken before it rightly reports
+	// that script as new, and nothing else.
+	AddsVendor  bool
 	Description string
 }
 
@@ -69,6 +73,14 @@ type scenarioDef struct {
 	Append map[string]string
 	// TagManager is appended to the trusted tag manager's script.
 	TagManager string
+	// ScriptSrc is a script element's URL, with the lab's {{...}} origins,
+	// added on Pages (a loader whose domain is down).
+	ScriptSrc string
+	// ServiceWorker is the skimmer asset the shop serves at /sw.js.
+	ServiceWorker string
+	// FraudVendor adds the fraud-prevention vendor's script (keystroke
+	// timings, a device id) to Pages.
+	FraudVendor bool
 	// CDN loads the lookalike CDN's library on Pages.
 	CDN bool
 	// DBBlock is rendered as a script inside the CMS block on every page.
@@ -315,6 +327,93 @@ func scenarioDefs() []scenarioDef {
 			Inline: "token-form-hijack.js", Pages: token,
 		},
 		{
+			Scenario: Scenario{Name: "blob-worker", Title: "Worker made from a blob sends the card", Steals: StealsCard,
+				Technique: "dedicated worker created from a blob: URL; the worker sends by fetch",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline script builds a worker from a Blob, hands it each card field as it changes, " +
+					"and the worker posts it to the attacker."},
+			Inline: "blob-worker.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "service-worker", Title: "Service worker relays the card", Steals: StealsCard,
+				Technique: "service worker registered from a planted file; the page posts messages to it",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "An inline script registers /sw.js (a planted file on the shop) and posts each card field " +
+					"to it; the service worker sends it to the attacker."},
+			Inline: "service-worker.js", ServiceWorker: "sw-relay.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "popup-window", Title: "window.open carries the card", Steals: StealsCard,
+				Technique: "window.open of the attacker's URL with the card in the query",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "On submit an inline script opens a tiny window whose URL carries the card, base64-encoded."},
+			Inline: "popup-exfil.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "blank-target-submit", Title: "Form submitted into a new window", Steals: StealsCard,
+				Technique: "hidden form with target=_blank posted to the attacker",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "On submit an inline script builds a hidden form with the card fields and submits it to the " +
+					"attacker into a new window."},
+			Inline: "blank-target-submit.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "path-exfil", Title: "Card in script and image URL paths", Steals: StealsCard,
+				Technique: "data in the path of a script URL (hex) and an image URL (base64)",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "When a card field loses focus an inline script loads a script and an image from the attacker " +
+					"whose paths are the field's value."},
+			Inline: "path-exfil.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "cookie-to-shop", Title: "Card stashed in a cookie reaches the shop's server", Steals: StealsCard,
+				Technique: "first-party cookie carries the card to the shop's own server on later requests",
+				Page:      "/checkout/token", Flow: "token-then-home", NeedsFlow: true,
+				Description: "An inline script writes each card field into a first-party cookie (base64); the browser " +
+					"sends it to the shop with every later request, where a planted file can read it."},
+			Inline: "cookie-stash.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "vendor-exfil", Title: "The shop's analytics vendor receives the card", Steals: StealsCard,
+				Technique: "card sent to a vendor the shop already uses (analytics event label)",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "When a card field loses focus an inline script sends it to the shop's own analytics " +
+					"vendor as an event label; the vendor's origin is approved, the data is not."},
+			Inline: "vendor-exfil.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "foreign-hosted-fields", Title: "Hosted-fields frame from the attacker", Steals: StealsCard,
+				Technique: "card fields in a frame on an origin that is neither the shop nor the payment provider",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "The shop's card fields are replaced by an iframe that looks like hosted fields but is " +
+					"served by the attacker, whose script sends each field as it changes."},
+			Inline: "foreign-hosted-fields.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "handoff-foreign", Title: "Hand-off to a fake payment page", Steals: StealsCard,
+				Technique: "the link-type hand-off points at the attacker's copy of the payment page",
+				Page:      "/checkout/link", Flow: "link-checkout",
+				Description: "The confirm page's form now submits to the attacker's fake LabPay page, which asks for " +
+					"the card and posts it to the attacker."},
+			Inline: "handoff-foreign.js", Pages: []string{pageLink},
+		},
+		{
+			Scenario: Scenario{Name: "keyed-cipher", Title: "Card under a keyed cipher", Steals: StealsCard,
+				Technique: "payload encrypted with RC4 under a key in the skimmer: no decoder can undo it",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "On submit an inline script sends the card fields RC4-encrypted and hex-encoded in a JSON " +
+					"body that looks like metrics."},
+			Inline: "keyed-cipher.js", Pages: token,
+		},
+		{
+			Scenario: Scenario{Name: "dead-loader", Title: "Loader whose domain is down",
+				Technique: "a script element added to the checkout whose server refuses every connection",
+				Page:      "/checkout/token", Flow: "token-checkout",
+				Description: "A <script src> to a loader on a domain that is down is added to the checkout. Nothing " +
+					"loads, so nothing is stolen today; the page's code was changed all the same."},
+			ScriptSrc: "{{DEAD}}/js/jquery-migrate-3.4.1.min.js", Pages: token,
+		},
+		{
 			Scenario: Scenario{Name: "headers-weakened", Title: "Security headers removed",
 				Technique: "missing security headers (CSP, X-Frame-Options, Referrer-Policy)",
 				Page:      "/checkout/token",
@@ -349,6 +448,13 @@ func scenarioDefs() []scenarioDef {
 				Description: "The known third party's chat widget opens by itself and fetches its greeting from " +
 					"its own origin."},
 			ChatOpen: true,
+		},
+		{
+			Scenario: Scenario{Name: "benign-fraud-vendor", Title: "A fraud-prevention vendor sends keystroke timings", Benign: true,
+				AddsVendor: true, Technique: "keystroke timings and a device id sent after input", Page: "/checkout/token",
+				Description: "The checkout loads a fraud-prevention vendor's script that sends keystroke gaps and a " +
+					"random device id (never the values) to the vendor after each field."},
+			FraudVendor: true, Pages: token,
 		},
 	}
 }

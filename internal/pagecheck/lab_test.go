@@ -103,4 +103,3 @@ func TestLabFakeCardForm(t *testing.T) {
 		}
 	})
 }
-
