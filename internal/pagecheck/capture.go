@@ -65,6 +65,8 @@ type recorder struct {
 	reqs          map[string]*reqRec
 	reqOrder      []string
 	fetchOnly     map[string]*reqRec // paused requests, by network id or fetch id
+	cookies       map[string]string  // Cookie header by session alias and request id
+	sentCookie    map[string]string  // Cookie header by observation.Request ID, set by requests()
 	ws            map[string]wsInfo
 	wsFrames      []observation.WebSocketFrame
 	frames        map[string]*observation.Frame
@@ -98,6 +100,11 @@ type scriptRec struct {
 type reqRec struct {
 	seq int
 	observation.Request
+	// cookie is the Cookie header the browser sent. It is matched for
+	// honey values (a skimmer can stash data in a cookie for the shop's own
+	// server to receive later) but never kept in the observation: it can
+	// hold the shop's session.
+	cookie    string
 	networkID string
 	blocked   bool
 	done      bool // loading finished
@@ -117,6 +124,7 @@ func newRecorder(tab *browser.Tab, opts *Options, shop string, matcher *honey.Ma
 		aliases:   map[string]string{},
 		scriptURL: map[string]string{}, reqs: map[string]*reqRec{},
 		fetchOnly: map[string]*reqRec{}, ws: map[string]wsInfo{},
+		cookies: map[string]string{}, sentCookie: map[string]string{},
 		frames: map[string]*observation.Frame{}, docReqs: map[string]string{}, open: map[string]bool{},
 		served: map[string]string{}, domScripts: map[string]bool{},
 		changed: make(chan struct{}),
@@ -309,6 +317,16 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 		var p network.EventRequestWillBeSent
 		if decode(ev, &p) {
 			r.onRequest(ctx, s, &p)
+		}
+	case "Network.requestWillBeSentExtraInfo":
+		// Only the extra info has the headers as sent, cookies included.
+		var p network.EventRequestWillBeSentExtraInfo
+		if decode(ev, &p) {
+			if c := headerValue(p.Headers, "cookie"); c != "" {
+				r.mu.Lock()
+				r.cookies[r.alias(s)+":"+string(p.RequestID)] = c
+				r.mu.Unlock()
+			}
 		}
 	case "Network.responseReceived":
 		var p network.EventResponseReceived
@@ -917,6 +935,9 @@ func (r *recorder) requests() []observation.Request {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].seq < out[j].seq })
 	reqs := make([]observation.Request, 0, len(out))
 	for _, rec := range out {
+		if c := r.cookies[strings.TrimSuffix(rec.ID, fmt.Sprintf("#%d", rec.seq))]; c != "" {
+			r.sentCookie[rec.ID] = c
+		}
 		reqs = append(reqs, rec.Request)
 	}
 	return reqs
@@ -924,6 +945,18 @@ func (r *recorder) requests() []observation.Request {
 
 func (r *recorder) isBlocked(q observation.Request) bool {
 	return strings.HasPrefix(q.Failed, "blocked by skimwatch")
+}
+
+// headerValue is a header's value, whatever the case of its name.
+func headerValue(h network.Headers, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			if s, ok := v.(string); ok {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 // securityHeaders keeps the response headers observation.Page lists.

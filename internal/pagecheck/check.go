@@ -774,6 +774,19 @@ func (d *driver) leaks(o *observation.Observation) []observation.Leak {
 				DocumentURL: q.DocumentURL, Phase: q.Phase, Blocked: d.rec.isBlocked(q),
 			})
 		}
+		// A cookie reaches the server the browser sends it to, whoever set
+		// it: data stashed in one is a leak to that origin.
+		cookie := d.rec.sentCookie[q.ID]
+		if cookie == "" {
+			continue
+		}
+		for _, m := range d.scan(o, q.URL, []byte(cookie)) {
+			add(observation.Leak{
+				Class: m.Class, Encoding: "cookie>" + m.Encoding, Destination: q.URL, DestinationOrigin: originOf(q.URL),
+				Method: q.Method, RequestType: q.Type, FormActionOrigin: d.actionOrigin[m.Class],
+				DocumentURL: q.DocumentURL, Phase: q.Phase, Blocked: d.rec.isBlocked(q),
+			})
+		}
 	}
 	for _, f := range o.WebSockets {
 		if !f.Sent {
