@@ -66,7 +66,8 @@ type Frame struct {
 	ID     string `json:"id"`
 	URL    string `json:"url"`
 	Origin string `json:"origin"`
-	// Kind is "main", "iframe", "worker", "service_worker" or "shared_worker".
+	// Kind is "main", "iframe", "popup" (a new window the page opened),
+	// "worker", "service_worker" or "shared_worker".
 	Kind     string `json:"kind"`
 	ParentID string `json:"parent_id,omitempty"`
 }

@@ -35,6 +35,10 @@ const (
 	maxScripts  = 5000
 	maxRequests = 20000
 	maxWSFrames = 5000
+	// maxPopups caps the new windows one check watches: a page that opens
+	// window after window must not exhaust the browser. A window beyond it
+	// is closed unwatched, and the check is incomplete.
+	maxPopups = 4
 )
 
 // recorder turns the protocol events of one tab into an Observation. Its
@@ -89,6 +93,7 @@ type recorder struct {
 	formNames     [][]string      // per form: its id, then its fields' names and ids
 	domScripts    map[string]bool // SHA-256 of inline <script> texts seen in the DOM
 	childSessions []*browser.Session
+	popups        int // new windows the page opened
 	changed       chan struct{} // closed and replaced on every state change
 }
 
@@ -271,6 +276,10 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 	case "Target.attachedToTarget":
 		if ev.Child != nil {
 			child := ev.Child
+			if child.Info().Type == "page" && !r.admitPopup(child) {
+				r.spawn(func() { r.refusePopup(ctx, child) })
+				return
+			}
 			r.addChildFrame(s, child)
 			r.mu.Lock()
 			r.childSessions = append(r.childSessions, child)
@@ -392,6 +401,11 @@ func (r *recorder) setUpChild(ctx context.Context, s *browser.Session) {
 		r.mu.Unlock()
 	}()
 	if err := r.enable(ctx, s); err != nil {
+		if s.Info().Type == "page" {
+			// A window the page opened may have sent anything meanwhile.
+			r.addIncomplete("a new window the page opened (%s) could not be watched: %v", s.Info().URL, err)
+			return
+		}
 		// A child that is gone before we could enable it sent nothing.
 		r.log.Debug("enabling child", "type", s.Info().Type, "url", s.Info().URL, "err", err)
 		return
@@ -401,11 +415,32 @@ func (r *recorder) setUpChild(ctx context.Context, s *browser.Session) {
 	}
 }
 
+// admitPopup counts a new window the page opened, and reports whether it
+// is within the cap.
+func (r *recorder) admitPopup(child *browser.Session) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.popups++
+	return r.popups <= maxPopups
+}
+
+// refusePopup closes a window beyond the cap; the check cannot say what
+// it sent, so it is incomplete.
+func (r *recorder) refusePopup(ctx context.Context, child *browser.Session) {
+	r.addIncomplete("the page opened more than %d new windows; the rest were closed unwatched", maxPopups)
+	if err := r.tab.CloseTarget(ctx, child); err != nil {
+		r.log.Debug("closing an unwatched window", "err", err)
+	}
+}
+
 func (r *recorder) addChildFrame(parent, child *browser.Session) {
 	info := child.Info()
 	kind := info.Type
 	switch kind {
 	case "iframe", "worker", "service_worker", "shared_worker":
+	case "page":
+		// A new window the page opened (window.open, target=_blank).
+		kind = "popup"
 	default:
 		return
 	}
@@ -695,6 +730,11 @@ func (r *recorder) onRequest(ctx context.Context, s *browser.Session, p *network
 		r.reqOrder = append(r.reqOrder, id)
 	}
 	r.reqs[id] = rec
+	if f := r.frames[string(p.FrameID)]; f != nil && f.URL == "" && p.Type == network.ResourceTypeDocument {
+		// A new window is attached before it navigates, and may show no
+		// navigation event for a document that is an image.
+		f.URL, f.Origin = rec.URL, originOf(rec.URL)
+	}
 	if p.Type == network.ResourceTypeDocument && string(p.FrameID) == r.mainID && s == r.tab.Page() {
 		r.docReqs[id] = rec.URL
 	}
