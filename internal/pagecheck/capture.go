@@ -93,7 +93,7 @@ type recorder struct {
 	formNames     [][]string      // per form: its id, then its fields' names and ids
 	domScripts    map[string]bool // SHA-256 of inline <script> texts seen in the DOM
 	childSessions []*browser.Session
-	popups        int // new windows the page opened
+	popups        int           // new windows the page opened
 	changed       chan struct{} // closed and replaced on every state change
 }
 
