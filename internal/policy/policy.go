@@ -70,6 +70,9 @@ const (
 	// payment link) leads to an origin that is neither the shop's nor a
 	// payment origin.
 	KindHandoffForeign = "form.handoff-foreign-origin"
+	// KindDisguisedExfil: the differential probe saw a send whose payload
+	// followed the typed card although no decoder found the card in it.
+	KindDisguisedExfil = "honey.disguised-card-exfiltration"
 )
 
 // Evaluate returns the findings for one observation, compared with base
@@ -80,6 +83,7 @@ func Evaluate(o *observation.Observation, base *inventory.PageInventory, opts Op
 		e.opts.ShopOrigins = append(slices.Clone(opts.ShopOrigins), inventory.Origin(o.Pages[0].URL))
 	}
 	e.leaks()
+	e.disguised()
 	e.foreignCardPages()
 	e.changes()
 	e.deadScripts()
@@ -583,5 +587,45 @@ func (e *evaluator) deadScripts() {
 		e.add(finding.Finding{Severity: finding.High, Kind: KindScriptNew, URL: q.DocumentURL,
 			Message:  fmt.Sprintf("A script element that was not approved was added: %s. It did not load (%s), but the page's code was changed and the domain can come back.", q.URL, why),
 			Evidence: map[string]any{"url": q.URL, "document": q.DocumentURL, "load_failed": why, "initiator": q.Initiator}})
+	}
+}
+
+// disguised reports what the differential probe found: a send to an origin
+// that is not a payment provider whose payload followed the card typed.
+// The shop's own origin is no exception: a shop that hands the card to a
+// payment provider must never receive it.
+func (e *evaluator) disguised() {
+	groups := map[string]*leakGroup{}
+	for _, d := range e.o.Disguised {
+		if e.isPayment(d.DestinationOrigin) {
+			continue
+		}
+		key := d.DestinationOrigin + "\x00" + d.Script
+		g, ok := groups[key]
+		if !ok {
+			g = &leakGroup{origin: d.DestinationOrigin, script: d.Script, document: d.DocumentURL}
+			groups[key] = g
+		}
+		g.types = add(g.types, d.RequestType)
+		g.phases = add(g.phases, d.Phase)
+		if len(g.urls) < 3 {
+			g.urls = add(g.urls, trim(d.Destination, 200))
+		}
+	}
+	for _, g := range sortedGroups(groups) {
+		ev := g.evidence()
+		ev["evidence"] = "differential"
+		ev["passes"] = e.o.DifferentialPasses
+		delete(ev, "values")
+		delete(ev, "encodings")
+		e.add(finding.Finding{
+			Severity: finding.Critical,
+			Kind:     KindDisguisedExfil,
+			URL:      g.document,
+			Message: fmt.Sprintf("What %s sent to %s%s changed when only the test card changed, and stayed the same when the same card was typed again: "+
+				"the card was sent disguised (encrypted or encoded so that no decoder finds it). The evidence is differential: %d passes with different test cards.",
+				pageName(g.document), g.origin, byScript(g.script, g.document), e.o.DifferentialPasses),
+			Evidence: ev,
+		})
 	}
 }

@@ -265,3 +265,45 @@ func TestAFailedLoaderNamesItsURLAndFailure(t *testing.T) {
 	}
 	t.Fatalf("no %s in %v", KindScriptNew, kinds(fs))
 }
+
+func TestDisguisedSendsAreCriticalWithDifferentialEvidence(t *testing.T) {
+	opts := Options{PaymentOrigins: []string{psp}}
+	send := func(origin string) *observation.Observation {
+		o := cleanCheckout()
+		o.DifferentialPasses = 3
+		o.Disguised = []observation.DisguisedSend{{Destination: origin + "/api/v1/metrics", DestinationOrigin: origin,
+			Method: "POST", RequestType: "Fetch", Script: o.Target, DocumentURL: o.Target, Phase: observation.PhaseInput, Lengths: [3]int{90, 90, 90}}}
+		return o
+	}
+	tests := []struct {
+		name   string
+		obs    *observation.Observation
+		base   *inventory.PageInventory
+		absent bool
+	}{
+		{"a disguised send to an unknown origin is critical with no baseline", send(attacker), nil, false},
+		{"a disguised send to an unknown origin is critical with a baseline", send(attacker), Approve(cleanCheckout(), opts), false},
+		{"a disguised send to the shop itself is critical: the shop must not receive the card", send(shop), nil, false},
+		{"a send to the payment provider that follows the card is expected", send(psp), nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got *finding.Finding
+			for _, f := range Evaluate(tt.obs, tt.base, opts) {
+				if f.Kind == KindDisguisedExfil {
+					got = &f
+				}
+			}
+			switch {
+			case tt.absent && got != nil:
+				t.Fatalf("unexpected %+v", got)
+			case tt.absent:
+			case got == nil:
+				t.Fatalf("no %s", KindDisguisedExfil)
+			case got.Severity != finding.Critical || got.Evidence["evidence"] != "differential" ||
+				!strings.Contains(got.Message, "disguised"):
+				t.Errorf("finding %v %q evidence %v", got.Severity, got.Message, got.Evidence)
+			}
+		})
+	}
+}
