@@ -39,6 +39,7 @@ type checkFlags struct {
 	dwell          time.Duration
 	timeout        time.Duration
 	noProbe        bool
+	differential   bool
 	block          []string
 	allowFinal     bool
 	chromium       string
@@ -79,6 +80,7 @@ be completed (a partial check is never reported as clean).`,
 	fl.DurationVar(&f.dwell, "dwell", 0, "how long to wait for delayed sends after typing and after submitting (default from pagecheck)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "time limit for one page or flow (default from pagecheck)")
 	fl.BoolVar(&f.noProbe, "no-probe", false, "do not type honey data; only inventory the page")
+	fl.BoolVar(&f.differential, "differential", false, "run each check three times (another test card in the second pass) to find a card sent under a cipher no decoder can undo; costs about three checks")
 	fl.StringArrayVar(&f.block, "block", nil, `extra requests to record and then fail, as "METHOD URL-glob"; repeatable`)
 	fl.BoolVar(&f.allowFinal, "allow-final-submit", false, "let the shop's final order submission through (never on a live shop)")
 	fl.StringVar(&f.chromium, "chromium", "", "Chromium binary (default: $SKIMWATCH_CHROMIUM, then chromium in PATH)")
@@ -170,7 +172,11 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	defer b.Close()
 
 	report := &finding.Report{Tool: "skimwatch", Version: Version, Command: "check", Complete: true, Started: time.Now().UTC()}
-	obs := runTargets(ctx, b, targets, opts)
+	check := pagecheck.Check
+	if f.differential && !f.noProbe {
+		check = pagecheck.CheckDifferential
+	}
+	obs := runTargets(ctx, b, targets, opts, check)
 	for i, t := range targets {
 		report.Targets = append(report.Targets, t.name)
 		o := obs[i]
@@ -217,12 +223,15 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	return finding.ExitFor(report, failOn)
 }
 
-func runTargets(ctx context.Context, b *browser.Browser, targets []checkTarget, opts pagecheck.Options) []*observation.Observation {
+// checkFunc is pagecheck.Check or pagecheck.CheckDifferential.
+type checkFunc func(context.Context, *browser.Browser, pagecheck.Target, pagecheck.Options) (*observation.Observation, error)
+
+func runTargets(ctx context.Context, b *browser.Browser, targets []checkTarget, opts pagecheck.Options, check checkFunc) []*observation.Observation {
 	out := make([]*observation.Observation, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Go(func() {
-			o, err := pagecheck.Check(ctx, b, t.t, opts)
+			o, err := check(ctx, b, t.t, opts)
 			if err != nil {
 				o = &observation.Observation{Target: t.name, Complete: false, Incomplete: []string{err.Error()}}
 			}

@@ -19,6 +19,10 @@ type Scenario struct {
 	// (it happens only on a later page, or a later visit): tests check the
 	// Flow instead.
 	NeedsFlow bool
+	// Differential is true when only the differential probe (a second
+	// pass with another card) can see the theft: no decoder undoes it.
+	// Benign variants with it set show that the probe stays quiet.
+	Differential bool
 	// Steals is what honey data the scenario takes: StealsCard,
 	// StealsPersonal, or "" when nothing leaves (weakened headers, a loader
 	// whose domain is down). A check with no baseline must find the theft
@@ -398,7 +402,7 @@ func scenarioDefs() []scenarioDef {
 			Inline: "handoff-foreign.js", Pages: []string{pageLink},
 		},
 		{
-			Scenario: Scenario{Name: "keyed-cipher", Title: "Card under a keyed cipher", Steals: StealsCard,
+			Scenario: Scenario{Name: "keyed-cipher", Title: "Card under a keyed cipher", Steals: StealsCard, Differential: true,
 				Technique: "payload encrypted with RC4 under a key in the skimmer: no decoder can undo it",
 				Page:      "/checkout/token", Flow: "token-checkout",
 				Description: "On submit an inline script sends the card fields RC4-encrypted and hex-encoded in a JSON " +
@@ -451,7 +455,7 @@ func scenarioDefs() []scenarioDef {
 		},
 		{
 			Scenario: Scenario{Name: "benign-fraud-vendor", Title: "A fraud-prevention vendor sends keystroke timings", Benign: true,
-				AddsVendor: true, Technique: "keystroke timings and a device id sent after input", Page: "/checkout/token",
+				AddsVendor: true, Differential: true, Technique: "keystroke timings and a device id sent after input", Page: "/checkout/token",
 				Description: "The checkout loads a fraud-prevention vendor's script that sends keystroke gaps and a " +
 					"random device id (never the values) to the vendor after each field."},
 			FraudVendor: true, Pages: token,

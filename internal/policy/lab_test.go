@@ -124,18 +124,27 @@ type scenarioResult struct {
 }
 
 // target is what a scenario is checked with: its flow when the page alone
-// cannot show the theft.
+// cannot show the theft, and "differential:" when the check must run the
+// differential probe.
 func scenarioTarget(sc lab.Scenario) string {
+	t := sc.Page
 	if sc.NeedsFlow {
-		return "flow:" + sc.Flow
+		t = "flow:" + sc.Flow
 	}
-	return sc.Page
+	if sc.Differential {
+		t = "differential:" + t
+	}
+	return t
 }
 
 // observe checks a page path or a "flow:" target on this rig's lab. It
 // returns errors rather than failing, because workers call it off the test
 // goroutine.
 func (r *labRig) observe(target string) (*observation.Observation, error) {
+	check := pagecheck.Check
+	if rest, ok := strings.CutPrefix(target, "differential:"); ok {
+		check, target = pagecheck.CheckDifferential, rest
+	}
 	t := pagecheck.Target{URL: r.lab.ShopURL() + target}
 	if name, ok := strings.CutPrefix(target, "flow:"); ok {
 		src, err := r.lab.Flow(name)
@@ -148,7 +157,7 @@ func (r *labRig) observe(target string) (*observation.Observation, error) {
 		}
 		t = pagecheck.Target{Flow: flow}
 	}
-	o, err := pagecheck.Check(context.Background(), r.b, t, r.opts)
+	o, err := check(context.Background(), r.b, t, r.opts)
 	if err != nil {
 		return nil, fmt.Errorf("check %s: %w", target, err)
 	}
@@ -179,8 +188,12 @@ func (r *labRig) baselineOf(target string) (*inventory.PageInventory, error) {
 
 // honeyKind is the finding a scenario's theft must produce with no
 // baseline, and its severity.
-func honeyKind(steals string) (string, finding.Severity) {
-	switch steals {
+func honeyKind(sc lab.Scenario) (string, finding.Severity) {
+	switch {
+	case sc.Steals == lab.StealsCard && sc.Differential:
+		return policy.KindDisguisedExfil, finding.Critical
+	}
+	switch sc.Steals {
 	case lab.StealsCard:
 		return policy.KindCardExfil, finding.Critical
 	case lab.StealsPersonal:
@@ -245,12 +258,17 @@ func TestEveryScenarioIsCaught(t *testing.T) {
 				if rep := (finding.Report{Findings: res.without}); rep.AtOrAbove(finding.High) > 0 {
 					t.Errorf("benign variant %q with no baseline raised findings:%s", sc.Name, summarize(res.without))
 				}
-				if rep := (finding.Report{Findings: res.with}); rep.AtOrAbove(finding.Medium) > 0 {
-					t.Errorf("benign variant %q against its baseline raised findings:%s", sc.Name, summarize(res.with))
+				with := res.with
+				if sc.AddsVendor {
+					// The vendor's script is new against the old baseline, rightly.
+					with = slices.DeleteFunc(slices.Clone(with), func(f finding.Finding) bool { return f.Kind == policy.KindScriptNew })
+				}
+				if rep := (finding.Report{Findings: with}); rep.AtOrAbove(finding.Medium) > 0 {
+					t.Errorf("benign variant %q against its baseline raised findings:%s", sc.Name, summarize(with))
 				}
 				return
 			}
-			if kind, sev := honeyKind(sc.Steals); kind != "" {
+			if kind, sev := honeyKind(sc); kind != "" {
 				for name, fs := range map[string][]finding.Finding{"with no baseline": res.without, "against the clean baseline": res.with} {
 					if !hasKind(fs, kind, sev) {
 						t.Errorf("%s (%s) %s: no %s %s finding; findings:%s", sc.Name, sc.Technique, name, sev, kind, summarize(fs))
@@ -274,7 +292,9 @@ func TestEveryScenarioIsCaught(t *testing.T) {
 // observation with and without the clean baseline.
 func (r *labRig) runScenario(sc lab.Scenario) *scenarioResult {
 	target := scenarioTarget(sc)
-	base, err := r.baselineOf(target)
+	// The baseline comes from a plain check: what is approved does not
+	// depend on how many passes the probe runs.
+	base, err := r.baselineOf(strings.TrimPrefix(target, "differential:"))
 	if err != nil {
 		return &scenarioResult{err: err}
 	}
