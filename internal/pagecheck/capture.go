@@ -93,8 +93,9 @@ type recorder struct {
 	formNames     [][]string      // per form: its id, then its fields' names and ids
 	domScripts    map[string]bool // SHA-256 of inline <script> texts seen in the DOM
 	childSessions []*browser.Session
-	popups        int           // new windows the page opened
-	changed       chan struct{} // closed and replaced on every state change
+	popups        int             // new windows the page opened
+	attached      map[string]bool // target ids with a session in this check
+	changed       chan struct{}   // closed and replaced on every state change
 }
 
 type scriptRec struct {
@@ -129,7 +130,7 @@ func newRecorder(tab *browser.Tab, opts *Options, shop string, matcher *honey.Ma
 		aliases:   map[string]string{},
 		scriptURL: map[string]string{}, reqs: map[string]*reqRec{},
 		fetchOnly: map[string]*reqRec{}, ws: map[string]wsInfo{},
-		cookies: map[string]string{}, sentCookie: map[string]string{},
+		cookies: map[string]string{}, sentCookie: map[string]string{}, attached: map[string]bool{},
 		frames: map[string]*observation.Frame{}, docReqs: map[string]string{}, open: map[string]bool{},
 		served: map[string]string{}, domScripts: map[string]bool{},
 		changed: make(chan struct{}),
@@ -201,17 +202,41 @@ func (r *recorder) setStep(step int) {
 	r.mu.Unlock()
 }
 
-// enable turns on the domains a session is captured with. Page sessions
-// get Page; workers refuse it.
+// enable turns on the domains a session is captured with.
 func (r *recorder) enable(ctx context.Context, s *browser.Session) error {
+	if err := r.enableNetwork(ctx, s); err != nil {
+		return err
+	}
+	return r.enableDocument(ctx, s)
+}
+
+// enableNetwork turns on what sees requests. Chromium serves these domains
+// from the browser process, so they answer for a new window that has no
+// renderer yet (a form posted into a new window waits for its release).
+func (r *recorder) enableNetwork(ctx context.Context, s *browser.Session) error {
 	isPage := s.Info().Type == "page" || s.Info().Type == "iframe"
-	if isPage {
+	if _, err := cdp.Call(ctx, s, network.Enable, network.EnableParams{MaxPostDataSize: ptr(int64(r.opts.MaxBodyBytes))}); err != nil {
+		return fmt.Errorf("Network.enable: %w", err)
+	}
+	// Interception sees what Network misses: beacons sent while unloading.
+	if _, err := cdp.Call(ctx, s, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}}); err != nil {
+		if isPage {
+			return fmt.Errorf("Fetch.enable: %w", err)
+		}
+		// Dedicated workers have no Fetch domain; their requests are
+		// intercepted on the page's session and seen by their Network.
+		r.log.Debug("Fetch.enable on worker", "err", err)
+	}
+	return nil
+}
+
+// enableDocument turns on what sees the document and its scripts. Page
+// sessions get Page; workers refuse it.
+func (r *recorder) enableDocument(ctx context.Context, s *browser.Session) error {
+	if s.Info().Type == "page" || s.Info().Type == "iframe" {
 		if _, err := cdp.Call(ctx, s, page.Enable, page.EnableParams{}); err != nil {
 			return fmt.Errorf("Page.enable: %w", err)
 		}
-	}
-	if _, err := cdp.Call(ctx, s, network.Enable, network.EnableParams{MaxPostDataSize: ptr(int64(r.opts.MaxBodyBytes))}); err != nil {
-		return fmt.Errorf("Network.enable: %w", err)
 	}
 	if _, err := cdp.Call(ctx, s, debugger.Enable, debugger.EnableParams{}); err != nil {
 		return fmt.Errorf("Debugger.enable: %w", err)
@@ -223,15 +248,6 @@ func (r *recorder) enable(ctx context.Context, s *browser.Session) error {
 	// Async stacks name the script behind a timer or promise that sends.
 	if _, err := cdp.Call(ctx, s, debugger.SetAsyncCallStackDepth, debugger.SetAsyncCallStackDepthParams{MaxDepth: 16}); err != nil {
 		r.log.Debug("async call stacks", "err", err)
-	}
-	// Interception sees what Network misses: beacons sent while unloading.
-	if _, err := cdp.Call(ctx, s, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}}); err != nil {
-		if isPage {
-			return fmt.Errorf("Fetch.enable: %w", err)
-		}
-		// Dedicated workers have no Fetch domain; their requests are
-		// intercepted on the page's session and seen by their Network.
-		r.log.Debug("Fetch.enable on worker", "err", err)
 	}
 	// Nested iframes and workers, paused until set up like this one.
 	if _, err := cdp.Call(ctx, s, target.SetAutoAttach, target.SetAutoAttachParams{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: ptr(true)}); err != nil {
@@ -276,6 +292,14 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 	case "Target.attachedToTarget":
 		if ev.Child != nil {
 			child := ev.Child
+			if r.duplicate(child) {
+				// A service worker reaches the tab twice, browser-wide and
+				// from the page; the second session would wait for the
+				// first's and hold the worker paused. Let it run, unwatched:
+				// the first session watches it.
+				r.spawn(func() { r.release(ctx, child) })
+				return
+			}
 			if child.Info().Type == "page" && !r.admitPopup(child) {
 				r.spawn(func() { r.refusePopup(ctx, child) })
 				return
@@ -388,11 +412,7 @@ func decode(ev browser.Event, v any) bool {
 // lets it run. It must always release the target, or the page would hang.
 func (r *recorder) setUpChild(ctx context.Context, s *browser.Session) {
 	defer func() {
-		if s.Info().WaitingForDebugger {
-			if _, err := cdp.Call(ctx, s, runtime.RunIfWaitingForDebugger, cdp.Empty{}); err != nil {
-				r.log.Debug("releasing child", "type", s.Info().Type, "err", err)
-			}
-		}
+		r.release(ctx, s)
 		// The child runs from now on: what it sends comes after this.
 		r.mu.Lock()
 		r.settingUp--
@@ -400,18 +420,69 @@ func (r *recorder) setUpChild(ctx context.Context, s *browser.Session) {
 		r.notify()
 		r.mu.Unlock()
 	}()
+	if s.Info().Type == "page" {
+		r.setUpWindow(ctx, s)
+		return
+	}
 	if err := r.enable(ctx, s); err != nil {
-		if s.Info().Type == "page" {
-			// A window the page opened may have sent anything meanwhile.
-			r.addIncomplete("a new window the page opened (%s) could not be watched: %v", s.Info().URL, err)
-			return
-		}
 		// A child that is gone before we could enable it sent nothing.
 		r.log.Debug("enabling child", "type", s.Info().Type, "url", s.Info().URL, "err", err)
 		return
 	}
 	if err := r.tab.Disguise(ctx, s); err != nil {
 		r.log.Debug("disguising child", "err", err)
+	}
+}
+
+// setUpWindow watches a new window the page opened: its requests before
+// it is released (it may have no renderer until then), its document and
+// scripts after. A window whose requests could not be watched may have
+// sent anything: the check is incomplete.
+func (r *recorder) setUpWindow(ctx context.Context, s *browser.Session) {
+	// A window that a form posts into gets its renderer only once released,
+	// and Network.enable waits for that renderer. Written in one batch, in
+	// order, the enables take effect before the release lets the first
+	// request go, and none waits for the other.
+	cmds := []browser.Command{
+		{Method: network.Enable.Method, Params: network.EnableParams{MaxPostDataSize: ptr(int64(r.opts.MaxBodyBytes))}},
+		{Method: fetch.Enable.Method, Params: fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}}},
+	}
+	if s.Info().WaitingForDebugger {
+		cmds = append(cmds, browser.Command{Method: runtime.RunIfWaitingForDebugger.Method, Params: cdp.Empty{}})
+	}
+	if err := s.Batch(ctx, cmds...); err != nil {
+		r.addIncomplete("a new window the page opened (%s) could not be watched: %v", s.Info().URL, err)
+		return
+	}
+	if err := r.enableDocument(ctx, s); err != nil {
+		// Its requests are watched; a window that closed at once has no
+		// document left to watch.
+		r.log.Debug("watching a new window's document", "url", s.Info().URL, "err", err)
+	}
+	if err := r.tab.Disguise(ctx, s); err != nil {
+		r.log.Debug("disguising a new window", "err", err)
+	}
+}
+
+// duplicate reports a target that already has a session in this check.
+func (r *recorder) duplicate(child *browser.Session) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := child.Info().TargetID
+	if r.attached[id] {
+		return true
+	}
+	r.attached[id] = true
+	return false
+}
+
+// release lets a paused target run; releasing twice is harmless.
+func (r *recorder) release(ctx context.Context, s *browser.Session) {
+	if !s.Info().WaitingForDebugger {
+		return
+	}
+	if _, err := cdp.Call(ctx, s, runtime.RunIfWaitingForDebugger, cdp.Empty{}); err != nil {
+		r.log.Debug("releasing child", "type", s.Info().Type, "err", err)
 	}
 }
 
