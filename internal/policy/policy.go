@@ -134,6 +134,20 @@ func (o Options) isPayment(origin string) bool {
 // approved silently.
 func Approve(o *observation.Observation, opts Options) *inventory.PageInventory {
 	p := inventory.FromObservation(o)
+	// A script element whose load failed when the page was approved (an
+	// old tag whose domain died) is approved as it is, failing: it must not
+	// read as new on every check, and if its domain comes back and serves
+	// code, that code is a change.
+	for _, q := range o.Requests {
+		if !failedScript(q) {
+			continue
+		}
+		id := inventory.ScriptIdentity(q.URL)
+		if slices.ContainsFunc(p.Scripts, func(s inventory.ScriptEntry) bool { return s.Identity == id }) {
+			continue
+		}
+		p.Scripts = append(p.Scripts, inventory.ScriptEntry{Identity: id, Kind: observation.ScriptExternal, URL: id, Fingerprints: []string{failedLoad}})
+	}
 	for _, l := range o.Leaks {
 		origin := l.DestinationOrigin
 		if opts.isPayment(origin) || (l.FormActionOrigin != "" && origin == l.FormActionOrigin) {
@@ -572,7 +586,7 @@ func (e *evaluator) deadScripts() {
 		}
 	}
 	for _, q := range e.o.Requests {
-		if q.Type != "Script" || (q.Failed == "" && q.Status < 400) {
+		if !failedScript(q) {
 			continue
 		}
 		id := inventory.ScriptIdentity(q.URL)
@@ -628,4 +642,13 @@ func (e *evaluator) disguised() {
 			Evidence: ev,
 		})
 	}
+}
+
+// failedLoad stands for the content of a script that did not load.
+const failedLoad = "load-failed"
+
+// failedScript reports a script request that never ran: it failed, or the
+// server answered with an error status.
+func failedScript(q observation.Request) bool {
+	return q.Type == "Script" && (q.Failed != "" || q.Status >= 400)
 }

@@ -307,3 +307,24 @@ func TestDisguisedSendsAreCriticalWithDifferentialEvidence(t *testing.T) {
 		})
 	}
 }
+
+func TestAScriptThatFailedWhenApprovedIsNotNewLater(t *testing.T) {
+	opts := Options{PaymentOrigins: []string{psp}}
+	stale := deadLoader("net::ERR_NAME_NOT_RESOLVED", 0) // an old tag whose domain died long ago
+	base := Approve(stale, opts)
+	if got := kinds(Evaluate(deadLoader("net::ERR_NAME_NOT_RESOLVED", 0), base, opts)); got[KindScriptNew] != 0 || hasKindIn(got, KindScriptNew) {
+		t.Errorf("the approved dead script is reported again: %v", got)
+	}
+	// The domain comes back and serves code: that is a change.
+	back := cleanCheckout()
+	back.Scripts = append(back.Scripts, observation.Script{URL: "http://127.0.0.1:1/loader.js", Kind: observation.ScriptExternal,
+		DocumentURL: back.Target, Fingerprint: inventory.Fingerprint("skim()")})
+	if got := kinds(Evaluate(back, base, opts)); got[KindScriptChanged] != finding.High {
+		t.Errorf("a dead script that comes back is not reported as changed: %v", got)
+	}
+}
+
+func hasKindIn(m map[string]finding.Severity, kind string) bool {
+	_, ok := m[kind]
+	return ok
+}
