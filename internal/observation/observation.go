@@ -84,6 +84,11 @@ type Page struct {
 	Headers map[string]string `json:"headers"`
 	// Step is the flow step (0-based) during which the page loaded.
 	Step int `json:"step"`
+	// Visited is true when the check itself navigated here (the target
+	// URL, a flow's visit step), and false when the page led here (a
+	// submit, a click, a redirect by script): only the latter is a
+	// hand-off the page chose.
+	Visited bool `json:"visited,omitempty"`
 }
 
 // Frame is a frame (main, iframe) or worker target seen during the check.

@@ -95,6 +95,7 @@ type recorder struct {
 	childSessions []*browser.Session
 	popups        int             // new windows the page opened
 	attached      map[string]bool // target ids with a session in this check
+	visiting      bool            // the check's own navigation (a visit step) is loading
 	changed       chan struct{}   // closed and replaced on every state change
 }
 
@@ -826,7 +827,7 @@ func (r *recorder) onResponse(ctx context.Context, s *browser.Session, p *networ
 	if _, ok := r.docReqs[id]; ok {
 		r.pages = append(r.pages, observation.Page{
 			URL: p.Response.URL, Status: int(p.Response.Status),
-			Headers: securityHeaders(p.Response.Headers), Step: r.step,
+			Headers: securityHeaders(p.Response.Headers), Step: r.step, Visited: r.visiting,
 		})
 		// Keep the served HTML, to tell forms a script injected from
 		// forms the server sent.

@@ -416,7 +416,13 @@ var errStopped = errors.New("check stopped")
 func (d *driver) navigate(ctx context.Context, target string) error {
 	d.rec.mu.Lock()
 	loads := d.rec.loads
+	d.rec.visiting = true
 	d.rec.mu.Unlock()
+	defer func() {
+		d.rec.mu.Lock()
+		d.rec.visiting = false
+		d.rec.mu.Unlock()
+	}()
 	res, err := cdp.Call(ctx, d.tab.Page(), page.Navigate, page.NavigateParams{URL: target})
 	if err != nil {
 		return fmt.Errorf("navigating to %s: %w", target, err)

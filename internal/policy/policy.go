@@ -541,10 +541,12 @@ func (e *evaluator) foreignCardPages() {
 			Evidence: map[string]any{"document": f.DocumentURL, "action": f.Action, "action_origin": action, "via": "form action"}})
 	}
 	// Pages the customer was handed to: the probe follows the hand-off, so
-	// every later main-frame page is where a customer would land.
+	// every main-frame page the page itself led to is where a customer
+	// would land. Pages the check visited on its own were not chosen by
+	// the page.
 	for i, pg := range e.o.Pages {
 		origin := inventory.Origin(pg.URL)
-		if i == 0 || !e.foreign(origin) || seen[KindHandoffForeign+origin] {
+		if i == 0 || pg.Visited || !e.foreign(origin) || seen[KindHandoffForeign+origin] {
 			continue
 		}
 		seen[KindHandoffForeign+origin] = true

@@ -194,6 +194,14 @@ func handoffTo(origin string) *observation.Observation {
 	return o
 }
 
+// visitedForeign is a flow that goes on to another site by its own visit
+// step.
+func visitedForeign() *observation.Observation {
+	o := cleanCheckout()
+	o.Pages = append(o.Pages, observation.Page{URL: attacker + "/landing", Status: 200, Step: 3, Visited: true})
+	return o
+}
+
 // deadLoader is the clean checkout with a script element whose load failed.
 func deadLoader(failed string, status int) *observation.Observation {
 	o := cleanCheckout()
@@ -229,6 +237,8 @@ func TestDayOneRulesNeedNoBaseline(t *testing.T) {
 			cleanCheckout(), nil, KindHandoffForeign, 0, true},
 		{"a hand-off to the shop itself is no finding",
 			handoffTo(shop), nil, KindHandoffForeign, 0, true},
+		{"a page a flow visits on its own is no hand-off",
+			visitedForeign(), nil, KindHandoffForeign, 0, true},
 		{"a script element whose domain does not resolve is a new script",
 			deadLoader("net::ERR_NAME_NOT_RESOLVED", 0), base, KindScriptNew, finding.High, false},
 		{"a script element whose server refused is a new script",
