@@ -68,7 +68,9 @@ func newLabRigOn(t *testing.T, b *browser.Browser) *labRig {
 	t.Cleanup(func() { l.Close() })
 	opts := pagecheck.DefaultOptions()
 	opts.PaymentOrigins = []string{l.PSPOrigin(), l.PSPAPIOrigin()}
-	opts.Dwell = 3 * time.Second
+	// Longer than the delayed-debounce skimmer waits (4 s) after the last
+	// key, as the default (6 s) is: shorter, and it is caught by chance.
+	opts.Dwell = 5 * time.Second
 	return &labRig{lab: l, b: b, opts: opts, pol: policy.Options{PaymentOrigins: opts.PaymentOrigins, Site: "lab"}, bases: map[string]*inventory.PageInventory{}}
 }
 
