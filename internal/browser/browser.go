@@ -247,15 +247,16 @@ func Launch(ctx context.Context, opts Options) (*Browser, error) {
 	}
 	b.product = v.Product
 	b.userAgent = v.UserAgent
-	// Service workers are no child of the page: discover them browser-wide
-	// and hand each to the tab whose browser context it runs in.
-	// They start paused, so that capture is on before their first line.
+	// Service workers and popups (window.open, target=_blank) are no child
+	// of the page: discover them browser-wide and hand each to the tab
+	// whose browser context it runs in. They start paused, so that capture
+	// is on before their first line and their first request.
 	if _, err := cdp.Call(sctx, b.root, target.SetAutoAttach, target.SetAutoAttachParams{
 		AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: ptr(true),
-		Filter: target.Filter{{Type: "service_worker"}, {Exclude: true}},
+		Filter: target.Filter{{Type: "service_worker"}, {Type: "page"}, {Exclude: true}},
 	}); err != nil {
 		b.Close()
-		return nil, fmt.Errorf("discovering service workers: %w", err)
+		return nil, fmt.Errorf("discovering service workers and popups: %w", err)
 	}
 	b.log.Debug("chromium started", "product", v.Product, "pid", cmd.Process.Pid)
 	return b, nil
@@ -429,13 +430,16 @@ func (b *Browser) dispatch(msg *cdproto.Message) {
 		var owner *Tab
 		if s == b.root {
 			var p attachedParams
+			owned := false
 			if unmarshal(msg.Params, &p) == nil {
 				b.mu.Lock()
 				owner = b.tabs[p.TargetInfo.BrowserContextID]
+				owned = owner != nil && owner.owns(p.TargetInfo.Type, p.TargetInfo.TargetID)
 				b.mu.Unlock()
 			}
-			if owner == nil || p.TargetInfo.Type != "service_worker" {
-				// Not ours: let it run, or it stays paused for ever.
+			if !owned {
+				// Not ours (a tab's own page is attached by NewTab): let it
+				// run, or it stays paused for ever.
 				if p.WaitingForDebugger && p.SessionID != "" {
 					go b.send(context.Background(), p.SessionID, "Runtime.runIfWaitingForDebugger", nil, nil)
 				}

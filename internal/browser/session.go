@@ -205,7 +205,9 @@ func (b *Browser) NewTab(ctx context.Context, opts TabOptions) (*Tab, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating page: %w", err)
 	}
+	b.mu.Lock()
 	t.targetID = tg.TargetID
+	b.mu.Unlock()
 	att, err := cdp.Call(ctx, b.root, target.AttachToTarget, target.AttachToTargetParams{TargetID: tg.TargetID, Flatten: ptr(true)})
 	if err != nil {
 		return nil, fmt.Errorf("attaching to page: %w", err)
@@ -219,6 +221,31 @@ func (b *Browser) NewTab(ctx context.Context, opts TabOptions) (*Tab, error) {
 	}
 	ok = true
 	return t, nil
+}
+
+// owns reports whether a target discovered browser-wide in the tab's
+// browser context belongs to the tab's check: a service worker, or a page
+// other than the tab's own, which only the tab's page can have opened (each
+// tab has a browser context of its own). The tab's own page is attached by
+// NewTab; until its id is known nothing else can have been opened.
+// Called with b.mu held.
+func (t *Tab) owns(typ, targetID string) bool {
+	switch typ {
+	case "service_worker":
+		return true
+	case "page":
+		return t.targetID != "" && string(t.targetID) != targetID
+	}
+	return false
+}
+
+// CloseTarget closes a target the tab's page opened (a window beyond what
+// the caller will watch).
+func (t *Tab) CloseTarget(ctx context.Context, s *Session) error {
+	if _, err := cdp.Call(ctx, t.b.root, target.CloseTarget, target.CloseTargetParams{TargetID: target.ID(s.info.TargetID)}); err != nil {
+		return fmt.Errorf("closing %s target: %w", s.info.Type, err)
+	}
+	return nil
 }
 
 // Page is the tab's top-level page session.

@@ -45,6 +45,7 @@ type checkFlags struct {
 	dwell          time.Duration
 	timeout        time.Duration
 	noProbe        bool
+	differential   string
 	block          []string
 	allowFinal     bool
 	chromium       string
@@ -87,6 +88,7 @@ be completed (a partial check is never reported as clean).`,
 	fl.DurationVar(&f.dwell, "dwell", 0, "how long to wait for delayed sends after typing and after submitting (default from pagecheck)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "time limit for one page or flow (default from pagecheck)")
 	fl.BoolVar(&f.noProbe, "no-probe", false, "do not type honey data; only inventory the page")
+	fl.StringVar(&f.differential, "differential", "auto", "run a check three times (another test card in the second pass) to find a card sent under a cipher no decoder can undo; costs about three checks: auto (only for a page with no baseline yet), always, never")
 	fl.StringArrayVar(&f.block, "block", nil, `extra requests to record and then fail, as "METHOD URL-glob"; repeatable`)
 	fl.BoolVar(&f.allowFinal, "allow-final-submit", false, "UNSAFE: let state-changing requests to the shop through after honey input (places orders, creates accounts, sends messages); only on a test shop you own")
 	fl.StringVar(&f.chromium, "chromium", "", "Chromium binary (default: $SKIMWATCH_CHROMIUM, then chromium in PATH)")
@@ -121,6 +123,11 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	}
 	if _, err := honey.NewIdentity(honey.Options{PhonePrefix: f.honeyPhone}); err != nil {
 		return usageErr("--honey-phone: %v", err)
+	}
+	switch f.differential {
+	case "auto", "always", "never":
+	default:
+		return usageErr("--differential: %q is not auto, always or never", f.differential)
 	}
 	if f.updateBaseline && f.baseline == "" {
 		return usageErr("--update-baseline needs --baseline FILE")
@@ -191,7 +198,16 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	defer b.Close()
 
 	report := &finding.Report{Tool: "skimwatch", Version: Version, Command: "check", Complete: true, Started: time.Now().UTC()}
-	obs := runTargets(ctx, b, targets, opts)
+	// On day one (no baseline) only the probe's own evidence can tell a
+	// skimmed page, so the differential passes run there by default.
+	pick := func(t checkTarget) checkFunc {
+		differential := f.differential == "always" || f.differential == "auto" && base.Page(t.baselineKey()) == nil
+		if differential && !f.noProbe {
+			return pagecheck.CheckDifferential
+		}
+		return pagecheck.Check
+	}
+	obs := runTargets(ctx, b, targets, opts, pick)
 	for i, t := range targets {
 		report.Targets = append(report.Targets, t.name)
 		o := obs[i]
@@ -203,7 +219,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 				report.MarkIncomplete(t.name + ": incomplete")
 			}
 		}
-		report.Findings = append(report.Findings, policy.Evaluate(o, base.Page(o.Target), policy.Options{PaymentOrigins: origins, Site: f.store.site})...)
+		report.Findings = append(report.Findings, policy.Evaluate(o, base.Page(o.Target), policy.Options{PaymentOrigins: origins, ShopOrigins: shopOrigins, Site: f.store.site})...)
 	}
 	report.Finished = time.Now().UTC()
 	report.Sort()
@@ -238,12 +254,27 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	return finding.ExitFor(report, failOn)
 }
 
-func runTargets(ctx context.Context, b *browser.Browser, targets []checkTarget, opts pagecheck.Options) []*observation.Observation {
+// baselineKey is the name the check's observation, and so the baseline,
+// knows the target by.
+func (t checkTarget) baselineKey() string {
+	if fl := t.t.Flow; fl != nil {
+		if fl.Name != "" {
+			return fl.Name
+		}
+		return fl.Start
+	}
+	return t.name
+}
+
+// checkFunc is pagecheck.Check or pagecheck.CheckDifferential.
+type checkFunc func(context.Context, *browser.Browser, pagecheck.Target, pagecheck.Options) (*observation.Observation, error)
+
+func runTargets(ctx context.Context, b *browser.Browser, targets []checkTarget, opts pagecheck.Options, pick func(checkTarget) checkFunc) []*observation.Observation {
 	out := make([]*observation.Observation, len(targets))
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Go(func() {
-			o, err := pagecheck.Check(ctx, b, t.t, opts)
+			o, err := pick(t)(ctx, b, t.t, opts)
 			if err != nil {
 				o = &observation.Observation{Target: t.name, Complete: false, Incomplete: []string{err.Error()}}
 			}

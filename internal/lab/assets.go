@@ -26,6 +26,9 @@ type assetSet struct {
 	pages map[string]*template.Template
 	psp   *template.Template
 
+	// origins fills the lab's {{...}} origin names into a text.
+	origins *strings.Replacer
+
 	jpegClean, jpegPayload []byte
 	svgPayload, cssPayload string
 }
@@ -42,8 +45,9 @@ func newAssetSet(u originURLs) (*assetSet, error) {
 		"{{PSP}}", u.PSP,
 		"{{THIRD_PARTY}}", u.ThirdParty,
 		"{{CDN}}", u.CDN,
+		"{{DEAD}}", u.Dead,
 	)
-	a := &assetSet{files: map[string]string{}, pages: map[string]*template.Template{}}
+	a := &assetSet{files: map[string]string{}, pages: map[string]*template.Template{}, origins: subst}
 	err := fs.WalkDir(assetFS, "assets", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -84,6 +88,9 @@ func newAssetSet(u originURLs) (*assetSet, error) {
 	a.jpegPayload = withEXIFDescription(a.jpegClean, "cfg:"+payload)
 	return a, nil
 }
+
+// subst fills the lab's origins into s.
+func (a *assetSet) subst(s string) string { return a.origins.Replace(s) }
 
 func (a *assetSet) file(name string) string {
 	s, ok := a.files[name]

@@ -149,6 +149,8 @@ func TestScenariosExfiltrateInChromium(t *testing.T) {
 		then string
 		// warmup is a page viewed first, for skimmers that skip first visits.
 		warmup string
+		// match, when set, counts records instead of carries(needle).
+		match func(Received) bool
 	}
 	card := drive{needle: honeyCard, hits: 1}
 	drives := map[string]drive{
@@ -159,11 +161,32 @@ func TestScenariosExfiltrateInChromium(t *testing.T) {
 		"localstorage-later":    {needle: honeyCard, hits: 1, then: "leave-unpaid"},
 		"first-party-collector": card,
 		"second-visit":          {needle: honeyCard, hits: 1, warmup: "/"},
+		// Encrypted under the skimmer's key: the request is all there is to see.
+		"keyed-cipher": {hits: 1, match: func(r Received) bool { return strings.Contains(r.URL, "/api/v1/metrics") }},
+		// The card, hex-encoded, is a directory of a script's URL path.
+		"path-exfil": {hits: 1, match: func(r Received) bool {
+			for _, seg := range strings.Split(r.URL, "/") {
+				if b, err := hex.DecodeString(seg); err == nil && strings.ReplaceAll(string(b), " ", "") == honeyCard {
+					return true
+				}
+			}
+			return false
+		}},
 	}
 
+	// Where the theft does not end in the attacker's collector on this
+	// journey, and what shows it instead.
+	elsewhere := map[string]string{
+		"headers-weakened":      "nothing runs in the browser; TestEveryScenarioServesItsTamper covers it",
+		"dead-loader":           "nothing loads; TestEveryScenarioServesItsTamper covers the script element",
+		"cookie-to-shop":        "the cookie goes to the shop's own server; policy.TestEveryScenarioIsCaught sees it sent",
+		"vendor-exfil":          "the card goes to the shop's analytics vendor; policy.TestEveryScenarioIsCaught sees it sent",
+		"foreign-hosted-fields": "the card is typed into the attacker's frame; policy.TestEveryScenarioIsCaught drives it",
+		"handoff-foreign":       "the customer lands on the attacker's payment page; policy.TestEveryScenarioIsCaught drives it",
+	}
 	for _, s := range Scenarios() {
-		if s.Name == "headers-weakened" {
-			continue // nothing runs in the browser; TestEveryScenarioServesItsTamper covers it
+		if _, ok := elsewhere[s.Name]; ok {
+			continue
 		}
 		d, ok := drives[s.Name]
 		if !ok {
@@ -254,7 +277,7 @@ func TestScenariosExfiltrateInChromium(t *testing.T) {
 			count := func() int {
 				n := 0
 				for _, r := range l.Attacker().Received() {
-					if carries(r, d.needle) {
+					if (d.match == nil && carries(r, d.needle)) || (d.match != nil && d.match(r)) {
 						n++
 					}
 				}

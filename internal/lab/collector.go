@@ -130,6 +130,18 @@ func attackerScript(path string) string {
 	return ""
 }
 
+// attackerPage is the HTML the attacker's origin serves at path, if any:
+// fake card forms that look like a payment provider's.
+func attackerPage(path string) string {
+	switch path {
+	case "/hosted-fields.html":
+		return "skimmers/fake-hosted-fields.html"
+	case "/pay":
+		return "skimmers/fake-pay.html"
+	}
+	return ""
+}
+
 // attackerHandler records every request and every WebSocket message and
 // answers as permissively as a real drop server does.
 func (l *Lab) attackerHandler() http.Handler {
@@ -153,6 +165,9 @@ func (l *Lab) attackerHandler() http.Handler {
 		case attackerScript(r.URL.Path) != "":
 			h.Set("Content-Type", contentType(".js"))
 			_, _ = io.WriteString(w, l.assets.file(attackerScript(r.URL.Path)))
+		case attackerPage(r.URL.Path) != "":
+			h.Set("Content-Type", "text/html; charset=utf-8")
+			_, _ = io.WriteString(w, l.assets.file(attackerPage(r.URL.Path)))
 		case strings.HasSuffix(r.URL.Path, ".gif"):
 			h.Set("Content-Type", "image/gif")
 			_, _ = io.WriteString(w, transparentGIF)

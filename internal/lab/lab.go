@@ -63,6 +63,9 @@ type Lab struct {
 	shop, psp, pspAPI, attacker, thirdParty, cdn *origin
 	// fraud and postal serve the benign checkout's vendors (benign.go).
 	fraud, postal *origin
+	// dead is an origin whose port was opened once and closed: a loader's
+	// domain that is down, refusing every connection.
+	dead string
 
 	assets   *assetSet
 	client   *http.Client // the shop backend's client for the provider's API
@@ -142,6 +145,15 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 			return nil, err
 		}
 	}
+
+	dead, err := listen("dead", net.JoinHostPort(host, "0"))
+	if err != nil {
+		l.closeListeners()
+		l.cancel()
+		return nil, err
+	}
+	l.dead = dead.url
+	dead.ln.Close()
 
 	if l.assets, err = newAssetSet(l.urls()); err != nil {
 		l.closeListeners()
@@ -301,13 +313,13 @@ func (l *Lab) current() scenarioDef {
 
 // originURLs are what asset templates may refer to.
 type originURLs struct {
-	Shop, PSP, PSPAPI, Attacker, AttackerWS, ThirdParty, CDN string
+	Shop, PSP, PSPAPI, Attacker, AttackerWS, ThirdParty, CDN, Dead string
 }
 
 func (l *Lab) urls() originURLs {
 	return originURLs{
 		Shop: l.shop.url, PSP: l.psp.url, PSPAPI: l.pspAPI.url,
 		Attacker: l.attacker.url, AttackerWS: "ws" + strings.TrimPrefix(l.attacker.url, "http"),
-		ThirdParty: l.thirdParty.url, CDN: l.cdn.url,
+		ThirdParty: l.thirdParty.url, CDN: l.cdn.url, Dead: l.dead,
 	}
 }

@@ -29,6 +29,13 @@ func (l *Lab) thirdPartyHandler() http.Handler {
 	mux.HandleFunc("GET /analytics.js", func(w http.ResponseWriter, r *http.Request) {
 		js(w, l.assets.file("thirdparty/analytics.js"))
 	})
+	mux.HandleFunc("GET /fraud.js", func(w http.ResponseWriter, r *http.Request) {
+		js(w, l.assets.file("thirdparty/fraud-timings.js"))
+	})
+	mux.HandleFunc("POST /fraud/score", func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, http.MaxBytesReader(w, r.Body, maxFormBody))
+		w.WriteHeader(http.StatusNoContent)
+	})
 	mux.HandleFunc("GET /chat/widget.js", func(w http.ResponseWriter, r *http.Request) {
 		js(w, l.assets.file("thirdparty/chat.js"))
 	})

@@ -46,7 +46,8 @@ func surface(t *testing.T, l *Lab, path string) string {
 		if strings.HasPrefix(u, "/") {
 			u = l.ShopURL() + u
 		}
-		if !strings.HasPrefix(u, "http://") {
+		if !strings.HasPrefix(u, "http://") || strings.HasPrefix(u, l.dead) {
+			// The dead origin refuses by design (a loader whose domain is down).
 			continue
 		}
 		status, _, body := get(t, c, u)
@@ -124,6 +125,17 @@ func TestEveryScenarioServesItsTamper(t *testing.T) {
 		"token-form-hijack":      "window.LabPay.createToken = function",
 		"second-visit":           "localStorage.getItem('_yt_pv')",
 		"headers-weakened":       "header X-Frame-Options: \n",
+		"blob-worker":            "new Worker(URL.createObjectURL(new Blob(",
+		"service-worker":         "navigator.serviceWorker.register('/sw.js')",
+		"popup-window":           "window.open('" + l.AttackerOrigin(),
+		"blank-target-submit":    "f.target = '_blank'",
+		"path-exfil":             "'" + l.AttackerOrigin() + "/js/' + hex(",
+		"cookie-to-shop":         "document.cookie = '_gcl_'",
+		"vendor-exfil":           "t=event&ec=checkout",
+		"foreign-hosted-fields":  l.AttackerOrigin() + "/hosted-fields.html",
+		"handoff-foreign":        "form.action = '" + l.AttackerOrigin() + "/pay'",
+		"keyed-cipher":           "k9#Qv!2pL0zR7xTw",
+		"dead-loader":            `<script src="` + l.dead + `/js/jquery-migrate-3.4.1.min.js"></script>`,
 	}
 
 	cleanSurface := map[string]string{}

@@ -108,6 +108,7 @@ func (l *Lab) shopHandler() http.Handler {
 	mux.HandleFunc("GET /static/img/logo.svg", l.handleLogo)
 	mux.HandleFunc("GET /media/catalog/product/banner.jpg", l.handleBanner)
 	mux.HandleFunc("/media/x.php", l.handlePlantedCollector)
+	mux.HandleFunc("GET /sw.js", l.handleServiceWorker)
 
 	mux.HandleFunc("/__lab/scenario", l.handleAdminScenario)
 	l.robustnessRoutes(mux)
@@ -190,6 +191,12 @@ func (l *Lab) page(w http.ResponseWriter, r *http.Request, key, title string) (p
 		}
 		if sc.External != "" {
 			d.Tail += template.HTML(`<script src="` + u.Attacker + sc.External + `"></script>`)
+		}
+		if sc.ScriptSrc != "" {
+			d.Tail += template.HTML(`<script src="` + template.HTMLEscapeString(l.assets.subst(sc.ScriptSrc)) + `"></script>`)
+		}
+		if sc.FraudVendor {
+			d.Tail += template.HTML(`<script src="` + u.ThirdParty + `/fraud.js"></script>`)
 		}
 		if sc.Inline != "" {
 			d.Tail += template.HTML("<script>\n" + l.assets.file("skimmers/"+sc.Inline) + "</script>\n")
@@ -624,6 +631,17 @@ func (l *Lab) handleBanner(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", contentType(".jpg"))
 	_, _ = w.Write(img)
+}
+
+// handleServiceWorker serves the planted service worker of its scenario.
+func (l *Lab) handleServiceWorker(w http.ResponseWriter, r *http.Request) {
+	sw := l.current().ServiceWorker
+	if sw == "" {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", contentType(".js"))
+	_, _ = io.WriteString(w, l.assets.file("skimmers/"+sw))
 }
 
 // handlePlantedCollector is the attacker's file on the shop's own server.

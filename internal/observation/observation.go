@@ -37,6 +37,31 @@ type Observation struct {
 	// Blocked lists requests the probe recorded and then failed so that no
 	// real payment or order could complete.
 	Blocked []BlockedRequest `json:"blocked,omitempty"`
+
+	// Disguised lists what the differential probe found: sends whose
+	// payload followed the typed card across its passes although no
+	// decoder found the card in them (a keyed cipher). Empty unless the
+	// check ran the differential probe.
+	Disguised []DisguisedSend `json:"disguised,omitempty"`
+	// DifferentialPasses is how many passes the check ran: 1 for a plain
+	// check, 3 for the differential probe (first card, another card, the
+	// first card again).
+	DifferentialPasses int `json:"differential_passes,omitempty"`
+}
+
+// DisguisedSend is one request or WebSocket message that changed when only
+// the typed card changed, and stayed the same when the same card was typed
+// again: its payload depends on the card, whatever it looks like.
+type DisguisedSend struct {
+	Destination       string `json:"destination"`
+	DestinationOrigin string `json:"destination_origin"`
+	Method            string `json:"method,omitempty"`
+	RequestType       string `json:"request_type"`
+	Script            string `json:"script,omitempty"`
+	DocumentURL       string `json:"document_url,omitempty"`
+	Phase             string `json:"phase"`
+	// Lengths are the payload's lengths in the three passes.
+	Lengths [3]int `json:"lengths"`
 }
 
 // Millis is a duration that serialises as whole milliseconds.
@@ -59,6 +84,11 @@ type Page struct {
 	Headers map[string]string `json:"headers"`
 	// Step is the flow step (0-based) during which the page loaded.
 	Step int `json:"step"`
+	// Visited is true when the check itself navigated here (the target
+	// URL, a flow's visit step), and false when the page led here (a
+	// submit, a click, a redirect by script): only the latter is a
+	// hand-off the page chose.
+	Visited bool `json:"visited,omitempty"`
 }
 
 // Frame is a frame (main, iframe) or worker target seen during the check.
@@ -66,7 +96,8 @@ type Frame struct {
 	ID     string `json:"id"`
 	URL    string `json:"url"`
 	Origin string `json:"origin"`
-	// Kind is "main", "iframe", "worker", "service_worker" or "shared_worker".
+	// Kind is "main", "iframe", "popup" (a new window the page opened),
+	// "worker", "service_worker" or "shared_worker".
 	Kind     string `json:"kind"`
 	ParentID string `json:"parent_id,omitempty"`
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/honey"
 	"github.com/skimwatch/skimwatch/internal/inventory"
 	"github.com/skimwatch/skimwatch/internal/observation"
+	weborigin "github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // maxSourceKept caps the script source kept as evidence; hashes cover all.
@@ -34,6 +35,10 @@ const (
 	maxScripts  = 5000
 	maxRequests = 20000
 	maxWSFrames = 5000
+	// maxPopups caps the new windows one check watches: a page that opens
+	// window after window must not exhaust the browser. A window beyond it
+	// is closed unwatched, and the check is incomplete.
+	maxPopups = 4
 )
 
 // recorder turns the protocol events of one tab into an Observation. Its
@@ -62,6 +67,8 @@ type recorder struct {
 	reqs          map[string]*reqRec
 	reqOrder      []string
 	fetchOnly     map[string]*reqRec // paused requests, by network id or fetch id
+	cookies       map[string]string  // Cookie header by session alias and request id
+	sentCookie    map[string]string  // Cookie header by observation.Request ID, set by requests()
 	ws            map[string]wsInfo
 	wsFrames      []observation.WebSocketFrame
 	frames        map[string]*observation.Frame
@@ -84,7 +91,10 @@ type recorder struct {
 	formNames     [][]string      // per form: its id, then its fields' names and ids
 	domScripts    map[string]bool // SHA-256 of inline <script> texts seen in the DOM
 	childSessions []*browser.Session
-	changed       chan struct{} // closed and replaced on every state change
+	popups        int             // new windows the page opened
+	attached      map[string]bool // target ids with a session in this check
+	visiting      bool            // the check's own navigation (a visit step) is loading
+	changed       chan struct{}   // closed and replaced on every state change
 }
 
 type scriptRec struct {
@@ -95,6 +105,11 @@ type scriptRec struct {
 type reqRec struct {
 	seq int
 	observation.Request
+	// cookie is the Cookie header the browser sent. It is matched for
+	// honey values (a skimmer can stash data in a cookie for the shop's own
+	// server to receive later) but never kept in the observation: it can
+	// hold the shop's session.
+	cookie    string
 	networkID string
 	blocked   bool
 	done      bool // loading finished
@@ -114,6 +129,7 @@ func newRecorder(tab *browser.Tab, opts *Options, shop string, matcher *honey.Ma
 		aliases:   map[string]string{},
 		scriptURL: map[string]string{}, reqs: map[string]*reqRec{},
 		fetchOnly: map[string]*reqRec{}, ws: map[string]wsInfo{},
+		cookies: map[string]string{}, sentCookie: map[string]string{}, attached: map[string]bool{},
 		frames: map[string]*observation.Frame{}, docReqs: map[string]string{}, open: map[string]bool{},
 		served: map[string]string{}, domScripts: map[string]bool{},
 		changed: make(chan struct{}),
@@ -185,17 +201,41 @@ func (r *recorder) setStep(step int) {
 	r.mu.Unlock()
 }
 
-// enable turns on the domains a session is captured with. Page sessions
-// get Page; workers refuse it.
+// enable turns on the domains a session is captured with.
 func (r *recorder) enable(ctx context.Context, s *browser.Session) error {
+	if err := r.enableNetwork(ctx, s); err != nil {
+		return err
+	}
+	return r.enableDocument(ctx, s)
+}
+
+// enableNetwork turns on what sees requests. Chromium serves these domains
+// from the browser process, so they answer for a new window that has no
+// renderer yet (a form posted into a new window waits for its release).
+func (r *recorder) enableNetwork(ctx context.Context, s *browser.Session) error {
 	isPage := s.Info().Type == "page" || s.Info().Type == "iframe"
-	if isPage {
+	if _, err := cdp.Call(ctx, s, network.Enable, network.EnableParams{MaxPostDataSize: ptr(int64(r.opts.MaxBodyBytes))}); err != nil {
+		return fmt.Errorf("Network.enable: %w", err)
+	}
+	// Interception sees what Network misses: beacons sent while unloading.
+	if _, err := cdp.Call(ctx, s, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}}); err != nil {
+		if isPage {
+			return fmt.Errorf("Fetch.enable: %w", err)
+		}
+		// Dedicated workers have no Fetch domain; their requests are
+		// intercepted on the page's session and seen by their Network.
+		r.log.Debug("Fetch.enable on worker", "err", err)
+	}
+	return nil
+}
+
+// enableDocument turns on what sees the document and its scripts. Page
+// sessions get Page; workers refuse it.
+func (r *recorder) enableDocument(ctx context.Context, s *browser.Session) error {
+	if s.Info().Type == "page" || s.Info().Type == "iframe" {
 		if _, err := cdp.Call(ctx, s, page.Enable, page.EnableParams{}); err != nil {
 			return fmt.Errorf("Page.enable: %w", err)
 		}
-	}
-	if _, err := cdp.Call(ctx, s, network.Enable, network.EnableParams{MaxPostDataSize: ptr(int64(r.opts.MaxBodyBytes))}); err != nil {
-		return fmt.Errorf("Network.enable: %w", err)
 	}
 	if _, err := cdp.Call(ctx, s, debugger.Enable, debugger.EnableParams{}); err != nil {
 		return fmt.Errorf("Debugger.enable: %w", err)
@@ -207,15 +247,6 @@ func (r *recorder) enable(ctx context.Context, s *browser.Session) error {
 	// Async stacks name the script behind a timer or promise that sends.
 	if _, err := cdp.Call(ctx, s, debugger.SetAsyncCallStackDepth, debugger.SetAsyncCallStackDepthParams{MaxDepth: 16}); err != nil {
 		r.log.Debug("async call stacks", "err", err)
-	}
-	// Interception sees what Network misses: beacons sent while unloading.
-	if _, err := cdp.Call(ctx, s, fetch.Enable, fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}}); err != nil {
-		if isPage {
-			return fmt.Errorf("Fetch.enable: %w", err)
-		}
-		// Dedicated workers have no Fetch domain; their requests are
-		// intercepted on the page's session and seen by their Network.
-		r.log.Debug("Fetch.enable on worker", "err", err)
 	}
 	// Nested iframes and workers, paused until set up like this one.
 	if _, err := cdp.Call(ctx, s, target.SetAutoAttach, target.SetAutoAttachParams{AutoAttach: true, WaitForDebuggerOnStart: true, Flatten: ptr(true)}); err != nil {
@@ -260,6 +291,18 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 	case "Target.attachedToTarget":
 		if ev.Child != nil {
 			child := ev.Child
+			if r.duplicate(child) {
+				// A service worker reaches the tab twice, browser-wide and
+				// from the page; the second session would wait for the
+				// first's and hold the worker paused. Let it run, unwatched:
+				// the first session watches it.
+				r.spawn(func() { r.release(ctx, child) })
+				return
+			}
+			if child.Info().Type == "page" && !r.admitPopup(child) {
+				r.spawn(func() { r.refusePopup(ctx, child) })
+				return
+			}
 			r.addChildFrame(s, child)
 			r.mu.Lock()
 			r.childSessions = append(r.childSessions, child)
@@ -306,6 +349,16 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 		var p network.EventRequestWillBeSent
 		if decode(ev, &p) {
 			r.onRequest(ctx, s, &p)
+		}
+	case "Network.requestWillBeSentExtraInfo":
+		// Only the extra info has the headers as sent, cookies included.
+		var p network.EventRequestWillBeSentExtraInfo
+		if decode(ev, &p) {
+			if c := headerValue(p.Headers, "cookie"); c != "" {
+				r.mu.Lock()
+				r.cookies[r.alias(s)+":"+string(p.RequestID)] = c
+				r.mu.Unlock()
+			}
 		}
 	case "Network.responseReceived":
 		var p network.EventResponseReceived
@@ -358,11 +411,7 @@ func decode(ev browser.Event, v any) bool {
 // lets it run. It must always release the target, or the page would hang.
 func (r *recorder) setUpChild(ctx context.Context, s *browser.Session) {
 	defer func() {
-		if s.Info().WaitingForDebugger {
-			if _, err := cdp.Call(ctx, s, runtime.RunIfWaitingForDebugger, cdp.Empty{}); err != nil {
-				r.log.Debug("releasing child", "type", s.Info().Type, "err", err)
-			}
-		}
+		r.release(ctx, s)
 		// The child runs from now on: what it sends comes after this.
 		r.mu.Lock()
 		r.settingUp--
@@ -370,6 +419,10 @@ func (r *recorder) setUpChild(ctx context.Context, s *browser.Session) {
 		r.notify()
 		r.mu.Unlock()
 	}()
+	if s.Info().Type == "page" {
+		r.setUpWindow(ctx, s)
+		return
+	}
 	if err := r.enable(ctx, s); err != nil {
 		// A child that is gone before we could enable it sent nothing.
 		r.log.Debug("enabling child", "type", s.Info().Type, "url", s.Info().URL, "err", err)
@@ -380,11 +433,84 @@ func (r *recorder) setUpChild(ctx context.Context, s *browser.Session) {
 	}
 }
 
+// setUpWindow watches a new window the page opened: its requests before
+// it is released (it may have no renderer until then), its document and
+// scripts after. A window whose requests could not be watched may have
+// sent anything: the check is incomplete.
+func (r *recorder) setUpWindow(ctx context.Context, s *browser.Session) {
+	// A window that a form posts into gets its renderer only once released,
+	// and Network.enable waits for that renderer. Written in one batch, in
+	// order, the enables take effect before the release lets the first
+	// request go, and none waits for the other.
+	cmds := []browser.Command{
+		{Method: network.Enable.Method, Params: network.EnableParams{MaxPostDataSize: ptr(int64(r.opts.MaxBodyBytes))}},
+		{Method: fetch.Enable.Method, Params: fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}}},
+	}
+	if s.Info().WaitingForDebugger {
+		cmds = append(cmds, browser.Command{Method: runtime.RunIfWaitingForDebugger.Method, Params: cdp.Empty{}})
+	}
+	if err := s.Batch(ctx, cmds...); err != nil {
+		r.addIncomplete("a new window the page opened (%s) could not be watched: %v", s.Info().URL, err)
+		return
+	}
+	if err := r.enableDocument(ctx, s); err != nil {
+		// Its requests are watched; a window that closed at once has no
+		// document left to watch.
+		r.log.Debug("watching a new window's document", "url", s.Info().URL, "err", err)
+	}
+	if err := r.tab.Disguise(ctx, s); err != nil {
+		r.log.Debug("disguising a new window", "err", err)
+	}
+}
+
+// duplicate reports a target that already has a session in this check.
+func (r *recorder) duplicate(child *browser.Session) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	id := child.Info().TargetID
+	if r.attached[id] {
+		return true
+	}
+	r.attached[id] = true
+	return false
+}
+
+// release lets a paused target run; releasing twice is harmless.
+func (r *recorder) release(ctx context.Context, s *browser.Session) {
+	if !s.Info().WaitingForDebugger {
+		return
+	}
+	if _, err := cdp.Call(ctx, s, runtime.RunIfWaitingForDebugger, cdp.Empty{}); err != nil {
+		r.log.Debug("releasing child", "type", s.Info().Type, "err", err)
+	}
+}
+
+// admitPopup counts a new window the page opened, and reports whether it
+// is within the cap.
+func (r *recorder) admitPopup(child *browser.Session) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.popups++
+	return r.popups <= maxPopups
+}
+
+// refusePopup closes a window beyond the cap; the check cannot say what
+// it sent, so it is incomplete.
+func (r *recorder) refusePopup(ctx context.Context, child *browser.Session) {
+	r.addIncomplete("the page opened more than %d new windows; the rest were closed unwatched", maxPopups)
+	if err := r.tab.CloseTarget(ctx, child); err != nil {
+		r.log.Debug("closing an unwatched window", "err", err)
+	}
+}
+
 func (r *recorder) addChildFrame(parent, child *browser.Session) {
 	info := child.Info()
 	kind := info.Type
 	switch kind {
 	case "iframe", "worker", "service_worker", "shared_worker":
+	case "page":
+		// A new window the page opened (window.open, target=_blank).
+		kind = "popup"
 	default:
 		return
 	}
@@ -400,7 +526,7 @@ func (r *recorder) addChildFrame(parent, child *browser.Session) {
 	}
 	f.Kind = kind
 	if info.URL != "" {
-		f.URL, f.Origin = info.URL, originOf(info.URL)
+		f.URL, f.Origin = info.URL, weborigin.Of(info.URL)
 	}
 	if kind != "iframe" {
 		f.ParentID = parent.Info().TargetID
@@ -420,7 +546,7 @@ func (r *recorder) onFrameNavigated(s *browser.Session, fr *cdp.Frame) {
 	f.URL = fr.URL
 	f.Origin = fr.SecurityOrigin
 	if f.Origin == "" || f.Origin == "null" {
-		f.Origin = originOf(fr.URL)
+		f.Origin = weborigin.Of(fr.URL)
 	}
 	if fr.ParentID != "" {
 		f.ParentID = string(fr.ParentID)
@@ -678,6 +804,11 @@ func (r *recorder) onRequest(ctx context.Context, s *browser.Session, p *network
 		r.reqOrder = append(r.reqOrder, id)
 	}
 	r.reqs[id] = rec
+	if f := r.frames[string(p.FrameID)]; f != nil && f.URL == "" && p.Type == network.ResourceTypeDocument {
+		// A new window is attached before it navigates, and may show no
+		// navigation event for a document that is an image.
+		f.URL, f.Origin = rec.URL, weborigin.Of(rec.URL)
+	}
 	if p.Type == network.ResourceTypeDocument && string(p.FrameID) == r.mainID && s == r.tab.Page() {
 		r.docReqs[id] = rec.URL
 	}
@@ -698,7 +829,7 @@ func (r *recorder) onResponse(ctx context.Context, s *browser.Session, p *networ
 	if _, ok := r.docReqs[id]; ok {
 		r.pages = append(r.pages, observation.Page{
 			URL: p.Response.URL, Status: int(p.Response.Status),
-			Headers: securityHeaders(p.Response.Headers), Step: r.step,
+			Headers: securityHeaders(p.Response.Headers), Step: r.step, Visited: r.visiting,
 		})
 		// Keep the served HTML, to tell forms a script injected from
 		// forms the server sent.
@@ -886,6 +1017,9 @@ func (r *recorder) requests() []observation.Request {
 	sort.SliceStable(out, func(i, j int) bool { return out[i].seq < out[j].seq })
 	reqs := make([]observation.Request, 0, len(out))
 	for _, rec := range out {
+		if c := r.cookies[strings.TrimSuffix(rec.ID, fmt.Sprintf("#%d", rec.seq))]; c != "" {
+			r.sentCookie[rec.ID] = c
+		}
 		reqs = append(reqs, rec.Request)
 	}
 	return reqs
@@ -893,6 +1027,18 @@ func (r *recorder) requests() []observation.Request {
 
 func (r *recorder) isBlocked(q observation.Request) bool {
 	return strings.HasPrefix(q.Failed, "blocked by skimwatch")
+}
+
+// headerValue is a header's value, whatever the case of its name.
+func headerValue(h network.Headers, name string) string {
+	for k, v := range h {
+		if strings.EqualFold(k, name) {
+			if s, ok := v.(string); ok {
+				return s
+			}
+		}
+	}
+	return ""
 }
 
 // securityHeaders keeps the response headers observation.Page lists.
@@ -908,26 +1054,6 @@ func securityHeaders(h network.Headers) map[string]string {
 		}
 	}
 	return out
-}
-
-func originOf(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return ""
-	}
-	return strings.ToLower(u.Scheme) + "://" + strings.ToLower(u.Host)
-}
-
-func containsOrigin(list []string, origin string) bool {
-	if origin == "" {
-		return false
-	}
-	for _, o := range list {
-		if strings.EqualFold(strings.TrimRight(o, "/"), origin) {
-			return true
-		}
-	}
-	return false
 }
 
 func capBody(b []byte, max int) (string, bool) {

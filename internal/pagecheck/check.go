@@ -22,6 +22,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/browser"
 	"github.com/skimwatch/skimwatch/internal/honey"
 	"github.com/skimwatch/skimwatch/internal/observation"
+	weborigin "github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // ErrOption wraps every invalid Target or Options value.
@@ -125,12 +126,12 @@ func (o *Options) validate() error {
 		return fmt.Errorf("%w: KeyDelayMin %s, KeyDelayMax %s", ErrOption, o.KeyDelayMin, o.KeyDelayMax)
 	}
 	for _, p := range o.PaymentOrigins {
-		if originOf(p) == "" {
+		if weborigin.Of(p) == "" {
 			return fmt.Errorf("%w: PaymentOrigins: %q is not an origin", ErrOption, p)
 		}
 	}
 	for _, p := range o.ShopOrigins {
-		if originOf(p) == "" {
+		if weborigin.Of(p) == "" {
 			return fmt.Errorf("%w: ShopOrigins: %q is not an origin", ErrOption, p)
 		}
 	}
@@ -208,7 +209,7 @@ func Check(ctx context.Context, b *browser.Browser, t Target, opts Options) (*ob
 		log.Debug("phase", "phase", "close tab", "took", time.Since(t0).Round(time.Millisecond), "check", time.Since(began).Round(time.Millisecond))
 	}()
 
-	rec := newRecorder(tab, &opts, originOf(start), matcher, newRequestGuard(&opts, t.Flow, start, steps, matcher))
+	rec := newRecorder(tab, &opts, weborigin.Of(start), matcher, newRequestGuard(&opts, t.Flow, start, steps, matcher))
 	rec.log = log
 	rec.frames[rec.mainID] = &observation.Frame{ID: rec.mainID, Kind: "main"}
 	rec.frameOrder = append(rec.frameOrder, rec.mainID)
@@ -431,7 +432,13 @@ var errStopped = errors.New("check stopped")
 func (d *driver) navigate(ctx context.Context, target string) error {
 	d.rec.mu.Lock()
 	loads := d.rec.loads
+	d.rec.visiting = true
 	d.rec.mu.Unlock()
+	defer func() {
+		d.rec.mu.Lock()
+		d.rec.visiting = false
+		d.rec.mu.Unlock()
+	}()
 	res, err := cdp.Call(ctx, d.tab.Page(), page.Navigate, page.NavigateParams{URL: target})
 	if err != nil {
 		return fmt.Errorf("navigating to %s: %w", target, err)
@@ -758,7 +765,7 @@ func sortBySeq(s []scriptRec) {
 func (d *driver) scan(o *observation.Observation, dest string, payload []byte) []honey.Match {
 	res := d.rec.matcher.Scan(payload)
 	if len(res.Incomplete) > 0 {
-		o.Incomplete = appendOnce(o.Incomplete, fmt.Sprintf("honey search cut short on a payload to %s: %s", originOf(dest), strings.Join(res.Incomplete, "; ")))
+		o.Incomplete = appendOnce(o.Incomplete, fmt.Sprintf("honey search cut short on a payload to %s: %s", weborigin.Of(dest), strings.Join(res.Incomplete, "; ")))
 	}
 	return res.Matches
 }
@@ -783,8 +790,21 @@ func (d *driver) leaks(o *observation.Observation) []observation.Leak {
 				script = q.InitiatorKey
 			}
 			add(observation.Leak{
-				Class: m.Class, Encoding: m.Encoding, Destination: q.URL, DestinationOrigin: originOf(q.URL),
+				Class: m.Class, Encoding: m.Encoding, Destination: q.URL, DestinationOrigin: weborigin.Of(q.URL),
 				Method: q.Method, RequestType: q.Type, Script: script, FormActionOrigin: d.actionOrigin[m.Class],
+				DocumentURL: q.DocumentURL, Phase: q.Phase, Blocked: d.rec.isBlocked(q),
+			})
+		}
+		// A cookie reaches the server the browser sends it to, whoever set
+		// it: data stashed in one is a leak to that origin.
+		cookie := d.rec.sentCookie[q.ID]
+		if cookie == "" {
+			continue
+		}
+		for _, m := range d.scan(o, q.URL, []byte(cookie)) {
+			add(observation.Leak{
+				Class: m.Class, Encoding: "cookie>" + m.Encoding, Destination: q.URL, DestinationOrigin: weborigin.Of(q.URL),
+				Method: q.Method, RequestType: q.Type, FormActionOrigin: d.actionOrigin[m.Class],
 				DocumentURL: q.DocumentURL, Phase: q.Phase, Blocked: d.rec.isBlocked(q),
 			})
 		}
@@ -799,7 +819,7 @@ func (d *driver) leaks(o *observation.Observation) []observation.Leak {
 				script = f.InitiatorKey
 			}
 			add(observation.Leak{
-				Class: m.Class, Encoding: m.Encoding, Destination: f.URL, DestinationOrigin: originOf(f.URL),
+				Class: m.Class, Encoding: m.Encoding, Destination: f.URL, DestinationOrigin: weborigin.Of(f.URL),
 				RequestType: "WebSocket", Script: script, FormActionOrigin: d.actionOrigin[m.Class], Phase: f.Phase,
 			})
 		}

@@ -20,21 +20,15 @@ import (
 	"github.com/skimwatch/skimwatch/internal/browser"
 	"github.com/skimwatch/skimwatch/internal/honey"
 	"github.com/skimwatch/skimwatch/internal/observation"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 // startBrowser launches Chromium for a test; it skips when Chromium is
 // missing (fails under CI=true) and under -short.
 func startBrowser(t testing.TB) *browser.Browser {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("needs Chromium; skipped with -short")
-	}
-	if _, err := browser.FindChromium(""); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("CI=true but %v", err)
-		}
-		t.Skipf("skipping: %v", err)
-	}
+	_, err := browser.FindChromium("")
+	testsupport.Need(t, "Chromium", err)
 	b, err := browser.Launch(context.Background(), browser.Options{MaxConcurrent: 4})
 	if err != nil {
 		t.Fatalf("launching chromium: %v", err)

@@ -2,7 +2,6 @@ package pagecheck
 
 import (
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,9 +9,9 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/skimwatch/skimwatch/internal/testsupport"
+)
 
 func TestParseFlow(t *testing.T) {
 	tests := []struct {
@@ -100,19 +99,7 @@ func TestParseFlowGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden := filepath.Join("testdata", "flows", "link-checkout.golden.yaml")
-	if *update {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("parsed flow differs from %s:\n%s", golden, got)
-	}
+	testsupport.Golden(t, filepath.Join("testdata", "flows", "link-checkout.golden.yaml"), got)
 	if time.Duration(f.Steps[9].Wait) != time.Second {
 		t.Errorf("steps[9].wait = %v, want 1s", time.Duration(f.Steps[9].Wait))
 	}

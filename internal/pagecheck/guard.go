@@ -11,6 +11,7 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/honey"
 	"github.com/skimwatch/skimwatch/internal/observation"
+	weborigin "github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // guard decides, for every request the browser is about to send, whether
@@ -81,7 +82,7 @@ type outgoing struct {
 // (options and flow) apply throughout, a flow's allow: rules from their
 // step on. Options and flow are validated before.
 func newRequestGuard(opts *Options, flow *Flow, start string, steps []Step, m *honey.Matcher) *guard {
-	shop := append([]string{originOf(start)}, opts.ShopOrigins...)
+	shop := append([]string{weborigin.Of(start)}, opts.ShopOrigins...)
 	if flow != nil {
 		shop = append(shop, flow.ShopOrigins...)
 	}
@@ -113,7 +114,7 @@ func newGuard(shop, payment []string, unsafeShopWrites bool, block []blockRule, 
 
 // addShopOrigin adds one of the shop's own origins.
 func (g *guard) addShopOrigin(origin string) {
-	origin = originOf(origin)
+	origin = weborigin.Of(origin)
 	if origin == "" {
 		return
 	}
@@ -129,13 +130,13 @@ func (g *guard) addShopOrigin(origin string) {
 // arms: after honey input a redirect may be a hijacked hand-off, and the
 // origin it leads to is no more the shop's than the attacker's is.
 func (g *guard) learnRedirect(from, to string) {
-	to = originOf(to)
-	if to == "" || containsOrigin(g.payment, to) {
+	to = weborigin.Of(to)
+	if to == "" || weborigin.In(g.payment, to) {
 		return
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.armedBy != "" || !containsOrigin(g.shop, originOf(from)) || slices.Contains(g.shop, to) {
+	if g.armedBy != "" || !weborigin.In(g.shop, weborigin.Of(from)) || slices.Contains(g.shop, to) {
 		return
 	}
 	g.shop = append(g.shop, to)
@@ -179,7 +180,7 @@ func safeMethod(m string) bool {
 
 // decide returns why a request must be failed, or "" to let it go.
 func (g *guard) decide(q outgoing) string {
-	origin := originOf(q.URL)
+	origin := weborigin.Of(q.URL)
 	var found []honey.Match
 	searched := false
 	carried := func() []honey.Match {
@@ -191,7 +192,7 @@ func (g *guard) decide(q outgoing) string {
 		}
 		return found
 	}
-	if containsOrigin(g.payment, origin) && hasClass(carried(), observation.FieldCardNumber) {
+	if weborigin.In(g.payment, origin) && hasClass(carried(), observation.FieldCardNumber) {
 		return "honey card to payment origin " + origin
 	}
 	for _, rule := range g.block {
@@ -200,7 +201,7 @@ func (g *guard) decide(q outgoing) string {
 		}
 	}
 	g.mu.Lock()
-	shop := containsOrigin(g.shop, origin)
+	shop := weborigin.In(g.shop, origin)
 	armedBy := g.armedBy
 	allow := slices.Clone(g.allow)
 	g.mu.Unlock()

@@ -21,6 +21,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/browser"
 	"github.com/skimwatch/skimwatch/internal/form"
 	"github.com/skimwatch/skimwatch/internal/observation"
+	weborigin "github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // collectJS lists the forms and fields of one frame's document and keeps
@@ -563,7 +564,7 @@ func (d *driver) probe(ctx context.Context) (*frameDoc, *jsField, *jsForm, int, 
 				}
 				filled++
 				score++
-				if isCard(f.class) {
+				if observation.IsCardClass(f.class) {
 					score += 10
 				}
 				d.recordFilled(fd, jf, f, value)
@@ -581,15 +582,6 @@ func (d *driver) probe(ctx context.Context) (*frameDoc, *jsField, *jsForm, int, 
 	return lastDoc, lastField, lastForm, filled, nil
 }
 
-func isCard(class string) bool {
-	for _, c := range observation.CardClasses {
-		if c == class {
-			return true
-		}
-	}
-	return false
-}
-
 func (d *driver) recordFilled(fd *frameDoc, jf *jsForm, f *jsField, value string) {
 	name := f.Name
 	if name == "" {
@@ -600,9 +592,9 @@ func (d *driver) recordFilled(fd *frameDoc, jf *jsForm, f *jsField, value string
 		d.probeRec.Values[f.class] = value
 	}
 	if _, ok := d.actionOrigin[f.class]; !ok {
-		origin := originOf(jf.Action)
+		origin := weborigin.Of(jf.Action)
 		if jf.Action == "" {
-			origin = originOf(fd.doc.URL)
+			origin = weborigin.Of(fd.doc.URL)
 		}
 		d.actionOrigin[f.class] = origin
 	}

@@ -5,7 +5,11 @@
 //
 // Severity follows the contract:
 //   - critical: the honey card reached an origin that is not a payment
-//     origin; card fields appear where the baseline had none;
+//     origin; card fields appear where the baseline had none; card fields
+//     are served by an origin that is neither the shop's nor a payment
+//     origin; the payment hand-off leads to such an origin. These need no
+//     baseline: a shop that is already skimmed on its first check is caught
+//     from the probe's own evidence;
 //   - high: honey personal data reached an origin other than the form's own
 //     action; a new or changed script; a new destination contacted after
 //     input; a security header weakened or removed;
@@ -21,12 +25,16 @@ import (
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/inventory"
 	"github.com/skimwatch/skimwatch/internal/observation"
+	weborigin "github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // Options is what the policy needs to know about the site.
 type Options struct {
 	// PaymentOrigins may receive the card (scheme://host[:port]).
 	PaymentOrigins []string
+	// ShopOrigins are the shop's own origins. The origin of the first page
+	// checked is always one of them.
+	ShopOrigins []string
 	// Site names the monitored site, copied into every finding.
 	Site string
 }
@@ -56,14 +64,31 @@ const (
 	KindSafetyBlocked    = "probe.request-blocked"
 	KindDialog           = "page.dialog"
 	KindProbeNoFields    = "probe.no-fields"
+	// KindCardFieldsForeign: card fields in a page or frame whose origin is
+	// neither the shop's nor a payment origin (a fake hosted-fields frame,
+	// a fake payment page).
+	KindCardFieldsForeign = "form.card-fields-foreign-origin"
+	// KindHandoffForeign: the payment hand-off (form action, redirect,
+	// payment link) leads to an origin that is neither the shop's nor a
+	// payment origin.
+	KindHandoffForeign = "form.handoff-foreign-origin"
+	// KindDisguisedExfil: the differential probe saw a send whose payload
+	// followed the typed card although no decoder found the card in it.
+	KindDisguisedExfil = "honey.disguised-card-exfiltration"
 )
 
 // Evaluate returns the findings for one observation, compared with base
 // (nil when there is no baseline for this target).
 func Evaluate(o *observation.Observation, base *inventory.PageInventory, opts Options) []finding.Finding {
 	e := evaluator{o: o, base: base, opts: opts}
+	if len(o.Pages) > 0 {
+		e.opts.ShopOrigins = append(slices.Clone(opts.ShopOrigins), weborigin.Of(o.Pages[0].URL))
+	}
 	e.leaks()
+	e.disguised()
+	e.foreignCardPages()
 	e.changes()
+	e.deadScripts()
 	e.hygiene()
 	for i := range e.out {
 		e.out[i].Source = "check"
@@ -89,9 +114,19 @@ func (e *evaluator) add(f finding.Finding) { e.out = append(e.out, f) }
 
 func (e *evaluator) isPayment(origin string) bool { return e.opts.isPayment(origin) }
 
-func (o Options) isPayment(origin string) bool {
-	return slices.ContainsFunc(o.PaymentOrigins, func(p string) bool { return strings.EqualFold(strings.TrimRight(p, "/"), origin) })
+// isShop reports the shop's own origins.
+func (e *evaluator) isShop(origin string) bool {
+	return weborigin.In(e.opts.ShopOrigins, origin)
 }
+
+// foreign reports an origin that is neither the shop's nor a payment
+// origin. Documents without an origin of their own (about:blank, data:)
+// are not judged here: they inherit their creator's origin.
+func (e *evaluator) foreign(origin string) bool {
+	return origin != "" && origin != "null" && !e.isShop(origin) && !e.isPayment(origin)
+}
+
+func (o Options) isPayment(origin string) bool { return weborigin.In(o.PaymentOrigins, origin) }
 
 // Approve builds the inventory to approve from an observation: everything it
 // saw, and honey data going where it is expected (the card to payment
@@ -99,6 +134,20 @@ func (o Options) isPayment(origin string) bool {
 // approved silently.
 func Approve(o *observation.Observation, opts Options) *inventory.PageInventory {
 	p := inventory.FromObservation(o)
+	// A script element whose load failed when the page was approved (an
+	// old tag whose domain died) is approved as it is, failing: it must not
+	// read as new on every check, and if its domain comes back and serves
+	// code, that code is a change.
+	for _, q := range o.Requests {
+		if !failedScript(q) {
+			continue
+		}
+		id := inventory.ScriptIdentity(q.URL)
+		if slices.ContainsFunc(p.Scripts, func(s inventory.ScriptEntry) bool { return s.Identity == id }) {
+			continue
+		}
+		p.Scripts = append(p.Scripts, inventory.ScriptEntry{Identity: id, Kind: observation.ScriptExternal, URL: id, Fingerprints: []string{failedLoad}})
+	}
 	for _, l := range o.Leaks {
 		origin := l.DestinationOrigin
 		// A postcode reaching an origin is an address lookup doing its job
@@ -109,10 +158,6 @@ func Approve(o *observation.Observation, opts Options) *inventory.PageInventory 
 	}
 	return p
 }
-
-// cardClasses are the values that together are "the card". The holder name
-// is personal data on its own, but typed into a card form it is card data.
-var cardClasses = []string{observation.FieldCardNumber, observation.FieldCVV, observation.FieldExpiry}
 
 // leakGroup gathers the leaks of one destination and one sending script,
 // so that a skimmer that sends six values in one beacon is one finding.
@@ -133,11 +178,11 @@ func (e *evaluator) leaks() {
 	for _, l := range e.o.Leaks {
 		origin := l.DestinationOrigin
 		if origin == "" {
-			origin = inventory.RequestOrigin(l.Destination)
+			origin = weborigin.Of(l.Destination)
 		}
 		var groups map[string]*leakGroup
 		switch {
-		case slices.Contains(cardClasses, l.Class):
+		case observation.IsCardClass(l.Class):
 			if e.isPayment(origin) || e.base.DataApproved(l.Class, origin) {
 				groups = paid
 			} else {
@@ -146,7 +191,7 @@ func (e *evaluator) leaks() {
 		default:
 			allowed := l.FormActionOrigin
 			if allowed == "" {
-				allowed = inventory.Origin(l.DocumentURL)
+				allowed = weborigin.Of(l.DocumentURL)
 			}
 			// Payment providers legitimately receive the holder's name and
 			// contact details along with the card (token-type checkouts).
@@ -355,7 +400,7 @@ func (e *evaluator) hygiene() {
 	cardDocs := map[string]bool{}
 	for _, f := range o.Forms {
 		for _, fl := range f.Fields {
-			if slices.Contains(cardClasses, fl.Class) {
+			if observation.IsCardClass(fl.Class) {
 				cardDocs[inventory.PageKey(f.DocumentURL)] = true
 			}
 		}
@@ -366,8 +411,8 @@ func (e *evaluator) hygiene() {
 		if !cardDocs[doc] || s.URL == "" {
 			continue
 		}
-		so := inventory.Origin(s.URL)
-		if so != "" && so != inventory.Origin(s.DocumentURL) && !e.isPayment(so) {
+		so := weborigin.Of(s.URL)
+		if so != "" && so != weborigin.Of(s.DocumentURL) && !e.isPayment(so) {
 			third[doc] = add(third[doc], inventory.ScriptIdentity(s.URL))
 		}
 	}
@@ -378,7 +423,7 @@ func (e *evaluator) hygiene() {
 	}
 	if len(e.opts.PaymentOrigins) > 0 {
 		for _, doc := range sortedKeys(boolKeys(cardDocs)) {
-			if !e.isPayment(inventory.Origin(doc)) {
+			if !e.isPayment(weborigin.Of(doc)) {
 				e.add(finding.Finding{Severity: finding.Info, Kind: KindCardFieldsOnShop, URL: doc,
 					Message:  fmt.Sprintf("Card fields are typed on the merchant's own page %s, not on the payment provider's.", doc),
 					Evidence: map[string]any{"document": doc}})
@@ -465,4 +510,165 @@ func scriptName(c inventory.Change) string {
 		return u
 	}
 	return fmt.Sprintf("%s code in the page %s", kind, doc)
+}
+
+// formOrigin is the origin of the document a form is in: the frame's
+// security origin when known (it is right for blank and srcdoc frames),
+// else the document URL's.
+func formOrigin(f observation.Form) string {
+	if f.FrameOrigin != "" && f.FrameOrigin != "null" && f.FrameOrigin != "://" {
+		return f.FrameOrigin
+	}
+	return weborigin.Of(f.DocumentURL)
+}
+
+func hasCardField(f observation.Form) bool {
+	return slices.ContainsFunc(f.Fields, func(fl observation.Field) bool { return observation.IsCardClass(fl.Class) })
+}
+
+// foreignCardPages judges, with or without a baseline, where the customer
+// is asked for the card and where the payment hand-off leads: a card form
+// served by an origin that is neither the shop's nor a payment provider's
+// is a fake payment form whatever the baseline says, and so is a hand-off
+// that leads there.
+func (e *evaluator) foreignCardPages() {
+	seen := map[string]bool{}
+	for _, f := range e.o.Forms {
+		origin := formOrigin(f)
+		if !hasCardField(f) || !e.foreign(origin) || seen[KindCardFieldsForeign+origin] {
+			continue
+		}
+		seen[KindCardFieldsForeign+origin] = true
+		e.add(finding.Finding{Severity: finding.Critical, Kind: KindCardFieldsForeign, URL: f.DocumentURL,
+			Message:  fmt.Sprintf("Card fields are served by %s, which is neither the shop nor a payment provider: customers type their card into a form the attacker controls.", origin),
+			Evidence: map[string]any{"document": f.DocumentURL, "origin": origin, "frame_id": f.FrameID}})
+	}
+	// A form on the shop's own page that submits elsewhere, carrying card
+	// fields or replacing an approved hand-off.
+	for _, f := range e.o.Forms {
+		action := weborigin.Of(f.Action)
+		if !e.isShop(formOrigin(f)) || !e.foreign(action) || seen[KindHandoffForeign+action] {
+			continue
+		}
+		if !hasCardField(f) && !e.approvedHandoff(f.DocumentURL) {
+			continue
+		}
+		seen[KindHandoffForeign+action] = true
+		e.add(finding.Finding{Severity: finding.Critical, Kind: KindHandoffForeign, URL: f.DocumentURL,
+			Message:  fmt.Sprintf("The payment form on %s now submits to %s, which is neither the shop nor a payment provider.", pageName(f.DocumentURL), action),
+			Evidence: map[string]any{"document": f.DocumentURL, "action": f.Action, "action_origin": action, "via": "form action"}})
+	}
+	// Pages the customer was handed to: the probe follows the hand-off, so
+	// every main-frame page the page itself led to is where a customer
+	// would land. Pages the check visited on its own were not chosen by
+	// the page.
+	for i, pg := range e.o.Pages {
+		origin := weborigin.Of(pg.URL)
+		if i == 0 || pg.Visited || !e.foreign(origin) || seen[KindHandoffForeign+origin] {
+			continue
+		}
+		seen[KindHandoffForeign+origin] = true
+		from := e.o.Pages[i-1].URL
+		e.add(finding.Finding{Severity: finding.Critical, Kind: KindHandoffForeign, URL: from,
+			Message:  fmt.Sprintf("Leaving %s, the customer was taken to %s, which is neither the shop nor a payment provider.", pageName(from), origin),
+			Evidence: map[string]any{"document": from, "landing": pg.URL, "landing_origin": origin, "via": "navigation"}})
+	}
+}
+
+// approvedHandoff reports whether the baseline has a form on document that
+// submitted to the shop or a payment provider: that form is the hand-off.
+func (e *evaluator) approvedHandoff(document string) bool {
+	if e.base == nil {
+		return false
+	}
+	doc := inventory.PageKey(document)
+	return slices.ContainsFunc(e.base.Forms, func(f inventory.FormEntry) bool {
+		return f.Document == doc && (e.isShop(f.ActionOrigin) || e.isPayment(f.ActionOrigin))
+	})
+}
+
+// deadScripts reports script elements that were requested but never ran
+// (the domain does not resolve, the server refused, answered 404, or the
+// request was blocked) and that the baseline does not know: the page's code
+// was changed all the same, and the domain can come back tomorrow. Without
+// a baseline nothing says the element is new.
+func (e *evaluator) deadScripts() {
+	if e.base == nil {
+		return
+	}
+	known := map[string]bool{}
+	for _, s := range e.base.Scripts {
+		known[s.Identity] = true
+	}
+	for _, s := range e.o.Scripts {
+		if s.URL != "" {
+			known[inventory.ScriptIdentity(s.URL)] = true
+		}
+	}
+	for _, q := range e.o.Requests {
+		if !failedScript(q) {
+			continue
+		}
+		id := inventory.ScriptIdentity(q.URL)
+		if known[id] {
+			continue
+		}
+		known[id] = true
+		why := q.Failed
+		if why == "" {
+			why = fmt.Sprintf("HTTP %d", q.Status)
+		}
+		e.add(finding.Finding{Severity: finding.High, Kind: KindScriptNew, URL: q.DocumentURL,
+			Message:  fmt.Sprintf("A script element that was not approved was added: %s. It did not load (%s), but the page's code was changed and the domain can come back.", q.URL, why),
+			Evidence: map[string]any{"url": q.URL, "document": q.DocumentURL, "load_failed": why, "initiator": q.Initiator}})
+	}
+}
+
+// disguised reports what the differential probe found: a send to an origin
+// that is not a payment provider whose payload followed the card typed.
+// The shop's own origin is no exception: a shop that hands the card to a
+// payment provider must never receive it.
+func (e *evaluator) disguised() {
+	groups := map[string]*leakGroup{}
+	for _, d := range e.o.Disguised {
+		if e.isPayment(d.DestinationOrigin) {
+			continue
+		}
+		key := d.DestinationOrigin + "\x00" + d.Script
+		g, ok := groups[key]
+		if !ok {
+			g = &leakGroup{origin: d.DestinationOrigin, script: d.Script, document: d.DocumentURL}
+			groups[key] = g
+		}
+		g.types = add(g.types, d.RequestType)
+		g.phases = add(g.phases, d.Phase)
+		if len(g.urls) < 3 {
+			g.urls = add(g.urls, trim(d.Destination, 200))
+		}
+	}
+	for _, g := range sortedGroups(groups) {
+		ev := g.evidence()
+		ev["evidence"] = "differential"
+		ev["passes"] = e.o.DifferentialPasses
+		delete(ev, "values")
+		delete(ev, "encodings")
+		e.add(finding.Finding{
+			Severity: finding.Critical,
+			Kind:     KindDisguisedExfil,
+			URL:      g.document,
+			Message: fmt.Sprintf("What %s sent to %s%s changed when only the test card changed, and stayed the same when the same card was typed again: "+
+				"the card was sent disguised (encrypted or encoded so that no decoder finds it). The evidence is differential: %d passes with different test cards.",
+				pageName(g.document), g.origin, byScript(g.script, g.document), e.o.DifferentialPasses),
+			Evidence: ev,
+		})
+	}
+}
+
+// failedLoad stands for the content of a script that did not load.
+const failedLoad = "load-failed"
+
+// failedScript reports a script request that never ran: it failed, or the
+// server answered with an error status.
+func failedScript(q observation.Request) bool {
+	return q.Type == "Script" && (q.Failed != "" || q.Status >= 400)
 }
