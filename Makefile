@@ -31,7 +31,7 @@ test-short:
 
 bench: build
 	@scripts/deps.sh bench
-	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./internal/pagecheck/
+	$(GO) test -run '^$$' -bench . -benchtime 3x -timeout 30m ./internal/check/pagecheck/
 
 bench-fim: build
 	@scripts/deps.sh bench

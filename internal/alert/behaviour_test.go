@@ -15,8 +15,8 @@ import (
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/alert"
+	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
-	"github.com/skimwatch/skimwatch/internal/policy"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/postgres"
 	"github.com/skimwatch/skimwatch/internal/store/sqlite"
@@ -92,7 +92,7 @@ func TestIncidents(t *testing.T) {
 			}, []string{alert.TypeIncident, alert.TypeResolved, alert.TypeIncident}},
 		{"a finding below the minimum severity does not alert", alert.Options{MinSeverity: finding.High},
 			func(t *testing.T, r *hookRig) {
-				f := finding.Finding{Severity: finding.Medium, Kind: policy.KindHeaderChanged, Source: "check", URL: checkout,
+				f := finding.Finding{Severity: finding.Medium, Kind: verdict.KindHeaderChanged, Source: "check", URL: checkout,
 					Message: "The Referrer-Policy header changed."}
 				r.observe(t, run(r.c.Now(), true, []finding.Finding{f}))
 			}, nil},
@@ -101,7 +101,7 @@ func TestIncidents(t *testing.T) {
 				r.observe(t, run(r.c.Now(), true, exfil(r.c.Now())))
 				r.c.Advance(10 * time.Second)
 				other := alert.Run{Site: "shop", Target: "https://shop.example/register", Detector: "check", At: r.c.Now(), Complete: true,
-					Findings: []finding.Finding{{Severity: finding.High, Kind: policy.KindFormFields, Source: "check",
+					Findings: []finding.Finding{{Severity: finding.High, Kind: verdict.KindFormFields, Source: "check",
 						URL: "https://shop.example/register", Message: "The registration form has new card fields."}}}
 				r.observe(t, other)
 				r.c.Advance(19 * time.Second)
@@ -134,8 +134,8 @@ func TestIncidents(t *testing.T) {
 				must(t, r.n.DeliverDue(t.Context()))
 				for _, a := range r.recv.alerts.all()[1:] {
 					// Only the critical one is re-sent, not the high one beside it.
-					if len(a.Items) != 1 || a.Items[0].Kind != policy.KindCardExfil {
-						t.Errorf("reminder items %v, want only %s", kinds(a), policy.KindCardExfil)
+					if len(a.Items) != 1 || a.Items[0].Kind != verdict.KindCardExfil {
+						t.Errorf("reminder items %v, want only %s", kinds(a), verdict.KindCardExfil)
 					}
 				}
 			}, []string{alert.TypeIncident, alert.TypeReminder, alert.TypeReminder}},
@@ -330,7 +330,7 @@ func TestLargeTamper(t *testing.T) {
 	var fs []finding.Finding
 	big := strings.Repeat("x", 10_000)
 	for i := range 300 {
-		fs = append(fs, finding.Finding{Severity: finding.High, Kind: policy.KindScriptNew, Source: "check", URL: checkout,
+		fs = append(fs, finding.Finding{Severity: finding.High, Kind: verdict.KindScriptNew, Source: "check", URL: checkout,
 			Message: fmt.Sprintf("A new script https://evil.example/s%03d.js runs on the checkout.", i), Evidence: map[string]any{"body": big}})
 	}
 	fs = append(fs, tamper(r.c.Now())[0])
@@ -341,8 +341,8 @@ func TestLargeTamper(t *testing.T) {
 	}
 	a := got[0]
 	t.Run("three hundred findings arrive as one alert listing the fifty most severe and counting the rest", func(t *testing.T) {
-		if len(a.Items) != alert.MaxItems || a.More != 251 || a.Items[0].Kind != policy.KindCardExfil {
-			t.Errorf("items %d more %d first %s; want %d, 251, the critical %s first", len(a.Items), a.More, a.Items[0].Kind, alert.MaxItems, policy.KindCardExfil)
+		if len(a.Items) != alert.MaxItems || a.More != 251 || a.Items[0].Kind != verdict.KindCardExfil {
+			t.Errorf("items %d more %d first %s; want %d, 251, the critical %s first", len(a.Items), a.More, a.Items[0].Kind, alert.MaxItems, verdict.KindCardExfil)
 		}
 		if !strings.Contains(a.Texts[alert.English].Title, "301 finding(s)") {
 			t.Errorf("title %q does not count all 301", a.Texts[alert.English].Title)

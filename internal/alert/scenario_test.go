@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/alert"
+	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
-	"github.com/skimwatch/skimwatch/internal/policy"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/sqlite"
 )
@@ -46,21 +46,21 @@ func (c *clock) Advance(d time.Duration) {
 // script. The kinds are policy's own.
 func tamper(at time.Time) []finding.Finding {
 	return []finding.Finding{
-		{Severity: finding.Critical, Kind: policy.KindCardExfil, Source: "check", URL: checkout, Time: at,
+		{Severity: finding.Critical, Kind: verdict.KindCardExfil, Source: "check", URL: checkout, Time: at,
 			Message:  "The test card typed into the checkout was sent to https://evil.example/collect.",
 			Evidence: map[string]any{"destination": "https://evil.example/collect", "encoding": "base64"}},
-		{Severity: finding.High, Kind: policy.KindScriptNew, Source: "check", URL: checkout, Time: at,
+		{Severity: finding.High, Kind: verdict.KindScriptNew, Source: "check", URL: checkout, Time: at,
 			Message:  "A new script https://evil.example/skim.js runs on the checkout.",
 			Evidence: map[string]any{"script": "https://evil.example/skim.js"}},
 	}
 }
 
-// seedAttack returns the findings internal/policy produced on the lab's
+// seedAttack returns the findings internal/check/verdict produced on the lab's
 // observation of the seed attack (its golden output), timed at, and the
 // page they are about.
 func seedAttack(t *testing.T, at time.Time) ([]finding.Finding, string) {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "policy", "testdata", "seed-attack.golden.json"))
+	b, err := os.ReadFile(filepath.Join("..", "check", "verdict", "testdata", "seed-attack.golden.json"))
 	must(t, err)
 	var r finding.Report
 	must(t, json.Unmarshal(b, &r))
@@ -168,7 +168,7 @@ func kinds(a alert.Alert) []string {
 }
 
 // TestScenarioWithRealReceivers drives the lab's story through Observe, with
-// the findings internal/policy made of the lab's seed attack, and checks
+// the findings internal/check/verdict made of the lab's seed attack, and checks
 // what every receiver got: tamper, one critical alert; ten more runs
 // with the skimmer still in, nothing; restore, one resolution; three
 // incomplete runs in a row, one silence alert; a complete run, one
@@ -239,8 +239,8 @@ func TestScenarioWithRealReceivers(t *testing.T) {
 		t.Fatalf("webhook got alerts %v, want exactly %v", types, want)
 	}
 	// The policy's findings at or above the default minimum, medium.
-	wantKinds := []string{policy.KindDestinationNew, policy.KindCardFieldsNew, policy.KindHeaderRemoved,
-		policy.KindCardExfil, policy.KindPersonalExfil, policy.KindScriptChanged}
+	wantKinds := []string{verdict.KindDestinationNew, verdict.KindCardFieldsNew, verdict.KindHeaderRemoved,
+		verdict.KindCardExfil, verdict.KindPersonalExfil, verdict.KindScriptChanged}
 	slices.Sort(wantKinds)
 	t.Run("the tamper arrives as one critical alert naming its findings, the page and since when", func(t *testing.T) {
 		a := got[0]

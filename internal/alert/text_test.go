@@ -10,15 +10,15 @@ import (
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/alert"
+	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
-	"github.com/skimwatch/skimwatch/internal/policy"
 	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 // hostileRun is a tamper whose page-supplied strings try to rewrite the
 // terminal, reorder text, inject markup, a Slack mention and a mail header.
 func hostileRun(at time.Time) alert.Run {
-	f := finding.Finding{Severity: finding.Critical, Kind: policy.KindCardExfil, Source: "check", Time: at,
+	f := finding.Finding{Severity: finding.Critical, Kind: verdict.KindCardExfil, Source: "check", Time: at,
 		URL:      "https://shop.example/checkout?\x1b[2K<script>alert(1)</script>",
 		Message:  "Sent to <!channel> https://evil.example/\u202egpj.php\r\nBcc: victim@example.com",
 		Evidence: map[string]any{"destination": "https://evil.example/<b>"}}

@@ -16,14 +16,14 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
-	"github.com/skimwatch/skimwatch/internal/browser"
+	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/check/honey"
+	"github.com/skimwatch/skimwatch/internal/check/inventory"
+	"github.com/skimwatch/skimwatch/internal/check/observation"
+	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
+	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
-	"github.com/skimwatch/skimwatch/internal/honey"
-	"github.com/skimwatch/skimwatch/internal/inventory"
-	"github.com/skimwatch/skimwatch/internal/observation"
 	"github.com/skimwatch/skimwatch/internal/origin"
-	"github.com/skimwatch/skimwatch/internal/pagecheck"
-	"github.com/skimwatch/skimwatch/internal/policy"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
@@ -219,7 +219,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 				report.MarkIncomplete(t.name + ": incomplete")
 			}
 		}
-		report.Findings = append(report.Findings, policy.Evaluate(o, base.Page(o.Target), policy.Options{PaymentOrigins: origins, ShopOrigins: shopOrigins, Site: f.store.site})...)
+		report.Findings = append(report.Findings, verdict.Evaluate(o, base.Page(o.Target), verdict.Options{PaymentOrigins: origins, ShopOrigins: shopOrigins, Site: f.store.site})...)
 	}
 	report.Finished = time.Now().UTC()
 	report.Sort()
@@ -235,7 +235,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 			report.MarkIncomplete("baseline not updated: an incomplete check cannot be approved")
 		} else {
 			for _, o := range obs {
-				base.Merge(policy.Approve(o, policy.Options{PaymentOrigins: origins}), time.Now())
+				base.Merge(verdict.Approve(o, verdict.Options{PaymentOrigins: origins}), time.Now())
 			}
 			if err := base.Save(f.baseline); err != nil {
 				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}

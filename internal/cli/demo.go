@@ -10,13 +10,13 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/skimwatch/skimwatch/internal/browser"
+	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/check/inventory"
+	"github.com/skimwatch/skimwatch/internal/check/observation"
+	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
+	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
-	"github.com/skimwatch/skimwatch/internal/inventory"
 	"github.com/skimwatch/skimwatch/internal/lab"
-	"github.com/skimwatch/skimwatch/internal/observation"
-	"github.com/skimwatch/skimwatch/internal/pagecheck"
-	"github.com/skimwatch/skimwatch/internal/policy"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
@@ -73,13 +73,13 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 	opts.PaymentOrigins = []string{l.PSPOrigin(), l.PSPAPIOrigin()}
 	opts.Dwell = f.dwell
 	opts.Logger = app.Logger
-	pol := policy.Options{PaymentOrigins: opts.PaymentOrigins, Site: "lab"}
+	pol := verdict.Options{PaymentOrigins: opts.PaymentOrigins, Site: "lab"}
 
 	clean, err := pagecheck.Check(ctx, b, pagecheck.Target{URL: page}, opts)
 	if err != nil || !clean.Complete {
 		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("check the clean page: %v %v", err, reasons(clean))}
 	}
-	approved := policy.Approve(clean, pol)
+	approved := verdict.Approve(clean, pol)
 	step(out, 2, "Checked the clean payment page and approved what it does:")
 	fmt.Fprintf(out, "     %d scripts, %d destinations, %d forms; %s\n",
 		len(approved.Scripts), len(approved.Destinations), len(approved.Forms), cleanSummary(clean, pol))
@@ -98,7 +98,7 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("check the attacked page: %w", err)}
 	}
 	r := &finding.Report{Tool: "skimwatch", Version: Version, Command: "demo", Targets: []string{page}, Complete: attacked.Complete,
-		Incomplete: attacked.Incomplete, Findings: policy.Evaluate(attacked, approved, pol)}
+		Incomplete: attacked.Incomplete, Findings: verdict.Evaluate(attacked, approved, pol)}
 	r.Sort()
 	step(out, 4, fmt.Sprintf("Checked the page again, in %s. What a shop owner needs to know:", attacked.Duration.D().Round(100*time.Millisecond)))
 	fmt.Fprintln(out)
@@ -122,9 +122,9 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 // cleanSummary says, from the clean check's own evidence, where the test
 // values went and what the probe stopped, so the demo never claims more
 // than the check saw.
-func cleanSummary(o *observation.Observation, pol policy.Options) string {
+func cleanSummary(o *observation.Observation, pol verdict.Options) string {
 	stray := 0
-	for _, f := range policy.Evaluate(o, nil, pol) {
+	for _, f := range verdict.Evaluate(o, nil, pol) {
 		if f.Severity >= finding.High {
 			stray++
 		}
@@ -171,11 +171,11 @@ func explain(w io.Writer, r *finding.Report, page, psp string) bool {
 	var card, personal, scripts, other []finding.Finding
 	for _, f := range r.Findings {
 		switch {
-		case f.Kind == policy.KindCardExfil:
+		case f.Kind == verdict.KindCardExfil:
 			card = append(card, f)
-		case f.Kind == policy.KindPersonalExfil:
+		case f.Kind == verdict.KindPersonalExfil:
 			personal = append(personal, f)
-		case f.Kind == policy.KindScriptChanged || f.Kind == policy.KindScriptNew:
+		case f.Kind == verdict.KindScriptChanged || f.Kind == verdict.KindScriptNew:
 			scripts = append(scripts, f)
 		case f.Severity >= finding.High:
 			other = append(other, f)

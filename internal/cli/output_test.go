@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
-	"github.com/skimwatch/skimwatch/internal/policy"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
@@ -87,9 +87,9 @@ func TestTextOutputShowsHostileTextInsteadOfRunningIt(t *testing.T) {
 
 	t.Run("the demo's plain-words explanation prints findings escaped", func(t *testing.T) {
 		r := &finding.Report{Complete: false, Incomplete: []string{hostileName}, Findings: []finding.Finding{
-			{Severity: finding.Critical, Kind: policy.KindCardExfil, Message: hostileName,
+			{Severity: finding.Critical, Kind: verdict.KindCardExfil, Message: hostileName,
 				Evidence: map[string]any{"destination_origin": hostileName, "script": hostileName, "values": []string{"card"}}},
-			{Severity: finding.High, Kind: policy.KindScriptChanged, Message: hostileName},
+			{Severity: finding.High, Kind: verdict.KindScriptChanged, Message: hostileName},
 		}}
 		var buf bytes.Buffer
 		explain(&buf, r, "https://shop.example/checkout", "https://pay.example")

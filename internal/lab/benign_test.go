@@ -8,13 +8,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/skimwatch/skimwatch/internal/browser"
+	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/check/inventory"
+	"github.com/skimwatch/skimwatch/internal/check/observation"
+	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
+	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
-	"github.com/skimwatch/skimwatch/internal/inventory"
 	"github.com/skimwatch/skimwatch/internal/lab"
-	"github.com/skimwatch/skimwatch/internal/observation"
-	"github.com/skimwatch/skimwatch/internal/pagecheck"
-	"github.com/skimwatch/skimwatch/internal/policy"
 )
 
 // benignScenario is the lab's busy honest checkout built from npm libraries.
@@ -47,7 +47,7 @@ func TestBenignNPMCheckoutStaysBelowHigh(t *testing.T) {
 	opts.PaymentOrigins = []string{l.PSPOrigin(), l.PSPAPIOrigin()}
 	// The fraud vendor sends 1.5 s after typing pauses.
 	opts.Dwell = 3 * time.Second
-	pol := policy.Options{PaymentOrigins: opts.PaymentOrigins, Site: "lab"}
+	pol := verdict.Options{PaymentOrigins: opts.PaymentOrigins, Site: "lab"}
 
 	var page string
 	for _, s := range lab.Scenarios() {
@@ -75,18 +75,18 @@ func TestBenignNPMCheckoutStaysBelowHigh(t *testing.T) {
 	var baseLookup string
 	t.Run("with no baseline the page stays below high", func(t *testing.T) {
 		o := check(t)
-		fs := policy.Evaluate(o, nil, pol)
+		fs := verdict.Evaluate(o, nil, pol)
 		assertBelowHigh(t, fs)
 		// The lookup's search API received the whole postcode: reported,
 		// and only at low.
 		var postcode bool
 		for _, f := range fs {
-			postcode = postcode || f.Kind == policy.KindPostcodeOnly && f.Severity == finding.Low && f.Evidence["destination_origin"] == l.PostalOrigin()
+			postcode = postcode || f.Kind == verdict.KindPostcodeOnly && f.Severity == finding.Low && f.Evidence["destination_origin"] == l.PostalOrigin()
 		}
 		if !postcode {
-			t.Errorf("no low %s finding for the lookup %s", policy.KindPostcodeOnly, l.PostalOrigin())
+			t.Errorf("no low %s finding for the lookup %s", verdict.KindPostcodeOnly, l.PostalOrigin())
 		}
-		base = policy.Approve(o, pol)
+		base = verdict.Approve(o, pol)
 		baseLookup = lookupURL(o, l.PostalOrigin())
 	})
 	if base == nil {
@@ -96,7 +96,7 @@ func TestBenignNPMCheckoutStaysBelowHigh(t *testing.T) {
 	for i := 1; i <= 3; i++ {
 		t.Run(fmt.Sprintf("recheck %d after the baseline stays below high", i), func(t *testing.T) {
 			o := check(t)
-			assertBelowHigh(t, policy.Evaluate(o, base, pol))
+			assertBelowHigh(t, verdict.Evaluate(o, base, pol))
 			lookups[lookupURL(o, l.PostalOrigin())] = true
 		})
 	}

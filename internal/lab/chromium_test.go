@@ -14,7 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	// lab tests call their HTTP client helper browser.
-	swbrowser "github.com/skimwatch/skimwatch/internal/browser"
+	swbrowser "github.com/skimwatch/skimwatch/internal/check/browser"
 	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
