@@ -9,6 +9,7 @@ package yara
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"time"
@@ -58,6 +59,10 @@ type ScanOptions struct {
 	// DefaultMaxMatchesPerString. Reaching it makes the scan return
 	// ErrTooManyMatches along with the matches.
 	MaxMatchesPerString int
+	// Now is the clock behind time.now(); nil means time.Now.
+	Now func() time.Time
+	// Console receives console.log and console.hex lines; nil discards them.
+	Console io.Writer
 }
 
 // Warning is a non-fatal compilation message.

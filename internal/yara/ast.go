@@ -30,6 +30,7 @@ const (
 	opRuleRef
 	opLoopVar
 	opModule
+	opModCall   // a supported module's function: fn, arguments in list
 	opStrFound  // $a
 	opStrAt     // $a at a
 	opStrIn     // $a in (a..b)
@@ -76,6 +77,7 @@ type node struct {
 	slot      int     // loop variable slot
 	list      []*node // for-in list
 	nvars     int
+	fn        *modFunc
 }
 
 type stringKind int

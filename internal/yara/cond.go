@@ -553,6 +553,9 @@ func (p *parser) parseIdentPrimary() (*node, error) {
 		}
 	}
 	if p.imports[t.text] {
+		if m := supportedModule(t.text); m != nil {
+			return p.parseModuleExpr(m)
+		}
 		return p.parseModuleUse()
 	}
 	if v, ok := p.c.opts.Externals[t.text]; ok {

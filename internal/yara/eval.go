@@ -125,6 +125,8 @@ func (e *evalEnv) eval(n *node) (value, error) {
 		return intVal(int64(len(e.st.data))), nil
 	case opEntrypoint, opModule:
 		return undefined, nil
+	case opModCall:
+		return e.evalModCall(n)
 	case opExternal:
 		switch x := e.st.ext[n.name].(type) {
 		case string:
