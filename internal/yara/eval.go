@@ -622,8 +622,13 @@ func (e *evalEnv) forIn(n *node) (value, error) {
 		if v.truth() {
 			hits++
 		}
-		// Decide early like YARA: "any" stops at the first hit.
-		if n.quant == qAny && hits > 0 {
+		// Decide early like YARA: "any" and "N" stop once enough items
+		// held, which console.log in the body shows. "none" stops at the
+		// first hit, where its result is settled.
+		if (n.quant == qAny || n.quant == qNone) && hits > 0 {
+			break
+		}
+		if n.quant == qExpr && need > 0 && hits >= need {
 			break
 		}
 		if n.quant == qAll && hits <= k {

@@ -15,20 +15,22 @@ func mathModule() *module {
 			return f(b)
 		}
 	}
-	overString := func(f func([]byte) value) func(*moduleCtx, []value) value {
-		return func(_ *moduleCtx, a []value) value { return f(a[0].s) }
-	}
-	pair := func(f func([]byte) value) []modFunc {
+	pair := func(f func([]byte, bool) value) []modFunc {
 		return []modFunc{
-			{args: "ii", ret: tyFloat, call: overData(f)},
-			{args: "s", ret: tyFloat, call: overString(f)},
+			{args: "ii", ret: tyFloat, call: overData(func(b []byte) value { return f(b, false) })},
+			// Some string forms read the string as C's (signed) char, so
+			// bytes from 0x80 count as negative; f is told which.
+			{args: "s", ret: tyFloat, call: func(_ *moduleCtx, a []value) value { return f(a[0].s, true) }},
 		}
+	}
+	unsigned := func(f func([]byte) value) func([]byte, bool) value {
+		return func(b []byte, _ bool) value { return f(b) }
 	}
 	return &module{
 		name:   "math",
 		consts: map[string]value{"MEAN_BYTES": floatVal(127.5)},
 		funcs: map[string][]modFunc{
-			"entropy":            pair(entropy),
+			"entropy":            pair(unsigned(entropy)),
 			"monte_carlo_pi":     pair(monteCarloPi),
 			"serial_correlation": pair(serialCorrelation),
 			"mean":               pair(mean),
@@ -38,9 +40,9 @@ func mathModule() *module {
 					if !ok {
 						return undefined
 					}
-					return deviation(b, a[2].f)
+					return deviation(b, a[2].f, false)
 				}},
-				{args: "sf", ret: tyFloat, call: func(_ *moduleCtx, a []value) value { return deviation(a[0].s, a[1].f) }},
+				{args: "sf", ret: tyFloat, call: func(_ *moduleCtx, a []value) value { return deviation(a[0].s, a[1].f, true) }},
 			},
 			"in_range": {{args: "fff", ret: tyInt, call: func(_ *moduleCtx, a []value) value {
 				return boolInt(a[1].f <= a[0].f && a[0].f <= a[2].f)
@@ -84,7 +86,12 @@ func mathModule() *module {
 					}
 					return mode(b)
 				}},
-				{args: "", ret: tyInt, call: func(c *moduleCtx, _ []value) value { return mode(c.data) }},
+				{args: "", ret: tyInt, call: func(c *moduleCtx, _ []value) value {
+					if len(c.data) == 0 {
+						return undefined // as byteStat says
+					}
+					return mode(c.data)
+				}},
 			},
 		},
 	}
@@ -113,6 +120,11 @@ func byteStat(data []byte, byt int64, rng []value, f func(*[256]int64, byte) val
 		return undefined
 	}
 	b := data
+	// Over the whole data, yara 4.2.3 has no distribution for an empty
+	// file: count, percentage and mode are undefined there.
+	if rng == nil && len(data) == 0 {
+		return undefined
+	}
 	if rng != nil {
 		var ok bool
 		if b, ok = dataRange(data, rng[0].i, rng[1].i); !ok {
@@ -153,33 +165,43 @@ func entropy(b []byte) value {
 	return floatVal(e)
 }
 
-func mean(b []byte) value {
+func byteValue(c byte, signed bool) float64 {
+	if signed {
+		return float64(int8(c))
+	}
+	return float64(c)
+}
+
+func mean(b []byte, signed bool) value {
 	sum := 0.0
 	for _, c := range b {
-		sum += float64(c)
+		sum += byteValue(c, signed)
 	}
 	return floatVal(sum / float64(len(b)))
 }
 
-func deviation(b []byte, m float64) value {
+func deviation(b []byte, m float64, signed bool) value {
 	sum := 0.0
 	for _, c := range b {
-		sum += math.Abs(float64(c) - m)
+		sum += math.Abs(byteValue(c, signed) - m)
 	}
 	return floatVal(sum / float64(len(b)))
 }
 
 // serialCorrelation is the serial correlation coefficient of John Walker's
-// ent, as YARA computes it (the last byte is not wrapped to the first).
-func serialCorrelation(b []byte) value {
+// ent as YARA 4.2.3 computes it: where ent closes the cycle with the last
+// byte times the first, YARA adds the last byte times itself (found by
+// comparison with yara's output, see TestDifferentialModules).
+func serialCorrelation(b []byte, signed bool) value {
 	var scct1, scct2, scct3, scclast float64
 	for _, c := range b {
-		u := float64(c)
+		u := byteValue(c, signed)
 		scct1 += scclast * u
 		scct2 += u
 		scct3 += u * u
 		scclast = u
 	}
+	scct1 += scclast * scclast
 	scct2 *= scct2
 	n := float64(len(b))
 	scc := n*scct3 - scct2
@@ -190,16 +212,24 @@ func serialCorrelation(b []byte) value {
 }
 
 // monteCarloPi is ent's Monte Carlo estimate of pi from 6-byte points,
-// returned as the relative error; undefined with fewer than 6 bytes.
-func monteCarloPi(b []byte) value {
+// returned as the relative error; undefined with fewer than 6 bytes. The
+// string form stores each char in an unsigned int, so 0x80 and above are
+// sign-extended to 32 bits (as yara 4.2.3 computes it).
+func monteCarloPi(b []byte, signed bool) value {
+	v := func(c byte) float64 {
+		if signed {
+			return float64(uint32(int32(int8(c))))
+		}
+		return float64(c)
+	}
 	const monten = 6
 	incirc := math.Pow(math.Pow(256, monten/2)-1, 2)
 	var inmont, mcount float64
 	for i := 0; i+monten <= len(b); i += monten {
 		var mx, my float64
 		for j := 0; j < monten/2; j++ {
-			mx = mx*256 + float64(b[i+j])
-			my = my*256 + float64(b[i+j+monten/2])
+			mx = mx*256 + v(b[i+j])
+			my = my*256 + v(b[i+j+monten/2])
 		}
 		mcount++
 		if mx*mx+my*my <= incirc {
