@@ -114,6 +114,13 @@ type stringDecl struct {
 	fixedSeen bool
 }
 
+// moduleUse is one expression of a module the engine lacks, such as
+// pe.number_of_sections, kept to say exactly what a refused rule uses.
+type moduleUse struct {
+	module, construct string
+	line, col         int
+}
+
 type ruleDecl struct {
 	name      string
 	namespace string
@@ -125,6 +132,7 @@ type ruleDecl struct {
 	cond      *node
 	file      string
 	line, col int
-	modules   []string // unsupported modules the condition uses
-	deps      []int    // rules referenced by the condition
+	modules   []moduleUse // uses of modules the engine lacks, in source order
+	deps      []int       // rules referenced by the condition
+	depPos    [][2]int    // line and column of each reference in deps
 }

@@ -578,6 +578,7 @@ func (p *parser) parseIdentPrimary() (*node, error) {
 		n := p.newNode(opRuleRef, tyBool)
 		n.slot = idx
 		p.rule.deps = append(p.rule.deps, idx)
+		p.rule.depPos = append(p.rule.depPos, [2]int{t.line, t.col})
 		return n, p.advance()
 	}
 	return nil, p.errTok("undefined identifier %q", t.text)
@@ -588,9 +589,11 @@ func (p *parser) parseIdentPrimary() (*node, error) {
 func (p *parser) parseModuleUse() (*node, error) {
 	n := p.newNode(opModule, tyModule)
 	n.name = p.tok.text
-	if !contains(p.rule.modules, n.name) {
-		p.rule.modules = append(p.rule.modules, n.name)
-	}
+	start, end := p.tok.pos, p.tok.pos+len(p.tok.text)
+	defer func() {
+		p.rule.modules = append(p.rule.modules, moduleUse{module: n.name, line: n.line, col: n.col,
+			construct: constructText(p.lx.src[start:end])})
+	}()
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
@@ -603,6 +606,7 @@ func (p *parser) parseModuleUse() (*node, error) {
 			if p.tok.kind != tIdent {
 				return nil, p.errTok("syntax error: expected field name")
 			}
+			end = p.tok.pos + len(p.tok.text)
 			if err := p.advance(); err != nil {
 				return nil, err
 			}
@@ -613,6 +617,7 @@ func (p *parser) parseModuleUse() (*node, error) {
 			if _, err := p.parseExpr(); err != nil {
 				return nil, err
 			}
+			end = p.tok.pos + 1
 			if err := p.expectPunct("]"); err != nil {
 				return nil, err
 			}
@@ -641,6 +646,7 @@ func (p *parser) parseModuleUse() (*node, error) {
 					return nil, p.errTok("syntax error: expected \",\" or \")\", found %s", p.describe())
 				}
 			}
+			end = p.tok.pos + 1
 			if err := p.advance(); err != nil {
 				return nil, err
 			}

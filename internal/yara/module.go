@@ -236,3 +236,46 @@ func newModuleCtx(data []byte, opts ScanOptions) moduleCtx {
 	}
 	return c
 }
+
+// maxConstructText bounds how much of a rule's source an error quotes.
+const maxConstructText = 80
+
+// constructText is a module expression as written, on one line.
+func constructText(src []byte) string {
+	s := strings.Join(strings.Fields(string(src)), " ")
+	if len(s) > maxConstructText {
+		s = s[:maxConstructText] + "…"
+	}
+	return s
+}
+
+// unsupportedUse says why rule d cannot run: its first use of a module the
+// engine lacks, or its first reference to a rule already skipped. Both
+// results are nil when the rule can run.
+func unsupportedUse(rules []*ruleDecl, skipped []bool, d *ruleDecl) (SkippedRule, *CompileError) {
+	sk := SkippedRule{Rule: d.name, File: d.file}
+	ce := &CompileError{File: d.file, Rule: d.name, Unsupported: true}
+	switch {
+	case len(d.modules) > 0:
+		u := d.modules[0]
+		sk.Line, sk.Col, sk.Module = u.line, u.col, u.module
+		sk.Reason = fmt.Sprintf("module %q is not supported", u.module)
+		ce.Construct, ce.Module = u.construct, u.module
+		ce.Message = fmt.Sprintf("rule %q uses %s, but module %q is not supported", d.name, u.construct, u.module)
+	default:
+		for k, dep := range d.deps {
+			if skipped[dep] {
+				sk.Line, sk.Col = d.depPos[k][0], d.depPos[k][1]
+				sk.Reason = "depends on a skipped rule"
+				ce.Construct = rules[dep].name
+				ce.Message = fmt.Sprintf("rule %q depends on rule %q, which uses a module that is not supported", d.name, rules[dep].name)
+				break
+			}
+		}
+		if sk.Reason == "" {
+			return SkippedRule{}, nil
+		}
+	}
+	ce.Line, ce.Col = sk.Line, sk.Col
+	return sk, ce
+}
