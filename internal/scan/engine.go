@@ -23,6 +23,8 @@ type ruleSet interface {
 	// warnings are non-fatal compiler messages (slow strings, unsupported
 	// imports that were skipped).
 	warnings() []string
+	// skipped are the rules left out by SkipUnsupportedImports.
+	skipped() []SkippedRule
 	// count is the number of rules in the set.
 	count() int
 }
@@ -79,6 +81,25 @@ func (m Match) meta(key string) string {
 	return ""
 }
 
+// SkippedRule is a rule left out because it uses a YARA module the engine
+// lacks (Options.SkipUnsupportedImports), or a rule that was left out.
+type SkippedRule struct {
+	Rule   string `json:"rule"`
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// SkippedSummary is the report's "skipped_rules" detail: how many rules a
+// scan left out and why, so that it is never taken for a full scan.
+type SkippedSummary struct {
+	Count int `json:"count"`
+	// Total is the number of rules, skipped ones included.
+	Total   int            `json:"total"`
+	Reasons map[string]int `json:"reasons"`
+	Rules   []SkippedRule  `json:"rules"`
+}
+
 // RuleError is a rule file that does not compile. The CLI prints it as
 // file:line:column: message and exits with code 2.
 type RuleError struct {
@@ -86,6 +107,9 @@ type RuleError struct {
 	Line    int
 	Col     int
 	Message string
+	// Unsupported marks a rule refused only because it uses a module the
+	// engine lacks; Options.SkipUnsupportedImports would skip it instead.
+	Unsupported bool
 }
 
 func (e *RuleError) Error() string {

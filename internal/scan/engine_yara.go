@@ -39,7 +39,7 @@ func (goEngine) compile(sources []ruleSource, opts compileOptions) (ruleSet, err
 	if err != nil {
 		var ce *yara.CompileError
 		if errors.As(err, &ce) {
-			return nil, &RuleError{File: ce.File, Line: ce.Line, Col: ce.Col, Message: ce.Message}
+			return nil, &RuleError{File: ce.File, Line: ce.Line, Col: ce.Col, Message: ce.Message, Unsupported: ce.Unsupported}
 		}
 		return nil, err
 	}
@@ -71,6 +71,14 @@ func (g goRules) warnings() []string {
 	var out []string
 	for _, w := range g.r.Warnings() {
 		out = append(out, w.String())
+	}
+	return out
+}
+
+func (g goRules) skipped() []SkippedRule {
+	var out []SkippedRule
+	for _, s := range g.r.Skipped() {
+		out = append(out, SkippedRule{Rule: s.Rule, File: s.File, Line: s.Line, Reason: s.Reason})
 	}
 	return out
 }

@@ -76,8 +76,9 @@ type Options struct {
 	MaxFileSize int64
 	// Timeout limits the scan of one file or blob (default DefaultTimeout).
 	Timeout time.Duration
-	// SkipUnsupportedImports compiles rules that import modules the engine
-	// lacks; conditions that use them are then false.
+	// SkipUnsupportedImports leaves out the rules that use a YARA module the
+	// engine lacks (and rules that reference them) instead of failing; the
+	// report's "skipped_rules" detail counts them by reason.
 	SkipUnsupportedImports bool
 	// Logger receives debug and warning messages (default: discard).
 	Logger *slog.Logger
@@ -99,6 +100,7 @@ type Scanner struct {
 	log      *slog.Logger
 	sets     []namedSet
 	warnings []string
+	skipped  []SkippedRule
 }
 
 type namedSet struct {
@@ -156,6 +158,7 @@ func newScanner(opts Options, eng engine) (*Scanner, error) {
 		return nil, errors.New("no rules to scan with: --no-default-rules needs at least one --rules file or directory")
 	}
 	for _, ns := range s.sets {
+		s.skipped = append(s.skipped, ns.set.skipped()...)
 		for _, w := range ns.set.warnings() {
 			s.log.Warn("rule warning", "rules", ns.name, "warning", w)
 			s.warnings = append(s.warnings, w)
@@ -171,6 +174,16 @@ func (s *Scanner) RuleCount() int {
 		n += ns.set.count()
 	}
 	return n
+}
+
+// Skipped summarises the rules left out by SkipUnsupportedImports; Count is
+// 0 when every rule runs.
+func (s *Scanner) Skipped() SkippedSummary {
+	sum := SkippedSummary{Count: len(s.skipped), Total: s.RuleCount(), Reasons: map[string]int{}, Rules: slices.Clone(s.skipped)}
+	for _, r := range s.skipped {
+		sum.Reasons[r.Reason]++
+	}
+	return sum
 }
 
 // Warnings are the rule compiler's warnings.
@@ -259,6 +272,9 @@ func (s *Scanner) finish(ctx context.Context, r *run) *finding.Report {
 	}
 	if len(s.warnings) > 0 {
 		d["rule_warnings"] = s.warnings
+	}
+	if len(s.skipped) > 0 {
+		d["skipped_rules"] = s.Skipped()
 	}
 	r.report.Details = d
 	return r.report
