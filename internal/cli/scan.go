@@ -100,6 +100,7 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 		Timeout:                fl.timeout,
 		SkipUnsupportedImports: fl.skipImports,
 		Logger:                 app.Logger,
+		Console:                app.Stderr,
 	})
 	if err != nil {
 		var re *scan.RuleError

@@ -109,3 +109,22 @@ func TestScanSummarySaysWhichRulesWereSkipped(t *testing.T) {
 		}
 	})
 }
+
+func TestScanConsoleModulePrintsToStderr(t *testing.T) {
+	needScanner(t)
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "log.yar")
+	os.WriteFile(rules, []byte("import \"console\"\nimport \"hash\"\nrule logs { condition: console.log(\"md5=\", hash.md5(0, filesize)) and false }\n"), 0o644)
+	target := filepath.Join(dir, "a.txt")
+	os.WriteFile(target, []byte("abc"), 0o644)
+	out, stderr, code := runCLI(t, "scan", "--no-default-rules", "--rules", rules, target)
+	if code != 0 {
+		t.Fatalf("exit %d; stderr %s", code, stderr)
+	}
+	if want := "md5=900150983cd24fb0d6963f7d28e17f72\n"; !strings.Contains(stderr, want) {
+		t.Errorf("stderr %q lacks %q", stderr, want)
+	}
+	if strings.Contains(out, "md5=") {
+		t.Errorf("stdout %q has the console line; it belongs on stderr", out)
+	}
+}

@@ -3,6 +3,8 @@ package scan
 import (
 	"context"
 	"fmt"
+	"io"
+	"sync"
 	"time"
 )
 
@@ -43,6 +45,7 @@ type compileOptions struct {
 type matchOptions struct {
 	Externals map[string]any
 	Timeout   time.Duration
+	Console   io.Writer
 }
 
 // Match is one rule that matched one scanned object.
@@ -126,3 +129,17 @@ func (e *RuleError) Error() string {
 type timeoutError struct{ limit time.Duration }
 
 func (e timeoutError) Error() string { return fmt.Sprintf("scan timed out after %s", e.limit) }
+
+// lineWriter serialises the console module's writes from concurrent
+// workers, so that lines from two files never interleave. The engine writes
+// one whole line per call.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

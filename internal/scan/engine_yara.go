@@ -49,12 +49,12 @@ func (goEngine) compile(sources []ruleSource, opts compileOptions) (ruleSet, err
 type goRules struct{ r *yara.Rules }
 
 func (g goRules) scanBytes(ctx context.Context, data []byte, o matchOptions) ([]Match, error) {
-	ms, err := g.r.ScanBytes(ctx, data, yara.ScanOptions{Externals: o.Externals})
+	ms, err := g.r.ScanBytes(ctx, data, yara.ScanOptions{Externals: o.Externals, Console: o.Console})
 	return convertMatches(ms), timeoutErr(ctx, err, o)
 }
 
 func (g goRules) scanFile(ctx context.Context, path string, o matchOptions) ([]Match, error) {
-	ms, err := g.r.ScanFile(ctx, path, yara.ScanOptions{Externals: o.Externals})
+	ms, err := g.r.ScanFile(ctx, path, yara.ScanOptions{Externals: o.Externals, Console: o.Console})
 	return convertMatches(ms), timeoutErr(ctx, err, o)
 }
 

@@ -82,6 +82,9 @@ type Options struct {
 	SkipUnsupportedImports bool
 	// Logger receives debug and warning messages (default: discard).
 	Logger *slog.Logger
+	// Console receives the lines rules print with YARA's console module
+	// (default: discard). Writes may come from several workers at once.
+	Console io.Writer
 	// Now is the clock for report times (default time.Now).
 	Now func() time.Time
 }
@@ -126,6 +129,9 @@ func newScanner(opts Options, eng engine) (*Scanner, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Console != nil {
+		opts.Console = &lineWriter{w: opts.Console}
 	}
 	s := &Scanner{opts: opts, log: opts.Logger}
 	if s.log == nil {
@@ -348,7 +354,7 @@ func (s *Scanner) match(ctx context.Context, name string, scan func(context.Cont
 			return all, fmt.Errorf("%s was not scanned: %w", name, ctx.Err())
 		}
 		sctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-		ms, err := scan(sctx, ns.set, matchOptions{Externals: s.opts.Externals, Timeout: s.opts.Timeout})
+		ms, err := scan(sctx, ns.set, matchOptions{Externals: s.opts.Externals, Timeout: s.opts.Timeout, Console: s.opts.Console})
 		timedOut := sctx.Err() == context.DeadlineExceeded
 		cancel()
 		for i := range ms {
