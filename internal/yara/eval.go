@@ -553,7 +553,10 @@ func (e *evalEnv) forOf(n *node) (value, error) {
 		return boolVal(false), err
 	}
 	hits := 0
-	for _, local := range n.set {
+	// YARA pushes the set and pops it, so it runs the body for the last
+	// string first (console.log in the body shows the order).
+	for k := len(n.set) - 1; k >= 0; k-- {
+		local := n.set[k]
 		if err := e.step(); err != nil {
 			return undefined, err
 		}

@@ -175,41 +175,67 @@ func randomProbe(r *rand.Rand, label string) string {
 	return fmt.Sprintf("rule %s { condition: console.log(\"%s=\", %s) or defined %s }\n", label, label, call, call)
 }
 
+// runModuleCase writes probes drawn with seed and compares them with yara
+// on each of files.
+func runModuleCase(t *testing.T, seed uint64, files [][]byte) {
+	r := rand.New(rand.NewPCG(seed, 13))
+	dir := t.TempDir()
+	var src strings.Builder
+	src.WriteString("import \"math\"\nimport \"hash\"\nimport \"console\"\n")
+	for i := range 60 {
+		src.WriteString(randomProbe(r, fmt.Sprintf("p%d", i)))
+	}
+	rf := filepath.Join(dir, "probes.yar")
+	if err := os.WriteFile(rf, []byte(src.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rs, err := CompileFiles([]string{rf}, CompileOptions{})
+	if err != nil {
+		t.Fatalf("compile: %v\n%s", err, src.String())
+	}
+	for i, data := range files {
+		file := filepath.Join(dir, fmt.Sprintf("sample%d", i))
+		if err := os.WriteFile(file, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		diffModuleRuns(t, file, oracleModuleRun(t, rf, file), engineModuleRun(t, rs, file))
+	}
+	if t.Failed() {
+		t.Logf("probes:\n%s", src.String())
+	}
+}
+
 // TestDifferentialModulesRandom compares seeded random probes on seeded
 // random files (sizes 0 to 40, so every edge of a range is hit) with yara.
 func TestDifferentialModulesRandom(t *testing.T) {
 	needYara(t)
 	for seed := uint64(1); seed <= 6; seed++ {
 		t.Run(fmt.Sprintf("random module probes with seed %d give the values yara gives", seed), func(t *testing.T) {
-			r := rand.New(rand.NewPCG(seed, 13))
-			dir := t.TempDir()
-			var src strings.Builder
-			src.WriteString("import \"math\"\nimport \"hash\"\nimport \"console\"\n")
-			for i := range 60 {
-				src.WriteString(randomProbe(r, fmt.Sprintf("p%d", i)))
-			}
-			rf := filepath.Join(dir, "probes.yar")
-			if err := os.WriteFile(rf, []byte(src.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			rs, err := CompileFiles([]string{rf}, CompileOptions{})
-			if err != nil {
-				t.Fatalf("compile: %v\n%s", err, src.String())
-			}
-			for f := range 4 {
+			r := rand.New(rand.NewPCG(seed, 99))
+			files := [][]byte{{}}
+			for range 3 {
 				data := make([]byte, r.IntN(41))
 				for i := range data {
 					data[i] = []byte("Aab\x00\xff\x41zq\x7f")[r.IntN(9)]
 				}
-				if f == 0 {
-					data = data[:0]
-				}
-				file := filepath.Join(dir, fmt.Sprintf("sample%d", f))
-				if err := os.WriteFile(file, data, 0o644); err != nil {
-					t.Fatal(err)
-				}
-				diffModuleRuns(t, file, oracleModuleRun(t, rf, file), engineModuleRun(t, rs, file))
+				files = append(files, data)
 			}
+			runModuleCase(t, seed, files)
 		})
 	}
+}
+
+// FuzzModuleDifferential lets the fuzzer choose the scanned bytes and the
+// probes' seed; every value must be the one yara prints.
+func FuzzModuleDifferential(f *testing.F) {
+	f.Add([]byte{}, uint64(1))
+	f.Add([]byte("hello world\x00\xff"), uint64(2))
+	f.Add([]byte("\x80\x90\xa0\xb0\xc0\xd0\x01\x02\x03\x04\x05\x06"), uint64(3))
+	f.Fuzz(func(t *testing.T, data []byte, seed uint64) {
+		needYara(t)
+		if len(data) > 1<<16 {
+			return
+		}
+		runModuleCase(t, seed, [][]byte{data})
+	})
 }

@@ -19,3 +19,8 @@ rule log_in_loop { condition: for 2 i in (1..3) : (console.log("i=", i)) }
 rule loop_all { condition: for all i in (1..3) : (console.log("all=", i) and i < 4) }
 rule loop_two_of_four { condition: for 2 i in (1..4) : (console.log("two=", i) and i > 1) }
 rule loop_list { condition: for any k in (5, 6) : (console.log("k=", k) and k == 6) }
+rule for_of_any { strings: $a = "A" $b = "l" $c = "o" condition: for any of ($a, $b, $c) : (console.log("of_any=", #)) }
+rule for_of_two { strings: $a = "A" $b = "l" $c = "o" condition: for 2 of ($a, $b, $c) : (console.log("of_two") and $) }
+rule for_of_all { strings: $a = "A" $b = "l" $c = "o" condition: for all of ($a, $b, $c) : (console.log("of_all") and $) }
+rule for_of_them { strings: $a = "A" $b = "l" $c = "o" condition: for any of them : (console.log("of_them=", #)) }
+rule for_of_wildcard { strings: $x1 = "A" $y = "l" $x2 = "o" condition: for any of ($x*, $y) : (console.log("of_wild=", #)) }
