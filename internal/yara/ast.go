@@ -31,6 +31,7 @@ const (
 	opLoopVar
 	opModule
 	opModCall   // a supported module's function: fn, arguments in list
+	opModField  // a value of a module's data: mod, path
 	opStrFound  // $a
 	opStrAt     // $a at a
 	opStrIn     // $a in (a..b)
@@ -78,6 +79,8 @@ type node struct {
 	list      []*node // for-in list
 	nvars     int
 	fn        *modFunc
+	mod       *module
+	path      []pathStep
 }
 
 type stringKind int
@@ -119,6 +122,7 @@ type stringDecl struct {
 type moduleUse struct {
 	module, construct string
 	line, col         int
+	partial           bool // the module is supported, this member is not
 }
 
 type ruleDecl struct {

@@ -592,7 +592,7 @@ func (p *parser) parseModuleUse() (*node, error) {
 	start, end := p.tok.pos, p.tok.pos+len(p.tok.text)
 	defer func() {
 		p.rule.modules = append(p.rule.modules, moduleUse{module: n.name, line: n.line, col: n.col,
-			construct: constructText(p.lx.src[start:end])})
+			construct: constructText(p.lx.src[start:end]), partial: supportedModule(n.name) != nil})
 	}()
 	if err := p.advance(); err != nil {
 		return nil, err

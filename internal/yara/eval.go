@@ -123,10 +123,14 @@ func (e *evalEnv) eval(n *node) (value, error) {
 		return value{t: tyStr, s: n.s}, nil
 	case opFilesize:
 		return intVal(int64(len(e.st.data))), nil
-	case opEntrypoint, opModule:
+	case opEntrypoint:
+		return entrypoint(e.st.data), nil
+	case opModule:
 		return undefined, nil
 	case opModCall:
 		return e.evalModCall(n)
+	case opModField:
+		return e.evalModField(n)
 	case opExternal:
 		switch x := e.st.ext[n.name].(type) {
 		case string:

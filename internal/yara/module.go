@@ -16,6 +16,56 @@ type module struct {
 	name   string
 	funcs  map[string][]modFunc
 	consts map[string]value
+	// fields describes the data a module parses from the scanned file
+	// (pe.sections[0].name); load builds it once per scan.
+	fields map[string]*modField
+	load   func(data []byte) *modObject
+	// partial marks a module of which only some fields exist here: an unknown
+	// member makes the rule unsupported (skipped or refused with the flag)
+	// rather than a syntax error, since yara has it.
+	partial bool
+}
+
+// modField is one member of a module's data: a value (typ), a structure
+// (fields) or an array of elem.
+type modField struct {
+	typ    vtype
+	fields map[string]*modField
+	elem   *modField
+}
+
+func leaf(t vtype) *modField { return &modField{typ: t} }
+
+// modObject is a module's data for one scan, shaped like its modFields.
+// A missing member or a value with undef set is undefined.
+type modObject struct {
+	val    value
+	fields map[string]*modObject
+	items  []*modObject
+	// native keeps what the module's functions need (the parsed file).
+	native any
+}
+
+func (o *modObject) set(name string, v value) {
+	if o.fields == nil {
+		o.fields = map[string]*modObject{}
+	}
+	o.fields[name] = &modObject{val: v}
+}
+
+func (o *modObject) child(name string) *modObject {
+	if o.fields == nil {
+		o.fields = map[string]*modObject{}
+	}
+	c := &modObject{}
+	o.fields[name] = c
+	return c
+}
+
+// pathStep is one step from a module's root to a value: a field or an index.
+type pathStep struct {
+	field string
+	index *node
 }
 
 // modFunc is one overload. args spells the argument types the way YARA
@@ -31,6 +81,20 @@ type moduleCtx struct {
 	data    []byte
 	now     func() time.Time
 	console io.Writer
+	loaded  map[string]*modObject // per module, built on first use
+}
+
+// object returns module m's data for this scan, parsing the file once.
+func (c *moduleCtx) object(m *module) *modObject {
+	if o, ok := c.loaded[m.name]; ok {
+		return o
+	}
+	if c.loaded == nil {
+		c.loaded = map[string]*modObject{}
+	}
+	o := m.load(c.data)
+	c.loaded[m.name] = o
+	return o
 }
 
 // supportedModule returns the module named name, or nil when the engine
@@ -47,13 +111,15 @@ func supportedModule(name string) *module {
 		return timeModule()
 	case "console":
 		return consoleModule()
+	case "pe":
+		return peModule()
 	}
 	return nil
 }
 
 // SupportedModules lists the modules rules may import.
 func SupportedModules() []string {
-	return []string{"console", "hash", "math", "string", "time"}
+	return []string{"console", "hash", "math", "pe", "string", "time"}
 }
 
 func typeLetter(t vtype) byte {
@@ -118,8 +184,14 @@ func (p *parser) parseModuleExpr(m *module) (*node, error) {
 		}
 		return p.maybeOf(n)
 	}
+	if f, ok := m.fields[member]; ok {
+		return p.parseModuleField(m, f, member, start)
+	}
 	overloads, ok := m.funcs[member]
 	if !ok {
+		if m.partial {
+			return p.unsupportedMember(m, start)
+		}
 		return nil, &CompileError{File: p.lx.file, Line: memberTok.line, Col: memberTok.col,
 			Message: fmt.Sprintf("invalid field name %q in module %q", member, m.name)}
 	}
@@ -153,7 +225,7 @@ func (p *parser) parseModuleExpr(m *module) (*node, error) {
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
-	n := &node{op: opModCall, line: start.line, col: start.col, name: m.name + "." + member, list: args}
+	n := &node{op: opModCall, line: start.line, col: start.col, name: m.name + "." + member, list: args, mod: m}
 	for i := range overloads {
 		if overloads[i].args == sig.String() {
 			n.fn = &overloads[i]
@@ -161,6 +233,9 @@ func (p *parser) parseModuleExpr(m *module) (*node, error) {
 		}
 	}
 	if n.fn == nil {
+		if m.partial && !unknown {
+			return p.unsupportedMember(m, start)
+		}
 		if !unknown {
 			return nil, &CompileError{File: p.lx.file, Line: memberTok.line, Col: memberTok.col,
 				Message: fmt.Sprintf("wrong arguments for function %q: %s", member, describeOverloads(m.name+"."+member, overloads))}
@@ -262,6 +337,11 @@ func unsupportedUse(rules []*ruleDecl, skipped []bool, d *ruleDecl) (SkippedRule
 		sk.Reason = fmt.Sprintf("module %q is not supported", u.module)
 		ce.Construct, ce.Module = u.construct, u.module
 		ce.Message = fmt.Sprintf("rule %q uses %s, but module %q is not supported", d.name, u.construct, u.module)
+		if u.partial {
+			member, _, _ := strings.Cut(u.construct, "(")
+			sk.Reason = fmt.Sprintf("%s is not supported", member)
+			ce.Message = fmt.Sprintf("rule %q uses %s, which the %s module here lacks", d.name, u.construct, u.module)
+		}
 	default:
 		for k, dep := range d.deps {
 			if skipped[dep] {
@@ -278,4 +358,103 @@ func unsupportedUse(rules []*ruleDecl, skipped []bool, d *ruleDecl) (SkippedRule
 	}
 	ce.Line, ce.Col = sk.Line, sk.Col
 	return sk, ce
+}
+
+// parseModuleField parses the rest of a path into module data, such as
+// [0].name after pe.sections, and checks it ends at a value.
+func (p *parser) parseModuleField(m *module, f *modField, member string, start token) (*node, error) {
+	n := &node{op: opModField, line: start.line, col: start.col, name: m.name + "." + member, mod: m,
+		path: []pathStep{{field: member}}}
+	for {
+		switch {
+		case f.elem != nil && p.isPunct("["):
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			x, err := p.parseExpr()
+			if err != nil {
+				return nil, err
+			}
+			if err := p.requireInt(x); err != nil {
+				return nil, err
+			}
+			if err := p.expectPunct("]"); err != nil {
+				return nil, err
+			}
+			n.path = append(n.path, pathStep{index: x})
+			f = f.elem
+		case f.fields != nil && p.isPunct("."):
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			if p.tok.kind != tIdent {
+				return nil, p.errTok("syntax error: expected field name")
+			}
+			sub, ok := f.fields[p.tok.text]
+			if !ok {
+				if m.partial {
+					return p.unsupportedMember(m, start)
+				}
+				return nil, p.errTok("invalid field name %q", p.tok.text)
+			}
+			n.path = append(n.path, pathStep{field: p.tok.text})
+			f = sub
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+		case f.elem != nil || f.fields != nil:
+			if m.partial && (p.isPunct(".") || p.isPunct("[") || p.isPunct("(")) {
+				return p.unsupportedMember(m, start)
+			}
+			return nil, p.errNode(n, "%s is not a value: it needs an index or a field", n.name)
+		default:
+			n.typ = f.typ
+			if n.typ == tyInt {
+				return p.maybeOf(n)
+			}
+			return n, nil
+		}
+	}
+}
+
+// unsupportedMember handles a member of a partly supported module that the
+// engine lacks: the rest of the expression is parsed as for a module the
+// engine lacks, so the rule is refused or skipped naming the construct.
+func (p *parser) unsupportedMember(m *module, start token) (*node, error) {
+	// Re-lex from the module name so that the construct is named whole.
+	p.lx.pos = start.pos
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	return p.parseModuleUse()
+}
+
+// evalModField walks a path into a module's data for this scan.
+func (e *evalEnv) evalModField(n *node) (value, error) {
+	o := e.st.mod.object(n.mod)
+	for _, s := range n.path {
+		if s.index != nil {
+			v, err := e.eval(s.index)
+			if err != nil || v.undef {
+				return undefined, err
+			}
+			if v.i < 0 || v.i >= int64(len(o.items)) {
+				return undefined, nil
+			}
+			o = o.items[v.i]
+			continue
+		}
+		c, ok := o.fields[s.field]
+		if !ok {
+			return undefined, nil
+		}
+		o = c
+	}
+	if o.fields != nil || o.items != nil {
+		return undefined, nil
+	}
+	if o.val.t != n.typ && !o.val.undef {
+		return undefined, fmt.Errorf("internal error: %s holds a %s, declared %s", n.name, o.val.t, n.typ)
+	}
+	return o.val, nil
 }

@@ -1,0 +1,618 @@
+package yara
+
+import (
+	"bytes"
+	"crypto/md5"
+	"debug/pe"
+	"encoding/binary"
+	"encoding/hex"
+	"strconv"
+	"strings"
+)
+
+// Limits on what the pe module reads from a hostile file, as in YARA
+// (MAX_PE_SECTIONS, MAX_PE_IMPORTS, MAX_PE_EXPORTS): every loop below is
+// bounded by one of these or by the file's size.
+const (
+	maxPESections  = 96
+	maxPEImports   = 16384 // DLLs, and functions over all DLLs
+	maxPEExports   = 16384
+	maxPEImportLen = 512 // bytes of an imported function's name
+)
+
+// peFile is what the pe module parsed from one file.
+type peFile struct {
+	data      []byte
+	hdr       *pe.File
+	is64      bool
+	fileAlign uint32
+	sections  []peSection
+	imports   []peDLL
+	exports   []peExport
+	hasExpDir bool
+}
+
+type peSection struct {
+	name                                    []byte // as stored: up to 8 bytes, before the first NUL
+	va, vsize, rawOff, rawSize, chars, reloc uint32
+}
+
+type peDLL struct {
+	name  []byte
+	funcs []peImport
+}
+
+type peImport struct {
+	name       []byte // nil for an import by ordinal
+	ordinal    int64
+	hasOrdinal bool
+}
+
+type peExport struct {
+	name    []byte // nil when the export has no name
+	ordinal int64
+}
+
+// peModule follows libyara/modules/pe/pe.c of YARA 4.2.3 for the fields and
+// functions rules use most. Headers come from debug/pe: a file that debug/pe
+// refuses is not a PE file here (is_pe is 0; see DIFFERENCES.md). Imports,
+// exports and raw section names are read from the file by the code below,
+// since debug/pe does not expose them the way YARA does.
+func peModule() *module {
+	m := &module{name: "pe", partial: true}
+	file := func(c *moduleCtx) *peFile {
+		pf, _ := c.object(m).native.(*peFile)
+		return pf
+	}
+	// onPE wraps a function that is undefined on a file that is not PE.
+	onPE := func(f func(*peFile, []value) value) func(*moduleCtx, []value) value {
+		return func(c *moduleCtx, a []value) value {
+			pf := file(c)
+			if pf == nil {
+				return undefined
+			}
+			return f(pf, a)
+		}
+	}
+	m.load = loadPE
+	u := leaf(tyInt)
+	version := &modField{fields: map[string]*modField{"major": u, "minor": u}}
+	m.fields = map[string]*modField{
+		"is_pe": u, "machine": u, "number_of_sections": u, "timestamp": u, "characteristics": u,
+		"entry_point": u, "entry_point_raw": u, "image_base": u, "number_of_rva_and_sizes": u,
+		"size_of_image": u, "size_of_headers": u, "size_of_code": u, "base_of_code": u, "checksum": u,
+		"section_alignment": u, "file_alignment": u, "subsystem": u, "dll_characteristics": u, "opthdr_magic": u,
+		"number_of_symbols": u, "pointer_to_symbol_table": u, "size_of_optional_header": u,
+		"number_of_imports": u, "number_of_imported_functions": u, "number_of_exports": u,
+		"linker_version": version, "os_version": version, "image_version": version, "subsystem_version": version,
+		"overlay": {fields: map[string]*modField{"offset": u, "size": u}},
+		"sections": {elem: &modField{fields: map[string]*modField{
+			"name": leaf(tyStr), "virtual_address": u, "virtual_size": u, "raw_data_offset": u,
+			"raw_data_size": u, "characteristics": u, "pointer_to_relocations": u,
+		}}},
+	}
+	m.consts = peConstants()
+	m.funcs = map[string][]modFunc{
+		"imports": {
+			{args: "ss", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
+				for _, d := range pf.imports {
+					if bytes.EqualFold(d.name, a[0].s) {
+						for _, f := range d.funcs {
+							if f.name != nil && bytes.EqualFold(f.name, a[1].s) {
+								return intVal(1)
+							}
+						}
+					}
+				}
+				return intVal(0)
+			})},
+			{args: "si", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
+				for _, d := range pf.imports {
+					if bytes.EqualFold(d.name, a[0].s) {
+						for _, f := range d.funcs {
+							if f.hasOrdinal && f.ordinal == a[1].i {
+								return intVal(1)
+							}
+						}
+					}
+				}
+				return intVal(0)
+			})},
+			{args: "s", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
+				n := 0
+				for _, d := range pf.imports {
+					if bytes.EqualFold(d.name, a[0].s) {
+						n += len(d.funcs)
+					}
+				}
+				return intVal(int64(n))
+			})},
+		},
+		"exports": {
+			{args: "s", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
+				for _, e := range pf.exports {
+					if e.name != nil && bytes.EqualFold(e.name, a[0].s) {
+						return intVal(1)
+					}
+				}
+				return intVal(0)
+			})},
+			{args: "i", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
+				for _, e := range pf.exports {
+					if e.ordinal == a[0].i {
+						return intVal(1)
+					}
+				}
+				return intVal(0)
+			})},
+		},
+		"imphash": {{args: "", ret: tyStr, call: onPE(func(pf *peFile, _ []value) value { return pf.imphash() })}},
+		"is_dll": {{args: "", ret: tyInt, call: onPE(func(pf *peFile, _ []value) value {
+			// YARA returns the flag's bit, not 1.
+			return intVal(int64(pf.hdr.FileHeader.Characteristics & pe.IMAGE_FILE_DLL))
+		})}},
+		"is_32bit": {{args: "", ret: tyInt, call: onPE(func(pf *peFile, _ []value) value { return boolInt(!pf.is64) })}},
+		"is_64bit": {{args: "", ret: tyInt, call: onPE(func(pf *peFile, _ []value) value { return boolInt(pf.is64) })}},
+		"section_index": {
+			{args: "s", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
+				for i, s := range pf.sections {
+					if bytes.Equal(s.name, a[0].s) {
+						return intVal(int64(i))
+					}
+				}
+				return undefined
+			})},
+			// An address here is a file offset, as YARA reads a file (it
+			// uses virtual addresses only for process memory).
+			{args: "i", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
+				for i, s := range pf.sections {
+					if a[0].i >= int64(s.rawOff) && a[0].i < int64(s.rawOff)+int64(s.rawSize) {
+						return intVal(int64(i))
+					}
+				}
+				return undefined
+			})},
+		},
+		"rva_to_offset": {{args: "i", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
+			if a[0].i < 0 || a[0].i > 0xffffffff {
+				return undefined
+			}
+			off := pf.rvaToOffset(uint32(a[0].i))
+			if off < 0 {
+				return undefined
+			}
+			return intVal(off)
+		})}},
+	}
+	return m
+}
+
+// peHeaderOK applies YARA's own test for a PE header (pe_get_header): an MZ
+// header, a non-negative e_lfanew, the PE signature and a whole optional
+// header inside the file.
+func peHeaderOK(data []byte) (ntOff int64, ok bool) {
+	if len(data) < 64 || data[0] != 'M' || data[1] != 'Z' {
+		return 0, false
+	}
+	lfanew := int64(int32(binary.LittleEndian.Uint32(data[0x3c:])))
+	if lfanew < 0 {
+		return 0, false
+	}
+	size := int64(len(data))
+	headers := lfanew + 4 + 20
+	if size < headers || !bytes.Equal(data[lfanew:lfanew+4], []byte("PE\x00\x00")) {
+		return 0, false
+	}
+	if size < headers+2 {
+		return 0, false
+	}
+	if binary.LittleEndian.Uint16(data[headers:]) == 0x20b {
+		headers += 240
+	} else {
+		headers += 224
+	}
+	return lfanew, size >= headers
+}
+
+func loadPE(data []byte) *modObject {
+	root := &modObject{}
+	root.set("is_pe", intVal(0))
+	ntOff, ok := peHeaderOK(data)
+	if !ok {
+		return root
+	}
+	hdr, err := pe.NewFile(bytes.NewReader(data))
+	if err != nil || hdr.OptionalHeader == nil {
+		return root
+	}
+	pf := &peFile{data: data, hdr: hdr}
+	root.native = pf
+	root.set("is_pe", intVal(1))
+	fh := hdr.FileHeader
+	root.set("machine", intVal(int64(fh.Machine)))
+	root.set("number_of_sections", intVal(int64(fh.NumberOfSections)))
+	root.set("timestamp", intVal(int64(fh.TimeDateStamp)))
+	root.set("characteristics", intVal(int64(fh.Characteristics)))
+	root.set("pointer_to_symbol_table", intVal(int64(fh.PointerToSymbolTable)))
+	root.set("number_of_symbols", intVal(int64(fh.NumberOfSymbols)))
+	root.set("size_of_optional_header", intVal(int64(fh.SizeOfOptionalHeader)))
+	var ep, secAlign uint32
+	var dirs []pe.DataDirectory
+	var nrva uint32
+	set16 := func(name string, major, minor uint16) {
+		v := root.child(name)
+		v.set("major", intVal(int64(major)))
+		v.set("minor", intVal(int64(minor)))
+	}
+	switch oh := hdr.OptionalHeader.(type) {
+	case *pe.OptionalHeader32:
+		ep, secAlign, pf.fileAlign, dirs, nrva = oh.AddressOfEntryPoint, oh.SectionAlignment, oh.FileAlignment, oh.DataDirectory[:], oh.NumberOfRvaAndSizes
+		root.set("opthdr_magic", intVal(int64(oh.Magic)))
+		root.set("image_base", intVal(int64(oh.ImageBase)))
+		root.set("size_of_image", intVal(int64(oh.SizeOfImage)))
+		root.set("size_of_headers", intVal(int64(oh.SizeOfHeaders)))
+		root.set("size_of_code", intVal(int64(oh.SizeOfCode)))
+		root.set("base_of_code", intVal(int64(oh.BaseOfCode)))
+		root.set("checksum", intVal(int64(oh.CheckSum)))
+		root.set("subsystem", intVal(int64(oh.Subsystem)))
+		root.set("dll_characteristics", intVal(int64(oh.DllCharacteristics)))
+		set16("linker_version", uint16(oh.MajorLinkerVersion), uint16(oh.MinorLinkerVersion))
+		set16("os_version", oh.MajorOperatingSystemVersion, oh.MinorOperatingSystemVersion)
+		set16("image_version", oh.MajorImageVersion, oh.MinorImageVersion)
+		set16("subsystem_version", oh.MajorSubsystemVersion, oh.MinorSubsystemVersion)
+	case *pe.OptionalHeader64:
+		pf.is64 = true
+		ep, secAlign, pf.fileAlign, dirs, nrva = oh.AddressOfEntryPoint, oh.SectionAlignment, oh.FileAlignment, oh.DataDirectory[:], oh.NumberOfRvaAndSizes
+		root.set("opthdr_magic", intVal(int64(oh.Magic)))
+		root.set("image_base", intVal(int64(oh.ImageBase)))
+		root.set("size_of_image", intVal(int64(oh.SizeOfImage)))
+		root.set("size_of_headers", intVal(int64(oh.SizeOfHeaders)))
+		root.set("size_of_code", intVal(int64(oh.SizeOfCode)))
+		root.set("base_of_code", intVal(int64(oh.BaseOfCode)))
+		root.set("checksum", intVal(int64(oh.CheckSum)))
+		root.set("subsystem", intVal(int64(oh.Subsystem)))
+		root.set("dll_characteristics", intVal(int64(oh.DllCharacteristics)))
+		set16("linker_version", uint16(oh.MajorLinkerVersion), uint16(oh.MinorLinkerVersion))
+		set16("os_version", oh.MajorOperatingSystemVersion, oh.MinorOperatingSystemVersion)
+		set16("image_version", oh.MajorImageVersion, oh.MinorImageVersion)
+		set16("subsystem_version", oh.MajorSubsystemVersion, oh.MinorSubsystemVersion)
+	default:
+		return &modObject{fields: map[string]*modObject{"is_pe": {val: intVal(0)}}}
+	}
+	root.set("section_alignment", intVal(int64(secAlign)))
+	root.set("file_alignment", intVal(int64(pf.fileAlign)))
+	root.set("number_of_rva_and_sizes", intVal(int64(nrva)))
+	root.set("entry_point_raw", intVal(int64(ep)))
+	// Raw section headers: names as stored ("/4" stays "/4"), as YARA 4.2.3.
+	secOff := ntOff + 4 + 20 + int64(fh.SizeOfOptionalHeader)
+	secs := root.child("sections")
+	var end int64
+	for i := 0; i < min(int(fh.NumberOfSections), maxPESections); i++ {
+		o := secOff + int64(i)*40
+		if o+40 > int64(len(data)) {
+			break
+		}
+		h := data[o : o+40]
+		name := h[:8]
+		if k := bytes.IndexByte(name, 0); k >= 0 {
+			name = name[:k]
+		}
+		le := binary.LittleEndian
+		s := peSection{name: name, vsize: le.Uint32(h[8:]), va: le.Uint32(h[12:]), rawSize: le.Uint32(h[16:]),
+			rawOff: le.Uint32(h[20:]), reloc: le.Uint32(h[24:]), chars: le.Uint32(h[36:])}
+		pf.sections = append(pf.sections, s)
+		so := &modObject{}
+		so.set("name", strVal(s.name))
+		so.set("virtual_address", intVal(int64(s.va)))
+		so.set("virtual_size", intVal(int64(s.vsize)))
+		so.set("raw_data_offset", intVal(int64(s.rawOff)))
+		so.set("raw_data_size", intVal(int64(s.rawSize)))
+		so.set("characteristics", intVal(int64(s.chars)))
+		so.set("pointer_to_relocations", intVal(int64(s.reloc)))
+		secs.items = append(secs.items, so)
+		end = max(end, int64(s.rawOff)+int64(s.rawSize))
+	}
+	if secs.items == nil {
+		secs.items = []*modObject{}
+	}
+	root.set("entry_point", intVal(pf.rvaToOffset(ep)))
+	ov := root.child("overlay")
+	if end > 0 && end < int64(len(data)) {
+		ov.set("offset", intVal(end))
+		ov.set("size", intVal(int64(len(data))-end))
+	} else {
+		ov.set("offset", intVal(0))
+		ov.set("size", intVal(0))
+	}
+	if len(dirs) > pe.IMAGE_DIRECTORY_ENTRY_IMPORT && int(nrva) > pe.IMAGE_DIRECTORY_ENTRY_IMPORT {
+		pf.parseImports(dirs[pe.IMAGE_DIRECTORY_ENTRY_IMPORT])
+	}
+	nf := 0
+	for _, d := range pf.imports {
+		nf += len(d.funcs)
+	}
+	root.set("number_of_imports", intVal(int64(len(pf.imports))))
+	root.set("number_of_imported_functions", intVal(int64(nf)))
+	if len(dirs) > pe.IMAGE_DIRECTORY_ENTRY_EXPORT && int(nrva) > pe.IMAGE_DIRECTORY_ENTRY_EXPORT {
+		pf.parseExports(dirs[pe.IMAGE_DIRECTORY_ENTRY_EXPORT])
+	}
+	root.set("number_of_exports", intVal(int64(len(pf.exports))))
+	return root
+}
+
+// rvaToOffset maps a relative virtual address to a file offset the way
+// YARA's pe_rva_to_offset does, or returns -1.
+func (pf *peFile) rvaToOffset(rva uint32) int64 {
+	lowest := uint32(0xffffffff)
+	var secRVA, secOff, secRaw uint32
+	for _, s := range pf.sections {
+		lowest = min(lowest, s.va)
+		if rva >= s.va && secRVA <= s.va {
+			secRVA, secOff, secRaw = s.va, s.rawOff, s.rawSize
+			// Offsets below the file alignment (at most 0x200) round down.
+			if a := min(pf.fileAlign, 0x200); a != 0 {
+				secOff -= secOff % a
+			}
+		}
+	}
+	if rva < lowest {
+		secRVA, secOff, secRaw = 0, 0, uint32(min(int64(len(pf.data)), 0xffffffff))
+	}
+	if rva-secRVA >= secRaw {
+		return -1
+	}
+	off := int64(secOff) + int64(rva-secRVA)
+	if off >= int64(len(pf.data)) {
+		return -1
+	}
+	return off
+}
+
+// cString returns the NUL-terminated bytes at off, at most max long, and
+// whether a NUL ended them inside the file.
+func cString(data []byte, off int64, max int) ([]byte, bool) {
+	if off < 0 || off >= int64(len(data)) {
+		return nil, false
+	}
+	b := data[off:min(int64(len(data)), off+int64(max))]
+	if k := bytes.IndexByte(b, 0); k >= 0 {
+		return b[:k], true
+	}
+	return b, false
+}
+
+// validDLLName is YARA's pe_valid_dll_name: letters, digits, "_", "." and
+// "-", at least one, ended by a NUL inside the file.
+func validDLLName(data []byte, off int64) ([]byte, bool) {
+	b, ended := cString(data, off, len(data))
+	if !ended || len(b) == 0 {
+		return nil, false
+	}
+	for _, c := range b {
+		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
+		if !ok {
+			return nil, false
+		}
+	}
+	return b, true
+}
+
+func (pf *peFile) parseImports(dir pe.DataDirectory) {
+	if dir.VirtualAddress == 0 {
+		return
+	}
+	off := pf.rvaToOffset(dir.VirtualAddress)
+	if off < 0 {
+		return
+	}
+	le := binary.LittleEndian
+	data := pf.data
+	total := 0
+	for n := 0; n < maxPEImports && off+20 <= int64(len(data)); n, off = n+1, off+20 {
+		desc := data[off : off+20]
+		nameRVA := le.Uint32(desc[12:])
+		if nameRVA == 0 {
+			break
+		}
+		no := pf.rvaToOffset(nameRVA)
+		if no < 0 {
+			continue
+		}
+		name, ok := validDLLName(data, no)
+		if !ok {
+			break
+		}
+		thunk := pf.rvaToOffset(le.Uint32(desc[0:]))
+		if thunk <= 0 {
+			thunk = pf.rvaToOffset(le.Uint32(desc[16:]))
+		}
+		if thunk < 0 {
+			continue
+		}
+		var funcs []peImport
+		width := int64(4)
+		if pf.is64 {
+			width = 8
+		}
+		for ; thunk+width <= int64(len(data)) && total < maxPEImports; thunk += width {
+			var v uint64
+			var byOrdinal bool
+			if pf.is64 {
+				v = le.Uint64(data[thunk:])
+				byOrdinal = v&(1<<63) != 0
+			} else {
+				v = uint64(le.Uint32(data[thunk:]))
+				byOrdinal = v&(1<<31) != 0
+			}
+			if v == 0 {
+				break
+			}
+			if byOrdinal {
+				funcs = append(funcs, peImport{ordinal: int64(v & 0xffff), hasOrdinal: true})
+				total++
+				continue
+			}
+			if v > 0xffffffff {
+				continue
+			}
+			fo := pf.rvaToOffset(uint32(v))
+			if fo < 0 || fo+3 > int64(len(data)) {
+				continue
+			}
+			fn, _ := cString(data, fo+2, maxPEImportLen)
+			funcs = append(funcs, peImport{name: fn})
+			total++
+		}
+		if len(funcs) > 0 {
+			pf.imports = append(pf.imports, peDLL{name: name, funcs: funcs})
+		}
+	}
+}
+
+func (pf *peFile) parseExports(dir pe.DataDirectory) {
+	if dir.VirtualAddress == 0 {
+		return
+	}
+	off := pf.rvaToOffset(dir.VirtualAddress)
+	data := pf.data
+	size := int64(len(data))
+	if off < 0 || off+40 > size {
+		return
+	}
+	le := binary.LittleEndian
+	ed := data[off : off+40]
+	base := int64(le.Uint32(ed[16:]))
+	nfuncs := int64(min(le.Uint32(ed[20:]), maxPEExports))
+	nnames := int64(le.Uint32(ed[24:]))
+	var names []byte
+	if nnames > 0 {
+		o := pf.rvaToOffset(le.Uint32(ed[32:]))
+		if o < 0 || nnames*4 > size-o {
+			return
+		}
+		names = data[o : o+nnames*4]
+	}
+	oo := pf.rvaToOffset(le.Uint32(ed[36:]))
+	if oo < 0 || nnames*2 > size-oo {
+		return
+	}
+	ords := data[oo : oo+nnames*2]
+	fo := pf.rvaToOffset(le.Uint32(ed[28:]))
+	if fo < 0 || nfuncs*4 > size-fo {
+		return
+	}
+	exports := make([]peExport, 0, nfuncs)
+	for i := int64(0); i < nfuncs; i++ {
+		e := peExport{ordinal: base + i}
+		for j := int64(0); j < nnames; j++ {
+			if int64(le.Uint16(ords[2*j:])) == i {
+				if no := pf.rvaToOffset(le.Uint32(names[4*j:])); no > 0 {
+					e.name, _ = cString(data, no, len(data))
+				}
+				break
+			}
+		}
+		exports = append(exports, e)
+	}
+	pf.exports = exports
+}
+
+// imphash is the MD5 of "dll.function" pairs, lowercase, comma-separated, in
+// import order; the DLL name loses a .dll, .ocx or .sys extension, and a
+// function imported by ordinal is "ordN".
+func (pf *peFile) imphash() value {
+	var sb strings.Builder
+	first := true
+	for _, d := range pf.imports {
+		dll := strings.ToLower(string(d.name))
+		for _, ext := range []string{".dll", ".ocx", ".sys"} {
+			if s, ok := strings.CutSuffix(dll, ext); ok {
+				dll = s
+				break
+			}
+		}
+		for _, f := range d.funcs {
+			if !first {
+				sb.WriteByte(',')
+			}
+			first = false
+			name := "ord" + strconv.FormatInt(f.ordinal, 10)
+			if f.name != nil {
+				name = strings.ToLower(string(f.name))
+			}
+			sb.WriteString(dll + "." + name)
+		}
+	}
+	sum := md5.Sum([]byte(sb.String()))
+	return strVal([]byte(hex.EncodeToString(sum[:])))
+}
+
+// peConstants are the Windows SDK values YARA's pe module names.
+func peConstants() map[string]value {
+	c := map[string]value{}
+	for k, v := range map[string]int64{
+		"MACHINE_UNKNOWN": 0, "MACHINE_I386": 0x14c, "MACHINE_AMD64": 0x8664, "MACHINE_ARM": 0x1c0,
+		"MACHINE_ARMNT": 0x1c4, "MACHINE_ARM64": 0xaa64, "MACHINE_IA64": 0x200,
+		"RELOCS_STRIPPED": 0x1, "EXECUTABLE_IMAGE": 0x2, "LINE_NUMS_STRIPPED": 0x4, "LOCAL_SYMS_STRIPPED": 0x8,
+		"AGGRESIVE_WS_TRIM": 0x10, "LARGE_ADDRESS_AWARE": 0x20, "BYTES_REVERSED_LO": 0x80, "MACHINE_32BIT": 0x100,
+		"DEBUG_STRIPPED": 0x200, "REMOVABLE_RUN_FROM_SWAP": 0x400, "NET_RUN_FROM_SWAP": 0x800, "SYSTEM": 0x1000,
+		"DLL": 0x2000, "UP_SYSTEM_ONLY": 0x4000, "BYTES_REVERSED_HI": 0x8000,
+		"SUBSYSTEM_UNKNOWN": 0, "SUBSYSTEM_NATIVE": 1, "SUBSYSTEM_WINDOWS_GUI": 2, "SUBSYSTEM_WINDOWS_CUI": 3,
+		"SUBSYSTEM_OS2_CUI": 5, "SUBSYSTEM_POSIX_CUI": 7, "SUBSYSTEM_NATIVE_WINDOWS": 8,
+		"SECTION_CNT_CODE": 0x20, "SECTION_CNT_INITIALIZED_DATA": 0x40, "SECTION_CNT_UNINITIALIZED_DATA": 0x80,
+		"SECTION_MEM_EXECUTE": 0x20000000, "SECTION_MEM_READ": 0x40000000, "SECTION_MEM_WRITE": 0x80000000,
+	} {
+		c[k] = intVal(v)
+	}
+	return c
+}
+
+// yaraPEMachines are the machines for which YARA's entrypoint (not the pe
+// module) takes a file as PE (yr_get_pe_header in libyara/exefiles.c).
+var yaraPEMachines = [...]uint16{0, 0x1d3, 0x8664, 0x1c0, 0x1c4, 0xaa64, 0xebc, 0x14c, 0x200, 0x9041, 0x266,
+	0x366, 0x466, 0x1f0, 0x1f1, 0x166, 0x1a2, 0x1a3, 0x1a6, 0x1a8, 0x1c2, 0x169}
+
+// entrypoint is the value of the deprecated `entrypoint` keyword: the file
+// offset of a PE's entry point, computed as yara 4.2.3 computes it, which
+// differs from pe.entry_point (no alignment rounding, no bounds check, and
+// an address before every section maps to itself). Undefined for other
+// files.
+func entrypoint(data []byte) value {
+	le := binary.LittleEndian
+	if len(data) < 64 || data[0] != 'M' || data[1] != 'Z' {
+		return undefined
+	}
+	lfanew := int64(int32(le.Uint32(data[0x3c:])))
+	if lfanew < 0 {
+		return undefined
+	}
+	size := int64(len(data))
+	headers := lfanew + 4 + 20
+	if size < headers {
+		return undefined
+	}
+	nt := data[lfanew:]
+	headers += int64(le.Uint16(nt[20:]))
+	machineOK := false
+	for _, m := range yaraPEMachines {
+		machineOK = machineOK || le.Uint16(nt[4:]) == m
+	}
+	if !bytes.Equal(nt[:4], []byte("PE\x00\x00")) || !machineOK || size <= headers {
+		return undefined
+	}
+	ep := uint64(le.Uint32(nt[24+16:]))
+	first := int64(24 + int64(le.Uint16(nt[20:])))
+	nsec := min(int(le.Uint16(nt[6:])), 60)
+	var secRVA, secOff uint64
+	for i := 0; i < nsec; i++ {
+		h := first + int64(i)*40
+		if h+40 >= size-lfanew {
+			return intVal(0)
+		}
+		va := uint64(le.Uint32(nt[h+12:]))
+		if ep >= va && secRVA <= va {
+			secRVA, secOff = va, uint64(le.Uint32(nt[h+20:]))
+		}
+	}
+	return intVal(int64(secOff + (ep - secRVA)))
+}

@@ -1,0 +1,77 @@
+import "pe"
+import "console"
+
+// Each probe logs one value of the pe module; see ../math.yar.
+rule pe_is_pe { condition: console.log("is_pe=", pe.is_pe) }
+rule pe_machine { condition: console.log("machine=", pe.machine) }
+rule pe_number_of_sections { condition: console.log("number_of_sections=", pe.number_of_sections) }
+rule pe_timestamp { condition: console.log("timestamp=", pe.timestamp) }
+rule pe_characteristics { condition: console.log("characteristics=", pe.characteristics) }
+rule pe_entry_point { condition: console.log("entry_point=", pe.entry_point) }
+rule pe_entry_point_raw { condition: console.log("entry_point_raw=", pe.entry_point_raw) }
+rule pe_image_base { condition: console.log("image_base=", pe.image_base) }
+rule pe_number_of_rva_and_sizes { condition: console.log("number_of_rva_and_sizes=", pe.number_of_rva_and_sizes) }
+rule pe_size_of_image { condition: console.log("size_of_image=", pe.size_of_image) }
+rule pe_size_of_headers { condition: console.log("size_of_headers=", pe.size_of_headers) }
+rule pe_size_of_code { condition: console.log("size_of_code=", pe.size_of_code) }
+rule pe_base_of_code { condition: console.log("base_of_code=", pe.base_of_code) }
+rule pe_checksum { condition: console.log("checksum=", pe.checksum) }
+rule pe_section_alignment { condition: console.log("section_alignment=", pe.section_alignment) }
+rule pe_file_alignment { condition: console.log("file_alignment=", pe.file_alignment) }
+rule pe_subsystem { condition: console.log("subsystem=", pe.subsystem) }
+rule pe_dll_characteristics { condition: console.log("dll_characteristics=", pe.dll_characteristics) }
+rule pe_opthdr_magic { condition: console.log("opthdr_magic=", pe.opthdr_magic) }
+rule pe_number_of_symbols { condition: console.log("number_of_symbols=", pe.number_of_symbols) }
+rule pe_pointer_to_symbol_table { condition: console.log("pointer_to_symbol_table=", pe.pointer_to_symbol_table) }
+rule pe_size_of_optional_header { condition: console.log("size_of_optional_header=", pe.size_of_optional_header) }
+rule pe_number_of_imports { condition: console.log("number_of_imports=", pe.number_of_imports) }
+rule pe_number_of_imported_functions { condition: console.log("number_of_imported_functions=", pe.number_of_imported_functions) }
+rule pe_number_of_exports { condition: console.log("number_of_exports=", pe.number_of_exports) }
+rule pe_linker_version_major { condition: console.log("linker_version.major=", pe.linker_version.major) }
+rule pe_linker_version_minor { condition: console.log("linker_version.minor=", pe.linker_version.minor) }
+rule pe_os_version_major { condition: console.log("os_version.major=", pe.os_version.major) }
+rule pe_os_version_minor { condition: console.log("os_version.minor=", pe.os_version.minor) }
+rule pe_image_version_major { condition: console.log("image_version.major=", pe.image_version.major) }
+rule pe_image_version_minor { condition: console.log("image_version.minor=", pe.image_version.minor) }
+rule pe_subsystem_version_major { condition: console.log("subsystem_version.major=", pe.subsystem_version.major) }
+rule pe_subsystem_version_minor { condition: console.log("subsystem_version.minor=", pe.subsystem_version.minor) }
+rule pe_overlay_offset { condition: console.log("overlay.offset=", pe.overlay.offset) }
+rule pe_overlay_size { condition: console.log("overlay.size=", pe.overlay.size) }
+rule pe_MACHINE_I386 { condition: console.log("MACHINE_I386=", pe.MACHINE_I386) }
+rule pe_MACHINE_AMD64 { condition: console.log("MACHINE_AMD64=", pe.MACHINE_AMD64) }
+rule pe_MACHINE_ARM64 { condition: console.log("MACHINE_ARM64=", pe.MACHINE_ARM64) }
+rule pe_DLL { condition: console.log("DLL=", pe.DLL) }
+rule pe_EXECUTABLE_IMAGE { condition: console.log("EXECUTABLE_IMAGE=", pe.EXECUTABLE_IMAGE) }
+rule pe_SUBSYSTEM_WINDOWS_CUI { condition: console.log("SUBSYSTEM_WINDOWS_CUI=", pe.SUBSYSTEM_WINDOWS_CUI) }
+rule pe_SECTION_MEM_EXECUTE { condition: console.log("SECTION_MEM_EXECUTE=", pe.SECTION_MEM_EXECUTE) }
+rule pe_SECTION_CNT_CODE { condition: console.log("SECTION_CNT_CODE=", pe.SECTION_CNT_CODE) }
+rule pe_sections_name { condition: for all i in (0..pe.number_of_sections - 1) : (console.log("sections[" , i) and console.log("].name=", pe.sections[i].name)) }
+rule pe_sections_virtual_address { condition: for all i in (0..pe.number_of_sections - 1) : (console.log("sections[" , i) and console.log("].virtual_address=", pe.sections[i].virtual_address)) }
+rule pe_sections_virtual_size { condition: for all i in (0..pe.number_of_sections - 1) : (console.log("sections[" , i) and console.log("].virtual_size=", pe.sections[i].virtual_size)) }
+rule pe_sections_raw_data_offset { condition: for all i in (0..pe.number_of_sections - 1) : (console.log("sections[" , i) and console.log("].raw_data_offset=", pe.sections[i].raw_data_offset)) }
+rule pe_sections_raw_data_size { condition: for all i in (0..pe.number_of_sections - 1) : (console.log("sections[" , i) and console.log("].raw_data_size=", pe.sections[i].raw_data_size)) }
+rule pe_sections_characteristics { condition: for all i in (0..pe.number_of_sections - 1) : (console.log("sections[" , i) and console.log("].characteristics=", pe.sections[i].characteristics)) }
+rule pe_sections_pointer_to_relocations { condition: for all i in (0..pe.number_of_sections - 1) : (console.log("sections[" , i) and console.log("].pointer_to_relocations=", pe.sections[i].pointer_to_relocations)) }
+rule pe_entrypoint_keyword { condition: console.log("entrypoint_keyword=", entrypoint) }
+rule pe_imphash { condition: console.log("imphash=", pe.imphash()) }
+rule pe_is_dll { condition: console.log("is_dll=", pe.is_dll()) }
+rule pe_is_32bit { condition: console.log("is_32bit=", pe.is_32bit()) }
+rule pe_is_64bit { condition: console.log("is_64bit=", pe.is_64bit()) }
+rule pe_imports_kernel32_exit { condition: console.log("imports_kernel32_exit=", pe.imports("KERNEL32.dll", "ExitProcess")) }
+rule pe_imports_lower { condition: console.log("imports_lower=", pe.imports("kernel32.dll", "exitprocess")) }
+rule pe_imports_msvcrt_count { condition: console.log("imports_msvcrt_count=", pe.imports("msvcrt.dll")) }
+rule pe_imports_missing_dll { condition: console.log("imports_missing_dll=", pe.imports("nope.dll")) }
+rule pe_imports_ordinal { condition: console.log("imports_ordinal=", pe.imports("kernel32.dll", 1)) }
+rule pe_exports_main { condition: console.log("exports_main=", pe.exports("main")) }
+rule pe_exports_ordinal { condition: console.log("exports_ordinal=", pe.exports(1)) }
+rule pe_section_index_text { condition: console.log("section_index_text=", pe.section_index(".text")) }
+rule pe_section_index_data { condition: console.log("section_index_data=", pe.section_index(".data")) }
+rule pe_section_index_missing { condition: console.log("section_index_missing=", pe.section_index(".nope")) }
+rule pe_section_index_addr { condition: console.log("section_index_addr=", pe.section_index(pe.entry_point_raw)) }
+rule pe_rva_to_offset_ep { condition: console.log("rva_to_offset_ep=", pe.rva_to_offset(pe.entry_point_raw)) }
+rule pe_rva_to_offset_zero { condition: console.log("rva_to_offset_zero=", pe.rva_to_offset(0)) }
+rule pe_rva_to_offset_huge { condition: console.log("rva_to_offset_huge=", pe.rva_to_offset(0x7fffffff)) }
+rule pe_section_past_end { condition: console.log("section_past_end=", pe.sections[pe.number_of_sections].name) }
+rule pe_section_negative { condition: console.log("section_negative=", pe.sections[-1].virtual_address) }
+rule pe_is_mz_exe { condition: uint16(0) == 0x5a4d and pe.is_pe and pe.number_of_sections > 3 }
+rule pe_not_pe { condition: not pe.is_pe }
