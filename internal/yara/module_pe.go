@@ -18,6 +18,8 @@ const (
 	maxPEImports   = 16384 // DLLs, and functions over all DLLs
 	maxPEExports   = 16384
 	maxPEImportLen = 512 // bytes of an imported function's name
+	// maxPEExportNameLen is YARA's MAX_EXPORT_NAME_LENGTH.
+	maxPEExportNameLen = 512
 )
 
 // peFile is what the pe module parsed from one file.
@@ -29,7 +31,8 @@ type peFile struct {
 	sections  []peSection
 	imports   []peDLL
 	exports   []peExport
-	hasExpDir bool
+	// YARA's counters, which include descriptors and thunks it could not use.
+	numImports, numFuncs int
 }
 
 type peSection struct {
@@ -96,9 +99,9 @@ func peModule() *module {
 		"imports": {
 			{args: "ss", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
 				for _, d := range pf.imports {
-					if bytes.EqualFold(d.name, a[0].s) {
+					if asciiEqualFold(d.name, cstr(a[0].s)) {
 						for _, f := range d.funcs {
-							if f.name != nil && bytes.EqualFold(f.name, a[1].s) {
+							if f.name != nil && asciiEqualFold(f.name, cstr(a[1].s)) {
 								return intVal(1)
 							}
 						}
@@ -108,7 +111,7 @@ func peModule() *module {
 			})},
 			{args: "si", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
 				for _, d := range pf.imports {
-					if bytes.EqualFold(d.name, a[0].s) {
+					if asciiEqualFold(d.name, cstr(a[0].s)) {
 						for _, f := range d.funcs {
 							if f.hasOrdinal && f.ordinal == a[1].i {
 								return intVal(1)
@@ -121,7 +124,7 @@ func peModule() *module {
 			{args: "s", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
 				n := 0
 				for _, d := range pf.imports {
-					if bytes.EqualFold(d.name, a[0].s) {
+					if asciiEqualFold(d.name, cstr(a[0].s)) {
 						n += len(d.funcs)
 					}
 				}
@@ -131,13 +134,18 @@ func peModule() *module {
 		"exports": {
 			{args: "s", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
 				for _, e := range pf.exports {
-					if e.name != nil && bytes.EqualFold(e.name, a[0].s) {
+					if e.name != nil && asciiEqualFold(e.name, a[0].s) {
 						return intVal(1)
 					}
 				}
 				return intVal(0)
 			})},
+			// YARA refuses an ordinal above the number of exports even when
+			// the ordinal base makes it valid; kept for the same answers.
 			{args: "i", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
+				if a[0].i == 0 || uint64(a[0].i) > uint64(len(pf.exports)) {
+					return intVal(0)
+				}
 				for _, e := range pf.exports {
 					if e.ordinal == a[0].i {
 						return intVal(1)
@@ -155,8 +163,9 @@ func peModule() *module {
 		"is_64bit": {{args: "", ret: tyInt, call: onPE(func(pf *peFile, _ []value) value { return boolInt(pf.is64) })}},
 		"section_index": {
 			{args: "s", ret: tyInt, call: onPE(func(pf *peFile, a []value) value {
+				want := cstr(a[0].s)
 				for i, s := range pf.sections {
-					if bytes.Equal(s.name, a[0].s) {
+					if bytes.Equal(s.name, want) {
 						return intVal(int64(i))
 					}
 				}
@@ -293,10 +302,8 @@ func loadPE(data []byte) *modObject {
 			break
 		}
 		h := data[o : o+40]
-		name := h[:8]
-		if k := bytes.IndexByte(name, 0); k >= 0 {
-			name = name[:k]
-		}
+		// Trailing NULs go, inner ones stay (".\x00ext"), as in YARA.
+		name := bytes.TrimRight(h[:8], "\x00")
 		le := binary.LittleEndian
 		s := peSection{name: name, vsize: le.Uint32(h[8:]), va: le.Uint32(h[12:]), rawSize: le.Uint32(h[16:]),
 			rawOff: le.Uint32(h[20:]), reloc: le.Uint32(h[24:]), chars: le.Uint32(h[36:])}
@@ -327,12 +334,8 @@ func loadPE(data []byte) *modObject {
 	if len(dirs) > pe.IMAGE_DIRECTORY_ENTRY_IMPORT && int(nrva) > pe.IMAGE_DIRECTORY_ENTRY_IMPORT {
 		pf.parseImports(dirs[pe.IMAGE_DIRECTORY_ENTRY_IMPORT])
 	}
-	nf := 0
-	for _, d := range pf.imports {
-		nf += len(d.funcs)
-	}
-	root.set("number_of_imports", intVal(int64(len(pf.imports))))
-	root.set("number_of_imported_functions", intVal(int64(nf)))
+	root.set("number_of_imports", intVal(int64(pf.numImports)))
+	root.set("number_of_imported_functions", intVal(int64(pf.numFuncs)))
 	if len(dirs) > pe.IMAGE_DIRECTORY_ENTRY_EXPORT && int(nrva) > pe.IMAGE_DIRECTORY_ENTRY_EXPORT {
 		pf.parseExports(dirs[pe.IMAGE_DIRECTORY_ENTRY_EXPORT])
 	}
@@ -347,7 +350,9 @@ func (pf *peFile) rvaToOffset(rva uint32) int64 {
 	var secRVA, secOff, secRaw uint32
 	for _, s := range pf.sections {
 		lowest = min(lowest, s.va)
-		if rva >= s.va && secRVA <= s.va {
+		// A section holds the RVAs of its virtual size, even when that is
+		// 0, as in yara 4.2.3 (found with the oracle).
+		if rva >= s.va && uint64(rva) < uint64(s.va)+uint64(s.vsize) && secRVA <= s.va {
 			secRVA, secOff, secRaw = s.va, s.rawOff, s.rawSize
 			// Offsets below the file alignment (at most 0x200) round down.
 			if a := min(pf.fileAlign, 0x200); a != 0 {
@@ -381,22 +386,28 @@ func cString(data []byte, off int64, max int) ([]byte, bool) {
 	return b, false
 }
 
-// validDLLName is YARA's pe_valid_dll_name: letters, digits, "_", "." and
-// "-", at least one, ended by a NUL inside the file.
+// validDLLName says whether yara 4.2.3 takes the NUL-terminated bytes at
+// off as a DLL name: at least one byte, a NUL inside the file, and no
+// control character below 0x20 (found with the oracle: a space, 0x7f and
+// 0x80 pass, 0x10 does not).
 func validDLLName(data []byte, off int64) ([]byte, bool) {
 	b, ended := cString(data, off, len(data))
 	if !ended || len(b) == 0 {
 		return nil, false
 	}
 	for _, c := range b {
-		ok := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '.' || c == '-'
-		if !ok {
+		if c < 0x20 {
 			return nil, false
 		}
 	}
 	return b, true
 }
 
+// parseImports walks the import descriptors as YARA 4.2.3 does. YARA
+// counts in number_of_imports every descriptor with a name except those
+// whose name is not a valid DLL name, and in number_of_imported_functions
+// every thunk it read, named or not; a DLL without a usable function is
+// left out of the list imports() searches.
 func (pf *peFile) parseImports(dir pe.DataDirectory) {
 	if dir.VirtualAddress == 0 {
 		return
@@ -407,68 +418,68 @@ func (pf *peFile) parseImports(dir pe.DataDirectory) {
 	}
 	le := binary.LittleEndian
 	data := pf.data
-	total := 0
-	for n := 0; n < maxPEImports && off+20 <= int64(len(data)); n, off = n+1, off+20 {
+	size := int64(len(data))
+	width := int64(4)
+	if pf.is64 {
+		width = 8
+	}
+	for ; pf.numImports < maxPEImports && off+20 <= size; off += 20 {
 		desc := data[off : off+20]
 		nameRVA := le.Uint32(desc[12:])
 		if nameRVA == 0 {
 			break
 		}
-		no := pf.rvaToOffset(nameRVA)
-		if no < 0 {
-			continue
-		}
-		name, ok := validDLLName(data, no)
-		if !ok {
-			break
-		}
-		thunk := pf.rvaToOffset(le.Uint32(desc[0:]))
-		if thunk <= 0 {
-			thunk = pf.rvaToOffset(le.Uint32(desc[16:]))
-		}
-		if thunk < 0 {
-			continue
-		}
-		var funcs []peImport
-		width := int64(4)
-		if pf.is64 {
-			width = 8
-		}
-		for ; thunk+width <= int64(len(data)) && total < maxPEImports; thunk += width {
-			var v uint64
-			var byOrdinal bool
-			if pf.is64 {
-				v = le.Uint64(data[thunk:])
-				byOrdinal = v&(1<<63) != 0
-			} else {
-				v = uint64(le.Uint32(data[thunk:]))
-				byOrdinal = v&(1<<31) != 0
-			}
-			if v == 0 {
-				break
-			}
-			if byOrdinal {
-				funcs = append(funcs, peImport{ordinal: int64(v & 0xffff), hasOrdinal: true})
-				total++
+		if no := pf.rvaToOffset(nameRVA); no >= 0 {
+			name, ok := validDLLName(data, no)
+			if !ok {
 				continue
 			}
-			if v > 0xffffffff {
-				continue
+			thunk := pf.rvaToOffset(le.Uint32(desc[0:]))
+			if thunk <= 0 {
+				thunk = pf.rvaToOffset(le.Uint32(desc[16:]))
 			}
-			fo := pf.rvaToOffset(uint32(v))
-			if fo < 0 || fo+3 > int64(len(data)) {
-				continue
+			var funcs []peImport
+			for ; thunk >= 0 && thunk+width <= size && pf.numFuncs < maxPEImports; thunk += width {
+				var v uint64
+				var byOrdinal bool
+				if pf.is64 {
+					v = le.Uint64(data[thunk:])
+					byOrdinal = v&(1<<63) != 0
+				} else {
+					v = uint64(le.Uint32(data[thunk:]))
+					byOrdinal = v&(1<<31) != 0
+				}
+				if v == 0 {
+					break
+				}
+				pf.numFuncs++
+				if byOrdinal {
+					funcs = append(funcs, peImport{ordinal: int64(v & 0xffff), hasOrdinal: true})
+					continue
+				}
+				// An RVA beyond 32 bits maps nowhere.
+				if v > 0xffffffff {
+					continue
+				}
+				fo := pf.rvaToOffset(uint32(v))
+				// IMAGE_IMPORT_BY_NAME is a hint and a name: 4 bytes with padding.
+				if fo < 0 || fo+4 > size {
+					continue
+				}
+				fn, _ := cString(data, fo+2, maxPEImportLen)
+				funcs = append(funcs, peImport{name: fn})
 			}
-			fn, _ := cString(data, fo+2, maxPEImportLen)
-			funcs = append(funcs, peImport{name: fn})
-			total++
+			if len(funcs) > 0 {
+				pf.imports = append(pf.imports, peDLL{name: name, funcs: funcs})
+			}
 		}
-		if len(funcs) > 0 {
-			pf.imports = append(pf.imports, peDLL{name: name, funcs: funcs})
-		}
+		pf.numImports++
 	}
 }
 
+// parseExports reads the export directory as YARA 4.2.3 does: any check
+// that fails leaves the exports empty (number_of_exports 0); each function
+// gets ordinal base+index, and a name when the ordinal table points at it.
 func (pf *peFile) parseExports(dir pe.DataDirectory) {
 	if dir.VirtualAddress == 0 {
 		return
@@ -481,10 +492,14 @@ func (pf *peFile) parseExports(dir pe.DataDirectory) {
 	}
 	le := binary.LittleEndian
 	ed := data[off : off+40]
-	base := int64(le.Uint32(ed[16:]))
-	nfuncs := int64(min(le.Uint32(ed[20:]), maxPEExports))
-	nnames := int64(le.Uint32(ed[24:]))
+	base := le.Uint32(ed[16:])
+	n := int64(min(le.Uint32(ed[20:]), maxPEExports))
+	nameOff := pf.rvaToOffset(le.Uint32(ed[12:]))
+	if n*4 > size-nameOff {
+		return
+	}
 	var names []byte
+	nnames := int64(le.Uint32(ed[24:]))
 	if nnames > 0 {
 		o := pf.rvaToOffset(le.Uint32(ed[32:]))
 		if o < 0 || nnames*4 > size-o {
@@ -493,23 +508,26 @@ func (pf *peFile) parseExports(dir pe.DataDirectory) {
 		names = data[o : o+nnames*4]
 	}
 	oo := pf.rvaToOffset(le.Uint32(ed[36:]))
-	if oo < 0 || nnames*2 > size-oo {
+	if oo < 0 || size-oo < 2*n {
 		return
 	}
-	ords := data[oo : oo+nnames*2]
+	ords := data[oo : oo+2*n]
 	fo := pf.rvaToOffset(le.Uint32(ed[28:]))
-	if fo < 0 || nfuncs*4 > size-fo {
+	if fo < 0 || size-fo < 4*n {
 		return
 	}
-	exports := make([]peExport, 0, nfuncs)
-	for i := int64(0); i < nfuncs; i++ {
-		e := peExport{ordinal: base + i}
-		for j := int64(0); j < nnames; j++ {
-			if int64(le.Uint16(ords[2*j:])) == i {
-				if no := pf.rvaToOffset(le.Uint32(names[4*j:])); no > 0 {
-					e.name, _ = cString(data, no, len(data))
+	nnames = min(nnames, n)
+	exports := make([]peExport, 0, n)
+	for i := int64(0); i < n; i++ {
+		e := peExport{ordinal: int64(base + uint32(i))}
+		if names != nil {
+			for j := int64(0); j < n; j++ {
+				if int64(le.Uint16(ords[2*j:])) == i && j < nnames {
+					if no := pf.rvaToOffset(le.Uint32(names[4*j:])); no > 0 {
+						e.name, _ = cString(data, no, maxPEExportNameLen)
+					}
+					break
 				}
-				break
 			}
 		}
 		exports = append(exports, e)
@@ -524,11 +542,13 @@ func (pf *peFile) imphash() value {
 	var sb strings.Builder
 	first := true
 	for _, d := range pf.imports {
-		dll := strings.ToLower(string(d.name))
-		for _, ext := range []string{".dll", ".ocx", ".sys"} {
-			if s, ok := strings.CutSuffix(dll, ext); ok {
-				dll = s
-				break
+		// YARA cuts the name at its first "." when what follows starts
+		// with .dll, .ocx or .sys ("a.dll.x" gives "a").
+		dll := string(lower(d.name)) // ASCII only, as C's tolower
+		if k := strings.IndexByte(dll, '.'); k >= 0 {
+			ext := dll[k:]
+			if strings.HasPrefix(ext, ".dll") || strings.HasPrefix(ext, ".ocx") || strings.HasPrefix(ext, ".sys") {
+				dll = dll[:k]
 			}
 		}
 		for _, f := range d.funcs {
@@ -538,7 +558,7 @@ func (pf *peFile) imphash() value {
 			first = false
 			name := "ord" + strconv.FormatInt(f.ordinal, 10)
 			if f.name != nil {
-				name = strings.ToLower(string(f.name))
+				name = string(lower(f.name))
 			}
 			sb.WriteString(dll + "." + name)
 		}
@@ -616,3 +636,13 @@ func entrypoint(data []byte) value {
 	}
 	return intVal(int64(secOff + (ep - secRVA)))
 }
+
+// cstr is b as C's string functions see it: up to the first NUL. YARA
+// compares import and section names that way.
+func cstr(b []byte) []byte {
+	if k := bytes.IndexByte(b, 0); k >= 0 {
+		return b[:k]
+	}
+	return b
+}
+

@@ -204,22 +204,42 @@ func TestDifferentialPEMutated(t *testing.T) {
 		t.Fatalf("compile: %v", err)
 	}
 	dir := t.TempDir()
-	// Offsets into buildPE's layout that hold RVAs, sizes and names.
-	targets := []int{0x80 + 24 + 16, 0x80 + 24 + 17, 0x80 + 24 + 36, 0x80 + 24 + 96, 0x80 + 24 + 97, 0x80 + 24 + 104, 0x80 + 24 + 105,
-		0x178 + 12, 0x178 + 13, 0x178 + 16, 0x178 + 17, 0x178 + 20, 0x178 + 21, 0x178 + 40 + 16, 0x178 + 40 + 20, 0x178 + 40 + 21, 0x178 + 3,
-		0x600, 0x601, 0x60c, 0x60d, 0x614, 0x620, 0x680, 0x681, 0x683, 0x700, 0x705, 0x70c, 0x722, 0x780 + 20, 0x780 + 24, 0x780 + 28, 0x780 + 36, 0x7d0, 0x7f2}
-	for seed := uint64(1); seed <= 12; seed++ {
+	// Offsets into buildPE's layout that hold RVAs, sizes and names: the
+	// optional header's entry point, alignment and data directories, the
+	// section headers (after a 224- or 240-byte optional header), the
+	// import descriptors, thunks and names, and the export table.
+	targets := func(is64 bool) []int {
+		dd, sec := 0x80+24+96, 0x178
+		if is64 {
+			dd, sec = 0x80+24+112, 0x188
+		}
+		t := []int{0x80 + 24 + 16, 0x80 + 24 + 17, 0x80 + 24 + 36, dd, dd + 1, dd + 8, dd + 9}
+		for _, f := range []int{3, 8, 12, 13, 16, 17, 20, 21} {
+			t = append(t, sec+f, sec+40+f)
+		}
+		return append(t, 0x600, 0x601, 0x60c, 0x60d, 0x614, 0x620, 0x680, 0x681, 0x683, 0x687, 0x688, 0x68b, 0x6c0, 0x6c1,
+			0x700, 0x705, 0x70c, 0x712, 0x722, 0x730, 0x780+20, 0x780+24, 0x780+28, 0x780+32, 0x780+36, 0x7b0, 0x7c0, 0x7c4, 0x7d0, 0x7d2, 0x7f2)
+	}
+	for seed := uint64(1); seed <= 150; seed++ {
 		t.Run(fmt.Sprintf("mutated PE %d gives the values yara gives", seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
-			data := buildPE(peSpec{is64: seed%2 == 0, entry: 0x1000})
+			is64 := seed%2 == 0
+			data := buildPE(peSpec{is64: is64, entry: 0x1000})
+			var changed []string
+			ts := targets(is64)
 			for range 3 {
-				data[targets[r.IntN(len(targets))]] = []byte{0, 1, 0x10, 0x20, 0x7f, 0x80, 0xff, 'A'}[r.IntN(8)]
+				at := ts[r.IntN(len(ts))]
+				data[at] = []byte{0, 1, 0x10, 0x20, 0x7f, 0x80, 0xff, 'A'}[r.IntN(8)]
+				changed = append(changed, fmt.Sprintf("%#x=%#x", at, data[at]))
 			}
 			file := filepath.Join(dir, fmt.Sprintf("mutated%d", seed))
 			if err := os.WriteFile(file, data, 0o644); err != nil {
 				t.Fatal(err)
 			}
 			diffModuleRuns(t, file, oracleModuleRun(t, rf, file), engineModuleRun(t, rs, file))
+			if t.Failed() {
+				t.Logf("changed bytes: %v", changed)
+			}
 		})
 	}
 }
