@@ -18,6 +18,11 @@ const (
 	maxPEImports   = 16384 // DLLs, and functions over all DLLs
 	maxPEExports   = 16384
 	maxPEImportLen = 512 // bytes of an imported function's name
+	// maxPEDescriptors bounds the import descriptors examined, counted or
+	// not, and maxPEDLLNameLen the bytes read for a DLL name's NUL: with
+	// both, the import walk reads at most 8 MiB whatever the file says.
+	maxPEDescriptors = 16384
+	maxPEDLLNameLen  = 512
 	// maxPEExportNameLen is YARA's MAX_EXPORT_NAME_LENGTH.
 	maxPEExportNameLen = 512
 )
@@ -36,7 +41,7 @@ type peFile struct {
 }
 
 type peSection struct {
-	name                                    []byte // as stored: up to 8 bytes, before the first NUL
+	name                                     []byte // as stored: up to 8 bytes, before the first NUL
 	va, vsize, rawOff, rawSize, chars, reloc uint32
 }
 
@@ -391,7 +396,7 @@ func cString(data []byte, off int64, max int) ([]byte, bool) {
 // control character below 0x20 (found with the oracle: a space, 0x7f and
 // 0x80 pass, 0x10 does not).
 func validDLLName(data []byte, off int64) ([]byte, bool) {
-	b, ended := cString(data, off, len(data))
+	b, ended := cString(data, off, maxPEDLLNameLen)
 	if !ended || len(b) == 0 {
 		return nil, false
 	}
@@ -423,7 +428,7 @@ func (pf *peFile) parseImports(dir pe.DataDirectory) {
 	if pf.is64 {
 		width = 8
 	}
-	for ; pf.numImports < maxPEImports && off+20 <= size; off += 20 {
+	for k := 0; k < maxPEDescriptors && pf.numImports < maxPEImports && off+20 <= size; k, off = k+1, off+20 {
 		desc := data[off : off+20]
 		nameRVA := le.Uint32(desc[12:])
 		if nameRVA == 0 {
@@ -517,17 +522,26 @@ func (pf *peFile) parseExports(dir pe.DataDirectory) {
 		return
 	}
 	nnames = min(nnames, n)
+	// YARA names function i after the first j below nnames with
+	// ordinals[j] == i; one pass over the ordinals finds all of them, where
+	// YARA's nested loop is quadratic in the number of exports.
+	nameOf := make([]int32, n)
+	for i := range nameOf {
+		nameOf[i] = -1
+	}
+	if names != nil {
+		for j := int64(0); j < nnames; j++ {
+			if i := int64(le.Uint16(ords[2*j:])); i < n && nameOf[i] < 0 {
+				nameOf[i] = int32(j)
+			}
+		}
+	}
 	exports := make([]peExport, 0, n)
 	for i := int64(0); i < n; i++ {
 		e := peExport{ordinal: int64(base + uint32(i))}
-		if names != nil {
-			for j := int64(0); j < n; j++ {
-				if int64(le.Uint16(ords[2*j:])) == i && j < nnames {
-					if no := pf.rvaToOffset(le.Uint32(names[4*j:])); no > 0 {
-						e.name, _ = cString(data, no, maxPEExportNameLen)
-					}
-					break
-				}
+		if j := nameOf[i]; j >= 0 {
+			if no := pf.rvaToOffset(le.Uint32(names[4*j:])); no > 0 {
+				e.name, _ = cString(data, no, maxPEExportNameLen)
 			}
 		}
 		exports = append(exports, e)
@@ -620,6 +634,12 @@ func entrypoint(data []byte) value {
 	if !bytes.Equal(nt[:4], []byte("PE\x00\x00")) || !machineOK || size <= headers {
 		return undefined
 	}
+	// yara reads AddressOfEntryPoint even when SizeOfOptionalHeader says
+	// the optional header is too short to hold it, past the end of a
+	// short file; here such a file has no entry point.
+	if lfanew+24+20 > size {
+		return undefined
+	}
 	ep := uint64(le.Uint32(nt[24+16:]))
 	first := int64(24 + int64(le.Uint16(nt[20:])))
 	nsec := min(int(le.Uint16(nt[6:])), 60)
@@ -645,4 +665,3 @@ func cstr(b []byte) []byte {
 	}
 	return b
 }
-
