@@ -16,8 +16,8 @@ func writeModuleRules(t *testing.T) (rules, clean string) {
 	t.Helper()
 	dir := t.TempDir()
 	rules = filepath.Join(dir, "collection.yar")
-	src := "import \"pe\"\nimport \"math\"\n\n" +
-		"rule packed_exe {\n  condition:\n    uint16(0) == 0x5a4d and pe.number_of_sections > 8\n}\n" +
+	src := "import \"dotnet\"\nimport \"math\"\n\n" +
+		"rule packed_exe {\n  condition:\n    uint16(0) == 0x5a4d and dotnet.number_of_streams > 8\n}\n" +
 		"rule packed_dropper { condition: packed_exe and filesize < 100 }\n" +
 		"rule flat_text { meta: severity = \"low\" condition: math.entropy(0, filesize) < 1.0 }\n"
 	if err := os.WriteFile(rules, []byte(src), 0o644); err != nil {
@@ -42,7 +42,7 @@ func TestScanUnsupportedModuleErrorNamesTheFix(t *testing.T) {
 	}
 	for _, want := range []string{
 		rules + ":6:29: ",
-		`rule "packed_exe" uses pe.number_of_sections, but module "pe" is not supported`,
+		`rule "packed_exe" uses dotnet.number_of_streams, but module "dotnet" is not supported`,
 		"--skip-unsupported-imports",
 	} {
 		if !strings.Contains(stderr, want) {
@@ -63,7 +63,7 @@ func TestScanSummarySaysWhichRulesWereSkipped(t *testing.T) {
 			t.Fatalf("exit %d; stderr %s", code, stderr)
 		}
 		want := "Not a full scan: 2 of 3 rules skipped (--skip-unsupported-imports): " +
-			`1 because module "pe" is not supported; 1 because it depends on a skipped rule`
+			`1 because module "dotnet" is not supported; 1 because it depends on a skipped rule`
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout %q lacks %q", out, want)
 		}
@@ -94,7 +94,7 @@ func TestScanSummarySaysWhichRulesWereSkipped(t *testing.T) {
 			t.Fatalf("not JSON: %v\n%s", err, out)
 		}
 		s := r.Details.Skipped
-		if s.Count != 2 || s.Reasons[`module "pe" is not supported`] != 1 || s.Reasons["depends on a skipped rule"] != 1 {
+		if s.Count != 2 || s.Reasons[`module "dotnet" is not supported`] != 1 || s.Reasons["depends on a skipped rule"] != 1 {
 			t.Errorf("skipped_rules = %+v", s)
 		}
 		if len(s.Rules) != 2 || s.Rules[0].Rule != "packed_exe" || s.Rules[0].Line != 6 || s.Rules[0].File != rules ||

@@ -544,6 +544,9 @@ func (p *parser) parseIdentPrimary() (*node, error) {
 	}
 	for i := len(p.loopVars) - 1; i >= 0; i-- {
 		if p.loopVars[i] == t.text {
+			if p.loopTypes[i] == tyModule {
+				return p.parseModuleItem()
+			}
 			n := p.newNode(opLoopVar, p.loopTypes[i])
 			n.slot = i
 			if err := p.advance(); err != nil {
@@ -899,11 +902,14 @@ func (p *parser) parseFor() (*node, error) {
 			return nil, err
 		}
 	}
-	if len(vars) != 1 {
-		return nil, p.errTok("iterating with %d variables needs a module dictionary; not supported", len(vars))
-	}
 	if err := p.expectKw("in"); err != nil {
 		return nil, err
+	}
+	if p.tok.kind == tIdent && p.imports[p.tok.text] {
+		return p.parseModuleLoop(n, vars)
+	}
+	if len(vars) != 1 {
+		return nil, p.errTok("iterating with %d variables needs a module dictionary; not supported", len(vars))
 	}
 	if err := p.expectPunct("("); err != nil {
 		return nil, err

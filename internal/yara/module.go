@@ -205,9 +205,24 @@ func (p *parser) parseModuleExpr(m *module) (*node, error) {
 	var sig strings.Builder
 	unknown := false
 	for !p.isPunct(")") {
-		x, err := p.parseExpr()
-		if err != nil {
-			return nil, err
+		var x *node
+		if p.isPunct("/") {
+			// A regular expression argument: no function here takes one,
+			// so it only selects an overload the engine lacks.
+			t, err := p.lx.regex(p.tok)
+			if err != nil {
+				return nil, err
+			}
+			p.tok = t
+			x = &node{op: opRegex, typ: tyRegex, line: t.line, col: t.col}
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+		} else {
+			var err error
+			if x, err = p.parseExpr(); err != nil {
+				return nil, err
+			}
 		}
 		if x.typ == tyModule {
 			unknown = true
@@ -457,4 +472,65 @@ func (e *evalEnv) evalModField(n *node) (value, error) {
 		return undefined, fmt.Errorf("internal error: %s holds a %s, declared %s", n.name, o.val.t, n.typ)
 	}
 	return o.val, nil
+}
+
+// parseModuleLoop parses "for q x[, y] in pe.sections : (...)": iterating
+// a module's array or dictionary is not supported, so the iterable marks
+// the rule unsupported (skipped or refused with the flag) and the loop's
+// variables stand for module values in the body.
+func (p *parser) parseModuleLoop(n *node, vars []string) (*node, error) {
+	if _, err := p.parseModuleUse(); err != nil {
+		return nil, err
+	}
+	if err := p.expectPunct(":"); err != nil {
+		return nil, err
+	}
+	if err := p.expectPunct("("); err != nil {
+		return nil, err
+	}
+	for _, v := range vars {
+		p.loopVars = append(p.loopVars, v)
+		p.loopTypes = append(p.loopTypes, tyModule)
+	}
+	body, err := p.parseExpr()
+	p.loopVars = p.loopVars[:len(p.loopVars)-len(vars)]
+	p.loopTypes = p.loopTypes[:len(p.loopTypes)-len(vars)]
+	if err != nil {
+		return nil, err
+	}
+	n.op, n.typ, n.a = opModule, tyModule, body
+	return n, p.expectPunct(")")
+}
+
+// parseModuleItem parses a use of a module-valued loop variable such as
+// section.name: a module value, undefined, in a rule that is never run.
+func (p *parser) parseModuleItem() (*node, error) {
+	n := p.newNode(opModule, tyModule)
+	if err := p.advance(); err != nil {
+		return nil, err
+	}
+	for p.isPunct(".") || p.isPunct("[") {
+		if p.isPunct(".") {
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			if p.tok.kind != tIdent {
+				return nil, p.errTok("syntax error: expected field name")
+			}
+			if err := p.advance(); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if err := p.advance(); err != nil {
+			return nil, err
+		}
+		if _, err := p.parseExpr(); err != nil {
+			return nil, err
+		}
+		if err := p.expectPunct("]"); err != nil {
+			return nil, err
+		}
+	}
+	return n, nil
 }

@@ -12,14 +12,18 @@ func TestUnsupportedConstructErrorNamesItsParts(t *testing.T) {
 		line, col            int
 		rule, construct, mod string
 	}{
-		{"a field names the module path", "import \"pe\"\nrule first { condition: true }\nrule uses_pe {\n condition:\n  filesize > 0 and pe.number_of_sections > 1\n}",
-			5, 20, "uses_pe", "pe.number_of_sections", "pe"},
-		{"a call keeps its arguments", "import \"pe\"\nrule r { condition: pe.imports(\"kernel32.dll\", \"VirtualAlloc\") }",
-			2, 21, "r", "pe.imports(\"kernel32.dll\", \"VirtualAlloc\")", "pe"},
+		{"a field names the module path", "import \"dotnet\"\nrule first { condition: true }\nrule uses_dotnet {\n condition:\n  filesize > 0 and dotnet.number_of_streams > 1\n}",
+			5, 20, "uses_dotnet", "dotnet.number_of_streams", "dotnet"},
+		{"a call keeps its arguments", "import \"cuckoo\"\nrule r { condition: cuckoo.network.http_request(/evil\\.example/) }",
+			2, 21, "r", "cuckoo.network.http_request(/evil\\.example/)", "cuckoo"},
+		{"a pe field the engine lacks is named whole", "import \"pe\"\nrule r { condition: pe.is_pe and pe.rich_signature.version(0x5d, 0xde) > 2 }",
+			2, 34, "r", "pe.rich_signature.version(0x5d, 0xde)", "pe"},
+		{"a pe overload the engine lacks is unsupported, not wrong", "import \"pe\"\nrule r { condition: pe.imports(/kernel32/, /Virtual.*/) > 0 }",
+			2, 21, "r", "pe.imports(/kernel32/, /Virtual.*/)", "pe"},
 		{"an index is kept", "import \"elf\"\nrule r { condition: elf.sections[0].name == \".text\" }",
 			2, 21, "r", "elf.sections[0].name", "elf"},
-		{"a supported module's call with an unsupported argument names the unsupported part", "import \"pe\"\nimport \"math\"\nrule r { condition: math.abs(pe.entry_point) > 0 }",
-			3, 30, "r", "pe.entry_point", "pe"},
+		{"a supported module's call with an unsupported argument names the unsupported part", "import \"dotnet\"\nimport \"math\"\nrule r { condition: math.abs(dotnet.number_of_streams) > 0 }",
+			3, 30, "r", "dotnet.number_of_streams", "dotnet"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -45,21 +49,21 @@ func TestSyntaxErrorsAreNotMarkedUnsupported(t *testing.T) {
 }
 
 func TestSkippedRulesSayWhy(t *testing.T) {
-	src := "import \"pe\"\nimport \"elf\"\nimport \"math\"\n" +
-		"rule a { condition: pe.is_pe }\n" +
+	src := "import \"dotnet\"\nimport \"cuckoo\"\nimport \"math\"\nimport \"pe\"\n" +
+		"rule a { condition: dotnet.is_dotnet }\n" +
 		"rule b { condition: a }\n" +
-		"rule c { condition: elf.type == 1 }\n" +
-		"rule d { condition: pe.number_of_sections > 2 }\n" +
+		"rule c { condition: cuckoo.sync.mutex(/x/) }\n" +
+		"rule d { condition: pe.number_of_signatures > 2 }\n" +
 		"rule e { condition: math.entropy(0, filesize) == 1.0 }\n"
 	rs, err := Compile([]byte(src), "rules.yar", CompileOptions{SkipUnsupportedImports: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := []SkippedRule{
-		{Rule: "a", File: "rules.yar", Line: 4, Col: 21, Module: "pe", Reason: `module "pe" is not supported`},
-		{Rule: "b", File: "rules.yar", Line: 5, Col: 21, Reason: "depends on a skipped rule"},
-		{Rule: "c", File: "rules.yar", Line: 6, Col: 21, Module: "elf", Reason: `module "elf" is not supported`},
-		{Rule: "d", File: "rules.yar", Line: 7, Col: 21, Module: "pe", Reason: `module "pe" is not supported`},
+		{Rule: "a", File: "rules.yar", Line: 5, Col: 21, Module: "dotnet", Reason: `module "dotnet" is not supported`},
+		{Rule: "b", File: "rules.yar", Line: 6, Col: 21, Reason: "depends on a skipped rule"},
+		{Rule: "c", File: "rules.yar", Line: 7, Col: 21, Module: "cuckoo", Reason: `module "cuckoo" is not supported`},
+		{Rule: "d", File: "rules.yar", Line: 8, Col: 21, Module: "pe", Reason: `pe.number_of_signatures is not supported`},
 	}
 	got := rs.Skipped()
 	if len(got) != len(want) {
@@ -76,5 +80,21 @@ func TestSkippedRulesSayWhy(t *testing.T) {
 	}
 	if len(ms) != 1 || ms[0].Rule != "e" {
 		t.Errorf("matched %v, want only e (math is supported)", ruleNames(ms))
+	}
+}
+
+func TestLoopsOverModuleArraysAreUnsupportedNotSyntaxErrors(t *testing.T) {
+	src := "import \"pe\"\nrule r { condition: for any section in pe.sections : (section.name == \".text\" and section.raw_data_size > 0) }\nrule s { condition: true }"
+	_, err := Compile([]byte(src), "rules.yar", CompileOptions{})
+	var ce *CompileError
+	if !errors.As(err, &ce) || !ce.Unsupported || ce.Construct != "pe.sections" || ce.Rule != "r" {
+		t.Fatalf("got %#v, want an unsupported-construct error naming pe.sections in rule r", err)
+	}
+	rs, err := Compile([]byte(src), "rules.yar", CompileOptions{SkipUnsupportedImports: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sk := rs.Skipped(); len(sk) != 1 || sk[0].Rule != "r" || sk[0].Reason != "pe.sections is not supported" {
+		t.Errorf("skipped %+v, want r for pe.sections", sk)
 	}
 }
