@@ -124,7 +124,7 @@ func (e *evalEnv) eval(n *node) (value, error) {
 	case opFilesize:
 		return intVal(int64(len(e.st.data))), nil
 	case opEntrypoint:
-		return entrypoint(e.st.data), nil
+		return e.st.mod.entrypoint(), nil
 	case opModule:
 		return undefined, nil
 	case opModCall:

@@ -82,6 +82,16 @@ type moduleCtx struct {
 	now     func() time.Time
 	console io.Writer
 	loaded  map[string]*modObject // per module, built on first use
+	entry   *value                // the entrypoint keyword, computed on first use
+}
+
+// entrypoint is the `entrypoint` keyword's value for this scan.
+func (c *moduleCtx) entrypoint() value {
+	if c.entry == nil {
+		v := entrypoint(c.data)
+		c.entry = &v
+	}
+	return *c.entry
 }
 
 // object returns module m's data for this scan, parsing the file once.
@@ -113,13 +123,15 @@ func supportedModule(name string) *module {
 		return consoleModule()
 	case "pe":
 		return peModule()
+	case "elf":
+		return elfModule()
 	}
 	return nil
 }
 
 // SupportedModules lists the modules rules may import.
 func SupportedModules() []string {
-	return []string{"console", "hash", "math", "pe", "string", "time"}
+	return []string{"console", "elf", "hash", "math", "pe", "string", "time"}
 }
 
 func typeLetter(t vtype) byte {

@@ -612,6 +612,9 @@ var yaraPEMachines = [...]uint16{0, 0x1d3, 0x8664, 0x1c0, 0x1c4, 0xaa64, 0xebc, 
 // an address before every section maps to itself). Undefined for other
 // files.
 func entrypoint(data []byte) value {
+	if v, ok := elfEntrypoint(data); ok {
+		return v
+	}
 	le := binary.LittleEndian
 	if len(data) < 64 || data[0] != 'M' || data[1] != 'Z' {
 		return undefined
