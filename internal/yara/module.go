@@ -83,6 +83,40 @@ type moduleCtx struct {
 	console io.Writer
 	loaded  map[string]*modObject // per module, built on first use
 	entry   *value                // the entrypoint keyword, computed on first use
+	// ranges keeps results of functions over ranges of the data: rule
+	// sets call math.entropy(0, filesize) or hash.md5(0, filesize) in many
+	// rules, and yara too caches hashes per range.
+	ranges map[rangeKey]value
+}
+
+type rangeKey struct {
+	fn          string
+	off, length int64
+}
+
+// maxCachedRanges bounds the cache when a loop calls a function over many
+// ranges of one file.
+const maxCachedRanges = 1024
+
+// overRange applies f to the range (off, length) of the data, undefined as
+// dataRange says, remembering the result for this scan.
+func (c *moduleCtx) overRange(fn string, off, length int64, f func([]byte) value) value {
+	k := rangeKey{fn, off, length}
+	if v, ok := c.ranges[k]; ok {
+		return v
+	}
+	b, ok := dataRange(c.data, off, length)
+	v := undefined
+	if ok {
+		v = f(b)
+	}
+	if c.ranges == nil {
+		c.ranges = map[rangeKey]value{}
+	}
+	if len(c.ranges) < maxCachedRanges {
+		c.ranges[k] = v
+	}
+	return v
 }
 
 // entrypoint is the `entrypoint` keyword's value for this scan.

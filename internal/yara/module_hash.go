@@ -12,14 +12,10 @@ import (
 // lowercase hex strings, checksum32 and crc32 are integers; each exists over
 // a range of the data (undefined as dataRange says) and over a string.
 func hashModule() *module {
-	pair := func(ret vtype, f func([]byte) value) []modFunc {
+	pair := func(name string, ret vtype, f func([]byte) value) []modFunc {
 		return []modFunc{
 			{args: "ii", ret: ret, call: func(c *moduleCtx, a []value) value {
-				b, ok := dataRange(c.data, a[0].i, a[1].i)
-				if !ok {
-					return undefined
-				}
-				return f(b)
+				return c.overRange("hash."+name, a[0].i, a[1].i, f)
 			}},
 			{args: "s", ret: ret, call: func(_ *moduleCtx, a []value) value { return f(a[0].s) }},
 		}
@@ -28,17 +24,17 @@ func hashModule() *module {
 	return &module{
 		name: "hash",
 		funcs: map[string][]modFunc{
-			"md5":    pair(tyStr, func(b []byte) value { s := md5.Sum(b); return hexVal(s[:]) }),
-			"sha1":   pair(tyStr, func(b []byte) value { s := sha1.Sum(b); return hexVal(s[:]) }),
-			"sha256": pair(tyStr, func(b []byte) value { s := sha256.Sum256(b); return hexVal(s[:]) }),
-			"checksum32": pair(tyInt, func(b []byte) value {
+			"md5":    pair("md5", tyStr, func(b []byte) value { s := md5.Sum(b); return hexVal(s[:]) }),
+			"sha1":   pair("sha1", tyStr, func(b []byte) value { s := sha1.Sum(b); return hexVal(s[:]) }),
+			"sha256": pair("sha256", tyStr, func(b []byte) value { s := sha256.Sum256(b); return hexVal(s[:]) }),
+			"checksum32": pair("checksum32", tyInt, func(b []byte) value {
 				var sum uint32
 				for _, c := range b {
 					sum += uint32(c)
 				}
 				return intVal(int64(sum))
 			}),
-			"crc32": pair(tyInt, func(b []byte) value { return intVal(int64(crc32.ChecksumIEEE(b))) }),
+			"crc32": pair("crc32", tyInt, func(b []byte) value { return intVal(int64(crc32.ChecksumIEEE(b))) }),
 		},
 	}
 }

@@ -6,18 +6,11 @@ import "math"
 // statistic exists over a range of the scanned data (offset, length) and
 // over a string; a range is cut by dataRange.
 func mathModule() *module {
-	overData := func(f func([]byte) value) func(*moduleCtx, []value) value {
-		return func(c *moduleCtx, a []value) value {
-			b, ok := dataRange(c.data, a[0].i, a[1].i)
-			if !ok {
-				return undefined
-			}
-			return f(b)
-		}
-	}
-	pair := func(f func([]byte, bool) value) []modFunc {
+	pair := func(name string, f func([]byte, bool) value) []modFunc {
 		return []modFunc{
-			{args: "ii", ret: tyFloat, call: overData(func(b []byte) value { return f(b, false) })},
+			{args: "ii", ret: tyFloat, call: func(c *moduleCtx, a []value) value {
+				return c.overRange("math."+name, a[0].i, a[1].i, func(b []byte) value { return f(b, false) })
+			}},
 			// Some string forms read the string as C's (signed) char, so
 			// bytes from 0x80 count as negative; f is told which.
 			{args: "s", ret: tyFloat, call: func(_ *moduleCtx, a []value) value { return f(a[0].s, true) }},
@@ -30,10 +23,10 @@ func mathModule() *module {
 		name:   "math",
 		consts: map[string]value{"MEAN_BYTES": floatVal(127.5)},
 		funcs: map[string][]modFunc{
-			"entropy":            pair(unsigned(entropy)),
-			"monte_carlo_pi":     pair(monteCarloPi),
-			"serial_correlation": pair(serialCorrelation),
-			"mean":               pair(mean),
+			"entropy":            pair("entropy", unsigned(entropy)),
+			"monte_carlo_pi":     pair("monte_carlo_pi", monteCarloPi),
+			"serial_correlation": pair("serial_correlation", serialCorrelation),
+			"mean":               pair("mean", mean),
 			"deviation": {
 				{args: "iif", ret: tyFloat, call: func(c *moduleCtx, a []value) value {
 					b, ok := dataRange(c.data, a[0].i, a[1].i)
