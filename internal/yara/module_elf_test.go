@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"runtime"
 	"testing"
+
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 // elfSamples are real ELF files from the system and from Go's debug/elf
@@ -61,7 +63,7 @@ func TestDifferentialELF(t *testing.T) {
 func TestDifferentialELFMutated(t *testing.T) {
 	needYara(t)
 	base, err := os.ReadFile(filepath.Join(runtime.GOROOT(), "src", "debug", "elf", "testdata", "gcc-386-freebsd-exec"))
-	testNeed(t, "Go's debug/elf test files", err)
+	testsupport.Need(t, "Go's debug/elf test files (GOROOT/src/debug/elf/testdata)", err)
 	rf := "testdata/modules/elf/elf.yar"
 	rs, err := CompileFiles([]string{rf}, CompileOptions{})
 	if err != nil {
@@ -104,17 +106,6 @@ func TestDifferentialELFMutated(t *testing.T) {
 				t.Logf("changed bytes: %v", changed)
 			}
 		})
-	}
-}
-
-// testNeed skips when an optional input is missing (or fails under CI).
-func testNeed(t *testing.T, what string, err error) {
-	t.Helper()
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("needs %s: %v", what, err)
-		}
-		t.Skipf("needs %s: %v", what, err)
 	}
 }
 

@@ -601,10 +601,16 @@ func peConstants() map[string]value {
 	return c
 }
 
-// yaraPEMachines are the machines for which YARA's entrypoint (not the pe
-// module) takes a file as PE (yr_get_pe_header in libyara/exefiles.c).
-var yaraPEMachines = [...]uint16{0, 0x1d3, 0x8664, 0x1c0, 0x1c4, 0xaa64, 0xebc, 0x14c, 0x200, 0x9041, 0x266,
-	0x366, 0x466, 0x1f0, 0x1f1, 0x166, 0x1a2, 0x1a3, 0x1a6, 0x1a8, 0x1c2, 0x169}
+// yaraPEMachine reports whether YARA's entrypoint (not the pe module) takes
+// a file with this machine as PE (yr_get_pe_header in libyara/exefiles.c).
+func yaraPEMachine(m uint16) bool {
+	switch m {
+	case 0, 0x1d3, 0x8664, 0x1c0, 0x1c4, 0xaa64, 0xebc, 0x14c, 0x200, 0x9041, 0x266,
+		0x366, 0x466, 0x1f0, 0x1f1, 0x166, 0x1a2, 0x1a3, 0x1a6, 0x1a8, 0x1c2, 0x169:
+		return true
+	}
+	return false
+}
 
 // entrypoint is the value of the deprecated `entrypoint` keyword: the file
 // offset of a PE's entry point, computed as yara 4.2.3 computes it, which
@@ -630,10 +636,7 @@ func entrypoint(data []byte) value {
 	}
 	nt := data[lfanew:]
 	headers += int64(le.Uint16(nt[20:]))
-	machineOK := false
-	for _, m := range yaraPEMachines {
-		machineOK = machineOK || le.Uint16(nt[4:]) == m
-	}
+	machineOK := yaraPEMachine(le.Uint16(nt[4:]))
 	if !bytes.Equal(nt[:4], []byte("PE\x00\x00")) || !machineOK || size <= headers {
 		return undefined
 	}
