@@ -261,3 +261,35 @@ func FuzzPE(f *testing.F) {
 		}
 	})
 }
+
+// TestModuleScansShareRulesSafely scans with one compiled rule set from
+// several goroutines (run with -race): module data is per scan.
+func TestModuleScansShareRulesSafely(t *testing.T) {
+	src := "import \"pe\"\nimport \"math\"\nimport \"hash\"\n" +
+		"rule exe { condition: pe.is_pe and pe.imports(\"kernel32.dll\", \"ExitProcess\") and math.entropy(0, filesize) > 0.5 and hash.crc32(0, 2) != 0 }"
+	rs := mustCompile(t, src, CompileOptions{})
+	inputs := [][]byte{buildPE(peSpec{entry: 0x1000}), []byte("not a pe"), buildPE(peSpec{is64: true, entry: 0x1000})}
+	want := []int{1, 0, 1}
+	done := make(chan error)
+	for g := range 4 {
+		go func() {
+			for k := range 50 {
+				i := (g + k) % len(inputs)
+				ms, err := rs.ScanBytes(context.Background(), inputs[i], ScanOptions{})
+				if err == nil && len(ms) != want[i] {
+					err = fmt.Errorf("input %d matched %d rules, want %d", i, len(ms), want[i])
+				}
+				if err != nil {
+					done <- err
+					return
+				}
+			}
+			done <- nil
+		}()
+	}
+	for range 4 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
