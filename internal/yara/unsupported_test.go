@@ -20,8 +20,10 @@ func TestUnsupportedConstructErrorNamesItsParts(t *testing.T) {
 			2, 34, "r", "pe.rich_signature.version(0x5d, 0xde)", "pe"},
 		{"a pe overload the engine lacks is unsupported, not wrong", "import \"pe\"\nrule r { condition: pe.imports(/kernel32/, /Virtual.*/) > 0 }",
 			2, 21, "r", "pe.imports(/kernel32/, /Virtual.*/)", "pe"},
-		{"an index is kept", "import \"elf\"\nrule r { condition: elf.sections[0].name == \".text\" }",
-			2, 21, "r", "elf.sections[0].name", "elf"},
+		{"an index is kept", "import \"dotnet\"\nrule r { condition: dotnet.resources[0].name == \"x\" }",
+			2, 21, "r", "dotnet.resources[0].name", "dotnet"},
+		{"an elf member the engine lacks is named", "import \"elf\"\nrule r { condition: elf.symtab[0].name == \"main\" }",
+			2, 21, "r", "elf.symtab[0].name", "elf"},
 		{"a supported module's call with an unsupported argument names the unsupported part", "import \"dotnet\"\nimport \"math\"\nrule r { condition: math.abs(dotnet.number_of_streams) > 0 }",
 			3, 30, "r", "dotnet.number_of_streams", "dotnet"},
 	}
