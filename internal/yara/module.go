@@ -32,6 +32,7 @@ type modField struct {
 	typ    vtype
 	fields map[string]*modField
 	elem   *modField
+	funcs  map[string][]modFunc // functions of a structure (pe.rich_signature.version)
 }
 
 func leaf(t vtype) *modField { return &modField{typ: t} }
@@ -241,6 +242,12 @@ func (p *parser) parseModuleExpr(m *module) (*node, error) {
 		return nil, &CompileError{File: p.lx.file, Line: memberTok.line, Col: memberTok.col,
 			Message: fmt.Sprintf("invalid field name %q in module %q", member, m.name)}
 	}
+	return p.parseModuleCall(m, overloads, m.name+"."+member, member, memberTok, start)
+}
+
+// parseModuleCall parses the arguments of a call to one of overloads
+// (named name, such as pe.imports) and picks the overload they match.
+func (p *parser) parseModuleCall(m *module, overloads []modFunc, name, member string, memberTok, start token) (*node, error) {
 	if !p.isPunct("(") {
 		return nil, p.errTok("syntax error: %s.%s is a function; expected \"(\"", m.name, member)
 	}
@@ -286,7 +293,7 @@ func (p *parser) parseModuleExpr(m *module) (*node, error) {
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
-	n := &node{op: opModCall, line: start.line, col: start.col, name: m.name + "." + member, list: args, mod: m}
+	n := &node{op: opModCall, line: start.line, col: start.col, name: name, list: args, mod: m}
 	for i := range overloads {
 		if overloads[i].args == sig.String() {
 			n.fn = &overloads[i]
@@ -299,7 +306,7 @@ func (p *parser) parseModuleExpr(m *module) (*node, error) {
 		}
 		if !unknown {
 			return nil, &CompileError{File: p.lx.file, Line: memberTok.line, Col: memberTok.col,
-				Message: fmt.Sprintf("wrong arguments for function %q: %s", member, describeOverloads(m.name+"."+member, overloads))}
+				Message: fmt.Sprintf("wrong arguments for function %q: %s", member, describeOverloads(name, overloads))}
 		}
 		// An argument comes from a module this engine lacks: the rule is
 		// skipped or refused for that module, so the call is never run.
@@ -452,6 +459,13 @@ func (p *parser) parseModuleField(m *module, f *modField, member string, start t
 				return nil, p.errTok("syntax error: expected field name")
 			}
 			sub, ok := f.fields[p.tok.text]
+			if fs, isFunc := f.funcs[p.tok.text]; !ok && isFunc {
+				tok := p.tok
+				if err := p.advance(); err != nil {
+					return nil, err
+				}
+				return p.parseModuleCall(m, fs, n.name+"."+tok.text, tok.text, tok, start)
+			}
 			if !ok {
 				if m.partial {
 					return p.unsupportedMember(m, start)

@@ -38,6 +38,14 @@ type peFile struct {
 	exports   []peExport
 	// YARA's counters, which include descriptors and thunks it could not use.
 	numImports, numFuncs int
+	rich                 *peRich
+}
+
+// peRich is the Rich header that Microsoft's linker leaves in the DOS stub.
+type peRich struct {
+	offset     int64
+	key        uint32
+	raw, clear []byte
 }
 
 type peSection struct {
@@ -94,6 +102,19 @@ func peModule() *module {
 		"number_of_imports": u, "number_of_imported_functions": u, "number_of_exports": u,
 		"linker_version": version, "os_version": version, "image_version": version, "subsystem_version": version,
 		"overlay": {fields: map[string]*modField{"offset": u, "size": u}},
+		"rich_signature": {
+			fields: map[string]*modField{"offset": u, "length": u, "key": u, "raw_data": leaf(tyStr), "clear_data": leaf(tyStr)},
+			funcs: map[string][]modFunc{
+				"version": {
+					{args: "i", ret: tyInt, call: onPE(func(pf *peFile, a []value) value { return pf.richCount(&a[0].i, nil) })},
+					{args: "ii", ret: tyInt, call: onPE(func(pf *peFile, a []value) value { return pf.richCount(&a[0].i, &a[1].i) })},
+				},
+				"toolid": {
+					{args: "i", ret: tyInt, call: onPE(func(pf *peFile, a []value) value { return pf.richCount(nil, &a[0].i) })},
+					{args: "ii", ret: tyInt, call: onPE(func(pf *peFile, a []value) value { return pf.richCount(&a[1].i, &a[0].i) })},
+				},
+			},
+		},
 		"sections": {elem: &modField{fields: map[string]*modField{
 			"name": leaf(tyStr), "virtual_address": u, "virtual_size": u, "raw_data_offset": u,
 			"raw_data_size": u, "characteristics": u, "pointer_to_relocations": u,
@@ -297,6 +318,15 @@ func loadPE(data []byte) *modObject {
 	root.set("file_alignment", intVal(int64(pf.fileAlign)))
 	root.set("number_of_rva_and_sizes", intVal(int64(nrva)))
 	root.set("entry_point_raw", intVal(int64(ep)))
+	if r := parseRich(data); r != nil {
+		pf.rich = r
+		rs := root.child("rich_signature")
+		rs.set("offset", intVal(r.offset))
+		rs.set("length", intVal(int64(len(r.raw))))
+		rs.set("key", intVal(int64(r.key)))
+		rs.set("raw_data", strVal(r.raw))
+		rs.set("clear_data", strVal(r.clear))
+	}
 	// Raw section headers: names as stored ("/4" stays "/4"), as YARA 4.2.3.
 	secOff := ntOff + 4 + 20 + int64(fh.SizeOfOptionalHeader)
 	secs := root.child("sections")
@@ -670,4 +700,83 @@ func cstr(b []byte) []byte {
 		return b[:k]
 	}
 	return b
+}
+
+// parseRich finds the Rich header as YARA 4.2.3 does: the last "Rich"
+// marker before the PE header (searched backwards in 4-byte steps from
+// e_lfanew down to the end of the DOS header), its XOR key in the dword
+// after it, then the "DanS" start below it, whose three padding dwords must
+// all equal the key. Every step reads inside the file (YARA may read past
+// the end for an e_lfanew near it).
+func parseRich(data []byte) *peRich {
+	const rich, dans = 0x68636952, 0x536e6144
+	le := binary.LittleEndian
+	size := int64(len(data))
+	nt := int64(le.Uint32(data[0x3c:]))
+	if nt > size+4 || nt < 4 {
+		return nil
+	}
+	dword := func(off int64) (uint32, bool) {
+		if off < 0 || off+4 > size {
+			return 0, false
+		}
+		return le.Uint32(data[off:]), true
+	}
+	var key uint32
+	var richAt int64
+	p := nt - 4
+	for ; p >= 64; p -= 4 {
+		if v, ok := dword(p); ok && v == rich {
+			key, _ = dword(p + 4)
+			richAt = p
+			p -= 4
+			break
+		}
+	}
+	if key == 0 {
+		return nil
+	}
+	start := int64(-1)
+	for ; p >= 64; p -= 4 {
+		if v, ok := dword(p); ok && v^key == dans {
+			start = p
+			break
+		}
+	}
+	if start < 0 {
+		return nil
+	}
+	k1, ok1 := dword(start + 4)
+	k2, ok2 := dword(start + 8)
+	k3, ok3 := dword(start + 12)
+	d, _ := dword(start)
+	if !ok1 || !ok2 || !ok3 || k1 != k2 || k2 != k3 || d^k1 != dans {
+		return nil
+	}
+	raw := data[start:richAt]
+	clear := make([]byte, len(raw))
+	for i := 0; i+4 <= len(raw); i += 4 {
+		le.PutUint32(clear[i:], le.Uint32(raw[i:])^k1)
+	}
+	return &peRich{offset: start, key: k1, raw: raw, clear: clear}
+}
+
+// richCount is the number of times the Rich header records objects built
+// with the given version and tool id (nil matches any), as YARA's
+// rich_signature.version() and .toolid() return it; undefined without a
+// Rich header.
+func (pf *peFile) richCount(version, toolid *int64) value {
+	if pf.rich == nil {
+		return undefined
+	}
+	le := binary.LittleEndian
+	c := pf.rich.clear
+	var n uint64
+	for i := 16; i+8 <= len(c); i += 8 {
+		id := le.Uint32(c[i:])
+		if (version == nil || *version == int64(id&0xffff)) && (toolid == nil || *toolid == int64(id>>16)) {
+			n += uint64(le.Uint32(c[i+4:]))
+		}
+	}
+	return intVal(int64(n))
 }

@@ -21,6 +21,7 @@ type peSpec struct {
 	timestamp  uint32
 	fileAlign  uint32
 	textRawOff uint32 // where .text's raw data starts (normally 0x400)
+	rich       bool   // a Rich header in the DOS stub
 }
 
 // buildPE writes a PE image: headers at 0, .text at RVA 0x1000 and .rdata at
@@ -44,6 +45,18 @@ func buildPE(s peSpec) []byte {
 	copy(img, "MZ")
 	le.PutUint32(img[0x3c:], ntOff)
 	copy(img[ntOff:], "PE\x00\x00")
+	if s.rich {
+		// DanS and three padding dwords at 0x40, three (tool id << 16 |
+		// version, count) entries, then "Rich" and the key, all but the
+		// last two XORed with the key.
+		const key = 0x1badc0de
+		words := []uint32{0x536e6144, 0, 0, 0, 0x5d<<16 | 0x1fe8, 3, 0x0e<<16 | 0x7809, 1, 0x5d<<16 | 0x0000, 10}
+		for i, w := range words {
+			le.PutUint32(img[0x40+4*i:], w^key)
+		}
+		copy(img[0x68:], "Rich")
+		le.PutUint32(img[0x6c:], key)
+	}
 	fh := img[ntOff+4:]
 	machine := uint16(0x14c)
 	if s.is64 {
@@ -158,6 +171,7 @@ func peSamples(t *testing.T) map[string][]byte {
 		"mz_only":          append([]byte("MZ"), make([]byte, 100)...),
 		"pe32":             buildPE(peSpec{entry: 0x1000, timestamp: 1700000000}),
 		"pe32plus":         buildPE(peSpec{is64: true, dll: true, entry: 0x1000, timestamp: 1}),
+		"rich":             buildPE(peSpec{entry: 0x1000, rich: true}),
 		"entry_in_headers": buildPE(peSpec{entry: 0x10}),
 		"entry_past_raw":   buildPE(peSpec{entry: 0x1300}),
 		"entry_unmapped":   buildPE(peSpec{entry: 0x9000}),
@@ -217,14 +231,14 @@ func TestDifferentialPEMutated(t *testing.T) {
 		for _, f := range []int{3, 8, 12, 13, 16, 17, 20, 21} {
 			t = append(t, sec+f, sec+40+f)
 		}
-		return append(t, 0x600, 0x601, 0x60c, 0x60d, 0x614, 0x620, 0x680, 0x681, 0x683, 0x687, 0x688, 0x68b, 0x6c0, 0x6c1,
+		return append(t, 0x3c, 0x40, 0x44, 0x48, 0x4c, 0x50, 0x54, 0x58, 0x68, 0x6c, 0x600, 0x601, 0x60c, 0x60d, 0x614, 0x620, 0x680, 0x681, 0x683, 0x687, 0x688, 0x68b, 0x6c0, 0x6c1,
 			0x700, 0x705, 0x70c, 0x712, 0x722, 0x730, 0x780+20, 0x780+24, 0x780+28, 0x780+32, 0x780+36, 0x7b0, 0x7c0, 0x7c4, 0x7d0, 0x7d2, 0x7f2)
 	}
 	for seed := uint64(1); seed <= 150; seed++ {
 		t.Run(fmt.Sprintf("mutated PE %d gives the values yara gives", seed), func(t *testing.T) {
 			r := rand.New(rand.NewPCG(seed, 7))
 			is64 := seed%2 == 0
-			data := buildPE(peSpec{is64: is64, entry: 0x1000})
+			data := buildPE(peSpec{is64: is64, entry: 0x1000, rich: seed%3 == 0})
 			var changed []string
 			ts := targets(is64)
 			for range 3 {

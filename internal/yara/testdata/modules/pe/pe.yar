@@ -75,3 +75,13 @@ rule pe_section_past_end { condition: console.log("section_past_end=", pe.sectio
 rule pe_section_negative { condition: console.log("section_negative=", pe.sections[-1].virtual_address) }
 rule pe_is_mz_exe { condition: uint16(0) == 0x5a4d and pe.is_pe and pe.number_of_sections > 3 }
 rule pe_not_pe { condition: not pe.is_pe }
+rule pe_rich_offset { condition: console.log("rich.offset=", pe.rich_signature.offset) }
+rule pe_rich_length { condition: console.log("rich.length=", pe.rich_signature.length) }
+rule pe_rich_key { condition: console.log("rich.key=", pe.rich_signature.key) }
+rule pe_rich_raw { condition: console.log("rich.raw=", pe.rich_signature.raw_data) }
+rule pe_rich_clear { condition: console.log("rich.clear=", pe.rich_signature.clear_data) }
+rule pe_rich_version { condition: console.log("rich.version=", pe.rich_signature.version(0x1fe8)) }
+rule pe_rich_version_toolid { condition: console.log("rich.version_toolid=", pe.rich_signature.version(0x1fe8, 0x5d)) }
+rule pe_rich_toolid { condition: console.log("rich.toolid=", pe.rich_signature.toolid(0x5d)) }
+rule pe_rich_toolid_version { condition: console.log("rich.toolid_version=", pe.rich_signature.toolid(0x5d, 0)) }
+rule pe_rich_missing { condition: console.log("rich.missing=", pe.rich_signature.toolid(0x99)) }
