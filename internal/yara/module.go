@@ -406,7 +406,12 @@ func unsupportedUse(rules []*ruleDecl, skipped []bool, d *ruleDecl) (SkippedRule
 		ce.Construct, ce.Module = u.construct, u.module
 		ce.Message = fmt.Sprintf("rule %q uses %s, but module %q is not supported", d.name, u.construct, u.module)
 		if u.partial {
-			member, _, _ := strings.Cut(u.construct, "(")
+			// The reason names the member without arguments or keys, so that
+			// the summary counts pe.version_info["A"] and ["B"] together.
+			member := u.construct
+			if k := strings.IndexAny(member, "(["); k >= 0 {
+				member = member[:k]
+			}
 			sk.Reason = fmt.Sprintf("%s is not supported", member)
 			ce.Message = fmt.Sprintf("rule %q uses %s, which the %s module here lacks", d.name, u.construct, u.module)
 		}

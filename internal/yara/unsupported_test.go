@@ -100,3 +100,15 @@ func TestLoopsOverModuleArraysAreUnsupportedNotSyntaxErrors(t *testing.T) {
 		t.Errorf("skipped %+v, want r for pe.sections", sk)
 	}
 }
+
+func TestSkipReasonsGroupAMemberWhateverItsKey(t *testing.T) {
+	src := "import \"pe\"\nrule a { condition: pe.version_info[\"CompanyName\"] == \"x\" }\nrule b { condition: pe.version_info[\"ProductName\"] == \"y\" }"
+	rs, err := Compile([]byte(src), "rules.yar", CompileOptions{SkipUnsupportedImports: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sk := rs.Skipped()
+	if len(sk) != 2 || sk[0].Reason != "pe.version_info is not supported" || sk[1].Reason != sk[0].Reason {
+		t.Errorf("skipped %+v, want both rules for pe.version_info", sk)
+	}
+}
