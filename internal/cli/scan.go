@@ -2,6 +2,9 @@ package cli
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -53,7 +56,7 @@ func newScanCmd(app *App) *cobra.Command {
 	f.StringVar(&fl.format, "format", "table", "output format: table, json or sarif")
 	f.StringVar(&fl.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity")
 	f.StringArrayVarP(&fl.defines, "define", "d", nil, "define a YARA external variable, name=value (repeatable)")
-	f.BoolVar(&fl.skipImports, "skip-unsupported-imports", false, "compile rules that import modules the engine lacks")
+	f.BoolVar(&fl.skipImports, "skip-unsupported-imports", false, "leave out rules that use YARA modules the engine lacks (pe, elf, ...) instead of failing; the summary counts them")
 	f.IntVar(&fl.workers, "workers", 0, "files scanned at once (default: number of CPUs)")
 	f.Int64Var(&fl.maxFileSize, "max-file-size", scan.DefaultMaxFileSize, "largest file scanned in bytes; larger files make the run incomplete (negative: no limit)")
 	f.DurationVar(&fl.timeout, "timeout", scan.DefaultTimeout, "time limit for scanning one file or value")
@@ -97,11 +100,16 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 		Timeout:                fl.timeout,
 		SkipUnsupportedImports: fl.skipImports,
 		Logger:                 app.Logger,
+		Console:                app.Stderr,
 	})
 	if err != nil {
 		var re *scan.RuleError
 		if errors.As(err, &re) {
 			// file:line:column first, so editors and CI annotate the line.
+			if re.Unsupported {
+				return &finding.ExitError{Code: finding.ExitIncomplete,
+					Err: fmt.Errorf("%w (--skip-unsupported-imports skips such rules; see docs/SCAN.md for the supported modules)", re)}
+			}
 			return &finding.ExitError{Code: finding.ExitIncomplete, Err: re}
 		}
 		return usageErr("%w", err)
@@ -122,5 +130,38 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 	if err := finding.Render(app.Stdout, rep, format); err != nil {
 		return usageErr("writing the report: %w", err)
 	}
+	if sk := s.Skipped(); sk.Count > 0 && format == finding.FormatTable {
+		fmt.Fprintln(app.Stdout, skippedLine(sk))
+	}
 	return finding.ExitFor(rep, failOn)
+}
+
+// skippedLine is the table's note that rules were left out, with a count
+// per reason, so that the run is not taken for a full scan.
+func skippedLine(sk scan.SkippedSummary) string {
+	reasons := make([]string, 0, len(sk.Reasons))
+	for r := range sk.Reasons {
+		reasons = append(reasons, r)
+	}
+	// Modules first: they are the cause, dependent rules only follow them.
+	slices.SortFunc(reasons, func(a, b string) int {
+		da, db := strings.HasPrefix(a, "depends"), strings.HasPrefix(b, "depends")
+		if da != db {
+			if da {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, 0, len(reasons))
+	for _, r := range reasons {
+		because := "because "
+		if strings.HasPrefix(r, "depends") {
+			because += "it "
+		}
+		parts = append(parts, fmt.Sprintf("%d %s%s", sk.Reasons[r], because, r))
+	}
+	return fmt.Sprintf("Not a full scan: %d of %d rules skipped (--skip-unsupported-imports): %s",
+		sk.Count, sk.Total, strings.Join(parts, "; "))
 }

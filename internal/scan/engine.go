@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"sync"
 	"time"
 )
 
@@ -27,6 +29,8 @@ type ruleSet interface {
 	// warnings are non-fatal compiler messages (slow strings, unsupported
 	// imports that were skipped).
 	warnings() []string
+	// skipped are the rules left out by SkipUnsupportedImports.
+	skipped() []SkippedRule
 	// count is the number of rules in the set.
 	count() int
 }
@@ -45,6 +49,7 @@ type compileOptions struct {
 type matchOptions struct {
 	Externals map[string]any
 	Timeout   time.Duration
+	Console   io.Writer
 }
 
 // Match is one rule that matched one scanned object.
@@ -83,6 +88,25 @@ func (m Match) meta(key string) string {
 	return ""
 }
 
+// SkippedRule is a rule left out because it uses a YARA module the engine
+// lacks (Options.SkipUnsupportedImports), or a rule that was left out.
+type SkippedRule struct {
+	Rule   string `json:"rule"`
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Reason string `json:"reason"`
+}
+
+// SkippedSummary is the report's "skipped_rules" detail: how many rules a
+// scan left out and why, so that it is never taken for a full scan.
+type SkippedSummary struct {
+	Count int `json:"count"`
+	// Total is the number of rules, skipped ones included.
+	Total   int            `json:"total"`
+	Reasons map[string]int `json:"reasons"`
+	Rules   []SkippedRule  `json:"rules"`
+}
+
 // RuleError is a rule file that does not compile. The CLI prints it as
 // file:line:column: message and exits with code 2.
 type RuleError struct {
@@ -90,6 +114,9 @@ type RuleError struct {
 	Line    int
 	Col     int
 	Message string
+	// Unsupported marks a rule refused only because it uses a module the
+	// engine lacks; Options.SkipUnsupportedImports would skip it instead.
+	Unsupported bool
 }
 
 func (e *RuleError) Error() string {
@@ -110,3 +137,17 @@ func (e timeoutError) Error() string { return fmt.Sprintf("scan timed out after 
 // errChangedDuringScan is what an engine returns (wrapped) when the file it
 // was scanning shrank under it.
 var errChangedDuringScan = errors.New("the file changed while it was being scanned")
+
+// lineWriter serialises the console module's writes from concurrent
+// workers, so that lines from two files never interleave. The engine writes
+// one whole line per call.
+type lineWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lineWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}

@@ -40,7 +40,7 @@ func (goEngine) compile(sources []ruleSource, opts compileOptions) (ruleSet, err
 	if err != nil {
 		var ce *yara.CompileError
 		if errors.As(err, &ce) {
-			return nil, &RuleError{File: ce.File, Line: ce.Line, Col: ce.Col, Message: ce.Message}
+			return nil, &RuleError{File: ce.File, Line: ce.Line, Col: ce.Col, Message: ce.Message, Unsupported: ce.Unsupported}
 		}
 		return nil, err
 	}
@@ -50,12 +50,12 @@ func (goEngine) compile(sources []ruleSource, opts compileOptions) (ruleSet, err
 type goRules struct{ r *yara.Rules }
 
 func (g goRules) scanBytes(ctx context.Context, data []byte, o matchOptions) ([]Match, error) {
-	ms, err := g.r.ScanBytes(ctx, data, yara.ScanOptions{Externals: o.Externals})
+	ms, err := g.r.ScanBytes(ctx, data, yara.ScanOptions{Externals: o.Externals, Console: o.Console})
 	return convertMatches(ms), timeoutErr(ctx, err, o)
 }
 
 func (g goRules) scanFile(ctx context.Context, f *os.File, o matchOptions) ([]Match, error) {
-	ms, err := g.r.ScanOpenFile(ctx, f, yara.ScanOptions{Externals: o.Externals})
+	ms, err := g.r.ScanOpenFile(ctx, f, yara.ScanOptions{Externals: o.Externals, Console: o.Console})
 	if errors.Is(err, yara.ErrFileChanged) {
 		return nil, fmt.Errorf("%w: %w", errChangedDuringScan, err)
 	}
@@ -75,6 +75,14 @@ func (g goRules) warnings() []string {
 	var out []string
 	for _, w := range g.r.Warnings() {
 		out = append(out, w.String())
+	}
+	return out
+}
+
+func (g goRules) skipped() []SkippedRule {
+	var out []SkippedRule
+	for _, s := range g.r.Skipped() {
+		out = append(out, SkippedRule{Rule: s.Rule, File: s.File, Line: s.Line, Reason: s.Reason})
 	}
 	return out
 }

@@ -82,11 +82,15 @@ type Options struct {
 	MaxFileSize int64
 	// Timeout limits the scan of one file or blob (default DefaultTimeout).
 	Timeout time.Duration
-	// SkipUnsupportedImports compiles rules that import modules the engine
-	// lacks; conditions that use them are then false.
+	// SkipUnsupportedImports leaves out the rules that use a YARA module the
+	// engine lacks (and rules that reference them) instead of failing; the
+	// report's "skipped_rules" detail counts them by reason.
 	SkipUnsupportedImports bool
 	// Logger receives debug and warning messages (default: discard).
 	Logger *slog.Logger
+	// Console receives the lines rules print with YARA's console module
+	// (default: discard). Writes may come from several workers at once.
+	Console io.Writer
 	// Now is the clock for report times (default time.Now).
 	Now func() time.Time
 }
@@ -105,6 +109,7 @@ type Scanner struct {
 	log      *slog.Logger
 	sets     []namedSet
 	warnings []string
+	skipped  []SkippedRule
 }
 
 type namedSet struct {
@@ -130,6 +135,9 @@ func newScanner(opts Options, eng engine) (*Scanner, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.Console != nil {
+		opts.Console = &lineWriter{w: opts.Console}
 	}
 	s := &Scanner{opts: opts, log: opts.Logger}
 	if s.log == nil {
@@ -162,6 +170,7 @@ func newScanner(opts Options, eng engine) (*Scanner, error) {
 		return nil, errors.New("no rules to scan with: --no-default-rules needs at least one --rules file or directory")
 	}
 	for _, ns := range s.sets {
+		s.skipped = append(s.skipped, ns.set.skipped()...)
 		for _, w := range ns.set.warnings() {
 			s.log.Warn("rule warning", "rules", ns.name, "warning", w)
 			s.warnings = append(s.warnings, w)
@@ -177,6 +186,16 @@ func (s *Scanner) RuleCount() int {
 		n += ns.set.count()
 	}
 	return n
+}
+
+// Skipped summarises the rules left out by SkipUnsupportedImports; Count is
+// 0 when every rule runs.
+func (s *Scanner) Skipped() SkippedSummary {
+	sum := SkippedSummary{Count: len(s.skipped), Total: s.RuleCount(), Reasons: map[string]int{}, Rules: slices.Clone(s.skipped)}
+	for _, r := range s.skipped {
+		sum.Reasons[r.Reason]++
+	}
+	return sum
 }
 
 // Warnings are the rule compiler's warnings.
@@ -266,6 +285,9 @@ func (s *Scanner) finish(ctx context.Context, r *run) *finding.Report {
 	if len(s.warnings) > 0 {
 		d["rule_warnings"] = s.warnings
 	}
+	if len(s.skipped) > 0 {
+		d["skipped_rules"] = s.Skipped()
+	}
 	r.report.Details = d
 	return r.report
 }
@@ -338,7 +360,7 @@ func (s *Scanner) match(ctx context.Context, name string, scan func(context.Cont
 			return all, fmt.Errorf("%s was not scanned: %w", name, ctx.Err())
 		}
 		sctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-		ms, err := scan(sctx, ns.set, matchOptions{Externals: s.opts.Externals, Timeout: s.opts.Timeout})
+		ms, err := scan(sctx, ns.set, matchOptions{Externals: s.opts.Externals, Timeout: s.opts.Timeout, Console: s.opts.Console})
 		timedOut := sctx.Err() == context.DeadlineExceeded
 		cancel()
 		for i := range ms {

@@ -196,6 +196,9 @@ func externalArgs(ext map[string]any) []string {
 func (r *cliRules) warnings() []string { return r.warn }
 func (r *cliRules) count() int         { return r.n }
 
+// skipped is empty: the yara tool has every module.
+func (r *cliRules) skipped() []SkippedRule { return nil }
+
 func (r *cliRules) scanBytes(ctx context.Context, data []byte, opts matchOptions) ([]Match, error) {
 	f, err := os.CreateTemp("/dev/shm", "skimwatch-scan-*")
 	if err != nil {

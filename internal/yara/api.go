@@ -1,4 +1,5 @@
-// Package yara is a pure-Go engine for the YARA rule language (no modules).
+// Package yara is a pure-Go engine for the YARA rule language, with the
+// modules listed by SupportedModules.
 //
 // Rules are compiled once with Compile or CompileFiles and are then immutable:
 // a *Rules may be used by many goroutines at once. Semantics follow YARA 4.2.3,
@@ -9,6 +10,7 @@ package yara
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"time"
@@ -58,6 +60,10 @@ type ScanOptions struct {
 	// DefaultMaxMatchesPerString. Reaching it makes the scan return
 	// ErrTooManyMatches along with the matches.
 	MaxMatchesPerString int
+	// Now is the clock behind time.now(); nil means time.Now.
+	Now func() time.Time
+	// Console receives console.log and console.hex lines; nil discards them.
+	Console io.Writer
 }
 
 // Warning is a non-fatal compilation message.
@@ -95,11 +101,28 @@ type Match struct {
 	Strings         []StringMatch
 }
 
-// CompileError reports a malformed rule set.
+// CompileError reports a malformed rule set, or a rule that uses something
+// the engine lacks (Unsupported): such rules are skipped instead when
+// CompileOptions.SkipUnsupportedImports is set.
 type CompileError struct {
 	File      string
 	Line, Col int
 	Message   string
+	// Unsupported marks a rule refused only for using a module the engine
+	// lacks (directly or through a rule it references).
+	Unsupported bool
+	// Rule, Construct (such as pe.number_of_sections, or the referenced
+	// rule) and Module are set when Unsupported is.
+	Rule, Construct, Module string
+}
+
+// SkippedRule is a rule left out by SkipUnsupportedImports, and why.
+type SkippedRule struct {
+	Rule      string
+	File      string
+	Line, Col int    // the construct that made the rule unsupported
+	Module    string // the module the rule uses; empty when it depends on a skipped rule
+	Reason    string // `module "pe" is not supported` or "depends on a skipped rule"
 }
 
 func (e *CompileError) Error() string {

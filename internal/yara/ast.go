@@ -30,6 +30,8 @@ const (
 	opRuleRef
 	opLoopVar
 	opModule
+	opModCall   // a supported module's function: fn, arguments in list
+	opModField  // a value of a module's data: mod, path
 	opStrFound  // $a
 	opStrAt     // $a at a
 	opStrIn     // $a in (a..b)
@@ -76,6 +78,9 @@ type node struct {
 	slot      int     // loop variable slot
 	list      []*node // for-in list
 	nvars     int
+	fn        *modFunc
+	mod       *module
+	path      []pathStep
 }
 
 type stringKind int
@@ -112,6 +117,14 @@ type stringDecl struct {
 	fixedSeen bool
 }
 
+// moduleUse is one expression of a module the engine lacks, such as
+// pe.number_of_sections, kept to say exactly what a refused rule uses.
+type moduleUse struct {
+	module, construct string
+	line, col         int
+	partial           bool // the module is supported, this member is not
+}
+
 type ruleDecl struct {
 	name      string
 	namespace string
@@ -123,6 +136,7 @@ type ruleDecl struct {
 	cond      *node
 	file      string
 	line, col int
-	modules   []string // unsupported modules the condition uses
-	deps      []int    // rules referenced by the condition
+	modules   []moduleUse // uses of modules the engine lacks, in source order
+	deps      []int       // rules referenced by the condition
+	depPos    [][2]int    // line and column of each reference in deps
 }

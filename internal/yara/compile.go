@@ -196,6 +196,7 @@ type Rules struct {
 	fullScan  []int // patterns without atoms
 	externals map[string]any
 	warnings  []Warning
+	skipped   []SkippedRule
 	log       *slog.Logger
 	// caches keeps per-goroutine matching state (Pike VM buffers, lazy-DFA
 	// states) between scans; see scanCache. Never copied: Rules is used by
@@ -206,6 +207,10 @@ type Rules struct {
 // Warnings returns the compilation warnings.
 func (r *Rules) Warnings() []Warning { return append([]Warning(nil), r.warnings...) }
 
+// Skipped lists the rules left out because they use a module the engine
+// lacks (with CompileOptions.SkipUnsupportedImports), in source order.
+func (r *Rules) Skipped() []SkippedRule { return append([]SkippedRule(nil), r.skipped...) }
+
 // RuleCount returns the number of rules, including private and skipped ones.
 func (r *Rules) RuleCount() int { return len(r.rules) }
 
@@ -213,23 +218,16 @@ func (c *compiler) finish() (*Rules, error) {
 	rs := &Rules{externals: c.opts.Externals, log: c.log}
 	skipped := make([]bool, len(c.rules))
 	for i, d := range c.rules {
-		reason := ""
-		if len(d.modules) > 0 {
-			reason = fmt.Sprintf("uses module %q, which is not supported", d.modules[0])
+		sk, ce := unsupportedUse(c.rules, skipped, d)
+		if ce == nil {
+			continue
 		}
-		for _, dep := range d.deps {
-			if skipped[dep] {
-				reason = fmt.Sprintf("depends on skipped rule %q", c.rules[dep].name)
-			}
+		if !c.opts.SkipUnsupportedImports {
+			return nil, ce
 		}
-		if reason != "" {
-			if !c.opts.SkipUnsupportedImports {
-				return nil, &CompileError{File: d.file, Line: d.line, Col: d.col,
-					Message: fmt.Sprintf("rule %q %s (SkipUnsupportedImports skips such rules)", d.name, reason)}
-			}
-			skipped[i] = true
-			c.warn(Warning{File: d.file, Line: d.line, Col: d.col, Rule: d.name, Message: fmt.Sprintf("rule %q skipped: %s", d.name, reason)})
-		}
+		skipped[i] = true
+		rs.skipped = append(rs.skipped, sk)
+		c.warn(Warning{File: d.file, Line: sk.Line, Col: sk.Col, Rule: d.name, Message: "rule skipped: " + ce.Message})
 	}
 	for i, d := range c.rules {
 		cr := compiledRule{decl: d, skip: skipped[i]}

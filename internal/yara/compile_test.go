@@ -47,7 +47,7 @@ func TestCompileErrorsNamePosition(t *testing.T) {
 		{"xor out of range is refused", "rule a { strings: $a = \"x\" xor(1-300) condition: $a }", "test.yar:1:34: invalid xor range: expected a value 0-255"},
 		{"a type mismatch is refused", "rule a { condition: \"a\" == 1 }", "test.yar:1:25: type mismatch for \"==\": string and integer"},
 		{"nocase is refused on hex strings", "rule a { strings: $a = { 41 } nocase condition: $a }", "test.yar:1:31: modifier \"nocase\" not allowed on hex strings"},
-		{"a module we lack is refused naming the rule", "import \"pe\"\nrule a { condition: pe.number_of_sections > 1 }", "test.yar:2:6: rule \"a\" uses module \"pe\", which is not supported (SkipUnsupportedImports skips such rules)"},
+		{"a module we lack is refused naming the rule and where it is used", "import \"dotnet\"\nrule a { condition: dotnet.number_of_streams > 1 }", "test.yar:2:21: rule \"a\" uses dotnet.number_of_streams, but module \"dotnet\" is not supported"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -64,7 +64,7 @@ func TestCompileErrorsNamePosition(t *testing.T) {
 }
 
 func TestUnsupportedModulesAreSkippedWhenAsked(t *testing.T) {
-	src := "import \"pe\"\nrule a { condition: pe.is_pe }\nrule b { condition: a }\nrule c { condition: true }"
+	src := "import \"dotnet\"\nrule a { condition: dotnet.is_dotnet }\nrule b { condition: a }\nrule c { condition: true }"
 	rs := mustCompile(t, src, CompileOptions{SkipUnsupportedImports: true})
 	ms, err := rs.ScanBytes(context.Background(), []byte("x"), ScanOptions{})
 	if err != nil {

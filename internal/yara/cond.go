@@ -556,6 +556,9 @@ func (p *parser) parseIdentPrimary() (*node, error) {
 	}
 	for i := len(p.loopVars) - 1; i >= 0; i-- {
 		if p.loopVars[i] == t.text {
+			if p.loopTypes[i] == tyModule {
+				return p.parseModuleItem()
+			}
 			n := p.newNode(opLoopVar, p.loopTypes[i])
 			n.slot = i
 			if err := p.advance(); err != nil {
@@ -565,6 +568,9 @@ func (p *parser) parseIdentPrimary() (*node, error) {
 		}
 	}
 	if p.imports[t.text] {
+		if m := supportedModule(t.text); m != nil {
+			return p.parseModuleExpr(m)
+		}
 		return p.parseModuleUse()
 	}
 	if v, ok := p.c.opts.Externals[t.text]; ok {
@@ -587,6 +593,7 @@ func (p *parser) parseIdentPrimary() (*node, error) {
 		n := p.newNode(opRuleRef, tyBool)
 		n.slot = idx
 		p.rule.deps = append(p.rule.deps, idx)
+		p.rule.depPos = append(p.rule.depPos, [2]int{t.line, t.col})
 		return n, p.advance()
 	}
 	return nil, p.errTok("undefined identifier %q", t.text)
@@ -597,9 +604,11 @@ func (p *parser) parseIdentPrimary() (*node, error) {
 func (p *parser) parseModuleUse() (*node, error) {
 	n := p.newNode(opModule, tyModule)
 	n.name = p.tok.text
-	if !contains(p.rule.modules, n.name) {
-		p.rule.modules = append(p.rule.modules, n.name)
-	}
+	start, end := p.tok.pos, p.tok.pos+len(p.tok.text)
+	defer func() {
+		p.rule.modules = append(p.rule.modules, moduleUse{module: n.name, line: n.line, col: n.col,
+			construct: constructText(p.lx.src[start:end]), partial: supportedModule(n.name) != nil})
+	}()
 	if err := p.advance(); err != nil {
 		return nil, err
 	}
@@ -612,6 +621,7 @@ func (p *parser) parseModuleUse() (*node, error) {
 			if p.tok.kind != tIdent {
 				return nil, p.errTok("syntax error: expected field name")
 			}
+			end = p.tok.pos + len(p.tok.text)
 			if err := p.advance(); err != nil {
 				return nil, err
 			}
@@ -622,6 +632,7 @@ func (p *parser) parseModuleUse() (*node, error) {
 			if _, err := p.parseExpr(); err != nil {
 				return nil, err
 			}
+			end = p.tok.pos + 1
 			if err := p.expectPunct("]"); err != nil {
 				return nil, err
 			}
@@ -650,6 +661,7 @@ func (p *parser) parseModuleUse() (*node, error) {
 					return nil, p.errTok("syntax error: expected \",\" or \")\", found %s", p.describe())
 				}
 			}
+			end = p.tok.pos + 1
 			if err := p.advance(); err != nil {
 				return nil, err
 			}
@@ -902,11 +914,14 @@ func (p *parser) parseFor() (*node, error) {
 			return nil, err
 		}
 	}
-	if len(vars) != 1 {
-		return nil, p.errTok("iterating with %d variables needs a module dictionary; not supported", len(vars))
-	}
 	if err := p.expectKw("in"); err != nil {
 		return nil, err
+	}
+	if p.tok.kind == tIdent && p.imports[p.tok.text] {
+		return p.parseModuleLoop(n, vars)
+	}
+	if len(vars) != 1 {
+		return nil, p.errTok("iterating with %d variables needs a module dictionary; not supported", len(vars))
 	}
 	if err := p.expectPunct("("); err != nil {
 		return nil, err

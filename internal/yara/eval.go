@@ -123,8 +123,14 @@ func (e *evalEnv) eval(n *node) (value, error) {
 		return value{t: tyStr, s: n.s}, nil
 	case opFilesize:
 		return intVal(int64(len(e.st.data))), nil
-	case opEntrypoint, opModule:
+	case opEntrypoint:
+		return e.st.mod.entrypoint(), nil
+	case opModule:
 		return undefined, nil
+	case opModCall:
+		return e.evalModCall(n)
+	case opModField:
+		return e.evalModField(n)
 	case opExternal:
 		switch x := e.st.ext[n.name].(type) {
 		case string:
@@ -551,7 +557,10 @@ func (e *evalEnv) forOf(n *node) (value, error) {
 		return boolVal(false), err
 	}
 	hits := 0
-	for _, local := range n.set {
+	// YARA pushes the set and pops it, so it runs the body for the last
+	// string first (console.log in the body shows the order).
+	for k := len(n.set) - 1; k >= 0; k-- {
+		local := n.set[k]
 		if err := e.step(); err != nil {
 			return undefined, err
 		}
@@ -620,8 +629,13 @@ func (e *evalEnv) forIn(n *node) (value, error) {
 		if v.truth() {
 			hits++
 		}
-		// Decide early like YARA: "any" stops at the first hit.
-		if n.quant == qAny && hits > 0 {
+		// Decide early like YARA: "any" and "N" stop once enough items
+		// held, which console.log in the body shows. "none" stops at the
+		// first hit, where its result is settled.
+		if (n.quant == qAny || n.quant == qNone) && hits > 0 {
+			break
+		}
+		if n.quant == qExpr && need > 0 && hits >= need {
 			break
 		}
 		if n.quant == qAll && hits <= k {

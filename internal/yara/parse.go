@@ -22,7 +22,7 @@ type parser struct {
 	c         *compiler
 	lx        *lexer
 	tok       token
-	imports   map[string]bool // unsupported modules imported by this file
+	imports   map[string]bool // modules imported by this file
 	rule      *ruleDecl
 	loopVars  []string
 	loopTypes []vtype
@@ -104,8 +104,10 @@ func (p *parser) parseFile() error {
 			}
 			mod := string(p.tok.str)
 			p.imports[mod] = true
-			p.c.warn(Warning{File: p.lx.file, Line: p.tok.line, Col: p.tok.col,
-				Message: fmt.Sprintf("module %q is not supported; rules that use it are refused or skipped", mod)})
+			if supportedModule(mod) == nil {
+				p.c.warn(Warning{File: p.lx.file, Line: p.tok.line, Col: p.tok.col,
+					Message: fmt.Sprintf("module %q is not supported; rules that use it are refused or skipped", mod)})
+			}
 			if err := p.advance(); err != nil {
 				return err
 			}

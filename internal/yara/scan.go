@@ -26,6 +26,7 @@ type scanState struct {
 	ctx      context.Context
 	ruleVals []bool
 	ruleDone []bool
+	mod      moduleCtx
 }
 
 // scanCache is the matching state that depends only on the rules, kept
@@ -107,6 +108,7 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 		lastHit: make([]int, len(r.patterns)),
 		cache:   r.getCache(),
 		limit:   opts.MaxMatchesPerString,
+		mod:     newModuleCtx(data, opts),
 	}
 	// A fault in the middle of the search (a mapped file truncated under
 	// us) unwinds through here with the cache half-updated: only a search
