@@ -6,25 +6,22 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"net/url"
 	"os"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
 	"github.com/skimwatch/skimwatch/internal/browser"
+	"github.com/skimwatch/skimwatch/internal/checkrun"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/honey"
 	"github.com/skimwatch/skimwatch/internal/inventory"
-	"github.com/skimwatch/skimwatch/internal/observation"
 	"github.com/skimwatch/skimwatch/internal/origin"
 	"github.com/skimwatch/skimwatch/internal/pagecheck"
 	"github.com/skimwatch/skimwatch/internal/policy"
-	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
@@ -96,12 +93,6 @@ be completed (a partial check is never reported as clean).`,
 	return cmd
 }
 
-// checkTarget is one page or flow to check.
-type checkTarget struct {
-	name string
-	t    pagecheck.Target
-}
-
 func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error {
 	format, err := finding.ParseFormat(f.format)
 	if err != nil {
@@ -125,13 +116,13 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	if f.updateBaseline && f.baseline == "" {
 		return usageErr("--update-baseline needs --baseline FILE")
 	}
-	var targets []checkTarget
+	var targets []checkrun.Target
 	for _, a := range args {
 		u, err := url.Parse(a)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usageErr("not an http(s) URL: %q", a)
 		}
-		targets = append(targets, checkTarget{name: a, t: pagecheck.Target{URL: a}})
+		targets = append(targets, checkrun.Target{Name: a, Target: pagecheck.Target{URL: a}})
 	}
 	for _, path := range f.flows {
 		fh, err := os.Open(path)
@@ -143,7 +134,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 		if err != nil {
 			return usageErr("flow %s: %v", path, err)
 		}
-		targets = append(targets, checkTarget{name: "flow:" + flow.Name, t: pagecheck.Target{Flow: flow}})
+		targets = append(targets, checkrun.Target{Name: "flow:" + flow.Name, Target: pagecheck.Target{Flow: flow}})
 	}
 	if len(targets) == 0 {
 		return usageErr("nothing to check: give one or more URLs or --flow FILE")
@@ -191,23 +182,10 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	defer b.Close()
 
 	report := &finding.Report{Tool: "skimwatch", Version: Version, Command: "check", Complete: true, Started: time.Now().UTC()}
-	obs := runTargets(ctx, b, targets, opts)
-	for i, t := range targets {
-		report.Targets = append(report.Targets, t.name)
-		o := obs[i]
-		if !o.Complete {
-			for _, r := range o.Incomplete {
-				report.MarkIncomplete(t.name + ": " + r)
-			}
-			if len(o.Incomplete) == 0 {
-				report.MarkIncomplete(t.name + ": incomplete")
-			}
-		}
-		report.Findings = append(report.Findings, policy.Evaluate(o, base.Page(o.Target), policy.Options{PaymentOrigins: origins, Site: f.store.site})...)
-	}
+	obs := checkrun.Run(ctx, b, targets, opts)
+	checkrun.Evaluate(report, obs, base, policy.Options{PaymentOrigins: origins, Site: f.store.site})
 	report.Finished = time.Now().UTC()
-	report.Sort()
-	report.Details = map[string]any{"summary": summarize(obs)}
+	report.Details = map[string]any{"summary": checkrun.Summarize(obs)}
 
 	if f.observations != "" {
 		if err := writeJSON(f.observations, obs); err != nil {
@@ -215,19 +193,16 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 		}
 	}
 	if f.updateBaseline {
-		if !report.Complete {
-			report.MarkIncomplete("baseline not updated: an incomplete check cannot be approved")
+		if err := checkrun.Approve(base, obs, policy.Options{PaymentOrigins: origins}, time.Now()); err != nil {
+			report.MarkIncomplete("baseline not updated: " + err.Error())
 		} else {
-			for _, o := range obs {
-				base.Merge(policy.Approve(o, policy.Options{PaymentOrigins: origins}), time.Now())
-			}
 			if err := base.Save(f.baseline); err != nil {
 				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
 			}
 			fmt.Fprintf(app.Stderr, "skimwatch: baseline %s updated with %d target(s)\n", termtext.Escape(f.baseline), len(obs))
 		}
 	}
-	f.store.saveRuns(ctx, app, report, checkRuns(obs), checkEvents(report, obs)...)
+	f.store.saveRuns(ctx, app, report, checkrun.Runs(obs), checkrun.Events("skimwatch check", report, obs)...)
 	if err := finding.Render(app.Stdout, report, format); err != nil {
 		return err
 	}
@@ -236,93 +211,6 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 		return nil
 	}
 	return finding.ExitFor(report, failOn)
-}
-
-func runTargets(ctx context.Context, b *browser.Browser, targets []checkTarget, opts pagecheck.Options) []*observation.Observation {
-	out := make([]*observation.Observation, len(targets))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Go(func() {
-			o, err := pagecheck.Check(ctx, b, t.t, opts)
-			if err != nil {
-				o = &observation.Observation{Target: t.name, Complete: false, Incomplete: []string{err.Error()}}
-			}
-			if o.Target == "" {
-				o.Target = t.name
-			}
-			out[i] = o
-		})
-	}
-	wg.Wait()
-	return out
-}
-
-// summarize gives the JSON output a short inventory of each target, so a
-// reader sees what was checked without the raw observation.
-func summarize(obs []*observation.Observation) []map[string]any {
-	var out []map[string]any
-	for _, o := range obs {
-		filled := 0
-		if o.Probe != nil {
-			filled = len(o.Probe.Filled)
-		}
-		dests := map[string]bool{}
-		for _, r := range o.Requests {
-			if d := origin.Of(r.URL); d != "" {
-				dests[d] = true
-			}
-		}
-		out = append(out, map[string]any{
-			"target":        o.Target,
-			"complete":      o.Complete,
-			"pages":         len(o.Pages),
-			"scripts":       len(o.Scripts),
-			"requests":      len(o.Requests),
-			"websockets":    len(o.WebSockets),
-			"forms":         len(o.Forms),
-			"fields_filled": filled,
-			"destinations":  len(dests),
-			"leaks":         len(o.Leaks),
-			"duration_ms":   int64(o.Duration),
-		})
-	}
-	return out
-}
-
-// checkEvents records, per target, what the page served (every script's
-// hash) and when: the record that lets an incident's exposure window be
-// proven later.
-func checkEvents(r *finding.Report, obs []*observation.Observation) []store.Event {
-	type servedScript struct {
-		URL    string `json:"url,omitempty"`
-		Kind   string `json:"kind"`
-		SHA256 string `json:"sha256"`
-	}
-	var events []store.Event
-	for _, o := range obs {
-		var scripts []servedScript
-		for _, s := range o.Scripts {
-			scripts = append(scripts, servedScript{URL: s.URL, Kind: s.Kind, SHA256: s.SHA256})
-		}
-		events = append(events, runEvent("skimwatch check", r, map[string]any{
-			"targets": []string{o.Target}, "complete": o.Complete, "started": o.StartedAt, "scripts": scripts, "leaks": len(o.Leaks),
-		}))
-	}
-	return events
-}
-
-// checkRuns lists, per target that was probed, the check ID and the honey
-// values typed, so that `skimwatch findings --honey VALUE` can name the
-// check a leaked value came from.
-func checkRuns(obs []*observation.Observation) []store.CheckRun {
-	var runs []store.CheckRun
-	for _, o := range obs {
-		if o.Probe == nil || o.Probe.CheckID == "" || len(o.Probe.Values) == 0 {
-			continue
-		}
-		runs = append(runs, store.CheckRun{CheckID: o.Probe.CheckID, Target: o.Target, Time: o.StartedAt, Honey: maps.Clone(o.Probe.Values)})
-	}
-	return runs
 }
 
 func parseOrigins(in []string) ([]string, error) {

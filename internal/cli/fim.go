@@ -19,6 +19,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/record"
 	"github.com/skimwatch/skimwatch/internal/scan"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
@@ -171,7 +172,7 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 				}
 				rep.Sort()
 			}
-			st.save(cmd.Context(), app, rep, runEvent("skimwatch fim verify", rep, nil))
+			st.save(cmd.Context(), app, rep, record.RunEvent("skimwatch fim verify", rep, nil))
 			if err := finding.Render(app.Stdout, rep, f); err != nil {
 				return usageErr("render: %w", err)
 			}

@@ -2,10 +2,8 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/record"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/open"
 )
@@ -124,47 +123,5 @@ func (s *siteStore) putAll(ctx context.Context, app *App, fs []finding.Finding, 
 		return err
 	}
 	defer st.Close()
-	for _, f := range fs {
-		if f.Site == "" {
-			f.Site = s.site
-		}
-		// Masked before the key is made, so that the key (a hash) is not
-		// one of a card number either, and is the same as the stored row's.
-		if f, err = store.MaskFinding(f); err != nil {
-			return err
-		}
-		// The browser check names the destination of a finding only in its
-		// message, so the message is the subject that tells two apart.
-		if _, err := st.PutFinding(ctx, store.FindingKey(f, f.Message), f); err != nil {
-			return err
-		}
-	}
-	for _, r := range runs {
-		if r.Site == "" {
-			r.Site = s.site
-		}
-		if err := st.PutCheckRun(ctx, r); err != nil {
-			return err
-		}
-	}
-	for _, e := range events {
-		if e.Site == "" {
-			e.Site = s.site
-		}
-		if _, err := st.AppendEvent(ctx, e); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// runEvent records one run of a detector in the event log.
-func runEvent(actor string, r *finding.Report, extra map[string]any) store.Event {
-	data := map[string]any{"targets": r.Targets, "complete": r.Complete, "findings": len(r.Findings), "max_severity": r.Max().String()}
-	if r.Max() == 0 {
-		data["max_severity"] = "none"
-	}
-	maps.Copy(data, extra)
-	b, _ := json.Marshal(data)
-	return store.Event{Type: r.Command, Actor: actor, Data: b}
+	return record.Put(ctx, st, s.site, fs, runs, events)
 }
