@@ -1,0 +1,275 @@
+package monitor
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/skimwatch/skimwatch/internal/checkrun"
+	"github.com/skimwatch/skimwatch/internal/fim"
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/inventory"
+	"github.com/skimwatch/skimwatch/internal/observation"
+	"github.com/skimwatch/skimwatch/internal/pagecheck"
+	"github.com/skimwatch/skimwatch/internal/policy"
+	"github.com/skimwatch/skimwatch/internal/record"
+	"github.com/skimwatch/skimwatch/internal/store"
+)
+
+// Job arguments carry everything a job needs, so that a worker process on
+// another machine runs it without the config file. They are also the
+// unique key: one set of arguments is never queued or running twice.
+
+// CheckArgs is one browser check of a page (URL) or a flow (Flow, a file).
+type CheckArgs struct {
+	Site           string        `json:"site"`
+	URL            string        `json:"url,omitempty"`
+	Flow           string        `json:"flow,omitempty"`
+	PaymentOrigins []string      `json:"payment_origins,omitempty"`
+	ShopOrigins    []string      `json:"shop_origins,omitempty"`
+	Baseline       string        `json:"baseline"`
+	NoProbe        bool          `json:"no_probe,omitempty"`
+	Timeout        time.Duration `json:"timeout"`
+}
+
+func (CheckArgs) Kind() string { return "skimwatch.check" }
+
+func (a CheckArgs) target() string {
+	if a.Flow != "" {
+		return "flow:" + a.Flow
+	}
+	return a.URL
+}
+
+// FimArgs is one fim verify of a web root.
+type FimArgs struct {
+	Site     string        `json:"site"`
+	Path     string        `json:"path"`
+	Baseline string        `json:"baseline"`
+	Pub      string        `json:"pub,omitempty"`
+	Timeout  time.Duration `json:"timeout"`
+}
+
+func (FimArgs) Kind() string { return "skimwatch.fim" }
+
+// SiteArgs is a site's housekeeping: hand what the collector raised since
+// the last run to the Alerter, and prune old report aggregates.
+type SiteArgs struct {
+	Site string `json:"site"`
+	// Every is the interval; the collector's findings of the last one (and
+	// a little more, so that none falls between two runs) are evaluated.
+	Every time.Duration `json:"every"`
+	// Retain is how long report aggregates are kept; 0 keeps them.
+	Retain time.Duration `json:"retain"`
+}
+
+func (SiteArgs) Kind() string { return "skimwatch.site" }
+
+// recordTimeout bounds writing a run's record after its own time ran out:
+// the record of a timed-out check must still be written.
+const recordTimeout = 30 * time.Second
+
+type checkWorker struct {
+	river.WorkerDefaults[CheckArgs]
+	m *Monitor
+}
+
+func (w *checkWorker) Timeout(j *river.Job[CheckArgs]) time.Duration { return j.Args.Timeout }
+
+func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
+	a := j.Args
+	res := RunResult{Site: a.Site, Target: a.target(), Detector: DetectorCheck, At: w.m.now()}
+	obs, err := w.check(ctx, a)
+	if err != nil {
+		obs = &observation.Observation{Target: res.Target, Incomplete: []string{err.Error()}}
+	}
+	// The job's own context may be spent (that is how a timeout ends a
+	// check); its record is written regardless.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	rep := &finding.Report{Tool: "skimwatch", Command: "check", Complete: true, Started: res.At}
+	pol := policy.Options{PaymentOrigins: a.PaymentOrigins, Site: a.Site}
+	base, err := loadInventory(a.Baseline)
+	if err != nil {
+		rep.MarkIncomplete("baseline: " + err.Error())
+	}
+	if ctx.Err() != nil {
+		rep.MarkIncomplete(fmt.Sprintf("the check ran out of its %s", a.Timeout))
+	}
+	checkrun.Evaluate(rep, []*observation.Observation{obs}, base, pol)
+	rep.Finished = w.m.now()
+	if base == nil && rep.Complete && rep.AtOrAbove(finding.High) == 0 {
+		if err := w.m.proposeBaseline(a.Baseline, obs, pol); err != nil {
+			w.m.log.Warn("pending baseline not written", "site", a.Site, "target", res.Target, "err", err)
+		}
+	}
+	record.Report(rctx, w.m.store, a.Site, rep, checkrun.Runs([]*observation.Observation{obs}), checkrun.Events("skimwatch serve", rep, []*observation.Observation{obs})...)
+	return w.m.finish(ctx, rctx, res, rep)
+}
+
+func (w *checkWorker) check(ctx context.Context, a CheckArgs) (*observation.Observation, error) {
+	if w.m.browser == nil {
+		return nil, errors.New("this process runs no browser")
+	}
+	opts := pagecheck.DefaultOptions()
+	opts.PaymentOrigins = a.PaymentOrigins
+	opts.ShopOrigins = a.ShopOrigins
+	opts.Probe = !a.NoProbe
+	opts.Logger = w.m.log.With("site", a.Site, "target", a.target())
+	opts.Timeout = a.Timeout
+	if w.m.opts.Dwell > 0 {
+		opts.Dwell = w.m.opts.Dwell
+	}
+	t := checkrun.Target{Name: a.URL, Target: pagecheck.Target{URL: a.URL}}
+	if a.Flow != "" {
+		f, err := os.Open(a.Flow)
+		if err != nil {
+			return nil, fmt.Errorf("flow: %w", err)
+		}
+		flow, err := pagecheck.ParseFlow(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("flow %s: %w", a.Flow, err)
+		}
+		t = checkrun.Target{Name: "flow:" + flow.Name, Target: pagecheck.Target{Flow: flow}}
+	}
+	return checkrun.Run(ctx, w.m.browser, []checkrun.Target{t}, opts)[0], nil
+}
+
+// loadInventory reads an approved baseline; none yet is nil, not an error.
+func loadInventory(path string) (*inventory.Baseline, error) {
+	b, err := inventory.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// PendingPath is where the inventory of the first clean check waits for a
+// person to approve it (by renaming it to path).
+func PendingPath(path string) string {
+	return strings.TrimSuffix(path, ".json") + ".pending.json"
+}
+
+// proposeBaseline writes the pending baseline once: the first clean check
+// is what a person approves, and later checks must not slip changes into
+// it before they do.
+func (m *Monitor) proposeBaseline(path string, o *observation.Observation, pol policy.Options) error {
+	pending := PendingPath(path)
+	if _, err := os.Stat(pending); err == nil {
+		return nil
+	}
+	b := inventory.New(m.now())
+	if err := checkrun.Approve(b, []*observation.Observation{o}, pol, m.now()); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(pending), 0o700); err != nil {
+		return fmt.Errorf("baseline directory: %w", err)
+	}
+	return b.Save(pending)
+}
+
+type fimWorker struct {
+	river.WorkerDefaults[FimArgs]
+	m *Monitor
+}
+
+func (w *fimWorker) Timeout(j *river.Job[FimArgs]) time.Duration { return j.Args.Timeout }
+
+func (w *fimWorker) Work(ctx context.Context, j *river.Job[FimArgs]) error {
+	a := j.Args
+	res := RunResult{Site: a.Site, Target: a.Path, Detector: DetectorFim, At: w.m.now()}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	rep, err := w.verify(ctx, a)
+	if err != nil {
+		rep = &finding.Report{Tool: "skimwatch", Command: "fim verify", Targets: []string{a.Path}, Complete: true}
+		rep.MarkIncomplete(err.Error())
+	}
+	if ctx.Err() != nil {
+		rep.MarkIncomplete(fmt.Sprintf("the verify ran out of its %s", a.Timeout))
+	}
+	record.Report(rctx, w.m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, nil))
+	return w.m.finish(ctx, rctx, res, rep)
+}
+
+func (w *fimWorker) verify(ctx context.Context, a FimArgs) (*finding.Report, error) {
+	var ro fim.ReadOptions
+	if a.Pub != "" {
+		pub, err := fim.LoadPublicKey(a.Pub)
+		if err != nil {
+			return nil, fmt.Errorf("public key: %w", err)
+		}
+		ro.PublicKey = pub
+	}
+	f, err := os.Open(a.Baseline)
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	defer f.Close()
+	man, err := fim.ReadManifest(bufio.NewReaderSize(f, 1<<20), ro)
+	if err != nil {
+		return nil, fmt.Errorf("refusing baseline %s: %w", a.Baseline, err)
+	}
+	return fim.Verify(ctx, a.Path, man, fim.VerifyOptions{WalkOptions: fim.WalkOptions{Logger: w.m.log}})
+}
+
+type siteWorker struct {
+	river.WorkerDefaults[SiteArgs]
+	m *Monitor
+}
+
+func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
+	a := j.Args
+	now := w.m.now()
+	res := RunResult{Site: a.Site, Target: a.Site, Detector: DetectorCollector, At: now}
+	rep := &finding.Report{Tool: "skimwatch", Command: "collector evaluate", Targets: []string{a.Site}, Complete: true}
+	// A little overlap so a finding raised as the last run read is not
+	// missed; the Alerter keys findings, so seeing one twice is harmless.
+	since := now.Add(-a.Every - a.Every/2)
+	found, err := w.m.store.Findings(ctx, store.FindingQuery{Site: a.Site, Since: since})
+	if err != nil {
+		rep.MarkIncomplete("read findings: " + err.Error())
+	}
+	for _, f := range found {
+		if f.Source == DetectorCollector {
+			rep.Findings = append(rep.Findings, f.Finding)
+		}
+	}
+	if a.Retain > 0 {
+		if _, err := w.m.store.PruneReportAggregates(ctx, now.Add(-a.Retain)); err != nil {
+			rep.MarkIncomplete("retention: " + err.Error())
+		}
+	}
+	return w.m.finish(ctx, ctx, res, rep)
+}
+
+// finish completes a run: its result becomes the job's output (kept
+// whatever the job's outcome) and is handed to the Alerter. An incomplete
+// run is returned as an error, so River retries it with back-off.
+func (m *Monitor) finish(jobCtx, rctx context.Context, res RunResult, rep *finding.Report) error {
+	res.Complete = rep.Complete
+	res.Incomplete = rep.Incomplete
+	res.Findings = rep.Findings
+	if err := river.RecordOutput(jobCtx, res); err != nil {
+		m.log.Warn("run output not recorded", "site", res.Site, "target", res.Target, "err", err)
+	}
+	if m.alerter != nil {
+		if err := m.alerter.Observe(rctx, res); err != nil {
+			// Delivery is the alerter's to retry; detection goes on.
+			m.log.Error("alerter refused a run", "site", res.Site, "target", res.Target, "err", err)
+		}
+	}
+	if !res.Complete {
+		return fmt.Errorf("incomplete run of %s on %s: %s", res.Detector, res.Target, strings.Join(res.Incomplete, "; "))
+	}
+	return nil
+}
