@@ -159,15 +159,23 @@ func PendingPath(path string) string {
 	return strings.TrimSuffix(path, ".json") + ".pending.json"
 }
 
-// proposeBaseline writes the pending baseline once: the first clean check
-// is what a person approves, and later checks must not slip changes into
-// it before they do.
+// proposeBaseline adds a target's first clean check to the pending
+// baseline, which a person approves by renaming it to the baseline's path.
+// A target already pending is left as it is: what the person reviews must
+// not change under them.
 func (m *Monitor) proposeBaseline(path string, o *observation.Observation, pol policy.Options) error {
+	m.pendingMu.Lock()
+	defer m.pendingMu.Unlock()
 	pending := PendingPath(path)
-	if _, err := os.Stat(pending); err == nil {
+	b, err := inventory.Load(pending)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		b = inventory.New(m.now())
+	case err != nil:
+		return err
+	case b.Page(o.Target) != nil:
 		return nil
 	}
-	b := inventory.New(m.now())
 	if err := checkrun.Approve(b, []*observation.Observation{o}, pol, m.now()); err != nil {
 		return err
 	}

@@ -59,6 +59,9 @@ type Monitor struct {
 	mu        sync.Mutex
 	stopSched context.CancelFunc
 	schedDone *sync.WaitGroup
+
+	// pendingMu serialises writes of pending baselines in this process.
+	pendingMu sync.Mutex
 }
 
 // maxAttempts is how many times a run is tried before River discards it;
