@@ -39,8 +39,13 @@ func newServeCmd(app *App) *cobra.Command {
 				return usageErr("%w", err)
 			}
 			ctx := cmd.Context()
+			// Registered before anything starts: an early SIGHUP must not
+			// take its default action and end the process.
+			hup := make(chan os.Signal, 1)
+			signal.Notify(hup, syscall.SIGHUP)
+			defer signal.Stop(hup)
 			reload := make(chan config.Config)
-			go watchHUP(ctx, app, configFile, reload)
+			go watchHUP(ctx, app, configFile, hup, reload)
 			err = service.Serve(ctx, cfg, service.Options{Role: role, Logger: app.Logger, Reload: reload})
 			if err != nil {
 				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
@@ -54,10 +59,7 @@ func newServeCmd(app *App) *cobra.Command {
 }
 
 // watchHUP re-reads the config on SIGHUP and hands a valid one over.
-func watchHUP(ctx context.Context, app *App, path string, reload chan<- config.Config) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
+func watchHUP(ctx context.Context, app *App, path string, hup <-chan os.Signal, reload chan<- config.Config) {
 	for {
 		select {
 		case <-ctx.Done():

@@ -94,6 +94,7 @@ func New(ctx context.Context, opts Options) (*Monitor, error) {
 		Workers:              workers,
 		Logger:               m.log.With("component", "river"),
 		FetchPollInterval:    opts.PollInterval,
+		FetchCooldown:        min(opts.PollInterval, river.FetchCooldownDefault),
 		JobTimeout:           config.DefaultRootTimeout,
 		RescueStuckJobsAfter: opts.RescueAfter,
 		MaxAttempts:          maxAttempts,

