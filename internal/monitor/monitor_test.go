@@ -67,6 +67,27 @@ func (a *recordingAlerter) waitFor(t *testing.T, ctx context.Context, what strin
 	}
 }
 
+// nth waits up to d for the alerter's n-th run (from 0).
+func (a *recordingAlerter) nth(ctx context.Context, n int, d time.Duration) (RunResult, bool) {
+	ctx, cancel := context.WithTimeout(ctx, d)
+	defer cancel()
+	for {
+		a.mu.Lock()
+		if len(a.runs) > n {
+			r := a.runs[n]
+			a.mu.Unlock()
+			return r, true
+		}
+		ch := a.changed
+		a.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return RunResult{}, false
+		}
+	}
+}
+
 func startBrowser(t *testing.T) *browser.Browser {
 	t.Helper()
 	_, err := browser.FindChromium("")
