@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -147,4 +148,25 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("parsed config does not validate: %v", err)
 		}
 	})
+}
+
+// The reference's complete example must stay a valid config.
+func TestSERVEDocExampleParses(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/SERVE.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "## Complete example")
+	if !ok {
+		t.Fatal("docs/SERVE.md has no complete example")
+	}
+	_, rest, _ = strings.Cut(rest, "```yaml\n")
+	example, _, _ := strings.Cut(rest, "```")
+	c, err := ParseWith(strings.NewReader(example), env(map[string]string{"SKIMWATCH_WEBHOOK_URL": "https://hooks.example/x"}))
+	if err != nil {
+		t.Fatalf("the example does not parse: %v", err)
+	}
+	if len(c.Sites) != 1 || len(c.Sites[0].Pages) != 2 || len(c.Alerts) != 5 || c.Sites[0].CollectorKey == nil {
+		t.Errorf("the example parsed to %+v", c)
+	}
 }
