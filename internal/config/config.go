@@ -36,6 +36,9 @@ const (
 	DefaultRootTimeout   = 10 * time.Minute
 	DefaultReports       = 90 * 24 * time.Hour
 	MinEvery             = time.Second
+	// MaxTimeout caps a job's timeout: a worker that dies is noticed only
+	// after the longest timeout has passed (see docs/SERVE.md).
+	MaxTimeout = 10 * time.Minute
 	// MaxBytes caps a config file; a config is kilobytes.
 	MaxBytes = 4 << 20
 )

@@ -70,6 +70,7 @@ func TestParseRefuses(t *testing.T) {
 		{"a payment origin that is not an origin", "sites:\n  - name: s\n    payment_origins: [pay]\n", 2, "want scheme://host[:port]"},
 		{"an alert with two sinks", "sites: [{name: s}]\nalerts:\n  - webhook: https://a/\n    syslog: {network: udp, address: 127.0.0.1:514}\n", 3, "exactly one of"},
 		{"a syslog network other than udp or tcp", "sites: [{name: s}]\nalerts:\n  - syslog: {network: quic, address: 127.0.0.1:514}\n", 3, "want udp or tcp"},
+		{"a timeout above the most a job may run", "sites:\n  - name: s\n    pages:\n      - url: https://x/\n        timeout: 1h\n", 4, "at most 10m0s"},
 		{"a key given twice", "sites:\n  - name: a\n    name: b\n", 3, "key given twice"},
 		{"two documents", "sites: [{name: s}]\n---\nsites: []\n", 3, "more than one YAML document"},
 	}

@@ -96,8 +96,8 @@ func interval(add func(int, string, string, string), line int, field string, eve
 	if every < Duration(MinEvery) {
 		add(line, field+".every", every.String(), fmt.Sprintf("must be at least %s", MinEvery))
 	}
-	if timeout <= 0 {
-		add(line, field+".timeout", timeout.String(), "must be positive")
+	if timeout <= 0 || timeout > Duration(MaxTimeout) {
+		add(line, field+".timeout", timeout.String(), fmt.Sprintf("must be above 0 and at most %s", MaxTimeout))
 	}
 }
 

@@ -37,9 +37,15 @@ type Options struct {
 	// (the SQLite driver has no notifications); default 1s.
 	PollInterval time.Duration
 	// RescueAfter is how long a job may run before it is taken as dead
-	// (its process killed) and retried; default 15m. It must be longer
-	// than any job's timeout.
+	// (its process killed) and retried; default JobTimeout + 5m. It must
+	// be longer than any job's timeout.
 	RescueAfter time.Duration
+	// JobTimeout is the longest any job may run (each job's own timeout
+	// is shorter); default config.MaxTimeout. RescueAfter must exceed it.
+	JobTimeout time.Duration
+	// ID names this process among the queue's workers (River's client
+	// ID); default host name and start time.
+	ID string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
 }
@@ -79,8 +85,11 @@ func New(ctx context.Context, opts Options) (*Monitor, error) {
 	if opts.PollInterval <= 0 {
 		opts.PollInterval = time.Second
 	}
+	if opts.JobTimeout <= 0 {
+		opts.JobTimeout = config.MaxTimeout
+	}
 	if opts.RescueAfter <= 0 {
-		opts.RescueAfter = 15 * time.Minute
+		opts.RescueAfter = opts.JobTimeout + 5*time.Minute
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -95,7 +104,8 @@ func New(ctx context.Context, opts Options) (*Monitor, error) {
 		Logger:               m.log.With("component", "river"),
 		FetchPollInterval:    opts.PollInterval,
 		FetchCooldown:        min(opts.PollInterval, river.FetchCooldownDefault),
-		JobTimeout:           config.DefaultRootTimeout,
+		ID:                   opts.ID,
+		JobTimeout:           opts.JobTimeout,
 		RescueStuckJobsAfter: opts.RescueAfter,
 		MaxAttempts:          maxAttempts,
 	}
