@@ -15,10 +15,12 @@ import (
 // finished with a complete result; a job whose process died has no result
 // and is never complete.
 type Run struct {
-	ID       int64           `json:"id"`
-	Kind     string          `json:"kind"`
-	State    string          `json:"state"`
-	Attempt  int             `json:"attempt"`
+	ID      int64  `json:"id"`
+	Kind    string `json:"kind"`
+	State   string `json:"state"`
+	Attempt int    `json:"attempt"`
+	// Worker is the process (River client ID) of the latest attempt.
+	Worker   string          `json:"worker,omitempty"`
 	Created  time.Time       `json:"created"`
 	Finished *time.Time      `json:"finished,omitempty"`
 	Args     json.RawMessage `json:"args"`
@@ -48,6 +50,9 @@ func runOf(j *rivertype.JobRow) Run {
 		if json.Unmarshal(out, &res) == nil {
 			r.Result = &res
 		}
+	}
+	if n := len(j.AttemptedBy); n > 0 {
+		r.Worker = j.AttemptedBy[n-1]
 	}
 	r.Complete = j.State == rivertype.JobStateCompleted && r.Result != nil && r.Result.Complete
 	for _, e := range j.Errors {
