@@ -101,8 +101,8 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	if err != nil {
 		rep.MarkIncomplete("baseline: " + err.Error())
 	}
-	if ctx.Err() != nil {
-		rep.MarkIncomplete(fmt.Sprintf("the check ran out of its %s", a.Timeout))
+	if reason := stopped(ctx, "check", a.Timeout); reason != "" {
+		rep.MarkIncomplete(reason)
 	}
 	checkrun.Evaluate(rep, []*observation.Observation{obs}, base, pol)
 	rep.Finished = w.m.now()
@@ -142,6 +142,17 @@ func (w *checkWorker) check(ctx context.Context, a CheckArgs) (*observation.Obse
 		t = checkrun.Target{Name: "flow:" + flow.Name, Target: pagecheck.Target{Flow: flow}}
 	}
 	return checkrun.Run(ctx, w.m.browser, []checkrun.Target{t}, opts)[0], nil
+}
+
+// stopped says why a job's context ended before the job did, or "".
+func stopped(ctx context.Context, what string, timeout time.Duration) string {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Sprintf("the %s ran out of its %s", what, timeout)
+	case ctx.Err() != nil:
+		return fmt.Sprintf("the %s was stopped (shutdown) before it finished", what)
+	}
+	return ""
 }
 
 // loadInventory reads an approved baseline; none yet is nil, not an error.
@@ -202,8 +213,8 @@ func (w *fimWorker) Work(ctx context.Context, j *river.Job[FimArgs]) error {
 		rep = &finding.Report{Tool: "skimwatch", Command: "fim verify", Targets: []string{a.Path}, Complete: true}
 		rep.MarkIncomplete(err.Error())
 	}
-	if ctx.Err() != nil {
-		rep.MarkIncomplete(fmt.Sprintf("the verify ran out of its %s", a.Timeout))
+	if reason := stopped(ctx, "verify", a.Timeout); reason != "" {
+		rep.MarkIncomplete(reason)
 	}
 	record.Report(rctx, w.m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, nil))
 	return w.m.finish(ctx, rctx, res, rep)
