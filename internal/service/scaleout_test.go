@@ -41,7 +41,7 @@ func TestWorkerProcess(t *testing.T) {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	defer stop()
-	err := Work(ctx, dsn, WorkerOptions{Concurrency: 1, Monitor: monitor.Options{ID: os.Getenv(envWorkerID), Dwell: time.Second,
+	err := Work(ctx, dsn, WorkerOptions{Concurrency: 2, Monitor: monitor.Options{ID: os.Getenv(envWorkerID), Dwell: time.Second,
 		PollInterval: 100 * time.Millisecond, JobTimeout: scaleJobTimeout, RescueAfter: scaleRescue}})
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +90,7 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 
 	var y strings.Builder
 	y.WriteString("data_dir: " + t.TempDir() + "\nsites:\n  - name: lab\n    payment_origins: [\"${PSP}\", \"${PSP_API}\"]\n    pages:\n")
-	pages := []string{"/checkout/link", "/checkout/token", "/register"}
+	pages := []string{"/checkout/link", "/checkout/token", "/register", "/cart", "/login", "/"}
 	for _, p := range pages {
 		y.WriteString("      - {url: \"${SHOP}" + p + "\", every: 1s, timeout: 25s}\n")
 	}
