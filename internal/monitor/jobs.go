@@ -1,7 +1,6 @@
 package monitor
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/policy"
 	"github.com/skimwatch/skimwatch/internal/record"
 	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/webroot"
 )
 
 // Job arguments carry everything a job needs, so that a worker process on
@@ -51,11 +51,13 @@ func (a CheckArgs) target() string {
 
 // FimArgs is one fim verify of a web root.
 type FimArgs struct {
-	Site     string        `json:"site"`
-	Path     string        `json:"path"`
-	Baseline string        `json:"baseline"`
-	Pub      string        `json:"pub,omitempty"`
-	Timeout  time.Duration `json:"timeout"`
+	Site     string `json:"site"`
+	Path     string `json:"path"`
+	Baseline string `json:"baseline"`
+	Pub      string `json:"pub,omitempty"`
+	// Scan runs signatures on added and modified files.
+	Scan    bool          `json:"scan,omitempty"`
+	Timeout time.Duration `json:"timeout"`
 }
 
 func (FimArgs) Kind() string { return "skimwatch.fim" }
@@ -221,24 +223,21 @@ func (w *fimWorker) Work(ctx context.Context, j *river.Job[FimArgs]) error {
 }
 
 func (w *fimWorker) verify(ctx context.Context, a FimArgs) (*finding.Report, error) {
-	var ro fim.ReadOptions
-	if a.Pub != "" {
-		pub, err := fim.LoadPublicKey(a.Pub)
-		if err != nil {
-			return nil, fmt.Errorf("public key: %w", err)
-		}
-		ro.PublicKey = pub
-	}
-	f, err := os.Open(a.Baseline)
-	if err != nil {
-		return nil, fmt.Errorf("baseline: %w", err)
-	}
-	defer f.Close()
-	man, err := fim.ReadManifest(bufio.NewReaderSize(f, 1<<20), ro)
+	man, err := webroot.LoadBaseline(a.Baseline, a.Pub)
 	if err != nil {
 		return nil, fmt.Errorf("refusing baseline %s: %w", a.Baseline, err)
 	}
-	return fim.Verify(ctx, a.Path, man, fim.VerifyOptions{WalkOptions: fim.WalkOptions{Logger: w.m.log}})
+	rep, err := fim.Verify(ctx, a.Path, man, fim.VerifyOptions{WalkOptions: fim.WalkOptions{Logger: w.m.log}})
+	if err != nil {
+		return nil, err
+	}
+	if a.Scan {
+		if err := webroot.ScanChanged(ctx, rep, 0, w.m.log); err != nil {
+			rep.MarkIncomplete("signature scan: " + err.Error())
+		}
+		rep.Sort()
+	}
+	return rep, nil
 }
 
 type siteWorker struct {

@@ -106,9 +106,10 @@ func TestServeWatchesWebRootsAndAnswersTheAPI(t *testing.T) {
 	dir := t.TempDir()
 	rootA, baseA := webRoot(t, dir, "a")
 	rootB, baseB := webRoot(t, dir, "b")
+	rootC, baseC := webRoot(t, dir, "c")
 	t.Setenv("SKIMWATCH_STORE", "")
 	t.Setenv("TEST_COLLECTOR_KEY", "abcdefghijklmnopqrstuvwxyz234567")
-	head := fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nsites:\n  - name: shop\n    collector_key: {env: TEST_COLLECTOR_KEY}\n    web_roots:\n      - {path: %s, baseline: %s, every: 1s}\n", dir, rootA, baseA)
+	head := fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nsites:\n  - name: shop\n    collector_key: {env: TEST_COLLECTOR_KEY}\n    web_roots:\n      - {path: %s, baseline: %s, every: 1s}\n      - {path: %s, baseline: %s, every: 1s, scan: true}\n", dir, rootA, baseA, rootC, baseC)
 	cfg := parse(t, head)
 	alerts := &recordingAlerter{}
 	reload := make(chan config.Config)
@@ -152,6 +153,23 @@ func TestServeWatchesWebRootsAndAnswersTheAPI(t *testing.T) {
 		if len(out.Findings) != 1 || out.Findings[0].Kind != fim.KindModified || out.Findings[0].Path != "checkout.js" {
 			t.Errorf("findings = %+v", out.Findings)
 		}
+	})
+	t.Run("with scan on, an added webshell is a signature match in the same run", func(t *testing.T) {
+		if err := os.WriteFile(filepath.Join(rootC, "html.php"), []byte(`<?php eval($_POST['x']);`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		alerts.waitFor(t, "with scan.match for html.php", func(r monitor.RunResult) bool {
+			if r.Target != rootC {
+				return false
+			}
+			kinds := map[string]bool{}
+			for _, f := range r.Findings {
+				if f.Path == "html.php" {
+					kinds[f.Kind] = true
+				}
+			}
+			return kinds[fim.KindAdded] && kinds["scan.match"]
+		})
 	})
 	t.Run("the API lists runs and answers health", func(t *testing.T) {
 		var runs struct {
