@@ -125,7 +125,7 @@ func (w *checkWorker) check(ctx context.Context, a CheckArgs) (*observation.Obse
 	opts.PaymentOrigins = a.PaymentOrigins
 	opts.ShopOrigins = a.ShopOrigins
 	opts.Probe = !a.NoProbe
-	opts.Logger = w.m.log.With("site", a.Site, "target", a.target())
+	opts.Logger = w.m.log.With("site", a.Site)
 	opts.Timeout = a.Timeout
 	if w.m.opts.Dwell > 0 {
 		opts.Dwell = w.m.opts.Dwell

@@ -16,6 +16,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
 	"github.com/skimwatch/skimwatch/internal/browser"
 	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/config"
@@ -171,6 +175,12 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	mmux := http.NewServeMux()
 	if col != nil {
 		mmux.Handle("GET /metrics", col.MetricsHandler())
+	} else {
+		// No collector: the process's own metrics, so that /metrics
+		// answers (and monitoring sees the process) whatever the config.
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		mmux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 	}
 	msrv := collector.NewServer(mmux, collector.ServerTimeouts{})
 

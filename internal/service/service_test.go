@@ -186,6 +186,17 @@ func TestServeWatchesWebRootsAndAnswersTheAPI(t *testing.T) {
 			t.Errorf("limit=0: status %d, want 400", code)
 		}
 	})
+	t.Run("metrics include the collector's", func(t *testing.T) {
+		resp, err := http.Get(metrics + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(body), "skimwatch_collector") {
+			t.Errorf("metrics lack the collector's: %.300s", body)
+		}
+	})
 	t.Run("metrics are served on their own listener only", func(t *testing.T) {
 		if code := get(t, metrics+"/metrics", nil); code != http.StatusOK {
 			t.Errorf("metrics listener: %d", code)
@@ -206,5 +217,63 @@ func TestServeWatchesWebRootsAndAnswersTheAPI(t *testing.T) {
 		}
 	case <-time.After(time.Minute):
 		t.Fatal("serve did not stop")
+	}
+}
+
+// startServe runs Serve until the test ends and returns its API and
+// metrics base URLs.
+func startServe(t *testing.T, cfg config.Config, opts Options) (api, metrics string) {
+	t.Helper()
+	addrs := make(chan [2]net.Addr, 1)
+	opts.Listening = func(a, m net.Addr) { addrs <- [2]net.Addr{a, m} }
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- Serve(ctx, cfg, opts) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	select {
+	case a := <-addrs:
+		return "http://" + a[0].String(), "http://" + a[1].String()
+	case err := <-done:
+		t.Fatalf("serve ended before listening: %v", err)
+	}
+	return "", ""
+}
+
+func TestServeRoles(t *testing.T) {
+	t.Setenv("SKIMWATCH_STORE", "")
+	t.Setenv("TEST_COLLECTOR_KEY", "abcdefghijklmnopqrstuvwxyz234567")
+	tests := []struct {
+		name, role, site string
+		runs             int
+		metric           string
+	}{
+		{"everything, with no collector key, still serves the process's metrics", RoleAll, "  - name: shop\n", http.StatusOK, "go_goroutines"},
+		{"the collector role answers no runs, having no monitor", RoleCollector, "  - name: shop\n    collector_key: {env: TEST_COLLECTOR_KEY}\n", http.StatusNotFound, "skimwatch_collector"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := parse(t, "data_dir: "+t.TempDir()+"\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nsites:\n"+tt.site)
+			api, metrics := startServe(t, cfg, Options{Role: tt.role})
+			if code := get(t, api+"/api/runs", nil); code != tt.runs {
+				t.Errorf("/api/runs: %d, want %d", code, tt.runs)
+			}
+			if code := get(t, api+"/healthz", nil); code != http.StatusOK {
+				t.Errorf("/healthz: %d", code)
+			}
+			resp, err := http.Get(metrics + "/metrics")
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), tt.metric) {
+				t.Errorf("/metrics: %d, want %s in %.200s", resp.StatusCode, tt.metric, body)
+			}
+		})
 	}
 }
