@@ -7,6 +7,7 @@ package record
 
 import (
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -97,7 +98,10 @@ func ParseHead(s string) (Head, error) {
 	}
 	seq, hash, ok := strings.Cut(s, ":")
 	n, err := strconv.ParseInt(seq, 10, 64)
-	if !ok || err != nil || n < 1 || len(hash) != 64 {
+	// A hash is 64 hex digits; anything else (found by FuzzParseHead: a
+	// byte that lower-casing widened) can never equal a stored one.
+	_, herr := hex.DecodeString(hash)
+	if !ok || err != nil || n < 1 || len(hash) != 64 || herr != nil {
 		return Head{}, fmt.Errorf("head %q: %w", s, ErrBadHead)
 	}
 	return Head{Seq: n, Hash: strings.ToLower(hash)}, nil

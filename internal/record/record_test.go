@@ -75,6 +75,7 @@ func TestParseHead(t *testing.T) {
 		{"a missing colon is refused", "7" + hash, Head{}, true},
 		{"seq zero is refused", "0:" + hash, Head{}, true},
 		{"a short hash is refused", "7:abc", Head{}, true},
+		{"a hash that is not hex is refused", "7:" + strings.Repeat("g", 64), Head{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,4 +106,28 @@ func TestPutFilesFindingsUnderTheSiteMasked(t *testing.T) {
 	if strings.Contains(got[0].Message, "5555555555554444") {
 		t.Errorf("a card number was stored unmasked: %q", got[0].Message)
 	}
+}
+
+func FuzzParseHead(f *testing.F) {
+	f.Add("7:" + strings.Repeat("a", 64))
+	f.Add("")
+	f.Add("0:x")
+	f.Add("-1:" + strings.Repeat("F", 64))
+	f.Fuzz(func(t *testing.T, s string) {
+		h, err := ParseHead(s)
+		if err != nil {
+			if !errors.Is(err, ErrBadHead) {
+				t.Fatalf("error %v does not wrap ErrBadHead", err)
+			}
+			return
+		}
+		if s == "" {
+			return
+		}
+		// What parses prints back to something that parses the same.
+		again, err := ParseHead(h.String())
+		if err != nil || again != h {
+			t.Fatalf("ParseHead(%q) = %+v, printed %q, parsed again %+v, %v", s, h, h.String(), again, err)
+		}
+	})
 }
