@@ -276,7 +276,18 @@ func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
 func (m *Monitor) finish(jobCtx, rctx context.Context, res RunResult, rep *finding.Report) error {
 	res.Complete = rep.Complete
 	res.Incomplete = rep.Incomplete
-	res.Findings = rep.Findings
+	// The result is kept in the queue's database and goes out in alerts:
+	// card numbers are masked as the store masks them, whatever a
+	// detector put in a message or its evidence.
+	for _, f := range rep.Findings {
+		masked, err := store.MaskFinding(f)
+		if err != nil {
+			res.Complete = false
+			res.Incomplete = append(res.Incomplete, "a finding could not be masked and was left out: "+err.Error())
+			continue
+		}
+		res.Findings = append(res.Findings, masked)
+	}
 	if err := river.RecordOutput(jobCtx, res); err != nil {
 		m.log.Warn("run output not recorded", "site", res.Site, "target", res.Target, "err", err)
 	}
