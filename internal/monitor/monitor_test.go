@@ -227,7 +227,7 @@ func TestServiceWatchesTheLab(t *testing.T) {
 	})
 }
 
-func TestTimedOutCheckLeavesAnIncompleteRecord(t *testing.T) {
+func TestTimedOutCheckLeavesAnIncompleteRecordAndAReloadDoesNotDropIt(t *testing.T) {
 	b := startBrowser(t)
 	// A page that never finishes loading: the check can only run out of time.
 	hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -242,7 +242,28 @@ func TestTimedOutCheckLeavesAnIncompleteRecord(t *testing.T) {
 	m, _ := startMonitor(t, b, cfg, alerts)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	// A reload while the check runs (here: to a config without the page)
+	// must not drop it: it still ends, and ends by its own timeout.
+	for running := false; !running; {
+		runs, err := m.Runs(ctx, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range runs {
+			running = running || r.State == "running"
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the check never started")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	m.Schedule(ctx, config.Config{})
 	r := alerts.waitFor(t, ctx, "for the hanging page", func(r RunResult) bool { return r.Site == "slow" && r.Detector == DetectorCheck })
+	for _, reason := range r.Incomplete {
+		if strings.Contains(reason, "stopped") {
+			t.Errorf("the reload stopped the running check: %q", r.Incomplete)
+		}
+	}
 	if r.Complete {
 		t.Fatalf("a check that ran out of time was recorded complete: %+v", r)
 	}
