@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/config"
+	"github.com/skimwatch/skimwatch/internal/service"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
@@ -20,12 +21,17 @@ func newConfigCmd(app *App) *cobra.Command {
 		Use:   "check FILE",
 		Short: "Validate a config file; every problem is printed with its line",
 		Long: "check reads FILE as `skimwatch serve` would, with ${VAR} taken from this\n" +
-			"environment, and prints each problem with its line. Exit codes: 0 valid, 2 not.",
+			"environment, then reads what it names (flow files, fim baselines and keys,\n" +
+			"web roots, secrets) as the jobs will, and prints each problem with its line.\n" +
+			"Exit codes: 0 valid, 2 not.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := config.Load(args[0])
 			if err != nil {
 				return usageErr("%w", err)
+			}
+			if err := service.CheckReferences(c); err != nil {
+				return usageErr("%s: %w", args[0], err)
 			}
 			pages := 0
 			for _, s := range c.Sites {

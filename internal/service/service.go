@@ -111,6 +111,11 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = time.Minute
 	}
+	if err := CheckReferences(cfg); err != nil {
+		// Not fatal: the other sites are still watched, and each job
+		// that cannot read its file reports itself incomplete.
+		log.Warn("the config names files or secrets that cannot be read", "err", err)
+	}
 	dsn := StoreDSN(cfg)
 	st, err := open.Open(ctx, dsn, log)
 	if err != nil {

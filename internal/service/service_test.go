@@ -277,3 +277,39 @@ func TestServeRoles(t *testing.T) {
 		})
 	}
 }
+
+func TestCheckReferences(t *testing.T) {
+	dir := t.TempDir()
+	root, base := webRoot(t, dir, "www")
+	flow := filepath.Join(dir, "flow.yaml")
+	if err := os.WriteFile(flow, []byte("name: broken\nsteps: [{frobnicate: x}]\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("SET_SECRET", "s3cret")
+	tests := []struct {
+		name, site, alerts string
+		want               string
+	}{
+		{"a web root and its baseline that exist pass", "    web_roots: [{path: " + root + ", baseline: " + base + "}]\n", "", ""},
+		{"a missing fim baseline is named with its line", "    web_roots:\n      - {path: " + root + ", baseline: " + dir + "/none.fim}\n", "", "line 4: sites[0].web_roots[0].baseline"},
+		{"a web root that is not a directory is named", "    web_roots: [{path: " + base + ", baseline: " + base + "}]\n", "", "sites[0].web_roots[0].path: not a readable directory"},
+		{"a flow file that does not parse is named", "    flows:\n      - {file: " + flow + "}\n", "", "line 4: sites[0].flows[0].file"},
+		{"a secret whose variable is unset is named", "", "alerts:\n  - webhook: {url: https://h.example/, secret: {env: UNSET_SECRET_XYZ}}\n", "alerts[0].webhook.secret: secret variable UNSET_SECRET_XYZ is not set"},
+		{"a secret whose variable is set passes", "", "alerts:\n  - webhook: {url: https://h.example/, secret: {env: SET_SECRET}}\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := parse(t, "sites:\n  - name: shop\n"+tt.site+tt.alerts)
+			err := CheckReferences(cfg)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("err = %v, want it to say %q", err, tt.want)
+			}
+			if err != nil && strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("a secret was echoed: %v", err)
+			}
+		})
+	}
+}
