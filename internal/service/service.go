@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -60,13 +61,32 @@ type Options struct {
 	StopTimeout time.Duration
 }
 
-// StoreDSN is the store a config names: its store key, else
-// $SKIMWATCH_STORE, else the embedded SQLite file (in data_dir when set).
-func StoreDSN(cfg config.Config) string {
-	if cfg.Store == "" && cfg.DataDir != "" {
-		return store.DSNFromEnv("sqlite://" + filepath.Join(cfg.DataDir, "skimwatch.db"))
+// WithDataDir fills in the data directory when the config names none: the
+// directory of the default embedded store, so that the baselines and the
+// queue sit beside it rather than in whatever directory serve started in.
+func WithDataDir(cfg config.Config) config.Config {
+	if cfg.DataDir == "" {
+		if d, err := store.ParseDSN(store.DefaultDSN()); err == nil && d.Path != "" {
+			cfg.DataDir = filepath.Dir(d.Path)
+		}
 	}
-	return store.DSNFromEnv(cfg.Store)
+	return cfg
+}
+
+// StoreDSN is the store a config names: its store key, else
+// $SKIMWATCH_STORE, else the embedded SQLite file in data_dir (else the
+// default one).
+func StoreDSN(cfg config.Config) string {
+	if cfg.Store != "" {
+		return cfg.Store
+	}
+	if env := strings.TrimSpace(os.Getenv(store.EnvStore)); env != "" {
+		return env
+	}
+	if cfg.DataDir != "" {
+		return "sqlite://" + filepath.Join(cfg.DataDir, "skimwatch.db")
+	}
+	return store.DefaultDSN()
 }
 
 // QueueDSN is where the job queue lives: in the store's own PostgreSQL
@@ -111,6 +131,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	if opts.StopTimeout <= 0 {
 		opts.StopTimeout = time.Minute
 	}
+	cfg = WithDataDir(cfg)
 	if err := CheckReferences(cfg); err != nil {
 		// Not fatal: the other sites are still watched, and each job
 		// that cannot read its file reports itself incomplete.
@@ -215,7 +236,7 @@ loop:
 			break loop
 		case c := <-opts.Reload:
 			if mon != nil {
-				mon.Schedule(ctx, c)
+				mon.Schedule(ctx, WithDataDir(c))
 				log.Info("config reloaded; running jobs go on", "sites", len(c.Sites))
 			}
 		}

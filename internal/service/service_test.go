@@ -313,3 +313,43 @@ func TestCheckReferences(t *testing.T) {
 		})
 	}
 }
+
+func TestWithDataDir(t *testing.T) {
+	t.Setenv("XDG_DATA_HOME", "/data")
+	tests := []struct {
+		name, dir, want string
+	}{
+		{"no data_dir means the default store's directory", "", "/data/skimwatch"},
+		{"a data_dir given is kept", "/srv/sw", "/srv/sw"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := WithDataDir(config.Config{DataDir: tt.dir})
+			if got.DataDir != tt.want {
+				t.Errorf("data dir %q, want %q", got.DataDir, tt.want)
+			}
+			jobs := monitor.Jobs(config.Config{DataDir: got.DataDir, Sites: []config.Site{{Name: "shop", Pages: []config.Page{{URL: "https://shop.example/"}}}}})
+			if b := jobs[0].Args.(monitor.CheckArgs).Baseline; b != tt.want+"/baselines/shop.json" {
+				t.Errorf("baseline %q is not under the data dir", b)
+			}
+		})
+	}
+}
+
+func TestStoreDSN(t *testing.T) {
+	tests := []struct {
+		name, store, env, dataDir, want string
+	}{
+		{"the config's store wins", "postgres://db/sw", "postgres://env/sw", "/d", "postgres://db/sw"},
+		{"then the environment", "", "postgres://env/sw", "/d", "postgres://env/sw"},
+		{"then SQLite in the data dir", "", "", "/d", "sqlite:///d/skimwatch.db"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("SKIMWATCH_STORE", tt.env)
+			if got := StoreDSN(config.Config{Store: tt.store, DataDir: tt.dataDir}); got != tt.want {
+				t.Errorf("StoreDSN = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
