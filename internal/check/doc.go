@@ -12,7 +12,9 @@
 //     read without importing the earlier ones;
 //  5. inventory: the approved baseline, its normalisation, and the diff;
 //  6. verdict: the check's rules, which turn an observation and its diff
-//     into findings with a severity.
+//     into findings with a severity;
+//  7. checkrun: many targets at once, one report, and approval only of
+//     complete checks, for the CLI, the demo and the service's jobs alike.
 //
 // The other detectors keep their rules in the same kind of place: the file
 // verdict.go of fim and of collector.

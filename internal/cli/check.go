@@ -6,25 +6,23 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"maps"
 	"net/url"
 	"os"
+	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
 	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/check/checkrun"
 	"github.com/skimwatch/skimwatch/internal/check/honey"
 	"github.com/skimwatch/skimwatch/internal/check/inventory"
-	"github.com/skimwatch/skimwatch/internal/check/observation"
 	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/origin"
-	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
@@ -35,6 +33,7 @@ func init() { register(newCheckCmd) }
 type checkFlags struct {
 	paymentOrigins []string
 	shopOrigins    []string
+	differential   string
 	honeyPhone     string
 	baseline       string
 	updateBaseline bool
@@ -45,7 +44,6 @@ type checkFlags struct {
 	dwell          time.Duration
 	timeout        time.Duration
 	noProbe        bool
-	differential   string
 	block          []string
 	allowFinal     bool
 	chromium       string
@@ -77,6 +75,7 @@ be completed (a partial check is never reported as clean).`,
 	}
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.paymentOrigins, "payment-origin", nil, "origin allowed to receive the card (scheme://host[:port]); repeatable")
+	fl.StringVar(&f.differential, "differential", "auto", "run a check three times (another test card in the second pass) to find a card sent under a cipher no decoder can undo; costs about three checks: auto (only for a page with no baseline yet), always, never")
 	fl.StringArrayVar(&f.shopOrigins, "shop-origin", nil, "another of the shop's own origins (scheme://host[:port]), e.g. its API or checkout host: after honey input, state-changing requests to it are failed like those to the checked URL's origin; repeatable")
 	fl.StringVar(&f.honeyPhone, "honey-phone", "", "start of the honey phone number, at least 3 digits from 0, not 00 (default 031, a Tokyo block never assigned to anyone); use only numbers nobody has, or your own")
 	fl.StringVar(&f.baseline, "baseline", "", "approved baseline file to compare with")
@@ -88,7 +87,6 @@ be completed (a partial check is never reported as clean).`,
 	fl.DurationVar(&f.dwell, "dwell", 0, "how long to wait for delayed sends after typing and after submitting (default from pagecheck)")
 	fl.DurationVar(&f.timeout, "timeout", 0, "time limit for one page or flow (default from pagecheck)")
 	fl.BoolVar(&f.noProbe, "no-probe", false, "do not type honey data; only inventory the page")
-	fl.StringVar(&f.differential, "differential", "auto", "run a check three times (another test card in the second pass) to find a card sent under a cipher no decoder can undo; costs about three checks: auto (only for a page with no baseline yet), always, never")
 	fl.StringArrayVar(&f.block, "block", nil, `extra requests to record and then fail, as "METHOD URL-glob"; repeatable`)
 	fl.BoolVar(&f.allowFinal, "allow-final-submit", false, "UNSAFE: let state-changing requests to the shop through after honey input (places orders, creates accounts, sends messages); only on a test shop you own")
 	fl.StringVar(&f.chromium, "chromium", "", "Chromium binary (default: $SKIMWATCH_CHROMIUM, then chromium in PATH)")
@@ -96,12 +94,6 @@ be completed (a partial check is never reported as clean).`,
 	fl.StringVar(&f.observations, "observations", "", "also write the raw observations (honey values only) to this JSON file")
 	f.store = addSiteStore(cmd)
 	return cmd
-}
-
-// checkTarget is one page or flow to check.
-type checkTarget struct {
-	name string
-	t    pagecheck.Target
 }
 
 func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error {
@@ -124,21 +116,19 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	if _, err := honey.NewIdentity(honey.Options{PhonePrefix: f.honeyPhone}); err != nil {
 		return usageErr("--honey-phone: %v", err)
 	}
-	switch f.differential {
-	case "auto", "always", "never":
-	default:
+	if !slices.Contains(checkrun.DifferentialModes, f.differential) {
 		return usageErr("--differential: %q is not auto, always or never", f.differential)
 	}
 	if f.updateBaseline && f.baseline == "" {
 		return usageErr("--update-baseline needs --baseline FILE")
 	}
-	var targets []checkTarget
+	var targets []checkrun.Target
 	for _, a := range args {
 		u, err := url.Parse(a)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return usageErr("not an http(s) URL: %q", a)
 		}
-		targets = append(targets, checkTarget{name: a, t: pagecheck.Target{URL: a}})
+		targets = append(targets, checkrun.Target{Name: a, Target: pagecheck.Target{URL: a}})
 	}
 	for _, path := range f.flows {
 		fh, err := os.Open(path)
@@ -150,7 +140,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 		if err != nil {
 			return usageErr("flow %s: %v", path, err)
 		}
-		targets = append(targets, checkTarget{name: "flow:" + flow.Name, t: pagecheck.Target{Flow: flow}})
+		targets = append(targets, checkrun.Target{Name: "flow:" + flow.Name, Target: pagecheck.Target{Flow: flow}})
 	}
 	if len(targets) == 0 {
 		return usageErr("nothing to check: give one or more URLs or --flow FILE")
@@ -198,32 +188,13 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 	defer b.Close()
 
 	report := &finding.Report{Tool: "skimwatch", Version: Version, Command: "check", Complete: true, Started: time.Now().UTC()}
-	// On day one (no baseline) only the probe's own evidence can tell a
-	// skimmed page, so the differential passes run there by default.
-	pick := func(t checkTarget) checkFunc {
-		differential := f.differential == "always" || f.differential == "auto" && base.Page(t.baselineKey()) == nil
-		if differential && !f.noProbe {
-			return pagecheck.CheckDifferential
-		}
-		return pagecheck.Check
+	for i := range targets {
+		targets[i].Differential = checkrun.Differential(f.differential, base, targets[i])
 	}
-	obs := runTargets(ctx, b, targets, opts, pick)
-	for i, t := range targets {
-		report.Targets = append(report.Targets, t.name)
-		o := obs[i]
-		if !o.Complete {
-			for _, r := range o.Incomplete {
-				report.MarkIncomplete(t.name + ": " + r)
-			}
-			if len(o.Incomplete) == 0 {
-				report.MarkIncomplete(t.name + ": incomplete")
-			}
-		}
-		report.Findings = append(report.Findings, verdict.Evaluate(o, base.Page(o.Target), verdict.Options{PaymentOrigins: origins, ShopOrigins: shopOrigins, Site: f.store.site})...)
-	}
+	obs := checkrun.Run(ctx, b, targets, opts)
+	checkrun.Evaluate(report, obs, base, verdict.Options{PaymentOrigins: origins, ShopOrigins: shopOrigins, Site: f.store.site})
 	report.Finished = time.Now().UTC()
-	report.Sort()
-	report.Details = map[string]any{"summary": summarize(obs)}
+	report.Details = map[string]any{"summary": checkrun.Summarize(obs)}
 
 	if f.observations != "" {
 		if err := writeJSON(f.observations, obs); err != nil {
@@ -231,19 +202,16 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 		}
 	}
 	if f.updateBaseline {
-		if !report.Complete {
-			report.MarkIncomplete("baseline not updated: an incomplete check cannot be approved")
+		if err := checkrun.Approve(base, obs, verdict.Options{PaymentOrigins: origins, ShopOrigins: shopOrigins}, time.Now()); err != nil {
+			report.MarkIncomplete("baseline not updated: " + err.Error())
 		} else {
-			for _, o := range obs {
-				base.Merge(verdict.Approve(o, verdict.Options{PaymentOrigins: origins}), time.Now())
-			}
 			if err := base.Save(f.baseline); err != nil {
 				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
 			}
 			fmt.Fprintf(app.Stderr, "skimwatch: baseline %s updated with %d target(s)\n", termtext.Escape(f.baseline), len(obs))
 		}
 	}
-	f.store.saveRuns(ctx, app, report, checkRuns(obs), checkEvents(report, obs)...)
+	f.store.saveRuns(ctx, app, report, checkrun.Runs(obs), checkrun.Events("skimwatch check", report, obs)...)
 	if err := finding.Render(app.Stdout, report, format); err != nil {
 		return err
 	}
@@ -252,108 +220,6 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 		return nil
 	}
 	return finding.ExitFor(report, failOn)
-}
-
-// baselineKey is the name the check's observation, and so the baseline,
-// knows the target by.
-func (t checkTarget) baselineKey() string {
-	if fl := t.t.Flow; fl != nil {
-		if fl.Name != "" {
-			return fl.Name
-		}
-		return fl.Start
-	}
-	return t.name
-}
-
-// checkFunc is pagecheck.Check or pagecheck.CheckDifferential.
-type checkFunc func(context.Context, *browser.Browser, pagecheck.Target, pagecheck.Options) (*observation.Observation, error)
-
-func runTargets(ctx context.Context, b *browser.Browser, targets []checkTarget, opts pagecheck.Options, pick func(checkTarget) checkFunc) []*observation.Observation {
-	out := make([]*observation.Observation, len(targets))
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Go(func() {
-			o, err := pick(t)(ctx, b, t.t, opts)
-			if err != nil {
-				o = &observation.Observation{Target: t.name, Complete: false, Incomplete: []string{err.Error()}}
-			}
-			if o.Target == "" {
-				o.Target = t.name
-			}
-			out[i] = o
-		})
-	}
-	wg.Wait()
-	return out
-}
-
-// summarize gives the JSON output a short inventory of each target, so a
-// reader sees what was checked without the raw observation.
-func summarize(obs []*observation.Observation) []map[string]any {
-	var out []map[string]any
-	for _, o := range obs {
-		filled := 0
-		if o.Probe != nil {
-			filled = len(o.Probe.Filled)
-		}
-		dests := map[string]bool{}
-		for _, r := range o.Requests {
-			if d := origin.Of(r.URL); d != "" {
-				dests[d] = true
-			}
-		}
-		out = append(out, map[string]any{
-			"target":        o.Target,
-			"complete":      o.Complete,
-			"pages":         len(o.Pages),
-			"scripts":       len(o.Scripts),
-			"requests":      len(o.Requests),
-			"websockets":    len(o.WebSockets),
-			"forms":         len(o.Forms),
-			"fields_filled": filled,
-			"destinations":  len(dests),
-			"leaks":         len(o.Leaks),
-			"duration_ms":   int64(o.Duration),
-		})
-	}
-	return out
-}
-
-// checkEvents records, per target, what the page served (every script's
-// hash) and when: the record that lets an incident's exposure window be
-// proven later.
-func checkEvents(r *finding.Report, obs []*observation.Observation) []store.Event {
-	type servedScript struct {
-		URL    string `json:"url,omitempty"`
-		Kind   string `json:"kind"`
-		SHA256 string `json:"sha256"`
-	}
-	var events []store.Event
-	for _, o := range obs {
-		var scripts []servedScript
-		for _, s := range o.Scripts {
-			scripts = append(scripts, servedScript{URL: s.URL, Kind: s.Kind, SHA256: s.SHA256})
-		}
-		events = append(events, runEvent("skimwatch check", r, map[string]any{
-			"targets": []string{o.Target}, "complete": o.Complete, "started": o.StartedAt, "scripts": scripts, "leaks": len(o.Leaks),
-		}))
-	}
-	return events
-}
-
-// checkRuns lists, per target that was probed, the check ID and the honey
-// values typed, so that `skimwatch findings --honey VALUE` can name the
-// check a leaked value came from.
-func checkRuns(obs []*observation.Observation) []store.CheckRun {
-	var runs []store.CheckRun
-	for _, o := range obs {
-		if o.Probe == nil || o.Probe.CheckID == "" || len(o.Probe.Values) == 0 {
-			continue
-		}
-		runs = append(runs, store.CheckRun{CheckID: o.Probe.CheckID, Target: o.Target, Time: o.StartedAt, Honey: maps.Clone(o.Probe.Values)})
-	}
-	return runs
 }
 
 func parseOrigins(in []string) ([]string, error) {

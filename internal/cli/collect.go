@@ -17,6 +17,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/skimwatch/skimwatch/internal/collector"
+	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/csp"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/store"
@@ -67,7 +68,7 @@ func newCollectCmd(app *App) *cobra.Command {
 			if parsed, err = addSiteOrigins(parsed, origins); err != nil {
 				return usageErr("%w", err)
 			}
-			keep, err := parseDuration(retain)
+			keep, err := config.ParseDuration(retain)
 			if err != nil || keep <= 0 {
 				return usageErr("--retain %q: want a positive duration such as 90d or 720h", retain)
 			}

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/check/checkrun"
 	"github.com/skimwatch/skimwatch/internal/check/inventory"
 	"github.com/skimwatch/skimwatch/internal/check/observation"
 	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
@@ -75,11 +76,13 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 	opts.Logger = app.Logger
 	pol := verdict.Options{PaymentOrigins: opts.PaymentOrigins, Site: "lab"}
 
-	clean, err := pagecheck.Check(ctx, b, pagecheck.Target{URL: page}, opts)
-	if err != nil || !clean.Complete {
-		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("check the clean page: %v %v", err, reasons(clean))}
+	targets := []checkrun.Target{{Name: page, Target: pagecheck.Target{URL: page}}}
+	clean := checkrun.Run(ctx, b, targets, opts)[0]
+	base := inventory.New(time.Now())
+	if err := checkrun.Approve(base, []*observation.Observation{clean}, pol, time.Now()); err != nil {
+		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("check the clean page: %w: %v", err, reasons(clean))}
 	}
-	approved := verdict.Approve(clean, pol)
+	approved := base.Page(clean.Target)
 	step(out, 2, "Checked the clean payment page and approved what it does:")
 	fmt.Fprintf(out, "     %d scripts, %d destinations, %d forms; %s\n",
 		len(approved.Scripts), len(approved.Destinations), len(approved.Forms), cleanSummary(clean, pol))
@@ -93,13 +96,9 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 		fmt.Fprintf(out, "     %s\n", termtext.Escape(sc.Description))
 	}
 
-	attacked, err := pagecheck.Check(ctx, b, pagecheck.Target{URL: page}, opts)
-	if err != nil {
-		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("check the attacked page: %w", err)}
-	}
-	r := &finding.Report{Tool: "skimwatch", Version: Version, Command: "demo", Targets: []string{page}, Complete: attacked.Complete,
-		Incomplete: attacked.Incomplete, Findings: verdict.Evaluate(attacked, approved, pol)}
-	r.Sort()
+	attacked := checkrun.Run(ctx, b, targets, opts)[0]
+	r := &finding.Report{Tool: "skimwatch", Version: Version, Command: "demo", Complete: true}
+	checkrun.Evaluate(r, []*observation.Observation{attacked}, base, pol)
 	step(out, 4, fmt.Sprintf("Checked the page again, in %s. What a shop owner needs to know:", attacked.Duration.D().Round(100*time.Millisecond)))
 	fmt.Fprintln(out)
 	caught := explain(out, r, page, l.PSPOrigin())

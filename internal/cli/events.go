@@ -2,17 +2,15 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"strconv"
-	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/record"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
@@ -90,63 +88,33 @@ func newEventsCmd(app *App) *cobra.Command {
 // ("SEQ:HASH", printed by an earlier --verify and kept elsewhere) closes that
 // gap: the event at SEQ must still be there with that hash.
 func verifyEvents(ctx context.Context, w io.Writer, s store.Store, format, expectHead string) error {
-	var wantSeq int64
-	var wantHash string
-	if expectHead != "" {
-		seq, hash, ok := strings.Cut(expectHead, ":")
-		n, err := strconv.ParseInt(seq, 10, 64)
-		if !ok || err != nil || n < 1 || len(hash) != 64 {
-			return usageErr("--expect-head %q: want SEQ:HASH as printed by --verify", expectHead)
-		}
-		wantSeq, wantHash = n, strings.ToLower(hash)
+	want, err := record.ParseHead(expectHead)
+	if err != nil {
+		return usageErr("--expect-head: %w", err)
 	}
-	n, err := s.VerifyEvents(ctx)
-	var ce *store.ChainError
-	if err != nil && !errors.As(err, &ce) {
+	c, err := record.VerifyChain(ctx, s, want)
+	if err != nil {
 		return err
 	}
-	var head store.Event
-	if ce == nil && n > 0 {
-		last, err := s.Events(ctx, store.EventQuery{AfterSeq: int64(n - 1), Limit: 1})
-		if err != nil {
-			return err
-		}
-		if len(last) == 1 {
-			head = last[0]
-		}
-	}
-	if ce == nil && wantSeq > 0 {
-		switch {
-		case wantSeq > int64(n):
-			ce = &store.ChainError{Seq: int64(n) + 1, Reason: fmt.Sprintf("the log ends at seq %d but held seq %d before: events were removed from its end", n, wantSeq)}
-		default:
-			at, err := s.Events(ctx, store.EventQuery{AfterSeq: wantSeq - 1, Limit: 1})
-			if err != nil {
-				return err
-			}
-			if len(at) != 1 || at[0].Hash != wantHash {
-				ce = &store.ChainError{Seq: wantSeq, Reason: "the event differs from the expected head: the log was rewritten"}
-			}
-		}
-	}
+	ce := c.Broken
 	if format == "json" {
-		out := map[string]any{"intact": ce == nil, "verified": n}
+		out := map[string]any{"intact": ce == nil, "verified": c.Verified}
 		if ce != nil {
 			out["broken_at"] = ce.Seq
 			out["reason"] = ce.Reason
-		} else if head.Seq > 0 {
-			out["head"] = fmt.Sprintf("%d:%s", head.Seq, head.Hash)
+		} else if c.Head.Seq > 0 {
+			out["head"] = c.Head.String()
 		}
 		if err := writeEventsJSON(w, out); err != nil {
 			return err
 		}
 	} else if ce == nil {
-		fmt.Fprintf(w, "Event log intact: %d event(s) verified.\n", n)
-		if head.Seq > 0 {
-			fmt.Fprintf(w, "Head: %d:%s (keep it elsewhere; --expect-head checks it later)\n", head.Seq, head.Hash)
+		fmt.Fprintf(w, "Event log intact: %d event(s) verified.\n", c.Verified)
+		if c.Head.Seq > 0 {
+			fmt.Fprintf(w, "Head: %s (keep it elsewhere; --expect-head checks it later)\n", c.Head)
 		}
 	} else {
-		fmt.Fprintf(w, "EVENT LOG BROKEN at seq %d: %s (%d event(s) before it verified).\n", ce.Seq, termtext.Escape(ce.Reason), n)
+		fmt.Fprintf(w, "EVENT LOG BROKEN at seq %d: %s (%d event(s) before it verified).\n", ce.Seq, termtext.Escape(ce.Reason), c.Verified)
 	}
 	if ce != nil {
 		return &finding.ExitError{Code: finding.ExitIncomplete, Err: ce}

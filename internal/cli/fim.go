@@ -1,14 +1,11 @@
 package cli
 
 import (
-	"bufio"
-	"context"
 	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -17,11 +14,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/skimwatch/skimwatch/internal/atomicfile"
-	"github.com/skimwatch/skimwatch/internal/beneath"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
-	"github.com/skimwatch/skimwatch/internal/scan"
+	"github.com/skimwatch/skimwatch/internal/record"
 	"github.com/skimwatch/skimwatch/internal/termtext"
+	"github.com/skimwatch/skimwatch/internal/webroot"
 )
 
 func init() { register(newFimCmd) }
@@ -167,12 +164,12 @@ func newFimVerifyCmd(app *App) *cobra.Command {
 				fmt.Fprintf(app.Stderr, "skimwatch: note: the baseline was taken of %s; verifying %s against it\n", termtext.Escape(m.Header.Root), termtext.Escape(rep.Targets[0]))
 			}
 			if withScan {
-				if err := scanChanged(cmd.Context(), app, rep, workers); err != nil {
+				if err := webroot.ScanChanged(cmd.Context(), rep, workers, app.Logger); err != nil {
 					rep.MarkIncomplete("signature scan: " + err.Error())
 				}
 				rep.Sort()
 			}
-			st.save(cmd.Context(), app, rep, runEvent("skimwatch fim verify", rep, nil))
+			st.save(cmd.Context(), app, rep, record.RunEvent("skimwatch fim verify", rep, nil))
 			if err := finding.Render(app.Stdout, rep, f); err != nil {
 				return usageErr("render: %w", err)
 			}
@@ -195,20 +192,7 @@ func loadBaseline(app *App, name, pubFile string) (*fim.Manifest, error) {
 	if name == "" {
 		return nil, usageErr("--baseline is required")
 	}
-	var ro fim.ReadOptions
-	if pubFile != "" {
-		pub, err := fim.LoadPublicKey(pubFile)
-		if err != nil {
-			return nil, usageErr("public key: %w", err)
-		}
-		ro.PublicKey = pub
-	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, usageErr("baseline: %w", err)
-	}
-	defer f.Close()
-	m, err := fim.ReadManifest(bufio.NewReaderSize(f, 1<<20), ro)
+	m, err := webroot.LoadBaseline(name, pubFile)
 	switch {
 	case errors.Is(err, fim.ErrUnsigned):
 		return nil, usageErr("refusing baseline %s: it is not signed, but --pub was given", name)
@@ -327,55 +311,4 @@ func humanBytes(n int64) string {
 		exp++
 	}
 	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
-}
-
-// scanChanged runs the signature scanner on the files verify found added or
-// modified (regular files only: symlinks are never followed) and merges its
-// findings, with paths made relative to the root like fim's own.
-func scanChanged(ctx context.Context, app *App, rep *finding.Report, workers int) error {
-	root := rep.Targets[0]
-	dir, err := beneath.Open(root)
-	if err != nil {
-		return err
-	}
-	defer dir.Close()
-	var paths []string
-	seen := map[string]bool{}
-	for _, f := range rep.Findings {
-		if f.Kind != fim.KindAdded && f.Kind != fim.KindModified || seen[f.Path] {
-			continue
-		}
-		seen[f.Path] = true
-		// Beneath the root: a parent swapped for a link since verify is
-		// refused when the scanner opens the file.
-		if fi, err := dir.Lstat(f.Path); err == nil && fi.Mode().IsRegular() {
-			paths = append(paths, f.Path)
-		}
-	}
-	if rep.Details == nil {
-		rep.Details = map[string]any{}
-	}
-	rep.Details["scanned_files"] = len(paths)
-	if len(paths) == 0 {
-		return nil
-	}
-	s, err := scan.New(scan.Options{Workers: workers, Logger: app.Logger})
-	if err != nil {
-		return err
-	}
-	sr, err := s.ScanFilesUnder(ctx, root, paths)
-	if err != nil {
-		return err
-	}
-	for _, f := range sr.Findings {
-		if rel, err := filepath.Rel(root, f.Path); err == nil && f.Path != "" && !strings.HasPrefix(rel, "..") {
-			f.Path = filepath.ToSlash(rel)
-		}
-		rep.Findings = append(rep.Findings, f)
-	}
-	for _, reason := range sr.Incomplete {
-		rep.MarkIncomplete("signature scan: " + reason)
-	}
-	rep.Details["scan"] = sr.Details
-	return nil
 }

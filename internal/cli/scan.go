@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/record"
 	"github.com/skimwatch/skimwatch/internal/scan"
 )
 
@@ -126,7 +127,7 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 		return usageErr("scan: %w", err)
 	}
 	rep.Version = Version
-	fl.store.save(cmd.Context(), app, rep, runEvent("skimwatch scan", rep, nil))
+	fl.store.save(cmd.Context(), app, rep, record.RunEvent("skimwatch scan", rep, nil))
 	if err := finding.Render(app.Stdout, rep, format); err != nil {
 		return usageErr("writing the report: %w", err)
 	}

@@ -2,18 +2,17 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"maps"
 	"os"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/record"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/open"
 )
@@ -54,7 +53,7 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse(time.RFC3339, s); err == nil {
 		return t, nil
 	}
-	d, err := parseDuration(s)
+	d, err := config.ParseDuration(s)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("--since %q: want a duration such as 24h or 7d, or an RFC 3339 time", s)
 	}
@@ -62,19 +61,6 @@ func parseSince(s string, now time.Time) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("--since %q: a duration back from now cannot be negative", s)
 	}
 	return now.Add(-d), nil
-}
-
-// parseDuration reads a Go duration ("90m", "24h") or a number of days
-// ("7d"), the unit people keep data and look back in.
-func parseDuration(s string) (time.Duration, error) {
-	if days, ok := strings.CutSuffix(s, "d"); ok {
-		n, err := strconv.ParseUint(days, 10, 16)
-		if err != nil {
-			return 0, fmt.Errorf("%q: want a number of days such as 90d, or a duration such as 24h", s)
-		}
-		return time.Duration(n) * 24 * time.Hour, nil
-	}
-	return time.ParseDuration(s)
 }
 
 // siteStore is the pair of flags every detector command uses to keep what it
@@ -124,47 +110,5 @@ func (s *siteStore) putAll(ctx context.Context, app *App, fs []finding.Finding, 
 		return err
 	}
 	defer st.Close()
-	for _, f := range fs {
-		if f.Site == "" {
-			f.Site = s.site
-		}
-		// Masked before the key is made, so that the key (a hash) is not
-		// one of a card number either, and is the same as the stored row's.
-		if f, err = store.MaskFinding(f); err != nil {
-			return err
-		}
-		// The browser check names the destination of a finding only in its
-		// message, so the message is the subject that tells two apart.
-		if _, err := st.PutFinding(ctx, store.FindingKey(f, f.Message), f); err != nil {
-			return err
-		}
-	}
-	for _, r := range runs {
-		if r.Site == "" {
-			r.Site = s.site
-		}
-		if err := st.PutCheckRun(ctx, r); err != nil {
-			return err
-		}
-	}
-	for _, e := range events {
-		if e.Site == "" {
-			e.Site = s.site
-		}
-		if _, err := st.AppendEvent(ctx, e); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// runEvent records one run of a detector in the event log.
-func runEvent(actor string, r *finding.Report, extra map[string]any) store.Event {
-	data := map[string]any{"targets": r.Targets, "complete": r.Complete, "findings": len(r.Findings), "max_severity": r.Max().String()}
-	if r.Max() == 0 {
-		data["max_severity"] = "none"
-	}
-	maps.Copy(data, extra)
-	b, _ := json.Marshal(data)
-	return store.Event{Type: r.Command, Actor: actor, Data: b}
+	return record.Put(ctx, st, s.site, fs, runs, events)
 }

@@ -1,0 +1,43 @@
+package cli
+
+import (
+	"github.com/spf13/cobra"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/service"
+	"github.com/skimwatch/skimwatch/internal/store"
+)
+
+func init() { register(newWorkerCmd) }
+
+func newWorkerCmd(app *App) *cobra.Command {
+	var (
+		chromium    string
+		concurrency int
+		dsn         *string
+	)
+	cmd := &cobra.Command{
+		Use:   "worker --store postgres://...",
+		Short: "Run only job workers on the PostgreSQL queue that serve schedules into",
+		Long: "worker runs browser checks and other jobs queued by `skimwatch serve` in the\n" +
+			"same PostgreSQL database, on any number of machines. Jobs carry what they\n" +
+			"need, so a worker needs no config file; baseline files named in the config\n" +
+			"must be readable at the same path on every worker machine. See docs/SERVE.md.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			d := store.DSNFromEnv(*dsn)
+			if _, err := store.ParseDSN(d); err != nil {
+				return usageErr("--store: %w", err)
+			}
+			err := service.Work(cmd.Context(), d, service.WorkerOptions{Logger: app.Logger, Chromium: chromium, Concurrency: concurrency})
+			if err != nil {
+				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
+			}
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&chromium, "chromium", "", "Chromium binary (default: $SKIMWATCH_CHROMIUM, then chromium in PATH)")
+	cmd.Flags().IntVar(&concurrency, "concurrency", 2, "checks run at once")
+	dsn = storeFlag(cmd)
+	return cmd
+}

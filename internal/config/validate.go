@@ -1,0 +1,161 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+
+	"github.com/skimwatch/skimwatch/internal/origin"
+	"github.com/skimwatch/skimwatch/internal/store"
+)
+
+// Validate returns every problem found (errors.Join of *Error), each
+// wrapping ErrInvalid, or nil.
+func (c Config) Validate() error {
+	var errs []error
+	add := func(line int, field, value, msg string) {
+		errs = append(errs, &Error{Line: line, Field: field, Value: value, Msg: msg})
+	}
+	for _, a := range []struct{ field, v string }{{"listen", c.Listen}, {"metrics_listen", c.MetricsListen}} {
+		if _, _, err := net.SplitHostPort(a.v); err != nil {
+			add(0, a.field, a.v, "want host:port")
+		}
+	}
+	if c.Concurrency < 1 {
+		add(0, "concurrency", fmt.Sprint(c.Concurrency), "must be at least 1")
+	}
+	if c.Retention.Reports < 0 {
+		add(0, "retention.reports", c.Retention.Reports.String(), "must not be negative")
+	}
+	if len(c.Sites) == 0 {
+		add(0, "sites", "", "at least one site is needed")
+	}
+	names := map[string]bool{}
+	for i, s := range c.Sites {
+		at := fmt.Sprintf("sites[%d]", i)
+		switch {
+		case s.Name == "":
+			add(s.Line, at+".name", "", "required")
+		case len(s.Name) > store.MaxSiteBytes:
+			add(s.Line, at+".name", "", fmt.Sprintf("longer than %d bytes", store.MaxSiteBytes))
+		case names[s.Name]:
+			add(s.Line, at+".name", s.Name, "another site has this name")
+		}
+		names[s.Name] = true
+		for j, o := range s.PaymentOrigins {
+			if origin.Of(o) == "" {
+				add(s.Line, fmt.Sprintf("%s.payment_origins[%d]", at, j), o, "want scheme://host[:port]")
+			}
+		}
+		for j, o := range s.Origins {
+			if origin.Of(o) == "" {
+				add(s.Line, fmt.Sprintf("%s.origins[%d]", at, j), o, "want scheme://host[:port]")
+			}
+		}
+		if s.Every < Duration(MinEvery) {
+			add(s.Line, at+".every", s.Every.String(), fmt.Sprintf("must be at least %s", MinEvery))
+		}
+		if s.CollectorKey != nil {
+			if err := s.CollectorKey.validate(at + ".collector_key"); err != nil {
+				errs = append(errs, err)
+			}
+		}
+		for j, p := range s.Pages {
+			f := fmt.Sprintf("%s.pages[%d]", at, j)
+			if u, err := url.Parse(p.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				add(p.Line, f+".url", p.URL, "want an http(s) URL")
+			}
+			interval(add, p.Line, f, p.Every, p.Timeout)
+		}
+		for j, fl := range s.Flows {
+			f := fmt.Sprintf("%s.flows[%d]", at, j)
+			if fl.File == "" {
+				add(fl.Line, f+".file", "", "required")
+			}
+			interval(add, fl.Line, f, fl.Every, fl.Timeout)
+		}
+		for j, w := range s.WebRoots {
+			f := fmt.Sprintf("%s.web_roots[%d]", at, j)
+			if w.Path == "" {
+				add(w.Line, f+".path", "", "required")
+			}
+			if w.Baseline == "" {
+				add(w.Line, f+".baseline", "", "required (write one with skimwatch fim baseline)")
+			}
+			interval(add, w.Line, f, w.Every, w.Timeout)
+		}
+	}
+	for i, a := range c.Alerts {
+		errs = append(errs, a.validate(fmt.Sprintf("alerts[%d]", i))...)
+	}
+	return errors.Join(errs...)
+}
+
+func interval(add func(int, string, string, string), line int, field string, every, timeout Duration) {
+	if every < Duration(MinEvery) {
+		add(line, field+".every", every.String(), fmt.Sprintf("must be at least %s", MinEvery))
+	}
+	if timeout <= 0 || timeout > Duration(MaxTimeout) {
+		add(line, field+".timeout", timeout.String(), fmt.Sprintf("must be above 0 and at most %s", MaxTimeout))
+	}
+}
+
+func (a Alert) validate(at string) []error {
+	var errs []error
+	add := func(line int, field, value, msg string) {
+		errs = append(errs, &Error{Line: line, Field: field, Value: value, Msg: msg})
+	}
+	n := 0
+	for _, set := range []bool{a.Webhook != nil, a.Slack != nil, a.Mail != nil, a.Syslog != nil} {
+		if set {
+			n++
+		}
+	}
+	if n != 1 {
+		add(a.Line, at, "", "give exactly one of webhook, slack, mail or syslog")
+		return errs
+	}
+	secret := func(s *SecretRef, field string, required bool) {
+		switch {
+		case s == nil && required:
+			add(a.Line, field, "", "required")
+		case s != nil:
+			if err := s.validate(field); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	switch {
+	case a.Webhook != nil:
+		w := a.Webhook
+		if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			// The URL is not echoed: it may carry a token.
+			add(w.Line, at+".webhook.url", "", "want an http(s) URL")
+		}
+		secret(w.Secret, at+".webhook.secret", false)
+	case a.Slack != nil:
+		secret(a.Slack.URL, at+".slack.url", true)
+	case a.Mail != nil:
+		m := a.Mail
+		if m.Host == "" {
+			add(m.Line, at+".mail.host", "", "required")
+		}
+		if m.Port < 1 || m.Port > 65535 {
+			add(m.Line, at+".mail.port", fmt.Sprint(m.Port), "want 1 to 65535")
+		}
+		if m.From == "" || len(m.To) == 0 {
+			add(m.Line, at+".mail", "", "from and to are required")
+		}
+		secret(m.Password, at+".mail.password", m.Username != "")
+	case a.Syslog != nil:
+		s := a.Syslog
+		if s.Network != "udp" && s.Network != "tcp" {
+			add(s.Line, at+".syslog.network", s.Network, "want udp or tcp")
+		}
+		if _, _, err := net.SplitHostPort(s.Address); err != nil {
+			add(s.Line, at+".syslog.address", s.Address, "want host:port")
+		}
+	}
+	return errs
+}

@@ -1,0 +1,304 @@
+package monitor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/skimwatch/skimwatch/internal/check/checkrun"
+	"github.com/skimwatch/skimwatch/internal/check/inventory"
+	"github.com/skimwatch/skimwatch/internal/check/observation"
+	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
+	"github.com/skimwatch/skimwatch/internal/check/verdict"
+	"github.com/skimwatch/skimwatch/internal/fim"
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/record"
+	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/webroot"
+)
+
+// Job arguments carry everything a job needs, so that a worker process on
+// another machine runs it without the config file. They are also the
+// unique key: one set of arguments is never queued or running twice.
+
+// CheckArgs is one browser check of a page (URL) or a flow (Flow, a file).
+type CheckArgs struct {
+	Site           string        `json:"site"`
+	URL            string        `json:"url,omitempty"`
+	Flow           string        `json:"flow,omitempty"`
+	PaymentOrigins []string      `json:"payment_origins,omitempty"`
+	ShopOrigins    []string      `json:"shop_origins,omitempty"`
+	Baseline       string        `json:"baseline"`
+	NoProbe        bool          `json:"no_probe,omitempty"`
+	Timeout        time.Duration `json:"timeout"`
+}
+
+func (CheckArgs) Kind() string { return "skimwatch.check" }
+
+func (a CheckArgs) target() string {
+	if a.Flow != "" {
+		return "flow:" + a.Flow
+	}
+	return a.URL
+}
+
+// FimArgs is one fim verify of a web root.
+type FimArgs struct {
+	Site     string `json:"site"`
+	Path     string `json:"path"`
+	Baseline string `json:"baseline"`
+	Pub      string `json:"pub,omitempty"`
+	// Scan runs signatures on added and modified files.
+	Scan    bool          `json:"scan,omitempty"`
+	Timeout time.Duration `json:"timeout"`
+}
+
+func (FimArgs) Kind() string { return "skimwatch.fim" }
+
+// SiteArgs is a site's housekeeping: hand what the collector raised since
+// the last run to the Alerter, and prune old report aggregates.
+type SiteArgs struct {
+	Site string `json:"site"`
+	// Every is the interval; the collector's findings of the last one (and
+	// a little more, so that none falls between two runs) are evaluated.
+	Every time.Duration `json:"every"`
+	// Retain is how long report aggregates are kept; 0 keeps them.
+	Retain time.Duration `json:"retain"`
+}
+
+func (SiteArgs) Kind() string { return "skimwatch.site" }
+
+// recordTimeout bounds writing a run's record after its own time ran out:
+// the record of a timed-out check must still be written.
+const recordTimeout = 30 * time.Second
+
+type checkWorker struct {
+	river.WorkerDefaults[CheckArgs]
+	m *Monitor
+}
+
+func (w *checkWorker) Timeout(j *river.Job[CheckArgs]) time.Duration { return j.Args.Timeout }
+
+func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
+	a := j.Args
+	res := RunResult{Site: a.Site, Target: a.target(), Detector: DetectorCheck, At: w.m.now()}
+	obs, err := w.check(ctx, a)
+	if err != nil {
+		obs = &observation.Observation{Target: res.Target, Incomplete: []string{err.Error()}}
+	}
+	// The job's own context may be spent (that is how a timeout ends a
+	// check); its record is written regardless.
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	rep := &finding.Report{Tool: "skimwatch", Command: "check", Complete: true, Started: res.At}
+	pol := verdict.Options{PaymentOrigins: a.PaymentOrigins, ShopOrigins: a.ShopOrigins, Site: a.Site}
+	base, err := loadInventory(a.Baseline)
+	if err != nil {
+		rep.MarkIncomplete("baseline: " + err.Error())
+	}
+	if reason := stopped(ctx, "check", a.Timeout); reason != "" {
+		rep.MarkIncomplete(reason)
+	}
+	checkrun.Evaluate(rep, []*observation.Observation{obs}, base, pol)
+	rep.Finished = w.m.now()
+	if base == nil && rep.Complete && rep.AtOrAbove(finding.High) == 0 {
+		if err := w.m.proposeBaseline(a.Baseline, obs, pol); err != nil {
+			w.m.log.Warn("pending baseline not written", "site", a.Site, "target", res.Target, "err", err)
+		}
+	}
+	record.Report(rctx, w.m.store, a.Site, rep, checkrun.Runs([]*observation.Observation{obs}), checkrun.Events("skimwatch serve", rep, []*observation.Observation{obs})...)
+	return w.m.finish(ctx, rctx, res, rep)
+}
+
+func (w *checkWorker) check(ctx context.Context, a CheckArgs) (*observation.Observation, error) {
+	if w.m.browser == nil {
+		return nil, errors.New("this process runs no browser")
+	}
+	opts := pagecheck.DefaultOptions()
+	opts.PaymentOrigins = a.PaymentOrigins
+	opts.ShopOrigins = a.ShopOrigins
+	opts.Probe = !a.NoProbe
+	opts.Logger = w.m.log.With("site", a.Site)
+	opts.Timeout = a.Timeout
+	if w.m.opts.Dwell > 0 {
+		opts.Dwell = w.m.opts.Dwell
+	}
+	t := checkrun.Target{Name: a.URL, Target: pagecheck.Target{URL: a.URL}}
+	if a.Flow != "" {
+		f, err := os.Open(a.Flow)
+		if err != nil {
+			return nil, fmt.Errorf("flow: %w", err)
+		}
+		flow, err := pagecheck.ParseFlow(f)
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("flow %s: %w", a.Flow, err)
+		}
+		t = checkrun.Target{Name: "flow:" + flow.Name, Target: pagecheck.Target{Flow: flow}}
+	}
+	return checkrun.Run(ctx, w.m.browser, []checkrun.Target{t}, opts)[0], nil
+}
+
+// stopped says why a job's context ended before the job did, or "".
+func stopped(ctx context.Context, what string, timeout time.Duration) string {
+	switch {
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return fmt.Sprintf("the %s ran out of its %s", what, timeout)
+	case ctx.Err() != nil:
+		return fmt.Sprintf("the %s was stopped (shutdown) before it finished", what)
+	}
+	return ""
+}
+
+// loadInventory reads an approved baseline; none yet is nil, not an error.
+func loadInventory(path string) (*inventory.Baseline, error) {
+	b, err := inventory.Load(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return b, err
+}
+
+// PendingPath is where the inventory of the first clean check waits for a
+// person to approve it (by renaming it to path).
+func PendingPath(path string) string {
+	return strings.TrimSuffix(path, ".json") + ".pending.json"
+}
+
+// proposeBaseline adds a target's first clean check to the pending
+// baseline, which a person approves by renaming it to the baseline's path.
+// A target already pending is left as it is: what the person reviews must
+// not change under them.
+func (m *Monitor) proposeBaseline(path string, o *observation.Observation, pol verdict.Options) error {
+	m.pendingMu.Lock()
+	defer m.pendingMu.Unlock()
+	pending := PendingPath(path)
+	b, err := inventory.Load(pending)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		b = inventory.New(m.now())
+	case err != nil:
+		return err
+	case b.Page(o.Target) != nil:
+		return nil
+	}
+	if err := checkrun.Approve(b, []*observation.Observation{o}, pol, m.now()); err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(pending), 0o700); err != nil {
+		return fmt.Errorf("baseline directory: %w", err)
+	}
+	return b.Save(pending)
+}
+
+type fimWorker struct {
+	river.WorkerDefaults[FimArgs]
+	m *Monitor
+}
+
+func (w *fimWorker) Timeout(j *river.Job[FimArgs]) time.Duration { return j.Args.Timeout }
+
+func (w *fimWorker) Work(ctx context.Context, j *river.Job[FimArgs]) error {
+	a := j.Args
+	res := RunResult{Site: a.Site, Target: a.Path, Detector: DetectorFim, At: w.m.now()}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	rep, err := w.verify(ctx, a)
+	if err != nil {
+		rep = &finding.Report{Tool: "skimwatch", Command: "fim verify", Targets: []string{a.Path}, Complete: true}
+		rep.MarkIncomplete(err.Error())
+	}
+	if reason := stopped(ctx, "verify", a.Timeout); reason != "" {
+		rep.MarkIncomplete(reason)
+	}
+	record.Report(rctx, w.m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, nil))
+	return w.m.finish(ctx, rctx, res, rep)
+}
+
+func (w *fimWorker) verify(ctx context.Context, a FimArgs) (*finding.Report, error) {
+	man, err := webroot.LoadBaseline(a.Baseline, a.Pub)
+	if err != nil {
+		return nil, fmt.Errorf("refusing baseline %s: %w", a.Baseline, err)
+	}
+	rep, err := fim.Verify(ctx, a.Path, man, fim.VerifyOptions{WalkOptions: fim.WalkOptions{Logger: w.m.log}})
+	if err != nil {
+		return nil, err
+	}
+	if a.Scan {
+		if err := webroot.ScanChanged(ctx, rep, 0, w.m.log); err != nil {
+			rep.MarkIncomplete("signature scan: " + err.Error())
+		}
+		rep.Sort()
+	}
+	return rep, nil
+}
+
+type siteWorker struct {
+	river.WorkerDefaults[SiteArgs]
+	m *Monitor
+}
+
+func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
+	a := j.Args
+	now := w.m.now()
+	res := RunResult{Site: a.Site, Target: a.Site, Detector: DetectorCollector, At: now}
+	rep := &finding.Report{Tool: "skimwatch", Command: "collector evaluate", Targets: []string{a.Site}, Complete: true}
+	// A little overlap so a finding raised as the last run read is not
+	// missed; the Alerter keys findings, so seeing one twice is harmless.
+	since := now.Add(-a.Every - a.Every/2)
+	found, err := w.m.store.Findings(ctx, store.FindingQuery{Site: a.Site, Since: since})
+	if err != nil {
+		rep.MarkIncomplete("read findings: " + err.Error())
+	}
+	for _, f := range found {
+		if f.Source == DetectorCollector {
+			rep.Findings = append(rep.Findings, f.Finding)
+		}
+	}
+	if a.Retain > 0 {
+		if _, err := w.m.store.PruneReportAggregates(ctx, now.Add(-a.Retain)); err != nil {
+			rep.MarkIncomplete("retention: " + err.Error())
+		}
+	}
+	return w.m.finish(ctx, ctx, res, rep)
+}
+
+// finish completes a run: its result becomes the job's output (kept
+// whatever the job's outcome) and is handed to the Alerter. An incomplete
+// run is returned as an error, so River retries it with back-off.
+func (m *Monitor) finish(jobCtx, rctx context.Context, res RunResult, rep *finding.Report) error {
+	res.Complete = rep.Complete
+	res.Incomplete = rep.Incomplete
+	// The result is kept in the queue's database and goes out in alerts:
+	// card numbers are masked as the store masks them, whatever a
+	// detector put in a message or its evidence.
+	for _, f := range rep.Findings {
+		masked, err := store.MaskFinding(f)
+		if err != nil {
+			res.Complete = false
+			res.Incomplete = append(res.Incomplete, "a finding could not be masked and was left out: "+err.Error())
+			continue
+		}
+		res.Findings = append(res.Findings, masked)
+	}
+	if err := river.RecordOutput(jobCtx, res); err != nil {
+		m.log.Warn("run output not recorded", "site", res.Site, "target", res.Target, "err", err)
+	}
+	if m.alerter != nil {
+		if err := m.alerter.Observe(rctx, res); err != nil {
+			// Delivery is the alerter's to retry; detection goes on.
+			m.log.Error("alerter refused a run", "site", res.Site, "target", res.Target, "err", err)
+		}
+	}
+	if !res.Complete {
+		return fmt.Errorf("incomplete run of %s on %s: %s", res.Detector, res.Target, strings.Join(res.Incomplete, "; "))
+	}
+	return nil
+}

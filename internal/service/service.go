@@ -1,0 +1,450 @@
+// Package service assembles `skimwatch serve` and `skimwatch worker`: the
+// store, the monitor's scheduler and workers, the CSP collector endpoint,
+// the JSON API and /metrics, and the order in which they start and stop.
+package service
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/collector"
+	"github.com/skimwatch/skimwatch/internal/config"
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/monitor"
+	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/store/open"
+	"github.com/skimwatch/skimwatch/internal/termtext"
+)
+
+// Roles of a serve process.
+const (
+	// RoleAll runs everything in one process.
+	RoleAll = "all"
+	// RoleCollector runs only the collector endpoint (and /healthz),
+	// stateless apart from the store, so any number can sit behind a load
+	// balancer.
+	RoleCollector = "collector"
+)
+
+// Options configure Serve.
+type Options struct {
+	Role    string
+	Logger  *slog.Logger
+	Alerter monitor.Alerter
+	// Reload delivers configs to apply (SIGHUP in the CLI): the schedule
+	// is replaced; running jobs go on.
+	Reload <-chan config.Config
+	// Listening, when set, is told the bound addresses (tests listen on
+	// port 0).
+	Listening func(api, metrics net.Addr)
+	// Monitor overrides monitor options the config does not hold (tests
+	// use short dwells and polls). Queue, Store, Browser, Alerter, Logger
+	// and Work are set by Serve.
+	Monitor monitor.Options
+	// StopTimeout is how long running checks get to finish at shutdown
+	// before they are cancelled (and recorded incomplete); default 60s.
+	StopTimeout time.Duration
+}
+
+// WithDataDir fills in the data directory when the config names none: the
+// directory of the default embedded store, so that the baselines and the
+// queue sit beside it rather than in whatever directory serve started in.
+func WithDataDir(cfg config.Config) config.Config {
+	if cfg.DataDir == "" {
+		if d, err := store.ParseDSN(store.DefaultDSN()); err == nil && d.Path != "" {
+			cfg.DataDir = filepath.Dir(d.Path)
+		}
+	}
+	return cfg
+}
+
+// StoreDSN is the store a config names: its store key, else
+// $SKIMWATCH_STORE, else the embedded SQLite file in data_dir (else the
+// default one).
+func StoreDSN(cfg config.Config) string {
+	if cfg.Store != "" {
+		return cfg.Store
+	}
+	if env := strings.TrimSpace(os.Getenv(store.EnvStore)); env != "" {
+		return env
+	}
+	if cfg.DataDir != "" {
+		return "sqlite://" + filepath.Join(cfg.DataDir, "skimwatch.db")
+	}
+	return store.DefaultDSN()
+}
+
+// QueueDSN is where the job queue lives: in the store's own PostgreSQL
+// database, or a SQLite file of its own beside the SQLite store (so River's
+// polling never waits on the store's writers, or they on it).
+func QueueDSN(storeDSN string) (string, error) {
+	d, err := store.ParseDSN(storeDSN)
+	if err != nil {
+		return "", err
+	}
+	if d.Backend == store.BackendPostgres {
+		return d.URL, nil
+	}
+	if d.Path == "" || d.Path == ":memory:" {
+		return "", errors.New("the service needs a store on disk or in PostgreSQL, not in memory")
+	}
+	return filepath.Join(filepath.Dir(d.Path), "queue.db"), nil
+}
+
+// Serve runs a serve process until ctx ends. Start order: store, collector
+// sites, listeners, browser, monitor (workers, then schedule), HTTP.
+// Shutdown order, each step waiting for the one before:
+//  1. the scheduler stops queueing and the workers stop taking jobs;
+//     running checks get StopTimeout, then are cancelled and record
+//     themselves incomplete (monitor.Stop);
+//  2. the HTTP servers stop accepting and finish open requests, so no
+//     report is accepted after the collector's last flush;
+//  3. the collector drains its queue and makes its final flush;
+//  4. the browser closes (no check uses it any more);
+//  5. the store closes, last, because steps 1 to 3 write to it.
+func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.Role == "" {
+		opts.Role = RoleAll
+	}
+	if opts.Role != RoleAll && opts.Role != RoleCollector {
+		return fmt.Errorf("role %q: want %s or %s", opts.Role, RoleAll, RoleCollector)
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = time.Minute
+	}
+	cfg = WithDataDir(cfg)
+	if err := CheckReferences(cfg); err != nil {
+		// Not fatal: the other sites are still watched, and each job
+		// that cannot read its file reports itself incomplete.
+		log.Warn("the config names files or secrets that cannot be read", "err", err)
+	}
+	dsn := StoreDSN(cfg)
+	st, err := open.Open(ctx, dsn, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close() // 5
+
+	col, err := newCollector(ctx, st, cfg, log)
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	defer ln.Close()
+	mln, err := net.Listen("tcp", cfg.MetricsListen)
+	if err != nil {
+		return fmt.Errorf("metrics listen: %w", err)
+	}
+	defer mln.Close()
+	for _, l := range []net.Listener{ln, mln} {
+		if tcp, ok := l.Addr().(*net.TCPAddr); ok && !tcp.IP.IsLoopback() {
+			log.Warn("listening beyond loopback; put TLS in front of it", "addr", l.Addr().String())
+		}
+	}
+
+	var mon *monitor.Monitor
+	if opts.Role == RoleAll {
+		var b *browser.Browser
+		if hasChecks(cfg) {
+			b, err = browser.Launch(ctx, browser.Options{ExecPath: cfg.Chromium, MaxConcurrent: cfg.Concurrency, Logger: log})
+			if err != nil {
+				return fmt.Errorf("start Chromium: %w", err)
+			}
+			defer b.Close() // 4
+		}
+		queue, err := QueueDSN(dsn)
+		if err != nil {
+			return err
+		}
+		mo := opts.Monitor
+		mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = queue, st, b, opts.Alerter, log, true
+		mo.MaxWorkers = max(mo.MaxWorkers, cfg.Concurrency)
+		if mon, err = monitor.New(ctx, mo); err != nil {
+			return err
+		}
+		if err := mon.Start(ctx); err != nil {
+			mon.Stop(context.WithoutCancel(ctx))
+			return err
+		}
+		mon.Schedule(ctx, cfg)
+	}
+
+	mux := http.NewServeMux()
+	api := &api{store: st, monitor: mon}
+	api.routes(mux)
+	if col != nil {
+		mux.Handle("/r/", col.Handler())
+	}
+	srv := collector.NewServer(mux, collector.ServerTimeouts{})
+	mmux := http.NewServeMux()
+	if col != nil {
+		mmux.Handle("GET /metrics", col.MetricsHandler())
+	} else {
+		// No collector: the process's own metrics, so that /metrics
+		// answers (and monitoring sees the process) whatever the config.
+		reg := prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		mmux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	}
+	msrv := collector.NewServer(mmux, collector.ServerTimeouts{})
+
+	runCtx, stopRun := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopRun()
+	runErr := make(chan error, 1)
+	if col != nil {
+		go func() { runErr <- col.Run(runCtx) }()
+	} else {
+		runErr <- nil
+	}
+	serveErr := make(chan error, 2)
+	go func() { serveErr <- srv.Serve(ln) }()
+	go func() { serveErr <- msrv.Serve(mln) }()
+	if opts.Listening != nil {
+		opts.Listening(ln.Addr(), mln.Addr())
+	}
+	log.Info("serving", "role", opts.Role, "api", ln.Addr().String(), "metrics", mln.Addr().String())
+
+	var serr error
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case serr = <-serveErr:
+			break loop
+		case c := <-opts.Reload:
+			if mon != nil {
+				mon.Schedule(ctx, WithDataDir(c))
+				log.Info("config reloaded; running jobs go on", "sites", len(c.Sites))
+			}
+		}
+	}
+	if errors.Is(serr, http.ErrServerClosed) {
+		serr = nil
+	}
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.StopTimeout)
+	defer cancel()
+	if mon != nil { // 1
+		serr = errors.Join(serr, mon.Stop(stopCtx))
+	}
+	shCtx, cancel2 := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel2()
+	for _, s := range []*http.Server{srv, msrv} { // 2
+		if e := s.Shutdown(shCtx); e != nil {
+			s.Close()
+		}
+	}
+	stopRun() // 3
+	return errors.Join(serr, <-runErr)
+}
+
+func hasChecks(cfg config.Config) bool {
+	for _, s := range cfg.Sites {
+		if len(s.Pages)+len(s.Flows) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// newCollector registers the sites that have a collector key and returns
+// the collector for them, or nil when none has one.
+func newCollector(ctx context.Context, st store.Store, cfg config.Config, log *slog.Logger) (*collector.Collector, error) {
+	var sites []collector.Site
+	for _, s := range cfg.Sites {
+		if s.CollectorKey == nil {
+			continue
+		}
+		key, err := s.CollectorKey.Resolve()
+		if err != nil {
+			return nil, fmt.Errorf("site %s: collector key: %w", s.Name, err)
+		}
+		if err := st.UpsertSite(ctx, s.Name, store.HashKey(key)); err != nil {
+			return nil, fmt.Errorf("register site %s: %w", s.Name, err)
+		}
+		sites = append(sites, collector.Site{Name: s.Name, Key: key})
+	}
+	if len(sites) == 0 {
+		return nil, nil
+	}
+	retain := cfg.Retention.Reports.D()
+	c, err := collector.New(st, collector.Options{Sites: sites, Logger: log, Retain: retain})
+	if err != nil {
+		return nil, fmt.Errorf("collector: %w", err)
+	}
+	return c, nil
+}
+
+// api is the JSON API the dashboard will use. Every response is written by
+// termtext.WriteJSON, so stored text from attackers' pages is escaped.
+type api struct {
+	store   store.Store
+	monitor *monitor.Monitor
+}
+
+// maxRows caps one API listing.
+const maxRows = 1000
+
+func (a *api) routes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", a.healthz)
+	mux.HandleFunc("GET /api/findings", a.findings)
+	mux.HandleFunc("GET /api/runs", a.runs)
+}
+
+func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
+	if err := a.store.Ping(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]any{"ok": false, "error": "store: " + err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+}
+
+func (a *api) findings(w http.ResponseWriter, r *http.Request) {
+	q := store.FindingQuery{Site: r.URL.Query().Get("site"), Limit: maxRows}
+	v := r.URL.Query()
+	if s := v.Get("min_severity"); s != "" {
+		sev, err := finding.ParseSeverity(s)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+			return
+		}
+		q.MinSeverity = sev
+	}
+	if s := v.Get("since"); s != "" {
+		t, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "since: want an RFC 3339 time"})
+			return
+		}
+		q.Since = t
+	}
+	if n, err := limit(v.Get("limit")); err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		return
+	} else if n > 0 {
+		q.Limit = n
+	}
+	fs, err := a.store.Findings(r.Context(), q)
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
+		return
+	}
+	if fs == nil {
+		fs = []store.StoredFinding{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"findings": fs})
+}
+
+func (a *api) runs(w http.ResponseWriter, r *http.Request) {
+	if a.monitor == nil {
+		writeJSON(w, http.StatusNotFound, map[string]any{"error": "this process runs no monitor (role collector)"})
+		return
+	}
+	n, err := limit(r.URL.Query().Get("limit"))
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		return
+	}
+	runs, err := a.monitor.Runs(r.Context(), cmp.Or(n, 100))
+	if err != nil {
+		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"runs": runs})
+}
+
+func limit(s string) (int, error) {
+	if s == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 || n > maxRows {
+		return 0, fmt.Errorf("limit: want 1 to %d", maxRows)
+	}
+	return n, nil
+}
+
+func writeJSON(w http.ResponseWriter, code int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_ = termtext.WriteJSON(w, v)
+}
+
+// WorkerOptions configure Work.
+type WorkerOptions struct {
+	Logger      *slog.Logger
+	Alerter     monitor.Alerter
+	Chromium    string
+	Concurrency int
+	StopTimeout time.Duration
+	Monitor     monitor.Options
+}
+
+// Work runs only job workers on the PostgreSQL queue in the store at dsn,
+// until ctx ends; the jobs carry everything they need, so a worker needs
+// no config. Shutdown: workers stop (running checks get StopTimeout), then
+// the browser, then the store.
+func Work(ctx context.Context, dsn string, opts WorkerOptions) error {
+	log := opts.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	d, err := store.ParseDSN(dsn)
+	if err != nil {
+		return err
+	}
+	if d.Backend != store.BackendPostgres {
+		return errors.New("a worker shares the queue with serve, so it needs a postgres:// store")
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = time.Minute
+	}
+	st, err := open.Open(ctx, dsn, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	b, err := browser.Launch(ctx, browser.Options{ExecPath: opts.Chromium, MaxConcurrent: max(1, opts.Concurrency), Logger: log})
+	if err != nil {
+		return fmt.Errorf("start Chromium: %w", err)
+	}
+	defer b.Close()
+	mo := opts.Monitor
+	mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = d.URL, st, b, opts.Alerter, log, true
+	mo.MaxWorkers = max(mo.MaxWorkers, opts.Concurrency, 1)
+	mon, err := monitor.New(ctx, mo)
+	if err != nil {
+		return err
+	}
+	if err := mon.Start(ctx); err != nil {
+		mon.Stop(context.WithoutCancel(ctx))
+		return err
+	}
+	log.Info("worker running")
+	<-ctx.Done()
+	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.StopTimeout)
+	defer cancel()
+	return mon.Stop(stopCtx)
+}
