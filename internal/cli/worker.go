@@ -3,6 +3,7 @@ package cli
 import (
 	"github.com/spf13/cobra"
 
+	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/service"
 	"github.com/skimwatch/skimwatch/internal/store"
@@ -14,6 +15,7 @@ func newWorkerCmd(app *App) *cobra.Command {
 	var (
 		chromium    string
 		concurrency int
+		configFile  string
 		dsn         *string
 	)
 	cmd := &cobra.Command{
@@ -21,7 +23,8 @@ func newWorkerCmd(app *App) *cobra.Command {
 		Short: "Run only job workers on the PostgreSQL queue that serve schedules into",
 		Long: "worker runs browser checks and other jobs queued by `skimwatch serve` in the\n" +
 			"same PostgreSQL database, on any number of machines. Jobs carry what they\n" +
-			"need, so a worker needs no config file; baseline files named in the config\n" +
+			"need; give it serve's --config so that its runs raise alerts through the\n" +
+			"same sinks. Baseline files named in the config\n" +
 			"must be readable at the same path on every worker machine. See docs/SERVE.md.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -29,7 +32,15 @@ func newWorkerCmd(app *App) *cobra.Command {
 			if _, err := store.ParseDSN(d); err != nil {
 				return usageErr("--store: %w", err)
 			}
-			err := service.Work(cmd.Context(), d, service.WorkerOptions{Logger: app.Logger, Chromium: chromium, Concurrency: concurrency})
+			opts := service.WorkerOptions{Logger: app.Logger, Chromium: chromium, Concurrency: concurrency}
+			if configFile != "" {
+				cfg, err := config.Load(configFile)
+				if err != nil {
+					return usageErr("--config: %w", err)
+				}
+				opts.Config = &cfg
+			}
+			err := service.Work(cmd.Context(), d, opts)
 			if err != nil {
 				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
 			}
@@ -38,6 +49,7 @@ func newWorkerCmd(app *App) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&chromium, "chromium", "", "Chromium binary (default: $SKIMWATCH_CHROMIUM, then chromium in PATH)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 2, "checks run at once")
+	cmd.Flags().StringVar(&configFile, "config", "", "serve's config file, read only for its alert sinks: without it, the runs of this worker alert nobody")
 	dsn = storeFlag(cmd)
 	return cmd
 }

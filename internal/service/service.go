@@ -21,6 +21,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/skimwatch/skimwatch/internal/alert"
 	"github.com/skimwatch/skimwatch/internal/check/browser"
 	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/config"
@@ -59,6 +60,10 @@ type Options struct {
 	// StopTimeout is how long running checks get to finish at shutdown
 	// before they are cancelled (and recorded incomplete); default 60s.
 	StopTimeout time.Duration
+	// Alerts overrides the alert rules' timings (grouping window, resend,
+	// silence threshold, tick) when Alerter is nil; Store, Sinks and Logger
+	// are set by Serve from the config.
+	Alerts alert.Options
 }
 
 // WithDataDir fills in the data directory when the config names none: the
@@ -178,8 +183,17 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		if err != nil {
 			return err
 		}
+		alerter := opts.Alerter
+		if alerter == nil {
+			a, stopAlerts, err := startAlerts(ctx, st, &cfg, opts.Alerts, log)
+			if err != nil {
+				return fmt.Errorf("alerts: %w", err)
+			}
+			defer stopAlerts() // 3b: after the workers, before the store
+			alerter = a
+		}
 		mo := opts.Monitor
-		mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = queue, st, b, opts.Alerter, log, true
+		mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = queue, st, b, alerter, log, true
 		mo.MaxWorkers = max(mo.MaxWorkers, cfg.Concurrency)
 		if mon, err = monitor.New(ctx, mo); err != nil {
 			return err
@@ -394,7 +408,10 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 
 // WorkerOptions configure Work.
 type WorkerOptions struct {
-	Logger      *slog.Logger
+	Logger *slog.Logger
+	// Config, when given, names the alert sinks (the serve process's
+	// config); without it the worker's runs alert nobody.
+	Config      *config.Config
 	Alerter     monitor.Alerter
 	Chromium    string
 	Concurrency int
@@ -431,8 +448,17 @@ func Work(ctx context.Context, dsn string, opts WorkerOptions) error {
 		return fmt.Errorf("start Chromium: %w", err)
 	}
 	defer b.Close()
+	alerter := opts.Alerter
+	if alerter == nil {
+		a, stopAlerts, err := startAlerts(ctx, st, opts.Config, alert.Options{}, log)
+		if err != nil {
+			return fmt.Errorf("alerts: %w", err)
+		}
+		defer stopAlerts()
+		alerter = a
+	}
 	mo := opts.Monitor
-	mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = d.URL, st, b, opts.Alerter, log, true
+	mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = d.URL, st, b, alerter, log, true
 	mo.MaxWorkers = max(mo.MaxWorkers, opts.Concurrency, 1)
 	mon, err := monitor.New(ctx, mo)
 	if err != nil {

@@ -1,0 +1,106 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/skimwatch/skimwatch/internal/alert"
+	"github.com/skimwatch/skimwatch/internal/config"
+	"github.com/skimwatch/skimwatch/internal/monitor"
+	"github.com/skimwatch/skimwatch/internal/store"
+)
+
+// notifier hands every run the monitor finishes to the alert package, which
+// decides (one alert per incident) and queues deliveries in the store.
+type notifier struct{ n *alert.Notifier }
+
+var _ monitor.Alerter = notifier{}
+
+func (a notifier) Observe(ctx context.Context, r monitor.RunResult) error {
+	return a.n.Observe(ctx, alert.Run{
+		Site: r.Site, Target: r.Target, Detector: r.Detector, At: r.At,
+		Complete: r.Complete, Incomplete: r.Incomplete, Findings: r.Findings,
+	})
+}
+
+// sinks builds the alert sinks the config names, resolving their secrets.
+func sinks(cfg *config.Config) ([]alert.Sink, error) {
+	var out []alert.Sink
+	for i, a := range cfg.Alerts {
+		name := fmt.Sprintf("alerts[%d]", i)
+		var (
+			s   alert.Sink
+			err error
+		)
+		switch {
+		case a.Webhook != nil:
+			var secret []byte
+			if a.Webhook.Secret != nil {
+				v, rerr := a.Webhook.Secret.Resolve()
+				if rerr != nil {
+					return nil, fmt.Errorf("%s webhook secret: %w", name, rerr)
+				}
+				secret = []byte(v)
+			}
+			s, err = alert.NewWebhook(name, a.Webhook.URL, secret, nil)
+		case a.Slack != nil:
+			url, rerr := a.Slack.URL.Resolve()
+			if rerr != nil {
+				return nil, fmt.Errorf("%s slack url: %w", name, rerr)
+			}
+			s, err = alert.NewSlack(name, url, nil)
+		case a.Mail != nil:
+			password := ""
+			if a.Mail.Password != nil {
+				if password, err = a.Mail.Password.Resolve(); err != nil {
+					return nil, fmt.Errorf("%s mail password: %w", name, err)
+				}
+			}
+			s, err = alert.NewMail(name, alert.MailOptions{
+				Host: a.Mail.Host, Port: a.Mail.Port, Username: a.Mail.Username, Password: password,
+				From: a.Mail.From, To: a.Mail.To,
+			})
+		case a.Syslog != nil:
+			s, err = alert.NewSyslog(name, alert.SyslogOptions{Network: a.Syslog.Network, Addr: a.Syslog.Address})
+		default:
+			return nil, fmt.Errorf("%s: no sink set", name)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
+}
+
+// startAlerts builds the notifier of a process that runs jobs, and starts
+// its delivery loop until ctx ends; the returned stop waits for the loop.
+// Every process that runs jobs must name the same sinks (the same config),
+// because deliveries are queued per sink name and any such process may
+// send them. A process with no config gets no notifier: it warns, and its
+// runs alert nobody.
+func startAlerts(ctx context.Context, st store.Store, cfg *config.Config, rules alert.Options, log *slog.Logger) (monitor.Alerter, func(), error) {
+	if cfg == nil {
+		log.Warn("no config: the runs of this process raise no alerts (give it the config that names the alert sinks)")
+		return nil, func() {}, nil
+	}
+	ss, err := sinks(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	rules.Store, rules.Sinks, rules.Logger = st, ss, log
+	n, err := alert.New(rules)
+	if err != nil {
+		return nil, nil, err
+	}
+	lctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := n.Run(lctx); err != nil && lctx.Err() == nil {
+			log.Error("alert delivery stopped", "err", err)
+		}
+	}()
+	return notifier{n}, func() { cancel(); <-done }, nil
+}
