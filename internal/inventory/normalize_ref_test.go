@@ -226,3 +226,27 @@ func BenchmarkNormalizeScriptReference(b *testing.B) {
 		referenceNormalizeScript(string(src))
 	}
 }
+
+// BenchmarkNormalizeLabScripts normalises every script of the lab (its
+// vendored libraries, skimmers and benign scripts, 465 KB), about what a
+// check of a busy checkout loads, with the scanner and with the reference.
+func BenchmarkNormalizeLabScripts(b *testing.B) {
+	scripts := labScripts(b)
+	var size int64
+	for _, src := range scripts {
+		size += int64(len(src))
+	}
+	for _, bm := range []struct {
+		name      string
+		normalize func(string) string
+	}{{"scanner", NormalizeScript}, {"reference", referenceNormalizeScript}} {
+		b.Run(bm.name, func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				for _, src := range scripts {
+					bm.normalize(src)
+				}
+			}
+		})
+	}
+}
