@@ -400,13 +400,6 @@ func (p *PageInventory) sort() {
 	})
 }
 
-// RequestOrigin is the origin of a request URL; data:, blob: and about:
-// URLs have none and are not destinations.
-//
-// Deprecated: origin.Of gives "" for those URLs itself; this forwarder stays
-// only until the last caller is switched to it.
-func RequestOrigin(rawURL string) string { return origin.Of(rawURL) }
-
 // RequestClass folds Chromium's resource types into the few classes a
 // security engineer reasons about.
 func RequestClass(t string) string {

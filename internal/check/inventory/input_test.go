@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/check/observation"
+	"github.com/skimwatch/skimwatch/internal/origin"
 )
 
 // A postcode lookup's data file (the yubinbango layout: one JSONP file per
@@ -184,7 +185,7 @@ func FuzzInputDependentIdentity(f *testing.F) {
 		if !strings.Contains(id, InputPlaceholder) {
 			t.Fatalf("identity %q has no placeholder", id)
 		}
-		if o := Origin(rawURL); !strings.HasPrefix(id, o+"/") && id != o {
+		if o := origin.Of(rawURL); !strings.HasPrefix(id, o+"/") && id != o {
 			t.Fatalf("identity %q left the origin %q", id, o)
 		}
 	})
