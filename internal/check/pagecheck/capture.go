@@ -599,6 +599,12 @@ func (r *recorder) addScript(ctx context.Context, s *browser.Session, p *debugge
 	} else {
 		src = res.ScriptSource
 	}
+	// Hashed before taking the lock: a large library would otherwise hold
+	// up every other event handler while it is fingerprinted.
+	var digest, fingerprint, shape string
+	if err == nil {
+		digest, fingerprint, shape = sha(src), inventory.Fingerprint(src), inventory.ScriptShape(src)
+	}
 	info := s.Info()
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -621,9 +627,7 @@ func (r *recorder) addScript(ctx context.Context, s *browser.Session, p *debugge
 		// pretend the script was empty.
 		r.incomplete = appendOnce(r.incomplete, "some script sources could not be read (navigated away too fast)")
 	} else {
-		sc.SHA256 = sha(src)
-		sc.Fingerprint = inventory.Fingerprint(src)
-		sc.Shape = inventory.ScriptShape(src)
+		sc.SHA256, sc.Fingerprint, sc.Shape = digest, fingerprint, shape
 		sc.Source = truncate(src, maxSourceKept)
 	}
 	var stackURL, stackKey string
