@@ -86,6 +86,7 @@ type recorder struct {
 	open          map[string]bool // network requests not yet finished or failed
 	settingUp     int             // attached children not yet set up and released
 	crashed       bool
+	sourcesDue    int // scripts parsed whose source is still being read
 	forms         []observation.Form
 	formKeys      map[string]bool
 	formNames     [][]string      // per form: its id, then its fields' names and ids
@@ -322,9 +323,18 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 			r.seq++
 			seq := r.seq
 			step, after := r.step, r.afterInput
+			r.sourcesDue++
 			r.mu.Unlock()
 			// The source must be fetched at once: a navigation discards it.
-			r.spawn(func() { r.addScript(ctx, s, &p, seq, step, after) })
+			r.spawn(func() {
+				defer func() {
+					r.mu.Lock()
+					r.sourcesDue--
+					r.notify()
+					r.mu.Unlock()
+				}()
+				r.addScript(ctx, s, &p, seq, step, after)
+			})
 		}
 	case "Debugger.paused":
 		r.spawn(func() { s.Call(ctx, debugger.Resume.Method, debugger.ResumeParams{}, nil) })

@@ -427,9 +427,19 @@ func (r *recorder) failed() error {
 
 var errStopped = errors.New("check stopped")
 
+// sourcesRead waits, briefly, until every script parsed so far has had its
+// source read. The driver calls it before it makes the page navigate (a
+// click, a visit, leaving the page): a navigation discards the sources of
+// the page being left, and a script whose source could not be read makes
+// the check incomplete. On a loaded machine the reads can lag the parse.
+func (d *driver) sourcesRead(ctx context.Context) {
+	d.rec.waitFor(ctx, 2*time.Second, func() bool { return d.rec.sourcesDue == 0 })
+}
+
 // navigate loads a URL in the main frame and waits for its load event and
 // for the network to go quiet.
 func (d *driver) navigate(ctx context.Context, target string) error {
+	d.sourcesRead(ctx)
 	d.rec.mu.Lock()
 	loads := d.rec.loads
 	d.rec.visiting = true
@@ -695,6 +705,7 @@ func (d *driver) expect(ctx context.Context, sel string) bool {
 // unload leaves the page for about:blank while still capturing, so that
 // beacons sent from pagehide/unload are seen, then waits for them.
 func (d *driver) unload(ctx context.Context) {
+	d.sourcesRead(ctx)
 	d.rec.setPhase(observation.PhaseUnload)
 	d.rec.mu.Lock()
 	navs := d.rec.mainNavs

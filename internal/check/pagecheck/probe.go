@@ -393,6 +393,7 @@ func (d *driver) focus(ctx context.Context, fd *frameDoc, obj runtime.RemoteObje
 
 // click presses and releases the mouse over an element's centre.
 func (d *driver) click(ctx context.Context, fd *frameDoc, obj runtime.RemoteObjectID) error {
+	d.sourcesRead(ctx)
 	cdp.Call(ctx, fd.session, dom.ScrollIntoViewIfNeeded, dom.ScrollIntoViewIfNeededParams{ObjectID: obj})
 	q, err := cdp.Call(ctx, fd.session, dom.GetContentQuads, dom.GetContentQuadsParams{ObjectID: obj})
 	if err != nil || len(q.Quads) == 0 || len(q.Quads[0]) < 8 {
