@@ -28,6 +28,10 @@ type RunResult struct {
 	Complete   bool              `json:"complete"`
 	Incomplete []string          `json:"incomplete,omitempty"`
 	Findings   []finding.Finding `json:"findings,omitempty"`
+	// Keys, when set, are the findings' store keys, in order: for a
+	// detector whose finding text changes from run to run (the collector
+	// counts reports in it), the key is what stays the same.
+	Keys []string `json:"keys,omitempty"`
 }
 
 // Alerter is told about every run, clean, dirty or incomplete: it decides
