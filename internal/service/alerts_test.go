@@ -68,7 +68,12 @@ func (w *webhookReceiver) types() []string {
 
 func (w *webhookReceiver) waitFor(t *testing.T, n int) []alert.Alert {
 	t.Helper()
-	end := time.Now().Add(20 * time.Second)
+	return w.waitForWithin(t, n, 20*time.Second)
+}
+
+func (w *webhookReceiver) waitForWithin(t *testing.T, n int, d time.Duration) []alert.Alert {
+	t.Helper()
+	end := time.Now().Add(d)
 	for time.Now().Before(end) {
 		w.mu.Lock()
 		if len(w.got) >= n {
