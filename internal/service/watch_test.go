@@ -4,9 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -93,5 +95,47 @@ func TestServeWatchAlertsOnAWebRootWriteAndItsRestore(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	if types := recv.types(); len(types) != 2 || recv.bad != 0 {
 		t.Fatalf("the webhook has %v (%d with a bad signature), want one incident and one resolution", types, recv.bad)
+	}
+}
+
+// TestServeAlertsOnANewCSPFindingAtOnce: a browser's report of a new
+// script origin reaches the webhook as one incident within seconds, though
+// the site's evaluation interval is ten minutes away; more reports of the
+// same origin (a growing count in the finding's text) add no alert.
+func TestServeAlertsOnANewCSPFindingAtOnce(t *testing.T) {
+	const key = "shop-site-key-0123456789abcdef"
+	t.Setenv("TEST_COLLECTOR_KEY", key)
+	y := fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n"+
+		"sites:\n  - name: shop\n    collector_key: {env: TEST_COLLECTOR_KEY}\n    every: 10m\n", t.TempDir())
+	api, recv := hookServe(t, y, Options{Monitor: monitor.Options{PollInterval: 50 * time.Millisecond}})
+	post := func(t *testing.T) {
+		t.Helper()
+		body := `{"csp-report":{"document-uri":"https://shop.example/checkout","effective-directive":"script-src-elem",` +
+			`"blocked-uri":"https://evil.example/skim.js","disposition":"report"}}`
+		req, err := http.NewRequest(http.MethodPost, api+"/r/"+key, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/csp-report")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("report answered %s", resp.Status)
+		}
+	}
+	post(t)
+	got := recv.waitFor(t, 1)
+	if a := got[0]; a.Type != alert.TypeIncident || a.Site != "shop" || !hasItem(a, "csp.unapproved-script") {
+		t.Fatalf("alert = %+v, want an incident on shop with csp.unapproved-script", a)
+	}
+	for range 3 {
+		post(t)
+		time.Sleep(1500 * time.Millisecond) // past a flush each
+	}
+	if types := recv.types(); len(types) != 1 {
+		t.Fatalf("the webhook has %v, want the one incident only", types)
 	}
 }
