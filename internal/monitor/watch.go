@@ -48,13 +48,13 @@ func watchLimitedTarget(root string) string { return root + " (inotify)" }
 // (a new approval), and after an error, after a pause.
 func (m *Monitor) watchLoop(ctx context.Context, w Watch) {
 	log := m.log.With("site", w.Args.Site, "root", w.Args.Path)
-	check := min(max(w.Every, time.Second), time.Minute)
+	pause := min(max(w.Every, time.Second), time.Minute)
 	for ctx.Err() == nil {
 		stamp := fileStamp(w.Args.Baseline)
 		wctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- m.watch(wctx, w.Args, log) }()
-		t := time.NewTicker(check)
+		t := time.NewTicker(baselineCheck)
 		var err error
 		restart := false
 		for !restart {
@@ -77,13 +77,17 @@ func (m *Monitor) watchLoop(ctx context.Context, w Watch) {
 		}
 		// The periodic verify goes on meanwhile, and its runs say
 		// whether the root can be read at all.
-		log.Error("fim watch stopped; starting it again", "after", check, "err", err)
+		log.Error("fim watch stopped; starting it again", "after", pause, "err", err)
 		select {
 		case <-ctx.Done():
-		case <-time.After(check):
+		case <-time.After(pause):
 		}
 	}
 }
+
+// baselineCheck is how often a watch looks whether its baseline file was
+// replaced: one stat, so an approval takes effect in seconds.
+const baselineCheck = 2 * time.Second
 
 // fileStamp tells a replaced file from the one read before.
 func fileStamp(path string) string {
