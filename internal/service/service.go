@@ -123,9 +123,9 @@ func QueueDSN(storeDSN string) (string, error) {
 // Serve runs a serve process until ctx ends. Start order: store, collector
 // sites, listeners, browser, monitor (workers, then schedule), HTTP.
 // Shutdown order, each step waiting for the one before:
-//  1. the scheduler stops queueing and the workers stop taking jobs;
-//     running checks get StopTimeout, then are cancelled and record
-//     themselves incomplete (monitor.Stop);
+//  1. the scheduler stops queueing, the fim watchers stop, and the
+//     workers stop taking jobs; running checks get StopTimeout, then are
+//     cancelled and record themselves incomplete (monitor.Stop);
 //  2. the HTTP servers stop accepting and finish open requests, so no
 //     report is accepted after the collector's last flush;
 //  3. the collector drains its queue and makes its final flush;
