@@ -135,6 +135,12 @@ type Options struct {
 	Normalize csp.NormalizeOptions
 	Noise     csp.NoiseFilter
 
+	// OnNewFinding, when set, is called from the flush with a site on
+	// which the flush wrote a finding the store did not have yet, so that
+	// it can be alerted on at once rather than at the next evaluation. It
+	// must not block: the next flush waits for it.
+	OnNewFinding func(site string)
+
 	// Now is the clock (time.Now).
 	Now    func() time.Time
 	Logger *slog.Logger

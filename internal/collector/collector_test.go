@@ -1070,3 +1070,41 @@ func TestRejectionKeepsTheConnectionWhenCheap(t *testing.T) {
 		})
 	}
 }
+
+// TestOnNewFindingIsCalledForNewFindingsOnly: the flush that writes a
+// finding the store lacked names its site once; later flushes that only
+// add reports to it do not.
+func TestOnNewFindingIsCalledForNewFindingsOnly(t *testing.T) {
+	st := newStore(t)
+	var mu sync.Mutex
+	var called []string
+	c := newCollector(t, st, Options{FlushInterval: 10 * time.Millisecond, OnNewFinding: func(site string) {
+		mu.Lock()
+		called = append(called, site)
+		mu.Unlock()
+	}})
+	stop := run(t, c)
+	calls := func() []string { mu.Lock(); defer mu.Unlock(); return append([]string(nil), called...) }
+	h := c.Handler()
+	steps := []struct {
+		name, ip, blocked string
+		findings          int64
+		want              int
+	}{
+		{"a first report of a new origin names its site", "192.0.2.1", "https://evil.example/skim.js", 1, 1},
+		{"another client's report of the same origin names nobody", "198.51.100.2", "https://evil.example/skim.js", 2, 1},
+		{"a report of a second new origin names the site again", "192.0.2.1", "https://other.example/x.js", 3, 2},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			send(h, post{body: legacy(s.blocked, "script-src-elem"), ip: s.ip})
+			eventually(t, "the finding pass", func() bool { return c.Stats().Findings >= s.findings })
+			if got := calls(); len(got) != s.want || got[len(got)-1] != "shop" {
+				t.Fatalf("OnNewFinding calls = %v, want %d naming shop", got, s.want)
+			}
+		})
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -104,6 +104,7 @@ func (c *Collector) evaluate() {
 			continue
 		}
 		c.setOrigins(site, approved)
+		raised := false
 		for _, k := range keys {
 			cd := c.candidates[k]
 			if isApproved(approved, c.origins[site], k) {
@@ -120,13 +121,18 @@ func (c *Collector) evaluate() {
 				continue
 			}
 			f, key := c.buildFinding(k, cd, rows)
-			if _, err := c.store.PutFinding(ctx, key, f); err != nil {
+			created, err := c.store.PutFinding(ctx, key, f)
+			if err != nil {
 				c.m.findingErrs.Add(1)
 				c.log.Warn("cannot write finding; will retry", "site", site, "kind", f.Kind, "error", err)
 				continue
 			}
+			raised = raised || created
 			c.m.findings.Add(1)
 			delete(c.candidates, k)
+		}
+		if raised && c.opts.OnNewFinding != nil {
+			c.opts.OnNewFinding(site)
 		}
 	}
 }

@@ -107,13 +107,17 @@ type Flow struct {
 
 // WebRoot is a directory verified against a fim baseline and scanned.
 type WebRoot struct {
-	Path     string   `yaml:"path"`
-	Baseline string   `yaml:"baseline"`
-	Pub      string   `yaml:"pub"`
-	Scan     bool     `yaml:"scan"`
-	Every    Duration `yaml:"every"`
-	Timeout  Duration `yaml:"timeout"`
-	Line     int      `yaml:"-"`
+	Path     string `yaml:"path"`
+	Baseline string `yaml:"baseline"`
+	Pub      string `yaml:"pub"`
+	Scan     bool   `yaml:"scan"`
+	// Watch also watches the tree with inotify inside serve, so that a
+	// write reaches the alerter in about a second; the periodic verify
+	// (Every) stays as the sweep that catches what inotify misses.
+	Watch   bool     `yaml:"watch"`
+	Every   Duration `yaml:"every"`
+	Timeout Duration `yaml:"timeout"`
+	Line    int      `yaml:"-"`
 }
 
 // Retention says how long collector report aggregates are kept. Findings

@@ -73,6 +73,8 @@ func TestParseRefuses(t *testing.T) {
 		{"a timeout above the most a job may run", "sites:\n  - name: s\n    pages:\n      - url: https://x/\n        timeout: 1h\n", 4, "at most 10m0s"},
 		{"a key given twice", "sites:\n  - name: a\n    name: b\n", 3, "key given twice"},
 		{"two documents", "sites: [{name: s}]\n---\nsites: []\n", 3, "more than one YAML document"},
+		{"one web root watched twice", "sites:\n  - name: a\n    web_roots: [{path: /srv/shop, baseline: /b, watch: true}]\n  - name: b\n    web_roots:\n      - {path: /srv/shop/, baseline: /c, watch: true}\n", 6, "already watched"},
+		{"watch given as a word other than true or false", "sites:\n  - name: s\n    web_roots: [{path: /srv/shop, baseline: /b, watch: always}]\n", 3, "`always` into bool"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -102,6 +104,11 @@ func TestParseAccepts(t *testing.T) {
 		{"secrets by file and by variable", "sites:\n  - name: s\n    collector_key: {file: /etc/skimwatch/key}\nalerts:\n  - slack: {url: {env: SLACK_URL}}\n", func(t *testing.T, c Config) {
 			if c.Sites[0].CollectorKey.File != "/etc/skimwatch/key" || c.Alerts[0].Slack.URL.Env != "SLACK_URL" {
 				t.Errorf("got %+v %+v", c.Sites[0].CollectorKey, c.Alerts[0].Slack.URL)
+			}
+		}},
+		{"a watched web root beside a verified one", "sites:\n  - name: s\n    web_roots:\n      - {path: /srv/a, baseline: /a, watch: true}\n      - {path: /srv/b, baseline: /b}\n", func(t *testing.T, c Config) {
+			if w := c.Sites[0].WebRoots; !w[0].Watch || w[1].Watch {
+				t.Errorf("watch = %v, %v; want true, false", w[0].Watch, w[1].Watch)
 			}
 		}},
 		{"retention in days", "sites: [{name: s}]\nretention: {reports: 30d}\n", func(t *testing.T, c Config) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"path/filepath"
 
 	"github.com/skimwatch/skimwatch/internal/origin"
 	"github.com/skimwatch/skimwatch/internal/store"
@@ -32,6 +33,8 @@ func (c Config) Validate() error {
 		add(0, "sites", "", "at least one site is needed")
 	}
 	names := map[string]bool{}
+	// One watcher per tree: two would hand the alerter two views of it.
+	watched := map[string]bool{}
 	for i, s := range c.Sites {
 		at := fmt.Sprintf("sites[%d]", i)
 		switch {
@@ -84,6 +87,13 @@ func (c Config) Validate() error {
 				add(w.Line, f+".baseline", "", "required (write one with skimwatch fim baseline)")
 			}
 			interval(add, w.Line, f, w.Every, w.Timeout)
+			if w.Watch && w.Path != "" {
+				p := filepath.Clean(w.Path)
+				if watched[p] {
+					add(w.Line, f+".watch", w.Path, "this web root is already watched; watch it once")
+				}
+				watched[p] = true
+			}
 		}
 	}
 	for i, a := range c.Alerts {

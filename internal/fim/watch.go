@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"path"
 	"path/filepath"
 	"slices"
@@ -30,6 +31,12 @@ type WatchOptions struct {
 	MaxDelay time.Duration
 	// Now stamps findings (time.Now when nil).
 	Now func() time.Time
+	// Current, when set, is called from Watch's goroutine with every
+	// deviation the watch knows of: once after the start sweep, then after
+	// each change that adds, alters or clears one. A caller that hands the
+	// watch's view on as a complete run needs the whole set, because a
+	// path that is clean again is never passed to onFinding.
+	Current func([]finding.Finding)
 	WalkOptions
 
 	// afterSweep is a test hook called after each sweep with its reason.
@@ -55,6 +62,7 @@ func Watch(ctx context.Context, root string, m *Manifest, opts WatchOptions, onF
 	ws := &watchState{
 		v: v, fw: fw, opts: opts, onFinding: onFinding,
 		reported: map[string]string{},
+		current:  map[string][]finding.Finding{},
 		pending:  map[string]*pendingPath{},
 		buf:      make([]byte, readBufferSize),
 		log:      opts.logger().With("root", v.w.root),
@@ -83,9 +91,13 @@ type watchState struct {
 	// reported maps a path to the signature of what was last reported for
 	// it, so that sweeps do not repeat unchanged findings.
 	reported map[string]string
-	pending  map[string]*pendingPath
-	buf      []byte
-	log      *slog.Logger
+	// current holds what was last reported for each path, for
+	// WatchOptions.Current; changed says it changed since last handed on.
+	current map[string][]finding.Finding
+	changed bool
+	pending map[string]*pendingPath
+	buf     []byte
+	log     *slog.Logger
 }
 
 func (ws *watchState) loop(ctx context.Context) error {
@@ -95,6 +107,9 @@ func (ws *watchState) loop(ctx context.Context) error {
 	if err := ws.sweep(ctx, "start"); err != nil {
 		return ignoreCancel(err)
 	}
+	// Handed on even when clean: that is news too after a restart.
+	ws.changed = true
+	ws.handOn()
 	var sweepC <-chan time.Time
 	if ws.opts.Sweep > 0 {
 		t := time.NewTicker(ws.opts.Sweep)
@@ -131,6 +146,7 @@ func (ws *watchState) loop(ctx context.Context) error {
 		case <-timer.C:
 			ws.flushDue(time.Now())
 		}
+		ws.handOn()
 		if next, ok := ws.nextDue(); ok {
 			timer.Reset(max(time.Until(next), 0))
 		}
@@ -357,6 +373,10 @@ func (ws *watchState) emit(covered []string, fs []finding.Finding) {
 	for _, p := range covered {
 		if _, ok := byPath[p]; !ok {
 			delete(ws.reported, p)
+			if _, ok := ws.current[p]; ok {
+				delete(ws.current, p)
+				ws.changed = true
+			}
 		}
 	}
 	now := time.Now
@@ -374,11 +394,29 @@ func (ws *watchState) emit(covered []string, fs []finding.Finding) {
 			continue
 		}
 		ws.reported[p] = sig
+		kept := make([]finding.Finding, 0, len(byPath[p]))
 		for _, f := range byPath[p] {
 			f.Time = now().UTC()
 			ws.onFinding(f)
+			kept = append(kept, f)
 		}
+		ws.current[p] = kept
+		ws.changed = true
 	}
+}
+
+// handOn passes the whole current set to WatchOptions.Current when it
+// changed, in path order.
+func (ws *watchState) handOn() {
+	if !ws.changed || ws.opts.Current == nil {
+		return
+	}
+	ws.changed = false
+	var all []finding.Finding
+	for _, p := range slices.Sorted(maps.Keys(ws.current)) {
+		all = append(all, ws.current[p]...)
+	}
+	ws.opts.Current(all)
 }
 
 func signature(fs []finding.Finding) string {

@@ -324,3 +324,58 @@ func TestWatchSweepsAfterInotifyOverflow(t *testing.T) {
 		}
 	}
 }
+
+// TestWatchHandsOnTheWholeCurrentSet: Current gets every deviation known
+// after each change, and a path that is clean again leaves the set (which
+// onFinding never says).
+func TestWatchHandsOnTheWholeCurrentSet(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, shopTree())
+	m := mustBaseline(t, dir, Options{})
+	sets := make(chan []finding.Finding, 100)
+	opts := WatchOptions{Sweep: -1, Current: func(fs []finding.Finding) { sets <- fs }}
+	startWatch(t, dir, m, opts)
+	next := func(t *testing.T) []string {
+		t.Helper()
+		select {
+		case fs := <-sets:
+			var out []string
+			for _, f := range fs {
+				out = append(out, f.Kind+" "+f.Path)
+			}
+			return out
+		case <-time.After(eventTimeout):
+			t.Fatal("Current was not called")
+			return nil
+		}
+	}
+	js := filepath.Join(dir, "html/template/default/js/function.js")
+	original, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name   string
+		change func(t *testing.T)
+		want   string
+	}{
+		{"the start sweep of a clean tree hands on an empty set", func(*testing.T) {}, ""},
+		{"a modified script is in the set", func(t *testing.T) { appendTo(t, js, ";skim()") },
+			KindModified + " html/template/default/js/function.js"},
+		{"a second change keeps the first in the set", func(t *testing.T) { mustRemove(t, filepath.Join(dir, "README.md")) },
+			KindRemoved + " README.md\n" + KindModified + " html/template/default/js/function.js"},
+		{"a script restored to its baseline content leaves the set", func(t *testing.T) {
+			if err := os.WriteFile(js, original, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, KindRemoved + " README.md"},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			st.change(t)
+			if got := joinLines(next(t)); got != st.want {
+				t.Fatalf("current set:\n%s\nwant:\n%s", got, st.want)
+			}
+		})
+	}
+}

@@ -260,6 +260,9 @@ func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
 	for _, f := range found {
 		if f.Source == DetectorCollector {
 			rep.Findings = append(rep.Findings, f.Finding)
+			// The collector's messages count reports, so its findings
+			// are known by their store keys, not their text.
+			res.Keys = append(res.Keys, f.Key)
 		}
 	}
 	if a.Retain > 0 {
@@ -274,12 +277,27 @@ func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
 // whatever the job's outcome) and is handed to the Alerter. An incomplete
 // run is returned as an error, so River retries it with back-off.
 func (m *Monitor) finish(jobCtx, rctx context.Context, res RunResult, rep *finding.Report) error {
+	res = result(res, rep)
+	if err := river.RecordOutput(jobCtx, res); err != nil {
+		m.log.Warn("run output not recorded", "site", res.Site, "target", res.Target, "err", err)
+	}
+	m.tell(rctx, res)
+	if !res.Complete {
+		return fmt.Errorf("incomplete run of %s on %s: %s", res.Detector, res.Target, strings.Join(res.Incomplete, "; "))
+	}
+	return nil
+}
+
+// result fills res from rep. The result is kept in the queue's database and
+// goes out in alerts: card numbers are masked as the store masks them,
+// whatever a detector put in a message or its evidence. res.Keys, when set,
+// name rep.Findings in order and stay aligned with what is kept.
+func result(res RunResult, rep *finding.Report) RunResult {
 	res.Complete = rep.Complete
 	res.Incomplete = rep.Incomplete
-	// The result is kept in the queue's database and goes out in alerts:
-	// card numbers are masked as the store masks them, whatever a
-	// detector put in a message or its evidence.
-	for _, f := range rep.Findings {
+	keys := res.Keys
+	res.Keys = nil
+	for i, f := range rep.Findings {
 		masked, err := store.MaskFinding(f)
 		if err != nil {
 			res.Complete = false
@@ -287,18 +305,20 @@ func (m *Monitor) finish(jobCtx, rctx context.Context, res RunResult, rep *findi
 			continue
 		}
 		res.Findings = append(res.Findings, masked)
-	}
-	if err := river.RecordOutput(jobCtx, res); err != nil {
-		m.log.Warn("run output not recorded", "site", res.Site, "target", res.Target, "err", err)
-	}
-	if m.alerter != nil {
-		if err := m.alerter.Observe(rctx, res); err != nil {
-			// Delivery is the alerter's to retry; detection goes on.
-			m.log.Error("alerter refused a run", "site", res.Site, "target", res.Target, "err", err)
+		if len(keys) == len(rep.Findings) {
+			res.Keys = append(res.Keys, keys[i])
 		}
 	}
-	if !res.Complete {
-		return fmt.Errorf("incomplete run of %s on %s: %s", res.Detector, res.Target, strings.Join(res.Incomplete, "; "))
+	return res
+}
+
+// tell hands a run to the Alerter, if there is one.
+func (m *Monitor) tell(ctx context.Context, res RunResult) {
+	if m.alerter == nil {
+		return
 	}
-	return nil
+	if err := m.alerter.Observe(ctx, res); err != nil {
+		// Delivery is the alerter's to retry; detection goes on.
+		m.log.Error("alerter refused a run", "site", res.Site, "target", res.Target, "err", err)
+	}
 }

@@ -2,7 +2,9 @@
 // browser check per page or flow, a fim verify per web root, and per site
 // the evaluation of what the collector raised plus retention. The queue is
 // River's SQLite driver on one machine (a file of its own beside the store)
-// or PostgreSQL, which any number of worker processes share.
+// or PostgreSQL, which any number of worker processes share. Web roots with
+// `watch: true` are also watched with inotify in the scheduling process,
+// each change handed to the Alerter as a complete run of the fim detector.
 //
 // A run is recorded as its River job, whose output is the RunResult: a job
 // that times out records an incomplete result, and one whose process dies
@@ -28,6 +30,10 @@ type RunResult struct {
 	Complete   bool              `json:"complete"`
 	Incomplete []string          `json:"incomplete,omitempty"`
 	Findings   []finding.Finding `json:"findings,omitempty"`
+	// Keys, when set, are the findings' store keys, in order: for a
+	// detector whose finding text changes from run to run (the collector
+	// counts reports in it), the key is what stays the same.
+	Keys []string `json:"keys,omitempty"`
 }
 
 // Alerter is told about every run, clean, dirty or incomplete: it decides

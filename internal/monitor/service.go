@@ -65,6 +65,9 @@ type Monitor struct {
 	mu        sync.Mutex
 	stopSched context.CancelFunc
 	schedDone *sync.WaitGroup
+	// schedCtx and siteJobs are the running schedule's, for EvaluateSoon.
+	schedCtx context.Context
+	siteJobs map[string]Job
 
 	// pendingMu serialises writes of pending baselines in this process.
 	pendingMu sync.Mutex
@@ -141,17 +144,62 @@ func (m *Monitor) Schedule(ctx context.Context, cfg config.Config) {
 	m.stopSchedulerLocked()
 	sctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
+	sites := map[string]Job{}
 	for _, j := range Jobs(cfg) {
+		if a, ok := j.Args.(SiteArgs); ok {
+			sites[a.Site] = j
+		}
 		wg.Go(func() { m.scheduleLoop(sctx, j) })
 	}
-	m.stopSched, m.schedDone = cancel, &wg
+	// The watchers run here, in the scheduling process: inotify sees only
+	// this machine's files, and one watcher per root is enough.
+	for _, w := range Watches(cfg) {
+		wg.Go(func() { m.watchLoop(sctx, w) })
+	}
+	m.stopSched, m.schedDone, m.schedCtx, m.siteJobs = cancel, &wg, sctx, sites
 }
+
+// EvaluateSoon queues site's evaluation job now rather than at its next
+// interval: the collector calls it when a flush raises a new finding, so
+// that the finding reaches the alerter in seconds. The job is the one place
+// that turns the collector's stored findings into runs. While a run of it
+// is already queued or running (it may have read the findings before this
+// one was written), queueing is tried again every poll interval for a few
+// seconds.
+func (m *Monitor) EvaluateSoon(site string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	j, ok := m.siteJobs[site]
+	if !ok || m.schedCtx == nil {
+		return
+	}
+	ctx, poll := m.schedCtx, m.opts.PollInterval
+	m.schedDone.Go(func() {
+		for range evaluateTries {
+			skipped, err := m.Enqueue(ctx, j)
+			if err != nil && ctx.Err() == nil {
+				m.log.Warn("collector evaluation not queued; the site's next interval will do it", "site", site, "err", err)
+			}
+			if err != nil || !skipped {
+				return
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(poll):
+			}
+		}
+	})
+}
+
+// evaluateTries bounds EvaluateSoon's attempts while a run is queued.
+const evaluateTries = 10
 
 func (m *Monitor) stopSchedulerLocked() {
 	if m.stopSched != nil {
 		m.stopSched()
 		m.schedDone.Wait()
-		m.stopSched, m.schedDone = nil, nil
+		m.stopSched, m.schedDone, m.schedCtx, m.siteJobs = nil, nil, nil, nil
 	}
 }
 

@@ -20,7 +20,7 @@ var _ monitor.Alerter = notifier{}
 func (a notifier) Observe(ctx context.Context, r monitor.RunResult) error {
 	return a.n.Observe(ctx, alert.Run{
 		Site: r.Site, Target: r.Target, Detector: r.Detector, At: r.At,
-		Complete: r.Complete, Incomplete: r.Incomplete, Findings: r.Findings,
+		Complete: r.Complete, Incomplete: r.Incomplete, Findings: r.Findings, Keys: r.Keys,
 	})
 }
 

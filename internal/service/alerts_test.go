@@ -26,7 +26,9 @@ type webhookReceiver struct {
 	secret []byte
 	mu     sync.Mutex
 	got    []alert.Alert
-	bad    int
+	// at is when each alert in got arrived.
+	at  []time.Time
+	bad int
 }
 
 func (w *webhookReceiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
@@ -44,6 +46,14 @@ func (w *webhookReceiver) ServeHTTP(rw http.ResponseWriter, r *http.Request) {
 		w.t.Errorf("alert body is not JSON: %v: %s", err, body)
 	}
 	w.got = append(w.got, a)
+	w.at = append(w.at, time.Now())
+}
+
+// arrived is when the i-th alert arrived.
+func (w *webhookReceiver) arrived(i int) time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.at[i]
 }
 
 func (w *webhookReceiver) types() []string {
@@ -58,7 +68,12 @@ func (w *webhookReceiver) types() []string {
 
 func (w *webhookReceiver) waitFor(t *testing.T, n int) []alert.Alert {
 	t.Helper()
-	end := time.Now().Add(20 * time.Second)
+	return w.waitForWithin(t, n, 20*time.Second)
+}
+
+func (w *webhookReceiver) waitForWithin(t *testing.T, n int, d time.Duration) []alert.Alert {
+	t.Helper()
+	end := time.Now().Add(d)
 	for time.Now().Before(end) {
 		w.mu.Lock()
 		if len(w.got) >= n {

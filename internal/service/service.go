@@ -32,6 +32,11 @@ import (
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
+// CollectorFlush is how often serve's collector writes what it received
+// and evaluates it: a new skimmer origin reported by a browser is a finding
+// within it, and alerted on at once. It is also the most a crash can lose.
+const CollectorFlush = time.Second
+
 // Roles of a serve process.
 const (
 	// RoleAll runs everything in one process.
@@ -57,6 +62,10 @@ type Options struct {
 	// use short dwells and polls). Queue, Store, Browser, Alerter, Logger
 	// and Work are set by Serve.
 	Monitor monitor.Options
+	// Collector overrides collector options the config does not hold
+	// (tests set MinClients). Sites, Logger, Retain and OnNewFinding are
+	// set by Serve; FlushInterval defaults to CollectorFlush.
+	Collector collector.Options
 	// StopTimeout is how long running checks get to finish at shutdown
 	// before they are cancelled (and recorded incomplete); default 60s.
 	StopTimeout time.Duration
@@ -114,9 +123,9 @@ func QueueDSN(storeDSN string) (string, error) {
 // Serve runs a serve process until ctx ends. Start order: store, collector
 // sites, listeners, browser, monitor (workers, then schedule), HTTP.
 // Shutdown order, each step waiting for the one before:
-//  1. the scheduler stops queueing and the workers stop taking jobs;
-//     running checks get StopTimeout, then are cancelled and record
-//     themselves incomplete (monitor.Stop);
+//  1. the scheduler stops queueing, the fim watchers stop, and the
+//     workers stop taking jobs; running checks get StopTimeout, then are
+//     cancelled and record themselves incomplete (monitor.Stop);
 //  2. the HTTP servers stop accepting and finish open requests, so no
 //     report is accepted after the collector's last flush;
 //  3. the collector drains its queue and makes its final flush;
@@ -149,7 +158,16 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	}
 	defer st.Close() // 5
 
-	col, err := newCollector(ctx, st, cfg, log)
+	// A flush that raises a new finding has the site evaluated at once
+	// (the monitor exists by the time the collector runs).
+	var mon *monitor.Monitor
+	co := opts.Collector
+	co.OnNewFinding = func(site string) {
+		if mon != nil {
+			mon.EvaluateSoon(site)
+		}
+	}
+	col, err := newCollector(ctx, st, cfg, co, log)
 	if err != nil {
 		return err
 	}
@@ -169,7 +187,6 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		}
 	}
 
-	var mon *monitor.Monitor
 	if opts.Role == RoleAll {
 		var b *browser.Browser
 		if hasChecks(cfg) {
@@ -285,7 +302,7 @@ func hasChecks(cfg config.Config) bool {
 
 // newCollector registers the sites that have a collector key and returns
 // the collector for them, or nil when none has one.
-func newCollector(ctx context.Context, st store.Store, cfg config.Config, log *slog.Logger) (*collector.Collector, error) {
+func newCollector(ctx context.Context, st store.Store, cfg config.Config, co collector.Options, log *slog.Logger) (*collector.Collector, error) {
 	var sites []collector.Site
 	for _, s := range cfg.Sites {
 		if s.CollectorKey == nil {
@@ -303,8 +320,11 @@ func newCollector(ctx context.Context, st store.Store, cfg config.Config, log *s
 	if len(sites) == 0 {
 		return nil, nil
 	}
-	retain := cfg.Retention.Reports.D()
-	c, err := collector.New(st, collector.Options{Sites: sites, Logger: log, Retain: retain})
+	co.Sites, co.Logger, co.Retain = sites, log, cfg.Retention.Reports.D()
+	if co.FlushInterval <= 0 {
+		co.FlushInterval = CollectorFlush
+	}
+	c, err := collector.New(st, co)
 	if err != nil {
 		return nil, fmt.Errorf("collector: %w", err)
 	}

