@@ -386,8 +386,11 @@ func (n *Notifier) due(typ string, incs []store.Incident, now time.Time) []store
 		}
 	}
 	// New findings wait out the window from the first of them, so that
-	// what one tamper changes arrives as one alert.
-	if typ == TypeIncident && len(out) > 0 && n.opts.Window > 0 && now.Before(first.Add(n.opts.Window)) {
+	// what one tamper changes arrives as one alert; but a critical (the
+	// card leaving for an attacker, a web-root skimmer) goes at once, with
+	// whatever else is waiting: it means "stop taking payments now".
+	if typ == TypeIncident && len(out) > 0 && n.opts.Window > 0 && now.Before(first.Add(n.opts.Window)) &&
+		!slices.ContainsFunc(out, func(inc store.Incident) bool { return inc.Finding.Severity == finding.Critical }) {
 		return nil
 	}
 	return out

@@ -98,7 +98,7 @@ func TestIncidents(t *testing.T) {
 			}, nil},
 		{"findings on one site within the window arrive as one alert when the window ends", alert.Options{Window: 30 * time.Second},
 			func(t *testing.T, r *hookRig) {
-				r.observe(t, run(r.c.Now(), true, exfil(r.c.Now())))
+				r.observe(t, run(r.c.Now(), true, []finding.Finding{highScript}))
 				r.c.Advance(10 * time.Second)
 				other := alert.Run{Site: "shop", Target: "https://shop.example/register", Detector: "check", At: r.c.Now(), Complete: true,
 					Findings: []finding.Finding{{Severity: finding.High, Kind: verdict.KindFormFields, Source: "check",
@@ -115,6 +115,17 @@ func TestIncidents(t *testing.T) {
 				must(t, r.n.DeliverDue(t.Context()))
 				if got := r.recv.alerts.all(); len(got) == 1 && len(got[0].Items) != 2 {
 					t.Errorf("grouped alert has %d items, want 2", len(got[0].Items))
+				}
+			}, []string{alert.TypeIncident}},
+		{"a critical does not wait for the window, and takes what waits with it", alert.Options{Window: 30 * time.Second},
+			func(t *testing.T, r *hookRig) {
+				r.observe(t, run(r.c.Now(), true, []finding.Finding{highScript}))
+				r.c.Advance(5 * time.Second)
+				r.observe(t, run(r.c.Now(), true, append([]finding.Finding{highScript}, exfil(r.c.Now())...)))
+				must(t, r.n.Tick(t.Context(), ""))
+				must(t, r.n.DeliverDue(t.Context()))
+				if got := r.recv.alerts.all(); len(got) != 1 || len(got[0].Items) < 2 {
+					t.Errorf("got %d alerts (%+v), want one at once holding the critical and the waiting high", len(got), got)
 				}
 			}, []string{alert.TypeIncident}},
 		{"an unacknowledged critical is re-sent each time the resend interval passes, until acknowledged", alert.Options{Resend: time.Hour},
@@ -409,7 +420,7 @@ func TestRunDeliversInTheBackground(t *testing.T) {
 			t.Errorf("Run returned %v, want context.Canceled", err)
 		}
 	}()
-	must(t, r.n.Observe(t.Context(), run(r.c.Now(), true, tamper(r.c.Now()))))
+	must(t, r.n.Observe(t.Context(), run(r.c.Now(), true, []finding.Finding{highScript})))
 	wait := func(n, tries int) bool {
 		for range tries {
 			if len(r.recv.alerts.all()) >= n {
@@ -454,3 +465,8 @@ func TestQuietRunsWriteNothing(t *testing.T) {
 		t.Errorf("five clean runs rewrote the silence incident: version %d -> %d", before, after)
 	}
 }
+
+// highScript is a high finding: it waits out the grouping window, where a
+// critical would not.
+var highScript = finding.Finding{Severity: finding.High, Kind: verdict.KindScriptNew, Source: "check", URL: checkout,
+	Message: "A script that was not approved now runs: https://cdn.example/new.js."}
