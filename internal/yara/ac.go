@@ -1,11 +1,16 @@
 package yara
 
-import "fmt"
+import (
+	"encoding/binary"
+	"slices"
+)
 
 // automaton is an Aho-Corasick automaton over atoms, compiled to a dense
 // transition table so the scan loop does one lookup per input byte.
 type automaton struct {
-	delta []int32   // state*256 + byte -> state
+	// delta (state*256 + byte -> state) exists only while building: the
+	// scan reads next, and with thousands of rules delta alone is tens of MiB.
+	delta []int32
 	out   [][]int32 // state -> atom entries ending here (including via failure links)
 	entry []acEntry
 	// next is delta in the form the scan loop reads: next[v&^0xff|byte]
@@ -28,11 +33,24 @@ type acEntry struct {
 const maxACStates = 1 << 16
 
 func (r *Rules) buildPrefilter() {
-	a := &automaton{delta: make([]int32, 256), out: [][]int32{nil}}
+	r.shareIdentical()
+	// The trie has at most one state per atom byte: reserving that much
+	// (within maxACStates) up front spares growing a table of tens of MiB
+	// again and again, which was most of compiling a large collection.
+	states := 1
+	for pi := range r.patterns {
+		if p := &r.patterns[pi]; !p.shared && p.hasAtom {
+			for _, g := range p.groups {
+				for _, at := range g.atoms {
+					states += len(at)
+				}
+			}
+		}
+	}
+	a := &automaton{delta: make([]int32, 256, 256*min(states, maxACStates+1)), out: make([][]int32, 1, min(states, maxACStates+1))}
 	for i := range a.delta {
 		a.delta[i] = -1
 	}
-	r.shareIdentical()
 	for pi := range r.patterns {
 		p := &r.patterns[pi]
 		if p.shared {
@@ -64,8 +82,10 @@ func (r *Rules) buildPrefilter() {
 					if nx < 0 {
 						nx = int32(len(a.out))
 						a.out = append(a.out, nil)
-						for j := 0; j < 256; j++ {
-							a.delta = append(a.delta, -1)
+						row := len(a.delta)
+						a.delta = slices.Grow(a.delta, 256)[:row+256]
+						for j := row; j < row+256; j++ {
+							a.delta[j] = -1
 						}
 						a.delta[int(s)*256+int(b)] = nx
 					}
@@ -113,6 +133,7 @@ func (r *Rules) buildPrefilter() {
 		}
 		a.next[i] = v
 	}
+	a.delta = nil
 	r.ac = a
 }
 
@@ -144,12 +165,30 @@ func (r *Rules) shareIdentical() {
 // shareKey identifies what a pattern matches: its literal or program, and the
 // modifiers applied when verifying.
 func (p *pattern) shareKey() string {
-	b := fmt.Appendf(nil, "%d %t %t %t %q", p.limit, p.nocase, p.wide, p.fullword, p.lit)
+	// Fixed-width binary fields, not fmt: this runs for every pattern of
+	// every rule, and formatting was a visible part of compiling thousands.
+	b := make([]byte, 0, 16+len(p.lit))
+	b = binary.LittleEndian.AppendUint64(b, uint64(p.limit))
+	b = append(b, boolByte(p.nocase), boolByte(p.wide), boolByte(p.fullword))
+	b = binary.LittleEndian.AppendUint64(b, uint64(len(p.lit)))
+	b = append(b, p.lit...)
 	if p.prog != nil {
-		b = append(b, " prog"...)
+		b = append(b, 'p')
 		for _, in := range p.prog.insts {
-			b = fmt.Appendf(b, " %d,%d,%d,%x", in.op, in.x, in.y, in.set)
+			b = binary.LittleEndian.AppendUint64(b, uint64(in.op))
+			b = binary.LittleEndian.AppendUint64(b, uint64(in.x))
+			b = binary.LittleEndian.AppendUint64(b, uint64(in.y))
+			for _, w := range in.set {
+				b = binary.LittleEndian.AppendUint64(b, w)
+			}
 		}
 	}
 	return string(b)
+}
+
+func boolByte(v bool) byte {
+	if v {
+		return 1
+	}
+	return 0
 }

@@ -3,6 +3,7 @@ package yara
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 )
 
@@ -27,13 +28,20 @@ func (s *byteSet) union(o *byteSet) {
 	}
 }
 func (s *byteSet) count() int {
-	n := 0
-	for c := 0; c < 256; c++ {
-		if s.has(byte(c)) {
-			n++
+	return bits.OnesCount64(s[0]) + bits.OnesCount64(s[1]) + bits.OnesCount64(s[2]) + bits.OnesCount64(s[3])
+}
+
+// appendMembers appends the set's bytes in increasing order. Compiling
+// thousands of rules asks this of every atom position, so it walks set bits
+// rather than all 256 bytes.
+func (s *byteSet) appendMembers(dst []byte) []byte {
+	for w, word := range s {
+		for word != 0 {
+			dst = append(dst, byte(w<<6|bits.TrailingZeros64(word)))
+			word &= word - 1
 		}
 	}
-	return n
+	return dst
 }
 func (s *byteSet) foldCase() {
 	for c := 'a'; c <= 'z'; c++ {
