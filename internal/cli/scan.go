@@ -24,6 +24,7 @@ type scanFlags struct {
 	failOn           string
 	defines          []string
 	skipImports      bool
+	autoExternals    bool
 	workers          int
 	maxFileSize      int64
 	timeout          time.Duration
@@ -58,6 +59,7 @@ func newScanCmd(app *App) *cobra.Command {
 	f.StringVar(&fl.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity")
 	f.StringArrayVarP(&fl.defines, "define", "d", nil, "define a YARA external variable, name=value (repeatable)")
 	f.BoolVar(&fl.skipImports, "skip-unsupported-imports", false, "leave out rules that use YARA modules the engine lacks (pe, elf, ...) instead of failing; the summary counts them")
+	f.BoolVar(&fl.autoExternals, "auto-externals", false, "fill the externals filename, filepath, extension, filetype and owner per file, as THOR and LOKI rule collections expect")
 	f.IntVar(&fl.workers, "workers", 0, "files scanned at once (default: number of CPUs)")
 	f.Int64Var(&fl.maxFileSize, "max-file-size", scan.DefaultMaxFileSize, "largest file scanned in bytes; larger files make the run incomplete (negative: no limit)")
 	f.DurationVar(&fl.timeout, "timeout", scan.DefaultTimeout, "time limit for scanning one file or value")
@@ -100,6 +102,7 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 		MaxFileSize:            fl.maxFileSize,
 		Timeout:                fl.timeout,
 		SkipUnsupportedImports: fl.skipImports,
+		AutoExternals:          fl.autoExternals,
 		Logger:                 app.Logger,
 		Console:                app.Stderr,
 	})

@@ -631,14 +631,23 @@ func (p *hexParser) hexByte() (*reNode, error) {
 	}
 	hiC, loC := p.src[p.pos], p.src[p.pos+1]
 	p.pos += 2
-	n := &reNode{kind: rSet}
-	for v := 0; v < 256; v++ {
-		if (hiC == '?' || hexVal(hiC) == v>>4) && (loC == '?' || hexVal(loC) == v&15) {
-			n.set.add(byte(v))
-		}
-	}
 	if (hiC != '?' && hexVal(hiC) < 0) || (loC != '?' && hexVal(loC) < 0) {
 		return nil, fmt.Errorf("invalid hex byte %q", string([]byte{hiC, loC}))
+	}
+	// Nibble ranges rather than a test of all 256 values: collections have
+	// tens of thousands of hex bytes.
+	hiLo, hiHi, loLo, loHi := 0, 15, 0, 15
+	if hiC != '?' {
+		hiLo, hiHi = hexVal(hiC), hexVal(hiC)
+	}
+	if loC != '?' {
+		loLo, loHi = hexVal(loC), hexVal(loC)
+	}
+	n := &reNode{kind: rSet}
+	for h := hiLo; h <= hiHi; h++ {
+		for l := loLo; l <= loHi; l++ {
+			n.set.add(byte(h<<4 | l))
+		}
 	}
 	return n, nil
 }
