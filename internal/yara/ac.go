@@ -2,15 +2,11 @@ package yara
 
 import (
 	"encoding/binary"
-	"slices"
 )
 
 // automaton is an Aho-Corasick automaton over atoms, compiled to a dense
 // transition table so the scan loop does one lookup per input byte.
 type automaton struct {
-	// delta (state*256 + byte -> state) exists only while building: the
-	// scan reads next, and with thousands of rules delta alone is tens of MiB.
-	delta []int32
 	out   [][]int32 // state -> atom entries ending here (including via failure links)
 	entry []acEntry
 	// next is delta in the form the scan loop reads: next[v&^0xff|byte]
@@ -34,22 +30,19 @@ const maxACStates = 1 << 16
 
 func (r *Rules) buildPrefilter() {
 	r.shareIdentical()
-	// The trie has at most one state per atom byte: reserving that much
-	// (within maxACStates) up front spares growing a table of tens of MiB
-	// again and again, which was most of compiling a large collection.
-	states := 1
-	for pi := range r.patterns {
-		if p := &r.patterns[pi]; !p.shared && p.hasAtom {
-			for _, g := range p.groups {
-				for _, at := range g.atoms {
-					states += len(at)
-				}
+	a := &automaton{out: [][]int32{nil}}
+	// The trie is built sparse (edges per state) and turned into the dense
+	// table in one breadth-first pass, where each state's row starts as a
+	// copy of its failure state's finished row: a memmove per state instead
+	// of 256 lookups, which was most of compiling a large collection.
+	edges := [][]acEdge{nil}
+	child := func(s int32, b byte) int32 {
+		for _, e := range edges[s] {
+			if e.b == b {
+				return e.to
 			}
 		}
-	}
-	a := &automaton{delta: make([]int32, 256, 256*min(states, maxACStates+1)), out: make([][]int32, 1, min(states, maxACStates+1))}
-	for i := range a.delta {
-		a.delta[i] = -1
+		return -1
 	}
 	for pi := range r.patterns {
 		p := &r.patterns[pi]
@@ -78,16 +71,12 @@ func (r *Rules) buildPrefilter() {
 				a.depth = max(a.depth, len(at))
 				s := int32(0)
 				for _, b := range at {
-					nx := a.delta[int(s)*256+int(b)]
+					nx := child(s, b)
 					if nx < 0 {
 						nx = int32(len(a.out))
 						a.out = append(a.out, nil)
-						row := len(a.delta)
-						a.delta = slices.Grow(a.delta, 256)[:row+256]
-						for j := row; j < row+256; j++ {
-							a.delta[j] = -1
-						}
-						a.delta[int(s)*256+int(b)] = nx
+						edges = append(edges, nil)
+						edges[s] = append(edges[s], acEdge{b: b, to: nx})
 					}
 					s = nx
 				}
@@ -97,44 +86,54 @@ func (r *Rules) buildPrefilter() {
 			}
 		}
 	}
-	// Breadth-first failure links, folded into the dense table.
-	fail := make([]int32, len(a.out))
-	queue := make([]int32, 0, len(a.out))
-	for b := 0; b < 256; b++ {
-		if nx := a.delta[b]; nx > 0 {
-			fail[nx] = 0
-			queue = append(queue, nx)
-		} else {
-			a.delta[b] = 0
-		}
+	// next rows are written in breadth-first order, so a state's failure
+	// state (always shallower) has its row and its outputs complete.
+	n := len(a.out)
+	a.next = make([]uint32, 256*n)
+	fail := make([]int32, n)
+	hasOut := make([]bool, n)
+	queue := make([]int32, 0, n)
+	for _, e := range edges[0] {
+		hasOut[e.to] = len(a.out[e.to]) > 0
+		a.next[int(e.b)] = acValue(e.to, hasOut[e.to])
+		queue = append(queue, e.to)
 	}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
-		if f := fail[s]; len(a.out[f]) > 0 {
+		f := fail[s]
+		if len(a.out[f]) > 0 {
 			a.out[s] = append(a.out[s], a.out[f]...)
 		}
-		for b := 0; b < 256; b++ {
-			nx := a.delta[int(s)*256+b]
-			fb := a.delta[int(fail[s])*256+b]
-			if nx > 0 {
-				fail[nx] = fb
-				queue = append(queue, nx)
-			} else {
-				a.delta[int(s)*256+b] = fb
-			}
+		row := a.next[int(s)*256 : int(s)*256+256]
+		copy(row, a.next[int(f)*256:int(f)*256+256])
+		for _, e := range edges[s] {
+			// The failure of s's child on b is where f goes on b; f's row
+			// is final (f is shallower than s).
+			cf := int32(a.next[int(f)*256+int(e.b)] >> 8)
+			fail[e.to] = cf
+			hasOut[e.to] = len(a.out[e.to]) > 0 || hasOut[cf]
+			row[e.b] = acValue(e.to, hasOut[e.to])
+			queue = append(queue, e.to)
 		}
 	}
-	a.next = make([]uint32, len(a.delta))
-	for i, s := range a.delta {
-		v := uint32(s) << 8
-		if len(a.out[s]) > 0 {
-			v |= 1
-		}
-		a.next[i] = v
-	}
-	a.delta = nil
 	r.ac = a
+}
+
+// acEdge is one trie edge while the automaton is built.
+type acEdge struct {
+	b  byte
+	to int32
+}
+
+// acValue is a next entry: the state's row offset, and bit 0 when it has
+// outputs.
+func acValue(s int32, out bool) uint32 {
+	v := uint32(s) << 8
+	if out {
+		v |= 1
+	}
+	return v
 }
 
 func containsInt32(s []int32, v int32) bool {
