@@ -29,7 +29,6 @@ type acEntry struct {
 const maxACStates = 1 << 16
 
 func (r *Rules) buildPrefilter() {
-	r.shareIdentical()
 	a := &automaton{out: [][]int32{nil}}
 	// The trie is built sparse (edges per state) and turned into the dense
 	// table in one breadth-first pass, where each state's row starts as a
