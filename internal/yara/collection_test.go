@@ -193,3 +193,34 @@ func medianMillis(ds []time.Duration) float64 {
 	slices.Sort(s)
 	return float64(s[len(s)/2].Microseconds()) / 1000
 }
+
+// BenchmarkLoadCollection loads the generated collection from saved rules
+// and compiles it from its files, alternately, and reports the median of
+// each (ms/load, ms/compile) and the saved file's size.
+func BenchmarkLoadCollection(b *testing.B) {
+	paths := writeCollection(b, b.TempDir(), defaultCollection)
+	rs, err := CompileFiles(paths, CompileOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	var saved bytes.Buffer
+	if err := rs.Save(&saved); err != nil {
+		b.Fatal(err)
+	}
+	var load, compile []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		if _, err := LoadRules(bytes.NewReader(saved.Bytes()), LoadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		load = append(load, time.Since(start))
+		start = time.Now()
+		if _, err := CompileFiles(paths, CompileOptions{}); err != nil {
+			b.Fatal(err)
+		}
+		compile = append(compile, time.Since(start))
+	}
+	b.ReportMetric(medianMillis(load), "ms/load")
+	b.ReportMetric(medianMillis(compile), "ms/compile")
+	b.ReportMetric(float64(saved.Len())/1e6, "MB/file")
+}
