@@ -89,6 +89,11 @@ type Options struct {
 	SkipUnsupportedImports bool
 	// Logger receives debug and warning messages (default: discard).
 	Logger *slog.Logger
+	// LoadRules is a file written by SaveRules (skimwatch scan
+	// --save-rules) whose rule sets replace compiling: Rules, NoDefaultRules
+	// and SkipUnsupportedImports must then be unset, and AutoExternals is
+	// as it was when the rules were saved.
+	LoadRules string
 	// AutoExternals declares the external variables filename, filepath,
 	// extension, filetype and owner and fills them per file (see
 	// docs/SCAN.md); defining one of them in Externals too is an error.
@@ -149,35 +154,12 @@ func newScanner(opts Options, eng engine) (*Scanner, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	copts := compileOptions{Externals: opts.Externals, SkipUnsupportedImports: opts.SkipUnsupportedImports}
-	if opts.AutoExternals {
-		if err := checkAutoExternals(opts.Externals); err != nil {
+	if opts.LoadRules != "" {
+		if err := s.useSavedRules(opts); err != nil {
 			return nil, err
 		}
-		copts.Externals = autoExternalDefaults()
-		maps.Copy(copts.Externals, opts.Externals)
-	}
-	if !opts.NoDefaultRules {
-		src, err := bundledSources()
-		if err != nil {
-			return nil, err
-		}
-		set, err := eng.compile(src, copts)
-		if err != nil {
-			return nil, fmt.Errorf("compiling bundled rules: %w", err)
-		}
-		s.sets = append(s.sets, namedSet{"bundled", set})
-	}
-	if len(opts.Rules) > 0 {
-		src, err := expandRulePaths(opts.Rules)
-		if err != nil {
-			return nil, err
-		}
-		set, err := eng.compile(src, copts)
-		if err != nil {
-			return nil, fmt.Errorf("compiling rules: %w", err)
-		}
-		s.sets = append(s.sets, namedSet{"user", set})
+	} else if err := s.compileRules(opts, eng); err != nil {
+		return nil, err
 	}
 	if len(s.sets) == 0 {
 		return nil, errors.New("no rules to scan with: --no-default-rules needs at least one --rules file or directory")
@@ -190,6 +172,42 @@ func newScanner(opts Options, eng engine) (*Scanner, error) {
 		}
 	}
 	return s, nil
+}
+
+// compileRules compiles the bundled rules (unless NoDefaultRules) and
+// opts.Rules into the scanner's sets.
+func (s *Scanner) compileRules(opts Options, eng engine) error {
+	copts := compileOptions{Externals: opts.Externals, SkipUnsupportedImports: opts.SkipUnsupportedImports}
+	if opts.AutoExternals {
+		if err := checkAutoExternals(opts.Externals); err != nil {
+			return err
+		}
+		copts.Externals = autoExternalDefaults()
+		maps.Copy(copts.Externals, opts.Externals)
+	}
+	if !opts.NoDefaultRules {
+		src, err := bundledSources()
+		if err != nil {
+			return err
+		}
+		set, err := eng.compile(src, copts)
+		if err != nil {
+			return fmt.Errorf("compiling bundled rules: %w", err)
+		}
+		s.sets = append(s.sets, namedSet{"bundled", set})
+	}
+	if len(opts.Rules) > 0 {
+		src, err := expandRulePaths(opts.Rules)
+		if err != nil {
+			return err
+		}
+		set, err := eng.compile(src, copts)
+		if err != nil {
+			return fmt.Errorf("compiling rules: %w", err)
+		}
+		s.sets = append(s.sets, namedSet{"user", set})
+	}
+	return nil
 }
 
 // RuleCount is the number of compiled rules across all rule sets.

@@ -409,3 +409,10 @@ func (d *savedDecoder) count(min int) int {
 func (d *savedDecoder) bytes() []byte {
 	return d.take(d.count(1))
 }
+
+// Declares reports whether the rules declare the external variable name, so
+// that a value for it may be given when scanning.
+func (r *Rules) Declares(name string) bool {
+	_, ok := r.externals[name]
+	return ok
+}
