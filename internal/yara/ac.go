@@ -79,7 +79,10 @@ func (r *Rules) buildPrefilter() {
 					}
 					s = nx
 				}
-				if !containsInt32(a.out[s], e) {
+				// e is the newest entry, so a repeat can only be the last
+				// one: checking the whole list was quadratic when thousands
+				// of strings share an atom.
+				if o := a.out[s]; len(o) == 0 || o[len(o)-1] != e {
 					a.out[s] = append(a.out[s], e)
 				}
 			}
@@ -133,15 +136,6 @@ func acValue(s int32, out bool) uint32 {
 		v |= 1
 	}
 	return v
-}
-
-func containsInt32(s []int32, v int32) bool {
-	for _, x := range s {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }
 
 // shareIdentical links patterns that would match exactly the same bytes

@@ -1,7 +1,7 @@
 package yara
 
 import (
-	"fmt"
+	"encoding/binary"
 	"slices"
 )
 
@@ -92,7 +92,7 @@ func pathAtoms(n *reNode) ([]atomGroup, int) {
 		if i == 0 || sc < worst {
 			worst = sc
 		}
-		key := fmt.Sprint(off, atoms)
+		key := atomsKey(off, atoms)
 		if seen[key] {
 			continue
 		}
@@ -344,4 +344,14 @@ func chooseAtoms(pos []atomPos) ([][]byte, int, int) {
 		atoms = next
 	}
 	return atoms, bestStart, bestScore
+}
+
+// atomsKey identifies a group of atoms at an offset (atoms are at most
+// maxAtomLen bytes, so a length byte before each keeps keys unambiguous).
+func atomsKey(off int, atoms [][]byte) string {
+	b := binary.AppendUvarint(nil, uint64(off))
+	for _, a := range atoms {
+		b = append(append(b, byte(len(a))), a...)
+	}
+	return string(b)
 }
