@@ -2,17 +2,28 @@ package yara
 
 import (
 	"encoding/binary"
+	"slices"
 )
 
 // automaton is an Aho-Corasick automaton over atoms, compiled to a dense
 // transition table so the scan loop does one lookup per input byte.
 type automaton struct {
-	out   [][]int32 // state -> atom entries ending here (including via failure links)
+	out   [][]int32 // row -> atom entries ending in its state (including via failure links)
 	entry []acEntry
 	// next is delta in the form the scan loop reads: next[v&^0xff|byte]
-	// is the following state's row offset (state*256), with the low bit set
-	// when that state has outputs. One lookup and one bit test per byte.
+	// is the following state's row offset (row*256), with bit 0 set when
+	// that state has outputs. One lookup and one bit test per byte.
+	//
+	// When the states outnumber maxACRows, only states with children have
+	// a row. A leaf (about half the states: atoms rarely extend one
+	// another) goes wherever its failure state goes, so entering it gives
+	// that state's row with bit 1 set and the leaf's depth in bits 2-4;
+	// acHit finds its outputs in leaves by the bytes that led there. This
+	// about doubles the atoms that fit before strings fall back to the
+	// slow full-scan path.
 	next []uint32
+	// leaves maps leafKey of a leaf's bytes to its atom entries.
+	leaves map[uint64][]int32
 	// depth is the longest atom: the state after a byte depends only on the
 	// depth bytes ending there.
 	depth int
@@ -24,17 +35,29 @@ type acEntry struct {
 	atomOff int32
 }
 
-// maxACStates bounds the table at 64 MiB; patterns whose atoms do not fit
-// fall back to the full-scan path.
-const maxACStates = 1 << 16
+// maxACRows bounds the table at 64 MiB; patterns whose atoms do not fit,
+// even with leaves folded, fall back to the full-scan path.
+const maxACRows = 1 << 16
 
-func (r *Rules) buildPrefilter() {
+// leafKey identifies a leaf by the (at most four) bytes that lead to it.
+func leafKey(b []byte) uint64 {
+	k := uint64(len(b)) << 32
+	for _, c := range b {
+		k = k&^0xffffffff | (k<<8|uint64(c))&0xffffffff
+	}
+	return k
+}
+
+// buildPrefilter builds the automaton with at most maxRows rows (maxACRows
+// but in tests).
+func (r *Rules) buildPrefilter(maxRows int) {
 	a := &automaton{out: [][]int32{nil}}
 	// The trie is built sparse (edges per state) and turned into the dense
 	// table in one breadth-first pass, where each state's row starts as a
 	// copy of its failure state's finished row: a memmove per state instead
 	// of 256 lookups, which was most of compiling a large collection.
 	edges := [][]acEdge{nil}
+	rows := 1 // states with children, and the root
 	child := func(s int32, b byte) int32 {
 		for _, e := range edges[s] {
 			if e.b == b {
@@ -58,7 +81,9 @@ func (r *Rules) buildPrefilter() {
 				need += len(at)
 			}
 		}
-		if len(a.out)+need > maxACStates {
+		// Each atom byte may add a row (the state it extends stops being a
+		// leaf), so need bounds the new rows.
+		if rows+need > maxRows {
 			p.hasAtom = false
 			r.fullScan = append(r.fullScan, pi)
 			continue
@@ -74,6 +99,9 @@ func (r *Rules) buildPrefilter() {
 					if nx < 0 {
 						nx = int32(len(a.out))
 						a.out = append(a.out, nil)
+						if s != 0 && len(edges[s]) == 0 {
+							rows++
+						}
 						edges = append(edges, nil)
 						edges[s] = append(edges[s], acEdge{b: b, to: nx})
 					}
@@ -88,37 +116,93 @@ func (r *Rules) buildPrefilter() {
 			}
 		}
 	}
-	// next rows are written in breadth-first order, so a state's failure
-	// state (always shallower) has its row and its outputs complete.
+	// Breadth-first, so that a state's failure state (always shallower) has
+	// its outputs and its row complete when the state is reached.
 	n := len(a.out)
-	a.next = make([]uint32, 256*n)
+	rowOf := make([]int32, n) // the row a state's transitions are read from
 	fail := make([]int32, n)
 	hasOut := make([]bool, n)
+	// Leaves are folded only when every state would not get its own row:
+	// finding a folded leaf's outputs costs a map lookup per atom hit
+	// (about a tenth of the scan time on text dense in hits).
+	fold := n > maxRows
+	if !fold {
+		rows = n
+	}
+	out := make([][]int32, 1, rows)
+	a.next = make([]uint32, 256*rows)
+	if fold {
+		a.leaves = map[uint64][]int32{}
+	}
+	path := make([][]byte, n) // a state's bytes, for a leaf's key
+	value := func(c int32) uint32 {
+		v := uint32(rowOf[c]) << 8
+		if hasOut[c] {
+			v |= 1
+		}
+		if fold && len(edges[c]) == 0 {
+			v |= 2 | uint32(len(path[c]))<<2
+		}
+		return v
+	}
 	queue := make([]int32, 0, n)
+	enqueue := func(s, c int32, b byte) {
+		// The failure of c is the longest proper suffix of its bytes that
+		// is a state: follow s's failure chain until one has a child on b.
+		if s != 0 {
+			f := fail[s]
+			for {
+				if g := child(f, b); g >= 0 {
+					fail[c] = g
+					break
+				}
+				if f == 0 {
+					break
+				}
+				f = fail[f]
+			}
+		}
+		if fold {
+			path[c] = append(slices.Clone(path[s]), b)
+		}
+		hasOut[c] = len(a.out[c]) > 0 || hasOut[fail[c]]
+		if !fold || len(edges[c]) > 0 {
+			rowOf[c] = int32(len(out))
+			out = append(out, nil)
+		} else {
+			rowOf[c] = rowOf[fail[c]]
+		}
+		queue = append(queue, c)
+	}
 	for _, e := range edges[0] {
-		hasOut[e.to] = len(a.out[e.to]) > 0
-		a.next[int(e.b)] = acValue(e.to, hasOut[e.to])
-		queue = append(queue, e.to)
+		enqueue(0, e.to, e.b)
+	}
+	for _, e := range edges[0] {
+		a.next[int(e.b)] = value(e.to)
 	}
 	for len(queue) > 0 {
 		s := queue[0]
 		queue = queue[1:]
-		f := fail[s]
-		if len(a.out[f]) > 0 {
+		if f := fail[s]; len(a.out[f]) > 0 {
 			a.out[s] = append(a.out[s], a.out[f]...)
 		}
-		row := a.next[int(s)*256 : int(s)*256+256]
-		copy(row, a.next[int(f)*256:int(f)*256+256])
+		if fold && len(edges[s]) == 0 {
+			a.leaves[leafKey(path[s])] = a.out[s]
+			continue
+		}
+		out[rowOf[s]] = a.out[s]
+		r := int(rowOf[s]) * 256
+		row := a.next[r : r+256]
+		f := int(rowOf[fail[s]]) * 256
+		copy(row, a.next[f:f+256])
 		for _, e := range edges[s] {
-			// The failure of s's child on b is where f goes on b; f's row
-			// is final (f is shallower than s).
-			cf := int32(a.next[int(f)*256+int(e.b)] >> 8)
-			fail[e.to] = cf
-			hasOut[e.to] = len(a.out[e.to]) > 0 || hasOut[cf]
-			row[e.b] = acValue(e.to, hasOut[e.to])
-			queue = append(queue, e.to)
+			enqueue(s, e.to, e.b)
+		}
+		for _, e := range edges[s] {
+			row[e.b] = value(e.to)
 		}
 	}
+	a.out = out
 	r.ac = a
 }
 
@@ -126,16 +210,6 @@ func (r *Rules) buildPrefilter() {
 type acEdge struct {
 	b  byte
 	to int32
-}
-
-// acValue is a next entry: the state's row offset, and bit 0 when it has
-// outputs.
-func acValue(s int32, out bool) uint32 {
-	v := uint32(s) << 8
-	if out {
-		v |= 1
-	}
-	return v
 }
 
 // shareIdentical links patterns that would match exactly the same bytes

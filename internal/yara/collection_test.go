@@ -224,3 +224,20 @@ func BenchmarkLoadCollection(b *testing.B) {
 	b.ReportMetric(medianMillis(compile), "ms/compile")
 	b.ReportMetric(float64(saved.Len())/1e6, "MB/file")
 }
+
+// BenchmarkScanCollection scans 8 MiB of minified JavaScript with the
+// generated collection: the automaton is large (tens of thousands of
+// states), so this measures its cache behaviour and the cost of atom hits.
+func BenchmarkScanCollection(b *testing.B) {
+	rs, err := CompileFiles(writeCollection(b, b.TempDir(), defaultCollection), CompileOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := minifiedJS(8 << 20)
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := rs.ScanBytes(context.Background(), data, ScanOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

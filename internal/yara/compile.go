@@ -32,6 +32,9 @@ type compiler struct {
 	// loaded is set when the rules come from a saved file: includes are
 	// resolved from it, and atoms are taken from it instead of chosen.
 	loaded *savedRules
+	// acRows bounds the automaton's table; zero means maxACRows. Tests
+	// lower it to reach the folded-leaf form with a small rule set.
+	acRows int
 }
 
 func (c *compiler) warn(w Warning) { c.warnings = append(c.warnings, w) }
@@ -298,7 +301,11 @@ func (c *compiler) finish() (*Rules, error) {
 	} else {
 		rs.shareIdentical()
 	}
-	rs.buildPrefilter()
+	rows := c.acRows
+	if rows == 0 {
+		rows = maxACRows
+	}
+	rs.buildPrefilter(rows)
 	slow := slices.Clone(rs.fullScan)
 	for _, pi := range rs.fullScan {
 		for _, q := range rs.patterns[pi].same {
