@@ -3,6 +3,8 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -24,6 +26,9 @@ type scanFlags struct {
 	failOn           string
 	defines          []string
 	skipImports      bool
+	autoExternals    bool
+	saveRules        string
+	loadRules        string
 	workers          int
 	maxFileSize      int64
 	timeout          time.Duration
@@ -58,6 +63,9 @@ func newScanCmd(app *App) *cobra.Command {
 	f.StringVar(&fl.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity")
 	f.StringArrayVarP(&fl.defines, "define", "d", nil, "define a YARA external variable, name=value (repeatable)")
 	f.BoolVar(&fl.skipImports, "skip-unsupported-imports", false, "leave out rules that use YARA modules the engine lacks (pe, elf, ...) instead of failing; the summary counts them")
+	f.BoolVar(&fl.autoExternals, "auto-externals", false, "fill the externals filename, filepath, extension, filetype and owner per file, as THOR and LOKI rule collections expect")
+	f.StringVar(&fl.saveRules, "save-rules", "", "write the compiled rules to this file for --load-rules (with no path to scan, only save)")
+	f.StringVar(&fl.loadRules, "load-rules", "", "scan with rules saved by --save-rules instead of compiling (replaces the bundled rules and --rules)")
 	f.IntVar(&fl.workers, "workers", 0, "files scanned at once (default: number of CPUs)")
 	f.Int64Var(&fl.maxFileSize, "max-file-size", scan.DefaultMaxFileSize, "largest file scanned in bytes; larger files make the run incomplete (negative: no limit)")
 	f.DurationVar(&fl.timeout, "timeout", scan.DefaultTimeout, "time limit for scanning one file or value")
@@ -85,7 +93,9 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 		return usageErr("--db needs --query")
 	case fl.db != "" && len(args) > 0:
 		return usageErr("give either paths or --db, not both")
-	case fl.db == "" && len(args) == 0:
+	case fl.saveRules != "" && fl.loadRules != "":
+		return usageErr("give either --save-rules or --load-rules, not both")
+	case fl.db == "" && len(args) == 0 && fl.saveRules == "":
 		return usageErr("nothing to scan: give one or more paths, or --db and --query")
 	}
 	externals, err := scan.ParseExternals(fl.defines)
@@ -100,6 +110,8 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 		MaxFileSize:            fl.maxFileSize,
 		Timeout:                fl.timeout,
 		SkipUnsupportedImports: fl.skipImports,
+		AutoExternals:          fl.autoExternals,
+		LoadRules:              fl.loadRules,
 		Logger:                 app.Logger,
 		Console:                app.Stderr,
 	})
@@ -114,6 +126,15 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 			return &finding.ExitError{Code: finding.ExitIncomplete, Err: re}
 		}
 		return usageErr("%w", err)
+	}
+	if fl.saveRules != "" {
+		if err := saveRulesFile(s, fl.saveRules); err != nil {
+			return usageErr("--save-rules: %w", err)
+		}
+		fmt.Fprintf(app.Stderr, "saved %d rules to %s\n", s.RuleCount(), fl.saveRules)
+		if fl.db == "" && len(args) == 0 {
+			return nil
+		}
 	}
 	var rep *finding.Report
 	if fl.db != "" {
@@ -165,4 +186,23 @@ func skippedLine(sk scan.SkippedSummary) string {
 	}
 	return fmt.Sprintf("Not a full scan: %d of %d rules skipped (--skip-unsupported-imports): %s",
 		sk.Count, sk.Total, strings.Join(parts, "; "))
+}
+
+// saveRulesFile writes the scanner's rules beside path and renames the file
+// into place, so that a run that fails half-way never leaves a truncated
+// file for the next --load-rules.
+func saveRulesFile(s *scan.Scanner, path string) error {
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after the rename, a no-op
+	if err := s.SaveRules(tmp); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
 }

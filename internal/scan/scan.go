@@ -38,6 +38,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
@@ -88,6 +89,15 @@ type Options struct {
 	SkipUnsupportedImports bool
 	// Logger receives debug and warning messages (default: discard).
 	Logger *slog.Logger
+	// LoadRules is a file written by SaveRules (skimwatch scan
+	// --save-rules) whose rule sets replace compiling: Rules, NoDefaultRules
+	// and SkipUnsupportedImports must then be unset, and AutoExternals is
+	// as it was when the rules were saved.
+	LoadRules string
+	// AutoExternals declares the external variables filename, filepath,
+	// extension, filetype and owner and fills them per file (see
+	// docs/SCAN.md); defining one of them in Externals too is an error.
+	AutoExternals bool
 	// Console receives the lines rules print with YARA's console module
 	// (default: discard). Writes may come from several workers at once.
 	Console io.Writer
@@ -110,6 +120,7 @@ type Scanner struct {
 	sets     []namedSet
 	warnings []string
 	skipped  []SkippedRule
+	owners   ownerNames
 }
 
 type namedSet struct {
@@ -143,28 +154,12 @@ func newScanner(opts Options, eng engine) (*Scanner, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	copts := compileOptions{Externals: opts.Externals, SkipUnsupportedImports: opts.SkipUnsupportedImports}
-	if !opts.NoDefaultRules {
-		src, err := bundledSources()
-		if err != nil {
+	if opts.LoadRules != "" {
+		if err := s.useSavedRules(opts); err != nil {
 			return nil, err
 		}
-		set, err := eng.compile(src, copts)
-		if err != nil {
-			return nil, fmt.Errorf("compiling bundled rules: %w", err)
-		}
-		s.sets = append(s.sets, namedSet{"bundled", set})
-	}
-	if len(opts.Rules) > 0 {
-		src, err := expandRulePaths(opts.Rules)
-		if err != nil {
-			return nil, err
-		}
-		set, err := eng.compile(src, copts)
-		if err != nil {
-			return nil, fmt.Errorf("compiling rules: %w", err)
-		}
-		s.sets = append(s.sets, namedSet{"user", set})
+	} else if err := s.compileRules(opts, eng); err != nil {
+		return nil, err
 	}
 	if len(s.sets) == 0 {
 		return nil, errors.New("no rules to scan with: --no-default-rules needs at least one --rules file or directory")
@@ -177,6 +172,42 @@ func newScanner(opts Options, eng engine) (*Scanner, error) {
 		}
 	}
 	return s, nil
+}
+
+// compileRules compiles the bundled rules (unless NoDefaultRules) and
+// opts.Rules into the scanner's sets.
+func (s *Scanner) compileRules(opts Options, eng engine) error {
+	copts := compileOptions{Externals: opts.Externals, SkipUnsupportedImports: opts.SkipUnsupportedImports}
+	if opts.AutoExternals {
+		if err := checkAutoExternals(opts.Externals); err != nil {
+			return err
+		}
+		copts.Externals = autoExternalDefaults()
+		maps.Copy(copts.Externals, opts.Externals)
+	}
+	if !opts.NoDefaultRules {
+		src, err := bundledSources()
+		if err != nil {
+			return err
+		}
+		set, err := eng.compile(src, copts)
+		if err != nil {
+			return fmt.Errorf("compiling bundled rules: %w", err)
+		}
+		s.sets = append(s.sets, namedSet{"bundled", set})
+	}
+	if len(opts.Rules) > 0 {
+		src, err := expandRulePaths(opts.Rules)
+		if err != nil {
+			return err
+		}
+		set, err := eng.compile(src, copts)
+		if err != nil {
+			return fmt.Errorf("compiling rules: %w", err)
+		}
+		s.sets = append(s.sets, namedSet{"user", set})
+	}
+	return nil
 }
 
 // RuleCount is the number of compiled rules across all rule sets.
@@ -326,7 +357,7 @@ func (s *Scanner) scanBlob(ctx context.Context, r *run, b Blob) {
 		r.incomplete(fmt.Sprintf("%s was not scanned: %d bytes is over the %d-byte limit", b.Name, len(b.Data), s.opts.MaxFileSize))
 		return
 	}
-	ms, err := s.match(ctx, b.Name, func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
+	ms, err := s.match(ctx, b.Name, s.objectExternals(b.Name, b.Data, nil), func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
 		m, err := set.scanBytes(ctx, b.Data, o)
 		return wrapMatches(m), err
 	})
@@ -352,7 +383,7 @@ func wrapMatches(ms []Match) []namedMatch {
 
 // match runs every rule set over one object, each with its own timeout.
 // Matches found before an error are kept.
-func (s *Scanner) match(ctx context.Context, name string, scan func(context.Context, ruleSet, matchOptions) ([]namedMatch, error)) ([]namedMatch, error) {
+func (s *Scanner) match(ctx context.Context, name string, externals map[string]any, scan func(context.Context, ruleSet, matchOptions) ([]namedMatch, error)) ([]namedMatch, error) {
 	var all []namedMatch
 	var errs []error
 	for _, ns := range s.sets {
@@ -360,7 +391,7 @@ func (s *Scanner) match(ctx context.Context, name string, scan func(context.Cont
 			return all, fmt.Errorf("%s was not scanned: %w", name, ctx.Err())
 		}
 		sctx, cancel := context.WithTimeout(ctx, s.opts.Timeout)
-		ms, err := scan(sctx, ns.set, matchOptions{Externals: s.opts.Externals, Timeout: s.opts.Timeout, Console: s.opts.Console})
+		ms, err := scan(sctx, ns.set, matchOptions{Externals: externals, Timeout: s.opts.Timeout, Console: s.opts.Console})
 		timedOut := sctx.Err() == context.DeadlineExceeded
 		cancel()
 		for i := range ms {
@@ -643,7 +674,7 @@ func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob, buf *[]byte) 
 		}
 		data = data[:n]
 		size = int64(n)
-		ms, err = s.match(ctx, shown, func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
+		ms, err = s.match(ctx, shown, s.objectExternals(shown, data, before), func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
 			m, err := set.scanBytes(ctx, data, o)
 			return wrapMatches(m), err
 		})
@@ -655,7 +686,15 @@ func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob, buf *[]byte) 
 		}
 	} else {
 		size = before.Size()
-		ms, err = s.match(ctx, shown, func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
+		var ext map[string]any
+		if s.opts.AutoExternals {
+			header := make([]byte, fileTypeHeader)
+			n, _ := f.ReadAt(header, 0)
+			ext = s.objectExternals(shown, header[:n], before)
+		} else {
+			ext = s.opts.Externals
+		}
+		ms, err = s.match(ctx, shown, ext, func(ctx context.Context, set ruleSet, o matchOptions) ([]namedMatch, error) {
 			m, err := set.scanFile(ctx, f, o)
 			return wrapMatches(m), err
 		})

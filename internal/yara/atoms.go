@@ -1,7 +1,7 @@
 package yara
 
 import (
-	"fmt"
+	"encoding/binary"
 	"slices"
 )
 
@@ -92,7 +92,7 @@ func pathAtoms(n *reNode) ([]atomGroup, int) {
 		if i == 0 || sc < worst {
 			worst = sc
 		}
-		key := fmt.Sprint(off, atoms)
+		key := atomsKey(off, atoms)
 		if seen[key] {
 			continue
 		}
@@ -289,33 +289,41 @@ const maxAtomVariants = 64
 // chooseAtoms picks the best window of up to maxAtomLen positions and expands
 // it into the byte strings the prefilter looks for.
 func chooseAtoms(pos []atomPos) ([][]byte, int, int) {
+	// Each position's size and quality are computed once: a window of up to
+	// maxAtomLen starts at every position, and long literals have many.
+	counts := make([]int, len(pos))
+	quals := make([]int, len(pos))
+	var members [256]byte
+	for i, p := range pos {
+		if p.set == nil {
+			continue
+		}
+		c := p.set.count()
+		counts[i] = c
+		q := 0
+		for _, b := range p.set.appendMembers(members[:0]) {
+			q = max(q, byteQuality(b))
+		}
+		// A set of c bytes is about log2(c) bits less selective.
+		for x := c; x > 1; x >>= 1 {
+			q -= 3
+		}
+		quals[i] = max(q, 1)
+	}
 	bestScore, bestStart, bestLen := 0, -1, 0
 	for start := range pos {
 		score, variants := 0, 1
 		for l := 1; l <= maxAtomLen && start+l <= len(pos); l++ {
-			p := pos[start+l-1]
-			if p.set == nil {
+			i := start + l - 1
+			if pos[i].set == nil {
 				break
 			}
-			c := p.set.count()
+			c := counts[i]
 			if c == 0 || variants*c > maxAtomVariants {
 				break
 			}
 			variants *= c
-			q := 0
-			for b := 0; b < 256; b++ {
-				if p.set.has(byte(b)) {
-					q = max(q, byteQuality(byte(b)))
-				}
-			}
-			// A set of c bytes is about log2(c) bits less selective.
-			for x := c; x > 1; x >>= 1 {
-				q -= 3
-			}
-			if q < 1 {
-				q = 1
-			}
-			score += q
+			score += quals[i]
 			if score > bestScore {
 				bestScore, bestStart, bestLen = score, start, l
 			}
@@ -326,15 +334,24 @@ func chooseAtoms(pos []atomPos) ([][]byte, int, int) {
 	}
 	atoms := [][]byte{nil}
 	for i := bestStart; i < bestStart+bestLen; i++ {
-		var next [][]byte
+		ms := pos[i].set.appendMembers(members[:0])
+		next := make([][]byte, 0, len(atoms)*len(ms))
 		for _, a := range atoms {
-			for b := 0; b < 256; b++ {
-				if pos[i].set.has(byte(b)) {
-					next = append(next, append(append([]byte(nil), a...), byte(b)))
-				}
+			for _, b := range ms {
+				next = append(next, append(append(make([]byte, 0, bestLen), a...), b))
 			}
 		}
 		atoms = next
 	}
 	return atoms, bestStart, bestScore
+}
+
+// atomsKey identifies a group of atoms at an offset (atoms are at most
+// maxAtomLen bytes, so a length byte before each keeps keys unambiguous).
+func atomsKey(off int, atoms [][]byte) string {
+	b := binary.AppendUvarint(nil, uint64(off))
+	for _, a := range atoms {
+		b = append(append(b, byte(len(a))), a...)
+	}
+	return string(b)
 }

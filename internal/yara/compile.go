@@ -26,6 +26,15 @@ type compiler struct {
 	warnings  []Warning
 	includes  []string // stack of files being parsed, for cycle detection
 	log       *slog.Logger
+	// sources records every file parsed, so that the compiled rules can be
+	// saved with what they were compiled from (see save.go).
+	sources savedSources
+	// loaded is set when the rules come from a saved file: includes are
+	// resolved from it, and atoms are taken from it instead of chosen.
+	loaded *savedRules
+	// acRows bounds the automaton's table; zero means maxACRows. Tests
+	// lower it to reach the folded-leaf form with a small rule set.
+	acRows int
 }
 
 func (c *compiler) warn(w Warning) { c.warnings = append(c.warnings, w) }
@@ -104,6 +113,9 @@ func (c *compiler) parseSource(src []byte, filename string) error {
 	if len(c.includes) >= maxIncludeDepth {
 		return fmt.Errorf("%s: includes nested deeper than %d", filename, maxIncludeDepth)
 	}
+	if len(c.includes) == 0 {
+		c.sources.files = append(c.sources.files, savedSource{name: filename, data: src})
+	}
 	c.includes = append(c.includes, filename)
 	defer func() { c.includes = c.includes[:len(c.includes)-1] }()
 	p := &parser{c: c, lx: &lexer{file: filename, src: src}, imports: map[string]bool{}}
@@ -120,7 +132,13 @@ func (c *compiler) include(from, name string, line, col int) error {
 	var target string
 	var src []byte
 	var err error
-	if c.opts.IncludeFS != nil {
+	if c.loaded != nil {
+		inc, ok := c.loaded.sources.include(from, name)
+		if !ok {
+			return errAt("include %q is not in the saved rules", name)
+		}
+		target, src = inc.target, inc.data
+	} else if c.opts.IncludeFS != nil {
 		target = name
 		if !path.IsAbs(name) {
 			target = path.Join(path.Dir(filepath.ToSlash(from)), name)
@@ -151,6 +169,7 @@ func (c *compiler) include(from, name string, line, col int) error {
 			return errAt("include cycle through %q", name)
 		}
 	}
+	c.sources.includes = append(c.sources.includes, savedInclude{from: from, name: name, target: target, data: src})
 	return c.parseSource(src, target)
 }
 
@@ -173,6 +192,20 @@ type pattern struct {
 	same []int32
 	// shared marks a pattern listed in another's same: never searched itself.
 	shared bool
+	// tree is the syntax tree while compiling, for the reverse program
+	// (settle); nil afterwards.
+	tree *reNode
+}
+
+// settle completes a pattern once its atoms are known (chosen, or loaded
+// from saved rules): without atoms, a string that may start with many bytes
+// gets a reversed program to find where its matches start.
+func (p *pattern) settle() {
+	p.hasAtom = len(p.groups) > 0
+	if p.prog != nil && !p.hasAtom && broadStart(p.prog) {
+		p.reverse = reverseProgram(p.tree)
+	}
+	p.tree = nil
 }
 
 type compiledString struct {
@@ -198,6 +231,8 @@ type Rules struct {
 	warnings  []Warning
 	skipped   []SkippedRule
 	log       *slog.Logger
+	// saved is what Save writes besides the patterns' atoms.
+	saved savedRules
 	// caches keeps per-goroutine matching state (Pike VM buffers, lazy-DFA
 	// states) between scans; see scanCache. Never copied: Rules is used by
 	// pointer only.
@@ -235,7 +270,7 @@ func (c *compiler) finish() (*Rules, error) {
 			si := len(rs.strings)
 			cs := compiledString{decl: s, rule: i}
 			if !skipped[i] {
-				pats, err := buildPatterns(s, si)
+				pats, err := buildPatterns(s, si, c.loaded == nil)
 				if err != nil {
 					return nil, &CompileError{File: d.file, Line: s.line, Col: s.col, Message: fmt.Sprintf("string %s: %v", s.id, err)}
 				}
@@ -249,8 +284,28 @@ func (c *compiler) finish() (*Rules, error) {
 		}
 		rs.rules = append(rs.rules, cr)
 	}
+	if c.loaded != nil {
+		if err := c.loaded.applyAtoms(rs.patterns); err != nil {
+			return nil, err
+		}
+	}
+	for i := range rs.patterns {
+		rs.patterns[i].settle()
+	}
+	rs.saved = savedRules{options: c.opts, sources: c.sources}
 	rs.warnings = c.warnings
-	rs.buildPrefilter()
+	if c.loaded != nil {
+		if err := c.loaded.applyShared(rs.patterns); err != nil {
+			return nil, err
+		}
+	} else {
+		rs.shareIdentical()
+	}
+	rows := c.acRows
+	if rows == 0 {
+		rows = maxACRows
+	}
+	rs.buildPrefilter(rows)
 	slow := slices.Clone(rs.fullScan)
 	for _, pi := range rs.fullScan {
 		for _, q := range rs.patterns[pi].same {
@@ -327,7 +382,10 @@ func validAlphabet(a string) (err error) {
 	return nil
 }
 
-func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
+// buildPatterns compiles one string's patterns. Their atoms are chosen when
+// chooseAtoms is set; loaded rules bring their own (see savedRules).
+// settle must be called on each pattern once its atoms are in place.
+func buildPatterns(s *stringDecl, si int, chooseAtoms bool) ([]pattern, error) {
 	useASCII := s.ascii || !s.wide
 	var pats []pattern
 	switch s.kind {
@@ -387,11 +445,9 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 		if err != nil {
 			return nil, err
 		}
-		p := pattern{str: si, prog: prog, limit: maxHexMatchLength, literal: literalTree(tree)}
-		p.groups = treeAtoms(tree)
-		p.hasAtom = len(p.groups) > 0
-		if !p.hasAtom && broadStart(prog) {
-			p.reverse = reverseProgram(tree)
+		p := pattern{str: si, prog: prog, limit: maxHexMatchLength, literal: literalTree(tree), tree: tree}
+		if chooseAtoms {
+			p.groups = treeAtoms(tree)
 		}
 		pats = append(pats, p)
 	case skRegex:
@@ -413,11 +469,9 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 			if err != nil {
 				return nil, err
 			}
-			p := pattern{str: si, prog: prog, limit: MaxMatchLength, wide: wides[i], fullword: s.fullword, literal: literalTree(tree)}
-			p.groups = treeAtoms(t)
-			p.hasAtom = len(p.groups) > 0
-			if !p.hasAtom && broadStart(prog) {
-				p.reverse = reverseProgram(t)
+			p := pattern{str: si, prog: prog, limit: MaxMatchLength, wide: wides[i], fullword: s.fullword, literal: literalTree(tree), tree: t}
+			if chooseAtoms {
+				p.groups = treeAtoms(t)
 			}
 			pats = append(pats, p)
 		}
@@ -429,8 +483,9 @@ func buildPatterns(s *stringDecl, si int) ([]pattern, error) {
 		}
 		if p.prog == nil {
 			p.literal = true
-			p.groups = literalAtoms(p.lit, p.nocase)
-			p.hasAtom = len(p.groups) > 0
+			if chooseAtoms {
+				p.groups = literalAtoms(p.lit, p.nocase)
+			}
 		}
 	}
 	return pats, nil

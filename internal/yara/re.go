@@ -3,6 +3,7 @@ package yara
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 )
 
@@ -27,13 +28,20 @@ func (s *byteSet) union(o *byteSet) {
 	}
 }
 func (s *byteSet) count() int {
-	n := 0
-	for c := 0; c < 256; c++ {
-		if s.has(byte(c)) {
-			n++
+	return bits.OnesCount64(s[0]) + bits.OnesCount64(s[1]) + bits.OnesCount64(s[2]) + bits.OnesCount64(s[3])
+}
+
+// appendMembers appends the set's bytes in increasing order. Compiling
+// thousands of rules asks this of every atom position, so it walks set bits
+// rather than all 256 bytes.
+func (s *byteSet) appendMembers(dst []byte) []byte {
+	for w, word := range s {
+		for word != 0 {
+			dst = append(dst, byte(w<<6|bits.TrailingZeros64(word)))
+			word &= word - 1
 		}
 	}
-	return n
+	return dst
 }
 func (s *byteSet) foldCase() {
 	for c := 'a'; c <= 'z'; c++ {
@@ -623,14 +631,23 @@ func (p *hexParser) hexByte() (*reNode, error) {
 	}
 	hiC, loC := p.src[p.pos], p.src[p.pos+1]
 	p.pos += 2
-	n := &reNode{kind: rSet}
-	for v := 0; v < 256; v++ {
-		if (hiC == '?' || hexVal(hiC) == v>>4) && (loC == '?' || hexVal(loC) == v&15) {
-			n.set.add(byte(v))
-		}
-	}
 	if (hiC != '?' && hexVal(hiC) < 0) || (loC != '?' && hexVal(loC) < 0) {
 		return nil, fmt.Errorf("invalid hex byte %q", string([]byte{hiC, loC}))
+	}
+	// Nibble ranges rather than a test of all 256 values: collections have
+	// tens of thousands of hex bytes.
+	hiLo, hiHi, loLo, loHi := 0, 15, 0, 15
+	if hiC != '?' {
+		hiLo, hiHi = hexVal(hiC), hexVal(hiC)
+	}
+	if loC != '?' {
+		loLo, loHi = hexVal(loC), hexVal(loC)
+	}
+	n := &reNode{kind: rSet}
+	for h := hiLo; h <= hiHi; h++ {
+		for l := loLo; l <= loHi; l++ {
+			n.set.add(byte(h<<4 | l))
+		}
 	}
 	return n, nil
 }

@@ -314,7 +314,12 @@ func (st *scanState) prefilter() error {
 // acHit verifies the atoms that end at data[i].
 func (st *scanState) acHit(i int, v uint32) {
 	ac := st.r.ac
-	for _, e := range ac.out[v>>8] {
+	outs := ac.out[v>>8]
+	if v&2 != 0 {
+		d := int(v >> 2 & 7)
+		outs = ac.leaves[leafKey(st.data[i+1-d:i+1])]
+	}
+	for _, e := range outs {
 		en := &ac.entry[e]
 		start := i + 1 - int(en.atomLen) - int(en.atomOff)
 		if start < 0 {
