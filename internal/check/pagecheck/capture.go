@@ -92,10 +92,11 @@ type recorder struct {
 	formNames     [][]string      // per form: its id, then its fields' names and ids
 	domScripts    map[string]bool // SHA-256 of inline <script> texts seen in the DOM
 	childSessions []*browser.Session
-	popups        int             // new windows the page opened
-	attached      map[string]bool // target ids with a session in this check
-	visiting      bool            // the check's own navigation (a visit step) is loading
-	changed       chan struct{}   // closed and replaced on every state change
+	popups        int                      // new windows the page opened
+	attached      map[string]bool          // target ids with a session in this check
+	watched       map[string]chan struct{} // target id -> closed once its watching session is set up
+	visiting      bool                     // the check's own navigation (a visit step) is loading
+	changed       chan struct{}            // closed and replaced on every state change
 }
 
 type scriptRec struct {
@@ -130,7 +131,7 @@ func newRecorder(tab *browser.Tab, opts *Options, shop string, matcher *honey.Ma
 		aliases:   map[string]string{},
 		scriptURL: map[string]string{}, reqs: map[string]*reqRec{},
 		fetchOnly: map[string]*reqRec{}, ws: map[string]wsInfo{},
-		cookies: map[string]string{}, sentCookie: map[string]string{}, attached: map[string]bool{},
+		cookies: map[string]string{}, sentCookie: map[string]string{}, attached: map[string]bool{}, watched: map[string]chan struct{}{},
 		frames: map[string]*observation.Frame{}, docReqs: map[string]string{}, open: map[string]bool{},
 		served: map[string]string{}, domScripts: map[string]bool{},
 		changed: make(chan struct{}),
@@ -292,12 +293,21 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 	case "Target.attachedToTarget":
 		if ev.Child != nil {
 			child := ev.Child
-			if r.duplicate(child) {
+			if ready, dup := r.duplicate(child); dup {
 				// A service worker reaches the tab twice, browser-wide and
 				// from the page; the second session would wait for the
 				// first's and hold the worker paused. Let it run, unwatched:
-				// the first session watches it.
-				r.spawn(func() { r.release(ctx, child) })
+				// the first session watches it. Not before the first is set
+				// up, though: a worker released early runs its script before
+				// the watching session can see it parsed.
+				r.spawn(func() {
+					select {
+					case <-ready:
+					case <-time.After(5 * time.Second):
+					case <-ctx.Done():
+					}
+					r.release(ctx, child)
+				})
 				return
 			}
 			if child.Info().Type == "page" && !r.admitPopup(child) {
@@ -422,6 +432,7 @@ func decode(ev browser.Event, v any) bool {
 func (r *recorder) setUpChild(ctx context.Context, s *browser.Session) {
 	defer func() {
 		r.release(ctx, s)
+		r.setUpDone(s)
 		// The child runs from now on: what it sends comes after this.
 		r.mu.Lock()
 		r.settingUp--
@@ -473,16 +484,35 @@ func (r *recorder) setUpWindow(ctx context.Context, s *browser.Session) {
 	}
 }
 
-// duplicate reports a target that already has a session in this check.
-func (r *recorder) duplicate(child *browser.Session) bool {
+// duplicate reports a target that already has a session in this check, and
+// a channel closed once that first session is set up.
+func (r *recorder) duplicate(child *browser.Session) (<-chan struct{}, bool) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	id := child.Info().TargetID
+	ready, ok := r.watched[id]
+	if !ok {
+		ready = make(chan struct{})
+		r.watched[id] = ready
+	}
 	if r.attached[id] {
-		return true
+		return ready, true
 	}
 	r.attached[id] = true
-	return false
+	return ready, false
+}
+
+// setUpDone tells a duplicate session of s's target that it may release it.
+func (r *recorder) setUpDone(s *browser.Session) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ready, ok := r.watched[s.Info().TargetID]; ok {
+		select {
+		case <-ready:
+		default:
+			close(ready)
+		}
+	}
 }
 
 // release lets a paused target run; releasing twice is harmless.
@@ -646,7 +676,9 @@ func (r *recorder) addScript(ctx context.Context, s *browser.Session, p *debugge
 	}
 	isWorker := info.Type == "worker" || info.Type == "shared_worker" || info.Type == "service_worker"
 	switch {
-	case isWorker && p.URL == info.URL && p.StackTrace == nil:
+	case isWorker && p.URL == info.URL:
+		// The worker's own script. It may carry an async stack (the page's
+		// register or new Worker call) when the worker started late.
 		sc.Kind = observation.ScriptWorker
 	case p.URL == "" || p.HasSourceURL && p.StackTrace != nil:
 		// eval, new Function, setTimeout(string): no URL, or only the one

@@ -148,7 +148,11 @@ func TestCheckRobustness(t *testing.T) {
 					script = script || sc.Kind == observation.ScriptWorker && strings.HasSuffix(sc.URL, "/sw.js")
 				}
 				if !sw || !script || !hasRequest(o, "/sw-ping?from=sw") {
-					t.Errorf("service worker frame %v, script %v, request %v", sw, script, hasRequest(o, "/sw-ping?from=sw"))
+					var seen []string
+					for _, sc := range o.Scripts {
+						seen = append(seen, sc.Kind+" "+sc.URL)
+					}
+					t.Errorf("service worker frame %v, script %v, request %v; scripts: %q", sw, script, hasRequest(o, "/sw-ping?from=sw"), seen)
 				}
 			},
 		},
