@@ -11,10 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
-
 	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/check/browser/browsertest"
 	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/lab"
@@ -84,7 +82,7 @@ func TestLabFindingsFromChromiumReports(t *testing.T) {
 	if err := l.SetScenario("clean"); err != nil {
 		t.Fatal(err)
 	}
-	visit(t, ctx, b, l.ShopURL()+"/checkout/token")
+	browsertest.Visit(t, ctx, b, l.ShopURL()+"/checkout/token")
 	// visit waited for reports to be sent; now wait until every accepted
 	// one is in the store and a finding pass has run.
 	for s := c.Stats(); (s.Persisted != s.Accepted || s.QueueDepth > 0) && ctx.Err() == nil; s = c.Stats() {
@@ -112,7 +110,7 @@ func TestLabFindingsFromChromiumReports(t *testing.T) {
 		if err := l.SetScenario(sc.name); err != nil {
 			t.Fatal(err)
 		}
-		visit(t, ctx, b, l.ShopURL()+sc.page)
+		browsertest.Visit(t, ctx, b, l.ShopURL()+sc.page)
 		t.Run("chromium's reports of "+sc.name+" raise "+sc.kind, func(t *testing.T) {
 			var got *store.StoredFinding
 			deadline := time.Now().Add(30 * time.Second)
@@ -144,32 +142,6 @@ func TestLabFindingsFromChromiumReports(t *testing.T) {
 	if s := c.Stats(); s.Accepted == 0 || s.TotalRejected() != 0 {
 		t.Errorf("stats %+v: want reports accepted and none rejected", s)
 	}
-}
-
-func visit(t *testing.T, ctx context.Context, b *browser.Browser, url string) {
-	t.Helper()
-	tab, err := b.NewTab(ctx, browser.TabOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tab.Close()
-	s := tab.Page()
-	loaded, stop := s.Subscribe(page.LoadEventFired.Method)
-	defer stop()
-	if _, err := cdp.Call(ctx, s, page.Enable, page.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cdp.Call(ctx, s, page.Navigate, page.NavigateParams{URL: url}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-loaded:
-	case <-ctx.Done():
-		t.Fatal("page did not load")
-	}
-	// Reports are sent asynchronously after the violation; give the page a
-	// moment before its context is disposed.
-	time.Sleep(time.Second)
 }
 
 // TestReportingAPIFromChromium checks the Reporting API path end to end:
@@ -230,7 +202,7 @@ func TestReportingAPIFromChromium(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	visit(t, ctx, b, shop.URL+"/checkout?token=secret")
+	browsertest.Visit(t, ctx, b, shop.URL+"/checkout?token=secret")
 
 	var got *store.StoredFinding
 	for deadline := time.Now().Add(30 * time.Second); got == nil && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {

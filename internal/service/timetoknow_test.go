@@ -15,11 +15,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/page"
-
 	"github.com/skimwatch/skimwatch/internal/alert"
 	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/check/browser/browsertest"
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/lab"
@@ -283,7 +281,7 @@ func measureCSP(t *testing.T) {
 	if err := l.SetScenario("clean"); err != nil {
 		t.Fatal(err)
 	}
-	loadPage(t, ctx, b, l.ShopURL()+"/checkout/token")
+	browsertest.Visit(t, ctx, b, l.ShopURL()+"/checkout/token")
 	time.Sleep(3 * time.Second)
 	if types := recv.types(); len(types) != 0 {
 		t.Fatalf("the clean shop raised alerts %v", types)
@@ -297,7 +295,7 @@ func measureCSP(t *testing.T) {
 			t.Fatal(err)
 		}
 		timer.expect(sc.text)
-		loadPage(t, ctx, b, l.ShopURL()+"/checkout/token")
+		browsertest.Visit(t, ctx, b, l.ShopURL()+"/checkout/token")
 		got := recv.waitForWithin(t, i+1, 30*time.Second)
 		if a := got[i]; a.Type != alert.TypeIncident || !hasItem(a, sc.kind) {
 			t.Fatalf("alert %d = %+v, want an incident with %s", i, a, sc.kind)
@@ -309,30 +307,4 @@ func measureCSP(t *testing.T) {
 		ds = append(ds, recv.arrived(i).Sub(first))
 	}
 	report(t, "first Chromium CSP report of a new origin to incident at the webhook (min clients 1, flush 1s)", ds)
-}
-
-// loadPage opens url in a fresh tab, waits for its load event and a moment
-// for the browser's reports to go out.
-func loadPage(t *testing.T, ctx context.Context, b *browser.Browser, url string) {
-	t.Helper()
-	tab, err := b.NewTab(ctx, browser.TabOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tab.Close()
-	s := tab.Page()
-	loaded, stop := s.Subscribe(page.LoadEventFired.Method)
-	defer stop()
-	if _, err := cdp.Call(ctx, s, page.Enable, page.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cdp.Call(ctx, s, page.Navigate, page.NavigateParams{URL: url}); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case <-loaded:
-	case <-ctx.Done():
-		t.Fatal("page did not load")
-	}
-	time.Sleep(time.Second)
 }
