@@ -63,7 +63,9 @@ func (a *auditor) checkHeaders(r *response) {
 		if !c.HttpOnly {
 			missing = append(missing, "HttpOnly")
 		}
-		if c.SameSite == http.SameSiteDefaultMode {
+		// Unset (0) and a bare "SameSite" (DefaultMode) both leave the
+		// choice to the browser.
+		if c.SameSite == 0 || c.SameSite == http.SameSiteDefaultMode {
 			missing = append(missing, "SameSite")
 		}
 		if len(missing) == 0 {

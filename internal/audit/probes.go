@@ -22,7 +22,8 @@ var (
 	// quoted as proof, never the value (a secret).
 	envLineRe = regexp.MustCompile(`(?m)^\s*(?:export\s+)?([A-Z][A-Z0-9_]{1,63})\s*=`)
 	hex40Re   = regexp.MustCompile(`^[0-9a-f]{40}\s*$`)
-	passRe    = regexp.MustCompile(`(?i)<input[^>]+type\s*=\s*["']?password`)
+	// passRe quotes the whole password field as proof.
+	passRe = regexp.MustCompile(`(?i)<input[^>]+type\s*=\s*["']?password\b[^>]*>`)
 )
 
 func title(body []byte) string {
