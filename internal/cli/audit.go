@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"errors"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/skimwatch/skimwatch/internal/audit"
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/record"
+)
+
+func init() { register(newAuditCmd) }
+
+// auditFlags are the flags of `skimwatch audit`.
+type auditFlags struct {
+	format      string
+	failOn      string
+	maxRequests int
+	rate        float64
+	timeout     time.Duration
+	store       *siteStore
+}
+
+func newAuditCmd(app *App) *cobra.Command {
+	var fl auditFlags
+	cmd := &cobra.Command{
+		Use:   "audit URL",
+		Short: "Look at a shop from outside for exposed files, open admin screens and weak headers",
+		Long: "audit probes the shop behind URL (usually its payment page) as an attacker would:\n" +
+			"leftover installers, .git, .env, backups and editor copies, directory listings,\n" +
+			"phpinfo, admin login screens at their default paths, and the security headers and\n" +
+			"session cookie flags of the page and of the shop's home page.\n\n" +
+			"Probes are GET only, never a login, at most --max-requests at --rate per second,\n" +
+			"each bounded by --timeout, and no redirect is followed off the URL's origin.\n" +
+			"See docs/AUDIT.md for every check, its evidence and its limits.\n\n" +
+			"Exit codes: 0 clean, 1 findings at or above --fail-on, 2 incomplete run\n" +
+			"(a probe failed, or --max-requests was reached) or a usage error.",
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runAudit(cmd, app, fl, args[0])
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.format, "format", "table", "output format: table, json or sarif")
+	f.StringVar(&fl.failOn, "fail-on", "high", "exit 1 when a finding is at or above this severity")
+	f.IntVar(&fl.maxRequests, "max-requests", audit.DefaultMaxRequests, "most requests sent to the shop, redirects included; reaching it makes the run incomplete")
+	f.Float64Var(&fl.rate, "rate", audit.DefaultRate, "most requests per second")
+	f.DurationVar(&fl.timeout, "timeout", audit.DefaultTimeout, "time limit for each request")
+	fl.store = addSiteStore(cmd)
+	return cmd
+}
+
+func runAudit(cmd *cobra.Command, app *App, fl auditFlags, target string) error {
+	format, err := finding.ParseFormat(fl.format)
+	if err != nil {
+		return usageErr("--format: %w", err)
+	}
+	failOn, err := finding.ParseSeverity(fl.failOn)
+	if err != nil {
+		return usageErr("--fail-on: %w", err)
+	}
+	switch {
+	case fl.maxRequests < 1:
+		return usageErr("--max-requests %d: want at least 1", fl.maxRequests)
+	case fl.rate <= 0:
+		return usageErr("--rate %g: want more than 0", fl.rate)
+	case fl.timeout <= 0:
+		return usageErr("--timeout %s: want more than 0", fl.timeout)
+	}
+	rep, err := audit.Run(cmd.Context(), target, audit.Options{
+		MaxRequests: fl.maxRequests, Rate: fl.rate, Timeout: fl.timeout, Logger: app.Logger,
+	})
+	if errors.Is(err, audit.ErrInvalidTarget) {
+		return usageErr("%w", err)
+	}
+	if err != nil {
+		return usageErr("audit: %w", err)
+	}
+	rep.Version = Version
+	fl.store.save(cmd.Context(), app, rep, record.RunEvent("skimwatch audit", rep, nil))
+	if err := finding.Render(app.Stdout, rep, format); err != nil {
+		return usageErr("writing the report: %w", err)
+	}
+	return finding.ExitFor(rep, failOn)
+}
