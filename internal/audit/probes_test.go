@@ -69,7 +69,7 @@ func FuzzProbeMatchers(f *testing.F) {
 }
 
 func TestHeaderChecks(t *testing.T) {
-	const goodCSP = "default-src 'self'; frame-ancestors 'none'; report-uri /r"
+	const goodCSP = "default-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; report-uri /r"
 	for _, tc := range []struct {
 		name   string
 		scheme string
@@ -81,21 +81,19 @@ func TestHeaderChecks(t *testing.T) {
 			"Strict-Transport-Security": {"max-age=1"},
 			"Set-Cookie":                {"PHPSESSID=x; Secure; HttpOnly; SameSite=Strict"},
 		}, map[string]finding.Severity{}},
+		{"a weak enforced CSP is judged by the CSP linter", "https", http.Header{
+			"Content-Security-Policy": {"script-src 'self' 'unsafe-inline'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'; report-uri /r"}, "Strict-Transport-Security": {"max-age=1"},
+		}, map[string]finding.Severity{"csp.lint.unsafe-inline": finding.High}},
 		{"an https page without HSTS is reported", "https", http.Header{"Content-Security-Policy": {goodCSP}},
 			map[string]finding.Severity{KindHSTSMissing: finding.Medium}},
 		{"a report-only CSP counts as no CSP", "https", http.Header{
 			"Content-Security-Policy-Report-Only": {goodCSP}, "Strict-Transport-Security": {"max-age=1"}, "X-Frame-Options": {"DENY"},
 		}, map[string]finding.Severity{KindCSPMissing: finding.Medium}},
-		{"a CSP without report-uri or report-to is reported as low", "https", http.Header{
-			"Content-Security-Policy": {"default-src 'self'; frame-ancestors 'self'"}, "Strict-Transport-Security": {"max-age=1"},
-		}, map[string]finding.Severity{KindCSPNoReporting: finding.Low}},
-		{"report-to in the report-only policy still counts as a reporting endpoint", "https", http.Header{
-			"Content-Security-Policy":             {"default-src 'self'; frame-ancestors 'none'"},
-			"Content-Security-Policy-Report-Only": {"script-src 'self'; report-to csp"},
-			"Strict-Transport-Security":           {"max-age=1"},
-		}, map[string]finding.Severity{}},
+		{"a CSP without report-uri or report-to is reported by the CSP linter", "https", http.Header{
+			"Content-Security-Policy": {"default-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'self'"}, "Strict-Transport-Security": {"max-age=1"},
+		}, map[string]finding.Severity{"csp.lint.no-reporting": finding.Medium}},
 		{"X-Frame-Options ALLOWALL does not stop framing", "https", http.Header{
-			"Content-Security-Policy": {"default-src 'self'; report-uri /r"}, "Strict-Transport-Security": {"max-age=1"}, "X-Frame-Options": {"ALLOWALL"},
+			"Content-Security-Policy": {"default-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; report-uri /r"}, "Strict-Transport-Security": {"max-age=1"}, "X-Frame-Options": {"ALLOWALL"},
 		}, map[string]finding.Severity{KindFramingAllowed: finding.Low}},
 		{"a session cookie without Secure on https is medium", "https", http.Header{
 			"Content-Security-Policy": {goodCSP}, "Strict-Transport-Security": {"max-age=1"},

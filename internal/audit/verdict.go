@@ -14,7 +14,6 @@ const (
 	KindPlainHTTP        = "audit.plain-http"
 	KindHSTSMissing      = "audit.hsts-missing"
 	KindCSPMissing       = "audit.csp-missing"
-	KindCSPNoReporting   = "audit.csp-no-reporting"
 	KindFramingAllowed   = "audit.framing-allowed"
 	KindCookieFlags      = "audit.cookie-flags"
 )
@@ -42,9 +41,8 @@ var severity = map[string]finding.Severity{
 	KindPlainHTTP:   finding.Medium,
 	KindHSTSMissing: finding.Medium,
 	// Without a CSP nothing stops an injected script from sending data out.
-	KindCSPMissing: finding.Medium,
-	// A CSP without a reporting endpoint still blocks, but nobody hears.
-	KindCSPNoReporting: finding.Low,
+	// (The weaknesses of a policy that is there are csp.Lint's findings.)
+	KindCSPMissing:     finding.Medium,
 	KindFramingAllowed: finding.Low,
 }
 
