@@ -17,6 +17,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/observation"
 	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
+	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/record"
@@ -38,6 +39,9 @@ type CheckArgs struct {
 	Baseline       string        `json:"baseline"`
 	NoProbe        bool          `json:"no_probe,omitempty"`
 	Timeout        time.Duration `json:"timeout"`
+	// Differential is auto, always or never (checkrun.Differential); a job
+	// queued before the key existed has none, which is auto.
+	Differential string `json:"differential,omitempty"`
 }
 
 func (CheckArgs) Kind() string { return "skimwatch.check" }
@@ -47,6 +51,13 @@ func (a CheckArgs) target() string {
 		return "flow:" + a.Flow
 	}
 	return a.URL
+}
+
+func (a CheckArgs) differential() string {
+	if a.Differential == "" {
+		return config.DefaultDifferential
+	}
+	return a.Differential
 }
 
 // FimArgs is one fim verify of a web root.
@@ -89,7 +100,14 @@ func (w *checkWorker) Timeout(j *river.Job[CheckArgs]) time.Duration { return j.
 func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	a := j.Args
 	res := RunResult{Site: a.Site, Target: a.target(), Detector: DetectorCheck, At: w.m.now()}
-	obs, err := w.check(ctx, a)
+	rep := &finding.Report{Tool: "skimwatch", Command: "check", Complete: true, Started: res.At}
+	// The baseline is read before the check: whether the check runs its
+	// differential passes depends on it.
+	base, err := loadInventory(a.Baseline)
+	if err != nil {
+		rep.MarkIncomplete("baseline: " + err.Error())
+	}
+	obs, err := w.check(ctx, a, base)
 	if err != nil {
 		obs = &observation.Observation{Target: res.Target, Incomplete: []string{err.Error()}}
 	}
@@ -97,12 +115,7 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	// check); its record is written regardless.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	rep := &finding.Report{Tool: "skimwatch", Command: "check", Complete: true, Started: res.At}
 	pol := verdict.Options{PaymentOrigins: a.PaymentOrigins, ShopOrigins: a.ShopOrigins, Site: a.Site}
-	base, err := loadInventory(a.Baseline)
-	if err != nil {
-		rep.MarkIncomplete("baseline: " + err.Error())
-	}
 	if reason := stopped(ctx, "check", a.Timeout); reason != "" {
 		rep.MarkIncomplete(reason)
 	}
@@ -117,7 +130,7 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	return w.m.finish(ctx, rctx, res, rep)
 }
 
-func (w *checkWorker) check(ctx context.Context, a CheckArgs) (*observation.Observation, error) {
+func (w *checkWorker) check(ctx context.Context, a CheckArgs, base *inventory.Baseline) (*observation.Observation, error) {
 	if w.m.browser == nil {
 		return nil, errors.New("this process runs no browser")
 	}
@@ -130,20 +143,32 @@ func (w *checkWorker) check(ctx context.Context, a CheckArgs) (*observation.Obse
 	if w.m.opts.Dwell > 0 {
 		opts.Dwell = w.m.opts.Dwell
 	}
+	t, err := a.checkTarget(base)
+	if err != nil {
+		return nil, err
+	}
+	return checkrun.Run(ctx, w.m.browser, []checkrun.Target{t}, opts)[0], nil
+}
+
+// checkTarget is what the job checks: its page or its flow (read from the
+// flow file), with the differential passes when the mode asks for them
+// against base, the approved baseline (nil: none yet).
+func (a CheckArgs) checkTarget(base *inventory.Baseline) (checkrun.Target, error) {
 	t := checkrun.Target{Name: a.URL, Target: pagecheck.Target{URL: a.URL}}
 	if a.Flow != "" {
 		f, err := os.Open(a.Flow)
 		if err != nil {
-			return nil, fmt.Errorf("flow: %w", err)
+			return checkrun.Target{}, fmt.Errorf("flow: %w", err)
 		}
 		flow, err := pagecheck.ParseFlow(f)
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("flow %s: %w", a.Flow, err)
+			return checkrun.Target{}, fmt.Errorf("flow %s: %w", a.Flow, err)
 		}
 		t = checkrun.Target{Name: "flow:" + flow.Name, Target: pagecheck.Target{Flow: flow}}
 	}
-	return checkrun.Run(ctx, w.m.browser, []checkrun.Target{t}, opts)[0], nil
+	t.Differential = checkrun.Differential(a.differential(), base, t)
+	return t, nil
 }
 
 // stopped says why a job's context ended before the job did, or "".
