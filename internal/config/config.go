@@ -35,6 +35,7 @@ const (
 	DefaultPageTimeout   = 2 * time.Minute
 	DefaultRootTimeout   = 10 * time.Minute
 	DefaultReports       = 90 * 24 * time.Hour
+	DefaultDeliveries    = 90 * 24 * time.Hour
 	MinEvery             = time.Second
 	DefaultDifferential  = "auto"
 	// MaxTimeout caps a job's timeout: a worker that dies is noticed only
@@ -147,10 +148,14 @@ type WebRoot struct {
 	Line    int      `yaml:"-"`
 }
 
-// Retention says how long collector report aggregates are kept. Findings
-// and the event log are the record and are never pruned.
+// Retention says how long collector report aggregates and delivered alert
+// deliveries are kept. Findings, incidents and the event log are the
+// record and are never pruned.
 type Retention struct {
 	Reports Duration `yaml:"reports"`
+	// Deliveries is how long a delivered alert delivery and its attempts
+	// are kept; pending and failed ones are kept whatever their age.
+	Deliveries Duration `yaml:"deliveries"`
 }
 
 // DefaultConfig is the config before the file is read.
@@ -159,7 +164,7 @@ func DefaultConfig() Config {
 		Listen:        DefaultListen,
 		MetricsListen: DefaultMetricsListen,
 		Concurrency:   2,
-		Retention:     Retention{Reports: Duration(DefaultReports)},
+		Retention:     Retention{Reports: Duration(DefaultReports), Deliveries: Duration(DefaultDeliveries)},
 	}
 }
 

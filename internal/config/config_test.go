@@ -117,9 +117,14 @@ func TestParseAccepts(t *testing.T) {
 				t.Errorf("watch = %v, %v; want true, false", w[0].Watch, w[1].Watch)
 			}
 		}},
-		{"retention in days", "sites: [{name: s}]\nretention: {reports: 30d}\n", func(t *testing.T, c Config) {
-			if c.Retention.Reports.D() != 30*24*time.Hour {
-				t.Errorf("retention = %s", c.Retention.Reports)
+		{"retention in days", "sites: [{name: s}]\nretention: {reports: 30d, deliveries: 7d}\n", func(t *testing.T, c Config) {
+			if c.Retention.Reports.D() != 30*24*time.Hour || c.Retention.Deliveries.D() != 7*24*time.Hour {
+				t.Errorf("retention = %+v", c.Retention)
+			}
+		}},
+		{"delivered alerts kept 90 days by default", "sites: [{name: s}]\n", func(t *testing.T, c Config) {
+			if c.Retention.Deliveries.D() != DefaultDeliveries || DefaultDeliveries != 90*24*time.Hour {
+				t.Errorf("delivery retention = %s, want 90 days", c.Retention.Deliveries)
 			}
 		}},
 		{"a dollar sign that is not a variable", "sites:\n  - name: s\n    web_roots: [{path: /srv/$shop, baseline: /b}]\n", func(t *testing.T, c Config) {

@@ -42,6 +42,9 @@ func (c Config) Validate() error {
 	if c.Retention.Reports < 0 {
 		add(0, "retention.reports", c.Retention.Reports.String(), "must not be negative")
 	}
+	if c.Retention.Deliveries < 0 {
+		add(0, "retention.deliveries", c.Retention.Deliveries.String(), "must not be negative")
+	}
 	if len(c.Sites) == 0 {
 		add(0, "sites", "", "at least one site is needed")
 	}

@@ -74,7 +74,8 @@ type FimArgs struct {
 func (FimArgs) Kind() string { return "skimwatch.fim" }
 
 // SiteArgs is a site's housekeeping: hand what the collector raised since
-// the last run to the Alerter, and prune old report aggregates.
+// the last run to the Alerter, and prune old report aggregates and the
+// site's old delivered alert deliveries.
 type SiteArgs struct {
 	Site string `json:"site"`
 	// Every is the interval; the collector's findings of the last one (and
@@ -82,6 +83,9 @@ type SiteArgs struct {
 	Every time.Duration `json:"every"`
 	// Retain is how long report aggregates are kept; 0 keeps them.
 	Retain time.Duration `json:"retain"`
+	// RetainDeliveries is how long the site's delivered alert deliveries
+	// and their attempts are kept; 0 keeps them.
+	RetainDeliveries time.Duration `json:"retain_deliveries,omitempty"`
 }
 
 func (SiteArgs) Kind() string { return "skimwatch.site" }
@@ -293,6 +297,11 @@ func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
 	if a.Retain > 0 {
 		if _, err := w.m.store.PruneReportAggregates(ctx, now.Add(-a.Retain)); err != nil {
 			rep.MarkIncomplete("retention: " + err.Error())
+		}
+	}
+	if a.RetainDeliveries > 0 {
+		if _, err := w.m.store.PruneDeliveries(ctx, a.Site, now.Add(-a.RetainDeliveries)); err != nil {
+			rep.MarkIncomplete("alert delivery retention: " + err.Error())
 		}
 	}
 	return w.m.finish(ctx, ctx, res, rep)

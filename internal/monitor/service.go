@@ -229,7 +229,8 @@ func Jobs(cfg config.Config) []Job {
 		for _, w := range s.WebRoots {
 			jobs = append(jobs, Job{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Timeout: w.Timeout.D()}})
 		}
-		jobs = append(jobs, Job{Every: s.Every.D(), Args: SiteArgs{Site: s.Name, Every: s.Every.D(), Retain: cfg.Retention.Reports.D()}})
+		jobs = append(jobs, Job{Every: s.Every.D(), Args: SiteArgs{Site: s.Name, Every: s.Every.D(), Retain: cfg.Retention.Reports.D(),
+			RetainDeliveries: cfg.Retention.Deliveries.D()}})
 	}
 	return jobs
 }
