@@ -104,14 +104,14 @@ func (w *checkWorker) Timeout(j *river.Job[CheckArgs]) time.Duration { return j.
 func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	a := j.Args
 	res := RunResult{Site: a.Site, Target: a.target(), Detector: DetectorCheck, At: w.m.now()}
-	rep := &finding.Report{Tool: "skimwatch", Command: "check", Complete: true, Started: res.At}
-	// The baseline is read before the check: whether the check runs its
-	// differential passes depends on it.
-	base, err := loadInventory(a.Baseline)
-	if err != nil {
-		rep.MarkIncomplete("baseline: " + err.Error())
-	}
-	obs, err := w.check(ctx, a, base)
+	// Whether the check runs its differential passes depends on the
+	// baseline as it is now; one that cannot be read counts as none, so
+	// auto errs on the side of the costlier, more thorough check. The
+	// verdict below reads it again after the check, so that an approval
+	// made while the check ran applies to it.
+	// (The read after the check reports a baseline it cannot read.)
+	approved, _ := loadInventory(a.Baseline)
+	obs, err := w.check(ctx, a, approved)
 	if err != nil {
 		obs = &observation.Observation{Target: res.Target, Incomplete: []string{err.Error()}}
 	}
@@ -119,7 +119,12 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	// check); its record is written regardless.
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
+	rep := &finding.Report{Tool: "skimwatch", Command: "check", Complete: true, Started: res.At}
 	pol := verdict.Options{PaymentOrigins: a.PaymentOrigins, ShopOrigins: a.ShopOrigins, Site: a.Site}
+	base, err := loadInventory(a.Baseline)
+	if err != nil {
+		rep.MarkIncomplete("baseline: " + err.Error())
+	}
 	if reason := stopped(ctx, "check", a.Timeout); reason != "" {
 		rep.MarkIncomplete(reason)
 	}
