@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -85,7 +86,8 @@ func newAlertsAckCmd(app *App) *cobra.Command {
 		Use:   "ack --site SITE --by NAME KEY",
 		Short: "Acknowledge an incident: someone has seen it, so its reminders stop",
 		Long: "ack records who acknowledged the site's incident KEY (from alerts list) and\n" +
-			"when; an acknowledged critical is no longer re-sent.\n\n" +
+			"when, also in the event log (type alert.acknowledged); an acknowledged\n" +
+			"critical is no longer re-sent.\n\n" +
 			"Exit codes: 0 acknowledged; 2 no such incident, the store could not be\n" +
 			"written, or a usage error.",
 		Args: cobra.ExactArgs(1),
@@ -110,6 +112,15 @@ func newAlertsAckCmd(app *App) *cobra.Command {
 					return usageErr("site %s has no incident %s (alerts list --site %s shows the keys)", termtext.Escape(site), termtext.Escape(args[0]), termtext.Escape(site))
 				}
 				return err
+			}
+			// Acknowledging is a person's decision, so the event log keeps it
+			// beside the approvals and dismissals.
+			data, err := json.Marshal(map[string]string{"key": args[0]})
+			if err != nil {
+				return err
+			}
+			if _, err := s.AppendEvent(ctx, store.Event{Site: site, Type: "alert.acknowledged", Actor: by, Data: data}); err != nil {
+				return fmt.Errorf("record the acknowledgement in the event log: %w", err)
 			}
 			_, err = fmt.Fprintf(app.Stdout, "Acknowledged %s of %s by %s.\n", termtext.Escape(args[0]), termtext.Escape(site), termtext.Escape(by))
 			return err

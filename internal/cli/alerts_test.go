@@ -98,6 +98,10 @@ func TestAlertsCommand(t *testing.T) {
 		if err != nil || len(other) != 1 || !other[0].Acknowledged.IsZero() {
 			t.Errorf("the other incident changed: %+v, err %v", other, err)
 		}
+		events, err := s.Events(t.Context(), store.EventQuery{Site: "shop", Type: "alert.acknowledged"})
+		if err != nil || len(events) != 1 || events[0].Actor != "alice" || string(events[0].Data) != `{"key":"k-card"}` {
+			t.Errorf("event log: %+v (err %v), want one alert.acknowledged by alice of k-card", events, err)
+		}
 		out, err = runStoreCLI(t, "alerts", "list", "--store", dsn, "--site", "shop")
 		if err != nil || !strings.Contains(out, "by alice") {
 			t.Errorf("list after ack: %s (err %v), want it to say by alice", out, err)
