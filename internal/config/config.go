@@ -35,7 +35,9 @@ const (
 	DefaultPageTimeout   = 2 * time.Minute
 	DefaultRootTimeout   = 10 * time.Minute
 	DefaultReports       = 90 * 24 * time.Hour
+	DefaultDeliveries    = 90 * 24 * time.Hour
 	MinEvery             = time.Second
+	DefaultDifferential  = "auto"
 	// MaxTimeout caps a job's timeout: a worker that dies is noticed only
 	// after the longest timeout has passed (see docs/SERVE.md).
 	MaxTimeout = 10 * time.Minute
@@ -60,9 +62,26 @@ type Config struct {
 	// Concurrency caps browser checks at once in one process.
 	Concurrency int `yaml:"concurrency"`
 
-	Sites     []Site    `yaml:"sites"`
-	Alerts    []Alert   `yaml:"alerts"`
+	Sites  []Site  `yaml:"sites"`
+	Alerts []Alert `yaml:"alerts"`
+	// Alerting holds the alert rules' timings.
+	Alerting  Alerting  `yaml:"alerting"`
 	Retention Retention `yaml:"retention"`
+}
+
+// Alerting tunes when alerts go out. A key left out keeps the alert
+// package's default (docs/ALERTS.md); 0 turns the timing off.
+type Alerting struct {
+	// Window groups a site's new incidents into one alert; 0 sends each
+	// at once.
+	Window *Duration `yaml:"window"`
+	// Resend is how long an unacknowledged critical waits before it is
+	// sent again; 0 never re-sends.
+	Resend *Duration `yaml:"resend"`
+	// SilenceAfter is how many incomplete runs in a row of one page, flow
+	// or web root alert as silence.
+	SilenceAfter *int `yaml:"silence_after"`
+	Line         int  `yaml:"-"`
 }
 
 // Site is one shop.
@@ -83,6 +102,11 @@ type Site struct {
 	// Every is how often the collector's reports are evaluated and old
 	// ones pruned for this site.
 	Every Duration `yaml:"every"`
+	// Differential is auto, always or never (checkrun.DifferentialModes):
+	// whether a browser check runs its three differential passes. Auto
+	// (the default) runs them while the page has no approved baseline.
+	// Pages and flows inherit it unless they set their own.
+	Differential string `yaml:"differential"`
 
 	Line int `yaml:"-"`
 }
@@ -94,7 +118,9 @@ type Page struct {
 	Timeout Duration `yaml:"timeout"`
 	// NoProbe checks without typing honey data.
 	NoProbe bool `yaml:"no_probe"`
-	Line    int  `yaml:"-"`
+	// Differential overrides the site's.
+	Differential string `yaml:"differential"`
+	Line         int    `yaml:"-"`
 }
 
 // Flow is one multi-step flow file (docs/CHECK.md).
@@ -102,7 +128,9 @@ type Flow struct {
 	File    string   `yaml:"file"`
 	Every   Duration `yaml:"every"`
 	Timeout Duration `yaml:"timeout"`
-	Line    int      `yaml:"-"`
+	// Differential overrides the site's.
+	Differential string `yaml:"differential"`
+	Line         int    `yaml:"-"`
 }
 
 // WebRoot is a directory verified against a fim baseline and scanned.
@@ -120,10 +148,14 @@ type WebRoot struct {
 	Line    int      `yaml:"-"`
 }
 
-// Retention says how long collector report aggregates are kept. Findings
-// and the event log are the record and are never pruned.
+// Retention says how long collector report aggregates and delivered alert
+// deliveries are kept. Findings, incidents and the event log are the
+// record and are never pruned.
 type Retention struct {
 	Reports Duration `yaml:"reports"`
+	// Deliveries is how long a delivered alert delivery and its attempts
+	// are kept; pending and failed ones are kept whatever their age.
+	Deliveries Duration `yaml:"deliveries"`
 }
 
 // DefaultConfig is the config before the file is read.
@@ -132,7 +164,7 @@ func DefaultConfig() Config {
 		Listen:        DefaultListen,
 		MetricsListen: DefaultMetricsListen,
 		Concurrency:   2,
-		Retention:     Retention{Reports: Duration(DefaultReports)},
+		Retention:     Retention{Reports: Duration(DefaultReports), Deliveries: Duration(DefaultDeliveries)},
 	}
 }
 
@@ -202,13 +234,22 @@ func (c *Config) applyDefaults() {
 		if s.Every == 0 {
 			s.Every = Duration(DefaultEvery)
 		}
+		if s.Differential == "" {
+			s.Differential = DefaultDifferential
+		}
 		for j := range s.Pages {
 			p := &s.Pages[j]
+			if p.Differential == "" {
+				p.Differential = s.Differential
+			}
 			p.Every = or(p.Every, DefaultEvery)
 			p.Timeout = or(p.Timeout, DefaultPageTimeout)
 		}
 		for j := range s.Flows {
 			f := &s.Flows[j]
+			if f.Differential == "" {
+				f.Differential = s.Differential
+			}
 			f.Every = or(f.Every, DefaultEvery)
 			f.Timeout = or(f.Timeout, DefaultPageTimeout)
 		}

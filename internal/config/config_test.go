@@ -74,6 +74,12 @@ func TestParseRefuses(t *testing.T) {
 		{"a key given twice", "sites:\n  - name: a\n    name: b\n", 3, "key given twice"},
 		{"two documents", "sites: [{name: s}]\n---\nsites: []\n", 3, "more than one YAML document"},
 		{"one web root watched twice", "sites:\n  - name: a\n    web_roots: [{path: /srv/shop, baseline: /b, watch: true}]\n  - name: b\n    web_roots:\n      - {path: /srv/shop/, baseline: /c, watch: true}\n", 6, "already watched"},
+		{"a differential mode that is not auto, always or never", "sites:\n  - name: s\n    pages:\n      - url: https://x/\n        differential: sometimes\n", 4, `sites[0].pages[0].differential "sometimes": want one of auto, always, never`},
+		{"a site's differential mode that is not one", "sites:\n  - name: s\n    differential: yes\n", 2, `sites[0].differential "yes"`},
+		{"a negative grouping window", "sites: [{name: s}]\nalerting:\n  window: -5s\n", 3, `alerting.window "-5s": must not be negative`},
+		{"a negative resend time", "sites: [{name: s}]\nalerting:\n  resend: -1h\n", 3, `alerting.resend "-1h0m0s": must not be negative`},
+		{"silence after no incomplete run", "sites: [{name: s}]\nalerting:\n  silence_after: 0\n", 3, `alerting.silence_after "0": must be at least 1`},
+		{"an unknown alerting key", "sites: [{name: s}]\nalerting:\n  quiet: true\n", 3, "alerting.quiet: unknown key"},
 		{"watch given as a word other than true or false", "sites:\n  - name: s\n    web_roots: [{path: /srv/shop, baseline: /b, watch: always}]\n", 3, "`always` into bool"},
 	}
 	for _, tt := range tests {
@@ -111,14 +117,35 @@ func TestParseAccepts(t *testing.T) {
 				t.Errorf("watch = %v, %v; want true, false", w[0].Watch, w[1].Watch)
 			}
 		}},
-		{"retention in days", "sites: [{name: s}]\nretention: {reports: 30d}\n", func(t *testing.T, c Config) {
-			if c.Retention.Reports.D() != 30*24*time.Hour {
-				t.Errorf("retention = %s", c.Retention.Reports)
+		{"retention in days", "sites: [{name: s}]\nretention: {reports: 30d, deliveries: 7d}\n", func(t *testing.T, c Config) {
+			if c.Retention.Reports.D() != 30*24*time.Hour || c.Retention.Deliveries.D() != 7*24*time.Hour {
+				t.Errorf("retention = %+v", c.Retention)
+			}
+		}},
+		{"delivered alerts kept 90 days by default", "sites: [{name: s}]\n", func(t *testing.T, c Config) {
+			if c.Retention.Deliveries.D() != DefaultDeliveries || DefaultDeliveries != 90*24*time.Hour {
+				t.Errorf("delivery retention = %s, want 90 days", c.Retention.Deliveries)
 			}
 		}},
 		{"a dollar sign that is not a variable", "sites:\n  - name: s\n    web_roots: [{path: /srv/$shop, baseline: /b}]\n", func(t *testing.T, c Config) {
 			if c.Sites[0].WebRoots[0].Path != "/srv/$shop" {
 				t.Errorf("path = %q", c.Sites[0].WebRoots[0].Path)
+			}
+		}},
+		{"a page inheriting its site's differential mode, another its own, a flow the default", "sites:\n  - name: s\n    differential: never\n    pages:\n      - url: https://x/a\n      - url: https://x/b\n        differential: always\n  - name: t\n    flows: [{file: /f.yaml}]\n", func(t *testing.T, c Config) {
+			if got := []string{c.Sites[0].Pages[0].Differential, c.Sites[0].Pages[1].Differential, c.Sites[1].Flows[0].Differential}; got[0] != "never" || got[1] != "always" || got[2] != "auto" {
+				t.Errorf("differential = %v, want never, always, auto", got)
+			}
+		}},
+		{"alerting timings, 0 turning the resend off", "sites: [{name: s}]\nalerting:\n  window: 10s\n  resend: 0s\n  silence_after: 5\n", func(t *testing.T, c Config) {
+			a := c.Alerting
+			if a.Window == nil || a.Window.D() != 10*time.Second || a.Resend == nil || a.Resend.D() != 0 || a.SilenceAfter == nil || *a.SilenceAfter != 5 {
+				t.Errorf("alerting = %+v", a)
+			}
+		}},
+		{"no alerting section, leaving the alert package's defaults", "sites: [{name: s}]\n", func(t *testing.T, c Config) {
+			if a := c.Alerting; a.Window != nil || a.Resend != nil || a.SilenceAfter != nil {
+				t.Errorf("alerting = %+v, want nothing set", a)
 			}
 		}},
 		{"a webhook in its full form", "sites: [{name: s}]\nalerts:\n  - webhook: {url: https://h.example/, secret: {env: HOOK_KEY}}\n", func(t *testing.T, c Config) {

@@ -232,3 +232,12 @@ func (s *Syslog) UnmarshalYAML(n *yaml.Node) error {
 	s.Line = n.Line
 	return nil
 }
+
+func (a *Alerting) UnmarshalYAML(n *yaml.Node) error {
+	type plain Alerting
+	if err := n.Decode((*plain)(a)); err != nil {
+		return err
+	}
+	a.Line = n.Line
+	return nil
+}

@@ -6,6 +6,10 @@ import (
 	"net"
 	"net/url"
 	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/skimwatch/skimwatch/internal/check/checkrun"
 
 	"github.com/skimwatch/skimwatch/internal/origin"
 	"github.com/skimwatch/skimwatch/internal/store"
@@ -26,8 +30,20 @@ func (c Config) Validate() error {
 	if c.Concurrency < 1 {
 		add(0, "concurrency", fmt.Sprint(c.Concurrency), "must be at least 1")
 	}
+	if w := c.Alerting.Window; w != nil && *w < 0 {
+		add(c.Alerting.Line, "alerting.window", w.String(), "must not be negative (0 sends each alert at once)")
+	}
+	if r := c.Alerting.Resend; r != nil && *r < 0 {
+		add(c.Alerting.Line, "alerting.resend", r.String(), "must not be negative (0 never re-sends)")
+	}
+	if n := c.Alerting.SilenceAfter; n != nil && *n < 1 {
+		add(c.Alerting.Line, "alerting.silence_after", fmt.Sprint(*n), "must be at least 1")
+	}
 	if c.Retention.Reports < 0 {
 		add(0, "retention.reports", c.Retention.Reports.String(), "must not be negative")
+	}
+	if c.Retention.Deliveries < 0 {
+		add(0, "retention.deliveries", c.Retention.Deliveries.String(), "must not be negative")
 	}
 	if len(c.Sites) == 0 {
 		add(0, "sites", "", "at least one site is needed")
@@ -59,6 +75,7 @@ func (c Config) Validate() error {
 		if s.Every < Duration(MinEvery) {
 			add(s.Line, at+".every", s.Every.String(), fmt.Sprintf("must be at least %s", MinEvery))
 		}
+		differential(add, s.Line, at, s.Differential)
 		if s.CollectorKey != nil {
 			if err := s.CollectorKey.validate(at + ".collector_key"); err != nil {
 				errs = append(errs, err)
@@ -70,6 +87,7 @@ func (c Config) Validate() error {
 				add(p.Line, f+".url", p.URL, "want an http(s) URL")
 			}
 			interval(add, p.Line, f, p.Every, p.Timeout)
+			differential(add, p.Line, f, p.Differential)
 		}
 		for j, fl := range s.Flows {
 			f := fmt.Sprintf("%s.flows[%d]", at, j)
@@ -77,6 +95,7 @@ func (c Config) Validate() error {
 				add(fl.Line, f+".file", "", "required")
 			}
 			interval(add, fl.Line, f, fl.Every, fl.Timeout)
+			differential(add, fl.Line, f, fl.Differential)
 		}
 		for j, w := range s.WebRoots {
 			f := fmt.Sprintf("%s.web_roots[%d]", at, j)
@@ -100,6 +119,14 @@ func (c Config) Validate() error {
 		errs = append(errs, a.validate(fmt.Sprintf("alerts[%d]", i))...)
 	}
 	return errors.Join(errs...)
+}
+
+// differential accepts the modes the check command accepts, from the one
+// list of them; empty is the default.
+func differential(add func(int, string, string, string), line int, field, mode string) {
+	if mode != "" && !slices.Contains(checkrun.DifferentialModes, mode) {
+		add(line, field+".differential", mode, "want one of "+strings.Join(checkrun.DifferentialModes, ", "))
+	}
 }
 
 func interval(add func(int, string, string, string), line int, field string, every, timeout Duration) {

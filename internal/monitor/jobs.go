@@ -17,6 +17,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/observation"
 	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
+	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/record"
@@ -38,6 +39,9 @@ type CheckArgs struct {
 	Baseline       string        `json:"baseline"`
 	NoProbe        bool          `json:"no_probe,omitempty"`
 	Timeout        time.Duration `json:"timeout"`
+	// Differential is auto, always or never (checkrun.Differential); a job
+	// queued before the key existed has none, which is auto.
+	Differential string `json:"differential,omitempty"`
 }
 
 func (CheckArgs) Kind() string { return "skimwatch.check" }
@@ -47,6 +51,13 @@ func (a CheckArgs) target() string {
 		return "flow:" + a.Flow
 	}
 	return a.URL
+}
+
+func (a CheckArgs) differential() string {
+	if a.Differential == "" {
+		return config.DefaultDifferential
+	}
+	return a.Differential
 }
 
 // FimArgs is one fim verify of a web root.
@@ -63,7 +74,8 @@ type FimArgs struct {
 func (FimArgs) Kind() string { return "skimwatch.fim" }
 
 // SiteArgs is a site's housekeeping: hand what the collector raised since
-// the last run to the Alerter, and prune old report aggregates.
+// the last run to the Alerter, and prune old report aggregates and the
+// site's old delivered alert deliveries.
 type SiteArgs struct {
 	Site string `json:"site"`
 	// Every is the interval; the collector's findings of the last one (and
@@ -71,6 +83,9 @@ type SiteArgs struct {
 	Every time.Duration `json:"every"`
 	// Retain is how long report aggregates are kept; 0 keeps them.
 	Retain time.Duration `json:"retain"`
+	// RetainDeliveries is how long the site's delivered alert deliveries
+	// and their attempts are kept; 0 keeps them.
+	RetainDeliveries time.Duration `json:"retain_deliveries,omitempty"`
 }
 
 func (SiteArgs) Kind() string { return "skimwatch.site" }
@@ -89,7 +104,14 @@ func (w *checkWorker) Timeout(j *river.Job[CheckArgs]) time.Duration { return j.
 func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	a := j.Args
 	res := RunResult{Site: a.Site, Target: a.target(), Detector: DetectorCheck, At: w.m.now()}
-	obs, err := w.check(ctx, a)
+	// Whether the check runs its differential passes depends on the
+	// baseline as it is now; one that cannot be read counts as none, so
+	// auto errs on the side of the costlier, more thorough check. The
+	// verdict below reads it again after the check, so that an approval
+	// made while the check ran applies to it.
+	// (The read after the check reports a baseline it cannot read.)
+	approved, _ := loadInventory(a.Baseline)
+	obs, err := w.check(ctx, a, approved)
 	if err != nil {
 		obs = &observation.Observation{Target: res.Target, Incomplete: []string{err.Error()}}
 	}
@@ -117,7 +139,7 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	return w.m.finish(ctx, rctx, res, rep)
 }
 
-func (w *checkWorker) check(ctx context.Context, a CheckArgs) (*observation.Observation, error) {
+func (w *checkWorker) check(ctx context.Context, a CheckArgs, base *inventory.Baseline) (*observation.Observation, error) {
 	if w.m.browser == nil {
 		return nil, errors.New("this process runs no browser")
 	}
@@ -130,20 +152,32 @@ func (w *checkWorker) check(ctx context.Context, a CheckArgs) (*observation.Obse
 	if w.m.opts.Dwell > 0 {
 		opts.Dwell = w.m.opts.Dwell
 	}
+	t, err := a.checkTarget(base)
+	if err != nil {
+		return nil, err
+	}
+	return checkrun.Run(ctx, w.m.browser, []checkrun.Target{t}, opts)[0], nil
+}
+
+// checkTarget is what the job checks: its page or its flow (read from the
+// flow file), with the differential passes when the mode asks for them
+// against base, the approved baseline (nil: none yet).
+func (a CheckArgs) checkTarget(base *inventory.Baseline) (checkrun.Target, error) {
 	t := checkrun.Target{Name: a.URL, Target: pagecheck.Target{URL: a.URL}}
 	if a.Flow != "" {
 		f, err := os.Open(a.Flow)
 		if err != nil {
-			return nil, fmt.Errorf("flow: %w", err)
+			return checkrun.Target{}, fmt.Errorf("flow: %w", err)
 		}
 		flow, err := pagecheck.ParseFlow(f)
 		f.Close()
 		if err != nil {
-			return nil, fmt.Errorf("flow %s: %w", a.Flow, err)
+			return checkrun.Target{}, fmt.Errorf("flow %s: %w", a.Flow, err)
 		}
 		t = checkrun.Target{Name: "flow:" + flow.Name, Target: pagecheck.Target{Flow: flow}}
 	}
-	return checkrun.Run(ctx, w.m.browser, []checkrun.Target{t}, opts)[0], nil
+	t.Differential = checkrun.Differential(a.differential(), base, t)
+	return t, nil
 }
 
 // stopped says why a job's context ended before the job did, or "".
@@ -268,6 +302,11 @@ func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
 	if a.Retain > 0 {
 		if _, err := w.m.store.PruneReportAggregates(ctx, now.Add(-a.Retain)); err != nil {
 			rep.MarkIncomplete("retention: " + err.Error())
+		}
+	}
+	if a.RetainDeliveries > 0 {
+		if _, err := w.m.store.PruneDeliveries(ctx, a.Site, now.Add(-a.RetainDeliveries)); err != nil {
+			rep.MarkIncomplete("alert delivery retention: " + err.Error())
 		}
 	}
 	return w.m.finish(ctx, ctx, res, rep)

@@ -220,16 +220,17 @@ func Jobs(cfg config.Config) []Job {
 		}
 		for _, p := range s.Pages {
 			jobs = append(jobs, Job{Every: p.Every.D(), Args: CheckArgs{Site: s.Name, URL: p.URL, PaymentOrigins: s.PaymentOrigins,
-				ShopOrigins: s.Origins, Baseline: baseline, NoProbe: p.NoProbe, Timeout: p.Timeout.D()}})
+				ShopOrigins: s.Origins, Baseline: baseline, NoProbe: p.NoProbe, Timeout: p.Timeout.D(), Differential: p.Differential}})
 		}
 		for _, f := range s.Flows {
 			jobs = append(jobs, Job{Every: f.Every.D(), Args: CheckArgs{Site: s.Name, Flow: f.File, PaymentOrigins: s.PaymentOrigins,
-				ShopOrigins: s.Origins, Baseline: baseline, Timeout: f.Timeout.D()}})
+				ShopOrigins: s.Origins, Baseline: baseline, Timeout: f.Timeout.D(), Differential: f.Differential}})
 		}
 		for _, w := range s.WebRoots {
 			jobs = append(jobs, Job{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Timeout: w.Timeout.D()}})
 		}
-		jobs = append(jobs, Job{Every: s.Every.D(), Args: SiteArgs{Site: s.Name, Every: s.Every.D(), Retain: cfg.Retention.Reports.D()}})
+		jobs = append(jobs, Job{Every: s.Every.D(), Args: SiteArgs{Site: s.Name, Every: s.Every.D(), Retain: cfg.Retention.Reports.D(),
+			RetainDeliveries: cfg.Retention.Deliveries.D()}})
 	}
 	return jobs
 }

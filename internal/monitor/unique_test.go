@@ -89,7 +89,7 @@ sites:
 	if f, ok := jobs[1].Args.(FimArgs); !ok || f.Path != "/srv/shop" || jobs[1].Every != time.Hour {
 		t.Errorf("fim job = %+v every %s", jobs[1].Args, jobs[1].Every)
 	}
-	if s, ok := jobs[2].Args.(SiteArgs); !ok || s.Site != "shop" || s.Retain != config.DefaultReports {
+	if s, ok := jobs[2].Args.(SiteArgs); !ok || s.Site != "shop" || s.Retain != config.DefaultReports || s.RetainDeliveries != config.DefaultDeliveries {
 		t.Errorf("site job = %+v", jobs[2].Args)
 	}
 }

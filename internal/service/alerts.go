@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/skimwatch/skimwatch/internal/alert"
 	"github.com/skimwatch/skimwatch/internal/config"
@@ -74,6 +75,28 @@ func sinks(cfg *config.Config) ([]alert.Sink, error) {
 	return out, nil
 }
 
+// alertRules sets the timings the config's alerting section gives over
+// rules. The config's 0 turns a timing off, which alert.Options spells as a
+// negative duration (its 0 is "the default").
+func alertRules(c config.Alerting, rules alert.Options) alert.Options {
+	off := func(d config.Duration) time.Duration {
+		if d == 0 {
+			return -1
+		}
+		return d.D()
+	}
+	if c.Window != nil {
+		rules.Window = off(*c.Window)
+	}
+	if c.Resend != nil {
+		rules.Resend = off(*c.Resend)
+	}
+	if c.SilenceAfter != nil {
+		rules.SilenceAfter = *c.SilenceAfter
+	}
+	return rules
+}
+
 // startAlerts builds the notifier of a process that runs jobs, and starts
 // its delivery loop until ctx ends; the returned stop waits for the loop.
 // Every process that runs jobs must name the same sinks (the same config),
@@ -89,6 +112,7 @@ func startAlerts(ctx context.Context, st store.Store, cfg *config.Config, rules 
 	if err != nil {
 		return nil, nil, err
 	}
+	rules = alertRules(cfg.Alerting, rules)
 	rules.Store, rules.Sinks, rules.Logger = st, ss, log
 	n, err := alert.New(rules)
 	if err != nil {

@@ -43,6 +43,11 @@ type AlertStore interface {
 	Deliveries(ctx context.Context, q DeliveryQuery) ([]Delivery, error)
 	// DeliveryAttempts returns a delivery's attempts in Seq order.
 	DeliveryAttempts(ctx context.Context, deliveryID string) ([]DeliveryAttempt, error)
+	// PruneDeliveries deletes site's delivered deliveries created before
+	// before, with their attempts, and returns how many deliveries went.
+	// Pending ones are still to be sent and failed ones are what a person
+	// has to look into, so both are kept whatever their age.
+	PruneDeliveries(ctx context.Context, site string, before time.Time) (int64, error)
 }
 
 // ErrConflict is returned (wrapped) when a write lost a race: the row

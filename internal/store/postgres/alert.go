@@ -240,3 +240,14 @@ func (d *DB) DeliveryAttempts(ctx context.Context, deliveryID string) ([]store.D
 	}
 	return out, nil
 }
+
+// PruneDeliveries deletes site's delivered deliveries created before
+// before; their attempts go with them (ON DELETE CASCADE).
+func (d *DB) PruneDeliveries(ctx context.Context, site string, before time.Time) (int64, error) {
+	tag, err := d.pool.Exec(ctx, "DELETE FROM alert_deliveries WHERE site = $1 AND status = $2 AND created < $3",
+		site, store.DeliveryDelivered, store.Timestamp(before))
+	if err != nil {
+		return 0, fmt.Errorf("postgres: prune deliveries: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

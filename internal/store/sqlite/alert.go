@@ -262,3 +262,22 @@ func (d *DB) DeliveryAttempts(ctx context.Context, deliveryID string) ([]store.D
 	}
 	return out, nil
 }
+
+// PruneDeliveries deletes site's delivered deliveries created before
+// before; their attempts go with them (ON DELETE CASCADE).
+func (d *DB) PruneDeliveries(ctx context.Context, site string, before time.Time) (int64, error) {
+	var n int64
+	err := d.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, "DELETE FROM alert_deliveries WHERE site = ? AND status = ? AND created < ?",
+			site, store.DeliveryDelivered, micros(before))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: prune deliveries: %w", err)
+	}
+	return n, nil
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -134,6 +135,45 @@ func testAlerts(t *testing.T, newStore NewFunc) {
 		}
 		if _, err := s.RecordDeliveryAttempt(t.Context(), store.DeliveryAttempt{DeliveryID: "nope"}, time.Time{}); !errors.Is(err, store.ErrNotFound) {
 			t.Errorf("an attempt on an unknown delivery: err = %v, want ErrNotFound", err)
+		}
+	})
+	t.Run("pruning deletes only the site's delivered deliveries created before the cut, with their attempts", func(t *testing.T) {
+		s := newStore(t)
+		old, recent := t0, t0.Add(48*time.Hour)
+		other := delivery("blog-old", old)
+		other.Site = "blog"
+		must(t, s.SaveIncidents(t.Context(), nil, []store.Delivery{
+			delivery("delivered-old", old), delivery("failed-old", old), delivery("pending-old", old),
+			delivery("delivered-recent", recent), other,
+		}))
+		for _, id := range []string{"delivered-old", "delivered-recent", "blog-old"} {
+			_, err := s.RecordDeliveryAttempt(t.Context(), store.DeliveryAttempt{DeliveryID: id, At: old.Add(time.Second)}, time.Time{})
+			must(t, err)
+		}
+		_, err := s.RecordDeliveryAttempt(t.Context(), store.DeliveryAttempt{DeliveryID: "failed-old", At: old, Error: "HTTP 410"}, time.Time{})
+		must(t, err)
+		_, err = s.RecordDeliveryAttempt(t.Context(), store.DeliveryAttempt{DeliveryID: "pending-old", At: old, Error: "timeout"}, old.Add(time.Minute))
+		must(t, err)
+		n, err := s.PruneDeliveries(t.Context(), "shop", t0.Add(24*time.Hour))
+		must(t, err)
+		if n != 1 {
+			t.Errorf("pruned %d, want 1 (delivered-old)", n)
+		}
+		left, err := s.Deliveries(t.Context(), store.DeliveryQuery{})
+		must(t, err)
+		var ids []string
+		for _, d := range left {
+			ids = append(ids, d.ID)
+		}
+		slices.Sort(ids)
+		if want := []string{"blog-old", "delivered-recent", "failed-old", "pending-old"}; !slices.Equal(ids, want) {
+			t.Errorf("left %v, want %v", ids, want)
+		}
+		if as, err := s.DeliveryAttempts(t.Context(), "delivered-old"); err != nil || len(as) != 0 {
+			t.Errorf("attempts of the pruned delivery: %+v, err %v; want none", as, err)
+		}
+		if as, err := s.DeliveryAttempts(t.Context(), "failed-old"); err != nil || len(as) != 1 {
+			t.Errorf("attempts of a kept delivery: %+v, err %v; want its one", as, err)
 		}
 	})
 	t.Run("a failed attempt with no retry time fails the delivery for good", func(t *testing.T) {
