@@ -166,6 +166,35 @@ type DeliveryQuery struct {
 // MaxAttemptError caps a stored attempt error; longer ones are cut.
 const MaxAttemptError = 1024
 
+// PrepareSave is what every backend's SaveIncidents does before writing:
+// each incident prepared (PrepareIncident), its version advanced and encoded
+// as the JSON kept in its row, and each delivery prepared (PrepareDelivery).
+func PrepareSave(incs []Incident, ds []Delivery, now time.Time) ([]Incident, []string, []Delivery, error) {
+	prepared := make([]Incident, len(incs))
+	data := make([]string, len(incs))
+	for i, inc := range incs {
+		p, err := PrepareIncident(inc)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("save incidents: %w", err)
+		}
+		p.Version++
+		b, err := json.Marshal(p)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("save incident %s: %w", p.Key, err)
+		}
+		prepared[i], data[i] = p, string(b)
+	}
+	deliveries := make([]Delivery, len(ds))
+	for i, dl := range ds {
+		p, err := PrepareDelivery(dl, now)
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("save incidents: %w", err)
+		}
+		deliveries[i] = p
+	}
+	return prepared, data, deliveries, nil
+}
+
 // PrepareIncident validates inc, masks card numbers in its finding and puts
 // its times in store form.
 func PrepareIncident(inc Incident) (Incident, error) {

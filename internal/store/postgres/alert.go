@@ -15,29 +15,11 @@ import (
 // deliveries; see store.AlertStore.
 func (d *DB) SaveIncidents(ctx context.Context, incs []store.Incident, ds []store.Delivery) error {
 	now := d.now()
-	prepared := make([]store.Incident, len(incs))
-	data := make([]string, len(incs))
-	for i, inc := range incs {
-		p, err := store.PrepareIncident(inc)
-		if err != nil {
-			return fmt.Errorf("postgres: save incidents: %w", err)
-		}
-		p.Version++
-		b, err := json.Marshal(p)
-		if err != nil {
-			return fmt.Errorf("postgres: save incident %s: %w", p.Key, err)
-		}
-		prepared[i], data[i] = p, string(b)
+	prepared, data, deliveries, err := store.PrepareSave(incs, ds, now)
+	if err != nil {
+		return fmt.Errorf("postgres: %w", err)
 	}
-	deliveries := make([]store.Delivery, len(ds))
-	for i, dl := range ds {
-		p, err := store.PrepareDelivery(dl, now)
-		if err != nil {
-			return fmt.Errorf("postgres: save incidents: %w", err)
-		}
-		deliveries[i] = p
-	}
-	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
 		for i, p := range prepared {
 			var err error
 			var n int64

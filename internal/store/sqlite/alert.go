@@ -15,29 +15,11 @@ import (
 // deliveries; see store.AlertStore.
 func (d *DB) SaveIncidents(ctx context.Context, incs []store.Incident, ds []store.Delivery) error {
 	now := d.now()
-	prepared := make([]store.Incident, len(incs))
-	data := make([]string, len(incs))
-	for i, inc := range incs {
-		p, err := store.PrepareIncident(inc)
-		if err != nil {
-			return fmt.Errorf("sqlite: save incidents: %w", err)
-		}
-		p.Version++
-		b, err := json.Marshal(p)
-		if err != nil {
-			return fmt.Errorf("sqlite: save incident %s: %w", p.Key, err)
-		}
-		prepared[i], data[i] = p, string(b)
+	prepared, data, deliveries, err := store.PrepareSave(incs, ds, now)
+	if err != nil {
+		return fmt.Errorf("sqlite: %w", err)
 	}
-	deliveries := make([]store.Delivery, len(ds))
-	for i, dl := range ds {
-		p, err := store.PrepareDelivery(dl, now)
-		if err != nil {
-			return fmt.Errorf("sqlite: save incidents: %w", err)
-		}
-		deliveries[i] = p
-	}
-	err := d.tx(ctx, func(tx *sql.Tx) error {
+	err = d.tx(ctx, func(tx *sql.Tx) error {
 		for i, p := range prepared {
 			var res sql.Result
 			var err error
