@@ -102,6 +102,9 @@ type recorder struct {
 type scriptRec struct {
 	seq int
 	observation.Script
+	// unread: the source was gone before it could be read (a navigation
+	// discards it); SHA256 is then V8's own hash of it (see resolveUnread).
+	unread bool
 }
 
 type reqRec struct {
@@ -663,9 +666,9 @@ func (r *recorder) addScript(ctx context.Context, s *browser.Session, p *debugge
 		Length: len(src), Step: step, AfterInput: after,
 	}
 	if err != nil {
-		// Without the source there is nothing to hash: say so, do not
-		// pretend the script was empty.
-		r.incomplete = appendOnce(r.incomplete, "some script sources could not be read (navigated away too fast)")
+		// The source is gone, but V8 reported its SHA-256 (of the UTF-8
+		// source, the same digest as ours) when it parsed it.
+		sc.SHA256 = strings.ToLower(p.Hash)
 	} else {
 		sc.SHA256, sc.Fingerprint, sc.Shape = digest, fingerprint, shape
 		sc.Source = truncate(src, maxSourceKept)
@@ -705,7 +708,7 @@ func (r *recorder) addScript(ctx context.Context, s *browser.Session, p *debugge
 		r.incomplete = appendOnce(r.incomplete, fmt.Sprintf("more than %d scripts: the rest were not recorded", maxScripts))
 		return
 	}
-	r.scripts = append(r.scripts, scriptRec{seq: seq, Script: sc})
+	r.scripts = append(r.scripts, scriptRec{seq: seq, Script: sc, unread: err != nil})
 	r.scriptURL[key] = p.URL
 }
 
@@ -718,6 +721,32 @@ func isBrowserPage(u string) bool {
 func sha(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
+}
+
+// resolveUnread completes a script whose source was gone before it could be
+// read from a twin with the same SHA-256 that was read (the same library on
+// the next page of a flow, the same page visited twice). Without a twin the
+// script's content is unknown, and the check is incomplete: never pretend
+// it was empty. Call with mu, after collection.
+func (r *recorder) resolveUnread() {
+	read := map[string]observation.Script{}
+	for _, sc := range r.scripts {
+		if !sc.unread && sc.SHA256 != "" {
+			read[sc.SHA256] = sc.Script
+		}
+	}
+	for i := range r.scripts {
+		sc := &r.scripts[i]
+		if !sc.unread {
+			continue
+		}
+		if twin, ok := read[sc.SHA256]; ok && sc.SHA256 != "" {
+			sc.Fingerprint, sc.Shape, sc.Source, sc.Length = twin.Fingerprint, twin.Shape, twin.Source, twin.Length
+			sc.unread = false
+			continue
+		}
+		r.incomplete = appendOnce(r.incomplete, "some script sources could not be read (navigated away too fast)")
+	}
 }
 
 // refineKinds tells inserted <script> elements from eval'd code, which the

@@ -741,6 +741,7 @@ func (d *driver) observation(name string, began time.Time) *observation.Observat
 		}
 		o.Frames = append(o.Frames, *f)
 	}
+	r.resolveUnread()
 	r.refineKinds()
 	r.markInjected()
 	scripts := make([]scriptRec, len(r.scripts))

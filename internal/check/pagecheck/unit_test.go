@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/cdproto/network"
+
+	"github.com/skimwatch/skimwatch/internal/check/observation"
 )
 
 func TestLooksLikeCard(t *testing.T) {
@@ -107,6 +109,31 @@ func TestPlanNeedsExactlyOneTarget(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, _, _, err := plan(tt.t); err == nil {
 				t.Error("plan succeeded")
+			}
+		})
+	}
+}
+
+func TestResolveUnreadTakesTheSourceOfATwinWithTheSameHash(t *testing.T) {
+	read := scriptRec{Script: observation.Script{Key: "s0:1", URL: "https://shop.example/app.js", SHA256: "aa", Fingerprint: "fp", Shape: "shape", Source: "app()", Length: 5}}
+	tests := []struct {
+		name           string
+		unread         scriptRec
+		wantIncomplete bool
+	}{
+		{"a script read elsewhere in the check completes the unread one", scriptRec{Script: observation.Script{Key: "s1:1", URL: "https://shop.example/app.js", SHA256: "aa"}, unread: true}, false},
+		{"a script with no twin leaves the check incomplete", scriptRec{Script: observation.Script{Key: "s1:2", URL: "https://shop.example/other.js", SHA256: "bb"}, unread: true}, true},
+		{"a script with no hash at all leaves the check incomplete", scriptRec{Script: observation.Script{Key: "s1:3"}, unread: true}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &recorder{scripts: []scriptRec{read, tt.unread}}
+			r.resolveUnread()
+			if got := len(r.incomplete) > 0; got != tt.wantIncomplete {
+				t.Fatalf("incomplete = %v (%q), want %v", got, r.incomplete, tt.wantIncomplete)
+			}
+			if sc := r.scripts[1]; !tt.wantIncomplete && (sc.Fingerprint != "fp" || sc.Source != "app()" || sc.Length != 5 || sc.unread) {
+				t.Errorf("unread script not completed from its twin: %+v", sc)
 			}
 		})
 	}
