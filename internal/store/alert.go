@@ -195,6 +195,32 @@ func PrepareSave(incs []Incident, ds []Delivery, now time.Time) ([]Incident, []s
 	return prepared, data, deliveries, nil
 }
 
+// ApplyAttempt is the rule every backend's RecordDeliveryAttempt follows
+// once it holds the delivery found (if any) under its lock: only a pending
+// delivery takes an attempt; the attempt is numbered; success delivers it,
+// a failure with no next time fails it, any other failure waits for next.
+func ApplyAttempt(found []Delivery, a *DeliveryAttempt, next time.Time) (Delivery, error) {
+	if len(found) == 0 {
+		return Delivery{}, fmt.Errorf("delivery %s: %w", a.DeliveryID, ErrNotFound)
+	}
+	dl := found[0]
+	if dl.Status != DeliveryPending {
+		return dl, fmt.Errorf("delivery %s is %s: %w", dl.ID, dl.Status, ErrConflict)
+	}
+	dl.Attempts++
+	a.Seq = dl.Attempts
+	switch {
+	case a.Error == "":
+		dl.Status = DeliveryDelivered
+	case next.IsZero():
+		dl.Status = DeliveryFailed
+	default:
+		dl.NextAttempt = Timestamp(next)
+	}
+	dl.LastError = a.Error
+	return dl, nil
+}
+
 // PrepareIncident validates inc, masks card numbers in its finding and puts
 // its times in store form.
 func PrepareIncident(inc Incident) (Incident, error) {

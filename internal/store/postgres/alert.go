@@ -154,24 +154,9 @@ func (d *DB) RecordDeliveryAttempt(ctx context.Context, a store.DeliveryAttempt,
 		if err != nil {
 			return err
 		}
-		if len(found) == 0 {
-			return fmt.Errorf("delivery %s: %w", a.DeliveryID, store.ErrNotFound)
+		if dl, err = store.ApplyAttempt(found, &a, next); err != nil {
+			return err
 		}
-		dl = found[0]
-		if dl.Status != store.DeliveryPending {
-			return fmt.Errorf("delivery %s is %s: %w", dl.ID, dl.Status, store.ErrConflict)
-		}
-		dl.Attempts++
-		a.Seq = dl.Attempts
-		switch {
-		case a.Error == "":
-			dl.Status = store.DeliveryDelivered
-		case next.IsZero():
-			dl.Status = store.DeliveryFailed
-		default:
-			dl.NextAttempt = store.Timestamp(next)
-		}
-		dl.LastError = a.Error
 		if _, err := tx.Exec(ctx, "INSERT INTO alert_attempts (delivery_id, seq, at, duration_us, error) VALUES ($1, $2, $3, $4, $5)",
 			a.DeliveryID, a.Seq, a.At, a.Duration.Microseconds(), a.Error); err != nil {
 			return err
