@@ -86,13 +86,6 @@ func Classify(a Attrs) string {
 	return observation.FieldOther
 }
 
-// IsCardForm reports whether a set of classes makes a card-entry form: a
-// card number, or a CVV with an expiry date.
-func IsCardForm(classes []string) bool {
-	return slices.Contains(classes, observation.FieldCardNumber) ||
-		slices.Contains(classes, observation.FieldCVV) && slices.Contains(classes, observation.FieldExpiry)
-}
-
 // Expiry parts.
 const (
 	PartMonth = "month"

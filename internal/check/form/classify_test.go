@@ -185,28 +185,6 @@ func TestExpiryPart(t *testing.T) {
 	}
 }
 
-func TestIsCardForm(t *testing.T) {
-	cases := []struct {
-		name    string
-		classes []string
-		want    bool
-	}{
-		{"a card number alone makes a card form", []string{o.FieldCardNumber}, true},
-		{"a CVV with an expiry makes a card form", []string{o.FieldName, o.FieldCVV, o.FieldExpiry}, true},
-		{"a CVV alone does not", []string{o.FieldCVV}, false},
-		{"an expiry alone does not", []string{o.FieldExpiry, o.FieldHolder}, false},
-		{"a registration form does not", []string{o.FieldName, o.FieldEmail, o.FieldPassword, o.FieldAddress}, false},
-		{"no fields do not", nil, false},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			if got := IsCardForm(c.classes); got != c.want {
-				t.Errorf("IsCardForm(%v) = %v", c.classes, got)
-			}
-		})
-	}
-}
-
 func TestFold(t *testing.T) {
 	cases := map[string]string{
 		"ｶｰﾄﾞ":        "カード",
