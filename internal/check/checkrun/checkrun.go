@@ -36,13 +36,15 @@ type Target struct {
 }
 
 // BaselineKey is the name the check's observation, and so the baseline,
-// knows the target by: a flow's name (or start), a page's URL.
+// knows the target by: "flow:" and a flow's name (or start), a page's URL.
+// It must be the key Approve files the observation under
+// (inventory.TargetKey), or a flow would never be found approved.
 func (t Target) BaselineKey() string {
 	if fl := t.Target.Flow; fl != nil {
 		if fl.Name != "" {
-			return fl.Name
+			return "flow:" + fl.Name
 		}
-		return fl.Start
+		return "flow:" + fl.Start
 	}
 	return t.Name
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/check/inventory"
 	"github.com/skimwatch/skimwatch/internal/check/observation"
+	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
 )
@@ -66,4 +67,30 @@ func TestEvaluateNeverReportsAnIncompleteCheckAsComplete(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestDifferentialAutoFindsAnApprovedFlow(t *testing.T) {
+	flow := Target{Name: "flow:checkout", Target: pagecheck.Target{Flow: &pagecheck.Flow{Name: "checkout", Start: page}}}
+	// Approve files the flow's observation under its target name, as a
+	// real check run does.
+	base := inventory.New(time.Now())
+	o := &observation.Observation{Target: flow.Name, Complete: true}
+	if err := Approve(base, []*observation.Observation{o}, verdict.Options{}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if Differential("auto", base, flow) {
+		t.Errorf("auto runs the differential passes for flow %q although the baseline approved it (pages %v)", flow.BaselineKey(), keys(base))
+	}
+	other := Target{Name: "flow:register", Target: pagecheck.Target{Flow: &pagecheck.Flow{Name: "register", Start: page}}}
+	if !Differential("auto", base, other) {
+		t.Errorf("auto skips the differential passes for flow %q, which the baseline has not approved", other.BaselineKey())
+	}
+}
+
+func keys(b *inventory.Baseline) []string {
+	var ks []string
+	for k := range b.Pages {
+		ks = append(ks, k)
+	}
+	return ks
 }
