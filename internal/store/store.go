@@ -92,6 +92,8 @@ type Store interface {
 
 	// AlertStore keeps alert incidents and deliveries; see its methods.
 	AlertStore
+	// InventoryStore keeps page inventories and their authorisations.
+	InventoryStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
