@@ -40,7 +40,8 @@ type InventoryStore interface {
 	// InventoryItems returns the items matching q ordered by target, kind,
 	// subject and ID, and the number of all matches (for paging).
 	InventoryItems(ctx context.Context, q InventoryQuery) ([]InventoryItem, int, error)
-	// InventoryTargets lists a site's targets with item counts by status.
+	// InventoryTargets lists a site's targets (every site's, when site is
+	// empty) with item counts by status, by site and target.
 	InventoryTargets(ctx context.Context, site string) ([]InventoryTarget, error)
 }
 

@@ -193,18 +193,18 @@ func (d *DB) InventoryItems(ctx context.Context, q store.InventoryQuery) ([]stor
 
 // InventoryTargets lists a site's targets with counts by status.
 func (d *DB) InventoryTargets(ctx context.Context, site string) ([]store.InventoryTarget, error) {
-	rows, err := d.pool.Query(ctx, `SELECT target,
+	rows, err := d.pool.Query(ctx, `SELECT site, target,
 			count(*) FILTER (WHERE status = 'pending'), count(*) FILTER (WHERE status = 'approved'),
 			count(*) FILTER (WHERE status = 'revoked'), max(last_seen)
-		FROM inventory_items WHERE site = $1 GROUP BY target ORDER BY target`, site)
+		FROM inventory_items WHERE $1 = '' OR site = $1 GROUP BY site, target ORDER BY site, target`, site)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: inventory targets: %w", err)
 	}
 	defer rows.Close()
 	var out []store.InventoryTarget
 	for rows.Next() {
-		t := store.InventoryTarget{Site: site}
-		if err := rows.Scan(&t.Target, &t.Pending, &t.Approved, &t.Revoked, &t.LastSeen); err != nil {
+		var t store.InventoryTarget
+		if err := rows.Scan(&t.Site, &t.Target, &t.Pending, &t.Approved, &t.Revoked, &t.LastSeen); err != nil {
 			return nil, fmt.Errorf("postgres: inventory targets: %w", err)
 		}
 		t.LastSeen = utc(t.LastSeen)

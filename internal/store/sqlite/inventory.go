@@ -200,18 +200,18 @@ func (d *DB) InventoryItems(ctx context.Context, q store.InventoryQuery) ([]stor
 
 // InventoryTargets lists a site's targets with counts by status.
 func (d *DB) InventoryTargets(ctx context.Context, site string) ([]store.InventoryTarget, error) {
-	rows, err := d.reader.QueryContext(ctx, `SELECT target,
+	rows, err := d.reader.QueryContext(ctx, `SELECT site, target,
 			sum(status = 'pending'), sum(status = 'approved'), sum(status = 'revoked'), max(last_seen)
-		FROM inventory_items WHERE site = ? GROUP BY target ORDER BY target`, site)
+		FROM inventory_items WHERE ? = '' OR site = ? GROUP BY site, target ORDER BY site, target`, site, site)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: inventory targets: %w", err)
 	}
 	defer rows.Close()
 	var out []store.InventoryTarget
 	for rows.Next() {
-		t := store.InventoryTarget{Site: site}
+		var t store.InventoryTarget
 		var last int64
-		if err := rows.Scan(&t.Target, &t.Pending, &t.Approved, &t.Revoked, &last); err != nil {
+		if err := rows.Scan(&t.Site, &t.Target, &t.Pending, &t.Approved, &t.Revoked, &last); err != nil {
 			return nil, fmt.Errorf("sqlite: inventory targets: %w", err)
 		}
 		t.LastSeen = fromMicros(last)

@@ -309,8 +309,16 @@ func testInventory(t *testing.T, newStore NewFunc) {
 		}
 		targets, err := s.InventoryTargets(t.Context(), "shop")
 		must(t, err)
-		if len(targets) != 1 || targets[0].Pending != 25 || targets[0].Target != invTarget || !targets[0].LastSeen.Equal(t0) {
+		if len(targets) != 1 || targets[0].Pending != 25 || targets[0].Target != invTarget || targets[0].Site != "shop" || !targets[0].LastSeen.Equal(t0) {
 			t.Errorf("targets = %+v", targets)
+		}
+		_, err = s.ProposeInventory(t.Context(), "blog", big, true, t0)
+		must(t, err)
+		if all, err := s.InventoryTargets(t.Context(), ""); err != nil || len(all) != 2 || all[0].Site != "blog" || all[1].Site != "shop" {
+			t.Errorf("every site's targets = %+v, %v", all, err)
+		}
+		if one, err := s.InventoryTargets(t.Context(), "shop"); err != nil || len(one) != 1 {
+			t.Errorf("shop's targets = %+v, %v", one, err)
 		}
 	})
 }
