@@ -190,7 +190,7 @@ func newInventoryDecideCmd(app *App, typ string) *cobra.Command {
 
 func newInventoryExportCmd(app *App) *cobra.Command {
 	var (
-		f                        inventoryFlags
+		f                         inventoryFlags
 		format, out, chromium, by string
 	)
 	cmd := &cobra.Command{

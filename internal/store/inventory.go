@@ -127,6 +127,8 @@ type InventoryQuery struct {
 	Status string
 	Kind   string
 	IDs    []string
+	// Clean keeps only items a clean check saw.
+	Clean  bool
 	Offset int
 	// Limit caps the rows returned; 0 means no limit.
 	Limit int

@@ -175,6 +175,9 @@ func (d *DB) InventoryItems(ctx context.Context, q store.InventoryQuery) ([]stor
 	if len(q.IDs) > 0 {
 		where = append(where, "id = ANY("+a.add(q.IDs)+")")
 	}
+	if q.Clean {
+		where = append(where, "clean")
+	}
 	var total int
 	if err := d.pool.QueryRow(ctx, `SELECT count(*) FROM inventory_items`+whereClause(where), a...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("postgres: inventory items: %w", err)

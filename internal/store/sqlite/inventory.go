@@ -179,6 +179,9 @@ func (d *DB) InventoryItems(ctx context.Context, q store.InventoryQuery) ([]stor
 	if len(q.IDs) > 0 {
 		where, args = append(where, "id IN (SELECT value FROM json_each(?))"), append(args, jsonList(q.IDs))
 	}
+	if q.Clean {
+		where = append(where, "clean")
+	}
 	var total int
 	if err := d.reader.QueryRowContext(ctx, `SELECT count(*) FROM inventory_items`+whereClause(where), args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("sqlite: inventory items: %w", err)

@@ -109,6 +109,9 @@ func testInventory(t *testing.T, newStore NewFunc) {
 		evil := &inventory.PageInventory{Target: invTarget, Destinations: []inventory.DestinationEntry{{Origin: "https://evil.example", Types: []string{"image"}}}}
 		_, err = s.ProposeInventory(t.Context(), "shop", evil, false, t0)
 		must(t, err)
+		if _, n, err := s.InventoryItems(t.Context(), store.InventoryQuery{Site: "shop", Status: store.ItemPending, Clean: true, Limit: 1}); err != nil || n != 6 {
+			t.Errorf("clean pending items = %d, %v; want the 6 of the clean check", n, err)
+		}
 		approveAll(t, s)
 		got := itemsBy(t, s, store.InventoryQuery{Site: "shop", Status: store.ItemPending})
 		if len(got) != 1 || got[0].Subject != "https://evil.example" {
