@@ -94,6 +94,8 @@ type Store interface {
 	AlertStore
 	// InventoryStore keeps page inventories and their authorisations.
 	InventoryStore
+	// UserStore keeps the dashboard's users, tokens and sessions.
+	UserStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

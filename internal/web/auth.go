@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -17,9 +18,9 @@ type Role string
 
 // Roles.
 const (
-	RoleViewer   Role = "viewer"
-	RoleOperator Role = "operator"
-	RoleAdmin    Role = "admin"
+	RoleViewer   Role = store.RoleViewer
+	RoleOperator Role = store.RoleOperator
+	RoleAdmin    Role = store.RoleAdmin
 )
 
 func (r Role) rank() int {
@@ -138,10 +139,63 @@ func (s *Server) event(ctx context.Context, r *http.Request, typ, site string, d
 	return nil
 }
 
-// authenticate finds the request's user from its session cookie or its
-// bearer token and puts it in the context.
+// authenticate finds the request's user and puts it in the context: from
+// an API request's bearer token, else from the session cookie. A bad token
+// is refused outright rather than treated as anonymous, so a client with a
+// revoked token learns it at once.
 func (s *Server) authenticate(next http.Handler) http.Handler {
-	// The skeleton signs nobody in; sessions and tokens come with the
-	// user store.
-	return next
+	return s.sessions.LoadAndSave(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := r.Context()
+		if h := r.Header.Get("Authorization"); h != "" && isAPI(r) {
+			tok, ok := strings.CutPrefix(h, "Bearer ")
+			u, err := s.tokenUser(ctx, strings.TrimSpace(tok))
+			if !ok || errors.Is(err, store.ErrNotFound) {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="skimwatch", error="invalid_token"`)
+				s.writeJSON(w, http.StatusUnauthorized, map[string]any{"error": "unknown or revoked API token"})
+				return
+			}
+			if err != nil {
+				s.serverError(w, r, "check API token", err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(withUser(ctx, u)))
+			return
+		}
+		if id := s.sessions.GetInt64(ctx, sessUserID); id != 0 {
+			su, err := s.store.UserByID(ctx, id)
+			switch {
+			case err == nil && su.SessionEpoch == s.sessions.GetInt64(ctx, sessEpoch):
+				ctx = withUser(ctx, userOf(su))
+			case err == nil || errors.Is(err, store.ErrNotFound):
+				// Signed out everywhere since, or deleted: this session
+				// is over.
+				if err := s.sessions.Destroy(ctx); err != nil {
+					s.serverError(w, r, "end session", err)
+					return
+				}
+			default:
+				s.serverError(w, r, "find session user", err)
+				return
+			}
+		}
+		next.ServeHTTP(w, r.WithContext(ctx))
+	}))
+}
+
+// tokenUser is the user an API token acts for, with the token's name.
+func (s *Server) tokenUser(ctx context.Context, token string) (User, error) {
+	if token == "" {
+		return User{}, store.ErrNotFound
+	}
+	t, err := s.store.APITokenByHash(ctx, secretHash(token))
+	if err != nil {
+		return User{}, err
+	}
+	su, err := s.store.UserByID(ctx, t.UserID)
+	if err != nil {
+		return User{}, err
+	}
+	u := userOf(su)
+	u.Token = t.Name
+	return u, nil
 }

@@ -46,6 +46,28 @@ func (v *view) When(t time.Time) string {
 	return t.UTC().Format("2006-01-02 15:04 UTC")
 }
 
+// Future reports whether t is after now (a lock still in force).
+func (v *view) Future(t time.Time) bool { return t.After(v.s.now()) }
+
+// Since renders how long ago t was, in days, hours and minutes.
+func (v *view) Since(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	d := v.s.now().Sub(t)
+	if d < time.Minute {
+		return v.T("since.now")
+	}
+	days, hours, mins := int(d/(24*time.Hour)), int(d%(24*time.Hour)/time.Hour), int(d%time.Hour/time.Minute)
+	switch {
+	case days > 0:
+		return v.Tf("since.dh", days, hours)
+	case hours > 0:
+		return v.Tf("since.hm", hours, mins)
+	}
+	return v.Tf("since.m", mins)
+}
+
 // Can reports whether the signed-in user holds at least role (viewer,
 // operator, admin), so templates hide buttons a user may not press. The
 // route still checks: hiding a button is no authorisation.

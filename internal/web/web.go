@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -9,8 +10,12 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/alexedwards/argon2id"
+	"github.com/alexedwards/scs/v2"
 	"golang.org/x/text/language"
 
+	"github.com/skimwatch/skimwatch/internal/alert"
+	"github.com/skimwatch/skimwatch/internal/monitor"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
 
@@ -29,6 +34,27 @@ type Options struct {
 	CSPReportURI string
 	// Now is the clock; tests set it. Default time.Now.
 	Now func() time.Time
+
+	// Runs lists the monitor's newest runs for the overview; nil when this
+	// process runs no monitor.
+	Runs func(ctx context.Context, limit int) ([]monitor.Run, error)
+	// Sinks are the config's alert sinks, for "send a test alert".
+	Sinks []alert.Sink
+
+	// PasswordParams are argon2id's costs; default argon2id.DefaultParams
+	// (tests lower them).
+	PasswordParams *argon2id.Params
+	// MaxLoginFailures in a row lock a user out for LockFor (defaults 5
+	// and 15 minutes).
+	MaxLoginFailures int
+	LockFor          time.Duration
+	// LoginsPerMinute caps sign-in attempts per client address (default
+	// 10).
+	LoginsPerMinute int
+	// SessionLifetime ends a session however busy (default 12 hours);
+	// SessionIdle ends an unused one (default 2 hours).
+	SessionLifetime time.Duration
+	SessionIdle     time.Duration
 }
 
 // Server is the dashboard. Build it with New; serve Handler().
@@ -42,6 +68,16 @@ type Server struct {
 	langs     language.Matcher
 	pages     map[string]*template.Template
 	handler   http.Handler
+
+	runs        func(ctx context.Context, limit int) ([]monitor.Run, error)
+	sinks       []alert.Sink
+	sessions    *scs.SessionManager
+	params      *argon2id.Params
+	dummyHash   string
+	maxFailures int
+	lockFor     time.Duration
+	limiter     *loginLimiter
+	reports     *reportLimiter
 }
 
 // New builds the dashboard: it parses every template and merges every
@@ -63,6 +99,21 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.runs, s.sinks = opts.Runs, opts.Sinks
+	s.params = cmp.Or(opts.PasswordParams, argon2id.DefaultParams)
+	s.maxFailures = cmp.Or(opts.MaxLoginFailures, 5)
+	s.lockFor = cmp.Or(opts.LockFor, 15*time.Minute)
+	s.limiter = newLoginLimiter(cmp.Or(opts.LoginsPerMinute, 10))
+	s.reports = newReportLimiter()
+	s.sessions = newSessions(s.store, s.now, s.secure, cmp.Or(opts.SessionLifetime, 12*time.Hour),
+		cmp.Or(opts.SessionIdle, 2*time.Hour), func(err error) { s.log.Error("session", "err", err) })
+	// A hash to compare against when the user does not exist, so that
+	// an unknown name costs the same time as a wrong password.
+	dummy, err := argon2id.CreateHash(randomSecret(""), s.params)
+	if err != nil {
+		return nil, fmt.Errorf("web: %w", err)
+	}
+	s.dummyHash = dummy
 	if s.reportURI == "" {
 		s.reportURI = "/api/csp-report"
 	}

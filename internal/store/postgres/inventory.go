@@ -219,11 +219,11 @@ func (d *DB) InventoryTargets(ctx context.Context, site string) ([]store.Invento
 	return out, nil
 }
 
-type querier interface {
+type itemQuerier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
-func queryItems(ctx context.Context, db querier, query string, args ...any) ([]store.InventoryItem, error) {
+func queryItems(ctx context.Context, db itemQuerier, query string, args ...any) ([]store.InventoryItem, error) {
 	rows, err := db.Query(ctx, query, args...)
 	if err != nil {
 		return nil, err

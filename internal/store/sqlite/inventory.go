@@ -226,11 +226,11 @@ func (d *DB) InventoryTargets(ctx context.Context, site string) ([]store.Invento
 	return out, nil
 }
 
-type querier interface {
+type itemQuerier interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-func (d *DB) queryItems(ctx context.Context, db querier, query string, args ...any) ([]store.InventoryItem, error) {
+func (d *DB) queryItems(ctx context.Context, db itemQuerier, query string, args ...any) ([]store.InventoryItem, error) {
 	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, err
