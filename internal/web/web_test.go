@@ -7,14 +7,24 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/alexedwards/argon2id"
 
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/sqlite"
 )
 
+// fastParams make argon2id cheap in tests; production uses the defaults.
+var fastParams = &argon2id.Params{Memory: 1024, Iterations: 1, Parallelism: 1, SaltLength: 16, KeyLength: 32}
+
 // newTestServer is a dashboard on a fresh in-memory store.
 func newTestServer(t testing.TB) (*Server, store.Store) {
+	return newTestServerWith(t, Options{})
+}
+
+// newTestServerWith is newTestServer with opts (Store and cheap password
+// hashing filled in).
+func newTestServerWith(t testing.TB, opts Options) (*Server, store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, store.Memory, sqlite.Options{})
@@ -22,7 +32,11 @@ func newTestServer(t testing.TB) (*Server, store.Store) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	s, err := New(ctx, Options{Store: st, Now: func() time.Time { return time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC) }})
+	opts.Store = st
+	if opts.PasswordParams == nil {
+		opts.PasswordParams = fastParams
+	}
+	s, err := New(ctx, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
