@@ -172,6 +172,8 @@ func TestInventoryInChromium(t *testing.T) {
 			t.Errorf("approval events %+v", evs)
 		}
 		d.screenshot("inventory-en.png")
+		d.eval(`document.querySelector(".inv-items").scrollIntoView()`, nil)
+		d.screenshot("inventory-en-items.png")
 	})
 	t.Run("the page in Japanese", func(t *testing.T) {
 		d := openDashTab(t, ctx, b, site.URL, "ja-JP,ja")
