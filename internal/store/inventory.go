@@ -189,8 +189,14 @@ func PrepareDecision(d InventoryDecision, now func() time.Time) (InventoryDecisi
 	return d, d.from(), nil
 }
 
-// DecisionEvent is the event a decision appends, naming every item it
-// changed (with its subject, so the log reads without the store).
+// MaxEventItems is how many items a decision's event names one by one.
+// A bulk approval of a large page names the first MaxEventItems and, for
+// all of them, their count and ItemsDigest, which keeps the event within
+// the event log's size limit while still fixing exactly what was decided.
+const MaxEventItems = 500
+
+// DecisionEvent is the event a decision appends, naming the items it
+// changed (with their subjects, so the log reads without the store).
 func DecisionEvent(d InventoryDecision, changed []InventoryItem) (Event, error) {
 	type item struct {
 		ID      string   `json:"id"`
@@ -202,9 +208,12 @@ func DecisionEvent(d InventoryDecision, changed []InventoryItem) (Event, error) 
 		Target        string `json:"target"`
 		Bulk          bool   `json:"bulk,omitempty"`
 		Justification string `json:"justification,omitempty"`
+		ItemCount     int    `json:"item_count"`
+		ItemsDigest   string `json:"items_sha256"`
 		Items         []item `json:"items"`
-	}{Target: d.Target, Bulk: len(d.Items) == 0, Justification: d.Justification, Items: []item{}}
-	for _, it := range changed {
+	}{Target: d.Target, Bulk: len(d.Items) == 0, Justification: d.Justification, ItemCount: len(changed),
+		ItemsDigest: ItemsDigest(changed), Items: []item{}}
+	for _, it := range changed[:min(len(changed), MaxEventItems)] {
 		data.Items = append(data.Items, item{it.ID, it.Kind, it.Subject, it.Hashes})
 	}
 	raw, err := json.Marshal(data)
@@ -212,6 +221,16 @@ func DecisionEvent(d InventoryDecision, changed []InventoryItem) (Event, error) 
 		return Event{}, err
 	}
 	return Event{Time: d.Time, Site: d.Site, Type: d.Type, Actor: d.Actor, Data: raw}, nil
+}
+
+// ItemsDigest is the hex SHA-256 over the items' IDs in the order given
+// (an ID already hashes the item's site, target, kind, subject and detail).
+func ItemsDigest(items []InventoryItem) string {
+	h := sha256.New()
+	for _, it := range items {
+		fmt.Fprintf(h, "%s\n", it.ID)
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))
 }
 
 // ItemsOf splits an inventory into its items (Status, times and

@@ -36,7 +36,7 @@ func inventoryMessages() catalog {
 			"inv.bulk.button":               "Approve all %d",
 			"inv.justification":             "Justification",
 			"inv.justification.placeholder": "Why these belong on the page, e.g. checkout as built by release 4.2, reviewed by J. Smith",
-			"inv.justification.short":       "Why it belongs here",
+			"inv.justification.short":       "Why it belongs",
 			"inv.items":                     "Items (%d)",
 			"inv.item":                      "Identity or origin",
 			"inv.hash":                      "Hash",

@@ -288,6 +288,32 @@ func testInventory(t *testing.T, newStore NewFunc) {
 			}
 		}
 	})
+	t.Run("a bulk approval of a large page fits the event log and fixes every item by count and digest", func(t *testing.T) {
+		s := newStore(t)
+		big := &inventory.PageInventory{Target: invTarget}
+		for i := range 6000 {
+			big.Scripts = append(big.Scripts, inventory.ScriptEntry{Identity: fmt.Sprintf("https://cdn.example/lib-%04d-with-a-long-enough-path.js", i),
+				Kind: "external", Fingerprints: []string{fmt.Sprintf("%064x", i)}})
+		}
+		_, err := s.ProposeInventory(t.Context(), "shop", big, true, t0)
+		must(t, err)
+		approveAll(t, s)
+		evs, err := s.Events(t.Context(), store.EventQuery{Type: store.EventInventoryApproved})
+		must(t, err)
+		if len(evs) != 1 {
+			t.Fatalf("%d approval events, want 1", len(evs))
+		}
+		var data struct {
+			ItemCount   int    `json:"item_count"`
+			ItemsDigest string `json:"items_sha256"`
+			Items       []struct{ ID string }
+		}
+		must(t, json.Unmarshal(evs[0].Data, &data))
+		approved := itemsBy(t, s, store.InventoryQuery{Site: "shop", Status: store.ItemApproved})
+		if data.ItemCount != 6000 || len(data.Items) != store.MaxEventItems || data.ItemsDigest != store.ItemsDigest(approved) {
+			t.Errorf("event: count %d, %d listed, digest %s; want 6000, %d, %s", data.ItemCount, len(data.Items), data.ItemsDigest, store.MaxEventItems, store.ItemsDigest(approved))
+		}
+	})
 	t.Run("items page in a stable order with the total count", func(t *testing.T) {
 		s := newStore(t)
 		big := &inventory.PageInventory{Target: invTarget}
