@@ -24,4 +24,6 @@ CREATE TABLE inventory_items (
 	PRIMARY KEY (site, target, id)
 );
 CREATE INDEX inventory_items_order ON inventory_items (site, target, kind, subject, id);
-CREATE INDEX inventory_items_status ON inventory_items (site, target, status);
+-- Covers the counts a page shows (by status, clean, kind) and the last
+-- time a page was seen, without reading the rows.
+CREATE INDEX inventory_items_status ON inventory_items (site, target, status, clean, kind, last_seen);
