@@ -93,7 +93,7 @@ func TestServeMountsTheDashboard(t *testing.T) {
 		if i < 0 {
 			t.Fatalf("no set-up link in the log:\n%s", out)
 		}
-		link := strings.Fields(out[i+len("link="):])[0]
+		link := strings.Trim(strings.Fields(out[i+len("link="):])[0], `"`)
 		host, _, _ := net.SplitHostPort(strings.TrimPrefix(strings.SplitN(link, "/setup", 2)[0], "http://"))
 		if !strings.HasPrefix(link, api+"/setup?token=skws_") || !net.ParseIP(host).IsLoopback() {
 			t.Fatalf("link %q, want %s/setup?token=... on loopback", link, api)
