@@ -253,15 +253,26 @@ func (s *Server) deleteUser(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// makeToken is the one path that issues an API token: the token is
-// returned once and only its hash is kept.
+// CreateAPIToken issues an API token acting as the user userID: the token
+// is returned once, and only its hash is kept. It is the one way tokens
+// are made (the settings page, the API, and tests that call the API).
+func CreateAPIToken(ctx context.Context, st store.UserStore, userID int64, name string) (string, store.APIToken, error) {
+	secret := randomSecret("skw_")
+	t, err := st.CreateAPIToken(ctx, store.APIToken{UserID: userID, Name: name, Hash: secretHash(secret)})
+	if err != nil {
+		return "", t, err
+	}
+	return secret, t, nil
+}
+
+// makeToken is CreateAPIToken for a request: it checks the name, records
+// the event, and returns a message key for a refusal.
 func (s *Server) makeToken(ctx context.Context, r *http.Request, owner int64, name string) (string, store.APIToken, string, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || len(name) > store.MaxUserNameBytes {
 		return "", store.APIToken{}, "tokens.badname", nil
 	}
-	secret := randomSecret("skw_")
-	t, err := s.store.CreateAPIToken(ctx, store.APIToken{UserID: owner, Name: name, Hash: secretHash(secret)})
+	secret, t, err := CreateAPIToken(ctx, s.store, owner, name)
 	if errors.Is(err, store.ErrNotFound) {
 		return "", t, "users.notfound", nil
 	}

@@ -41,8 +41,8 @@ type Options struct {
 	// Sinks are the config's alert sinks, for "send a test alert".
 	Sinks []alert.Sink
 
-	// PasswordParams are argon2id's costs; default argon2id.DefaultParams
-	// (tests lower them).
+	// PasswordParams are argon2id's costs; default PasswordParams() (tests
+	// lower them).
 	PasswordParams *argon2id.Params
 	// MaxLoginFailures in a row lock a user out for LockFor (defaults 5
 	// and 15 minutes).
@@ -100,7 +100,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 		s.now = time.Now
 	}
 	s.runs, s.sinks = opts.Runs, opts.Sinks
-	s.params = cmp.Or(opts.PasswordParams, argon2id.DefaultParams)
+	s.params = cmp.Or(opts.PasswordParams, PasswordParams())
 	s.maxFailures = cmp.Or(opts.MaxLoginFailures, 5)
 	s.lockFor = cmp.Or(opts.LockFor, 15*time.Minute)
 	s.limiter = newLoginLimiter(cmp.Or(opts.LoginsPerMinute, 10))
@@ -129,6 +129,15 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	s.routes(mux)
 	s.handler = s.secureHeaders(http.NewCrossOriginProtection().Handler(s.authenticate(mux)))
 	return s, nil
+}
+
+// PasswordParams are the argon2id costs for new password hashes: OWASP's
+// first recommendation (19 MiB, 2 passes, 1 lane). The library's defaults
+// use one lane per CPU (so a hash depends on the machine) and 64 MiB, which
+// a burst of sign-ins from many addresses would multiply. Existing hashes
+// carry their own costs and keep verifying when these change.
+func PasswordParams() *argon2id.Params {
+	return &argon2id.Params{Memory: 19 * 1024, Iterations: 2, Parallelism: 1, SaltLength: 16, KeyLength: 32}
 }
 
 // Handler serves the dashboard at / and its API at /api/.
