@@ -110,7 +110,8 @@ func TestPDFEvidenceSheet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := filepath.Join(t.TempDir(), "sheet.pdf")
+	// Kept with -artifacts, to look at.
+	f := filepath.Join(t.ArtifactDir(), "evidence-sheet.pdf")
 	if err := os.WriteFile(f, pdf, 0o600); err != nil {
 		t.Fatal(err)
 	}
