@@ -146,9 +146,16 @@ func TestInventoryInChromium(t *testing.T) {
 
 	t.Run("an operator signs in, approves a script with a justification and sees who approved it and when", func(t *testing.T) {
 		d := openDashTab(t, ctx, b, site.URL, "en-GB,en")
+		dialogs, stop := d.s.Subscribe(page.JavascriptDialogOpening.Method)
+		defer stop()
 		d.login("otto", "operator password 1")
 		d.open(pagePath)
 		d.screenshot("inventory-en-pending.png")
+		var planted string
+		d.eval(`document.querySelector(".inv-items").innerText`, &planted)
+		if !strings.Contains(planted, `"><script>alert(1)</script>`) {
+			t.Errorf("the planted script URL is not shown as text:\n%s", planted)
+		}
 		d.submit("#item-"+script.ID+" form.approve", map[string]string{"justification": "checkout UI, vendor contract 42"})
 		var row struct {
 			Status, Text string
@@ -174,6 +181,11 @@ func TestInventoryInChromium(t *testing.T) {
 		d.screenshot("inventory-en.png")
 		d.eval(`document.querySelector(".inv-items").scrollIntoView()`, nil)
 		d.screenshot("inventory-en-items.png")
+		select {
+		case <-dialogs:
+			t.Error("a dialog opened: the planted script URL ran")
+		default:
+		}
 	})
 	t.Run("the page in Japanese", func(t *testing.T) {
 		d := openDashTab(t, ctx, b, site.URL, "ja-JP,ja")
@@ -206,6 +218,11 @@ func TestInventoryInChromium(t *testing.T) {
 			t.Errorf("%d items pending after the viewer's try, want 2", n)
 		}
 		d.screenshot("inventory-en-viewer.png")
+		var pdf struct{ Type, Head string }
+		d.eval(`fetch("/inventory/shop/export?format=pdf").then(async r => ({Type: r.headers.get("Content-Type"), Head: (await r.text()).slice(0, 5)}))`, &pdf)
+		if pdf.Type != "application/pdf" || pdf.Head != "%PDF-" {
+			t.Errorf("a viewer's PDF export: %+v", pdf)
+		}
 	})
 }
 
