@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"text/tabwriter"
 	"time"
 
@@ -35,8 +37,95 @@ func newInventoryCmd(app *App) *cobra.Command {
 	}
 	cmd.AddCommand(newInventoryListCmd(app), newInventoryDecideCmd(app, store.EventInventoryApproved),
 		newInventoryDecideCmd(app, store.EventInventoryRevoked), newInventoryDecideCmd(app, store.EventInventoryJustified),
-		newInventoryExportCmd(app))
+		newInventoryExportCmd(app), newInventoryImportCmd(app))
 	return cmd
+}
+
+func newInventoryImportCmd(app *App) *cobra.Command {
+	var (
+		f                       inventoryFlags
+		file, justification, by string
+	)
+	cmd := &cobra.Command{
+		Use:   "import --site SITE --file BASELINE.json --justification TEXT --by NAME",
+		Short: "Approve a baseline file's pages in the store (to move a file-approved site to the store)",
+		Long: "import reads a baseline file (from skimwatch check --update-baseline, or the\n" +
+			"service's approved DATA_DIR/baselines/SITE.json) and approves every item of\n" +
+			"every page in it in the store, with the justification and who imports it;\n" +
+			"items already approved or revoked stay as they are. Then remove the file\n" +
+			"from the config (or move the default file away) and reload serve.\n\n" +
+			"Exit codes: 0 imported; 2 the file or the store could not be read or\n" +
+			"written, or a usage error.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.site == "" || file == "" || by == "" || justification == "" {
+				return usageErr("--site, --file, --justification and --by are required")
+			}
+			b, err := inventory.Load(file)
+			if err != nil {
+				return usageErr("%s", termtext.Escape(err.Error()))
+			}
+			ctx, cancel := context.WithTimeout(cmd.Context(), f.timeout)
+			defer cancel()
+			s, err := openStore(ctx, app, *f.dsn)
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			now := time.Now().UTC()
+			for _, key := range slices.Sorted(maps.Keys(b.Pages)) {
+				n, err := importPage(ctx, s, f.site, b.Pages[key], justification, by, now)
+				if err != nil {
+					return fmt.Errorf("import %s: %w", termtext.Escape(key), err)
+				}
+				if _, err := fmt.Fprintf(app.Stdout, "%s: approved %d item(s).\n", termtext.Escape(key), n); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+	}
+	f.dsn = storeFlag(cmd)
+	cmd.Flags().StringVar(&f.site, "site", "", "the site (required)")
+	cmd.Flags().DurationVar(&f.timeout, "timeout", time.Minute, "give up after this long")
+	cmd.Flags().StringVar(&file, "file", "", "the baseline file (required)")
+	cmd.Flags().StringVar(&justification, "justification", "", "why these belong on the pages (required)")
+	cmd.Flags().StringVar(&by, "by", "", "who imports and so approves them (required)")
+	return cmd
+}
+
+// importPage proposes a file's page to the store and approves every item of
+// it not approved yet.
+func importPage(ctx context.Context, s store.Store, site string, p *inventory.PageInventory, justification, by string, now time.Time) (int, error) {
+	if _, err := s.ProposeInventory(ctx, site, p, true, now); err != nil {
+		return 0, err
+	}
+	items, err := store.ItemsOf(site, p)
+	if err != nil {
+		return 0, err
+	}
+	ids := make([]string, len(items))
+	for i, it := range items {
+		ids[i] = it.ID
+	}
+	stored, _, err := s.InventoryItems(ctx, store.InventoryQuery{Site: site, Target: p.Target, IDs: ids})
+	if err != nil {
+		return 0, err
+	}
+	var todo []string
+	for _, it := range stored {
+		// A revocation is a person's decision that a file approved
+		// before it must not undo.
+		if it.Status == store.ItemPending {
+			todo = append(todo, it.ID)
+		}
+	}
+	if len(todo) == 0 {
+		return 0, nil
+	}
+	changed, err := s.DecideInventory(ctx, store.InventoryDecision{Type: store.EventInventoryApproved, Site: site, Target: p.Target,
+		Items: todo, Justification: justification, Actor: by, Time: now})
+	return len(changed), err
 }
 
 // inventoryFlags are the flags every inventory subcommand shares.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -141,6 +143,49 @@ func TestInventoryCommand(t *testing.T) {
 			if r[0] != "shop" || r[1] != cliPage || r[9] != "alice" || r[11] != "checkout as built" {
 				t.Errorf("row %q", r)
 			}
+		}
+	})
+}
+
+func TestInventoryImport(t *testing.T) {
+	dsn := seedInventory(t)
+	b := inventory.New(storeT0)
+	b.Pages[cliPage] = &inventory.PageInventory{Target: cliPage,
+		Scripts:      []inventory.ScriptEntry{{Identity: "https://cdn.example/app.js", Kind: "external", URL: "https://cdn.example/app.js", Fingerprints: []string{"f00d"}}},
+		Destinations: []inventory.DestinationEntry{{Origin: "https://pay.example", Types: []string{"fetch"}}, {Origin: "https://cdn.example", Types: []string{"script"}, AtLoad: true}}}
+	file := filepath.Join(t.TempDir(), "shop.json")
+	if err := b.Save(file); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("a baseline file's items are approved in the store with who and why", func(t *testing.T) {
+		out, err := runStoreCLI(t, "inventory", "import", "--store", dsn, "--site", "shop", "--file", file, "--justification", "approved by file since 2025", "--by", "alice")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		items := inventoryItemsIn(t, dsn)
+		if len(items) != 3 {
+			t.Fatalf("%d items, want the two seeded and the file's new destination", len(items))
+		}
+		for _, it := range items {
+			if it.Status != store.ItemApproved || it.ApprovedBy != "alice" || it.Justification != "approved by file since 2025" {
+				t.Errorf("item %s: %+v", it.Subject, it)
+			}
+		}
+	})
+	t.Run("importing again approves nothing more and fails nothing", func(t *testing.T) {
+		out, err := runStoreCLI(t, "inventory", "import", "--store", dsn, "--site", "shop", "--file", file, "--justification", "again", "--by", "bob")
+		if err != nil || !strings.Contains(out, "approved 0 item(s)") {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	})
+	t.Run("a file that is not a baseline is a usage error", func(t *testing.T) {
+		bad := filepath.Join(t.TempDir(), "bad.json")
+		if err := os.WriteFile(bad, []byte(`{"version": 99}`), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := runStoreCLI(t, "inventory", "import", "--store", dsn, "--site", "shop", "--file", bad, "--justification", "j", "--by", "bob")
+		if storeExitCode(err) != 2 {
+			t.Errorf("exit %d (%v), want 2", storeExitCode(err), err)
 		}
 	})
 }
