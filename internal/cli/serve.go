@@ -13,18 +13,21 @@ import (
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/service"
 	"github.com/skimwatch/skimwatch/internal/termtext"
+	"github.com/skimwatch/skimwatch/internal/web"
 )
 
 func init() { register(newServeCmd) }
 
 func newServeCmd(app *App) *cobra.Command {
 	var configFile, role string
+	var secureCookies bool
 	cmd := &cobra.Command{
 		Use:   "serve --config FILE",
 		Short: "Watch the configured sites continuously (scheduler, workers, CSP collector, API)",
 		Long: "serve runs, in one process, the scheduler and job workers that check every\n" +
 			"configured page, flow and web root at its interval, the CSP collector endpoint\n" +
-			"(POST /r/{site-key}), and a JSON API (GET /api/findings, /api/runs, /healthz),\n" +
+			"(POST /r/{site-key}), the dashboard at / with its JSON API under /api/ (see\n" +
+			"docs/API.md; a first run logs a one-time set-up link) and /healthz,\n" +
 			"all on loopback unless the config says otherwise; /metrics has a listener of\n" +
 			"its own. SIGHUP re-reads the config: the schedule is replaced and running jobs\n" +
 			"go on (a config that does not validate is refused and the old one kept).\n" +
@@ -46,7 +49,8 @@ func newServeCmd(app *App) *cobra.Command {
 			defer signal.Stop(hup)
 			reload := make(chan config.Config)
 			go watchHUP(ctx, app, configFile, hup, reload)
-			err = service.Serve(ctx, cfg, service.Options{Role: role, Logger: app.Logger, Reload: reload})
+			err = service.Serve(ctx, cfg, service.Options{Role: role, Logger: app.Logger, Reload: reload,
+				Dashboard: web.Options{SecureCookies: secureCookies}})
 			if err != nil {
 				return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}
 			}
@@ -55,6 +59,7 @@ func newServeCmd(app *App) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&configFile, "config", "", "config file (required; see docs/SERVE.md)")
 	cmd.Flags().StringVar(&role, "role", service.RoleAll, "all, or collector (only the collector endpoint, for many behind a load balancer)")
+	cmd.Flags().BoolVar(&secureCookies, "secure-cookies", false, "mark dashboard session cookies Secure (set it when the dashboard is reached over https, e.g. behind a TLS proxy)")
 	return cmd
 }
 

@@ -95,9 +95,11 @@ type Site struct {
 	WebRoots       []WebRoot `yaml:"web_roots"`
 	// CollectorKey is the key the site's CSP reports carry.
 	CollectorKey *SecretRef `yaml:"collector_key"`
-	// Baseline is the approved inventory file; default
-	// DATA_DIR/baselines/NAME.json. Checks before it exists write
-	// NAME.pending.json beside it for a person to approve.
+	// Baseline is an approved inventory file; checks before it exists
+	// write NAME.pending.json beside it for a person to approve. Empty
+	// (the default): the approved inventory lives in the store (see
+	// store.InventoryStore and docs/SERVE.md), unless the old default file
+	// DATA_DIR/baselines/NAME.json exists.
 	Baseline string `yaml:"baseline"`
 	// Every is how often the collector's reports are evaluated and old
 	// ones pruned for this site.

@@ -110,8 +110,13 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	// verdict below reads it again after the check, so that an approval
 	// made while the check ran applies to it.
 	// (The read after the check reports a baseline it cannot read.)
-	approved, _ := loadInventory(a.Baseline)
-	obs, err := w.check(ctx, a, approved)
+	t, err := a.checkTarget(nil)
+	approved, _ := w.m.loadBaseline(ctx, a, t.Name)
+	var obs *observation.Observation
+	if err == nil {
+		t.Differential = checkrun.Differential(a.differential(), approved, t)
+		obs, err = w.check(ctx, a, t)
+	}
 	if err != nil {
 		obs = &observation.Observation{Target: res.Target, Incomplete: []string{err.Error()}}
 	}
@@ -121,7 +126,7 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	defer cancel()
 	rep := &finding.Report{Tool: "skimwatch", Command: "check", Complete: true, Started: res.At}
 	pol := verdict.Options{PaymentOrigins: a.PaymentOrigins, ShopOrigins: a.ShopOrigins, Site: a.Site}
-	base, err := loadInventory(a.Baseline)
+	base, err := w.m.loadBaseline(rctx, a, obs.Target)
 	if err != nil {
 		rep.MarkIncomplete("baseline: " + err.Error())
 	}
@@ -130,16 +135,14 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	}
 	checkrun.Evaluate(rep, []*observation.Observation{obs}, base, pol)
 	rep.Finished = w.m.now()
-	if base == nil && rep.Complete && rep.AtOrAbove(finding.High) == 0 {
-		if err := w.m.proposeBaseline(a.Baseline, obs, pol); err != nil {
-			w.m.log.Warn("pending baseline not written", "site", a.Site, "target", res.Target, "err", err)
-		}
+	if err := w.m.propose(rctx, a, base, obs, rep, pol); err != nil {
+		w.m.log.Warn("pending baseline not written", "site", a.Site, "target", res.Target, "err", err)
 	}
 	record.Report(rctx, w.m.store, a.Site, rep, checkrun.Runs([]*observation.Observation{obs}), checkrun.Events("skimwatch serve", rep, []*observation.Observation{obs})...)
 	return w.m.finish(ctx, rctx, res, rep)
 }
 
-func (w *checkWorker) check(ctx context.Context, a CheckArgs, base *inventory.Baseline) (*observation.Observation, error) {
+func (w *checkWorker) check(ctx context.Context, a CheckArgs, t checkrun.Target) (*observation.Observation, error) {
 	if w.m.browser == nil {
 		return nil, errors.New("this process runs no browser")
 	}
@@ -151,10 +154,6 @@ func (w *checkWorker) check(ctx context.Context, a CheckArgs, base *inventory.Ba
 	opts.Timeout = a.Timeout
 	if w.m.opts.Dwell > 0 {
 		opts.Dwell = w.m.opts.Dwell
-	}
-	t, err := a.checkTarget(base)
-	if err != nil {
-		return nil, err
 	}
 	return checkrun.Run(ctx, w.m.browser, []checkrun.Target{t}, opts)[0], nil
 }

@@ -8,12 +8,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/check/inventory"
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/finding"
@@ -174,29 +176,42 @@ func TestServiceWatchesTheLab(t *testing.T) {
 			})
 		}
 	})
-	t.Run("with no baseline the first clean inventory waits for approval and nothing is approved", func(t *testing.T) {
+	t.Run("with no baseline the first clean inventory waits in the store for approval and nothing is approved", func(t *testing.T) {
 		if _, err := os.Stat(baseline); !errors.Is(err, fs.ErrNotExist) {
-			t.Fatalf("the approved baseline %s exists (err %v): the service approved by itself", baseline, err)
-		}
-		pending, err := loadInventory(PendingPath(baseline))
-		if err != nil || pending == nil {
-			t.Fatalf("no pending baseline: %v", err)
+			t.Fatalf("a baseline file %s exists (err %v): a site without a baseline key keeps its inventory in the store", baseline, err)
 		}
 		for _, p := range pages {
-			if pending.Page(l.ShopURL()+p) == nil {
-				t.Errorf("the pending baseline lacks %s", p)
+			target := inventory.TargetKey(l.ShopURL() + p)
+			pending, _, err := st.InventoryItems(ctx, store.InventoryQuery{Site: "lab", Target: target, Status: store.ItemPending})
+			if err != nil || len(pending) == 0 || !slices.ContainsFunc(pending, func(it store.InventoryItem) bool { return it.Clean && it.Kind == store.ItemScript }) {
+				t.Errorf("pending items of %s = %d, %v; want its scripts, from a clean check", p, len(pending), err)
+			}
+			if approved, err := st.ApprovedInventory(ctx, "lab", target); err != nil || approved != nil {
+				t.Errorf("approved inventory of %s = %+v, %v; want none", p, approved, err)
 			}
 		}
 	})
-	t.Run("a tamper is found as card exfiltration by the next run, with no baseline, and handed to the alerter", func(t *testing.T) {
+	link := l.ShopURL() + "/checkout/link"
+	t.Run("a bulk approval in the store is the baseline the next runs are compared with", func(t *testing.T) {
+		got, err := st.DecideInventory(ctx, store.InventoryDecision{Type: store.EventInventoryApproved, Site: "lab",
+			Target: inventory.TargetKey(link), Justification: "the lab checkout as built", Actor: "test"})
+		if err != nil || len(got) == 0 {
+			t.Fatalf("approve: %d items, %v", len(got), err)
+		}
+	})
+	t.Run("a tamper is found as card exfiltration and as a change against the store's baseline, and handed to the alerter", func(t *testing.T) {
 		if err := l.SetScenario("fake-card-form"); err != nil {
 			t.Fatal(err)
 		}
 		tampered := time.Now()
-		page := l.ShopURL() + "/checkout/link"
+		page := link
 		r := alerts.waitFor(t, ctx, "with card exfiltration on "+page, func(r RunResult) bool {
 			return r.Target == page && r.At.After(tampered) && hasKind(r.Findings, verdict.KindCardExfil)
 		})
+		// Only a run compared with a baseline reports what is new.
+		if !hasKind(r.Findings, verdict.KindScriptNew) && !hasKind(r.Findings, verdict.KindScriptChanged) && !hasKind(r.Findings, verdict.KindDestinationNew) {
+			t.Errorf("the tampered run reports nothing new against the approved inventory: %+v", r.Findings)
+		}
 		f := findKind(r.Findings, verdict.KindCardExfil)
 		if f.Severity != finding.Critical {
 			t.Errorf("severity %s, want critical", f.Severity)

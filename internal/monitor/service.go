@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"time"
 
@@ -216,7 +215,7 @@ func Jobs(cfg config.Config) []Job {
 	for _, s := range cfg.Sites {
 		baseline := s.Baseline
 		if baseline == "" {
-			baseline = filepath.Join(cfg.DataDir, "baselines", s.Name+".json")
+			baseline = legacyBaseline(cfg.DataDir, s.Name)
 		}
 		for _, p := range s.Pages {
 			jobs = append(jobs, Job{Every: p.Every.D(), Args: CheckArgs{Site: s.Name, URL: p.URL, PaymentOrigins: s.PaymentOrigins,

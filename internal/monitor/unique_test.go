@@ -82,7 +82,7 @@ sites:
 		t.Fatalf("%d jobs, want a check, a verify and the site's housekeeping: %+v", len(jobs), jobs)
 	}
 	c, ok := jobs[0].Args.(CheckArgs)
-	if !ok || c.URL != "https://shop.example/checkout" || jobs[0].Every != 5*time.Minute || c.Baseline != "/var/lib/skimwatch/baselines/shop.json" ||
+	if !ok || c.URL != "https://shop.example/checkout" || jobs[0].Every != 5*time.Minute || c.Baseline != "" ||
 		len(c.PaymentOrigins) != 1 || c.Timeout != config.DefaultPageTimeout {
 		t.Errorf("check job = %+v every %s", jobs[0].Args, jobs[0].Every)
 	}

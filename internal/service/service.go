@@ -30,6 +30,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/open"
 	"github.com/skimwatch/skimwatch/internal/termtext"
+	"github.com/skimwatch/skimwatch/internal/web"
 )
 
 // CollectorFlush is how often serve's collector writes what it received
@@ -73,6 +74,9 @@ type Options struct {
 	// silence threshold, tick) when Alerter is nil; Store, Sinks and Logger
 	// are set by Serve from the config.
 	Alerts alert.Options
+	// Dashboard overrides dashboard options (tests lower the password
+	// hashing cost); Store, Logger, Runs and Sinks are set by Serve.
+	Dashboard web.Options
 }
 
 // WithDataDir fills in the data directory when the config names none: the
@@ -224,7 +228,19 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 
 	mux := http.NewServeMux()
 	api := &api{store: st, monitor: mon}
-	api.routes(mux)
+	mux.HandleFunc("GET /healthz", api.healthz)
+	// The dashboard and its API run where the monitor runs; collectors
+	// behind a load balancer stay stateless and answer only /r/ and
+	// /healthz.
+	var dash *web.Server
+	if opts.Role == RoleAll {
+		if dash, err = newDashboard(ctx, st, &cfg, mon, opts.Dashboard, log); err != nil {
+			mon.Stop(context.WithoutCancel(ctx))
+			return err
+		}
+		api.routes(mux, dash)
+		mux.Handle("/", dash.Handler())
+	}
 	if col != nil {
 		mux.Handle("/r/", col.Handler())
 	}
@@ -256,6 +272,14 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		opts.Listening(ln.Addr(), mln.Addr())
 	}
 	log.Info("serving", "role", opts.Role, "api", ln.Addr().String(), "metrics", mln.Addr().String())
+	if dash != nil {
+		if link, err := dash.SetupLink(ctx, "http://"+loopbackAddr(ln.Addr())); err != nil {
+			log.Error("cannot make the dashboard's set-up link", "err", err)
+		} else if link != "" {
+			// The one way in on a first run: there is no default password.
+			log.Warn("the dashboard has no users yet; open this one-time link on this machine within an hour to create the admin", "link", link)
+		}
+	}
 
 	var serr error
 loop:
@@ -331,7 +355,37 @@ func newCollector(ctx context.Context, st store.Store, cfg config.Config, co col
 	return c, nil
 }
 
-// api is the JSON API the dashboard will use. Every response is written by
+// newDashboard builds the dashboard on the process's store, monitor and
+// alert sinks.
+func newDashboard(ctx context.Context, st store.Store, cfg *config.Config, mon *monitor.Monitor, do web.Options, log *slog.Logger) (*web.Server, error) {
+	do.Store, do.Logger, do.Runs = st, log, mon.Runs
+	var err error
+	if do.Sinks, err = sinks(cfg); err != nil {
+		return nil, fmt.Errorf("dashboard: alert sinks: %w", err)
+	}
+	d, err := web.New(ctx, do)
+	if err != nil {
+		return nil, fmt.Errorf("dashboard: %w", err)
+	}
+	return d, nil
+}
+
+// loopbackAddr is addr as a browser on this machine reaches it: a wildcard
+// listen address becomes 127.0.0.1 (or ::1), because the set-up link works
+// only from loopback.
+func loopbackAddr(addr net.Addr) string {
+	tcp, ok := addr.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return addr.String()
+	}
+	ip := net.IPv4(127, 0, 0, 1)
+	if tcp.IP.To4() == nil {
+		ip = net.IPv6loopback
+	}
+	return net.JoinHostPort(ip.String(), strconv.Itoa(tcp.Port))
+}
+
+// api is the service's part of the JSON API. Every response is written by
 // termtext.WriteJSON, so stored text from attackers' pages is escaped.
 type api struct {
 	store   store.Store
@@ -341,10 +395,12 @@ type api struct {
 // maxRows caps one API listing.
 const maxRows = 1000
 
-func (a *api) routes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", a.healthz)
-	mux.HandleFunc("GET /api/findings", a.findings)
-	mux.HandleFunc("GET /api/runs", a.runs)
+// routes registers the service's API routes, which need the dashboard's
+// sign-in or an API token like every other /api/ route. (/healthz stays
+// open: load balancers and monitoring call it.)
+func (a *api) routes(mux *http.ServeMux, dash *web.Server) {
+	mux.Handle("GET /api/findings", dash.Protect(web.RoleViewer, http.HandlerFunc(a.findings)))
+	mux.Handle("GET /api/runs", dash.Protect(web.RoleViewer, http.HandlerFunc(a.runs)))
 }
 
 func (a *api) healthz(w http.ResponseWriter, r *http.Request) {

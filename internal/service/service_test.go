@@ -127,6 +127,7 @@ func TestServeWatchesWebRootsAndAnswersTheAPI(t *testing.T) {
 	case err := <-done:
 		t.Fatalf("serve ended before listening: %v", err)
 	}
+	token := apiToken(t, cfg)
 
 	t.Run("a clean web root is reported as a complete run with no findings", func(t *testing.T) {
 		alerts.waitFor(t, "clean of a", func(r monitor.RunResult) bool {
@@ -147,7 +148,7 @@ func TestServeWatchesWebRootsAndAnswersTheAPI(t *testing.T) {
 				Path string `json:"path"`
 			} `json:"findings"`
 		}
-		if code := get(t, api+"/api/findings?site=shop", &out); code != http.StatusOK {
+		if code := getAs(t, token, api+"/api/findings?site=shop", &out); code != http.StatusOK {
 			t.Fatalf("status %d", code)
 		}
 		if len(out.Findings) != 1 || out.Findings[0].Kind != fim.KindModified || out.Findings[0].Path != "checkout.js" {
@@ -175,14 +176,14 @@ func TestServeWatchesWebRootsAndAnswersTheAPI(t *testing.T) {
 		var runs struct {
 			Runs []monitor.Run `json:"runs"`
 		}
-		if code := get(t, api+"/api/runs?limit=10", &runs); code != http.StatusOK || len(runs.Runs) == 0 {
+		if code := getAs(t, token, api+"/api/runs?limit=10", &runs); code != http.StatusOK || len(runs.Runs) == 0 {
 			t.Fatalf("status %d, runs %+v", code, runs)
 		}
 		var h struct{ OK bool }
 		if code := get(t, api+"/healthz", &h); code != http.StatusOK || !h.OK {
 			t.Errorf("healthz %d %+v", code, h)
 		}
-		if code := get(t, api+"/api/runs?limit=0", nil); code != http.StatusBadRequest {
+		if code := getAs(t, token, api+"/api/runs?limit=0", nil); code != http.StatusBadRequest {
 			t.Errorf("limit=0: status %d, want 400", code)
 		}
 	})
@@ -259,7 +260,7 @@ func TestServeRoles(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := parse(t, "data_dir: "+t.TempDir()+"\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nsites:\n"+tt.site)
 			api, metrics := startServe(t, cfg, Options{Role: tt.role})
-			if code := get(t, api+"/api/runs", nil); code != tt.runs {
+			if code := getAs(t, apiToken(t, cfg), api+"/api/runs", nil); code != tt.runs {
 				t.Errorf("/api/runs: %d, want %d", code, tt.runs)
 			}
 			if code := get(t, api+"/healthz", nil); code != http.StatusOK {

@@ -89,7 +89,7 @@ func measureWatch(t *testing.T) {
 
 // hookServe starts serve with cfg (YAML, with HOOK for the webhook URL)
 // and a signed webhook, and returns its API address and the receiver.
-func hookServe(t *testing.T, yaml string, opts Options) (api string, recv *webhookReceiver) {
+func hookServe(t *testing.T, yaml string, opts Options) (api, token string, recv *webhookReceiver) {
 	t.Helper()
 	recv = &webhookReceiver{t: t, secret: []byte("a-webhook-secret-of-the-shop")}
 	hook := httptest.NewServer(recv)
@@ -98,8 +98,9 @@ func hookServe(t *testing.T, yaml string, opts Options) (api string, recv *webho
 	t.Setenv("TEST_WEBHOOK_SECRET", string(recv.secret))
 	yaml += "alerts:\n  - webhook: {url: " + hook.URL + ", secret: {env: TEST_WEBHOOK_SECRET}}\n"
 	opts.Alerts = alert.Options{Window: -1}
-	api, _ = startServe(t, parse(t, yaml), opts)
-	return api, recv
+	cfg := parse(t, yaml)
+	api, _ = startServe(t, cfg, opts)
+	return api, apiToken(t, cfg), recv
 }
 
 func measureLabTamper(t *testing.T) {
@@ -118,9 +119,9 @@ func measureLabTamper(t *testing.T) {
 	y := fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nconcurrency: 1\n"+
 		"sites:\n  - name: lab\n    differential: never\n    payment_origins: [%q, %q]\n    pages:\n      - {url: %q, every: %s, timeout: 60s}\n",
 		dir, l.PSPOrigin(), l.PSPAPIOrigin(), l.ShopURL()+"/checkout/link", every)
-	api, recv := hookServe(t, y, Options{Monitor: monitor.Options{Dwell: time.Second, PollInterval: 100 * time.Millisecond}})
+	api, token, recv := hookServe(t, y, Options{Monitor: monitor.Options{Dwell: time.Second, PollInterval: 100 * time.Millisecond}})
 	// The first clean run, so that the tamper lands on a watched page.
-	waitCompleteRun(t, api)
+	waitCompleteRun(t, api, token)
 	var incident, checks []time.Duration
 	n := 0
 	for range 3 {
@@ -143,7 +144,7 @@ func measureLabTamper(t *testing.T) {
 		}
 		n++
 	}
-	checks = completeRuns(t, api)
+	checks = completeRuns(t, api, token)
 	report(t, fmt.Sprintf("lab tamper to incident at the webhook (page every %s, dwell 1s)", every), incident)
 	if len(checks) > 0 {
 		report(t, "one check's duration (complete runs, from the queue)", checks)
@@ -151,11 +152,11 @@ func measureLabTamper(t *testing.T) {
 }
 
 // waitCompleteRun waits for a complete run in /api/runs.
-func waitCompleteRun(t *testing.T, api string) {
+func waitCompleteRun(t *testing.T, api, token string) {
 	t.Helper()
 	for end := time.Now().Add(2 * time.Minute); time.Now().Before(end); time.Sleep(200 * time.Millisecond) {
 		var out struct{ Runs []monitor.Run }
-		if get(t, api+"/api/runs", &out) == http.StatusOK {
+		if getAs(t, token, api+"/api/runs", &out) == http.StatusOK {
 			for _, r := range out.Runs {
 				if r.Complete {
 					return
@@ -167,10 +168,10 @@ func waitCompleteRun(t *testing.T, api string) {
 }
 
 // completeRuns returns how long each complete run took.
-func completeRuns(t *testing.T, api string) []time.Duration {
+func completeRuns(t *testing.T, api, token string) []time.Duration {
 	t.Helper()
 	var out struct{ Runs []monitor.Run }
-	get(t, api+"/api/runs?limit=1000", &out)
+	getAs(t, token, api+"/api/runs?limit=1000", &out)
 	var ds []time.Duration
 	for _, r := range out.Runs {
 		if r.Complete && r.Finished != nil && r.Result != nil && r.Result.Detector == monitor.DetectorCheck {
@@ -270,7 +271,7 @@ func measureCSP(t *testing.T) {
 	t.Setenv("TEST_COLLECTOR_KEY", key)
 	y := fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n"+
 		"sites:\n  - name: lab\n    collector_key: {env: TEST_COLLECTOR_KEY}\n    every: 10m\n", dir)
-	api, recv := hookServe(t, y, Options{Collector: collector.Options{MinClients: 1}, Monitor: monitor.Options{PollInterval: 100 * time.Millisecond}})
+	api, _, recv := hookServe(t, y, Options{Collector: collector.Options{MinClients: 1}, Monitor: monitor.Options{PollInterval: 100 * time.Millisecond}})
 	timer.mu.Lock()
 	timer.target = api
 	timer.mu.Unlock()

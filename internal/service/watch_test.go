@@ -107,7 +107,7 @@ func TestServeAlertsOnANewCSPFindingAtOnce(t *testing.T) {
 	t.Setenv("TEST_COLLECTOR_KEY", key)
 	y := fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n"+
 		"sites:\n  - name: shop\n    collector_key: {env: TEST_COLLECTOR_KEY}\n    every: 10m\n", t.TempDir())
-	api, recv := hookServe(t, y, Options{Monitor: monitor.Options{PollInterval: 50 * time.Millisecond}})
+	api, _, recv := hookServe(t, y, Options{Monitor: monitor.Options{PollInterval: 50 * time.Millisecond}})
 	post := func(t *testing.T) {
 		t.Helper()
 		body := `{"csp-report":{"document-uri":"https://shop.example/checkout","effective-directive":"script-src-elem",` +

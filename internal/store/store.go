@@ -92,6 +92,10 @@ type Store interface {
 
 	// AlertStore keeps alert incidents and deliveries; see its methods.
 	AlertStore
+	// InventoryStore keeps page inventories and their authorisations.
+	InventoryStore
+	// UserStore keeps the dashboard's users, tokens and sessions.
+	UserStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -1,0 +1,229 @@
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/emulation"
+	"github.com/chromedp/cdproto/page"
+	"github.com/chromedp/cdproto/runtime"
+
+	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
+)
+
+// dashTab is one signed-in person's tab: its own browser context, so two
+// users in one test do not share cookies.
+type dashTab struct {
+	t    *testing.T
+	ctx  context.Context
+	s    *browser.Session
+	base string
+}
+
+func openDashTab(t *testing.T, ctx context.Context, b *browser.Browser, base, lang string) *dashTab {
+	t.Helper()
+	tab, err := b.NewTab(ctx, browser.TabOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tab.Close() })
+	d := &dashTab{t: t, ctx: ctx, s: tab.Page(), base: base}
+	if _, err := cdp.Call(ctx, d.s, page.Enable, page.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cdp.Call(ctx, d.s, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 1280, Height: 800, DeviceScaleFactor: 1}); err != nil {
+		t.Fatal(err)
+	}
+	// The dashboard picks its language from Accept-Language.
+	if _, err := cdp.Call(ctx, d.s, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: b.UserAgent(), AcceptLanguage: lang}); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// load runs act (a navigation or a form submission) and waits for the
+// page it leads to.
+func (d *dashTab) load(act func()) {
+	d.t.Helper()
+	loaded, stop := d.s.Subscribe(page.LoadEventFired.Method)
+	defer stop()
+	act()
+	select {
+	case <-loaded:
+	case <-time.After(30 * time.Second):
+		d.t.Fatal("the page did not load")
+	}
+}
+
+func (d *dashTab) open(path string) {
+	d.t.Helper()
+	d.load(func() {
+		if _, err := cdp.Call(d.ctx, d.s, page.Navigate, page.NavigateParams{URL: d.base + path}); err != nil {
+			d.t.Fatal(err)
+		}
+	})
+}
+
+// eval runs JavaScript in the page (DevTools is not bound by the page's
+// CSP) and decodes its value into out.
+func (d *dashTab) eval(expr string, out any) {
+	d.t.Helper()
+	res, err := cdp.Call(d.ctx, d.s, runtime.Evaluate, runtime.EvaluateParams{Expression: expr, ReturnByValue: new(true), AwaitPromise: new(true)})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	if res.ExceptionDetails != nil {
+		d.t.Fatalf("%s: %s", expr, res.ExceptionDetails.Text)
+	}
+	if out != nil && res.Result != nil {
+		if err := json.Unmarshal(res.Result.Value, out); err != nil {
+			d.t.Fatalf("%s: %v", expr, err)
+		}
+	}
+}
+
+// submit fills a form's fields (by name) and submits it as a person would.
+func (d *dashTab) submit(form string, fields map[string]string) {
+	d.t.Helper()
+	js, _ := json.Marshal(fields)
+	sel, _ := json.Marshal(form)
+	d.load(func() {
+		d.eval(`(() => { const f = document.querySelector(`+string(sel)+`); if (!f) throw new Error("no form "+`+string(sel)+`);
+			for (const [k, v] of Object.entries(`+string(js)+`)) f.elements[k].value = v; f.requestSubmit(); })()`, nil)
+	})
+}
+
+func (d *dashTab) login(name, password string) {
+	d.t.Helper()
+	d.open("/login")
+	d.submit(`form[action="/login"]`, map[string]string{"name": name, "password": password})
+}
+
+func (d *dashTab) screenshot(name string) {
+	d.t.Helper()
+	res, err := cdp.Call(d.ctx, d.s, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	dir := d.t.ArtifactDir()
+	if err := os.WriteFile(filepath.Join(dir, name), res.Data, 0o600); err != nil {
+		d.t.Fatal(err)
+	}
+	d.t.Logf("screenshot %s", filepath.Join(dir, name))
+}
+
+func TestInventoryInChromium(t *testing.T) {
+	_, err := browser.FindChromium("")
+	testsupport.Need(t, "Chromium", err)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	b, err := browser.Launch(ctx, browser.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { b.Close() })
+
+	site := newSite(t, Options{})
+	items := seedInventory(t, site.st)
+	site.addUser(t, "otto", store.RoleOperator, "operator password 1")
+	site.addUser(t, "vera", store.RoleViewer, "viewer password 1")
+	pagePath := "/inventory/shop?target=" + url.QueryEscape(invURL)
+	var script store.InventoryItem
+	for _, it := range items {
+		if it.Subject == "https://cdn.example/app.js" {
+			script = it
+		}
+	}
+
+	t.Run("an operator signs in, approves a script with a justification and sees who approved it and when", func(t *testing.T) {
+		d := openDashTab(t, ctx, b, site.URL, "en-GB,en")
+		dialogs, stop := d.s.Subscribe(page.JavascriptDialogOpening.Method)
+		defer stop()
+		d.login("otto", "operator password 1")
+		d.open(pagePath)
+		d.screenshot("inventory-en-pending.png")
+		var planted string
+		d.eval(`document.querySelector(".inv-items").innerText`, &planted)
+		if !strings.Contains(planted, `"><script>alert(1)</script>`) {
+			t.Errorf("the planted script URL is not shown as text:\n%s", planted)
+		}
+		d.submit("#item-"+script.ID+" form.approve", map[string]string{"justification": "checkout UI, vendor contract 42"})
+		var row struct {
+			Status, Text string
+			Dialog       bool
+		}
+		d.eval(`(() => { const r = document.querySelector("#item-`+script.ID+`"); return {Status: r.dataset.status, Text: r.innerText}; })()`, &row)
+		if row.Status != store.ItemApproved || !strings.Contains(row.Text, "otto") || !strings.Contains(row.Text, "checkout UI, vendor contract 42") || !strings.Contains(row.Text, "2026-") {
+			t.Errorf("the row after approval: %+v", row)
+		}
+		var notice string
+		d.eval(`document.querySelector(".flash.info")?.innerText ?? ""`, &notice)
+		if !strings.Contains(notice, "Approved 1 item") {
+			t.Errorf("notice %q", notice)
+		}
+		got, _, err := site.st.InventoryItems(ctx, store.InventoryQuery{IDs: []string{script.ID}})
+		if err != nil || len(got) != 1 || got[0].ApprovedBy != "otto" || got[0].Justification != "checkout UI, vendor contract 42" {
+			t.Errorf("stored item %+v, %v", got, err)
+		}
+		evs := events(t, site.st, store.EventInventoryApproved)
+		if len(evs) != 1 || evs[0].Actor != "otto" || !strings.Contains(string(evs[0].Data), script.ID) {
+			t.Errorf("approval events %+v", evs)
+		}
+		d.screenshot("inventory-en.png")
+		d.eval(`document.querySelector(".inv-items").scrollIntoView()`, nil)
+		d.screenshot("inventory-en-items.png")
+		select {
+		case <-dialogs:
+			t.Error("a dialog opened: the planted script URL ran")
+		default:
+		}
+	})
+	t.Run("the page in Japanese", func(t *testing.T) {
+		d := openDashTab(t, ctx, b, site.URL, "ja-JP,ja")
+		d.login("otto", "operator password 1")
+		d.open(pagePath)
+		var h string
+		d.eval(`document.querySelector("main").innerText`, &h)
+		if !strings.Contains(h, "承認") || !strings.Contains(h, "正当な理由") {
+			t.Errorf("the page is not in Japanese:\n%s", h)
+		}
+		d.screenshot("inventory-ja.png")
+		d.open("/inventory")
+		d.screenshot("inventory-targets-ja.png")
+	})
+	t.Run("a viewer sees no approve button and a same-origin approval post is refused with 403", func(t *testing.T) {
+		d := openDashTab(t, ctx, b, site.URL, "en")
+		d.login("vera", "viewer password 1")
+		d.open(pagePath)
+		var forms int
+		d.eval(`document.querySelectorAll('form[action$="/approve"]').length`, &forms)
+		if forms != 0 {
+			t.Errorf("a viewer is shown %d approve forms", forms)
+		}
+		var status int
+		d.eval(`fetch("/inventory/shop/approve", {method: "POST", body: new URLSearchParams({target: `+jsString(invURL)+`, bulk: "1", justification: "sneaky"})}).then(r => r.status)`, &status)
+		if status != 403 {
+			t.Errorf("a viewer's approval got %d, want 403", status)
+		}
+		if _, n, _ := site.st.InventoryItems(ctx, store.InventoryQuery{Status: store.ItemPending}); n != 2 {
+			t.Errorf("%d items pending after the viewer's try, want 2", n)
+		}
+		d.screenshot("inventory-en-viewer.png")
+		var pdf struct{ Type, Head string }
+		d.eval(`fetch("/inventory/shop/export?format=pdf").then(async r => ({Type: r.headers.get("Content-Type"), Head: (await r.text()).slice(0, 5)}))`, &pdf)
+		if pdf.Type != "application/pdf" || pdf.Head != "%PDF-" {
+			t.Errorf("a viewer's PDF export: %+v", pdf)
+		}
+	})
+}
+
+func jsString(s string) string { b, _ := json.Marshal(s); return string(b) }
