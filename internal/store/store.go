@@ -92,6 +92,8 @@ type Store interface {
 
 	// AlertStore keeps alert incidents and deliveries; see its methods.
 	AlertStore
+	// IncidentScopeStore keeps scoped incidents; see its methods.
+	IncidentScopeStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
