@@ -45,8 +45,8 @@ func TestScopeCountsCustomersAndClasses(t *testing.T) {
 		{ID: "2", Kind: KindOrder, Time: at(30), CustomerID: "c1", Email: "a@example.jp"},
 		{ID: "3", Kind: KindOrder, Time: at(40), Email: "Guest@Example.jp"},
 		{ID: "4", Kind: KindOrder, Time: at(50), Email: "guest@example.jp"},
-		{ID: "5", Kind: KindOrder, Time: at(5), CustomerID: "c2"},          // possibly
-		{ID: "6", Kind: KindOrder, Time: at(120), CustomerID: "c3"},        // after the payment window
+		{ID: "5", Kind: KindOrder, Time: at(5), CustomerID: "c2"},           // possibly
+		{ID: "6", Kind: KindOrder, Time: at(120), CustomerID: "c3"},         // after the payment window
 		{ID: "r1", Kind: KindRegistration, Time: at(120), CustomerID: "c3"}, // registration page tampered then
 		{ID: "r2", Kind: KindRegistration, Time: at(30), CustomerID: "c4"},  // registration page clean then
 	} {

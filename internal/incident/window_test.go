@@ -244,4 +244,3 @@ func TestWindowFromChecks(t *testing.T) {
 		}
 	})
 }
-
