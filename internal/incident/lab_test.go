@@ -77,10 +77,12 @@ func TestLabReplayScopesTheSeedIncident(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	began := time.Now()
 	keys, err := incident.Replay{Site: "lab", Start: start, End: end, Every: every, Pages: []incident.ReplayPage{pay, reg}, Base: base, Policy: pol}.Run(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("replay of %s of checks every %s filed in %s", end.Sub(start), every, time.Since(began).Round(time.Millisecond))
 	if keys[pay.Target] == "" || keys[reg.Target] == "" {
 		t.Fatalf("finding keys = %v, want one per tampered page", keys)
 	}

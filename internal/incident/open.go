@@ -84,7 +84,7 @@ func Open(ctx context.Context, st store.Store, o Options) (*Incident, error) {
 		inc.ChainHead = fmt.Sprintf("%d:%s", last.Seq, last.Hash)
 	}
 
-	pages, m := artifactOf(picked, events, o)
+	pages, m := artifactOf(picked, all, events)
 	// The file's own hash is the script's when it is served as is.
 	for _, f := range picked {
 		if f.Path != "" {
@@ -158,23 +158,24 @@ type pageHint struct {
 
 // artifactOf reads the malicious script hashes and origins from the
 // findings and the check events they came from.
-func artifactOf(fs []store.StoredFinding, events []store.Event, o Options) ([]pageHint, scriptMatcher) {
+func artifactOf(fs, all []store.StoredFinding, events []store.Event) ([]pageHint, scriptMatcher) {
 	m := scriptMatcher{sha: map[string]bool{}, origins: map[string]bool{}}
 	var hints []pageHint
 	for _, f := range fs {
 		ev := f.Evidence
-		var exposed []DataClass
-		if vs, ok := ev["values"].([]any); ok {
-			for _, v := range vs {
-				if s, ok := v.(string); ok {
-					exposed = append(exposed, classOf(s))
+		exposed := valuesOf(f)
+		if len(exposed) == 0 && f.Source == "check" {
+			// A new script without the probe's leak evidence: what the
+			// probe saw leave the same page while it was raised tells.
+			for _, g := range all {
+				if g.Source == "check" && sameTarget(g.URL, f.URL) && !g.FirstSeen.After(f.LastSeen) && !g.LastSeen.Before(f.FirstSeen) {
+					exposed = sortClasses(append(exposed, valuesOf(g)...))
 				}
 			}
 		}
-		exposed = sortClasses(exposed)
 		if len(exposed) == 0 && f.Source == "check" {
-			// A new script or a fake card form without the probe's leak
-			// evidence: what a fake card form asks for is the card.
+			// Nothing left while the probe watched: what a fake card form
+			// asks for is the card.
 			exposed = allCard
 		}
 		for _, k := range []string{"destination_origin", "blocked", "origin", "landing_origin", "action_origin"} {
@@ -339,4 +340,17 @@ func later(a, b Bounds) Bounds {
 		return a
 	}
 	return b
+}
+
+// valuesOf is what a honey finding's evidence says left the page.
+func valuesOf(f store.StoredFinding) []DataClass {
+	var out []DataClass
+	if vs, ok := f.Evidence["values"].([]any); ok {
+		for _, v := range vs {
+			if s, ok := v.(string); ok {
+				out = append(out, classOf(s))
+			}
+		}
+	}
+	return sortClasses(out)
 }

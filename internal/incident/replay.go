@@ -76,8 +76,15 @@ func (r Replay) Run(ctx context.Context, st store.Store) (map[string]string, err
 	if err != nil {
 		return nil, fmt.Errorf("replay: read findings: %w", err)
 	}
+	// The probe's own evidence (what left the page) is preferred: it names
+	// what was exposed. Findings come highest severity first.
 	for _, p := range r.Pages {
-		for _, f := range found { // highest severity first
+		for _, f := range found {
+			if _, ok := keys[p.Target]; !ok && f.Source == "check" && sameTarget(p.Target, f.URL) && len(valuesOf(f)) > 0 {
+				keys[p.Target] = f.Key
+			}
+		}
+		for _, f := range found {
 			if _, ok := keys[p.Target]; !ok && f.Source == "check" && sameTarget(p.Target, f.URL) {
 				keys[p.Target] = f.Key
 			}
