@@ -164,9 +164,10 @@ func artifactOf(fs, all []store.StoredFinding, events []store.Event) ([]pageHint
 	for _, f := range fs {
 		ev := f.Evidence
 		exposed := valuesOf(f)
-		if len(exposed) == 0 && f.Source == "check" {
-			// A new script without the probe's leak evidence: what the
-			// probe saw leave the same page while it was raised tells.
+		if f.Source == "check" {
+			// What the probe saw leave the same page while this finding
+			// was raised: a card skimmer that also takes the e-mail has
+			// two findings (card, personal data), and a new script none.
 			for _, g := range all {
 				if g.Source == "check" && sameTarget(g.URL, f.URL) && !g.FirstSeen.After(f.LastSeen) && !g.LastSeen.Before(f.FirstSeen) {
 					exposed = sortClasses(append(exposed, valuesOf(g)...))
