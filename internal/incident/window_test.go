@@ -26,7 +26,7 @@ const (
 
 var t0 = time.Date(2020, 12, 1, 0, 0, 0, 0, time.UTC)
 
-func openStore(t *testing.T) *sqlite.DB {
+func openStore(t testing.TB) *sqlite.DB {
 	t.Helper()
 	st, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "s.db"), sqlite.Options{})
 	if err != nil {
@@ -56,7 +56,7 @@ func checkAt(t *testing.T, st store.Store, target string, at time.Time, dirty, c
 }
 
 // exfilFinding files the finding a dirty check raises.
-func exfilFinding(t *testing.T, st store.Store, page string, at time.Time, values ...string) string {
+func exfilFinding(t testing.TB, st store.Store, page string, at time.Time, values ...string) string {
 	t.Helper()
 	vs := make([]any, len(values))
 	for i, v := range values {
