@@ -113,7 +113,7 @@ func Open(ctx context.Context, st store.Store, o Options) (*Incident, error) {
 		if !slices.ContainsFunc(seen, func(x Observation) bool { return x.Dirty }) {
 			continue
 		}
-		p := Page{Target: target, Exposed: exposedFor(target, pages)}
+		p := Page{Target: target, Exposed: exposedFor(target, pages, all, seen)}
 		p.Kind = pageKind(p.Exposed)
 		p.Window = windowOf(seen, aux.forPage(p.Kind))
 		inc.Pages = append(inc.Pages, p)
@@ -305,12 +305,32 @@ func sinceArtifact(events []store.Event, since time.Time, m scriptMatcher) {
 }
 
 // exposedFor is what the artifact took on target: from the finding about
-// that page, else from any finding, else a fake card form's fields.
-func exposedFor(target string, hints []pageHint) []DataClass {
+// that page, else from the probe's findings on that page while it was
+// dirty (an incident opened from a time), else from the one finding, else
+// a fake card form's fields.
+func exposedFor(target string, hints []pageHint, all []store.StoredFinding, seen []Observation) []DataClass {
 	for _, h := range hints {
 		if sameTarget(target, h.url) || strings.HasSuffix(strings.TrimSuffix(h.url, "/"), strings.TrimSuffix(target, "/")) {
 			return h.exposed
 		}
+	}
+	var from, to time.Time
+	for _, o := range seen {
+		if o.Dirty {
+			if from.IsZero() {
+				from = o.Time
+			}
+			to = o.Time
+		}
+	}
+	var out []DataClass
+	for _, g := range all {
+		if g.Source == "check" && sameTarget(g.URL, target) && !g.FirstSeen.After(to) && !g.LastSeen.Before(from) {
+			out = sortClasses(append(out, valuesOf(g)...))
+		}
+	}
+	if len(out) > 0 {
+		return out
 	}
 	if len(hints) == 1 {
 		return hints[0].exposed
