@@ -47,17 +47,25 @@ func (c clues) forPage(kind string) clues {
 	return clues{startUpper: keep(c.startUpper), startLower: keep(c.startLower), endLower: keep(c.endLower)}
 }
 
+// all lists the clues as observations: a lower bound of the start says
+// the artifact was not yet there (or not known to be), every other clue
+// that it was.
 func (c clues) all() []Observation {
 	var out []Observation
 	seen := map[string]bool{}
-	for _, x := range slices.Concat(c.startUpper, c.startLower, c.endLower) {
-		k := fmt.Sprint(x.at.UnixNano(), x.cite.Source, x.cite.What)
-		if seen[k] {
-			continue
+	add := func(cs []clue, dirty bool) {
+		for _, x := range cs {
+			k := fmt.Sprint(x.at.UnixNano(), x.cite.Source, x.cite.What)
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			out = append(out, Observation{Time: x.at, Source: x.cite.Source, Dirty: dirty, Cite: x.cite})
 		}
-		seen[k] = true
-		out = append(out, Observation{Time: x.at, Source: x.cite.Source, Dirty: x.cite.Source != SourceAccessLog || !strings.Contains(x.cite.What, "before"), Cite: x.cite})
 	}
+	add(c.startUpper, true)
+	add(c.endLower, true)
+	add(c.startLower, false)
 	return out
 }
 

@@ -179,6 +179,30 @@ func TestWindowFromChecks(t *testing.T) {
 			t.Errorf("artifact path = %q", inc.Artifact.Path)
 		}
 	})
+	t.Run("installed after the breach: the last page view before the script's first request bounds the start as weaker evidence", func(t *testing.T) {
+		st := openStore(t)
+		checkAt(t, st, payPage, t0, true, true)
+		checkAt(t, st, payPage, t0.Add(every), false, true)
+		key := exfilFinding(t, st, payPage, t0, "card-number")
+		view, first := t0.Add(-3*time.Hour), t0.Add(-2*time.Hour)
+		log := []AccessRequest{
+			{Line: 1, Time: t0.Add(-5 * time.Hour), Path: "/checkout/link", Status: 200},
+			{Line: 2, Time: view, Path: "/checkout/link", Status: 200},
+			{Line: 3, Time: first, Path: "/js/jquery.min.js", Status: 200},
+			{Line: 4, Time: first.Add(time.Second), Path: "/checkout/link", Status: 200},
+		}
+		inc, err := Open(ctx, st, Options{Site: "shop", FindingKeys: []string{key}, AccessLog: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := inc.Window.Start
+		if !s.After.Equal(view) || s.AfterSource != SourceAccessLog || !s.NoLaterThan.Equal(first) || s.NoLaterThanSource != SourceAccessLog {
+			t.Errorf("start = %s, want (line 2, line 3] from the access log", s.StartText())
+		}
+		if !strings.Contains(s.Weaker, "cached script") {
+			t.Errorf("weaker = %q, want it to say a page view may have used a cached script", s.Weaker)
+		}
+	})
 	t.Run("installed after the breach with nothing else: the start has no lower bound and says so", func(t *testing.T) {
 		st := openStore(t)
 		checkAt(t, st, payPage, t0, true, true)
