@@ -11,7 +11,8 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/incident"
 	"github.com/skimwatch/skimwatch/internal/lab"
-	"github.com/skimwatch/skimwatch/internal/store/open"
+	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/store/sqlite"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
@@ -31,13 +32,14 @@ var (
 // returns the incident, or nil when it could not scope (said on out).
 func demoScope(ctx context.Context, app *App, out io.Writer, page string, clean, attacked *observation.Observation, base *inventory.Baseline, pol verdict.Options) *incident.Incident {
 	began := time.Now()
-	st, err := open.Open(ctx, "sqlite::memory:", app.Logger)
+	clock := lab.NewClock(demoFrom)
+	st, err := sqlite.Open(ctx, store.Memory, sqlite.Options{Logger: app.Logger, Now: clock.Now})
 	if err != nil {
 		fmt.Fprintf(out, "     Could not open a store for the replay: %s\n", termtext.Escape(err.Error()))
 		return nil
 	}
 	defer st.Close()
-	keys, err := incident.Replay{Site: "lab", Start: demoFrom, End: demoTo, Every: demoEvery, Base: base, Policy: pol,
+	keys, err := incident.Replay{Site: "lab", Clock: clock, End: demoTo, Every: demoEvery, Base: base, Policy: pol,
 		Pages: []incident.ReplayPage{{Target: page, Clean: clean, Tampered: attacked, TamperOn: demoTamperOn, Off: demoTamperOf}}}.Run(ctx, st)
 	if err != nil || keys[page] == "" {
 		fmt.Fprintf(out, "     Could not replay the checks: %v\n", err)

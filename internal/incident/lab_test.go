@@ -72,13 +72,14 @@ func TestLabReplayScopesTheSeedIncident(t *testing.T) {
 	// Tamper times fall between ticks, as real ones do.
 	pay.TamperOn, pay.Off = time.Date(2020, 12, 8, 3, 17, 41, 0, time.UTC), time.Date(2020, 12, 20, 14, 41, 9, 0, time.UTC)
 	reg.TamperOn, reg.Off = time.Date(2020, 12, 12, 22, 5, 0, 0, time.UTC), time.Date(2020, 12, 15, 9, 48, 30, 0, time.UTC)
-	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "replay.db"), sqlite.Options{})
+	clock := lab.NewClock(start)
+	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "replay.db"), sqlite.Options{Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
 	began := time.Now()
-	keys, err := incident.Replay{Site: "lab", Start: start, End: end, Every: every, Pages: []incident.ReplayPage{pay, reg}, Base: base, Policy: pol}.Run(ctx, st)
+	keys, err := incident.Replay{Site: "lab", Clock: clock, End: end, Every: every, Pages: []incident.ReplayPage{pay, reg}, Base: base, Policy: pol}.Run(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/observation"
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/lab"
 	"github.com/skimwatch/skimwatch/internal/record"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
@@ -22,16 +23,20 @@ type ReplayPage struct {
 	TamperOn, Off   time.Time
 }
 
-// Replay files weeks of scheduled checks in seconds: at every tick from
-// Start to End it records, per page, the clean or the tampered observation
+// Replay files weeks of scheduled checks in seconds: it drives Clock from
+// its current time to End, and at every tick records, per page, the clean or the tampered observation
 // (as real checks of the lab saw them) restamped to the tick, judged
 // against Base and filed through checkrun and record exactly as a
 // scheduled check files its own. Running Chromium thousands of times would
 // show nothing more: what a page serves does not change between ticks.
 type Replay struct {
-	Site       string
-	Start, End time.Time
-	Every      time.Duration
+	Site string
+	// Clock is the simulated time; the store Run files into must take its
+	// time from it too (sqlite.Options.Now), as a scheduled check's record
+	// takes the service's clock.
+	Clock *lab.Clock
+	End   time.Time
+	Every time.Duration
 	Pages      []ReplayPage
 	Base       *inventory.Baseline
 	Policy     verdict.Options
@@ -40,11 +45,11 @@ type Replay struct {
 // Run files the replay and returns, per page target, the key of the most
 // severe finding its tampered checks raised (what an alert would carry).
 func (r Replay) Run(ctx context.Context, st store.Store) (map[string]string, error) {
-	if r.Every <= 0 || !r.End.After(r.Start) {
-		return nil, fmt.Errorf("replay: want a positive interval and End after Start")
+	if r.Clock == nil || r.Every <= 0 || !r.End.After(r.Clock.Now()) {
+		return nil, fmt.Errorf("replay: want a clock, a positive interval and End after the clock's time")
 	}
 	keys := map[string]string{}
-	for at := r.Start; at.Before(r.End); at = at.Add(r.Every) {
+	for at := r.Clock.Now(); at.Before(r.End); at = r.Clock.Advance(r.Every) {
 		for _, p := range r.Pages {
 			src := p.Clean
 			if !at.Before(p.TamperOn) && at.Before(p.Off) {
@@ -57,14 +62,12 @@ func (r Replay) Run(ctx context.Context, st store.Store) (map[string]string, err
 			var high []finding.Finding
 			for _, f := range rep.Findings {
 				if f.Severity >= finding.High {
-					f.Time = at
 					high = append(high, f)
 				}
 			}
+			// Findings and events carry no time of their own: the store
+			// stamps them from the clock.
 			evs := checkrun.Events("skimwatch serve", rep, []*observation.Observation{&o})
-			for i := range evs {
-				evs[i].Time = at
-			}
 			if err := record.Put(ctx, st, r.Site, high, nil, evs); err != nil {
 				return nil, fmt.Errorf("replay at %s: %w", at, err)
 			}
