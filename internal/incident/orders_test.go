@@ -223,3 +223,46 @@ func TestReadOrdersDBMariaDB(t *testing.T) {
 		return pdsn, db
 	}, "DATETIME")
 }
+
+func FuzzReadOrdersCSV(f *testing.F) {
+	f.Add("id,time,email\n1,2020-12-08 10:00:00,a@example.jp\n")
+	f.Add("\ufeffid,time,kind\n\"x\"\"y\",1607400000,registration\n")
+	f.Add("id,time\n1,2020-12-08T10:00:00+09:00\n2,\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		n := 0
+		got, err := ReadOrdersCSV(strings.NewReader(in), DefaultColumns, "", time.UTC, func(o Order) error {
+			if o.ID == "" || o.Time.IsZero() || o.Time.Location() != time.UTC {
+				t.Fatalf("accepted an order without ID or time, or not in UTC: %+v", o)
+			}
+			if o.Kind == "" {
+				t.Fatalf("order %q without kind", o.ID)
+			}
+			n++
+			return nil
+		})
+		if got != n {
+			t.Fatalf("reported %d orders, delivered %d", got, n)
+		}
+		if err != nil && !errors.Is(err, ErrOrders) {
+			t.Fatalf("error %v does not wrap ErrOrders", err)
+		}
+	})
+}
+
+func FuzzParseOrderTime(f *testing.F) {
+	for _, s := range []string{"2020-12-08 10:00:00", "2020-12-08T10:00:00Z", "2020/12/08 10:00", "1607400000", "2020-12-08 10:00:00.123456+09", "0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, err := ParseOrderTime(s, time.FixedZone("JST", 9*3600))
+		if err != nil {
+			if !errors.Is(err, ErrOrders) {
+				t.Fatalf("error %v does not wrap ErrOrders", err)
+			}
+			return
+		}
+		if got.Location() != time.UTC || got.IsZero() {
+			t.Fatalf("%q gave %v, want a UTC time", s, got)
+		}
+	})
+}
