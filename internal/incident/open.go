@@ -117,7 +117,14 @@ func Open(ctx context.Context, st store.Store, o Options) (*Incident, error) {
 		p.Kind = pageKind(p.Exposed)
 		p.Window = windowOf(seen, aux.forPage(p.Kind))
 		inc.Pages = append(inc.Pages, p)
-		inc.Observations = append(inc.Observations, seen...)
+		// The checks from the last clean one before to the first clean
+		// one after: every check a bound rests on and every dirty one,
+		// not a year of clean checks around them.
+		for _, x := range seen {
+			if !x.Time.Before(p.Window.Start.After) && (p.Window.End.Open || !x.Time.After(p.Window.End.NoLaterThan)) {
+				inc.Observations = append(inc.Observations, x)
+			}
+		}
 		inc.Artifact.Pages = append(inc.Artifact.Pages, target)
 		inc.Artifact.Exposed = sortClasses(append(inc.Artifact.Exposed, p.Exposed...))
 	}
