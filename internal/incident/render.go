@@ -78,13 +78,13 @@ func WriteSummary(w io.Writer, inc *Incident) {
 // Ref is a citation as one line: "event 12 (sha256 ab12…): what".
 func (c Citation) Ref() string {
 	if c.Offline {
-		return fmt.Sprintf("[%s, not in the event log] %s", c.Source, c.What)
+		return fmt.Sprintf("%s [%s, not in the event log] %s", when(c.Time), c.Source, c.What)
 	}
 	h := c.EventHash
 	if len(h) > 16 {
 		h = h[:16]
 	}
-	return fmt.Sprintf("[event %d, %s…] %s", c.EventSeq, h, c.What)
+	return fmt.Sprintf("%s [event %d, %s…] %s", when(c.Time), c.EventSeq, h, c.What)
 }
 
 func joinClasses(cs []DataClass) string {
