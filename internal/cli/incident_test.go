@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"database/sql"
 	"encoding/csv"
 	"encoding/json"
 	"os"
@@ -141,6 +142,42 @@ func TestIncidentCommands(t *testing.T) {
 		out, err := runStoreCLI(t, "incident", "verify", "--store", dsn, inc.ID)
 		if storeExitCode(err) != finding.ExitFindings || !strings.Contains(out, "broken") {
 			t.Errorf("verify after rewrite: exit %d, %v\n%s", storeExitCode(err), err, out)
+		}
+	})
+	t.Run("open reads orders read-only from the shop's database with a preset", func(t *testing.T) {
+		path := filepath.Join(dir, "eccube.db")
+		db, err := sql.Open("sqlite", path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, q := range []string{
+			"CREATE TABLE dtb_order (id INT PRIMARY KEY, order_date TEXT, customer_id INT, email TEXT, name01 TEXT, name02 TEXT)",
+			"CREATE TABLE dtb_customer (id INT PRIMARY KEY, create_date TEXT, email TEXT, name01 TEXT, name02 TEXT)",
+			"INSERT INTO dtb_order VALUES (1, '2026-03-01 22:15:00', 7, 'a@example.jp', 'Hanako', 'Yamada'), (2, '2026-03-01 20:00:00', NULL, 'b@example.jp', 'Taro', 'Sato')",
+		} {
+			if _, err := db.Exec(q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		db.Close()
+		dsn2, key2 := seedIncident(t)
+		out, err := runStoreCLI(t, "incident", "open", "--store", dsn2, "--site", "shop", "--finding", key2,
+			"--orders-db", "sqlite:"+path, "--preset", "eccube4", "--tz", "Asia/Tokyo", "--format", "json")
+		if err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+		var got incident.Incident
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatal(err)
+		}
+		if len(got.Affected) != 1 || got.Affected[0].ID != "1" || got.Affected[0].Name != "Hanako Yamada" || got.OrdersSource != "shop database (eccube4)" {
+			t.Errorf("affected %+v from %q", got.Affected, got.OrdersSource)
+		}
+	})
+	t.Run("--orders-db without a preset or a query is a usage error", func(t *testing.T) {
+		_, err := runStoreCLI(t, "incident", "open", "--store", dsn, "--site", "shop", "--finding", key, "--orders-db", "sqlite:/nonexistent")
+		if storeExitCode(err) != finding.ExitIncomplete {
+			t.Errorf("exit %d, want 2", storeExitCode(err))
 		}
 	})
 	t.Run("open without a finding or a time is a usage error", func(t *testing.T) {
