@@ -34,12 +34,12 @@ type Replay struct {
 	// Clock is the simulated time; the store Run files into must take its
 	// time from it too (sqlite.Options.Now), as a scheduled check's record
 	// takes the service's clock.
-	Clock *lab.Clock
-	End   time.Time
-	Every time.Duration
-	Pages      []ReplayPage
-	Base       *inventory.Baseline
-	Policy     verdict.Options
+	Clock  *lab.Clock
+	End    time.Time
+	Every  time.Duration
+	Pages  []ReplayPage
+	Base   *inventory.Baseline
+	Policy verdict.Options
 }
 
 // Run files the replay and returns, per page target, the key of the most
