@@ -111,6 +111,10 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 		return err
 	}
 	step(out, 5, "Switched the attack off again.")
+	if caught {
+		step(out, 6, "Scoped the incident from the record, as `skimwatch incident open` does:")
+		demoScope(ctx, app, out, page, clean, attacked, base, pol)
+	}
 	fmt.Fprintf(out, "\nDone in %s. Run `skimwatch check --help` to watch your own shop.\n", time.Since(start).Round(100*time.Millisecond))
 	if !caught {
 		return &finding.ExitError{Code: finding.ExitFindings, Err: fmt.Errorf("the demo did not catch the attack: %s", strings.Join(r.Incomplete, "; "))}

@@ -96,6 +96,8 @@ type Store interface {
 	InventoryStore
 	// UserStore keeps the dashboard's users, tokens and sessions.
 	UserStore
+	// IncidentScopeStore keeps scoped incidents; see its methods.
+	IncidentScopeStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -46,6 +46,7 @@ func Run(t *testing.T, newStore NewFunc) {
 	t.Run("alerts", func(t *testing.T) { testAlerts(t, newStore) })
 	t.Run("inventory", func(t *testing.T) { testInventory(t, newStore) })
 	t.Run("users", func(t *testing.T) { testUsers(t, newStore) })
+	t.Run("incident scopes", func(t *testing.T) { testIncidentScopes(t, newStore) })
 	t.Run("a cancelled context fails a call instead of running it", func(t *testing.T) {
 		s := newStore(t)
 		ctx, cancel := context.WithCancel(t.Context())
