@@ -296,7 +296,9 @@ func TestParseShop(t *testing.T) {
 		{"a language the text lacks falls back to another", "cause: {ja: 脆弱性}\n",
 			func(s Shop) bool { return s.Cause.In("en") == "脆弱性" }, false},
 		{"lists and dates are read", "actions: [stopped card payments]\ndiscovered: 2021-01-27T10:00:00+09:00\n",
-			func(s Shop) bool { return len(s.Actions) == 1 && s.Discovered.Equal(time.Date(2021, 1, 27, 1, 0, 0, 0, time.UTC)) }, false},
+			func(s Shop) bool {
+				return len(s.Actions) == 1 && s.Discovered.Equal(time.Date(2021, 1, 27, 1, 0, 0, 0, time.UTC))
+			}, false},
 		{"an empty file is an empty shop", "", func(s Shop) bool { return s.Name == nil }, false},
 		{"an unknown key is refused", "nmae: Yutori\n", nil, true},
 		{"an unknown language is refused", "name: {fr: Yutori}\n", nil, true},
