@@ -17,8 +17,9 @@ import (
 	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
-// envPNGDir names a directory where TestDocumentsPrint leaves a PNG of every
-// document, for a person to look at before the documents change.
+// envPNGDir names a directory where TestDocumentsPrint leaves every
+// document (HTML, PDF) and a PNG of each, for a person to look at before
+// the documents change.
 const envPNGDir = "SKIMWATCH_REPORT_PNG_DIR"
 
 // TestDocumentsPrint writes every document as the CLI does, HTML and PDF
@@ -38,7 +39,10 @@ func TestDocumentsPrint(t *testing.T) {
 	r := document.NewRenderer(b, nil)
 
 	in := fixtureInput()
-	dir := t.TempDir()
+	dir := os.Getenv(envPNGDir)
+	if dir == "" {
+		dir = t.TempDir()
+	}
 	paths, err := Write(ctx, dir, in, WriteOptions{Formats: []string{"html", "pdf"}, Renderer: r})
 	if err != nil {
 		t.Fatalf("Write: %v", err)
@@ -90,10 +94,7 @@ func TestDocumentsPrint(t *testing.T) {
 	}
 
 	t.Run("every document renders to a picture a person can look at", func(t *testing.T) {
-		out := os.Getenv(envPNGDir)
-		if out == "" {
-			out = t.TempDir()
-		}
+		out := dir
 		for _, k := range Kinds {
 			for _, lang := range Langs {
 				html, err := Render(in, k, lang)

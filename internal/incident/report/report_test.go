@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -342,4 +343,24 @@ func FuzzParseShop(f *testing.F) {
 			t.Fatalf("render: %v", err)
 		}
 	})
+}
+
+// The shop file shown in docs/INCIDENT.md is what a shop owner will copy.
+func TestTheDocumentedShopFileParses(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "..", "docs", "INCIDENT.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "```yaml\n")
+	example, _, ok2 := strings.Cut(rest, "```")
+	if !ok || !ok2 {
+		t.Fatal("docs/INCIDENT.md has no yaml example")
+	}
+	s, err := ParseShop(strings.NewReader(example))
+	if err != nil {
+		t.Fatalf("the documented example does not parse: %v", err)
+	}
+	if s.Operator.In("en") != "Yutori no Kukan Co., Ltd." || len(s.Actions) != 1 || s.Discovered.IsZero() || s.Acquirer.In("ja") == "" {
+		t.Errorf("parsed %+v", s)
+	}
 }
