@@ -47,7 +47,7 @@ func TestEveryDocumentShowsTheFiguresAndTheHashesBehindThem(t *testing.T) {
 					t.Errorf("the chain head %s is missing", chainHead)
 				}
 				if k.Fragment() {
-					if !strings.Contains(doc, ">4 ") && !strings.Contains(doc, "は4名") && !strings.Contains(doc, "4 customers") {
+					if !strings.Contains(doc, "（4名）") && !strings.Contains(doc, "the 4 customers") {
 						t.Errorf("the number of people (4) is missing:\n%s", doc)
 					}
 					return
