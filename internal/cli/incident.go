@@ -28,7 +28,8 @@ func newIncidentCmd(app *App) *cobra.Command {
 			"passed through it. Every fact in the window cites event-log entries, which\n" +
 			"`incident verify` re-checks against the chain. See docs/INCIDENT.md.",
 	}
-	cmd.AddCommand(newIncidentOpenCmd(app), newIncidentShowCmd(app), newIncidentVerifyCmd(app), newIncidentAffectedCmd(app), newIncidentListCmd(app))
+	cmd.AddCommand(newIncidentOpenCmd(app), newIncidentShowCmd(app), newIncidentVerifyCmd(app), newIncidentAffectedCmd(app), newIncidentListCmd(app),
+		newIncidentReportCmd(app, incident.Load))
 	return cmd
 }
 
