@@ -95,16 +95,6 @@ func joinClasses(cs []DataClass) string {
 	return strings.Join(out, ", ")
 }
 
-// spreadsheetSafe keeps a cell from being read as a formula when the CSV is
-// opened in a spreadsheet: names and addresses come from the shop's
-// customers, and so from anyone.
-func spreadsheetSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
-}
-
 // WriteAffectedCSV writes the affected list (and, with possibly, the
 // possibly affected after it) as CSV with a header row.
 func WriteAffectedCSV(w io.Writer, inc *Incident, possibly bool) error {
@@ -121,7 +111,7 @@ func WriteAffectedCSV(w io.Writer, inc *Incident, possibly bool) error {
 		}
 		rec := []string{status, a.Kind, a.ID, a.Time.UTC().Format(time.RFC3339), a.CustomerID, a.Email, a.Name, a.Page, strings.Join(classNamesOf(a.Exposed), " ")}
 		for i := range rec {
-			rec[i] = spreadsheetSafe(rec[i])
+			rec[i] = termtext.CSVCell(rec[i])
 		}
 		if err := cw.Write(rec); err != nil {
 			return err

@@ -18,6 +18,7 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/document"
 	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 // Header is the CSV's first row.
@@ -37,7 +38,7 @@ func WriteCSV(w io.Writer, items []store.InventoryItem) error {
 			stamp(it.FirstSeen), stamp(it.LastSeen), it.Status, it.ApprovedBy, stamp(it.ApprovedAt), it.Justification,
 			it.RevokedBy, stamp(it.RevokedAt), it.ID}
 		for i := range row {
-			row[i] = cell(row[i])
+			row[i] = termtext.CSVCell(row[i])
 		}
 		if err := cw.Write(row); err != nil {
 			return err
@@ -45,15 +46,6 @@ func WriteCSV(w io.Writer, items []store.InventoryItem) error {
 	}
 	cw.Flush()
 	return cw.Error()
-}
-
-// cell defuses spreadsheet formulas: a cell beginning with = + - @ or a
-// tab or carriage return is read as one by Excel and LibreOffice.
-func cell(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
 
 func stamp(t time.Time) string {

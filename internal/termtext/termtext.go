@@ -173,3 +173,15 @@ func firstUnsafeJSON(b []byte) int {
 	}
 	return -1
 }
+
+// CSVCell defuses a CSV cell that a spreadsheet would run as a formula: one
+// beginning with = + - @, a tab or a carriage return is read as one by Excel
+// and LibreOffice. Customers' names, script URLs and file names come from
+// anyone, and "=HYPERLINK(...)" must stay text when the file is opened. The
+// cell is prefixed with an apostrophe, which spreadsheets show as text.
+func CSVCell(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
+}

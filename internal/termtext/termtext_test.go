@@ -110,3 +110,24 @@ func TestWriteJSONIsHTMLSafeAndExact(t *testing.T) {
 		t.Fatalf("decodes to %q (%v), want %q", back["m"], err, v["m"])
 	}
 }
+
+func TestCSVCell(t *testing.T) {
+	cases := []struct{ name, in, want string }{
+		{"a formula stays text", "=HYPERLINK(\"https://evil.example\")", "'=HYPERLINK(\"https://evil.example\")"},
+		{"a plus sign starts a formula too", "+81 3 1234", "'+81 3 1234"},
+		{"a minus sign starts a formula too", "-1+1", "'-1+1"},
+		{"an at sign starts a function call", "@SUM(A1)", "'@SUM(A1)"},
+		{"a leading tab is defused", "\t=1", "'\t=1"},
+		{"a leading carriage return is defused", "\r=1", "'\r=1"},
+		{"an ordinary name is unchanged", "山田 太郎", "山田 太郎"},
+		{"an e-mail address is unchanged", "a@shop.example", "a@shop.example"},
+		{"an empty cell is unchanged", "", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := CSVCell(c.in); got != c.want {
+				t.Errorf("CSVCell(%q) = %q, want %q", c.in, got, c.want)
+			}
+		})
+	}
+}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/skimwatch/skimwatch/internal/termtext"
 )
 
 // MailMergeHeader is the first row of the mail-merge CSV.
@@ -44,7 +46,7 @@ func MailMerge(w io.Writer, in *Input, lang string) error {
 			}
 			row := []string{cu.Name, cu.Email, lang, strings.Join(cu.Orders, " "), strings.Join(classes, c.msg("list.sep")), flag}
 			for i := range row {
-				row[i] = cellSafe(row[i])
+				row[i] = termtext.CSVCell(row[i])
 			}
 			if err := cw.Write(row); err != nil {
 				return fmt.Errorf("mail merge: %w", err)
@@ -56,15 +58,4 @@ func MailMerge(w io.Writer, in *Input, lang string) error {
 		return fmt.Errorf("mail merge: %w", err)
 	}
 	return nil
-}
-
-// cellSafe defuses a cell a spreadsheet would run as a formula. Names and
-// e-mail addresses come from the shop's customers, and so from anyone who
-// registered: "=HYPERLINK(...)" as a name must stay text when the shop
-// opens the file in a spreadsheet.
-func cellSafe(s string) string {
-	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
-		return "'" + s
-	}
-	return s
 }
