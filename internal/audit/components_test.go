@@ -89,7 +89,7 @@ func TestAuditNamesThePlatformLibrariesAndAdvisoriesOfTheLabShops(t *testing.T) 
 		want    []string
 	}{
 		{
-			name: "the EC-CUBE 4.0.3 shop is named from its composer.json, with its jQuery, jQuery UI and their advisories",
+			name:    "the EC-CUBE 4.0.3 shop is named from its composer.json, with its jQuery, jQuery UI and their advisories",
 			variant: lab.AuditECCUBE4, page: "/shopping",
 			want: append(exposedCommon("/shopping"),
 				"medium audit.cookie-flags / eccube [HttpOnly SameSite]",
@@ -106,7 +106,7 @@ func TestAuditNamesThePlatformLibrariesAndAdvisoriesOfTheLabShops(t *testing.T) 
 			),
 		},
 		{
-			name: "the Magento 2.3.5-p1 shop is named from its composer.json, with the jQuery it bundles and their advisories",
+			name:    "the Magento 2.3.5-p1 shop is named from its composer.json, with the jQuery it bundles and their advisories",
 			variant: lab.AuditMagento2, page: "/checkout/",
 			want: append(exposedCommon("/checkout/"),
 				"medium audit.cookie-flags / PHPSESSID [HttpOnly SameSite]",
