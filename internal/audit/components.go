@@ -26,9 +26,17 @@ const (
 
 // componentSeverity: what was seen is information; what an advisory covers
 // takes the advisory's own severity (advisorySeverity).
+// For `audit DIR`: code the web server can rewrite turns any file-write
+// bug into a planted skimmer, and a readable secret hands over the
+// database; both are how the seed's attacker stayed. A default admin path
+// helps an attacker find the way. (PHP settings take phpSettings' own.)
 var componentSeverity = map[string]finding.Severity{
-	KindPlatform: finding.Info,
-	KindLibrary:  finding.Info,
+	KindPlatform:         finding.Info,
+	KindLibrary:          finding.Info,
+	KindWebrootWritable:  finding.High,
+	KindWorldWritable:    finding.High,
+	KindSecretReadable:   finding.High,
+	KindAdminDefaultPath: finding.Medium,
 }
 
 // Component is a piece of software at a version, found by the remote audit
