@@ -207,6 +207,8 @@ type auditor struct {
 	origin *url.URL
 	// baseline is the answer to a path that cannot exist.
 	baseline *response
+	// page is the answer of the page given, nil if it failed.
+	page *response
 }
 
 // fail records why a part of the audit did not happen.
@@ -244,6 +246,9 @@ func (a *auditor) run(ctx context.Context, page *url.URL) {
 		}
 		a.checkHeaders(r)
 		seen = append(seen, r)
+		if pg == page.String() {
+			a.page = r
+		}
 	}
 	// Versions come last: the exposure probes matter more when the
 	// budget is short.

@@ -149,15 +149,17 @@ func AdvisoryDetails(db *advisory.DB) map[string]any {
 }
 
 // components recognises the platform and the payment page's libraries and
-// matches them against the advisories. pages[0] is the page given.
+// matches them against the advisories.
 func (a *auditor) components(ctx context.Context, pages []*response) {
 	if ctx.Err() != nil {
 		return
 	}
 	comps := a.platformFindings(a.fingerprint(ctx, pages))
 	scripts := a.p.opts.Scripts
-	if len(scripts) == 0 && len(pages) > 0 && pages[0].URL != "" {
-		scripts = scriptURLs(pages[0].URL, pages[0].Body)
+	if len(scripts) == 0 && a.page != nil {
+		// The page given, not the home page: its scripts are the ones
+		// that see the card.
+		scripts = scriptURLs(a.page.URL, a.page.Body)
 	}
 	comps = append(comps, a.libraryFindings(a.libraries(ctx, scripts))...)
 	for _, f := range matchComponents(a.rep, a.p.opts.Advisories, comps) {
