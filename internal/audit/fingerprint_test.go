@@ -53,7 +53,9 @@ func platforms(rep *finding.Report) []platformWant {
 }
 
 func TestFingerprintsNameEachPlatformWithItsEvidenceAndConfidence(t *testing.T) {
-	cookie := func(name string) http.Header { return http.Header{"Set-Cookie": {name + "=x; Path=/; HttpOnly; SameSite=Lax"}} }
+	cookie := func(name string) http.Header {
+		return http.Header{"Set-Cookie": {name + "=x; Path=/; HttpOnly; SameSite=Lax"}}
+	}
 	tests := []struct {
 		name   string
 		header http.Header
