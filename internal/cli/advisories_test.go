@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/skimwatch/skimwatch/internal/check/inventory"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/lab"
 	"github.com/skimwatch/skimwatch/internal/store"
@@ -137,5 +139,42 @@ func TestAuditOfAFolderRunsTheServerSideAudit(t *testing.T) {
 	}
 	if len(rep.Findings) != 1 || rep.Findings[0].Evidence["advisory"] != "SKWLAB-2021-0101" || rep.Findings[0].Path != "composer.lock" {
 		t.Errorf("findings %+v, want SKWLAB-2021-0101 on composer.lock", rep.Findings)
+	}
+}
+
+func TestAuditReadsLibrariesFromABrowserChecksInventory(t *testing.T) {
+	t.Setenv(store.EnvStore, "")
+	h, err := lab.NewAuditShop(lab.AuditECCUBE4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	// A baseline whose only script is the jQuery UI file: the page's own
+	// jquery.min.js must then not be reported.
+	b := inventory.New(time.Now())
+	b.Pages["page"] = &inventory.PageInventory{Target: srv.URL + "/shopping", Scripts: []inventory.ScriptEntry{
+		{Identity: "ext", Kind: "external", URL: srv.URL + "/html/template/default/assets/js/vendor/jquery-ui-1.11.4.min.js", Fingerprints: []string{"x"}},
+	}}
+	path := filepath.Join(t.TempDir(), "baseline.json")
+	if err := b.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, _ := runCLI(t, "audit", srv.URL+"/shopping", "--rate", "1000", "--advisories", osvFixture, "--inventory", path, "--format", "json")
+	var rep finding.Report
+	if err := json.Unmarshal([]byte(out), &rep); err != nil {
+		t.Fatalf("%v: %s", err, errOut)
+	}
+	var libs []string
+	for _, f := range rep.Findings {
+		if f.Kind == "audit.js-library" {
+			libs = append(libs, f.Evidence["library"].(string)+"@"+f.Evidence["version"].(string))
+		}
+	}
+	if len(libs) != 1 || libs[0] != "jquery-ui@1.11.4" {
+		t.Errorf("libraries %v, want only the inventory's jquery-ui@1.11.4", libs)
+	}
+	if _, _, code := runCLI(t, "audit", srv.URL+"/shopping", "--inventory", filepath.Join(t.TempDir(), "none.json")); code != finding.ExitIncomplete {
+		t.Errorf("a missing --inventory: exit %d, want %d", code, finding.ExitIncomplete)
 	}
 }
