@@ -228,3 +228,47 @@ func TestAuditReadsLibrariesFromAnInventorysScriptsInsteadOfThePage(t *testing.T
 		t.Error("a script of the page was read although an inventory was given")
 	}
 }
+
+func TestVersionAndScriptReadsStayWithinTheRequestBudget(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		variant lab.AuditVariant
+		page    string
+		max     int
+		// read was requested, unread was not.
+		read, unread string
+	}{
+		{"a budget spent by the probes leaves the EC-CUBE shop's composer.json unread", lab.AuditECCUBE4, "/shopping", 26,
+			"GET /admin-dev/", "GET /composer.json"},
+		{"a budget spent on composer.json leaves the EC-CUBE shop's scripts unread", lab.AuditECCUBE4, "/shopping", 27,
+			"GET /composer.json", "GET /html/template/default/assets/js/vendor/jquery.min.js"},
+		{"a budget spent on the Magento shop's version files leaves its scripts unread", lab.AuditMagento2, "/checkout/", 28,
+			"GET /composer.json", "GET /static/version1588888888/frontend/Magento/luma/en_US/jquery.js"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, log := labShop(t, tc.variant, false)
+			opts := fast(srv)
+			opts.MaxRequests = tc.max
+			opts.Advisories = fixtureDB(t)
+			rep, err := audit.Run(context.Background(), srv.URL+tc.page, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			reqs := log.all()
+			if len(reqs) > tc.max {
+				t.Errorf("the lab received %d requests, more than --max-requests %d", len(reqs), tc.max)
+			}
+			for _, r := range reqs {
+				if !strings.HasPrefix(r, "GET ") {
+					t.Errorf("the lab received %q", r)
+				}
+			}
+			if rep.Complete || !slices.ContainsFunc(rep.Incomplete, func(s string) bool { return strings.Contains(s, "--max-requests") }) {
+				t.Errorf("complete %v, reasons %v: want incomplete naming --max-requests", rep.Complete, rep.Incomplete)
+			}
+			if !slices.Contains(reqs, tc.read) || slices.Contains(reqs, tc.unread) {
+				t.Errorf("requests %v: want %q sent and %q not", reqs, tc.read, tc.unread)
+			}
+		})
+	}
+}

@@ -140,6 +140,9 @@ func TestAuditOfAFolderRunsTheServerSideAudit(t *testing.T) {
 	if len(rep.Findings) != 1 || rep.Findings[0].Evidence["advisory"] != "SKWLAB-2021-0101" || rep.Findings[0].Path != "composer.lock" {
 		t.Errorf("findings %+v, want SKWLAB-2021-0101 on composer.lock", rep.Findings)
 	}
+	if _, _, code := runCLI(t, "audit", root, "--max-files", "0"); code != finding.ExitIncomplete {
+		t.Errorf("--max-files 0: exit %d, want %d", code, finding.ExitIncomplete)
+	}
 }
 
 func TestAuditReadsLibrariesFromABrowserChecksInventory(t *testing.T) {
