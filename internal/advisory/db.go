@@ -276,7 +276,9 @@ const dataFormat = "skimwatch-advisories/1"
 
 // Save writes db to dir/advisories.json, stamped with fetched.
 func (db *DB) Save(dir string, fetched time.Time) error {
-	if err := os.MkdirAll(dir, 0o755); err != nil {
+	// 0700 like the store's data directory, which this usually sits in
+	// and may be the first to create.
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("advisories: %w", err)
 	}
 	meta := db.Meta

@@ -20,7 +20,7 @@ import (
 // osvFixture is the advisory fixture written for the lab's components.
 const osvFixture = "../advisory/testdata/osv"
 
-func fixtureDB(t *testing.T) *advisory.DB {
+func fixtureDB(t testing.TB) *advisory.DB {
 	t.Helper()
 	db, err := advisory.Load(context.Background(), osvFixture)
 	if err != nil {

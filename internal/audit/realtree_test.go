@@ -84,3 +84,17 @@ func TestAuditDirOfDebiansWordPressMatchesWhatWordPressRegisters(t *testing.T) {
 		t.Errorf("%d findings at or above low on Debian's tree", n)
 	}
 }
+
+// BenchmarkRunDirDebianWordPress: one audit DIR of Debian's WordPress tree
+// with the fixture's advisories (go test -bench RunDir ./internal/audit).
+func BenchmarkRunDirDebianWordPress(b *testing.B) {
+	if _, err := os.Stat(debianWordPress); err != nil {
+		b.Skipf("Debian's wordpress package is missing: %v", err)
+	}
+	db := fixtureDB(b)
+	for b.Loop() {
+		if _, err := audit.RunDir(context.Background(), debianWordPress, audit.DirOptions{Advisories: db, WebUser: "nobody"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
