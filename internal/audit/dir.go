@@ -35,6 +35,10 @@ const (
 	KindAdminDefaultPath = "audit.admin-default-path"
 )
 
+// envTemplate are the suffixes of dotenv files shipped as examples
+// (EC-CUBE 4 ships .env.dist): placeholders, not secrets.
+var envTemplate = map[string]bool{"dist": true, "example": true, "sample": true, "template": true}
+
 // phpSettings are the settings checked, and how bad "on" is.
 var phpSettings = map[string]finding.Severity{
 	// Lets include() fetch code from a URL: one bug away from remote code.
@@ -306,7 +310,7 @@ func (a *dirAudit) file(p string) {
 		a.lockfile(p)
 	case base == "php.ini" || base == ".user.ini" || base == ".htaccess":
 		a.phpConfig(p)
-	case base == ".env" || strings.HasPrefix(base, ".env."):
+	case base == ".env" || strings.HasPrefix(base, ".env.") && !envTemplate[strings.TrimPrefix(base, ".env.")]:
 		a.dotenv(p)
 	case wpConfigBackupRe.MatchString(base):
 		a.add(KindSecretReadable, 0, p, "A copy of wp-config.php that PHP does not run sits in the web root: the server hands it out as text, database password included.", map[string]any{"path": p, "what": "wp-config.php backup"})
