@@ -105,6 +105,7 @@ func TestAuditDirFindsVulnerableComponentsAndOpenDoors(t *testing.T) {
 				"composer.lock":                    string(lock),
 				"src/Eccube/Common/Constant.php":   "<?php\nnamespace Eccube\\Common;\nclass Constant\n{\n    const VERSION = '4.0.3';\n}\n",
 				".env":                             "APP_ENV=prod\nDATABASE_URL=mysql://cube:honey-pass@127.0.0.1/cube\nECCUBE_ADMIN_ROUTE=mng7f3a\n",
+				".env.dist":                        "DATABASE_URL=mysql://user:password@127.0.0.1/db\nMAILER_PASSWORD=\n",
 				"app/Plugin/Coupon4/composer.json": `{"name": "ec-cube/coupon4", "version": "4.0.1", "type": "eccube-plugin"}`,
 				"html/template/default/assets/js/vendor/jquery.min.js": "/*! jQuery v1.12.4 | (c) jQuery Foundation */\n!function(){}",
 			},
