@@ -172,6 +172,14 @@ func (a *auditor) fingerprint(ctx context.Context, pages []*response) []Platform
 		order = append(order, name)
 		return p
 	}
+	// cite adds evidence once: the same marker on the home page and the
+	// payment page is one fact, not two.
+	cite := func(p *Platform, e Evidence, weight int) {
+		if !slices.ContainsFunc(p.Evidence, func(x Evidence) bool { return x.Type == e.Type && x.Detail == e.Detail }) {
+			p.Evidence = append(p.Evidence, e)
+			score[p.Name] += weight
+		}
+	}
 	for _, r := range pages {
 		for _, s := range signals {
 			detail, ok := s.match(r)
@@ -182,10 +190,7 @@ func (a *auditor) fingerprint(ctx context.Context, pages []*response) []Platform
 			if s.generation != "" && (p.Generation == "" || s.weight == 2) {
 				p.Generation = s.generation
 			}
-			if !slices.ContainsFunc(p.Evidence, func(e Evidence) bool { return e.Type == s.typ && e.Detail == detail }) {
-				p.Evidence = append(p.Evidence, Evidence{Type: s.typ, Detail: detail, URL: r.URL})
-				score[s.platform] += s.weight
-			}
+			cite(p, Evidence{Type: s.typ, Detail: detail, URL: r.URL}, s.weight)
 		}
 		for _, m := range generatorRe.FindAllSubmatch(r.Body, 4) {
 			content := string(m[1]) + string(m[2])
@@ -194,8 +199,7 @@ func (a *auditor) fingerprint(ctx context.Context, pages []*response) []Platform
 				continue
 			}
 			p := get(g[1])
-			p.Evidence = append(p.Evidence, Evidence{Type: "meta", Detail: `<meta name="generator" content="` + content + `">`, URL: r.URL})
-			score[g[1]] += 2
+			cite(p, Evidence{Type: "meta", Detail: `<meta name="generator" content="` + content + `">`, URL: r.URL}, 2)
 			if g[2] != "" && p.Version == "" {
 				p.Version = g[2]
 			}
