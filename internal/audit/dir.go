@@ -143,8 +143,10 @@ type dirAudit struct {
 	nWritable       int
 	nWorld          int
 	eccube4         bool
-	adminRoute      string
-	adminRouteAt    string
+	// lockfiles read, for the report's details.
+	lockfiles    []string
+	adminRoute   string
+	adminRouteAt string
 }
 
 // RunDir audits a shop's web root on its server: the versions its lockfiles
@@ -187,7 +189,7 @@ func RunDir(ctx context.Context, root string, opts DirOptions) (*finding.Report,
 		rep.Findings = append(rep.Findings, f)
 	}
 	rep.Finished = opts.Now()
-	rep.Details = map[string]any{"components": len(a.comps), "advisories": AdvisoryDetails(opts.Advisories)}
+	rep.Details = map[string]any{"components": len(a.comps), "lockfiles": a.lockfiles, "advisories": AdvisoryDetails(opts.Advisories)}
 	if a.web != nil {
 		rep.Details["web_user"] = a.web.name
 	}
@@ -357,6 +359,7 @@ func (a *dirAudit) lockfile(p string) {
 		a.rep.MarkIncomplete(fmt.Sprintf("%s: %v", p, err))
 		return
 	}
+	a.lockfiles = append(a.lockfiles, p)
 	eco := ecosystemOfLock(p)
 	for _, pk := range pkgs {
 		a.comps = append(a.comps, Component{Ecosystem: eco, Name: pk.Name, Version: pk.Version, Where: p})

@@ -208,6 +208,16 @@ func TestAuditDirFindsVulnerableComponentsAndOpenDoors(t *testing.T) {
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("findings differ\n got:\n  %s\nwant:\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 			}
+			var locks []string
+			for p := range tt.files {
+				if b := filepath.Base(p); b == "composer.lock" || b == "package-lock.json" || b == "yarn.lock" {
+					locks = append(locks, p)
+				}
+			}
+			slices.Sort(locks)
+			if got, _ := rep.Details["lockfiles"].([]string); !slices.Equal(got, locks) {
+				t.Errorf("details.lockfiles %v, want %v", got, locks)
+			}
 			for _, f := range rep.Findings {
 				if s := f.Evidence["keys"]; s != nil && strings.Contains(strings.Join(s.([]string), " "), "honey") {
 					t.Errorf("%s quotes a secret's value: %v", f.Kind, s)
