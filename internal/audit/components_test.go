@@ -168,14 +168,15 @@ func TestAuditCitesTheFileBehindAPlatformVersion(t *testing.T) {
 		t.Fatalf("no platform finding: %v", lines(srv.URL, rep))
 	}
 	ev := rep.Findings[i].Evidence
-	want := []audit.Evidence{
-		{Type: "meta", Detail: `<meta name="eccube-csrf-token"`, URL: srv.URL + "/shopping"},
-		{Type: "path", Detail: "/html/template/default/assets/", URL: srv.URL + "/shopping"},
-		{Type: "cookie", Detail: "Set-Cookie: eccube", URL: srv.URL + "/shopping"},
-		{Type: "file", Detail: `composer.json "name": "ec-cube/ec-cube", "version": "4.0.3"`, URL: srv.URL + "/composer.json", SHA256: hex.EncodeToString(sum[:])},
+	want := map[string]any{
+		"platform": "EC-CUBE", "generation": "4", "version": "4.0.3", "confidence": "high",
+		"markers":        []string{`meta: <meta name="eccube-csrf-token"`, "path: /html/template/default/assets/", "cookie: eccube"},
+		"version_from":   srv.URL + "/composer.json",
+		"version_proof":  `composer.json "name": "ec-cube/ec-cube", "version": "4.0.3"`,
+		"version_sha256": hex.EncodeToString(sum[:]),
 	}
-	if !reflect.DeepEqual(ev["evidence"], want) || ev["generation"] != "4" || ev["confidence"] != "high" {
-		t.Errorf("platform evidence = %#v\nwant %#v, generation 4, confidence high", ev, want)
+	if !reflect.DeepEqual(ev, want) {
+		t.Errorf("platform evidence = %#v\nwant %#v", ev, want)
 	}
 	if d, _ := rep.Details["advisories"].(map[string]any); d["loaded"] != false {
 		t.Errorf("without advisories the report says %v, want loaded false", d)

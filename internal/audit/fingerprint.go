@@ -68,7 +68,7 @@ func cookieNamed(pred func(string) bool) func(*response) (string, bool) {
 			name, _, _ := strings.Cut(sc, "=")
 			name = strings.TrimSpace(name)
 			if pred(name) {
-				return "Set-Cookie: " + name, true
+				return name, true
 			}
 		}
 		return "", false
@@ -350,7 +350,27 @@ func (a *auditor) platformFindings(ps []Platform) []Component {
 			where = p.Evidence[len(p.Evidence)-1].URL
 		}
 		msg := fmt.Sprintf("The shop runs %s (confidence %s); the version could not be read from outside.", label, p.Confidence)
-		ev := map[string]any{"platform": p.Name, "confidence": p.Confidence, "evidence": p.Evidence}
+		// Flat keys, so that the table shows each fact whole: the markers
+		// as "type: detail", and the file or tag that stated the version
+		// with its URL and, for a file, its hash.
+		var markers []string
+		for _, e := range p.Evidence {
+			if src, ok := versionSource(p); ok && e == src {
+				continue
+			}
+			markers = append(markers, e.Type+": "+e.Detail)
+		}
+		ev := map[string]any{"platform": p.Name, "confidence": p.Confidence}
+		if len(markers) > 0 {
+			ev["markers"] = markers
+		}
+		if src, ok := versionSource(p); ok {
+			ev["version_from"] = src.URL
+			ev["version_proof"] = src.Detail
+			if src.SHA256 != "" {
+				ev["version_sha256"] = src.SHA256
+			}
+		}
 		if p.Generation != "" {
 			ev["generation"] = p.Generation
 		}
@@ -365,4 +385,20 @@ func (a *auditor) platformFindings(ps []Platform) []Component {
 		a.add(KindPlatform, where, msg, ev)
 	}
 	return comps
+}
+
+// versionSource is the evidence that stated p's version: a file, else the
+// generator tag that carries it.
+func versionSource(p Platform) (Evidence, bool) {
+	if p.Version == "" {
+		return Evidence{}, false
+	}
+	for _, typ := range []string{"file", "meta"} {
+		for _, e := range p.Evidence {
+			if e.Type == typ && strings.Contains(e.Detail, p.Version) {
+				return e, true
+			}
+		}
+	}
+	return Evidence{}, false
 }
