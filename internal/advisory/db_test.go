@@ -199,6 +199,23 @@ func TestLoadReadsAFolderAZipAndATarGzAlike(t *testing.T) {
 	}
 }
 
+func TestParseVulnDropsAffectedEntriesWithoutAPackage(t *testing.T) {
+	// A repository-only entry, as osv.dev publishes for some CVEs, beside
+	// a package entry.
+	v, err := ParseVuln([]byte(`{"id":"X","modified":"2026-01-01T00:00:00Z","affected":[` +
+		`{"ranges":[{"type":"GIT","repo":"https://git.example/x","events":[{"introduced":"0"},{"fixed":"abc"}]}]},` +
+		`{"package":{"ecosystem":"npm","name":"p"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0"},{"fixed":"1.0.0"}]}]}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Affected) != 1 || v.Affected[0].Package.Name != "p" {
+		t.Errorf("affected %+v, want only package p", v.Affected)
+	}
+	if ok, err := v.Affects(EcosystemNPM, "p", "0.9.0"); !ok || err != nil {
+		t.Errorf("p 0.9.0: %v, %v; want affected", ok, err)
+	}
+}
+
 func TestSaveKeepsTheRecordsWithWhenTheyWereFetched(t *testing.T) {
 	db := loadFixture(t)
 	dir := t.TempDir()
@@ -224,7 +241,6 @@ func TestLoadRefusesWhatIsNotOSV(t *testing.T) {
 		{"a record without an id", `{"modified":"2026-01-01T00:00:00Z","affected":[]}`, ErrRecord},
 		{"a record without a modified time", `{"id":"X","affected":[]}`, ErrRecord},
 		{"an event with two versions", `{"id":"X","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm","name":"p"},"ranges":[{"type":"SEMVER","events":[{"introduced":"0","fixed":"1.0.0"}]}]}]}`, ErrRecord},
-		{"an affected package without a name", `{"id":"X","modified":"2026-01-01T00:00:00Z","affected":[{"package":{"ecosystem":"npm"}}]}`, ErrRecord},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

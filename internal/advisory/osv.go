@@ -76,8 +76,10 @@ type Event struct {
 var ErrRecord = errors.New("not an OSV record")
 
 // ParseVuln reads one OSV record and checks what matching relies on: an
-// id, a modified time, and for each affected package an ecosystem, a name
-// and events with exactly one version each.
+// id, a modified time, and events with exactly one version each. Affected
+// entries without a package (the schema allows repository-only entries,
+// with GIT ranges) are dropped: nothing here can match them, and refusing
+// them would refuse osv.dev's own exports.
 func ParseVuln(data []byte) (Vuln, error) {
 	var v Vuln
 	if err := json.Unmarshal(data, &v); err != nil {
@@ -89,10 +91,10 @@ func ParseVuln(data []byte) (Vuln, error) {
 	if v.Modified.IsZero() {
 		return Vuln{}, fmt.Errorf("%w: %s: no modified time", ErrRecord, v.ID)
 	}
+	v.Affected = slices.DeleteFunc(v.Affected, func(a Affected) bool {
+		return a.Package.Ecosystem == "" || a.Package.Name == ""
+	})
 	for _, a := range v.Affected {
-		if a.Package.Ecosystem == "" || a.Package.Name == "" {
-			return Vuln{}, fmt.Errorf("%w: %s: an affected package without ecosystem or name", ErrRecord, v.ID)
-		}
 		for _, r := range a.Ranges {
 			for _, e := range r.Events {
 				n := 0
