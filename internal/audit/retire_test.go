@@ -32,6 +32,7 @@ const retireRepo = "testdata/retire/jsrepository.json"
 // or one npm installs into a temporary folder.
 func findRetire(t *testing.T) string {
 	t.Helper()
+	testsupport.Need(t, "retire", nil) // skips under -short
 	if p := os.Getenv("SKIMWATCH_RETIRE"); p != "" {
 		return p
 	}
@@ -42,7 +43,6 @@ func findRetire(t *testing.T) string {
 	if err != nil {
 		testsupport.Need(t, "npm (to install retire)", err)
 	}
-	testsupport.Need(t, "retire", nil)
 	prefix := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
