@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skimwatch/skimwatch/internal/advisory"
 	"github.com/skimwatch/skimwatch/internal/finding"
 )
 
@@ -53,6 +54,12 @@ type Options struct {
 	Now func() time.Time
 	// Random names the soft-404 baseline path; nil: crypto/rand.
 	Random io.Reader
+	// Advisories are matched against the platform and libraries found;
+	// nil: versions are reported but not matched (the report says so).
+	Advisories *advisory.DB
+	// Scripts are script URLs from a browser check's inventory, read for
+	// libraries in place of the page's own <script src> tags.
+	Scripts []string
 }
 
 func (o Options) withDefaults() Options {
@@ -189,7 +196,7 @@ func Run(ctx context.Context, target string, opts Options) (*finding.Report, err
 	a := &auditor{p: p, rep: rep, origin: origin}
 	a.run(ctx, u)
 	rep.Finished = opts.Now()
-	rep.Details = map[string]any{"requests": p.sent, "max_requests": opts.MaxRequests}
+	rep.Details = map[string]any{"requests": p.sent, "max_requests": opts.MaxRequests, "advisories": AdvisoryDetails(opts.Advisories)}
 	rep.Sort()
 	return rep, nil
 }
@@ -200,6 +207,8 @@ type auditor struct {
 	origin *url.URL
 	// baseline is the answer to a path that cannot exist.
 	baseline *response
+	// page is the answer of the page given, nil if it failed.
+	page *response
 }
 
 // fail records why a part of the audit did not happen.
@@ -228,6 +237,7 @@ func (a *auditor) run(ctx context.Context, page *url.URL) {
 	if home != page.String() {
 		pages = append(pages, home)
 	}
+	var seen []*response
 	for _, pg := range pages {
 		r, err := a.p.get(ctx, pg)
 		if err != nil {
@@ -235,7 +245,14 @@ func (a *auditor) run(ctx context.Context, page *url.URL) {
 			continue
 		}
 		a.checkHeaders(r)
+		seen = append(seen, r)
+		if pg == page.String() {
+			a.page = r
+		}
 	}
+	// Versions come last: the exposure probes matter more when the
+	// budget is short.
+	defer a.components(ctx, seen)
 
 	var buf [12]byte
 	if _, err := io.ReadFull(a.p.opts.Random, buf[:]); err != nil {

@@ -143,6 +143,8 @@ var probes = []probe{
 	{"/install.php", KindInstallerExposed, msgInstaller, installer},
 	{"/install/", KindInstallerExposed, msgInstaller, installer},
 	{"/wp-admin/setup-config.php", KindInstallerExposed, msgInstaller, installer},
+	// Magento 2's web setup wizard.
+	{"/setup/", KindInstallerExposed, msgInstaller, installer},
 	{"/index.php.bak", KindBackupExposed, msgBackup, phpSource},
 	{"/index.php~", KindBackupExposed, msgBackup, phpSource},
 	{"/index.php.old", KindBackupExposed, msgBackup, phpSource},

@@ -62,6 +62,9 @@ func severityOf(kind string) finding.Severity {
 	if s, ok := severity[kind]; ok {
 		return s
 	}
+	if s, ok := componentSeverity[kind]; ok {
+		return s
+	}
 	// An unlisted kind is a programming error; Validate catches the zero.
 	return 0
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -21,12 +22,13 @@ type auditFlags struct {
 	rate        float64
 	timeout     time.Duration
 	store       *siteStore
+	versions    auditVersionFlags
 }
 
 func newAuditCmd(app *App) *cobra.Command {
 	var fl auditFlags
 	cmd := &cobra.Command{
-		Use:   "audit URL",
+		Use:   "audit URL|DIR",
 		Short: "Look at a shop from outside for exposed files, open admin screens and weak headers",
 		Long: "audit probes the shop behind URL (usually its payment page) as an attacker would:\n" +
 			"leftover installers, .git, .env, backups and editor copies, directory listings,\n" +
@@ -34,6 +36,8 @@ func newAuditCmd(app *App) *cobra.Command {
 			"session cookie flags of the page and of the shop's home page.\n\n" +
 			"Probes are GET only, never a login, at most --max-requests at --rate per second,\n" +
 			"each bounded by --timeout, and no redirect is followed off the URL's origin.\n" +
+			"With a folder (the shop's web root, on its server), audit reads lockfiles, plug-ins\n" +
+			"and bundled libraries against the advisories, and the configuration that opens the door.\n" +
 			"See docs/AUDIT.md for every check, its evidence and its limits.\n\n" +
 			"Exit codes: 0 clean, 1 findings at or above --fail-on, 2 incomplete run\n" +
 			"(a probe failed, or --max-requests was reached) or a usage error.",
@@ -49,6 +53,7 @@ func newAuditCmd(app *App) *cobra.Command {
 	f.Float64Var(&fl.rate, "rate", audit.DefaultRate, "most requests per second")
 	f.DurationVar(&fl.timeout, "timeout", audit.DefaultTimeout, "time limit for each request")
 	fl.store = addSiteStore(cmd)
+	addAuditVersionFlags(cmd, &fl.versions)
 	return cmd
 }
 
@@ -69,9 +74,25 @@ func runAudit(cmd *cobra.Command, app *App, fl auditFlags, target string) error 
 	case fl.timeout <= 0:
 		return usageErr("--timeout %s: want more than 0", fl.timeout)
 	}
-	rep, err := audit.Run(cmd.Context(), target, audit.Options{
-		MaxRequests: fl.maxRequests, Rate: fl.rate, Timeout: fl.timeout, Logger: app.Logger,
-	})
+	db, err := loadAdvisories(cmd.Context(), fl.versions.advisories)
+	if err != nil {
+		return usageErr("--advisories: %w", err)
+	}
+	var rep *finding.Report
+	if st, serr := os.Stat(target); serr == nil && st.IsDir() {
+		rep, err = runAuditDir(cmd, app, db, fl.versions, target)
+	} else {
+		var scripts []string
+		if fl.versions.inventory != "" {
+			if scripts, err = inventoryScripts(fl.versions.inventory); err != nil {
+				return usageErr("--inventory: %w", err)
+			}
+		}
+		rep, err = audit.Run(cmd.Context(), target, audit.Options{
+			MaxRequests: fl.maxRequests, Rate: fl.rate, Timeout: fl.timeout, Logger: app.Logger,
+			Advisories: db, Scripts: scripts,
+		})
+	}
 	if errors.Is(err, audit.ErrInvalidTarget) {
 		return usageErr("%w", err)
 	}
@@ -82,6 +103,9 @@ func runAudit(cmd *cobra.Command, app *App, fl auditFlags, target string) error 
 	fl.store.save(cmd.Context(), app, rep, record.RunEvent("skimwatch audit", rep, nil))
 	if err := finding.Render(app.Stdout, rep, format); err != nil {
 		return usageErr("writing the report: %w", err)
+	}
+	if format == finding.FormatTable {
+		printAdvisoryAge(app.Stdout, db, time.Now())
 	}
 	return finding.ExitFor(rep, failOn)
 }

@@ -23,6 +23,20 @@ const (
 	// and a Secure, HttpOnly, SameSite session cookie. Serve it over TLS
 	// (httptest.NewTLSServer) so that HSTS and Secure are meaningful.
 	AuditHardened
+	// AuditECCUBE4 is an EC-CUBE 4.0.3-like shop, recognisable by its
+	// assets path, CSRF meta tag and "eccube" cookie, that serves its
+	// composer.json (version 4.0.3), jQuery 1.12.4 (named by its banner
+	// only) and jQuery UI 1.11.4 (named by its file name) on the payment
+	// page, with the installer at /install/, a .git, a listed /upload/,
+	// the admin at /admin/ and no CSP or framing protection.
+	AuditECCUBE4
+	// AuditMagento2 is a Magento 2.3.5-p1-like shop: static files under
+	// /static/version…/frontend/Magento/luma/, /magento_version answering
+	// "Magento/2.3 (Community)", a composer.json requiring
+	// magento/product-community-edition 2.3.5-p1, the jQuery 1.12.4 that
+	// Magento 2.3 bundles, the setup wizard at /setup/, a .git, a listed
+	// /var/, the admin at /admin/ and no CSP or framing protection.
+	AuditMagento2
 )
 
 // NewAuditShop returns the handler of an audit shop. It answers only what
@@ -33,6 +47,10 @@ func NewAuditShop(v AuditVariant) (http.Handler, error) {
 		return exposedShop(), nil
 	case AuditHardened:
 		return hardenedShop(), nil
+	case AuditECCUBE4:
+		return eccube4Shop(), nil
+	case AuditMagento2:
+		return magento2Shop(), nil
 	}
 	return nil, fmt.Errorf("lab: unknown audit variant %d", int(v))
 }
@@ -104,7 +122,14 @@ func hardenedShop() http.Handler {
 	})
 	mux.HandleFunc("GET /shopping/payment", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Add("Set-Cookie", cookie)
-		auditPage(w, http.StatusOK, "EC-CUBE SHOP / お支払い", `<form method="post" action="/shopping/confirm"><input name="card_no"></form>`)
+		// Still recognisably EC-CUBE 4 (hardening does not hide the
+		// platform), with a current jQuery named by its file.
+		auditPage(w, http.StatusOK, "EC-CUBE SHOP / お支払い", eccube4Head+
+			`<script src="/html/template/default/assets/js/vendor/jquery-3.7.1.min.js"></script>`+
+			`<form method="post" action="/shopping/confirm"><input name="card_no"></form>`)
+	})
+	mux.HandleFunc("GET /html/template/default/assets/js/vendor/jquery-3.7.1.min.js", func(w http.ResponseWriter, r *http.Request) {
+		serveScript(w, jqueryScript("3.7.1"))
 	})
 	// The admin lives at a path of the shop's choosing, not /admin/.
 	mux.HandleFunc("GET /mng-7f3a/login", func(w http.ResponseWriter, r *http.Request) {
@@ -126,4 +151,146 @@ func hardenedShop() http.Handler {
 		h.Set("X-Content-Type-Options", "nosniff")
 		mux.ServeHTTP(w, r)
 	})
+}
+
+// eccube4Head is what an EC-CUBE 4 page carries in its head: the CSRF
+// token meta tag and the default theme's assets path.
+const eccube4Head = `<meta name="eccube-csrf-token" content="honey-csrf-0001">` +
+	`<link rel="stylesheet" href="/html/template/default/assets/css/style.css">`
+
+// jqueryScript is a stand-in for a minified jQuery build: the real banner
+// and the fn.jquery property the library carries, not the library itself.
+func jqueryScript(version string) string {
+	return "/*! jQuery v" + version + " | (c) JS Foundation and other contributors | jquery.org/license */\n" + jqueryBody(version)
+}
+
+func jqueryBody(version string) string {
+	return "!function(e,t){\"use strict\";var n=[];var w=function(e,t){return new w.fn.init(e,t)};" +
+		"w.fn=w.prototype={jquery:\"" + version + "\",constructor:w,length:0};e.jQuery=e.$=w}(window);\n"
+}
+
+func jqueryUIScript(version string) string {
+	return "/*! jQuery UI - v" + version + " - 2015-03-11\n* http://jqueryui.com\n* Copyright jQuery Foundation and other contributors; Licensed MIT */\n" +
+		"(function(e){e.ui=e.ui||{};e.extend(e.ui,{version:\"" + version + "\"})})(jQuery);\n"
+}
+
+func serveScript(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	fmt.Fprint(w, body)
+}
+
+func serveJSON(w http.ResponseWriter, body string) {
+	w.Header().Set("Content-Type", "application/json")
+	fmt.Fprint(w, body)
+}
+
+// exposedCommon serves what both platform variants leave open: a .git,
+// a listed folder and an admin login at /admin/.
+func exposedCommon(mux *http.ServeMux, listed, adminTitle string) {
+	mux.HandleFunc("GET /.git/HEAD", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		fmt.Fprint(w, "ref: refs/heads/master\n")
+	})
+	mux.HandleFunc("GET /.git/config", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/octet-stream")
+		fmt.Fprint(w, "[core]\n\trepositoryformatversion = 0\n\tfilemode = true\n")
+	})
+	mux.HandleFunc("GET "+listed+"{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		t := "Index of " + strings.TrimSuffix(listed, "/")
+		fmt.Fprintf(w, "<html><head><title>%s</title></head><body><h1>%s</h1><pre><a href=\"cache/\">cache/</a>\n<a href=\"log/\">log/</a></pre></body></html>\n", t, t)
+	})
+	mux.HandleFunc("GET /admin/{$}", func(w http.ResponseWriter, r *http.Request) {
+		auditPage(w, http.StatusOK, adminTitle, `<form method="post"><input type="text" name="login_id"><input type="password" name="password"></form>`)
+	})
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		auditPage(w, http.StatusNotFound, "404 Not Found", "")
+	})
+}
+
+func eccube4Shop() http.Handler {
+	mux := http.NewServeMux()
+	cookie := "eccube=honey-session-0003; path=/"
+	const vendor = "/html/template/default/assets/js/vendor/"
+	mux.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", cookie)
+		auditPage(w, http.StatusOK, "EC-CUBE SHOP / TOP", eccube4Head+`<p>ようこそ</p>`)
+	})
+	mux.HandleFunc("GET /shopping", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Add("Set-Cookie", cookie)
+		auditPage(w, http.StatusOK, "EC-CUBE SHOP / ご注文手続き", eccube4Head+
+			`<script src="`+vendor+`jquery.min.js"></script>`+
+			`<script src="`+vendor+`jquery-ui-1.11.4.min.js"></script>`+
+			`<script src="/html/template/default/assets/js/function.js"></script>`+
+			`<form method="post" action="/shopping/confirm"><input name="card_no"></form>`)
+	})
+	mux.HandleFunc("GET "+vendor+"jquery.min.js", func(w http.ResponseWriter, r *http.Request) {
+		serveScript(w, jqueryScript("1.12.4"))
+	})
+	mux.HandleFunc("GET "+vendor+"jquery-ui-1.11.4.min.js", func(w http.ResponseWriter, r *http.Request) {
+		serveScript(w, jqueryUIScript("1.11.4"))
+	})
+	mux.HandleFunc("GET /html/template/default/assets/js/function.js", func(w http.ResponseWriter, r *http.Request) {
+		serveScript(w, "$(function(){$('.ec-headerNaviRole').show()});\n")
+	})
+	mux.HandleFunc("GET /composer.json", func(w http.ResponseWriter, r *http.Request) {
+		serveJSON(w, `{
+    "name": "ec-cube/ec-cube",
+    "description": "EC-CUBE EC open platform.",
+    "version": "4.0.3",
+    "type": "project",
+    "license": ["GPL-2.0-only", "proprietary"],
+    "require": {"php": "^7.1.3", "symfony/framework-bundle": "^3.4"}
+}
+`)
+	})
+	mux.HandleFunc("GET /install/{$}", func(w http.ResponseWriter, r *http.Request) {
+		auditPage(w, http.StatusOK, "EC-CUBE インストール", `<h1>EC-CUBEのインストールを開始します。</h1>`)
+	})
+	exposedCommon(mux, "/upload/", "EC-CUBE 管理画面 ログイン")
+	return mux
+}
+
+func magento2Shop() http.Handler {
+	mux := http.NewServeMux()
+	cookie := "PHPSESSID=honey-session-0004; path=/"
+	const static = "/static/version1588888888/frontend/Magento/luma/en_US/"
+	head := `<link rel="stylesheet" href="` + static + `css/styles-m.css">` +
+		`<script src="` + static + `requirejs/require.js"></script>` +
+		`<script src="` + static + `jquery.js"></script>` +
+		`<script type="text/x-magento-init">{"*":{"mage/cookies":{}}}</script>`
+	page := func(title string) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Add("Set-Cookie", cookie)
+			w.Header().Set("X-Magento-Tags", "store,cms_b")
+			auditPage(w, http.StatusOK, title, head+`<p>Luma</p>`)
+		}
+	}
+	mux.HandleFunc("GET /{$}", page("Home Page"))
+	mux.HandleFunc("GET /checkout/{$}", page("Checkout"))
+	mux.HandleFunc("GET "+static+"requirejs/require.js", func(w http.ResponseWriter, r *http.Request) {
+		serveScript(w, "/** vim: et:ts=4:sw=4:sts=4\n * @license RequireJS 2.3.5 */\nvar requirejs,require,define;\n")
+	})
+	mux.HandleFunc("GET "+static+"jquery.js", func(w http.ResponseWriter, r *http.Request) {
+		// The unminified build Magento ships has the long banner.
+		serveScript(w, "/*!\n * jQuery JavaScript Library v1.12.4\n * http://jquery.com/\n */\n"+jqueryBody("1.12.4"))
+	})
+	mux.HandleFunc("GET /magento_version", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		fmt.Fprint(w, "Magento/2.3 (Community)")
+	})
+	mux.HandleFunc("GET /composer.json", func(w http.ResponseWriter, r *http.Request) {
+		serveJSON(w, `{
+    "name": "magento/project-community-edition",
+    "description": "eCommerce Platform for Growth (Community Edition)",
+    "type": "project",
+    "require": {"magento/product-community-edition": "2.3.5-p1"}
+}
+`)
+	})
+	mux.HandleFunc("GET /setup/{$}", func(w http.ResponseWriter, r *http.Request) {
+		auditPage(w, http.StatusOK, "Magento Installation", `<div ng-app="magento">Welcome to Magento Admin, your online store headquarters.</div>`)
+	})
+	exposedCommon(mux, "/var/", "Magento Admin")
+	return mux
 }
