@@ -17,7 +17,10 @@ if ! command -v go >/dev/null 2>&1; then
   exit 1
 fi
 want chromium chromium
+# Incident documents are rendered to PDF in Japanese: without a CJK font Chromium prints tofu.
+fc-list :lang=ja 2>/dev/null | grep -q . || { need_cmds+=(a-japanese-font); need_pkgs+=(fonts-noto-cjk); }
 if [ "$set_name" != demo ]; then
+  want pdftotext poppler-utils # the document tests read the text back out of the PDFs
   want yara yara
   [ -x "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -n1)" ] || { need_cmds+=(postgres); need_pkgs+=(postgresql); }
   # MariaDB: the scan tests start a throwaway server for `scan --db mysql://`.
