@@ -21,6 +21,7 @@ type auditFlags struct {
 	rate        float64
 	timeout     time.Duration
 	store       *siteStore
+	guide       guidelineFlags
 }
 
 func newAuditCmd(app *App) *cobra.Command {
@@ -49,13 +50,20 @@ func newAuditCmd(app *App) *cobra.Command {
 	f.Float64Var(&fl.rate, "rate", audit.DefaultRate, "most requests per second")
 	f.DurationVar(&fl.timeout, "timeout", audit.DefaultTimeout, "time limit for each request")
 	fl.store = addSiteStore(cmd)
+	addGuidelineFlags(cmd, &fl.guide)
 	return cmd
 }
 
 func runAudit(cmd *cobra.Command, app *App, fl auditFlags, target string) error {
-	format, err := finding.ParseFormat(fl.format)
+	guide, err := fl.guide.parse(fl.format)
 	if err != nil {
-		return usageErr("--format: %w", err)
+		return err
+	}
+	var format finding.Format
+	if guide == nil {
+		if format, err = finding.ParseFormat(fl.format); err != nil {
+			return usageErr("--format: %w", err)
+		}
 	}
 	failOn, err := finding.ParseSeverity(fl.failOn)
 	if err != nil {
@@ -69,8 +77,12 @@ func runAudit(cmd *cobra.Command, app *App, fl auditFlags, target string) error 
 	case fl.timeout <= 0:
 		return usageErr("--timeout %s: want more than 0", fl.timeout)
 	}
+	roots, err := fl.guide.roots()
+	if err != nil {
+		return err
+	}
 	rep, err := audit.Run(cmd.Context(), target, audit.Options{
-		MaxRequests: fl.maxRequests, Rate: fl.rate, Timeout: fl.timeout, Logger: app.Logger,
+		MaxRequests: fl.maxRequests, Rate: fl.rate, Timeout: fl.timeout, Logger: app.Logger, RootCAs: roots,
 	})
 	if errors.Is(err, audit.ErrInvalidTarget) {
 		return usageErr("%w", err)
@@ -80,6 +92,12 @@ func runAudit(cmd *cobra.Command, app *App, fl auditFlags, target string) error 
 	}
 	rep.Version = Version
 	fl.store.save(cmd.Context(), app, rep, record.RunEvent("skimwatch audit", rep, nil))
+	if guide != nil {
+		if err := writeGuideline(cmd.Context(), app, rep, fl.store, *guide); err != nil {
+			return err
+		}
+		return finding.ExitFor(rep, failOn)
+	}
 	if err := finding.Render(app.Stdout, rep, format); err != nil {
 		return usageErr("writing the report: %w", err)
 	}
