@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"io"
+	"log"
 	"net"
 	"net/http"
 	"time"
@@ -62,7 +64,9 @@ func StartAuditShops(ctx context.Context, host string) (*AuditShops, error) {
 }
 
 func serveAudit(o *origin, h http.Handler, tc *tls.Config) {
-	o.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tc}
+	// The audit's refused TLS 1.0 and 1.1 probes would each log a
+	// handshake error: expected, and noise in a demo.
+	o.srv = &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, TLSConfig: tc, ErrorLog: log.New(io.Discard, "", 0)}
 	ln := o.ln
 	if tc != nil {
 		ln = tls.NewListener(ln, tc)
