@@ -39,9 +39,9 @@ const (
 // measurePrefixes is the one mapping from finding kinds to measures. It
 // goes by prefix so that a kind added later lands in its measure by its
 // name: a new exposure probe is "audit.<thing>-exposed" or one of the
-// exposure prefixes, a new advisory or version kind "audit.vuln-",
-// "audit.advisory-", "audit.library-" or "audit.platform-", and a kind of
-// `audit DIR` "audit.dir.<the same names>". The longest matching prefix
+// exposure prefixes, a new advisory or version kind "audit.vuln...",
+// "audit.advisory-", "audit.library-", "audit.js-" or "audit.platform...",
+// and a kind of `audit DIR` one of these or "audit.dir.<name>". The longest matching prefix
 // wins. docs/AUDIT.md lists the same table; TestEveryAuditKindHasAMeasure
 // fails for a kind in verdict.go's severity table that maps to none.
 var measurePrefixes = []struct {
@@ -62,15 +62,21 @@ var measurePrefixes = []struct {
 	{"audit.data-", MeasureExposure},
 	{"audit.log-", MeasureExposure},
 	{"audit.exposed-", MeasureExposure},
-	{"audit.dir.", MeasureExposure}, // the server's configuration: writable roots, PHP settings, readable secrets
+	// audit DIR: the server's configuration that opens the door.
+	{"audit.webroot-", MeasureExposure},
+	{"audit.world-", MeasureExposure},
+	{"audit.php-", MeasureExposure},
+	{"audit.secret-", MeasureExposure},
+	{"audit.dir.", MeasureExposure},
 	// 3: web application vulnerabilities: known-vulnerable software, and
 	// the headers, cookies and transport that decide what an injected
 	// script or a network attacker can do.
-	{"audit.vuln-", MeasureVulnerabilities},
+	{"audit.vuln", MeasureVulnerabilities}, // audit.vulnerable-component
 	{"audit.advisory-", MeasureVulnerabilities},
 	{"audit.library-", MeasureVulnerabilities},
-	{"audit.platform-", MeasureVulnerabilities},
-	{"audit.dir.vuln-", MeasureVulnerabilities},
+	{"audit.js-", MeasureVulnerabilities},
+	{"audit.platform", MeasureVulnerabilities},
+	{"audit.dir.vuln", MeasureVulnerabilities},
 	{"audit.dir.advisory-", MeasureVulnerabilities},
 	{"audit.dir.library-", MeasureVulnerabilities},
 	{"audit.dir.plugin-", MeasureVulnerabilities},

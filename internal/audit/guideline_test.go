@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -277,9 +278,19 @@ func TestMeasureOfKinds(t *testing.T) {
 		{"audit.advisory-jquery", audit.MeasureVulnerabilities},
 		{"audit.tls-old-protocol", audit.MeasureVulnerabilities},
 		{"csp.lint.unsafe-inline", audit.MeasureVulnerabilities},
+		// The kinds of the versions, libraries and audit DIR work (branch
+		// auditver), by name, before they are merged here.
+		{"audit.platform", audit.MeasureVulnerabilities},
+		{"audit.js-library", audit.MeasureVulnerabilities},
+		{"audit.vulnerable-component", audit.MeasureVulnerabilities},
+		{"audit.admin-default-path", audit.MeasureAdmin},
+		{"audit.webroot-writable", audit.MeasureExposure},
+		{"audit.world-writable", audit.MeasureExposure},
+		{"audit.php-setting", audit.MeasureExposure},
+		{"audit.secret-readable", audit.MeasureExposure},
 		{"check.card-exfil", 0},
 	} {
-		t.Run(tc.kind+" counts against measure "+string(rune('0'+tc.want)), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%s counts against measure %d", tc.kind, tc.want), func(t *testing.T) {
 			if got := audit.MeasureOf(tc.kind); got != tc.want {
 				t.Errorf("MeasureOf(%q) = %d, want %d", tc.kind, got, tc.want)
 			}
