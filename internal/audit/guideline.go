@@ -123,9 +123,9 @@ type Text struct {
 	EN string `json:"en"`
 }
 
-// Evidence is one thing an answer rests on: a finding (its kind, severity,
+// MeasureEvidence is one thing an answer rests on: a finding (its kind, severity,
 // where, and its store key) or a recorded run (its event).
-type Evidence struct {
+type MeasureEvidence struct {
 	Kind     string    `json:"kind"`
 	Severity string    `json:"severity,omitempty"`
 	URL      string    `json:"url,omitempty"`
@@ -138,15 +138,15 @@ type Evidence struct {
 
 // Measure is one of the five, answered.
 type Measure struct {
-	Number   int        `json:"number"`
-	Title    Text       `json:"title"`
-	Status   Status     `json:"status"`
-	Reason   Text       `json:"reason"`
-	Evidence []Evidence `json:"evidence"`
+	Number   int               `json:"number"`
+	Title    Text              `json:"title"`
+	Status   Status            `json:"status"`
+	Reason   Text              `json:"reason"`
+	Evidence []MeasureEvidence `json:"evidence"`
 	// Advice are findings below medium: worth fixing, not deciding.
-	Advice []Evidence `json:"advice,omitempty"`
-	Todo   Text       `json:"todo"`
-	Limits Text       `json:"limits"`
+	Advice []MeasureEvidence `json:"advice,omitempty"`
+	Todo   Text              `json:"todo"`
+	Limits Text              `json:"limits"`
 }
 
 // GuidelineReport is the checklist for one audit.
@@ -160,7 +160,7 @@ type GuidelineReport struct {
 	Measures   []Measure `json:"measures"`
 	// Unmapped are findings of kinds no measure claims (none, while
 	// TestEveryAuditKindHasAMeasure passes); listed rather than dropped.
-	Unmapped []Evidence `json:"unmapped,omitempty"`
+	Unmapped []MeasureEvidence `json:"unmapped,omitempty"`
 }
 
 // RunHistory is the part of the store the anti-malware measure reads.
@@ -193,8 +193,8 @@ func Guideline(ctx context.Context, rep *finding.Report, o GuidelineOptions) (*G
 	if n, ok := rep.Details["requests"].(int); ok {
 		g.Requests = n
 	}
-	decisiveOf := map[int][]Evidence{}
-	adviceOf := map[int][]Evidence{}
+	decisiveOf := map[int][]MeasureEvidence{}
+	adviceOf := map[int][]MeasureEvidence{}
 	for _, f := range rep.Findings {
 		ev, err := evidenceOf(f)
 		if err != nil {
@@ -235,19 +235,19 @@ func Guideline(ctx context.Context, rep *finding.Report, o GuidelineOptions) (*G
 			m.Status, m.Reason = Met, d.met
 		}
 		if m.Evidence == nil {
-			m.Evidence = []Evidence{}
+			m.Evidence = []MeasureEvidence{}
 		}
 		g.Measures = append(g.Measures, m)
 	}
 	return g, nil
 }
 
-func evidenceOf(f finding.Finding) (Evidence, error) {
+func evidenceOf(f finding.Finding) (MeasureEvidence, error) {
 	key, err := record.Key(f)
 	if err != nil {
-		return Evidence{}, err
+		return MeasureEvidence{}, err
 	}
-	return Evidence{Kind: f.Kind, Severity: f.Severity.String(), URL: f.URL, Path: f.Path, Message: f.Message, Key: key}, nil
+	return MeasureEvidence{Kind: f.Kind, Severity: f.Severity.String(), URL: f.URL, Path: f.Path, Message: f.Message, Key: key}, nil
 }
 
 // malwareMeasure answers measure 4 from the site's recorded fim verify and
@@ -308,7 +308,7 @@ func malwareMeasure(ctx context.Context, m *Measure, o GuidelineOptions) error {
 		}
 		return nil
 	}
-	ev := Evidence{Kind: latest.Type, Severity: latestRun.MaxSeverity, Event: latest.Seq, Time: latest.Time.UTC()}
+	ev := MeasureEvidence{Kind: latest.Type, Severity: latestRun.MaxSeverity, Event: latest.Seq, Time: latest.Time.UTC()}
 	m.Evidence = append(m.Evidence, ev)
 	day := latest.Time.UTC().Format("2006-01-02")
 	sev, _ := finding.ParseSeverity(latestRun.MaxSeverity)

@@ -57,7 +57,7 @@ func statuses(g *audit.GuidelineReport) []audit.Status {
 
 // kindsAt lists "severity kind URL-path" of a measure's evidence, the
 // shop's origin cut off.
-func kindsAt(evs []audit.Evidence, origin string) []string {
+func kindsAt(evs []audit.MeasureEvidence, origin string) []string {
 	var out []string
 	for _, e := range evs {
 		out = append(out, strings.TrimSpace(e.Severity+" "+e.Kind+" "+strings.TrimPrefix(e.URL, origin)))

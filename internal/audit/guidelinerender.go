@@ -107,7 +107,7 @@ func WriteGuidelineText(w io.Writer, g *GuidelineReport, langs []string) error {
 		for _, l := range langs {
 			fmt.Fprintf(&b, "%s%s: %s\n", indent, label(l, "reason"), esc(m.Reason.In(l)))
 		}
-		evidence := func(key string, evs []Evidence) {
+		evidence := func(key string, evs []MeasureEvidence) {
 			if len(evs) == 0 {
 				return
 			}
@@ -141,7 +141,7 @@ func WriteGuidelineText(w io.Writer, g *GuidelineReport, langs []string) error {
 }
 
 // line is one evidence entry on one line: severity, kind, where, key.
-func (e Evidence) line() string {
+func (e MeasureEvidence) line() string {
 	parts := []string{}
 	if e.Severity != "" {
 		parts = append(parts, e.Severity)
