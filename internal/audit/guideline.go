@@ -143,7 +143,8 @@ type Measure struct {
 	Status   Status            `json:"status"`
 	Reason   Text              `json:"reason"`
 	Evidence []MeasureEvidence `json:"evidence"`
-	// Advice are findings below medium: worth fixing, not deciding.
+	// Advice are low findings: worth fixing, not deciding. Info findings
+	// are left to the audit's own report.
 	Advice []MeasureEvidence `json:"advice,omitempty"`
 	Todo   Text              `json:"todo"`
 	Limits Text              `json:"limits"`
@@ -202,6 +203,9 @@ func Guideline(ctx context.Context, rep *finding.Report, o GuidelineOptions) (*G
 		}
 		m := MeasureOf(f.Kind)
 		switch {
+		case f.Severity < finding.Low:
+			// Information (a platform or library seen) says what is
+			// there, not what is wrong: it stays in the audit's report.
 		case m == 0:
 			g.Unmapped = append(g.Unmapped, ev)
 		case f.Severity >= decisive:

@@ -241,6 +241,24 @@ func TestGuidelineMalwareMeasureReadsTheSitesRuns(t *testing.T) {
 	}
 }
 
+func TestGuidelineListsLowFindingsAsAdviceAndLeavesInformationOut(t *testing.T) {
+	rep := &finding.Report{Command: "audit", Complete: true, Targets: []string{"https://shop.test/"}, Findings: []finding.Finding{
+		{Severity: finding.Info, Kind: "audit.platform", Source: "audit", Message: "The shop runs EC-CUBE 4.", URL: "https://shop.test/"},
+		{Severity: finding.Low, Kind: audit.KindFramingAllowed, Source: "audit", Message: "framing", URL: "https://shop.test/"},
+	}}
+	g, err := audit.Guideline(context.Background(), rep, audit.GuidelineOptions{Now: guideNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := g.Measures[audit.MeasureVulnerabilities-1]
+	if m.Status != audit.Met || len(m.Evidence) != 0 || len(m.Advice) != 1 || m.Advice[0].Kind != audit.KindFramingAllowed {
+		t.Errorf("status %s, evidence %v, advice %v; want met with the framing finding as the only advice", m.Status, m.Evidence, m.Advice)
+	}
+	if len(g.Unmapped) != 0 {
+		t.Errorf("unmapped %v", g.Unmapped)
+	}
+}
+
 func TestGuidelineOfAnIncompleteAuditClaimsNothingMet(t *testing.T) {
 	srv, _ := labShop(t, lab.AuditHardened, true)
 	opts := fast(srv)
