@@ -2,9 +2,11 @@ package cli
 
 import (
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/skimwatch/skimwatch/internal/audit"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
 
@@ -18,7 +20,6 @@ func TestDemoAuditOutput(t *testing.T) {
 	got := port.ReplaceAllString(out, "127.0.0.1:PORT")
 	for _, tc := range []struct{ name, line string }{
 		{"it says where the exposed shop runs", "     http://127.0.0.1:PORT (an EC-CUBE-like shop with its installer, .git and an open admin screen)"},
-		{"it counts the requests the audit sent", "2. Audited it from outside, as an attacker would look: 26 requests, GET only, no login tried. Findings:"},
 		{"it lists the exposed .git as critical", "CRITICAL  audit.git-exposed        http://127.0.0.1:PORT/.git/HEAD"},
 		{"it lists the leftover installer as high", "HIGH      audit.installer-exposed  http://127.0.0.1:PORT/install.php"},
 		{"measure 1 is not met because of the admin screen", "     1. [未充足 / NOT MET] 管理者画面のアクセス制限と管理者のID/パスワード管理 / Restricted access to the admin screens, and managed admin IDs and passwords (1 finding)"},
@@ -35,6 +36,15 @@ func TestDemoAuditOutput(t *testing.T) {
 			}
 		})
 	}
+	t.Run("it counts the requests the audit sent, within the default budget", func(t *testing.T) {
+		m := regexp.MustCompile(`\n2\. Audited it from outside, as an attacker would look: (\d+) requests, GET only, no login tried\. Findings:\n`).FindStringSubmatch(got)
+		if m == nil {
+			t.Fatalf("no request count line in\n%s", got)
+		}
+		if n, _ := strconv.Atoi(m[1]); n < 20 || n > audit.DefaultMaxRequests {
+			t.Errorf("%d requests: want the full probe list (over 20) within the default budget of %d", n, audit.DefaultMaxRequests)
+		}
+	})
 	if errOut != "" {
 		t.Errorf("stderr is not empty: %s", errOut)
 	}
