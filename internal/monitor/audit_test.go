@@ -90,8 +90,9 @@ func TestServiceAuditsTheLabShops(t *testing.T) {
 		}
 	})
 	t.Run("the hardened shop's run over https, trusting the configured CA, is complete and clean", func(t *testing.T) {
-		if !hardened.Complete || len(hardened.Findings) != 0 {
-			t.Errorf("complete %v (%v), findings %+v; want complete with none", hardened.Complete, hardened.Incomplete, hardened.Findings)
+		low := slices.ContainsFunc(hardened.Findings, func(f finding.Finding) bool { return f.Severity >= finding.Low })
+		if !hardened.Complete || low {
+			t.Errorf("complete %v (%v), findings %+v; want complete with none at low or above", hardened.Complete, hardened.Incomplete, hardened.Findings)
 		}
 	})
 	t.Run("the findings are filed in the store under the site, as audit findings", func(t *testing.T) {
