@@ -32,7 +32,13 @@ func newAuditCmd(app *App) *cobra.Command {
 		Long: "audit probes the shop behind URL (usually its payment page) as an attacker would:\n" +
 			"leftover installers, .git, .env, backups and editor copies, directory listings,\n" +
 			"phpinfo, admin login screens at their default paths, and the security headers and\n" +
-			"session cookie flags of the page and of the shop's home page.\n\n" +
+			"session cookie flags of the page and of the shop's home page. On https it also checks\n" +
+			"the certificate (expiry, chain against the system roots or --ca-file, host name) and\n" +
+			"whether TLS 1.0 or 1.1 is still accepted; each handshake counts as a request.\n\n" +
+			"--report guideline answers the five measures of Japan's credit card security guideline\n" +
+			"(met, not met or unknown, with evidence and what to do, in Japanese and English) as\n" +
+			"text, json, html or pdf (--out FILE); with --store and --site it also reads the site's\n" +
+			"recorded fim verify and scan runs for the anti-malware measure.\n\n" +
 			"Probes are GET only, never a login, at most --max-requests at --rate per second,\n" +
 			"each bounded by --timeout, and no redirect is followed off the URL's origin.\n" +
 			"See docs/AUDIT.md for every check, its evidence and its limits.\n\n" +
