@@ -151,3 +151,26 @@ func TestAuditGuidelineReportAsPDF(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigCheckValidatesTheAuditKey(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, yaml string
+		code       int
+		want       string
+	}{
+		{"a daily audit of the site's page is valid", "sites:\n  - name: shop\n    pages: [{url: https://shop.example/pay}]\n    audit: {every: 24h, max_requests: 60}\n", 0, "valid: 1 site(s)"},
+		{"an audit every five minutes is refused with its line", "sites:\n  - name: shop\n    pages: [{url: https://shop.example/pay}]\n    audit: {every: 5m}\n", finding.ExitIncomplete, `line 4: sites[0].audit.every "5m0s": must be at least 1h0m0s`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "-")+".yaml")
+			if err := os.WriteFile(path, []byte(tc.yaml), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			out, errOut, code := runCLI(t, "config", "check", path)
+			if code != tc.code || !strings.Contains(out+errOut, tc.want) {
+				t.Errorf("exit %d, output %q; want %d and %q", code, out+errOut, tc.code, tc.want)
+			}
+		})
+	}
+}
