@@ -389,3 +389,26 @@ func TestGuidelineHTMLEscapesWhatTheShopSent(t *testing.T) {
 		t.Errorf("the sheet carries the shop's markup unescaped:\n%s", s)
 	}
 }
+
+func TestGuidelineMalwareMeasureReadsPastTheFirstThousandRuns(t *testing.T) {
+	st := memStore(t)
+	r := &finding.Report{Command: "scan", Targets: []string{"/srv/shop"}, Complete: false}
+	var evs []store.Event
+	for i := range 1000 {
+		ev := record.RunEvent("test", r, nil)
+		ev.Time = guideNow.Add(-time.Duration(2000-i) * time.Minute)
+		evs = append(evs, ev)
+	}
+	if err := record.Put(context.Background(), st, "shop", nil, nil, evs); err != nil {
+		t.Fatal(err)
+	}
+	// The one complete run is the 1001st of its type.
+	recordRun(t, st, "shop", "scan", guideNow.Add(-time.Minute), true, 0)
+	g, err := audit.Guideline(context.Background(), &finding.Report{Command: "audit", Complete: true}, audit.GuidelineOptions{History: st, Site: "shop", Now: guideNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := g.Measures[audit.MeasureMalware-1]; m.Status != audit.Met || len(m.Evidence) != 1 || m.Evidence[0].Event != 1001 {
+		t.Errorf("status %s evidence %+v, want met on event 1001", m.Status, m.Evidence)
+	}
+}
