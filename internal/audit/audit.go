@@ -9,6 +9,8 @@ package audit
 import (
 	"context"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -60,6 +62,10 @@ type Options struct {
 	// Scripts are script URLs from a browser check's inventory, read for
 	// libraries in place of the page's own <script src> tags.
 	Scripts []string
+	// RootCAs verifies an https shop's certificate chain, in the TLS
+	// checks and, when Client is nil, in the requests; nil: the system
+	// roots.
+	RootCAs *x509.CertPool
 }
 
 func (o Options) withDefaults() Options {
@@ -84,6 +90,8 @@ func (o Options) withDefaults() Options {
 	c := &http.Client{}
 	if o.Client != nil {
 		*c = *o.Client
+	} else if o.RootCAs != nil {
+		c.Transport = &http.Transport{TLSClientConfig: &tls.Config{RootCAs: o.RootCAs, MinVersion: tls.VersionTLS12}}
 	}
 	// Redirects are followed by hand, so each counts against the budget
 	// and none leaves the origin.
@@ -136,21 +144,30 @@ func (p *prober) get(ctx context.Context, u string) (*response, error) {
 	return nil, fmt.Errorf("GET %s: more than %d redirects", u, maxRedirects)
 }
 
-func (p *prober) once(ctx context.Context, u string) (*response, error) {
+// take spends one request of the budget, waiting for the rate; every
+// request and every TLS handshake of its own goes through it.
+func (p *prober) take(ctx context.Context) error {
 	if p.sent >= p.opts.MaxRequests {
-		return nil, errBudget
+		return errBudget
 	}
 	if wait := time.Until(p.next); wait > 0 {
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return ctx.Err()
 		case <-t.C:
 		}
 	}
 	p.next = time.Now().Add(p.interval)
 	p.sent++
+	return nil
+}
+
+func (p *prober) once(ctx context.Context, u string) (*response, error) {
+	if err := p.take(ctx); err != nil {
+		return nil, err
+	}
 	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
@@ -232,6 +249,9 @@ func (a *auditor) addSeverity(kind string, sev finding.Severity, url, msg string
 }
 
 func (a *auditor) run(ctx context.Context, page *url.URL) {
+	if strings.EqualFold(a.origin.Scheme, "https") {
+		a.checkTLS(ctx)
+	}
 	home := a.origin.JoinPath("/").String()
 	pages := []string{page.String()}
 	if home != page.String() {

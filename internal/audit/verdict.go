@@ -16,6 +16,11 @@ const (
 	KindCSPMissing       = "audit.csp-missing"
 	KindFramingAllowed   = "audit.framing-allowed"
 	KindCookieFlags      = "audit.cookie-flags"
+	KindTLSExpired       = "audit.tls-expired"
+	KindTLSExpiring      = "audit.tls-expiring"
+	KindTLSUntrusted     = "audit.tls-untrusted"
+	KindTLSHostname      = "audit.tls-hostname"
+	KindTLSOldProtocol   = "audit.tls-old-protocol"
 )
 
 // severity is the audit's one severity table. The order follows what an
@@ -44,6 +49,14 @@ var severity = map[string]finding.Severity{
 	// (The weaknesses of a policy that is there are csp.Lint's findings.)
 	KindCSPMissing:     finding.Medium,
 	KindFramingAllowed: finding.Low,
+	// A certificate browsers refuse trains customers to click through
+	// warnings, which is all an attacker on the path needs.
+	KindTLSExpired:   finding.High,
+	KindTLSUntrusted: finding.High,
+	KindTLSHostname:  finding.High,
+	// Still valid for now, or a weaker protocol a client can be pushed to.
+	KindTLSExpiring:    finding.Medium,
+	KindTLSOldProtocol: finding.Medium,
 }
 
 // cookieSeverity: a session cookie readable by script (no HttpOnly) or sent

@@ -23,6 +23,7 @@ type auditFlags struct {
 	timeout     time.Duration
 	store       *siteStore
 	versions    auditVersionFlags
+	guide       guidelineFlags
 }
 
 func newAuditCmd(app *App) *cobra.Command {
@@ -33,7 +34,13 @@ func newAuditCmd(app *App) *cobra.Command {
 		Long: "audit probes the shop behind URL (usually its payment page) as an attacker would:\n" +
 			"leftover installers, .git, .env, backups and editor copies, directory listings,\n" +
 			"phpinfo, admin login screens at their default paths, and the security headers and\n" +
-			"session cookie flags of the page and of the shop's home page.\n\n" +
+			"session cookie flags of the page and of the shop's home page. On https it also checks\n" +
+			"the certificate (expiry, chain against the system roots or --ca-file, host name) and\n" +
+			"whether TLS 1.0 or 1.1 is still accepted; each handshake counts as a request.\n\n" +
+			"--report guideline answers the five measures of Japan's credit card security guideline\n" +
+			"(met, not met or unknown, with evidence and what to do, in Japanese and English) as\n" +
+			"text, json, html or pdf (--out FILE); with --store and --site it also reads the site's\n" +
+			"recorded fim verify and scan runs for the anti-malware measure.\n\n" +
 			"Probes are GET only, never a login, at most --max-requests at --rate per second,\n" +
 			"each bounded by --timeout, and no redirect is followed off the URL's origin.\n" +
 			"With a folder (the shop's web root, on its server), audit reads lockfiles, plug-ins\n" +
@@ -54,13 +61,20 @@ func newAuditCmd(app *App) *cobra.Command {
 	f.DurationVar(&fl.timeout, "timeout", audit.DefaultTimeout, "time limit for each request")
 	fl.store = addSiteStore(cmd)
 	addAuditVersionFlags(cmd, &fl.versions)
+	addGuidelineFlags(cmd, &fl.guide)
 	return cmd
 }
 
 func runAudit(cmd *cobra.Command, app *App, fl auditFlags, target string) error {
-	format, err := finding.ParseFormat(fl.format)
+	guide, err := fl.guide.parse(fl.format)
 	if err != nil {
-		return usageErr("--format: %w", err)
+		return err
+	}
+	var format finding.Format
+	if guide == nil {
+		if format, err = finding.ParseFormat(fl.format); err != nil {
+			return usageErr("--format: %w", err)
+		}
 	}
 	failOn, err := finding.ParseSeverity(fl.failOn)
 	if err != nil {
@@ -73,6 +87,10 @@ func runAudit(cmd *cobra.Command, app *App, fl auditFlags, target string) error 
 		return usageErr("--rate %g: want more than 0", fl.rate)
 	case fl.timeout <= 0:
 		return usageErr("--timeout %s: want more than 0", fl.timeout)
+	}
+	roots, err := fl.guide.roots()
+	if err != nil {
+		return err
 	}
 	db, err := loadAdvisories(cmd.Context(), fl.versions.advisories)
 	if err != nil {
@@ -90,7 +108,7 @@ func runAudit(cmd *cobra.Command, app *App, fl auditFlags, target string) error 
 		}
 		rep, err = audit.Run(cmd.Context(), target, audit.Options{
 			MaxRequests: fl.maxRequests, Rate: fl.rate, Timeout: fl.timeout, Logger: app.Logger,
-			Advisories: db, Scripts: scripts,
+			Advisories: db, Scripts: scripts, RootCAs: roots,
 		})
 	}
 	if errors.Is(err, audit.ErrInvalidTarget) {
@@ -101,6 +119,12 @@ func runAudit(cmd *cobra.Command, app *App, fl auditFlags, target string) error 
 	}
 	rep.Version = Version
 	fl.store.save(cmd.Context(), app, rep, record.RunEvent("skimwatch audit", rep, nil))
+	if guide != nil {
+		if err := writeGuideline(cmd.Context(), app, rep, fl.store, *guide); err != nil {
+			return err
+		}
+		return finding.ExitFor(rep, failOn)
+	}
 	if err := finding.Render(app.Stdout, rep, format); err != nil {
 		return usageErr("writing the report: %w", err)
 	}

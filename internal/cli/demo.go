@@ -28,6 +28,7 @@ type demoFlags struct {
 	page     string
 	chromium string
 	dwell    time.Duration
+	audit    bool
 }
 
 func newDemoCmd(app *App) *cobra.Command {
@@ -39,12 +40,23 @@ func newDemoCmd(app *App) *cobra.Command {
 the 2021 attack (a fake card form planted before the redirect to the payment
 provider), check the page again, and explain in plain words what happened.
 
-Exit code 0 means the attack was caught; 1 means it was not.`,
-		RunE: func(cmd *cobra.Command, _ []string) error { return runDemo(cmd.Context(), app, f) },
+Exit code 0 means the attack was caught; 1 means it was not.
+
+With --audit it audits the lab's exposed shop instead, as an attacker would
+look at it (skimwatch audit), and prints the findings and the five measures
+of Japan's credit card security guideline; exit code 0 means the exposures
+were found.`,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if f.audit {
+				return runDemoAudit(cmd.Context(), app)
+			}
+			return runDemo(cmd.Context(), app, f)
+		},
 	}
 	cmd.Flags().StringVar(&f.scenario, "scenario", "fake-card-form", "tampering scenario to switch on (see `skimwatch lab scenarios`)")
 	cmd.Flags().StringVar(&f.chromium, "chromium", "", "Chromium binary")
 	cmd.Flags().DurationVar(&f.dwell, "dwell", 3*time.Second, "how long each check waits for delayed sends")
+	cmd.Flags().BoolVar(&f.audit, "audit", false, "instead, audit the lab's exposed shop from outside and print its findings and the guideline's five measures (no browser needed)")
 	return cmd
 }
 

@@ -16,6 +16,7 @@ func init() { register(newLabCmd) }
 func newLabCmd(app *App) *cobra.Command {
 	var opts lab.Options
 	var scenario string
+	var withAudit bool
 	cmd := &cobra.Command{
 		Use:   "lab",
 		Short: "Run the incident lab: a shop, its payment provider and attackers on loopback",
@@ -44,6 +45,13 @@ func newLabCmd(app *App) *cobra.Command {
 			fmt.Fprintf(w, "postcodes    %s\n", l.PostalOrigin())
 			fmt.Fprintf(w, "attacker     %s\n", l.AttackerOrigin())
 			fmt.Fprintf(w, "scenario     %s\n", l.Scenario())
+			if withAudit {
+				stop, err := startLabAuditShops(ctx, w, opts.Addr)
+				if err != nil {
+					return err
+				}
+				defer stop()
+			}
 			if opts.AdminEndpoint {
 				fmt.Fprintf(w, "admin        curl -H 'Origin: %s' -d name=fake-card-form %s/__lab/scenario\n", l.ShopURL(), l.ShopURL())
 			}
@@ -60,6 +68,7 @@ func newLabCmd(app *App) *cobra.Command {
 	cmd.Flags().StringVar(&scenario, "scenario", "clean", "tampering scenario to start with (see `skimwatch lab scenarios`)")
 	cmd.Flags().BoolVar(&opts.AdminEndpoint, "admin", false, "enable POST /__lab/scenario on the shop to switch scenarios (same-origin posts only)")
 	cmd.Flags().StringVar(&opts.ReportURI, "report-uri", "", "report-uri for the shop's CSP (report-only)")
+	cmd.Flags().BoolVar(&withAudit, "audit", false, "also serve the audit shops: an exposed one over http and a hardened one over https (see `skimwatch audit`)")
 
 	cmd.AddCommand(&cobra.Command{
 		Use:   "scenarios",

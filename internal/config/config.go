@@ -109,6 +109,8 @@ type Site struct {
 	// (the default) runs them while the page has no approved baseline.
 	// Pages and flows inherit it unless they set their own.
 	Differential string `yaml:"differential"`
+	// Audit schedules `skimwatch audit` of the site (config/audit.go).
+	Audit *Audit `yaml:"audit"`
 
 	Line int `yaml:"-"`
 }
@@ -260,6 +262,7 @@ func (c *Config) applyDefaults() {
 			w.Every = or(w.Every, DefaultEvery)
 			w.Timeout = or(w.Timeout, DefaultRootTimeout)
 		}
+		s.auditDefaults()
 	}
 }
 

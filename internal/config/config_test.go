@@ -170,6 +170,7 @@ func FuzzParse(f *testing.F) {
 	f.Add("sites:\n  - name: s\n    collector_key: {file: /k}\n")
 	f.Add("sites: [{name: &a s}]\nalerts: [*a]\n")
 	f.Add("sites:\n  - name: ${A}${B\n")
+	f.Add("sites:\n  - name: s\n    audit: {url: https://x/, every: 24h, rate: 0.5, max_requests: 9}\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		c, err := ParseWith(strings.NewReader(in), env(map[string]string{"SKIMWATCH_WEBHOOK_URL": "https://h.example/"}))
 		if err != nil {

@@ -81,6 +81,7 @@ func (c Config) Validate() error {
 				errs = append(errs, err)
 			}
 		}
+		s.validateAudit(add, at)
 		for j, p := range s.Pages {
 			f := fmt.Sprintf("%s.pages[%d]", at, j)
 			if u, err := url.Parse(p.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -101,6 +101,7 @@ func New(ctx context.Context, opts Options) (*Monitor, error) {
 	river.AddWorker(workers, &checkWorker{m: m})
 	river.AddWorker(workers, &fimWorker{m: m})
 	river.AddWorker(workers, &siteWorker{m: m})
+	river.AddWorker(workers, &auditWorker{m: m})
 	rc := &river.Config{
 		Workers:              workers,
 		Logger:               m.log.With("component", "river"),
@@ -209,7 +210,8 @@ type Job struct {
 }
 
 // Jobs lists what a config schedules: a check per page and per flow, a
-// verify per web root, and a housekeeping job per site.
+// verify per web root, an audit per site that asks for one, and a
+// housekeeping job per site.
 func Jobs(cfg config.Config) []Job {
 	var jobs []Job
 	for _, s := range cfg.Sites {
@@ -227,6 +229,9 @@ func Jobs(cfg config.Config) []Job {
 		}
 		for _, w := range s.WebRoots {
 			jobs = append(jobs, Job{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Timeout: w.Timeout.D()}})
+		}
+		if j, ok := auditJob(s); ok {
+			jobs = append(jobs, j)
 		}
 		jobs = append(jobs, Job{Every: s.Every.D(), Args: SiteArgs{Site: s.Name, Every: s.Every.D(), Retain: cfg.Retention.Reports.D(),
 			RetainDeliveries: cfg.Retention.Deliveries.D()}})

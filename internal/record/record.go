@@ -31,9 +31,7 @@ func Put(ctx context.Context, st store.Store, site string, fs []finding.Finding,
 		if err != nil {
 			return fmt.Errorf("mask finding: %w", err)
 		}
-		// The browser check names the destination of a finding only in its
-		// message, so the message is the subject that tells two apart.
-		if _, err := st.PutFinding(ctx, store.FindingKey(f, f.Message), f); err != nil {
+		if _, err := st.PutFinding(ctx, key(f), f); err != nil {
 			return fmt.Errorf("record finding: %w", err)
 		}
 	}
@@ -55,6 +53,21 @@ func Put(ctx context.Context, st store.Store, site string, fs []finding.Finding,
 	}
 	return nil
 }
+
+// Key is the store key Put files f under, for reports that point at the
+// stored finding (the guideline report's evidence).
+func Key(f finding.Finding) (string, error) {
+	f, err := store.MaskFinding(f)
+	if err != nil {
+		return "", fmt.Errorf("mask finding: %w", err)
+	}
+	return key(f), nil
+}
+
+// key is the key of a masked finding. The browser check names the
+// destination of a finding only in its message, so the message is the
+// subject that tells two apart.
+func key(f finding.Finding) string { return store.FindingKey(f, f.Message) }
 
 // Report records a report's findings with runs and events, and marks the
 // report incomplete when that fails: the run happened, but its record did
