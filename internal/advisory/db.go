@@ -177,6 +177,13 @@ func isRecordName(name string) bool {
 	return strings.HasSuffix(strings.ToLower(base), ".json") && !strings.HasPrefix(base, ".")
 }
 
+// LoadFS reads advisories from a folder of OSV JSON files in fsys (walked
+// recursively, as Load walks a folder); source names it in errors and in
+// the DB's Meta.
+func LoadFS(ctx context.Context, source string, fsys fs.FS) (*DB, error) {
+	return loadFS(ctx, source, fsys)
+}
+
 func loadFS(ctx context.Context, source string, fsys fs.FS) (*DB, error) {
 	var vulns []Vuln
 	total := 0

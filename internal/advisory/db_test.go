@@ -15,7 +15,7 @@ import (
 	"time"
 )
 
-const fixture = "testdata/osv"
+const fixture = "../lab/advisories"
 
 func loadFixture(t *testing.T) *DB {
 	t.Helper()

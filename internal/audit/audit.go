@@ -264,6 +264,13 @@ func (a *auditor) run(ctx context.Context, page *url.URL) {
 			a.fail("page "+pg, err)
 			continue
 		}
+		if pg == page.String() && r.Status >= 400 {
+			// A missing or refused page has none of the payment page's
+			// headers or scripts: judging its error page instead would
+			// read as a clean (or a wrongly dirty) payment page.
+			a.fail("page "+pg, fmt.Errorf("answered %d: give the URL of the shop's payment page", r.Status))
+			continue
+		}
 		a.checkHeaders(r)
 		seen = append(seen, r)
 		if pg == page.String() {

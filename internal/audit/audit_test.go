@@ -322,3 +322,29 @@ func TestAuditRejectsTargetsItCannotProbe(t *testing.T) {
 		})
 	}
 }
+
+func TestAMissingPaymentPageMakesTheAuditIncomplete(t *testing.T) {
+	// A shop whose error page carries none of the payment page's headers:
+	// judging it as the payment page would report weaknesses (or none) of
+	// a page nobody pays on.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/" {
+			w.Write([]byte("<html><body>shop</body></html>"))
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	defer srv.Close()
+	rep, err := audit.Run(context.Background(), srv.URL+"/shopping/payment", fast(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Complete || !strings.Contains(strings.Join(rep.Incomplete, "; "), "answered 404") {
+		t.Errorf("complete %v, incomplete %q; want incomplete saying the page answered 404", rep.Complete, rep.Incomplete)
+	}
+	for _, f := range rep.Findings {
+		if f.URL == srv.URL+"/shopping/payment" {
+			t.Errorf("a finding about the missing page: %s %s", f.Kind, f.Message)
+		}
+	}
+}

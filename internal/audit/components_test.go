@@ -18,7 +18,7 @@ import (
 )
 
 // osvFixture is the advisory fixture written for the lab's components.
-const osvFixture = "../advisory/testdata/osv"
+const osvFixture = "../lab/advisories"
 
 func fixtureDB(t testing.TB) *advisory.DB {
 	t.Helper()

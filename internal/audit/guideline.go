@@ -232,6 +232,10 @@ func Guideline(ctx context.Context, rep *finding.Report, o GuidelineOptions) (*G
 			m.Status, m.Reason = NotMet, d.notMet
 		case !rep.Complete:
 			m.Status, m.Reason = Unknown, incomplete
+		case d.number == MeasureVulnerabilities && !advisoriesLoaded(rep):
+			// Without advisories the versions were read but never matched:
+			// "no known vulnerability" would be a guess.
+			m.Status, m.Reason = Unknown, noAdvisories
 		case d.met == (Text{}):
 			// Nothing found, but the measure's core cannot be seen.
 			m.Status, m.Reason = Unknown, d.unknown
@@ -244,6 +248,24 @@ func Guideline(ctx context.Context, rep *finding.Report, o GuidelineOptions) (*G
 		g.Measures = append(g.Measures, m)
 	}
 	return g, nil
+}
+
+// noAdvisories is the vulnerability measure's reason when the audit had no
+// advisory data to match the versions it found against.
+var noAdvisories = Text{
+	JA: "脆弱性情報（アドバイザリ）が読み込まれていないため、特定したバージョンに既知の脆弱性があるかを判定できませんでした。skimwatch advisories update で取得するか --advisories で指定してください。",
+	EN: "No advisories were loaded, so the versions found could not be checked for known vulnerabilities. Fetch them with skimwatch advisories update, or give --advisories.",
+}
+
+// advisoriesLoaded reads the audit report's record of its advisory data
+// (AdvisoryDetails).
+func advisoriesLoaded(rep *finding.Report) bool {
+	d, ok := rep.Details["advisories"].(map[string]any)
+	if !ok {
+		return false
+	}
+	loaded, _ := d["loaded"].(bool)
+	return loaded
 }
 
 func evidenceOf(f finding.Finding) (MeasureEvidence, error) {

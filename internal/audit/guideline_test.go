@@ -165,7 +165,9 @@ func TestGuidelineEvidenceKeysAreTheStoreKeys(t *testing.T) {
 
 func TestGuidelineOfTheHardenedLabShop(t *testing.T) {
 	srv, _ := labShop(t, lab.AuditHardened, true)
-	rep, err := audit.Run(context.Background(), srv.URL+"/shopping/payment", fast(srv))
+	o := fast(srv)
+	o.Advisories = fixtureDB(t)
+	rep, err := audit.Run(context.Background(), srv.URL+"/shopping/payment", o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,7 +244,7 @@ func TestGuidelineMalwareMeasureReadsTheSitesRuns(t *testing.T) {
 }
 
 func TestGuidelineListsLowFindingsAsAdviceAndLeavesInformationOut(t *testing.T) {
-	rep := &finding.Report{Command: "audit", Complete: true, Targets: []string{"https://shop.test/"}, Findings: []finding.Finding{
+	rep := &finding.Report{Command: "audit", Complete: true, Targets: []string{"https://shop.test/"}, Details: map[string]any{"advisories": map[string]any{"loaded": true}}, Findings: []finding.Finding{
 		{Severity: finding.Info, Kind: "audit.platform", Source: "audit", Message: "The shop runs EC-CUBE 4.", URL: "https://shop.test/"},
 		{Severity: finding.Low, Kind: audit.KindFramingAllowed, Source: "audit", Message: "framing", URL: "https://shop.test/"},
 	}}
@@ -410,5 +412,24 @@ func TestGuidelineMalwareMeasureReadsPastTheFirstThousandRuns(t *testing.T) {
 	}
 	if m := g.Measures[audit.MeasureMalware-1]; m.Status != audit.Met || len(m.Evidence) != 1 || m.Evidence[0].Event != 1001 {
 		t.Errorf("status %s evidence %+v, want met on event 1001", m.Status, m.Evidence)
+	}
+}
+
+func TestGuidelineWithoutAdvisoriesLeavesTheVulnerabilityMeasureUnknown(t *testing.T) {
+	srv, _ := labShop(t, lab.AuditHardened, true)
+	rep, err := audit.Run(context.Background(), srv.URL+"/shopping/payment", fast(srv))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := audit.Guideline(context.Background(), rep, audit.GuidelineOptions{Now: guideNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := g.Measures[audit.MeasureVulnerabilities-1]
+	if m.Status != audit.Unknown || !strings.Contains(m.Reason.EN, "No advisories were loaded") {
+		t.Errorf("vulnerability measure %v (%q), want unknown because no advisories were loaded", m.Status, m.Reason.EN)
+	}
+	if exposure := g.Measures[audit.MeasureExposure-1]; exposure.Status != audit.Met {
+		t.Errorf("exposure measure %v, want met: it does not depend on advisories", exposure.Status)
 	}
 }

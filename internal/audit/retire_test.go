@@ -25,7 +25,7 @@ import (
 const retireVersion = "5.7.0"
 
 // retireRepo is our jsrepository for the lab fixture: the same advisories
-// as ../advisory/testdata/osv, in retire's format.
+// as ../lab/advisories, in retire's format.
 const retireRepo = "testdata/retire/jsrepository.json"
 
 // findRetire returns a retire executable: $SKIMWATCH_RETIRE, one on PATH,

@@ -18,7 +18,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/store"
 )
 
-const osvFixture = "../advisory/testdata/osv"
+const osvFixture = "../lab/advisories"
 
 // zipFixture packs the OSV fixture as an archive a URL could serve.
 func zipFixture(t *testing.T) []byte {

@@ -52,7 +52,7 @@ func TestAuditGuidelineReportOfTheHardenedShopWithAStore(t *testing.T) {
 	st.Close()
 
 	out, errOut, code := runCLI(t, "audit", shops.HardenedURL()+"/shopping/payment", "--rate", "1000",
-		"--report", "guideline", "--format", "json", "--ca-file", ca, "--store", dsn, "--site", "shop")
+		"--report", "guideline", "--format", "json", "--ca-file", ca, "--store", dsn, "--site", "shop", "--advisories", osvFixture)
 	if code != 0 {
 		t.Fatalf("exit %d; stderr: %s", code, errOut)
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skimwatch/skimwatch/internal/advisory"
 	"github.com/skimwatch/skimwatch/internal/audit"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/lab"
@@ -29,11 +30,17 @@ func runDemoAudit(ctx context.Context, app *App) error {
 		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("start the audit shops: %w", err)}
 	}
 	defer shops.Close()
-	page := shops.ExposedURL() + "/shopping/payment"
+	page := shops.URL(lab.AuditECCUBE4) + lab.AuditPaymentPath(lab.AuditECCUBE4)
 	step(out, 1, "Started a lab shop left as attackers find them, on this machine only:")
-	fmt.Fprintf(out, "     %s (an EC-CUBE-like shop with its installer, .git and an open admin screen)\n", termtext.Escape(shops.ExposedURL()))
+	fmt.Fprintf(out, "     %s (an EC-CUBE 4.0.3-like shop with an old jQuery, its installer, .git and an open admin screen)\n", termtext.Escape(shops.URL(lab.AuditECCUBE4)))
 
-	opts := audit.Options{Rate: demoAuditRate, Logger: app.Logger, RootCAs: shops.CA.Pool()}
+	// The lab's own advisories, written for its components: the demo must
+	// show version matching without a download.
+	db, err := advisory.LoadFS(ctx, "the lab's advisories", lab.Advisories())
+	if err != nil {
+		return &finding.ExitError{Code: finding.ExitIncomplete, Err: fmt.Errorf("the lab's advisories: %w", err)}
+	}
+	opts := audit.Options{Rate: demoAuditRate, Logger: app.Logger, RootCAs: shops.CA.Pool(), Advisories: db}
 	rep, err := audit.Run(ctx, page, opts)
 	if err != nil {
 		return &finding.ExitError{Code: finding.ExitIncomplete, Err: err}

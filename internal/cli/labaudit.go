@@ -36,9 +36,23 @@ func startLabAuditShops(ctx context.Context, w io.Writer, addr string) (stop fun
 		os.RemoveAll(dir)
 		return nil, fmt.Errorf("lab: CA file: %w", err)
 	}
-	fmt.Fprintf(w, "audit shop   %s (exposed: skimwatch audit %s/shopping/payment)\n", shops.ExposedURL(), shops.ExposedURL())
-	fmt.Fprintf(w, "audit shop   %s (hardened: skimwatch audit --ca-file %s %s/shopping/payment)\n",
-		shops.HardenedURL(), termtext.Escape(ca), shops.HardenedURL())
+	// The lab's own advisories, so that version matching works on the lab
+	// without `advisories update`.
+	adv := filepath.Join(dir, "advisories")
+	if err := os.CopyFS(adv, lab.Advisories()); err != nil {
+		shops.Close()
+		os.RemoveAll(dir)
+		return nil, fmt.Errorf("lab: advisories: %w", err)
+	}
+	for _, s := range []struct {
+		v    lab.AuditVariant
+		what string
+	}{{lab.AuditExposed, "exposed"}, {lab.AuditECCUBE4, "EC-CUBE 4.0.3-like"}, {lab.AuditMagento2, "Magento 2.3.5-p1-like"}} {
+		fmt.Fprintf(w, "audit shop   %s (%s: skimwatch audit --advisories %s %s)\n",
+			shops.URL(s.v), s.what, termtext.Escape(adv), shops.URL(s.v)+lab.AuditPaymentPath(s.v))
+	}
+	fmt.Fprintf(w, "audit shop   %s (hardened: skimwatch audit --ca-file %s --advisories %s %s/shopping/payment)\n",
+		shops.HardenedURL(), termtext.Escape(ca), termtext.Escape(adv), shops.HardenedURL())
 	return func() {
 		shops.Close()
 		os.RemoveAll(dir)

@@ -17,10 +17,19 @@ import (
 // the hardened one over https with a certificate from a CA made up for
 // this run (give CAPEM to `skimwatch audit --ca-file`).
 type AuditShops struct {
-	CA          *CA
-	exposed     *origin
-	hardened    *origin
+	CA *CA
+	// shops are every AuditVariant's origin; the hardened one is https.
+	shops       map[AuditVariant]*origin
 	stopContext func() bool
+}
+
+// auditVariants are the shops StartAuditShops serves, with their names.
+var auditVariants = []struct {
+	v    AuditVariant
+	name string
+}{
+	{AuditExposed, "audit-exposed"}, {AuditHardened, "audit-hardened"},
+	{AuditECCUBE4, "audit-eccube4"}, {AuditMagento2, "audit-magento2"},
 }
 
 // StartAuditShops listens on host (a loopback address; empty is
@@ -40,25 +49,25 @@ func StartAuditShops(ctx context.Context, host string) (*AuditShops, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &AuditShops{CA: ca}
-	exposed, err := NewAuditShop(AuditExposed)
-	if err != nil {
-		return nil, err
+	s := &AuditShops{CA: ca, shops: map[AuditVariant]*origin{}}
+	for _, av := range auditVariants {
+		h, err := NewAuditShop(av.v)
+		if err == nil {
+			s.shops[av.v], err = listen(av.name, net.JoinHostPort(host, "0"))
+		}
+		if err != nil {
+			for _, o := range s.shops {
+				o.ln.Close()
+			}
+			return nil, err
+		}
+		var tc *tls.Config
+		if av.v == AuditHardened {
+			s.shops[av.v].url = "https://" + s.shops[av.v].ln.Addr().String()
+			tc = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+		}
+		serveAudit(s.shops[av.v], h, tc)
 	}
-	hardened, err := NewAuditShop(AuditHardened)
-	if err != nil {
-		return nil, err
-	}
-	if s.exposed, err = listen("audit-exposed", net.JoinHostPort(host, "0")); err != nil {
-		return nil, err
-	}
-	if s.hardened, err = listen("audit-hardened", net.JoinHostPort(host, "0")); err != nil {
-		s.exposed.ln.Close()
-		return nil, err
-	}
-	s.hardened.url = "https://" + s.hardened.ln.Addr().String()
-	serveAudit(s.exposed, exposed, nil)
-	serveAudit(s.hardened, hardened, &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12})
 	s.stopContext = context.AfterFunc(ctx, func() { _ = s.Close() })
 	return s, nil
 }
@@ -75,16 +84,20 @@ func serveAudit(o *origin, h http.Handler, tc *tls.Config) {
 }
 
 // ExposedURL is the exposed shop's origin (http).
-func (s *AuditShops) ExposedURL() string { return s.exposed.url }
+func (s *AuditShops) ExposedURL() string { return s.URL(AuditExposed) }
 
 // HardenedURL is the hardened shop's origin (https).
-func (s *AuditShops) HardenedURL() string { return s.hardened.url }
+func (s *AuditShops) HardenedURL() string { return s.URL(AuditHardened) }
 
-// Close stops both shops.
+// URL is the origin of variant v's shop (https for AuditHardened, http for
+// the others).
+func (s *AuditShops) URL(v AuditVariant) string { return s.shops[v].url }
+
+// Close stops every shop.
 func (s *AuditShops) Close() error {
 	s.stopContext()
 	var errs []error
-	for _, o := range []*origin{s.exposed, s.hardened} {
+	for _, o := range s.shops {
 		if err := o.srv.Close(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			errs = append(errs, err)
 		}

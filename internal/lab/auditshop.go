@@ -294,3 +294,16 @@ func magento2Shop() http.Handler {
 	exposedCommon(mux, "/var/", "Magento Admin")
 	return mux
 }
+
+// AuditPaymentPath is the path of variant v's payment page, the page to
+// give `skimwatch audit`: EC-CUBE 4 takes payment on /shopping and
+// Magento 2 on /checkout/.
+func AuditPaymentPath(v AuditVariant) string {
+	switch v {
+	case AuditECCUBE4:
+		return "/shopping"
+	case AuditMagento2:
+		return "/checkout/"
+	}
+	return "/shopping/payment"
+}
