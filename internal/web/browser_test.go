@@ -34,7 +34,7 @@ func launchChromium(t *testing.T) *browser.Browser {
 	t.Helper()
 	_, err := browser.FindChromium("")
 	testsupport.Need(t, "Chromium", err)
-	b, err := browser.Launch(context.Background(), browser.Options{MaxConcurrent: 1, WindowWidth: 1280, WindowHeight: 800})
+	b, err := browser.Launch(context.Background(), browser.Options{MaxConcurrent: 3, WindowWidth: 1280, WindowHeight: 800})
 	if err != nil {
 		t.Fatalf("launch Chromium: %v", err)
 	}
@@ -237,6 +237,7 @@ func TestDashboardInChromium(t *testing.T) {
 		// Same site (the same host, another port), so the Lax session
 		// cookie is sent: only the cross-origin check stands in the way.
 		attacker := listen(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
 			fmt.Fprintf(w, `<form method=post action="%s/settings/tokens"><input name=name value=stolen></form><script>document.forms[0].submit()</script>`, st.URL)
 		}))
 		tb := openTab(t, b, "en-US")
