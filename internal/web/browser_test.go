@@ -19,6 +19,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/cdproto/runtime"
 
+	"github.com/skimwatch/skimwatch/internal/alert"
 	"github.com/skimwatch/skimwatch/internal/check/browser"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/monitor"
@@ -145,7 +146,24 @@ func (tb *tab) signIn(base, name, password string) {
 
 func (tb *tab) screenshot(path string) {
 	tb.t.Helper()
-	shot, err := cdp.Call(tb.ctx, tb.s, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng})
+	tb.capture(path, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng})
+}
+
+// fullPage screenshots the whole page at 1280 wide, for reading what lies
+// below the first 800 pixels.
+func (tb *tab) fullPage(path string) {
+	tb.t.Helper()
+	m, err := cdp.Call(tb.ctx, tb.s, page.GetLayoutMetrics, cdp.Empty{})
+	if err != nil {
+		tb.t.Fatal(err)
+	}
+	tb.capture(path, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng, CaptureBeyondViewport: ptr(true),
+		Clip: &page.Viewport{X: 0, Y: 0, Width: 1280, Height: m.CSSContentSize.Height, Scale: 1}})
+}
+
+func (tb *tab) capture(path string, p page.CaptureScreenshotParams) {
+	tb.t.Helper()
+	shot, err := cdp.Call(tb.ctx, tb.s, page.CaptureScreenshot, p)
 	if err != nil {
 		tb.t.Fatal(err)
 	}
@@ -310,7 +328,12 @@ func screenshotDir(t *testing.T) string {
 
 func TestScreenshotsInBothLanguages(t *testing.T) {
 	b := launchChromium(t)
-	st := newSite(t, Options{})
+	st := newSite(t, Options{Sinks: []alert.Sink{&recordingSink{name: "alerts[0]"}, &recordingSink{name: "alerts[1]"}}})
+	fresh := newSite(t, Options{})
+	link, err := fresh.s.SetupLink(t.Context(), fresh.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	dir := screenshotDir(t)
 	plantOverview(t, st)
 	st.addUser(t, "alice", store.RoleAdmin, "correct horse battery")
@@ -320,7 +343,7 @@ func TestScreenshotsInBothLanguages(t *testing.T) {
 			anon := openTab(t, b, lang.locale)
 			anon.navigate(st.URL + "/login")
 			anon.screenshot(filepath.Join(dir, "login-"+lang.code+".png"))
-			anon.navigate(st.URL + "/setup?token=example")
+			anon.navigate(link)
 			anon.screenshot(filepath.Join(dir, "setup-"+lang.code+".png"))
 
 			admin := openTab(t, b, lang.locale)
@@ -329,6 +352,7 @@ func TestScreenshotsInBothLanguages(t *testing.T) {
 			admin.screenshot(filepath.Join(dir, "overview-"+lang.code+".png"))
 			admin.navigate(st.URL + "/settings")
 			admin.screenshot(filepath.Join(dir, "settings-"+lang.code+".png"))
+			admin.fullPage(filepath.Join(dir, "settings-full-"+lang.code+".png"))
 
 			viewer := openTab(t, b, lang.locale)
 			viewer.signIn(st.URL, "vera", "correct horse battery")
@@ -375,4 +399,3 @@ func plantOverview(t *testing.T, st *site) {
 		t.Fatal(err)
 	}
 }
-

@@ -76,6 +76,8 @@ func TestLanguage(t *testing.T) {
 		{"an unknown language falls back to English", "", "de-DE", LangEN},
 		{"no header falls back to English", "", "", LangEN},
 		{"a garbled header falls back to English", "", "%%%;q=x", LangEN},
+		{"Chromium's doubled q-values still give Japanese", "", "ja-JP,ja;q=0.9;q=0.9,en-US;q=0.8;q=0.8,en;q=0.7;q=0.7", LangJA},
+		{"a bad first entry does not hide a good second one", "", "x-%%,ja", LangJA},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
@@ -171,4 +173,18 @@ func TestPager(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzLanguageFor(f *testing.F) {
+	for _, seed := range []string{"", "ja", "en-US,en;q=0.9", "ja-JP,ja;q=0.9;q=0.9,en;q=0.7", "%%%;q=x", "*", "ja;q=0,en;q=0"} {
+		f.Add(seed)
+	}
+	s, _ := newTestServer(f)
+	f.Fuzz(func(t *testing.T, h string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept-Language", h)
+		if got := s.languageFor(r, ""); got != LangEN && got != LangJA {
+			t.Fatalf("%q gives %q", h, got)
+		}
+	})
 }
