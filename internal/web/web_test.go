@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -185,6 +186,25 @@ func FuzzLanguageFor(f *testing.F) {
 		r.Header.Set("Accept-Language", h)
 		if got := s.languageFor(r, ""); got != LangEN && got != LangJA {
 			t.Fatalf("%q gives %q", h, got)
+		}
+	})
+}
+
+func FuzzLocalPath(f *testing.F) {
+	for _, seed := range []string{"/", "/settings", "//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example", "/a\r\nLocation: x", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := localPath(next)
+		// What a browser makes of it: tabs and newlines dropped, a
+		// backslash read as a slash.
+		seen := strings.NewReplacer("\t", "", "\r", "", "\n", "", "\\", "/").Replace(got)
+		if got != "/" && (got != next || !strings.HasPrefix(seen, "/") || strings.HasPrefix(seen, "//")) {
+			t.Fatalf("localPath(%q) = %q: not a path on this site", next, got)
+		}
+		u, err := url.Parse(got)
+		if err == nil && (u.Host != "" || u.Scheme != "") {
+			t.Fatalf("localPath(%q) = %q leads to %s://%s", next, got, u.Scheme, u.Host)
 		}
 	})
 }
