@@ -94,6 +94,8 @@ type Store interface {
 	AlertStore
 	// UserStore keeps the dashboard's users, tokens and sessions.
 	UserStore
+	// OverviewStore answers the dashboard overview's counts.
+	OverviewStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

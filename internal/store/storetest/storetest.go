@@ -45,6 +45,7 @@ func Run(t *testing.T, newStore NewFunc) {
 	t.Run("check runs", func(t *testing.T) { testCheckRuns(t, newStore) })
 	t.Run("alerts", func(t *testing.T) { testAlerts(t, newStore) })
 	t.Run("users", func(t *testing.T) { testUsers(t, newStore) })
+	t.Run("overview", func(t *testing.T) { testOverview(t, newStore) })
 	t.Run("a cancelled context fails a call instead of running it", func(t *testing.T) {
 		s := newStore(t)
 		ctx, cancel := context.WithCancel(t.Context())
