@@ -268,10 +268,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- srv.Serve(ln) }()
 	go func() { serveErr <- msrv.Serve(mln) }()
-	if opts.Listening != nil {
-		opts.Listening(ln.Addr(), mln.Addr())
-	}
-	log.Info("serving", "role", opts.Role, "api", ln.Addr().String(), "metrics", mln.Addr().String())
+	// Logged before Listening, so whoever waits for the listener finds it.
 	if dash != nil {
 		if link, err := dash.SetupLink(ctx, "http://"+loopbackAddr(ln.Addr())); err != nil {
 			log.Error("cannot make the dashboard's set-up link", "err", err)
@@ -280,6 +277,10 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 			log.Warn("the dashboard has no users yet; open this one-time link on this machine within an hour to create the admin", "link", link)
 		}
 	}
+	if opts.Listening != nil {
+		opts.Listening(ln.Addr(), mln.Addr())
+	}
+	log.Info("serving", "role", opts.Role, "api", ln.Addr().String(), "metrics", mln.Addr().String())
 
 	var serr error
 loop:

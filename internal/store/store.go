@@ -98,6 +98,8 @@ type Store interface {
 	UserStore
 	// IncidentScopeStore keeps scoped incidents; see its methods.
 	IncidentScopeStore
+	// OverviewStore answers the dashboard overview's counts.
+	OverviewStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

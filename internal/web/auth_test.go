@@ -2,7 +2,9 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/alexedwards/argon2id"
 
+	"github.com/skimwatch/skimwatch/internal/alert"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
 
@@ -502,4 +505,55 @@ func TestCSPReportEndpoint(t *testing.T) {
 			t.Fatalf("status %d, want 429", last)
 		}
 	})
+}
+
+// recordingSink is an alert sink that keeps what it is sent, or fails.
+type recordingSink struct {
+	name string
+	fail error
+	mu   sync.Mutex
+	got  []alert.Alert
+}
+
+func (r *recordingSink) Name() string { return r.name }
+func (r *recordingSink) Send(_ context.Context, a alert.Alert) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.got = append(r.got, a)
+	return r.fail
+}
+
+func TestSendATestAlert(t *testing.T) {
+	ok := &recordingSink{name: "alerts[0]"}
+	broken := &recordingSink{name: "alerts[1]", fail: &url.Error{Op: "Post", URL: "https://hooks.slack.example/services/SECRET", Err: errors.New("connection refused")}}
+	st := newSite(t, Options{Sinks: []alert.Sink{ok, broken}})
+	st.addUser(t, "alice", store.RoleAdmin, "correct horse battery")
+	c := st.client(t)
+	c.login("alice", "correct horse battery")
+	for _, tc := range []struct {
+		name, sink string
+		wantCode   int
+	}{
+		{"a working sink receives a test alert in both languages", "alerts[0]", http.StatusOK},
+		{"a failing sink answers 502 without its secret URL", "alerts[1]", http.StatusBadGateway},
+		{"an unknown sink is 404", "alerts[9]", http.StatusNotFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", st.URL+"/api/sinks/"+url.PathEscape(tc.sink)+"/test", nil)
+			resp, body := c.do(req)
+			if resp.StatusCode != tc.wantCode {
+				t.Fatalf("status %d: %s", resp.StatusCode, body)
+			}
+			if strings.Contains(body, "SECRET") {
+				t.Fatalf("the answer shows the sink's URL: %s", body)
+			}
+		})
+	}
+	if len(ok.got) != 1 || ok.got[0].Texts[alert.English].Title == "" || ok.got[0].Texts[alert.Japanese].Title == "" {
+		t.Fatalf("the working sink got %+v", ok.got)
+	}
+	es := events(t, st.st, "web.test-alert")
+	if len(es) != 2 || es[0].Actor != "alice" || strings.Contains(string(es[1].Data), "SECRET") || !strings.Contains(string(es[1].Data), "connection refused") {
+		t.Fatalf("test-alert events %+v", es)
+	}
 }

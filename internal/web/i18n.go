@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"sort"
+	"strings"
 
 	"golang.org/x/text/language"
 )
@@ -78,8 +79,8 @@ func (s *Server) languageFor(r *http.Request, setting string) string {
 	if setting == LangEN || setting == LangJA {
 		return setting
 	}
-	tags, _, err := language.ParseAcceptLanguage(r.Header.Get("Accept-Language"))
-	if err != nil || len(tags) == 0 {
+	tags := acceptedTags(r.Header.Get("Accept-Language"))
+	if len(tags) == 0 {
 		return LangEN
 	}
 	_, i, conf := s.langs.Match(tags...)
@@ -87,4 +88,29 @@ func (s *Server) languageFor(r *http.Request, setting string) string {
 		return LangEN
 	}
 	return LangJA
+}
+
+// maxAcceptLanguage caps the header we parse; real ones are far shorter.
+const maxAcceptLanguage = 512
+
+// acceptedTags reads an Accept-Language header. A header x/text refuses
+// as a whole is read entry by entry, in the order given, skipping entries
+// that do not parse: Chromium with an overridden Accept-Language sends
+// doubled q-values ("ja;q=0.9;q=0.9"), and one bad entry should not cost
+// a reader their language.
+func acceptedTags(h string) []language.Tag {
+	if len(h) > maxAcceptLanguage {
+		h = h[:maxAcceptLanguage]
+	}
+	if tags, _, err := language.ParseAcceptLanguage(h); err == nil {
+		return tags
+	}
+	var tags []language.Tag
+	for _, entry := range strings.Split(h, ",") {
+		name, _, _ := strings.Cut(entry, ";")
+		if t, err := language.Parse(strings.TrimSpace(name)); err == nil {
+			tags = append(tags, t)
+		}
+	}
+	return tags
 }

@@ -119,9 +119,13 @@ func clientAddr(r *http.Request) netip.Addr {
 }
 
 // localPath is next if it is a path on this dashboard, else "/": a login
-// link must not become an open redirect.
+// link must not become an open redirect. Browsers drop tabs and newlines
+// from URLs and read a backslash as a slash, so "/\t/evil.example" would
+// lead away: any control character or backslash is refused.
 func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") || strings.ContainsAny(next, "\r\n\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsFunc(next, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || r == '\\'
+	}) {
 		return "/"
 	}
 	return next

@@ -80,21 +80,21 @@ func (s *Server) overviewOf(ctx context.Context) (Overview, error) {
 		}
 		foldRuns(runs, len(runs) == overviewRuns, get, states)
 	}
-	incs, err := s.store.Incidents(ctx, store.IncidentQuery{Statuses: []string{store.IncidentOpen, store.IncidentWatching}})
+	counts, err := s.store.IncidentCounts(ctx, []string{store.IncidentOpen, store.IncidentWatching})
 	if err != nil {
 		return ov, err
 	}
 	bySev := map[finding.Severity]int{}
-	for _, inc := range incs {
-		t := get(targetKey{inc.Site, inc.Detector, inc.Target})
-		switch inc.Kind {
+	for _, c := range counts {
+		t := get(targetKey{c.Site, c.Detector, c.Target})
+		switch c.Kind {
 		case store.IncidentFinding:
-			if inc.Status == store.IncidentOpen {
-				t.OpenFindings++
-				bySev[inc.Finding.Severity]++
-			}
+			// Watching is a silence status only: every finding
+			// incident counted here is open.
+			t.OpenFindings += c.Count
+			bySev[c.Severity] += c.Count
 		case store.IncidentSilence:
-			t.IncompleteStreak = max(t.IncompleteStreak, inc.Streak)
+			t.IncompleteStreak = max(t.IncompleteStreak, c.MaxStreak)
 		}
 	}
 	for sev := finding.Critical; sev >= finding.Info; sev-- {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -76,6 +77,8 @@ func TestLanguage(t *testing.T) {
 		{"an unknown language falls back to English", "", "de-DE", LangEN},
 		{"no header falls back to English", "", "", LangEN},
 		{"a garbled header falls back to English", "", "%%%;q=x", LangEN},
+		{"Chromium's doubled q-values still give Japanese", "", "ja-JP,ja;q=0.9;q=0.9,en-US;q=0.8;q=0.8,en;q=0.7;q=0.7", LangJA},
+		{"a bad first entry does not hide a good second one", "", "x-%%,ja", LangJA},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := httptest.NewRequest("GET", "/", nil)
@@ -171,4 +174,37 @@ func TestPager(t *testing.T) {
 			}
 		})
 	}
+}
+
+func FuzzLanguageFor(f *testing.F) {
+	for _, seed := range []string{"", "ja", "en-US,en;q=0.9", "ja-JP,ja;q=0.9;q=0.9,en;q=0.7", "%%%;q=x", "*", "ja;q=0,en;q=0"} {
+		f.Add(seed)
+	}
+	s, _ := newTestServer(f)
+	f.Fuzz(func(t *testing.T, h string) {
+		r := httptest.NewRequest("GET", "/", nil)
+		r.Header.Set("Accept-Language", h)
+		if got := s.languageFor(r, ""); got != LangEN && got != LangJA {
+			t.Fatalf("%q gives %q", h, got)
+		}
+	})
+}
+
+func FuzzLocalPath(f *testing.F) {
+	for _, seed := range []string{"/", "/settings", "//evil.example", "/\\evil.example", "/\t/evil.example", "https://evil.example", "/a\r\nLocation: x", ""} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, next string) {
+		got := localPath(next)
+		// What a browser makes of it: tabs and newlines dropped, a
+		// backslash read as a slash.
+		seen := strings.NewReplacer("\t", "", "\r", "", "\n", "", "\\", "/").Replace(got)
+		if got != "/" && (got != next || !strings.HasPrefix(seen, "/") || strings.HasPrefix(seen, "//")) {
+			t.Fatalf("localPath(%q) = %q: not a path on this site", next, got)
+		}
+		u, err := url.Parse(got)
+		if err == nil && (u.Host != "" || u.Scheme != "") {
+			t.Fatalf("localPath(%q) = %q leads to %s://%s", next, got, u.Scheme, u.Host)
+		}
+	})
 }
