@@ -348,15 +348,19 @@ func (t *Tab) Disguise(ctx context.Context, s *Session) error {
 	return nil
 }
 
-// acceptLanguage turns "ja-JP" into "ja-JP,ja;q=0.9,en-US;q=0.8,en;q=0.7".
+// acceptLanguage turns "ja-JP" into "ja-JP,ja,en-US,en": the languages
+// only. Chromium adds the q-values itself (the server sees
+// "ja-JP,ja;q=0.9,en-US;q=0.8,en;q=0.7", as from a Japanese desktop
+// Chrome); q-values given here would be doubled into a header no real
+// browser sends.
 func acceptLanguage(locale string) string {
 	base := strings.SplitN(locale, "-", 2)[0]
 	parts := []string{locale}
 	if base != locale {
-		parts = append(parts, base+";q=0.9")
+		parts = append(parts, base)
 	}
 	if base != "en" {
-		parts = append(parts, "en-US;q=0.8", "en;q=0.7")
+		parts = append(parts, "en-US", "en")
 	}
 	return strings.Join(parts, ",")
 }
