@@ -41,7 +41,8 @@ func newIncidentReportCmd(app *App, load incidentLoader) *cobra.Command {
 		Long: "report writes, in Japanese and English, what an incident obliges the shop to write:\n" +
 			"the customer notice with a mail-merge CSV and a web notice, the preliminary and final\n" +
 			"reports to the Personal Information Protection Commission, a summary for the acquirer\n" +
-			"and card brands, and the PCI DSS evidence pack (6.4.3 script inventory from --baseline,\n" +
+			"and card brands, and the PCI DSS evidence pack (6.4.3: the approved script inventory from\n" +
+			"the store, with who approved each script and why, or from a --baseline file;\n" +
 			"11.6.1 alerts and event log from the store).\n\n" +
 			"What only the shop knows (its contact desk, the vulnerability, the measures) comes from\n" +
 			"--shop FILE (YAML); whatever is missing is marked in the documents for the shop to fill in.\n" +
@@ -96,6 +97,14 @@ func newIncidentReportCmd(app *App, load incidentLoader) *cobra.Command {
 			} else if in.Incident, err = readIncident(file); err != nil {
 				return err
 			}
+			if baseline == "" {
+				// The store keeps each item with who approved it and why.
+				items, _, err := s.InventoryItems(ctx, store.InventoryQuery{Site: in.Incident.Site, Kind: store.ItemScript, Status: store.ItemApproved})
+				if err != nil {
+					return fmt.Errorf("reading the approved inventory: %w", err)
+				}
+				in.Scripts = report.ScriptsFromInventory(items)
+			}
 			if err := gatherEvidence(ctx, s, in); err != nil {
 				return err
 			}
@@ -128,7 +137,7 @@ func newIncidentReportCmd(app *App, load incidentLoader) *cobra.Command {
 	cmd.Flags().StringVar(&langs, "lang", strings.Join(report.Langs, ","), "languages, comma-separated: ja, en")
 	cmd.Flags().StringVar(&formats, "format", strings.Join(report.Formats, ","), "formats, comma-separated: html, pdf")
 	cmd.Flags().StringVar(&shopFile, "shop", "", "YAML file with what only the shop knows (name, contact, cause, measures ...)")
-	cmd.Flags().StringVar(&baseline, "baseline", "", "approved baseline file: the payment pages' script inventory for PCI DSS 6.4.3")
+	cmd.Flags().StringVar(&baseline, "baseline", "", "approved baseline file for PCI DSS 6.4.3 (default: the store's approved inventory, with its authorisations)")
 	cmd.Flags().DurationVar(&timeout, "timeout", 5*time.Minute, "give up after this long")
 	return cmd
 }
