@@ -13,12 +13,12 @@ import (
 
 // Token kinds.
 const (
-	kindSpace   = iota // whitespace without a line break
-	kindNewline        // whitespace with at least one line break
-	kindWord           // identifier, keyword or number
-	kindString         // '...' or "..."
-	kindTemplate       // `...` with its ${} parts
-	kindRegexp         // /.../flags
+	kindSpace    = iota // whitespace without a line break
+	kindNewline         // whitespace with at least one line break
+	kindWord            // identifier, keyword or number
+	kindString          // '...' or "..."
+	kindTemplate        // `...` with its ${} parts
+	kindRegexp          // /.../flags
 	kindLineComment
 	kindBlockComment
 	kindPunct
@@ -60,7 +60,9 @@ func Tokens(src string) []Token {
 	return out
 }
 
-func isSpace(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v' }
+func isSpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'
+}
 
 func isWordByte(c byte) bool {
 	return c == '_' || c == '$' || c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= 0x80
