@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"errors"
+	"net/url"
+	"reflect"
 	"testing"
 	"time"
 
@@ -52,4 +54,38 @@ func FuzzParseFindingCursor(f *testing.F) {
 			t.Fatalf("%q parsed to %+v, whose own form reads back as %+v, %v", s, c, again, err)
 		}
 	})
+}
+
+func TestParseFindingQuery(t *testing.T) {
+	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
+	cur := store.FindingCursor{Severity: finding.High, LastSeen: at, Site: "shop", Key: "k"}
+	for _, tc := range []struct {
+		name  string
+		query string
+		want  store.FindingQuery
+		bad   bool
+	}{
+		{"no parameters filter nothing", "", store.FindingQuery{}, false},
+		{"every filter is read", "site=shop&key=k&source=fim&state=dismissed&severity=high&min_severity=low&since=2026-03-01T12:00:00Z&after=" + cur.String(),
+			store.FindingQuery{Site: "shop", Key: "k", Source: "fim", State: store.StateDismissed, Severity: finding.High,
+				MinSeverity: finding.Low, Since: at, After: cur}, false},
+		{"an unknown state is refused", "state=ignored", store.FindingQuery{}, true},
+		{"an unknown severity is refused", "severity=urgent", store.FindingQuery{}, true},
+		{"a malformed time is refused", "since=yesterday", store.FindingQuery{}, true},
+		{"a malformed cursor is refused", "after=zzz", store.FindingQuery{}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v, _ := url.ParseQuery(tc.query)
+			got, err := store.ParseFindingQuery(v)
+			if tc.bad {
+				if !errors.Is(err, store.ErrInvalid) {
+					t.Fatalf("err = %v, want ErrInvalid", err)
+				}
+				return
+			}
+			if err != nil || !reflect.DeepEqual(got, tc.want) {
+				t.Errorf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+		})
+	}
 }

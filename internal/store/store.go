@@ -74,7 +74,8 @@ type Store interface {
 	// Seq, PrevHash, Hash and (when zero) Time filled in. Appends from any
 	// number of goroutines or processes form one unbroken chain.
 	AppendEvent(ctx context.Context, e Event) (Event, error)
-	// Events returns events matching q in Seq order.
+	// Events returns events matching q in Seq order (descending when
+	// q.Newest).
 	Events(ctx context.Context, q EventQuery) ([]Event, error)
 	// VerifyEvents walks the whole chain and returns the number of events
 	// checked, or a *ChainError for the first event that does not verify.
@@ -283,6 +284,12 @@ type EventQuery struct {
 	Type string
 	// AfterSeq keeps events with Seq greater than it.
 	AfterSeq int64
+	// BeforeSeq keeps events with Seq less than it (0: no bound).
+	BeforeSeq int64
+	// Newest returns the events newest first (Seq descending), so that a
+	// timeline's first page is its latest; with Limit and BeforeSeq it
+	// pages backwards.
+	Newest bool
 	// Limit caps the rows returned; 0 means no limit.
 	Limit int
 }

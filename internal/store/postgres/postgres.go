@@ -544,7 +544,14 @@ func (d *DB) Events(ctx context.Context, q store.EventQuery) ([]store.Event, err
 	if q.AfterSeq > 0 {
 		where = append(where, "seq > "+a.add(q.AfterSeq))
 	}
-	rows, _ := d.pool.Query(ctx, eventColumns+whereClause(where)+" ORDER BY seq"+limitClause(q.Limit), a...)
+	if q.BeforeSeq > 0 {
+		where = append(where, "seq < "+a.add(q.BeforeSeq))
+	}
+	order := " ORDER BY seq"
+	if q.Newest {
+		order += " DESC"
+	}
+	rows, _ := d.pool.Query(ctx, eventColumns+whereClause(where)+order+limitClause(q.Limit), a...)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Event, error) { return scanEvent(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: events: %w", err)

@@ -650,9 +650,16 @@ func (d *DB) Events(ctx context.Context, q store.EventQuery) ([]store.Event, err
 	if q.AfterSeq > 0 {
 		where, args = append(where, "seq > ?"), append(args, q.AfterSeq)
 	}
+	if q.BeforeSeq > 0 {
+		where, args = append(where, "seq < ?"), append(args, q.BeforeSeq)
+	}
+	order := " ORDER BY seq"
+	if q.Newest {
+		order += " DESC"
+	}
 	var out []store.Event
 	err := d.scanEvents(ctx, `SELECT seq, time, site, type, actor, data, prev_hash, hash FROM events`+
-		whereClause(where)+` ORDER BY seq`+limitClause(q.Limit), args, func(e store.Event) error {
+		whereClause(where)+order+limitClause(q.Limit), args, func(e store.Event) error {
 		out = append(out, e)
 		return nil
 	})

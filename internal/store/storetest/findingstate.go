@@ -309,3 +309,31 @@ func testScriptSources(t *testing.T, newStore NewFunc) {
 		}
 	})
 }
+
+func testEventPaging(t *testing.T, newStore NewFunc) {
+	t.Run("events page backwards newest first with BeforeSeq", func(t *testing.T) {
+		s := newStore(t)
+		for i := range 7 {
+			_, err := s.AppendEvent(t.Context(), store.Event{Site: "shop", Type: "t", Actor: "a", Time: t0.Add(time.Duration(i) * time.Second)})
+			must(t, err)
+		}
+		_, err := s.AppendEvent(t.Context(), store.Event{Site: "other", Type: "t", Actor: "a", Time: t0})
+		must(t, err)
+		var seqs []int64
+		q := store.EventQuery{Site: "shop", Newest: true, Limit: 3}
+		for range 5 {
+			page, err := s.Events(t.Context(), q)
+			must(t, err)
+			for _, e := range page {
+				seqs = append(seqs, e.Seq)
+			}
+			if len(page) < q.Limit {
+				break
+			}
+			q.BeforeSeq = page[len(page)-1].Seq
+		}
+		if fmt.Sprint(seqs) != "[7 6 5 4 3 2 1]" {
+			t.Errorf("seqs %v, want 7 down to 1", seqs)
+		}
+	})
+}
