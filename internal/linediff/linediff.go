@@ -15,6 +15,9 @@ const (
 	Insert
 )
 
+// MarshalText writes an Op as its name in JSON.
+func (o Op) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
 func (o Op) String() string {
 	switch o {
 	case Delete:
