@@ -211,8 +211,16 @@ func FindingsSQL(q FindingQuery, arg func(any) string, ts func(time.Time) any, e
 	if q.Severity > 0 {
 		where = append(where, "f.severity = "+arg(int(q.Severity)))
 	}
+	join := "LEFT JOIN"
 	if q.State != "" {
 		where = append(where, FindingStateSQL+" = "+arg(string(q.State)))
+		if q.State != StateOpen {
+			// Only a decided finding can be in another state, so the
+			// decisions (indexed by state) can lead the query instead of a
+			// walk of every finding.
+			join = "JOIN"
+			where = append(where, "s.state = "+arg(string(q.State)))
+		}
 	}
 	if !q.After.IsZero() {
 		c := q.After
@@ -223,7 +231,7 @@ func FindingsSQL(q FindingQuery, arg func(any) string, ts func(time.Time) any, e
 	}
 	query := `SELECT f.site, f.key, f.severity, f.kind, f.message, ` + evidence + `, f.source, f.url, f.path, f.rule,
 		f.count, f.first_seen, f.last_seen, ` + FindingStateSQL + `, s.state, s.reason, s.actor, s.time, s.severity, s.seen
-		FROM findings f LEFT JOIN finding_states s ON s.site = f.site AND s.key = f.key`
+		FROM findings f ` + join + ` finding_states s ON s.site = f.site AND s.key = f.key`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}

@@ -12,6 +12,7 @@ CREATE TABLE finding_states (
 	seen     INTEGER NOT NULL,
 	PRIMARY KEY (site, key)
 );
+CREATE INDEX finding_states_state ON finding_states (state);
 
 -- The findings list walks these in its order (severity, last_seen, site,
 -- key, all descending), so a page and the next one read only their rows.
