@@ -278,16 +278,20 @@ func TestFindingsInChromium(t *testing.T) {
 				"script": "http://127.0.0.1/static/js/minq.js", "phases": []any{"input", "unload"}, "request_types": []any{"Fetch"}}})
 		dir := fndShotDir(t)
 		for _, lang := range []struct{ code, locale string }{{"en", "en-US"}, {"ja", "ja-JP"}} {
-			tb := fndOpenTab(t, b, lang.locale)
-			for _, p := range []struct{ name, path string }{
-				{"findings", "/findings?state=all"},
-				{"finding-diff", "/findings/" + key + "?site=lab"},
-				{"finding-leak", "/findings/" + leak + "?site=lab"},
-				{"timeline", "/timeline?site=lab"},
-			} {
-				tb.open(srv.URL + p.path)
-				tb.shoot(filepath.Join(dir, p.name+"-"+lang.code+".png"))
-			}
+			// One subtest per language, so each tab closes (and frees the
+			// browser's one slot) before the next opens.
+			t.Run(lang.code, func(t *testing.T) {
+				tb := fndOpenTab(t, b, lang.locale)
+				for _, p := range []struct{ name, path string }{
+					{"findings", "/findings?state=all"},
+					{"finding-diff", "/findings/" + key + "?site=lab"},
+					{"finding-leak", "/findings/" + leak + "?site=lab"},
+					{"timeline", "/timeline?site=lab"},
+				} {
+					tb.open(srv.URL + p.path)
+					tb.shoot(filepath.Join(dir, p.name+"-"+lang.code+".png"))
+				}
+			})
 		}
 		t.Logf("screenshots in %s", dir)
 	})
