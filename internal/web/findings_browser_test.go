@@ -281,6 +281,14 @@ func TestFindingsInChromium(t *testing.T) {
 			// One subtest per language, so each tab closes (and frees the
 			// browser's one slot) before the next opens.
 			t.Run(lang.code, func(t *testing.T) {
+				// The user's language setting picks the language: the
+				// browser package's Accept-Language override comes out
+				// malformed ("ja;q=0.9;q=0.9"), which the dashboard reads
+				// as English.
+				u := operator
+				u.Lang = lang.code
+				srv := httptest.NewServer(s.secureHeaders(http.NewCrossOriginProtection().Handler(s.requireUserForTest(u))))
+				defer srv.Close()
 				tb := fndOpenTab(t, b, lang.locale)
 				for _, p := range []struct{ name, path string }{
 					{"findings", "/findings?state=all"},
