@@ -1,6 +1,9 @@
 package jsbeautify
 
 import (
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -72,4 +75,40 @@ func FuzzBeautify(f *testing.F) {
 			t.Fatalf("tokens changed for %q:\n  in: %q\n out: %q", src, tokensOf(src), tokensOf(out))
 		}
 	})
+}
+
+// TestLabScripts runs the beautifier over every script of the lab shop,
+// its vendors and its skimmers: real code, minified and not.
+func TestLabScripts(t *testing.T) {
+	var paths []string
+	err := filepath.WalkDir("../lab/assets", func(p string, d os.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && strings.HasSuffix(p, ".js") {
+			paths = append(paths, p)
+		}
+		return err
+	})
+	if err != nil || len(paths) < 10 {
+		t.Fatalf("found %d lab scripts: %v", len(paths), err)
+	}
+	for _, p := range paths {
+		t.Run("the lab's "+strings.TrimPrefix(p, "../lab/assets/")+" keeps its tokens and is stable", func(t *testing.T) {
+			src, err := os.ReadFile(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := Beautify(string(src))
+			if again := Beautify(out); again != out {
+				t.Fatal("not idempotent")
+			}
+			if a, b := tokensOf(string(src)), tokensOf(out); !slices.Equal(a, b) {
+				t.Fatalf("tokens changed: %d in, %d out", len(a), len(b))
+			}
+			// Minified code (a source line over 1,000 characters) comes out
+			// as many lines a person can read.
+			in, outLines := strings.Split(string(src), "\n"), strings.Count(out, "\n")+1
+			if slices.ContainsFunc(in, func(l string) bool { return len(l) > 1000 }) && outLines < 10*len(in) {
+				t.Errorf("minified: %d lines in, only %d out", len(in), outLines)
+			}
+		})
+	}
 }
