@@ -307,11 +307,21 @@ func TestTimeline(t *testing.T) {
 	})
 	t.Run("entries name their source and an incomplete run says so", func(t *testing.T) {
 		srcs := map[string]bool{}
+		runs := 0
 		for _, e := range append(first, second...) {
 			srcs[e.Source] = true
-			if e.Summary == "t3" && !e.Incomplete() {
-				t.Errorf("run t3 not marked incomplete")
+			if e.Summary == "t3" {
+				runs++
+				if !e.Incomplete() {
+					t.Errorf("run t3 not marked incomplete")
+				}
 			}
+			if e.Summary == "t4" && (e.Incomplete() || e.FindingCount() != 0) {
+				t.Errorf("run t4: incomplete %v, %d findings; want complete with 0", e.Incomplete(), e.FindingCount())
+			}
+		}
+		if runs != 1 {
+			t.Errorf("%d entries for run t3, want 1", runs)
 		}
 		for _, want := range []string{SourceCheck, SourceFiles, SourceScan, SourceAudit, SourceCSP} {
 			if !srcs[want] {

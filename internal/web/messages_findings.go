@@ -104,6 +104,7 @@ func findingMessages() catalog {
 			"timeline.none":            "Nothing has happened on this site yet.",
 			"timeline.latest":          "Latest",
 			"timeline.older":           "Older",
+			"timeline.findings":        "%d findings",
 		},
 		LangJA: {
 			"findings.badfilter":          "絞り込み条件を解釈できません",
@@ -206,6 +207,7 @@ func findingMessages() catalog {
 			"timeline.none":            "このサイトではまだ何も記録されていません。",
 			"timeline.latest":          "最新",
 			"timeline.older":           "さらに古い",
+			"timeline.findings":        "検出事項 %d 件",
 		},
 	}
 }

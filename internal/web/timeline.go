@@ -43,13 +43,23 @@ type TimelineEntry struct {
 	Summary  string           `json:"summary"`
 	Severity finding.Severity `json:"severity,omitempty"`
 	Complete *bool            `json:"complete,omitempty"`
-	Seq      int64            `json:"seq,omitempty"`
+	// Findings is how many findings a run reported.
+	Findings *int  `json:"findings,omitempty"`
+	Seq      int64 `json:"seq,omitempty"`
 	// Link is the finding page, for findings and decisions about them.
 	Link string `json:"link,omitempty"`
 }
 
 // Incomplete reports a run that did not see all it should have.
 func (e TimelineEntry) Incomplete() bool { return e.Complete != nil && !*e.Complete }
+
+// FindingCount is Findings for a template, -1 when the entry has none.
+func (e TimelineEntry) FindingCount() int {
+	if e.Findings == nil {
+		return -1
+	}
+	return *e.Findings
+}
 
 // TimelineSources lists the sources in the legend's order.
 var TimelineSources = []string{SourceCheck, SourceCSP, SourceFiles, SourceScan, SourceAudit, SourceDecision}
@@ -150,7 +160,8 @@ func entryOfEvent(e store.Event) TimelineEntry {
 		t.Complete = &c
 	}
 	if n, ok := data["findings"].(float64); ok {
-		parts = append(parts, strconv.Itoa(int(n))+" findings")
+		c := int(n)
+		t.Findings = &c
 	}
 	if sev, err := finding.ParseSeverity(str(data["max_severity"])); err == nil {
 		t.Severity = sev
