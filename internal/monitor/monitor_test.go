@@ -1,8 +1,8 @@
 package monitor
 
 import (
-	"encoding/json"
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"net/http"
