@@ -34,8 +34,8 @@ func (s *Server) findingRoutes(mux *http.ServeMux) {
 // Detectors are the values of Finding.Source a list can filter on.
 var Detectors = []string{"check", "collector", "fim", "scan", "audit"}
 
-// maxFormBytes caps a decision's form or JSON body.
-const maxFormBytes = 64 << 10
+// maxDecisionBytes caps a decision's form or JSON body.
+const maxDecisionBytes = 64 << 10
 
 // findingsData is the findings list.
 type findingsData struct {
@@ -405,7 +405,7 @@ func (s *Server) decide(ctx context.Context, r *http.Request, site, key, state, 
 }
 
 func (s *Server) findingStateForm(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, maxDecisionBytes)
 	if err := r.ParseForm(); err != nil {
 		http.Error(w, "bad form", http.StatusBadRequest)
 		return
@@ -506,7 +506,7 @@ type stateRequest struct {
 
 func (s *Server) apiFindingState(w http.ResponseWriter, r *http.Request) {
 	var req stateRequest
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxFormBytes))
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxDecisionBytes))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&req); err != nil {
 		s.writeJSON(w, http.StatusBadRequest, map[string]any{"error": "body: want {\"site\", \"state\", \"reason\"}"})
