@@ -255,6 +255,31 @@ func TestFindingsInChromium(t *testing.T) {
 		}
 	})
 
+	t.Run("the lab's real card leak shows where the card went, how and from which script", func(t *testing.T) {
+		leaks, err := st.Findings(t.Context(), store.FindingQuery{Site: "lab", Source: "check", Severity: finding.Critical})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var leak store.StoredFinding
+		for _, f := range leaks {
+			if f.Kind == verdict.KindCardExfil {
+				leak = f
+			}
+		}
+		if leak.Key == "" {
+			t.Fatalf("the tampered lab raised no %s finding", verdict.KindCardExfil)
+		}
+		tb := fndOpenTab(t, b, "en-US")
+		tb.open(srv.URL + FindingURL(leak))
+		var text string
+		tb.js(`document.querySelector('section.leak').innerText`, &text)
+		for _, want := range []string{"card number", attacker + "/api/collect", "minq.js", "typed"} {
+			if !strings.Contains(text, want) {
+				t.Errorf("the leak section lacks %q:\n%s", want, text)
+			}
+		}
+	})
+
 	t.Run("a cross-origin post of a decision is refused", func(t *testing.T) {
 		r, _ := http.NewRequest("POST", srv.URL+"/findings/"+key+"/state", strings.NewReader("site=lab&state=resolved"))
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
