@@ -33,6 +33,8 @@ func putFinding(t testing.TB, s store.Store, f finding.Finding) string {
 }
 
 func testFindingStates(t *testing.T, newStore NewFunc) {
+	t.Run("script sources", func(t *testing.T) { testScriptSources(t, newStore) })
+	t.Run("event paging", func(t *testing.T) { testEventPaging(t, newStore) })
 	t.Run("a finding nobody decided on is open with no decision", func(t *testing.T) {
 		s := newStore(t)
 		key := putFinding(t, s, fnd(finding.High, "script.changed", "m", t0))

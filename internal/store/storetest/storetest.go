@@ -44,7 +44,7 @@ func Run(t *testing.T, newStore NewFunc) {
 	t.Run("card numbers", func(t *testing.T) { testCardMasking(t, newStore) })
 	t.Run("check runs", func(t *testing.T) { testCheckRuns(t, newStore) })
 	t.Run("alerts", func(t *testing.T) { testAlerts(t, newStore) })
-	t.Run("finding states", func(t *testing.T) { testFindingStates(t, newStore); testScriptSources(t, newStore); testEventPaging(t, newStore) })
+	t.Run("finding states", func(t *testing.T) { testFindingStates(t, newStore) })
 	t.Run("a cancelled context fails a call instead of running it", func(t *testing.T) {
 		s := newStore(t)
 		ctx, cancel := context.WithCancel(t.Context())
