@@ -212,6 +212,7 @@ func runCheck(ctx context.Context, app *App, f checkFlags, args []string) error 
 		}
 	}
 	f.store.saveRuns(ctx, app, report, checkrun.Runs(obs), checkrun.Events("skimwatch check", report, obs)...)
+	f.store.saveSources(ctx, app, obs)
 	if err := finding.Render(app.Stdout, report, format); err != nil {
 		return err
 	}

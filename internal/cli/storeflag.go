@@ -10,6 +10,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/skimwatch/skimwatch/internal/check/checkrun"
+	"github.com/skimwatch/skimwatch/internal/check/observation"
 	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/record"
@@ -97,6 +99,23 @@ func (s *siteStore) saveRuns(ctx context.Context, app *App, r *finding.Report, r
 	}
 	if err := s.putAll(ctx, app, r.Findings, events, runs); err != nil {
 		r.MarkIncomplete("findings not saved to the store: " + err.Error())
+	}
+}
+
+// saveSources keeps the source of every script the checks saw, so that a
+// changed script's finding can be shown as a diff. The findings stand
+// without it, so a failure is a warning, not an incomplete run.
+func (s *siteStore) saveSources(ctx context.Context, app *App, obs []*observation.Observation) {
+	if !s.enabled() {
+		return
+	}
+	st, err := openStore(ctx, app, *s.dsn)
+	if err == nil {
+		err = checkrun.SaveSources(ctx, st, obs)
+		st.Close()
+	}
+	if err != nil {
+		app.Logger.Warn("script sources not saved to the store", "err", err)
 	}
 }
 

@@ -139,6 +139,10 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 		w.m.log.Warn("pending baseline not written", "site", a.Site, "target", res.Target, "err", err)
 	}
 	record.Report(rctx, w.m.store, a.Site, rep, checkrun.Runs([]*observation.Observation{obs}), checkrun.Events("skimwatch serve", rep, []*observation.Observation{obs})...)
+	if err := checkrun.SaveSources(rctx, w.m.store, []*observation.Observation{obs}); err != nil {
+		// The findings stand without it; only their diffs are missing.
+		w.m.log.Warn("script sources not saved", "site", a.Site, "target", res.Target, "err", err)
+	}
 	return w.m.finish(ctx, rctx, res, rep)
 }
 

@@ -2,6 +2,7 @@ package monitor
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"net/http"
@@ -174,6 +175,30 @@ func TestServiceWatchesTheLab(t *testing.T) {
 			alerts.waitFor(t, ctx, "complete for "+p, func(r RunResult) bool {
 				return r.Target == l.ShopURL()+p && r.Detector == DetectorCheck && r.Complete && r.Site == "lab"
 			})
+		}
+	})
+	t.Run("the checks keep the sources of the scripts they saw, for diffs", func(t *testing.T) {
+		evs, err := st.Events(ctx, store.EventQuery{Site: "lab", Type: "check"})
+		if err != nil || len(evs) == 0 {
+			t.Fatalf("%d check events, %v", len(evs), err)
+		}
+		var data struct {
+			Scripts []struct {
+				URL    string `json:"url"`
+				SHA256 string `json:"sha256"`
+			} `json:"scripts"`
+		}
+		if err := json.Unmarshal(evs[0].Data, &data); err != nil {
+			t.Fatal(err)
+		}
+		kept := 0
+		for _, s := range data.Scripts {
+			if src, err := st.ScriptSource(ctx, s.SHA256); err == nil && src.Source != "" {
+				kept++
+			}
+		}
+		if kept == 0 {
+			t.Errorf("none of the %d scripts the check saw has its source in the store", len(data.Scripts))
 		}
 	})
 	t.Run("with no baseline the first clean inventory waits in the store for approval and nothing is approved", func(t *testing.T) {

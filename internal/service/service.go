@@ -25,7 +25,6 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/browser"
 	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/config"
-	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/monitor"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/open"
@@ -413,24 +412,13 @@ func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *api) findings(w http.ResponseWriter, r *http.Request) {
-	q := store.FindingQuery{Site: r.URL.Query().Get("site"), Limit: maxRows}
 	v := r.URL.Query()
-	if s := v.Get("min_severity"); s != "" {
-		sev, err := finding.ParseSeverity(s)
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
-			return
-		}
-		q.MinSeverity = sev
+	q, err := store.ParseFindingQuery(v)
+	if err != nil {
+		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
+		return
 	}
-	if s := v.Get("since"); s != "" {
-		t, err := time.Parse(time.RFC3339, s)
-		if err != nil {
-			writeJSON(w, http.StatusBadRequest, map[string]any{"error": "since: want an RFC 3339 time"})
-			return
-		}
-		q.Since = t
-	}
+	q.Limit = maxRows
 	if n, err := limit(v.Get("limit")); err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
 		return
@@ -445,7 +433,12 @@ func (a *api) findings(w http.ResponseWriter, r *http.Request) {
 	if fs == nil {
 		fs = []store.StoredFinding{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"findings": fs})
+	out := map[string]any{"findings": fs}
+	if len(fs) == q.Limit {
+		// A full page may have more after it: pass next as ?after=.
+		out["next"] = store.CursorOf(fs[len(fs)-1]).String()
+	}
+	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *api) runs(w http.ResponseWriter, r *http.Request) {

@@ -157,9 +157,9 @@ func (d InventoryDecision) from() []string {
 	}
 }
 
-// PrepareDecision checks d and fills its time; backends call it first.
+// PrepareInventoryDecision checks d and fills its time; backends call it first.
 // It returns the statuses the decision applies to.
-func PrepareDecision(d InventoryDecision, now func() time.Time) (InventoryDecision, []string, error) {
+func PrepareInventoryDecision(d InventoryDecision, now func() time.Time) (InventoryDecision, []string, error) {
 	switch d.Type {
 	case EventInventoryApproved, EventInventoryRevoked, EventInventoryJustified:
 	default:

@@ -66,14 +66,16 @@ type Store interface {
 	// whether the row is new. FindingKey gives a sensible default key.
 	PutFinding(ctx context.Context, key string, f finding.Finding) (created bool, err error)
 	// Findings returns stored findings matching q, highest severity first,
-	// then newest LastSeen.
+	// then newest LastSeen, then site and key in reverse byte order (the
+	// order FindingCursor pages through).
 	Findings(ctx context.Context, q FindingQuery) ([]StoredFinding, error)
 
 	// AppendEvent appends e to the hash-chained event log and returns it with
 	// Seq, PrevHash, Hash and (when zero) Time filled in. Appends from any
 	// number of goroutines or processes form one unbroken chain.
 	AppendEvent(ctx context.Context, e Event) (Event, error)
-	// Events returns events matching q in Seq order.
+	// Events returns events matching q in Seq order (descending when
+	// q.Newest).
 	Events(ctx context.Context, q EventQuery) ([]Event, error)
 	// VerifyEvents walks the whole chain and returns the number of events
 	// checked, or a *ChainError for the first event that does not verify.
@@ -100,6 +102,10 @@ type Store interface {
 	IncidentScopeStore
 	// OverviewStore answers the dashboard overview's counts.
 	OverviewStore
+	// FindingStateStore keeps decisions about findings.
+	FindingStateStore
+	// ScriptSourceStore keeps the sources of scripts a check saw.
+	ScriptSourceStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
@@ -220,6 +226,11 @@ type StoredFinding struct {
 	Count     int64     `json:"count"`
 	FirstSeen time.Time `json:"first_seen"`
 	LastSeen  time.Time `json:"last_seen"`
+	// State is derived from the latest decision (see FindingStateStore);
+	// Decision is that decision, kept when the finding reopened, so a
+	// reader sees who resolved it before it came back.
+	State    FindingState     `json:"state"`
+	Decision *FindingDecision `json:"decision,omitempty"`
 }
 
 // FindingQuery selects stored findings. Zero fields do not filter.
@@ -228,6 +239,18 @@ type FindingQuery struct {
 	// Since keeps findings with LastSeen at or after it.
 	Since       time.Time
 	MinSeverity finding.Severity
+	// Severity keeps findings of exactly this severity.
+	Severity finding.Severity
+	// Source keeps findings of this detector (Finding.Source).
+	Source string
+	// Key keeps the finding with this key.
+	Key string
+	// State keeps findings in this state (see FindingStateStore).
+	State FindingState
+	// After keeps findings that come after this cursor in the list's
+	// order: the next page (keyset pagination, so a deep page costs what
+	// the first does).
+	After FindingCursor
 	// Limit caps the rows returned; 0 means no limit.
 	Limit int
 }
@@ -269,6 +292,12 @@ type EventQuery struct {
 	Type string
 	// AfterSeq keeps events with Seq greater than it.
 	AfterSeq int64
+	// BeforeSeq keeps events with Seq less than it (0: no bound).
+	BeforeSeq int64
+	// Newest returns the events newest first (Seq descending), so that a
+	// timeline's first page is its latest; with Limit and BeforeSeq it
+	// pages backwards.
+	Newest bool
 	// Limit caps the rows returned; 0 means no limit.
 	Limit int
 }

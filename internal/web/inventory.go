@@ -183,7 +183,7 @@ type decisionRequest struct {
 	Bulk bool `json:"bulk"`
 }
 
-func (s *Server) decide(ctx context.Context, typ, site string, req decisionRequest) ([]store.InventoryItem, error) {
+func (s *Server) decideInventory(ctx context.Context, typ, site string, req decisionRequest) ([]store.InventoryItem, error) {
 	if len(req.Items) == 0 && !(typ == store.EventInventoryApproved && req.Bulk) {
 		return nil, fmt.Errorf("%w: name the items, or ask for a bulk approval", store.ErrInvalid)
 	}
@@ -222,7 +222,7 @@ func (s *Server) inventoryDecidePage(typ string) http.HandlerFunc {
 		if strings.Contains(back, "?") {
 			sep = "&"
 		}
-		changed, err := s.decide(r.Context(), typ, r.PathValue("site"), req)
+		changed, err := s.decideInventory(r.Context(), typ, r.PathValue("site"), req)
 		if err != nil {
 			if decisionStatus(err) == http.StatusInternalServerError {
 				s.serverError(w, r, "inventory decision", err)
@@ -257,7 +257,7 @@ func (s *Server) inventoryDecideAPI(typ string) http.HandlerFunc {
 			s.writeJSON(w, http.StatusBadRequest, map[string]any{"error": "the body must be a JSON decision: target, items, justification, bulk"})
 			return
 		}
-		changed, err := s.decide(r.Context(), typ, r.PathValue("site"), req)
+		changed, err := s.decideInventory(r.Context(), typ, r.PathValue("site"), req)
 		if err != nil {
 			code := decisionStatus(err)
 			if code == http.StatusInternalServerError {

@@ -9,6 +9,7 @@ package checkrun
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"sync"
 	"time"
@@ -201,4 +202,38 @@ func Runs(obs []*observation.Observation) []store.CheckRun {
 		runs = append(runs, store.CheckRun{CheckID: o.Probe.CheckID, Target: o.Target, Time: o.StartedAt, Honey: maps.Clone(o.Probe.Values)})
 	}
 	return runs
+}
+
+// Sources lists the text of every script the checks saw, once per SHA-256,
+// for the store's content-addressed sources: what a changed script's
+// finding (which names the approved and the new digest) is shown as a diff
+// with. A source the check kept only in part is marked Truncated.
+func Sources(obs []*observation.Observation) []store.ScriptSource {
+	var out []store.ScriptSource
+	seen := map[string]bool{}
+	for _, o := range obs {
+		for _, s := range o.Scripts {
+			if s.SHA256 == "" || s.Source == "" || seen[s.SHA256] {
+				continue
+			}
+			seen[s.SHA256] = true
+			out = append(out, store.ScriptSource{SHA256: s.SHA256, URL: s.URL, Source: s.Source, Length: s.Length,
+				Truncated: s.Length > len(s.Source), FirstSeen: o.StartedAt})
+		}
+	}
+	return out
+}
+
+// SaveSources keeps Sources(obs) in st. Callers record it beside the run's
+// findings: without it a changed script's finding still stands, but its
+// page cannot show the diff.
+func SaveSources(ctx context.Context, st store.ScriptSourceStore, obs []*observation.Observation) error {
+	srcs := Sources(obs)
+	if len(srcs) == 0 {
+		return nil
+	}
+	if err := st.PutScriptSources(ctx, srcs); err != nil {
+		return fmt.Errorf("save script sources: %w", err)
+	}
+	return nil
 }

@@ -64,6 +64,9 @@ type ScriptEntry struct {
 	URL          string   `json:"url,omitempty"`
 	Document     string   `json:"document,omitempty"`
 	Fingerprints []string `json:"fingerprints"`
+	// SHA256 is the digest of the exact source last approved, by which
+	// the store keeps its text: a change is shown as a diff against it.
+	SHA256 string `json:"sha256,omitempty"`
 }
 
 // DestinationEntry is one approved origin and how it was contacted.
@@ -248,6 +251,9 @@ func (b *Baseline) Merge(p *PageInventory, now time.Time) {
 			continue
 		}
 		have.Scripts[i].Fingerprints = appendUnique(have.Scripts[i].Fingerprints, s.Fingerprints...)
+		if s.SHA256 != "" {
+			have.Scripts[i].SHA256 = s.SHA256
+		}
 	}
 	for _, d := range p.Destinations {
 		i := slices.IndexFunc(have.Destinations, func(e DestinationEntry) bool { return e.Origin == d.Origin })
@@ -299,7 +305,7 @@ func scriptEntry(s observation.Script, typed map[string]string) ScriptEntry {
 	if fp == "" {
 		fp = s.SHA256
 	}
-	e := ScriptEntry{Kind: s.Kind, Fingerprints: []string{fp}}
+	e := ScriptEntry{Kind: s.Kind, Fingerprints: []string{fp}, SHA256: s.SHA256}
 	external := s.URL != "" && s.URL != s.DocumentURL && s.Kind != observation.ScriptInline && s.Kind != observation.ScriptEval
 	switch {
 	case external && s.AfterInput:

@@ -94,6 +94,11 @@ func Diff(base *PageInventory, o *observation.Observation) []Change {
 		case !slices.Contains(have.Fingerprints, e.Fingerprints[0]):
 			detail["approved_fingerprints"] = have.Fingerprints
 			detail["fingerprint"] = e.Fingerprints[0]
+			if have.SHA256 != "" {
+				// With "sha256", the two digests by which the store keeps
+				// the approved and the changed source, for a diff.
+				detail["approved_sha256"] = have.SHA256
+			}
 			out = append(out, Change{Kind: ChangeScriptChanged, Subject: e.Identity, AfterInput: s.AfterInput, Detail: detail})
 		}
 	}

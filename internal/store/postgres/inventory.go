@@ -83,7 +83,7 @@ func (d *DB) ApprovedInventory(ctx context.Context, site, target string) (*inven
 
 // DecideInventory applies a decision and logs it in one transaction.
 func (d *DB) DecideInventory(ctx context.Context, dec store.InventoryDecision) ([]store.InventoryItem, error) {
-	dec, from, err := store.PrepareDecision(dec, d.now)
+	dec, from, err := store.PrepareInventoryDecision(dec, d.now)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}

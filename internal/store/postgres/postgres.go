@@ -457,33 +457,30 @@ func (d *DB) PutFinding(ctx context.Context, key string, f finding.Finding) (boo
 	return created, nil
 }
 
-// Findings returns stored findings matching q.
+// Findings returns stored findings matching q (see store.FindingsSQL).
 func (d *DB) Findings(ctx context.Context, q store.FindingQuery) ([]store.StoredFinding, error) {
-	var where []string
 	var a args
-	if q.Site != "" {
-		where = append(where, "site = "+a.add(q.Site))
-	}
-	if !q.Since.IsZero() {
-		where = append(where, "last_seen >= "+a.add(store.Timestamp(q.Since)))
-	}
-	if q.MinSeverity > 0 {
-		where = append(where, "severity >= "+a.add(int(q.MinSeverity)))
-	}
-	rows, _ := d.pool.Query(ctx, `SELECT site, key, severity, kind, message, evidence::text, source, url, path, rule,
-		count, first_seen, last_seen FROM findings`+whereClause(where)+
-		` ORDER BY severity DESC, last_seen DESC, site, key`+limitClause(q.Limit), a...)
+	query := store.FindingsSQL(q, a.add, func(t time.Time) any { return store.Timestamp(t) }, "f.evidence::text")
+	rows, _ := d.pool.Query(ctx, query, a...)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.StoredFinding, error) {
 		var f store.StoredFinding
 		var sev int
-		var ev string
+		var ev, state string
+		var dState, dReason, dActor *string
+		var dTime, dSeen *time.Time
+		var dSev *int
 		if err := r.Scan(&f.Site, &f.Key, &sev, &f.Kind, &f.Message, &ev, &f.Source, &f.URL, &f.Path, &f.Rule,
-			&f.Count, &f.FirstSeen, &f.LastSeen); err != nil {
+			&f.Count, &f.FirstSeen, &f.LastSeen, &state, &dState, &dReason, &dActor, &dTime, &dSev, &dSeen); err != nil {
 			return f, err
 		}
 		f.Severity = finding.Severity(sev)
 		f.FirstSeen, f.LastSeen = utc(f.FirstSeen), utc(f.LastSeen)
 		f.Time = f.LastSeen
+		f.State = store.FindingState(state)
+		if dState != nil {
+			f.Decision = &store.FindingDecision{Site: f.Site, Key: f.Key, State: store.FindingState(*dState),
+				Reason: *dReason, Actor: *dActor, Time: utc(*dTime), Severity: finding.Severity(*dSev), LastSeen: utc(*dSeen)}
+		}
 		if err := json.Unmarshal([]byte(ev), &f.Evidence); err != nil {
 			return f, fmt.Errorf("stored evidence of %q: %w", f.Key, err)
 		}
@@ -547,7 +544,14 @@ func (d *DB) Events(ctx context.Context, q store.EventQuery) ([]store.Event, err
 	if q.AfterSeq > 0 {
 		where = append(where, "seq > "+a.add(q.AfterSeq))
 	}
-	rows, _ := d.pool.Query(ctx, eventColumns+whereClause(where)+" ORDER BY seq"+limitClause(q.Limit), a...)
+	if q.BeforeSeq > 0 {
+		where = append(where, "seq < "+a.add(q.BeforeSeq))
+	}
+	order := " ORDER BY seq"
+	if q.Newest {
+		order += " DESC"
+	}
+	rows, _ := d.pool.Query(ctx, eventColumns+whereClause(where)+order+limitClause(q.Limit), a...)
 	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (store.Event, error) { return scanEvent(r) })
 	if err != nil {
 		return nil, fmt.Errorf("postgres: events: %w", err)

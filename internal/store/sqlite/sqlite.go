@@ -569,21 +569,11 @@ func evidence(m map[string]any) map[string]any {
 	return m
 }
 
-// Findings returns stored findings matching q.
+// Findings returns stored findings matching q (see store.FindingsSQL).
 func (d *DB) Findings(ctx context.Context, q store.FindingQuery) ([]store.StoredFinding, error) {
-	var where []string
 	var args []any
-	if q.Site != "" {
-		where, args = append(where, "site = ?"), append(args, q.Site)
-	}
-	if !q.Since.IsZero() {
-		where, args = append(where, "last_seen >= ?"), append(args, micros(q.Since))
-	}
-	if q.MinSeverity > 0 {
-		where, args = append(where, "severity >= ?"), append(args, int(q.MinSeverity))
-	}
-	query := `SELECT site, key, severity, kind, message, evidence, source, url, path, rule, count, first_seen,
-		last_seen FROM findings` + whereClause(where) + ` ORDER BY severity DESC, last_seen DESC, site, key` + limitClause(q.Limit)
+	query := store.FindingsSQL(q, func(v any) string { args = append(args, v); return "?" },
+		func(t time.Time) any { return micros(t) }, "f.evidence")
 	rows, err := d.reader.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: findings: %w", err)
@@ -593,10 +583,12 @@ func (d *DB) Findings(ctx context.Context, q store.FindingQuery) ([]store.Stored
 	for rows.Next() {
 		var f store.StoredFinding
 		var sev int
-		var ev string
+		var ev, state string
 		var first, last int64
+		var dState, dReason, dActor sql.NullString
+		var dTime, dSev, dSeen sql.NullInt64
 		if err := rows.Scan(&f.Site, &f.Key, &sev, &f.Kind, &f.Message, &ev, &f.Source, &f.URL, &f.Path, &f.Rule,
-			&f.Count, &first, &last); err != nil {
+			&f.Count, &first, &last, &state, &dState, &dReason, &dActor, &dTime, &dSev, &dSeen); err != nil {
 			return nil, fmt.Errorf("sqlite: findings: %w", err)
 		}
 		f.Severity = finding.Severity(sev)
@@ -605,6 +597,12 @@ func (d *DB) Findings(ctx context.Context, q store.FindingQuery) ([]store.Stored
 		}
 		f.FirstSeen, f.LastSeen = fromMicros(first), fromMicros(last)
 		f.Time = f.LastSeen
+		f.State = store.FindingState(state)
+		if dState.Valid {
+			f.Decision = &store.FindingDecision{Site: f.Site, Key: f.Key, State: store.FindingState(dState.String),
+				Reason: dReason.String, Actor: dActor.String, Time: fromMicros(dTime.Int64),
+				Severity: finding.Severity(dSev.Int64), LastSeen: fromMicros(dSeen.Int64)}
+		}
 		out = append(out, f)
 	}
 	if err := rows.Err(); err != nil {
@@ -652,9 +650,16 @@ func (d *DB) Events(ctx context.Context, q store.EventQuery) ([]store.Event, err
 	if q.AfterSeq > 0 {
 		where, args = append(where, "seq > ?"), append(args, q.AfterSeq)
 	}
+	if q.BeforeSeq > 0 {
+		where, args = append(where, "seq < ?"), append(args, q.BeforeSeq)
+	}
+	order := " ORDER BY seq"
+	if q.Newest {
+		order += " DESC"
+	}
 	var out []store.Event
 	err := d.scanEvents(ctx, `SELECT seq, time, site, type, actor, data, prev_hash, hash FROM events`+
-		whereClause(where)+` ORDER BY seq`+limitClause(q.Limit), args, func(e store.Event) error {
+		whereClause(where)+order+limitClause(q.Limit), args, func(e store.Event) error {
 		out = append(out, e)
 		return nil
 	})

@@ -1,0 +1,90 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/store"
+)
+
+// SetFindingState records a decision about a finding.
+func (d *DB) SetFindingState(ctx context.Context, dec store.FindingDecision) (store.FindingDecision, error) {
+	dec, err := store.PrepareFindingDecision(dec, d.now)
+	if err != nil {
+		return dec, fmt.Errorf("postgres: set finding state: %w", err)
+	}
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		var sev int
+		var seen time.Time
+		// FOR SHARE keeps the finding's yardsticks steady until the decision
+		// is written beside them.
+		err := tx.QueryRow(ctx, "SELECT severity, last_seen FROM findings WHERE site = $1 AND key = $2 FOR SHARE",
+			dec.Site, dec.Key).Scan(&sev, &seen)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return fmt.Errorf("finding %q of site %q: %w", dec.Key, dec.Site, store.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		dec.Severity, dec.LastSeen = finding.Severity(sev), utc(seen)
+		if dec.State == store.StateOpen {
+			_, err = tx.Exec(ctx, "DELETE FROM finding_states WHERE site = $1 AND key = $2", dec.Site, dec.Key)
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO finding_states (site, key, state, reason, actor, time, severity, seen)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (site, key) DO UPDATE SET state = excluded.state,
+			reason = excluded.reason, actor = excluded.actor, time = excluded.time, severity = excluded.severity,
+			seen = excluded.seen`, dec.Site, dec.Key, string(dec.State), dec.Reason, dec.Actor, dec.Time, sev, seen)
+		return err
+	})
+	if err != nil {
+		return store.FindingDecision{}, fmt.Errorf("postgres: set finding state: %w", err)
+	}
+	return dec, nil
+}
+
+// PutScriptSources stores sources by digest, keeping the first copy.
+func (d *DB) PutScriptSources(ctx context.Context, srcs []store.ScriptSource) error {
+	prepared := make([]store.ScriptSource, len(srcs))
+	for i, s := range srcs {
+		p, err := store.PrepareScriptSource(s, d.now)
+		if err != nil {
+			return fmt.Errorf("postgres: put script source %d: %w", i, err)
+		}
+		prepared[i] = p
+	}
+	err := pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		for _, s := range prepared {
+			if _, err := tx.Exec(ctx, `INSERT INTO script_sources (sha256, url, source, length, truncated, first_seen)
+				VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (sha256) DO NOTHING`,
+				s.SHA256, s.URL, s.Source, s.Length, s.Truncated, s.FirstSeen); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("postgres: put %d script sources: %w", len(srcs), err)
+	}
+	return nil
+}
+
+// ScriptSource returns the source stored under sha256.
+func (d *DB) ScriptSource(ctx context.Context, sha256 string) (store.ScriptSource, error) {
+	s := store.ScriptSource{SHA256: sha256}
+	err := d.pool.QueryRow(ctx, "SELECT url, source, length, truncated, first_seen FROM script_sources WHERE sha256 = $1",
+		sha256).Scan(&s.URL, &s.Source, &s.Length, &s.Truncated, &s.FirstSeen)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return store.ScriptSource{}, fmt.Errorf("postgres: script source %.70q: %w", sha256, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.ScriptSource{}, fmt.Errorf("postgres: script source: %w", err)
+	}
+	s.FirstSeen = utc(s.FirstSeen)
+	return s, nil
+}
