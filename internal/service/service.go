@@ -399,7 +399,6 @@ const maxRows = 1000
 // sign-in or an API token like every other /api/ route. (/healthz stays
 // open: load balancers and monitoring call it.)
 func (a *api) routes(mux *http.ServeMux, dash *web.Server) {
-	mux.Handle("GET /api/findings", dash.Protect(web.RoleViewer, http.HandlerFunc(a.findings)))
 	mux.Handle("GET /api/runs", dash.Protect(web.RoleViewer, http.HandlerFunc(a.runs)))
 }
 
@@ -409,36 +408,6 @@ func (a *api) healthz(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"ok": true})
-}
-
-func (a *api) findings(w http.ResponseWriter, r *http.Request) {
-	v := r.URL.Query()
-	q, err := store.ParseFindingQuery(v)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
-		return
-	}
-	q.Limit = maxRows
-	if n, err := limit(v.Get("limit")); err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]any{"error": err.Error()})
-		return
-	} else if n > 0 {
-		q.Limit = n
-	}
-	fs, err := a.store.Findings(r.Context(), q)
-	if err != nil {
-		writeJSON(w, http.StatusInternalServerError, map[string]any{"error": err.Error()})
-		return
-	}
-	if fs == nil {
-		fs = []store.StoredFinding{}
-	}
-	out := map[string]any{"findings": fs}
-	if len(fs) == q.Limit {
-		// A full page may have more after it: pass next as ?after=.
-		out["next"] = store.CursorOf(fs[len(fs)-1]).String()
-	}
-	writeJSON(w, http.StatusOK, out)
 }
 
 func (a *api) runs(w http.ResponseWriter, r *http.Request) {
