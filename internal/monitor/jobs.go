@@ -266,7 +266,7 @@ func (w *fimWorker) verify(ctx context.Context, a FimArgs) (*finding.Report, err
 		return nil, err
 	}
 	if a.Scan {
-		if err := webroot.ScanChanged(ctx, rep, 0, w.m.log); err != nil {
+		if err := webroot.ScanChangedWith(ctx, rep, w.m.scanOptions(w.m.verifyMemo(a.Path))); err != nil {
 			rep.MarkIncomplete("signature scan: " + err.Error())
 		}
 		rep.Sort()

@@ -15,6 +15,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/browser"
 	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/webroot"
 )
 
 // Options configure a Monitor.
@@ -48,6 +49,9 @@ type Options struct {
 	ID string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// RulesDir keeps compiled signature rules between processes (see
+	// webroot.RuleCache); "" keeps them in memory, for this process only.
+	RulesDir string
 }
 
 // Monitor schedules jobs from a config and runs them.
@@ -71,6 +75,12 @@ type Monitor struct {
 
 	// pendingMu serialises writes of pending baselines in this process.
 	pendingMu sync.Mutex
+
+	// rules are the compiled signature rules every scan of this process
+	// reuses; verifyMemos remember the periodic verify's scans per root.
+	rules       *webroot.RuleCache
+	memoMu      sync.Mutex
+	verifyMemos map[string]*webroot.ScanMemo
 }
 
 // maxAttempts is how many times a run is tried before River discards it;
@@ -98,6 +108,7 @@ func New(ctx context.Context, opts Options) (*Monitor, error) {
 		opts.Now = time.Now
 	}
 	m := &Monitor{opts: opts, store: opts.Store, browser: opts.Browser, alerter: opts.Alerter, log: discardLogger(opts.Logger), now: opts.Now}
+	m.rules = webroot.NewRuleCache(opts.RulesDir, m.log)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &checkWorker{m: m})
 	river.AddWorker(workers, &fimWorker{m: m})

@@ -106,12 +106,15 @@ func (m *Monitor) watch(ctx context.Context, a FimArgs, log *slog.Logger) error 
 	// No sweep of its own: the periodic verify job is the sweep (an
 	// overflowed inotify queue still makes the watch re-verify at once).
 	opts := fim.WatchOptions{Sweep: -1, WalkOptions: fim.WalkOptions{Logger: log}}
-	opts.Current = func(fs []finding.Finding) { m.watchRun(ctx, a, fs) }
+	// The watch hands on every deviation at each change; the memo keeps a
+	// deploy of n files from scanning n files n times.
+	memo := webroot.NewScanMemo()
+	opts.Current = func(fs []finding.Finding) { m.watchRun(ctx, a, fs, memo) }
 	return fim.Watch(ctx, a.Path, man, opts, func(finding.Finding) {})
 }
 
 // watchRun records what the watch sees now and hands it to the Alerter.
-func (m *Monitor) watchRun(ctx context.Context, a FimArgs, fs []finding.Finding) {
+func (m *Monitor) watchRun(ctx context.Context, a FimArgs, fs []finding.Finding, memo *webroot.ScanMemo) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	at := m.now()
@@ -127,7 +130,7 @@ func (m *Monitor) watchRun(ctx context.Context, a FimArgs, fs []finding.Finding)
 	if a.Scan {
 		// As the verify job does, or its scan findings and the watch's
 		// runs would resolve each other's.
-		if err := webroot.ScanChanged(rctx, rep, 0, m.log); err != nil {
+		if err := webroot.ScanChangedWith(rctx, rep, m.scanOptions(memo)); err != nil {
 			rep.MarkIncomplete("signature scan: " + err.Error())
 		}
 		rep.Sort()
@@ -136,4 +139,26 @@ func (m *Monitor) watchRun(ctx context.Context, a FimArgs, fs []finding.Finding)
 	record.Report(rctx, m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, nil))
 	m.tell(rctx, result(RunResult{Site: a.Site, Target: a.Path, Detector: DetectorFim, At: at}, rep))
 	m.tell(rctx, result(RunResult{Site: a.Site, Target: watchLimitedTarget(a.Path), Detector: DetectorFim, At: at}, limited))
+}
+
+// scanOptions are the signature scan's: this process's compiled rules
+// (reused between runs; a nil cache, as in tests that build a bare
+// Monitor, compiles them) and memo.
+func (m *Monitor) scanOptions(memo *webroot.ScanMemo) webroot.ScanOptions {
+	return webroot.ScanOptions{Logger: m.log, Rules: m.rules, Memo: memo}
+}
+
+// verifyMemo is the scan memo of the periodic verify of root in this
+// process: a root whose changes stay unapproved is not rescanned whole at
+// every interval.
+func (m *Monitor) verifyMemo(root string) *webroot.ScanMemo {
+	m.memoMu.Lock()
+	defer m.memoMu.Unlock()
+	if m.verifyMemos == nil {
+		m.verifyMemos = map[string]*webroot.ScanMemo{}
+	}
+	if m.verifyMemos[root] == nil {
+		m.verifyMemos[root] = webroot.NewScanMemo()
+	}
+	return m.verifyMemos[root]
 }
