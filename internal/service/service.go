@@ -37,6 +37,10 @@ import (
 // within it, and alerted on at once. It is also the most a crash can lose.
 const CollectorFlush = time.Second
 
+// compiledRulesDir, in the data directory, keeps the signature rules the
+// fim jobs compiled, so that a restarted process loads them.
+const compiledRulesDir = "compiled-rules"
+
 // Roles of a serve process.
 const (
 	// RoleAll runs everything in one process.
@@ -187,6 +191,9 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		}
 	}
 
+	// reloadAlerts applies a reloaded config's alert sinks and timings; nil
+	// when the caller gave its own Alerter.
+	var reloadAlerts func(config.Config) error
 	if opts.Role == RoleAll {
 		var b *browser.Browser
 		if hasChecks(cfg) {
@@ -202,16 +209,19 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		}
 		alerter := opts.Alerter
 		if alerter == nil {
-			a, stopAlerts, err := startAlerts(ctx, st, &cfg, opts.Alerts, log)
+			a, stopAlerts, reload, err := startAlerts(ctx, st, &cfg, opts.Alerts, log)
 			if err != nil {
 				return fmt.Errorf("alerts: %w", err)
 			}
 			defer stopAlerts() // 3b: after the workers, before the store
-			alerter = a
+			alerter, reloadAlerts = a, reload
 		}
 		mo := opts.Monitor
 		mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = queue, st, b, alerter, log, true
 		mo.MaxWorkers = max(mo.MaxWorkers, cfg.Concurrency)
+		if mo.RulesDir == "" && cfg.DataDir != "" {
+			mo.RulesDir = filepath.Join(cfg.DataDir, compiledRulesDir)
+		}
 		if mon, err = monitor.New(ctx, mo); err != nil {
 			return err
 		}
@@ -266,9 +276,16 @@ loop:
 		case serr = <-serveErr:
 			break loop
 		case c := <-opts.Reload:
+			if reloadAlerts != nil {
+				// Before the schedule: the new jobs' runs alert through
+				// the new sinks.
+				if err := reloadAlerts(c); err != nil {
+					log.Error("alert sinks not reloaded; the running ones are kept", "err", err)
+				}
+			}
 			if mon != nil {
 				mon.Schedule(ctx, WithDataDir(c))
-				log.Info("config reloaded; running jobs go on", "sites", len(c.Sites))
+				log.Info("config reloaded; running jobs go on", "sites", len(c.Sites), "alert_sinks", len(c.Alerts))
 			}
 		}
 	}
@@ -470,7 +487,7 @@ func Work(ctx context.Context, dsn string, opts WorkerOptions) error {
 	defer b.Close()
 	alerter := opts.Alerter
 	if alerter == nil {
-		a, stopAlerts, err := startAlerts(ctx, st, opts.Config, alert.Options{}, log)
+		a, stopAlerts, _, err := startAlerts(ctx, st, opts.Config, alert.Options{}, log)
 		if err != nil {
 			return fmt.Errorf("alerts: %w", err)
 		}
@@ -480,6 +497,11 @@ func Work(ctx context.Context, dsn string, opts WorkerOptions) error {
 	mo := opts.Monitor
 	mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = d.URL, st, b, alerter, log, true
 	mo.MaxWorkers = max(mo.MaxWorkers, opts.Concurrency, 1)
+	if mo.RulesDir == "" && opts.Config != nil {
+		if dir := WithDataDir(*opts.Config).DataDir; dir != "" {
+			mo.RulesDir = filepath.Join(dir, compiledRulesDir)
+		}
+	}
 	mon, err := monitor.New(ctx, mo)
 	if err != nil {
 		return err
