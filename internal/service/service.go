@@ -448,8 +448,11 @@ type WorkerOptions struct {
 	Logger *slog.Logger
 	// Config, when given, names the alert sinks (the serve process's
 	// config); without it the worker's runs alert nobody.
-	Config      *config.Config
-	Alerter     monitor.Alerter
+	Config  *config.Config
+	Alerter monitor.Alerter
+	// Reload delivers configs to apply (SIGHUP): their alert sinks and
+	// timings replace the running ones; running jobs go on.
+	Reload      <-chan config.Config
 	Chromium    string
 	Concurrency int
 	StopTimeout time.Duration
@@ -486,13 +489,14 @@ func Work(ctx context.Context, dsn string, opts WorkerOptions) error {
 	}
 	defer b.Close()
 	alerter := opts.Alerter
+	reloadAlerts := func(config.Config) error { return nil }
 	if alerter == nil {
-		a, stopAlerts, _, err := startAlerts(ctx, st, opts.Config, alert.Options{}, log)
+		a, stopAlerts, reload, err := startAlerts(ctx, st, opts.Config, alert.Options{}, log)
 		if err != nil {
 			return fmt.Errorf("alerts: %w", err)
 		}
 		defer stopAlerts()
-		alerter = a
+		alerter, reloadAlerts = a, reload
 	}
 	mo := opts.Monitor
 	mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = d.URL, st, b, alerter, log, true
@@ -511,7 +515,17 @@ func Work(ctx context.Context, dsn string, opts WorkerOptions) error {
 		return err
 	}
 	log.Info("worker running")
-	<-ctx.Done()
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case c := <-opts.Reload:
+			if err := reloadAlerts(c); err != nil {
+				log.Error("alert sinks not reloaded; the running ones are kept", "err", err)
+			} else {
+				log.Info("config reloaded: alert sinks and timings replaced", "alert_sinks", len(c.Alerts))
+			}
+		}
+	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.StopTimeout)
 	defer cancel()
 	return mon.Stop(stopCtx)
