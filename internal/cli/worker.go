@@ -20,6 +20,7 @@ func newWorkerCmd(app *App) *cobra.Command {
 		chromium    string
 		concurrency int
 		configFile  string
+		name        string
 		dsn         *string
 	)
 	cmd := &cobra.Command{
@@ -37,6 +38,7 @@ func newWorkerCmd(app *App) *cobra.Command {
 				return usageErr("--store: %w", err)
 			}
 			opts := service.WorkerOptions{Logger: app.Logger, Chromium: chromium, Concurrency: concurrency}
+			opts.Monitor.ID = name
 			if configFile != "" {
 				cfg, err := config.Load(configFile)
 				if err != nil {
@@ -62,6 +64,7 @@ func newWorkerCmd(app *App) *cobra.Command {
 	cmd.Flags().StringVar(&chromium, "chromium", "", "Chromium binary (default: $SKIMWATCH_CHROMIUM, then chromium in PATH)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 2, "checks run at once")
 	cmd.Flags().StringVar(&configFile, "config", "", "serve's config file, read only for its alert sinks: without it, the runs of this worker alert nobody")
+	cmd.Flags().StringVar(&name, "name", "", "this worker's name in the queue (the worker of each run in /api/runs; default host name and start time)")
 	dsn = storeFlag(cmd)
 	return cmd
 }

@@ -42,6 +42,8 @@ type CheckArgs struct {
 	// Differential is auto, always or never (checkrun.Differential); a job
 	// queued before the key existed has none, which is auto.
 	Differential string `json:"differential,omitempty"`
+	// Dwell overrides the check's dwell (config dwell); 0 keeps it.
+	Dwell time.Duration `json:"dwell,omitempty"`
 }
 
 func (CheckArgs) Kind() string { return "skimwatch.check" }
@@ -149,9 +151,7 @@ func (w *checkWorker) check(ctx context.Context, a CheckArgs, base *inventory.Ba
 	opts.Probe = !a.NoProbe
 	opts.Logger = w.m.log.With("site", a.Site)
 	opts.Timeout = a.Timeout
-	if w.m.opts.Dwell > 0 {
-		opts.Dwell = w.m.opts.Dwell
-	}
+	opts.Dwell = checkDwell(opts.Dwell, a.Dwell, w.m.opts.Dwell)
 	t, err := a.checkTarget(base)
 	if err != nil {
 		return nil, err
@@ -360,4 +360,16 @@ func (m *Monitor) tell(ctx context.Context, res RunResult) {
 		// Delivery is the alerter's to retry; detection goes on.
 		m.log.Error("alerter refused a run", "site", res.Site, "target", res.Target, "err", err)
 	}
+}
+
+// checkDwell is a check's dwell: the process's override (tests), else the
+// job's own (the page's config), else the check's default.
+func checkDwell(def, job, process time.Duration) time.Duration {
+	switch {
+	case process > 0:
+		return process
+	case job > 0:
+		return job
+	}
+	return def
 }

@@ -231,7 +231,8 @@ func Jobs(cfg config.Config) []Job {
 		}
 		for _, p := range s.Pages {
 			jobs = append(jobs, Job{Every: p.Every.D(), Args: CheckArgs{Site: s.Name, URL: p.URL, PaymentOrigins: s.PaymentOrigins,
-				ShopOrigins: s.Origins, Baseline: baseline, NoProbe: p.NoProbe, Timeout: p.Timeout.D(), Differential: p.Differential}})
+				ShopOrigins: s.Origins, Baseline: baseline, NoProbe: p.NoProbe, Timeout: p.Timeout.D(), Differential: p.Differential,
+				Dwell: p.Dwell.D()}})
 		}
 		for _, f := range s.Flows {
 			jobs = append(jobs, Job{Every: f.Every.D(), Args: CheckArgs{Site: s.Name, Flow: f.File, PaymentOrigins: s.PaymentOrigins,

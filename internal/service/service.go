@@ -219,6 +219,7 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		mo := opts.Monitor
 		mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = queue, st, b, alerter, log, true
 		mo.MaxWorkers = max(mo.MaxWorkers, cfg.Concurrency)
+		queueTimings(&mo, cfg)
 		if mo.RulesDir == "" && cfg.DataDir != "" {
 			mo.RulesDir = filepath.Join(cfg.DataDir, compiledRulesDir)
 		}
@@ -306,6 +307,16 @@ loop:
 	}
 	stopRun() // 3
 	return errors.Join(serr, <-runErr)
+}
+
+// queueTimings applies the config's rescue_after: how long a job may run
+// before it is taken for dead, and so the longest a job may run. Options
+// a test set are kept.
+func queueTimings(mo *monitor.Options, cfg config.Config) {
+	if cfg.RescueAfter > 0 && mo.RescueAfter == 0 {
+		mo.RescueAfter = cfg.RescueAfter.D()
+		mo.JobTimeout = cfg.RescueAfter.D() - config.RescueMargin
+	}
 }
 
 func hasChecks(cfg config.Config) bool {
@@ -501,6 +512,9 @@ func Work(ctx context.Context, dsn string, opts WorkerOptions) error {
 	mo := opts.Monitor
 	mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = d.URL, st, b, alerter, log, true
 	mo.MaxWorkers = max(mo.MaxWorkers, opts.Concurrency, 1)
+	if opts.Config != nil {
+		queueTimings(&mo, *opts.Config)
+	}
 	if mo.RulesDir == "" && opts.Config != nil {
 		if dir := WithDataDir(*opts.Config).DataDir; dir != "" {
 			mo.RulesDir = filepath.Join(dir, compiledRulesDir)
