@@ -4,16 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"net/http/httptest"
 	"os"
 	"os/exec"
-	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/skimwatch/skimwatch/internal/alert"
 	"github.com/skimwatch/skimwatch/internal/check/browser"
-	"github.com/skimwatch/skimwatch/internal/config"
+	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/lab"
 	"github.com/skimwatch/skimwatch/internal/monitor"
 	"github.com/skimwatch/skimwatch/internal/store"
@@ -22,92 +25,152 @@ import (
 	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
-// Settings the worker helper processes take from the scale-out test.
+// The scale-out test's shape. Each check is made cheap (a small lab page,
+// no honey typing, a half-second dwell) so that hundreds fit in the few
+// minutes `make test` can spend on it on two cores; one page, the tampered
+// checkout, is probed as a real customer's would be.
 const (
-	envWorkerDSN = "SKIMWATCH_TEST_WORKER_DSN"
-	envWorkerID  = "SKIMWATCH_TEST_WORKER_ID"
-	// A dead worker's job is rescued after this; each check's own
-	// timeout is shorter.
-	scaleJobTimeout = 30 * time.Second
-	scaleRescue     = 35 * time.Second
+	scalePages    = 30
+	scaleEvery    = "2s"
+	scaleTimeout  = 20 * time.Second
+	scaleDwell    = "500ms"
+	scaleSchedule = 90 * time.Second
+	// scaleRescue is the config's rescue_after: the page timeout plus
+	// config.RescueMargin, the least it accepts.
+	scaleRescue = "65s"
 )
 
-// TestWorkerProcess is not a test: it is the `skimwatch worker` process
-// that TestScaleOutSurvivesAKilledWorker starts (twice) and kills.
-func TestWorkerProcess(t *testing.T) {
-	dsn := os.Getenv(envWorkerDSN)
-	if dsn == "" {
-		t.Skip("helper process of TestScaleOutSurvivesAKilledWorker")
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	defer stop()
-	err := Work(ctx, dsn, WorkerOptions{Concurrency: 2, Monitor: monitor.Options{ID: os.Getenv(envWorkerID), Dwell: time.Second,
-		PollInterval: 100 * time.Millisecond, JobTimeout: scaleJobTimeout, RescueAfter: scaleRescue}})
-	if err != nil {
-		t.Fatal(err)
-	}
+// processes are the serve and worker processes of the scale-out test,
+// each the built skimwatch binary in its own process group (Chromium
+// included), with its output kept for a failure's log.
+type processes struct {
+	t    *testing.T
+	cmds map[string]*exec.Cmd
+	logs map[string]*bytes.Buffer
 }
 
+func (p *processes) start(name, bin string, env []string, args ...string) {
+	p.t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), env...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	p.logs[name] = &bytes.Buffer{}
+	cmd.Stdout, cmd.Stderr = p.logs[name], p.logs[name]
+	if err := cmd.Start(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.cmds[name] = cmd
+	p.t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			_ = cmd.Process.Signal(syscall.SIGTERM)
+			_ = cmd.Wait()
+		}
+		// Whatever of the group outlived it (a killed worker's Chromium).
+		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	})
+}
+
+// stop ends a process as an operator would, letting it finish its running
+// checks, and returns the CPU time it and the children it waited for
+// (its Chromium) used.
+func (p *processes) stop(name string) time.Duration {
+	p.t.Helper()
+	cmd := p.cmds[name]
+	_ = cmd.Process.Signal(syscall.SIGTERM)
+	if err := cmd.Wait(); err != nil {
+		p.t.Errorf("%s ended with %v; its log:\n%s", name, err, p.logs[name])
+	}
+	return cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+}
+
+// buildSkimwatch builds the command as users run it.
+func buildSkimwatch(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "skimwatch")
+	out, err := exec.Command("go", "build", "-o", bin, "../../cmd/skimwatch").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestScaleOutSurvivesAKilledWorker runs one `skimwatch serve` and two
+// `skimwatch worker` processes (the built binary) on one PostgreSQL queue
+// against the lab, with the checkout tampered, kills one worker with
+// SIGKILL in the middle of a browser check, and then counts: every
+// scheduled check completes exactly once (by job and by the store's
+// events), the killed one on its second attempt elsewhere, and every
+// incident reaches the webhook exactly once.
 func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 	dsn := storetest.PostgresDSN(t)
 	_, err := browser.FindChromium("")
 	testsupport.Need(t, "Chromium", err)
+	bin := buildSkimwatch(t)
 	ctx := context.Background()
 	l, err := lab.Start(ctx, lab.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	// The store and the queue are migrated here, before any worker opens
-	// them, so that no two processes migrate at once.
+	if err := l.SetScenario("fake-card-form"); err != nil {
+		t.Fatal(err)
+	}
+	recv := &webhookReceiver{t: t, secret: []byte("the-scale-out-webhook-secret")}
+	hook := httptest.NewServer(recv)
+	defer hook.Close()
+
+	// The store and the queue are migrated here, before any process opens
+	// them, so that no two migrate at once. The test's own queue client
+	// only lists jobs.
 	st, err := open.Open(ctx, dsn, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer st.Close()
-	sched, err := monitor.New(ctx, monitor.Options{Queue: dsn, Store: st})
+	q, err := monitor.New(ctx, monitor.Options{Queue: dsn, Store: st})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer sched.Stop(ctx)
+	defer q.Stop(ctx)
 
-	workers := map[string]*exec.Cmd{}
-	logs := map[string]*bytes.Buffer{}
-	for _, id := range []string{"worker-1", "worker-2"} {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestWorkerProcess$", "-test.v")
-		cmd.Env = append(os.Environ(), envWorkerDSN+"="+dsn, envWorkerID+"="+id)
-		logs[id] = &bytes.Buffer{}
-		cmd.Stdout, cmd.Stderr = logs[id], logs[id]
-		if err := cmd.Start(); err != nil {
+	dir := t.TempDir()
+	writeConfig := func(withPages bool) string {
+		var y strings.Builder
+		fmt.Fprintf(&y, "data_dir: %s\nstore: ${SCALE_DSN}\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nconcurrency: 2\nrescue_after: %s\n", dir, scaleRescue)
+		// differential: never keeps each check the one pass the test
+		// counts: no baseline is ever approved here, and auto would
+		// triple every check.
+		fmt.Fprintf(&y, "sites:\n  - name: lab\n    differential: never\n    payment_origins: [%q, %q]\n    pages:\n", l.PSPOrigin(), l.PSPAPIOrigin())
+		if withPages {
+			fmt.Fprintf(&y, "      - {url: %q, every: %s, timeout: %s, dwell: 1s}\n", l.ShopURL()+"/checkout/link", scaleEvery, scaleTimeout)
+			paths := []string{"/", "/cart", "/login", "/register"}
+			for i := range scalePages {
+				fmt.Fprintf(&y, "      - {url: %q, every: %s, timeout: %s, dwell: %s, no_probe: true}\n",
+					fmt.Sprintf("%s%s?page=%d", l.ShopURL(), paths[i%len(paths)], i), scaleEvery, scaleTimeout, scaleDwell)
+			}
+		} else {
+			y.WriteString("      []\n")
+		}
+		fmt.Fprintf(&y, "alerts:\n  - webhook: {url: %s, secret: {env: SCALE_HOOK_SECRET}}\nalerting:\n  window: 0s\n", hook.URL)
+		path := filepath.Join(dir, "skimwatch.yaml")
+		if err := os.WriteFile(path, []byte(y.String()), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		workers[id] = cmd
-		t.Cleanup(func() {
-			_ = cmd.Process.Signal(syscall.SIGTERM)
-			_ = cmd.Wait()
-		})
+		return path
 	}
-
-	var y strings.Builder
-	// differential: never keeps each check one pass: the test counts jobs,
-	// and with no baseline ever approved auto would triple every check.
-	y.WriteString("data_dir: " + t.TempDir() + "\nsites:\n  - name: lab\n    differential: never\n    payment_origins: [\"${PSP}\", \"${PSP_API}\"]\n    pages:\n")
-	pages := []string{"/checkout/link", "/checkout/token", "/register", "/cart", "/login", "/"}
-	for _, p := range pages {
-		y.WriteString("      - {url: \"${SHOP}" + p + "\", every: 1s, timeout: 25s}\n")
+	cfgFile := writeConfig(true)
+	env := []string{"SCALE_DSN=" + dsn, "SCALE_HOOK_SECRET=" + string(recv.secret), "SKIMWATCH_STORE="}
+	p := &processes{t: t, cmds: map[string]*exec.Cmd{}, logs: map[string]*bytes.Buffer{}}
+	for _, id := range []string{"worker-1", "worker-2"} {
+		p.start(id, bin, env, "worker", "--store", dsn, "--config", cfgFile, "--name", id, "--concurrency", "2")
 	}
-	env := map[string]string{"PSP": l.PSPOrigin(), "PSP_API": l.PSPAPIOrigin(), "SHOP": l.ShopURL()}
-	cfg, err := config.ParseWith(strings.NewReader(y.String()), func(k string) (string, bool) { v, ok := env[k]; return v, ok })
-	if err != nil {
-		t.Fatal(err)
-	}
-	sched.Schedule(ctx, cfg)
+	p.start("serve", bin, env, "serve", "--config", cfgFile)
+	started := time.Now()
 
 	// Kill worker-1 with SIGKILL in the middle of a browser check.
 	var killed monitor.Run
-	deadline := time.Now().Add(2 * time.Minute)
-	for killed.ID == 0 && time.Now().Before(deadline) {
-		runs, err := sched.Runs(ctx, 50)
+	for deadline := time.Now().Add(2 * time.Minute); killed.ID == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		runs, err := q.Runs(ctx, 200)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -117,53 +180,76 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 				break
 			}
 		}
-		time.Sleep(200 * time.Millisecond)
 	}
 	if killed.ID == 0 {
-		t.Fatalf("worker-1 never ran a check; its log:\n%s", logs["worker-1"])
+		t.Fatalf("worker-1 never ran a check; its log:\n%s\nserve's log:\n%s", p.logs["worker-1"], p.logs["serve"])
 	}
-	time.Sleep(500 * time.Millisecond) // well inside the check: it dwells 1s after typing
-	if err := workers["worker-1"].Process.Kill(); err != nil {
+	time.Sleep(300 * time.Millisecond) // inside the check: a check loads, then dwells at least 500ms
+	if err := syscall.Kill(-p.cmds["worker-1"].Process.Pid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("killed worker-1 during job %d", killed.ID)
-	// Keep scheduling a while with one worker left, then stop and let
-	// everything queued finish, the killed job included once rescued.
-	time.Sleep(20 * time.Second)
-	sched.Schedule(ctx, config.Config{})
+	_ = p.cmds["worker-1"].Wait()
+	t.Logf("killed worker-1 (and its Chromium) during job %d, %s after start", killed.ID, time.Since(started).Round(time.Second))
 
+	// Schedule a while longer, then stop scheduling as an operator would:
+	// a reloaded config without the pages (running and queued checks go
+	// on), and let everything queued finish, the killed job included.
+	time.Sleep(time.Until(started.Add(scaleSchedule)))
+	writeConfig(false)
+	if err := p.cmds["serve"].Process.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
 	var runs []monitor.Run
-	deadline = time.Now().Add(scaleRescue + 2*time.Minute)
-	for {
-		all, err := sched.Runs(ctx, 1000)
+	for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(time.Second) {
+		all, err := q.Runs(ctx, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Only checks are counted; the site's housekeeping runs too.
 		runs = runs[:0]
 		for _, r := range all {
-			if r.Kind == (monitor.CheckArgs{}).Kind() {
+			if r.Kind == (monitor.CheckArgs{}).Kind() { // not the site's housekeeping
 				runs = append(runs, r)
 			}
 		}
-		if allFinal(runs) || time.Now().After(deadline) {
+		if allFinal(runs) && byID(runs)[killed.ID].State == "completed" || time.Now().After(deadline) {
 			break
 		}
-		time.Sleep(time.Second)
 	}
+	// Deliveries of the last runs' alerts, if any, go out within a tick.
+	time.Sleep(2 * time.Second)
+	cpu := map[string]time.Duration{"serve": p.stop("serve"), "worker-2": p.stop("worker-2")}
+	wall := time.Since(started)
+
 	events, err := st.Events(ctx, store.EventQuery{Site: "lab", Type: "check"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	completed, byJob := 0, map[int64]monitor.Run{}
+	completed, checksBy := 0, map[string]int{}
 	for _, r := range runs {
-		byJob[r.ID] = r
 		if r.State == "completed" {
 			completed++
+			who := r.Worker
+			if who != "worker-1" && who != "worker-2" {
+				who = "serve"
+			}
+			checksBy[who]++
 		}
 	}
-	t.Logf("%d check jobs scheduled, %d completed, %d check events recorded", len(runs), completed, len(events))
+	t.Logf("%d check jobs scheduled, %d completed (serve %d, worker-1 %d before the kill, worker-2 %d), %d check events, in %s",
+		len(runs), completed, checksBy["serve"], checksBy["worker-1"], checksBy["worker-2"], len(events), wall.Round(time.Second))
+	if n := checksBy["serve"] + checksBy["worker-2"]; n > 0 {
+		total := cpu["serve"] + cpu["worker-2"]
+		t.Logf("CPU: serve %s, worker-2 %s (with their Chromium): %.2f CPU-seconds per check over their %d checks",
+			cpu["serve"].Round(time.Millisecond), cpu["worker-2"].Round(time.Millisecond), total.Seconds()/float64(n), n)
+	}
 
+	t.Run("hundreds of checks were scheduled", func(t *testing.T) {
+		// The count is what two contended cores finish in the schedule;
+		// fewer than this means the processes did not share the work.
+		if len(runs) < 100 {
+			t.Errorf("%d check jobs, want at least 100", len(runs))
+		}
+	})
 	t.Run("every scheduled check completes", func(t *testing.T) {
 		for _, r := range runs {
 			if r.State != "completed" || !r.Complete {
@@ -172,10 +258,10 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 			}
 		}
 	})
-	t.Run("the check the killed worker was running is completed by the other on its second attempt", func(t *testing.T) {
-		r := byJob[killed.ID]
-		if r.State != "completed" || r.Attempt != 2 || r.Worker != "worker-2" {
-			t.Errorf("killed job now %+v, want completed on attempt 2 by worker-2", r)
+	t.Run("the check the killed worker was running is completed elsewhere on its second attempt", func(t *testing.T) {
+		r := byID(runs)[killed.ID]
+		if r.State != "completed" || r.Attempt != 2 || r.Worker == "worker-1" {
+			t.Errorf("killed job now %+v, want completed on attempt 2 by another process", r)
 		}
 	})
 	t.Run("each check is recorded exactly once", func(t *testing.T) {
@@ -183,9 +269,63 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 			t.Errorf("%d check events for %d completed checks", len(events), completed)
 		}
 	})
+	t.Run("every incident reaches the webhook exactly once, and only incidents", func(t *testing.T) {
+		incs, err := st.Incidents(ctx, store.IncidentQuery{Site: "lab"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		announced := map[string]int{}
+		ids := map[string]bool{}
+		exfil := false
+		recv.mu.Lock()
+		got := append([]alert.Alert(nil), recv.got...)
+		bad := recv.bad
+		recv.mu.Unlock()
+		for _, a := range got {
+			if ids[a.ID] {
+				t.Errorf("alert %s arrived twice", a.ID)
+			}
+			ids[a.ID] = true
+			if a.Type != alert.TypeIncident {
+				t.Errorf("a %s alert arrived: %+v", a.Type, a)
+				continue
+			}
+			for _, it := range a.Items {
+				announced[it.Key]++
+				exfil = exfil || it.Kind == verdict.KindCardExfil
+			}
+		}
+		if bad != 0 {
+			t.Errorf("%d deliveries with a bad signature", bad)
+		}
+		if !exfil {
+			t.Errorf("no alert about the card leaving the tampered checkout; alerts: %+v", got)
+		}
+		for _, inc := range incs {
+			if inc.Kind != store.IncidentFinding {
+				t.Errorf("a %s incident on %s: %+v", inc.Kind, inc.Target, inc.Finding)
+				continue
+			}
+			if announced[inc.Key] != 1 {
+				t.Errorf("incident %s (%s) announced %d times, want once", inc.Key, inc.Finding.Kind, announced[inc.Key])
+			}
+			delete(announced, inc.Key)
+		}
+		for k, n := range announced {
+			t.Errorf("alerted %d times about %s, which is no incident in the store", n, k)
+		}
+	})
 	if t.Failed() {
-		t.Logf("worker-2's log:\n%s", logs["worker-2"])
+		t.Logf("serve's log:\n%s\nworker-2's log:\n%s", p.logs["serve"], p.logs["worker-2"])
 	}
+}
+
+func byID(runs []monitor.Run) map[int64]monitor.Run {
+	out := map[int64]monitor.Run{}
+	for _, r := range runs {
+		out[r.ID] = r
+	}
+	return out
 }
 
 func allFinal(runs []monitor.Run) bool {
