@@ -32,12 +32,12 @@ import (
 const (
 	scalePages    = 30
 	scaleEvery    = "2s"
-	scaleTimeout  = 20 * time.Second
+	scaleTimeout  = 30 * time.Second
 	scaleDwell    = "500ms"
 	scaleSchedule = 90 * time.Second
 	// scaleRescue is the config's rescue_after: the page timeout plus
 	// config.RescueMargin, the least it accepts.
-	scaleRescue = "65s"
+	scaleRescue = "75s"
 )
 
 // processes are the serve and worker processes of the scale-out test,
@@ -224,8 +224,16 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	completed, checksBy := 0, map[string]int{}
+	// An attempt that ran out of time or could not see the page records
+	// itself (incomplete) and is retried; one whose process was killed
+	// records nothing, and the rescuer says so in its errors.
+	completed, recordedFailures, checksBy := 0, 0, map[string]int{}
 	for _, r := range runs {
+		for _, e := range r.Errors {
+			if e != rescuedError {
+				recordedFailures++
+			}
+		}
 		if r.State == "completed" {
 			completed++
 			who := r.Worker
@@ -235,8 +243,8 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 			checksBy[who]++
 		}
 	}
-	t.Logf("%d check jobs scheduled, %d completed (serve %d, worker-1 %d before the kill, worker-2 %d), %d check events, in %s",
-		len(runs), completed, checksBy["serve"], checksBy["worker-1"], checksBy["worker-2"], len(events), wall.Round(time.Second))
+	t.Logf("%d check jobs scheduled, %d completed (serve %d, worker-1 %d before the kill, worker-2 %d), %d incomplete attempts retried, %d check events, in %s",
+		len(runs), completed, checksBy["serve"], checksBy["worker-1"], checksBy["worker-2"], recordedFailures, len(events), wall.Round(time.Second))
 	if n := checksBy["serve"] + checksBy["worker-2"]; n > 0 {
 		total := cpu["serve"] + cpu["worker-2"]
 		t.Logf("CPU: serve %s, worker-2 %s (with their Chromium): %.2f CPU-seconds per check over their %d checks",
@@ -260,13 +268,13 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 	})
 	t.Run("the check the killed worker was running is completed elsewhere on its second attempt", func(t *testing.T) {
 		r := byID(runs)[killed.ID]
-		if r.State != "completed" || r.Attempt != 2 || r.Worker == "worker-1" {
-			t.Errorf("killed job now %+v, want completed on attempt 2 by another process", r)
+		if r.State != "completed" || r.Attempt != 2 || r.Worker == "worker-1" || len(r.Errors) == 0 || r.Errors[0] != rescuedError {
+			t.Errorf("killed job now %+v, want rescued, then completed on attempt 2 by another process", r)
 		}
 	})
 	t.Run("each check is recorded exactly once", func(t *testing.T) {
-		if len(events) != completed {
-			t.Errorf("%d check events for %d completed checks", len(events), completed)
+		if len(events) != completed+recordedFailures {
+			t.Errorf("%d check events for %d completed checks and %d incomplete attempts", len(events), completed, recordedFailures)
 		}
 	})
 	t.Run("every incident reaches the webhook exactly once, and only incidents", func(t *testing.T) {
@@ -303,7 +311,11 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 		}
 		for _, inc := range incs {
 			if inc.Kind != store.IncidentFinding {
-				t.Errorf("a %s incident on %s: %+v", inc.Kind, inc.Target, inc.Finding)
+				// A check that could not finish once, under load, starts
+				// a silence streak that alerts only if it goes on.
+				if !inc.Announced.IsZero() {
+					t.Errorf("a %s alert about %s: %+v", inc.Kind, inc.Target, inc.Finding)
+				}
 				continue
 			}
 			if announced[inc.Key] != 1 {
@@ -319,6 +331,9 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 		t.Logf("serve's log:\n%s\nworker-2's log:\n%s", p.logs["serve"], p.logs["worker-2"])
 	}
 }
+
+// rescuedError is what River's rescuer writes into a job whose worker died.
+const rescuedError = "Stuck job rescued by JobRescuer"
 
 func byID(runs []monitor.Run) map[int64]monitor.Run {
 	out := map[int64]monitor.Run{}
