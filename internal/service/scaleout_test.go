@@ -251,11 +251,12 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 			cpu["serve"].Round(time.Millisecond), cpu["worker-2"].Round(time.Millisecond), total.Seconds()/float64(n), n)
 	}
 
-	t.Run("hundreds of checks were scheduled", func(t *testing.T) {
-		// The count is what two contended cores finish in the schedule;
-		// fewer than this means the processes did not share the work.
-		if len(runs) < 100 {
-			t.Errorf("%d check jobs, want at least 100", len(runs))
+	t.Run("the surviving processes shared the checks", func(t *testing.T) {
+		// How many fit is what the shared cores finish in the schedule
+		// (107 at a load average of 36 on two cores); the floor only
+		// catches a queue that stopped handing out work.
+		if len(runs) < 60 || checksBy["serve"] == 0 || checksBy["worker-2"] == 0 {
+			t.Errorf("%d check jobs (serve %d, worker-2 %d), want at least 60 and both processes working", len(runs), checksBy["serve"], checksBy["worker-2"])
 		}
 	})
 	t.Run("every scheduled check completes", func(t *testing.T) {
