@@ -82,10 +82,17 @@ type Options struct {
 // WithDataDir fills in the data directory when the config names none: the
 // directory of the default embedded store, so that the baselines and the
 // queue sit beside it rather than in whatever directory serve started in.
+// A relative one is made absolute against the directory serve started in:
+// jobs carry their baseline's path to workers, which may run elsewhere.
 func WithDataDir(cfg config.Config) config.Config {
 	if cfg.DataDir == "" {
 		if d, err := store.ParseDSN(store.DefaultDSN()); err == nil && d.Path != "" {
 			cfg.DataDir = filepath.Dir(d.Path)
+		}
+	}
+	if cfg.DataDir != "" && !filepath.IsAbs(cfg.DataDir) {
+		if abs, err := filepath.Abs(cfg.DataDir); err == nil {
+			cfg.DataDir = abs
 		}
 	}
 	return cfg

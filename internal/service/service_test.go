@@ -316,11 +316,14 @@ func TestCheckReferences(t *testing.T) {
 
 func TestWithDataDir(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", "/data")
+	cwd := t.TempDir()
+	t.Chdir(cwd)
 	tests := []struct {
 		name, dir, want string
 	}{
 		{"no data_dir means the default store's directory", "", "/data/skimwatch"},
 		{"a data_dir given is kept", "/srv/sw", "/srv/sw"},
+		{"a relative data_dir is taken from the directory serve started in", "./lab-data", filepath.Join(cwd, "lab-data")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
