@@ -68,7 +68,7 @@ func watchHUP(ctx context.Context, app *App, path string, hup <-chan os.Signal, 
 		}
 		cfg, err := config.Load(path)
 		if err != nil {
-			fmt.Fprintf(app.Stderr, "skimwatch serve: config not reloaded, the running one is kept: %s\n", termtext.Escape(err.Error()))
+			fmt.Fprintf(app.Stderr, "skimwatch: config not reloaded, the running one is kept: %s\n", termtext.Escape(err.Error()))
 			continue
 		}
 		select {
