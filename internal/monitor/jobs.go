@@ -252,7 +252,7 @@ func (w *fimWorker) Work(ctx context.Context, j *river.Job[FimArgs]) error {
 	if reason := stopped(ctx, "verify", a.Timeout); reason != "" {
 		rep.MarkIncomplete(reason)
 	}
-	record.Report(rctx, w.m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, nil))
+	record.Report(rctx, w.m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, scanCounts(rep)))
 	return w.m.finish(ctx, rctx, res, rep)
 }
 

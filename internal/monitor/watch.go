@@ -136,7 +136,7 @@ func (m *Monitor) watchRun(ctx context.Context, a FimArgs, fs []finding.Finding,
 		rep.Sort()
 	}
 	rep.Finished = m.now()
-	record.Report(rctx, m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, nil))
+	record.Report(rctx, m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, scanCounts(rep)))
 	m.tell(rctx, result(RunResult{Site: a.Site, Target: a.Path, Detector: DetectorFim, At: at}, rep))
 	m.tell(rctx, result(RunResult{Site: a.Site, Target: watchLimitedTarget(a.Path), Detector: DetectorFim, At: at}, limited))
 }
@@ -161,4 +161,17 @@ func (m *Monitor) verifyMemo(root string) *webroot.ScanMemo {
 		m.verifyMemos[root] = webroot.NewScanMemo()
 	}
 	return m.verifyMemos[root]
+}
+
+// scanCounts are what a run's event says of its signature scan: how many
+// files it scanned and how many earlier scans it reused, so that the event
+// log shows what a deploy cost.
+func scanCounts(rep *finding.Report) map[string]any {
+	out := map[string]any{}
+	for _, k := range []string{"scanned_files", "reused_scans"} {
+		if v, ok := rep.Details[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
