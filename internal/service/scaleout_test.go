@@ -28,13 +28,17 @@ import (
 // The scale-out test's shape. Each check is made cheap (a small lab page,
 // no honey typing, a half-second dwell) so that hundreds fit in the few
 // minutes `make test` can spend on it on two cores; one page, the tampered
-// checkout, is probed as a real customer's would be.
+// checkout, is probed as a real customer's would be. Four checks at once per
+// process keep the cores busy while checks wait on their dwell.
 const (
-	scalePages    = 30
+	scalePages    = 60
 	scaleEvery    = "2s"
 	scaleTimeout  = 30 * time.Second
 	scaleDwell    = "500ms"
 	scaleSchedule = 90 * time.Second
+	// scaleBeforeKill is how many checks worker-1 completes before it is
+	// killed in the middle of its next.
+	scaleBeforeKill = 2
 	// scaleRescue is the config's rescue_after: the page timeout plus
 	// config.RescueMargin, the least it accepts.
 	scaleRescue = "75s"
@@ -136,7 +140,7 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 	dir := t.TempDir()
 	writeConfig := func(withPages bool) string {
 		var y strings.Builder
-		fmt.Fprintf(&y, "data_dir: %s\nstore: ${SCALE_DSN}\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nconcurrency: 2\nrescue_after: %s\n", dir, scaleRescue)
+		fmt.Fprintf(&y, "data_dir: %s\nstore: ${SCALE_DSN}\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\nconcurrency: 4\nrescue_after: %s\n", dir, scaleRescue)
 		// differential: never keeps each check the one pass the test
 		// counts: no baseline is ever approved here, and auto would
 		// triple every check.
@@ -162,23 +166,33 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 	env := []string{"SCALE_DSN=" + dsn, "SCALE_HOOK_SECRET=" + string(recv.secret), "SKIMWATCH_STORE="}
 	p := &processes{t: t, cmds: map[string]*exec.Cmd{}, logs: map[string]*bytes.Buffer{}}
 	for _, id := range []string{"worker-1", "worker-2"} {
-		p.start(id, bin, env, "worker", "--store", dsn, "--config", cfgFile, "--name", id, "--concurrency", "2")
+		p.start(id, bin, env, "worker", "--store", dsn, "--config", cfgFile, "--name", id, "--concurrency", "4")
 	}
 	p.start("serve", bin, env, "serve", "--config", cfgFile)
 	started := time.Now()
 
-	// Kill worker-1 with SIGKILL in the middle of a browser check.
+	// Kill worker-1 with SIGKILL in the middle of a browser check, once it
+	// has done a share of the work.
 	var killed monitor.Run
 	for deadline := time.Now().Add(2 * time.Minute); killed.ID == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		runs, err := q.Runs(ctx, 200)
+		runs, err := q.Runs(ctx, 1000)
 		if err != nil {
 			t.Fatal(err)
 		}
+		done, running := 0, monitor.Run{}
 		for _, r := range runs {
-			if r.Kind == (monitor.CheckArgs{}).Kind() && r.State == "running" && r.Worker == "worker-1" {
-				killed = r
-				break
+			if r.Kind != (monitor.CheckArgs{}).Kind() || r.Worker != "worker-1" {
+				continue
 			}
+			switch r.State {
+			case "completed":
+				done++
+			case "running":
+				running = r
+			}
+		}
+		if done >= scaleBeforeKill && running.ID != 0 {
+			killed = running
 		}
 	}
 	if killed.ID == 0 {
