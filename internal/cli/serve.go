@@ -26,8 +26,9 @@ func newServeCmd(app *App) *cobra.Command {
 			"configured page, flow and web root at its interval, the CSP collector endpoint\n" +
 			"(POST /r/{site-key}), and a JSON API (GET /api/findings, /api/runs, /healthz),\n" +
 			"all on loopback unless the config says otherwise; /metrics has a listener of\n" +
-			"its own. SIGHUP re-reads the config: the schedule is replaced and running jobs\n" +
-			"go on (a config that does not validate is refused and the old one kept).\n" +
+			"its own. SIGHUP re-reads the config: the schedule, alert sinks and alerting\n" +
+			"timings are replaced and running jobs go on (a config that does not validate\n" +
+			"is refused and the old one kept).\n" +
 			"--role collector runs only the collector and /healthz. See docs/SERVE.md.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
