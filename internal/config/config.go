@@ -151,6 +151,10 @@ type WebRoot struct {
 	Baseline string `yaml:"baseline"`
 	Pub      string `yaml:"pub"`
 	Scan     bool   `yaml:"scan"`
+	// Rules are the user's rule files or folders (*.yar, *.yara) the scan
+	// uses beside the bundled rules; compiled once per process and reused
+	// while their content stays the same.
+	Rules []string `yaml:"rules"`
 	// Watch also watches the tree with inotify inside serve, so that a
 	// write reaches the alerter in about a second; the periodic verify
 	// (Every) stays as the sweep that catches what inotify misses.

@@ -80,6 +80,7 @@ func TestParseRefuses(t *testing.T) {
 		{"a negative resend time", "sites: [{name: s}]\nalerting:\n  resend: -1h\n", 3, `alerting.resend "-1h0m0s": must not be negative`},
 		{"silence after no incomplete run", "sites: [{name: s}]\nalerting:\n  silence_after: 0\n", 3, `alerting.silence_after "0": must be at least 1`},
 		{"an unknown alerting key", "sites: [{name: s}]\nalerting:\n  quiet: true\n", 3, "alerting.quiet: unknown key"},
+		{"rules on a web root that is not scanned", "sites:\n  - name: s\n    web_roots:\n      - {path: /srv/shop, baseline: /b, rules: [/r.yar]}\n", 4, "sites[0].web_roots[0].rules: rules are used by the signature scan: set scan: true too"},
 		{"a dwell as long as the check's timeout", "sites:\n  - name: s\n    pages:\n      - {url: https://x/, timeout: 20s, dwell: 20s}\n", 4, `sites[0].pages[0].dwell "20s": must be at least 0 and shorter than the timeout`},
 		{"watch given as a word other than true or false", "sites:\n  - name: s\n    web_roots: [{path: /srv/shop, baseline: /b, watch: always}]\n", 3, "`always` into bool"},
 	}

@@ -110,6 +110,9 @@ func (c Config) Validate() error {
 				add(w.Line, f+".baseline", "", "required (write one with skimwatch fim baseline)")
 			}
 			interval(add, w.Line, f, w.Every, w.Timeout)
+			if len(w.Rules) > 0 && !w.Scan {
+				add(w.Line, f+".rules", "", "rules are used by the signature scan: set scan: true too")
+			}
 			if w.Watch && w.Path != "" {
 				p := filepath.Clean(w.Path)
 				if watched[p] {

@@ -68,8 +68,10 @@ type FimArgs struct {
 	Path     string `json:"path"`
 	Baseline string `json:"baseline"`
 	Pub      string `json:"pub,omitempty"`
-	// Scan runs signatures on added and modified files.
+	// Scan runs signatures on added and modified files, with the bundled
+	// rules and Rules (the user's files or folders).
 	Scan    bool          `json:"scan,omitempty"`
+	Rules   []string      `json:"rules,omitempty"`
 	Timeout time.Duration `json:"timeout"`
 }
 
@@ -266,7 +268,7 @@ func (w *fimWorker) verify(ctx context.Context, a FimArgs) (*finding.Report, err
 		return nil, err
 	}
 	if a.Scan {
-		if err := webroot.ScanChangedWith(ctx, rep, w.m.scanOptions(w.m.verifyMemo(a.Path))); err != nil {
+		if err := webroot.ScanChangedWith(ctx, rep, w.m.scanOptions(a, w.m.verifyMemo(a.Path))); err != nil {
 			rep.MarkIncomplete("signature scan: " + err.Error())
 		}
 		rep.Sort()

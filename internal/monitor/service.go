@@ -239,7 +239,7 @@ func Jobs(cfg config.Config) []Job {
 				ShopOrigins: s.Origins, Baseline: baseline, Timeout: f.Timeout.D(), Differential: f.Differential}})
 		}
 		for _, w := range s.WebRoots {
-			jobs = append(jobs, Job{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Timeout: w.Timeout.D()}})
+			jobs = append(jobs, Job{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Rules: w.Rules, Timeout: w.Timeout.D()}})
 		}
 		jobs = append(jobs, Job{Every: s.Every.D(), Args: SiteArgs{Site: s.Name, Every: s.Every.D(), Retain: cfg.Retention.Reports.D(),
 			RetainDeliveries: cfg.Retention.Deliveries.D()}})

@@ -27,7 +27,7 @@ func Watches(cfg config.Config) []Watch {
 	for _, s := range cfg.Sites {
 		for _, w := range s.WebRoots {
 			if w.Watch {
-				out = append(out, Watch{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Timeout: w.Timeout.D()}})
+				out = append(out, Watch{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Rules: w.Rules, Timeout: w.Timeout.D()}})
 			}
 		}
 	}
@@ -130,7 +130,7 @@ func (m *Monitor) watchRun(ctx context.Context, a FimArgs, fs []finding.Finding,
 	if a.Scan {
 		// As the verify job does, or its scan findings and the watch's
 		// runs would resolve each other's.
-		if err := webroot.ScanChangedWith(rctx, rep, m.scanOptions(memo)); err != nil {
+		if err := webroot.ScanChangedWith(rctx, rep, m.scanOptions(a, memo)); err != nil {
 			rep.MarkIncomplete("signature scan: " + err.Error())
 		}
 		rep.Sort()
@@ -141,11 +141,11 @@ func (m *Monitor) watchRun(ctx context.Context, a FimArgs, fs []finding.Finding,
 	m.tell(rctx, result(RunResult{Site: a.Site, Target: watchLimitedTarget(a.Path), Detector: DetectorFim, At: at}, limited))
 }
 
-// scanOptions are the signature scan's: this process's compiled rules
-// (reused between runs; a nil cache, as in tests that build a bare
-// Monitor, compiles them) and memo.
-func (m *Monitor) scanOptions(memo *webroot.ScanMemo) webroot.ScanOptions {
-	return webroot.ScanOptions{Logger: m.log, Rules: m.rules, Memo: memo}
+// scanOptions are the signature scan of a's root: the bundled rules and
+// a's, compiled once in this process and reused between runs (a nil cache,
+// as in tests that build a bare Monitor, compiles them), and memo.
+func (m *Monitor) scanOptions(a FimArgs, memo *webroot.ScanMemo) webroot.ScanOptions {
+	return webroot.ScanOptions{Logger: m.log, RuleFiles: a.Rules, Cache: m.rules, Memo: memo}
 }
 
 // verifyMemo is the scan memo of the periodic verify of root in this

@@ -102,3 +102,65 @@ func TestWatchWithScanScansEachWrittenFileOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestFimJobScansWithTheRootsRulesCompiledOnce: a web root's own rules
+// (config rules) are used beside the bundled ones, compiled on the first
+// run and reused by the next, and an edit of the rule file is picked up.
+func TestFimJobScansWithTheRootsRulesCompiledOnce(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "htdocs")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	js := filepath.Join(root, "checkout.js")
+	if err := os.WriteFile(js, []byte("pay();\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base := filepath.Join(dir, "shop.fim")
+	writeBaseline(t, root, base)
+	if err := os.WriteFile(js, []byte("pay();shop_marker_one();\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rule := filepath.Join(dir, "mine.yar")
+	writeRule := func(t *testing.T, s string) {
+		t.Helper()
+		if err := os.WriteFile(rule, []byte(`rule mine { strings: $a = "`+s+`" condition: $a }`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeRule(t, "shop_marker_one")
+	rules := webroot.NewRuleCache("", nil)
+	w := &fimWorker{m: &Monitor{log: slog.New(slog.DiscardHandler), rules: rules}}
+	a := FimArgs{Site: "shop", Path: root, Baseline: base, Scan: true, Rules: []string{rule}}
+	steps := []struct {
+		name      string
+		change    func(t *testing.T)
+		wantMatch bool
+		want      webroot.RuleCacheStats
+	}{
+		{"the first run compiles the root's rules and they match", func(*testing.T) {}, true, webroot.RuleCacheStats{Compiled: 1}},
+		{"the next run reuses them", func(*testing.T) {}, true, webroot.RuleCacheStats{Compiled: 1, Reused: 1}},
+		{"an edited rule file is compiled again and applies", func(t *testing.T) { writeRule(t, "shop_marker_two") }, false, webroot.RuleCacheStats{Compiled: 2, Reused: 1}},
+	}
+	for _, s := range steps {
+		t.Run(s.name, func(t *testing.T) {
+			s.change(t)
+			rep, err := w.verify(context.Background(), a)
+			if err != nil || !rep.Complete {
+				t.Fatalf("verify: %v %v", err, rep.Incomplete)
+			}
+			matched := false
+			for _, f := range rep.Findings {
+				if f.Kind == "scan.match" && f.Path == "checkout.js" && f.Rule == "mine" {
+					matched = true
+				}
+			}
+			if matched != s.wantMatch {
+				t.Errorf("the root's rule matched: %v, want %v (findings %+v)", matched, s.wantMatch, rep.Findings)
+			}
+			if got := rules.Stats(); got != s.want {
+				t.Errorf("rule cache %+v, want %+v", got, s.want)
+			}
+		})
+	}
+}

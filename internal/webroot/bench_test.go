@@ -34,7 +34,7 @@ func BenchmarkScanChanged(b *testing.B) {
 		opts ScanOptions
 	}{
 		{"compiled each run", ScanOptions{}},
-		{"rules reused", ScanOptions{Rules: NewRuleCache("", nil)}},
+		{"rules reused", ScanOptions{Cache: NewRuleCache("", nil)}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			for b.Loop() {

@@ -52,9 +52,11 @@ func ScanChanged(ctx context.Context, rep *finding.Report, workers int, log *slo
 type ScanOptions struct {
 	Workers int
 	Logger  *slog.Logger
-	// Rules, when set, supplies compiled rules kept between runs; else
+	// RuleFiles are rule files or folders used beside the bundled rules.
+	RuleFiles []string
+	// Cache, when set, supplies compiled rules kept between runs; else
 	// the rules are compiled for this scan.
-	Rules *RuleCache
+	Cache *RuleCache
 	// Memo, when set, remembers each file's scan by its content hash, so
 	// that a file already scanned with the same content and rules is not
 	// scanned again (a watch that hands on every change would otherwise
@@ -94,10 +96,11 @@ func ScanChangedWith(ctx context.Context, rep *finding.Report, o ScanOptions) er
 	}
 	var s *scan.Scanner
 	if len(changed) > 0 {
-		if o.Rules != nil {
-			s, err = o.Rules.Scanner(scan.Options{Workers: o.Workers, Logger: o.Logger})
+		so := scan.Options{Workers: o.Workers, Logger: o.Logger, Rules: o.RuleFiles}
+		if o.Cache != nil {
+			s, err = o.Cache.Scanner(so)
 		} else {
-			s, err = scan.New(scan.Options{Workers: o.Workers, Logger: o.Logger})
+			s, err = scan.New(so)
 		}
 		if err != nil {
 			return err

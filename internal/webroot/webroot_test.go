@@ -78,7 +78,7 @@ func TestScanMemoScansOnlyWhatChangedSinceTheLastScan(t *testing.T) {
 		t.Run(s.name, func(t *testing.T) {
 			s.change(t)
 			rep := verify(t, root, m)
-			if err := ScanChangedWith(context.Background(), rep, ScanOptions{Rules: rules, Memo: memo}); err != nil {
+			if err := ScanChangedWith(context.Background(), rep, ScanOptions{Cache: rules, Memo: memo}); err != nil {
 				t.Fatal(err)
 			}
 			if got := rep.Details["scanned_files"]; got != s.wantScanned {
@@ -115,7 +115,7 @@ func TestScanMemoScansAgainWithOtherRules(t *testing.T) {
 	for i, want := range []int{1, 1} {
 		// A fresh cache each time stands for rules compiled again.
 		rep := verify(t, root, m)
-		if err := ScanChangedWith(context.Background(), rep, ScanOptions{Rules: NewRuleCache("", nil), Memo: memo}); err != nil {
+		if err := ScanChangedWith(context.Background(), rep, ScanOptions{Cache: NewRuleCache("", nil), Memo: memo}); err != nil {
 			t.Fatal(err)
 		}
 		if got := rep.Details["scanned_files"]; got != want {
