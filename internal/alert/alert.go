@@ -20,6 +20,7 @@ import (
 	"log/slog"
 	"maps"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
@@ -84,14 +85,52 @@ type Options struct {
 // several Notifiers (in several processes) may share one store: the store's
 // optimistic lock lets only one of them announce an incident.
 type Notifier struct {
-	opts  Options
-	log   *slog.Logger
-	sinks map[string]Sink
-	wake  chan struct{}
+	log  *slog.Logger
+	wake chan struct{}
+	// set holds the options and sinks; Reconfigure replaces them whole
+	// while runs and deliveries go on, each reading one set.
+	set atomic.Pointer[settings]
 }
+
+type settings struct {
+	opts  Options
+	sinks map[string]Sink
+}
+
+// cur is the settings in force now.
+func (n *Notifier) cur() *settings { return n.set.Load() }
 
 // New checks opts and returns a Notifier.
 func New(opts Options) (*Notifier, error) {
+	set, err := newSettings(opts)
+	if err != nil {
+		return nil, err
+	}
+	n := &Notifier{log: set.opts.Logger.With("component", "alert"), wake: make(chan struct{}, 1)}
+	n.set.Store(set)
+	return n, nil
+}
+
+// Reconfigure replaces the sinks and the rules' timings (a reloaded
+// config) without stopping anything. Alerts queued from now on go to the
+// new sinks; a delivery already queued keeps its sink by name, and is sent
+// through the new sink of that name, or fails for good with that reason
+// when no sink has the name any more. Store, Logger and Now stay those
+// New was given (opts' are ignored). On error nothing changes.
+func (n *Notifier) Reconfigure(opts Options) error {
+	old := n.cur().opts
+	opts.Store, opts.Logger, opts.Now = old.Store, old.Logger, old.Now
+	set, err := newSettings(opts)
+	if err != nil {
+		return err
+	}
+	n.set.Store(set)
+	n.log.Info("alert settings replaced", "sinks", slices.Sorted(maps.Keys(set.sinks)))
+	n.Wake()
+	return nil
+}
+
+func newSettings(opts Options) (*settings, error) {
 	if opts.Store == nil {
 		return nil, errors.New("alert: no store")
 	}
@@ -120,14 +159,14 @@ func New(opts Options) (*Notifier, error) {
 		opts.TickEvery = time.Second
 	}
 	opts.Retry = opts.Retry.withDefaults()
-	n := &Notifier{opts: opts, log: opts.Logger.With("component", "alert"), sinks: map[string]Sink{}, wake: make(chan struct{}, 1)}
+	set := &settings{opts: opts, sinks: map[string]Sink{}}
 	for _, s := range opts.Sinks {
-		if _, dup := n.sinks[s.Name()]; dup || s.Name() == "" {
+		if _, dup := set.sinks[s.Name()]; dup || s.Name() == "" {
 			return nil, fmt.Errorf("alert: sink name %q is empty or used twice", s.Name())
 		}
-		n.sinks[s.Name()] = s
+		set.sinks[s.Name()] = s
 	}
-	return n, nil
+	return set, nil
 }
 
 // conflictRetries bounds how often a decision is redone after another
@@ -145,7 +184,7 @@ func (n *Notifier) Observe(ctx context.Context, r Run) error {
 		return fmt.Errorf("alert: run of %s has %d keys for %d findings", r.Target, len(r.Keys), len(r.Findings))
 	}
 	if r.At.IsZero() {
-		r.At = n.opts.Now()
+		r.At = n.cur().opts.Now()
 	}
 	err := retryConflicts(func() error { return n.observe(ctx, r) })
 	if err != nil {
@@ -178,7 +217,7 @@ func silenceKey(detector, target string) string {
 const KindSilence = "alert.silence"
 
 func (n *Notifier) observe(ctx context.Context, r Run) error {
-	st := n.opts.Store
+	st := n.cur().opts.Store
 	live, err := st.Incidents(ctx, store.IncidentQuery{Site: r.Site, Target: r.Target, Detector: r.Detector,
 		Statuses: []string{store.IncidentWatching, store.IncidentOpen, store.IncidentResolved}})
 	if err != nil {
@@ -191,7 +230,7 @@ func (n *Notifier) observe(ctx context.Context, r Run) error {
 	var changed []store.Incident
 	seen := map[string]bool{}
 	for i, f := range r.Findings {
-		if f.Severity < n.opts.MinSeverity {
+		if f.Severity < n.cur().opts.MinSeverity {
 			continue
 		}
 		if f.Site == "" {
@@ -279,7 +318,7 @@ func (n *Notifier) observe(ctx context.Context, r Run) error {
 		inc.Finding = finding.Finding{Severity: finding.High, Kind: KindSilence, Source: r.Detector, Site: r.Site, URL: r.Target,
 			Message:  fmt.Sprintf("%d runs in a row of %s on %s could not finish.", inc.Streak, r.Detector, r.Target),
 			Evidence: map[string]any{"incomplete": r.Incomplete, "streak": inc.Streak}, Time: r.At}
-		if inc.Status == store.IncidentWatching && inc.Streak >= n.opts.SilenceAfter {
+		if inc.Status == store.IncidentWatching && inc.Streak >= n.cur().opts.SilenceAfter {
 			inc.Status = store.IncidentOpen
 		}
 		changed = append(changed, inc)
@@ -294,7 +333,7 @@ func (n *Notifier) observe(ctx context.Context, r Run) error {
 // reminders. ErrNotFound (wrapped) when the site has no such incident.
 func (n *Notifier) Acknowledge(ctx context.Context, site, key, by string) error {
 	return retryConflicts(func() error {
-		got, err := n.opts.Store.Incidents(ctx, store.IncidentQuery{Site: site, Key: key})
+		got, err := n.cur().opts.Store.Incidents(ctx, store.IncidentQuery{Site: site, Key: key})
 		if err != nil {
 			return err
 		}
@@ -302,8 +341,8 @@ func (n *Notifier) Acknowledge(ctx context.Context, site, key, by string) error 
 			return fmt.Errorf("alert: incident %s of %s: %w", key, site, store.ErrNotFound)
 		}
 		inc := got[0]
-		inc.Acknowledged, inc.AckBy = n.opts.Now(), by
-		return n.opts.Store.SaveIncidents(ctx, []store.Incident{inc}, nil)
+		inc.Acknowledged, inc.AckBy = n.cur().opts.Now(), by
+		return n.cur().opts.Store.SaveIncidents(ctx, []store.Incident{inc}, nil)
 	})
 }
 
@@ -320,11 +359,11 @@ func (n *Notifier) Tick(ctx context.Context, site string) error {
 }
 
 func (n *Notifier) tick(ctx context.Context, site string) error {
-	live, err := n.opts.Store.Incidents(ctx, store.IncidentQuery{Site: site, Statuses: []string{store.IncidentOpen, store.IncidentResolved}})
+	live, err := n.cur().opts.Store.Incidents(ctx, store.IncidentQuery{Site: site, Statuses: []string{store.IncidentOpen, store.IncidentResolved}})
 	if err != nil {
 		return err
 	}
-	now := n.opts.Now()
+	now := n.cur().opts.Now()
 	bySite := map[string][]store.Incident{}
 	var sites []string
 	for _, inc := range live {
@@ -345,7 +384,7 @@ func (n *Notifier) tick(ctx context.Context, site string) error {
 			// Incidents queued here changed version; read them again for
 			// the next type (a new incident resolved at once is announced,
 			// then resolved).
-			fresh, err := n.opts.Store.Incidents(ctx, store.IncidentQuery{Site: s, Statuses: []string{store.IncidentOpen, store.IncidentResolved}})
+			fresh, err := n.cur().opts.Store.Incidents(ctx, store.IncidentQuery{Site: s, Statuses: []string{store.IncidentOpen, store.IncidentResolved}})
 			if err != nil {
 				return err
 			}
@@ -375,8 +414,8 @@ func (n *Notifier) due(typ string, incs []store.Incident, now time.Time) []store
 			if inc.Reminded.After(last) {
 				last = inc.Reminded
 			}
-			ok = n.opts.Resend > 0 && inc.Status == store.IncidentOpen && inc.Finding.Severity == finding.Critical &&
-				!inc.Announced.IsZero() && inc.Acknowledged.IsZero() && !now.Before(last.Add(n.opts.Resend))
+			ok = n.cur().opts.Resend > 0 && inc.Status == store.IncidentOpen && inc.Finding.Severity == finding.Critical &&
+				!inc.Announced.IsZero() && inc.Acknowledged.IsZero() && !now.Before(last.Add(n.cur().opts.Resend))
 		}
 		if ok {
 			out = append(out, inc)
@@ -389,7 +428,7 @@ func (n *Notifier) due(typ string, incs []store.Incident, now time.Time) []store
 	// what one tamper changes arrives as one alert; but a critical (the
 	// card leaving for an attacker, a web-root skimmer) goes at once, with
 	// whatever else is waiting: it means "stop taking payments now".
-	if typ == TypeIncident && len(out) > 0 && n.opts.Window > 0 && now.Before(first.Add(n.opts.Window)) &&
+	if typ == TypeIncident && len(out) > 0 && n.cur().opts.Window > 0 && now.Before(first.Add(n.cur().opts.Window)) &&
 		!slices.ContainsFunc(out, func(inc store.Incident) bool { return inc.Finding.Severity == finding.Critical }) {
 		return nil
 	}
@@ -399,6 +438,7 @@ func (n *Notifier) due(typ string, incs []store.Incident, now time.Time) []store
 // queue builds one alert of type typ about incs, and in one store write
 // marks the incidents and queues a delivery to every sink.
 func (n *Notifier) queue(ctx context.Context, typ, site string, incs []store.Incident, now time.Time) error {
+	set := n.cur()
 	a := newAlert(typ, site, incs, now)
 	payload, err := a.MarshalJSON()
 	if err != nil {
@@ -415,10 +455,10 @@ func (n *Notifier) queue(ctx context.Context, typ, site string, incs []store.Inc
 		}
 	}
 	var ds []store.Delivery
-	for _, name := range slices.Sorted(maps.Keys(n.sinks)) {
+	for _, name := range slices.Sorted(maps.Keys(set.sinks)) {
 		ds = append(ds, store.Delivery{ID: a.ID + "/" + name, AlertID: a.ID, Sink: name, Site: site, Payload: payload, Created: now})
 	}
-	if err := n.opts.Store.SaveIncidents(ctx, incs, ds); err != nil {
+	if err := n.cur().opts.Store.SaveIncidents(ctx, incs, ds); err != nil {
 		return err
 	}
 	n.log.Info("alert queued", "type", typ, "site", site, "alert", a.ID, "incidents", len(incs), "sinks", len(ds))

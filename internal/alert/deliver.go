@@ -63,7 +63,8 @@ func Deliver(ctx context.Context, st store.AlertStore, sink Sink, d store.Delive
 	if err != nil {
 		err = fmt.Errorf("%w: stored alert does not decode: %v", ErrPermanent, err)
 	} else if sink == nil {
-		err = fmt.Errorf("%w: no sink named %q is configured", ErrPermanent, d.Sink)
+		// Removed from the config since the alert was queued.
+		err = fmt.Errorf("%w: no sink named %q is configured any more; the delivery is not retried", ErrPermanent, d.Sink)
 	} else {
 		sctx, cancel := context.WithTimeout(ctx, timeout)
 		err = sink.Send(sctx, a)
@@ -90,24 +91,26 @@ func Deliver(ctx context.Context, st store.AlertStore, sink Sink, d store.Delive
 
 // deliveryLease is how long a claimed delivery is left to its sender before
 // another worker may take it: longer than any one attempt.
-func (n *Notifier) deliveryLease() time.Duration { return 2*n.opts.SendTimeout + 30*time.Second }
+func (n *Notifier) deliveryLease() time.Duration { return 2*n.cur().opts.SendTimeout + 30*time.Second }
 
 // DeliverDue sends every delivery due now, each sink's in parallel, and
 // returns when this batch is done. Failures are recorded, logged and
 // retried later; only a store error is returned.
 func (n *Notifier) DeliverDue(ctx context.Context) error {
 	for {
-		ds, err := n.opts.Store.ClaimDeliveries(ctx, n.opts.Now(), n.deliveryLease(), 32)
+		ds, err := n.cur().opts.Store.ClaimDeliveries(ctx, n.cur().opts.Now(), n.deliveryLease(), 32)
 		if err != nil {
 			return fmt.Errorf("alert: claim deliveries: %w", err)
 		}
 		if len(ds) == 0 {
 			return nil
 		}
+		// One set for the batch: a reload meanwhile applies to the next.
+		set := n.cur()
 		var wg sync.WaitGroup
 		for _, d := range ds {
 			wg.Go(func() {
-				got, err := Deliver(ctx, n.opts.Store, n.sinks[d.Sink], d, n.opts.Retry, n.opts.SendTimeout, n.opts.Now)
+				got, err := Deliver(ctx, set.opts.Store, set.sinks[d.Sink], d, set.opts.Retry, set.opts.SendTimeout, set.opts.Now)
 				if err != nil {
 					n.log.Warn("alert delivery failed", "sink", d.Sink, "alert", d.AlertID, "attempt", got.Attempts,
 						"status", got.Status, "next", got.NextAttempt, "err", err)
@@ -129,9 +132,14 @@ func (n *Notifier) Wake() {
 // Run delivers queued alerts and queues those that fall due (grouping
 // windows, reminders) until ctx ends. Start one per process.
 func (n *Notifier) Run(ctx context.Context) error {
-	t := time.NewTicker(n.opts.TickEvery)
+	every := n.cur().opts.TickEvery
+	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if e := n.cur().opts.TickEvery; e != every {
+			every = e
+			t.Reset(every)
+		}
 		if err := n.Tick(ctx, ""); err != nil && ctx.Err() == nil {
 			n.log.Error("alert tick failed", "err", err)
 		}

@@ -29,8 +29,9 @@ func newServeCmd(app *App) *cobra.Command {
 			"(POST /r/{site-key}), the dashboard at / with its JSON API under /api/ (see\n" +
 			"docs/API.md; a first run logs a one-time set-up link) and /healthz,\n" +
 			"all on loopback unless the config says otherwise; /metrics has a listener of\n" +
-			"its own. SIGHUP re-reads the config: the schedule is replaced and running jobs\n" +
-			"go on (a config that does not validate is refused and the old one kept).\n" +
+			"its own. SIGHUP re-reads the config: the schedule, alert sinks and alerting\n" +
+			"timings are replaced and running jobs go on (a config that does not validate\n" +
+			"is refused and the old one kept).\n" +
 			"--role collector runs only the collector and /healthz. See docs/SERVE.md.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -73,7 +74,7 @@ func watchHUP(ctx context.Context, app *App, path string, hup <-chan os.Signal, 
 		}
 		cfg, err := config.Load(path)
 		if err != nil {
-			fmt.Fprintf(app.Stderr, "skimwatch serve: config not reloaded, the running one is kept: %s\n", termtext.Escape(err.Error()))
+			fmt.Fprintf(app.Stderr, "skimwatch: config not reloaded, the running one is kept: %s\n", termtext.Escape(err.Error()))
 			continue
 		}
 		select {

@@ -1,6 +1,10 @@
 package cli
 
 import (
+	"os"
+	"os/signal"
+	"syscall"
+
 	"github.com/spf13/cobra"
 
 	"github.com/skimwatch/skimwatch/internal/config"
@@ -16,6 +20,7 @@ func newWorkerCmd(app *App) *cobra.Command {
 		chromium    string
 		concurrency int
 		configFile  string
+		name        string
 		dsn         *string
 	)
 	cmd := &cobra.Command{
@@ -24,7 +29,7 @@ func newWorkerCmd(app *App) *cobra.Command {
 		Long: "worker runs browser checks and other jobs queued by `skimwatch serve` in the\n" +
 			"same PostgreSQL database, on any number of machines. Jobs carry what they\n" +
 			"need; give it serve's --config so that its runs raise alerts through the\n" +
-			"same sinks. Baseline files named in the config\n" +
+			"same sinks (SIGHUP re-reads them). Baseline files named in the config\n" +
 			"must be readable at the same path on every worker machine. See docs/SERVE.md.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -33,12 +38,21 @@ func newWorkerCmd(app *App) *cobra.Command {
 				return usageErr("--store: %w", err)
 			}
 			opts := service.WorkerOptions{Logger: app.Logger, Chromium: chromium, Concurrency: concurrency}
+			opts.Monitor.ID = name
 			if configFile != "" {
 				cfg, err := config.Load(configFile)
 				if err != nil {
 					return usageErr("--config: %w", err)
 				}
 				opts.Config = &cfg
+				// SIGHUP re-reads the config's alert sinks, as serve does,
+				// so that both send queued alerts through the same sinks.
+				hup := make(chan os.Signal, 1)
+				signal.Notify(hup, syscall.SIGHUP)
+				defer signal.Stop(hup)
+				reload := make(chan config.Config)
+				go watchHUP(cmd.Context(), app, configFile, hup, reload)
+				opts.Reload = reload
 			}
 			err := service.Work(cmd.Context(), d, opts)
 			if err != nil {
@@ -50,6 +64,7 @@ func newWorkerCmd(app *App) *cobra.Command {
 	cmd.Flags().StringVar(&chromium, "chromium", "", "Chromium binary (default: $SKIMWATCH_CHROMIUM, then chromium in PATH)")
 	cmd.Flags().IntVar(&concurrency, "concurrency", 2, "checks run at once")
 	cmd.Flags().StringVar(&configFile, "config", "", "serve's config file, read only for its alert sinks: without it, the runs of this worker alert nobody")
+	cmd.Flags().StringVar(&name, "name", "", "this worker's name in the queue (the worker of each run in /api/runs; default host name and start time)")
 	dsn = storeFlag(cmd)
 	return cmd
 }

@@ -43,6 +43,10 @@ const (
 	MaxTimeout = 10 * time.Minute
 	// MaxBytes caps a config file; a config is kilobytes.
 	MaxBytes = 4 << 20
+	// RescueMargin is how much longer than the longest job timeout
+	// rescue_after must be: a job that timed out still writes its record
+	// (up to 30s) and must not be taken for dead meanwhile.
+	RescueMargin = 45 * time.Second
 )
 
 // Config is the whole file.
@@ -67,6 +71,10 @@ type Config struct {
 	// Alerting holds the alert rules' timings.
 	Alerting  Alerting  `yaml:"alerting"`
 	Retention Retention `yaml:"retention"`
+	// RescueAfter is how long a job may stay running before it is taken
+	// for dead (its worker killed or its machine lost) and run again
+	// elsewhere; 0 is the longest allowed timeout plus five minutes.
+	RescueAfter Duration `yaml:"rescue_after"`
 }
 
 // Alerting tunes when alerts go out. A key left out keeps the alert
@@ -122,6 +130,10 @@ type Page struct {
 	Timeout Duration `yaml:"timeout"`
 	// NoProbe checks without typing honey data.
 	NoProbe bool `yaml:"no_probe"`
+	// Dwell is how long the check keeps watching after its last submit
+	// (or the load); 0 is the check's default. Shorter is cheaper but
+	// misses a skimmer that waits longer before it sends.
+	Dwell Duration `yaml:"dwell"`
 	// Differential overrides the site's.
 	Differential string `yaml:"differential"`
 	Line         int    `yaml:"-"`
@@ -143,6 +155,10 @@ type WebRoot struct {
 	Baseline string `yaml:"baseline"`
 	Pub      string `yaml:"pub"`
 	Scan     bool   `yaml:"scan"`
+	// Rules are the user's rule files or folders (*.yar, *.yara) the scan
+	// uses beside the bundled rules; compiled once per process and reused
+	// while their content stays the same.
+	Rules []string `yaml:"rules"`
 	// Watch also watches the tree with inotify inside serve, so that a
 	// write reaches the alerter in about a second; the periodic verify
 	// (Every) stays as the sweep that catches what inotify misses.

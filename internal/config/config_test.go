@@ -80,6 +80,8 @@ func TestParseRefuses(t *testing.T) {
 		{"a negative resend time", "sites: [{name: s}]\nalerting:\n  resend: -1h\n", 3, `alerting.resend "-1h0m0s": must not be negative`},
 		{"silence after no incomplete run", "sites: [{name: s}]\nalerting:\n  silence_after: 0\n", 3, `alerting.silence_after "0": must be at least 1`},
 		{"an unknown alerting key", "sites: [{name: s}]\nalerting:\n  quiet: true\n", 3, "alerting.quiet: unknown key"},
+		{"rules on a web root that is not scanned", "sites:\n  - name: s\n    web_roots:\n      - {path: /srv/shop, baseline: /b, rules: [/r.yar]}\n", 4, "sites[0].web_roots[0].rules: rules are used by the signature scan: set scan: true too"},
+		{"a dwell as long as the check's timeout", "sites:\n  - name: s\n    pages:\n      - {url: https://x/, timeout: 20s, dwell: 20s}\n", 4, `sites[0].pages[0].dwell "20s": must be at least 0 and shorter than the timeout`},
 		{"watch given as a word other than true or false", "sites:\n  - name: s\n    web_roots: [{path: /srv/shop, baseline: /b, watch: always}]\n", 3, "`always` into bool"},
 	}
 	for _, tt := range tests {
@@ -204,5 +206,35 @@ func TestSERVEDocExampleParses(t *testing.T) {
 	}
 	if len(c.Sites) != 1 || len(c.Sites[0].Pages) != 2 || len(c.Alerts) != 5 || c.Sites[0].CollectorKey == nil {
 		t.Errorf("the example parsed to %+v", c)
+	}
+}
+
+func TestRescueAfter(t *testing.T) {
+	const page = "sites:\n  - name: s\n    pages:\n      - {url: https://x/, timeout: 30s}\n"
+	tests := []struct {
+		name, yaml, wantErr string
+		want                time.Duration
+	}{
+		{"left out, it is 0 (the monitor's default)", page, "", 0},
+		{"the longest timeout plus the margin is accepted", page + "rescue_after: 75s\n", "", 75 * time.Second},
+		{"shorter than the longest timeout plus the margin is refused, naming the least", page + "rescue_after: 60s\n",
+			`rescue_after "1m0s": must be at least 1m15s`, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := ParseWith(strings.NewReader(tt.yaml), nil)
+			if tt.wantErr != "" {
+				if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.RescueAfter.D() != tt.want {
+				t.Errorf("rescue_after = %s, want %s", c.RescueAfter, tt.want)
+			}
+		})
 	}
 }

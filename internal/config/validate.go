@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/skimwatch/skimwatch/internal/check/checkrun"
 
@@ -89,6 +90,9 @@ func (c Config) Validate() error {
 			}
 			interval(add, p.Line, f, p.Every, p.Timeout)
 			differential(add, p.Line, f, p.Differential)
+			if p.Dwell < 0 || p.Dwell >= p.Timeout {
+				add(p.Line, f+".dwell", p.Dwell.String(), "must be at least 0 and shorter than the timeout")
+			}
 		}
 		for j, fl := range s.Flows {
 			f := fmt.Sprintf("%s.flows[%d]", at, j)
@@ -107,6 +111,9 @@ func (c Config) Validate() error {
 				add(w.Line, f+".baseline", "", "required (write one with skimwatch fim baseline)")
 			}
 			interval(add, w.Line, f, w.Every, w.Timeout)
+			if len(w.Rules) > 0 && !w.Scan {
+				add(w.Line, f+".rules", "", "rules are used by the signature scan: set scan: true too")
+			}
 			if w.Watch && w.Path != "" {
 				p := filepath.Clean(w.Path)
 				if watched[p] {
@@ -119,7 +126,29 @@ func (c Config) Validate() error {
 	for i, a := range c.Alerts {
 		errs = append(errs, a.validate(fmt.Sprintf("alerts[%d]", i))...)
 	}
+	if c.RescueAfter != 0 {
+		if need := c.LongestTimeout() + RescueMargin; c.RescueAfter.D() < need {
+			add(0, "rescue_after", c.RescueAfter.String(), fmt.Sprintf("must be at least %s: the longest timeout plus %s, or a job that timed out is run twice", need, RescueMargin))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// LongestTimeout is the longest timeout of any page, flow or web root.
+func (c Config) LongestTimeout() time.Duration {
+	var d Duration
+	for _, s := range c.Sites {
+		for _, p := range s.Pages {
+			d = max(d, p.Timeout)
+		}
+		for _, f := range s.Flows {
+			d = max(d, f.Timeout)
+		}
+		for _, w := range s.WebRoots {
+			d = max(d, w.Timeout)
+		}
+	}
+	return d.D()
 }
 
 // differential accepts the modes the check command accepts, from the one

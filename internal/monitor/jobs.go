@@ -42,6 +42,8 @@ type CheckArgs struct {
 	// Differential is auto, always or never (checkrun.Differential); a job
 	// queued before the key existed has none, which is auto.
 	Differential string `json:"differential,omitempty"`
+	// Dwell overrides the check's dwell (config dwell); 0 keeps it.
+	Dwell time.Duration `json:"dwell,omitempty"`
 }
 
 func (CheckArgs) Kind() string { return "skimwatch.check" }
@@ -66,8 +68,10 @@ type FimArgs struct {
 	Path     string `json:"path"`
 	Baseline string `json:"baseline"`
 	Pub      string `json:"pub,omitempty"`
-	// Scan runs signatures on added and modified files.
+	// Scan runs signatures on added and modified files, with the bundled
+	// rules and Rules (the user's files or folders).
 	Scan    bool          `json:"scan,omitempty"`
+	Rules   []string      `json:"rules,omitempty"`
 	Timeout time.Duration `json:"timeout"`
 }
 
@@ -156,9 +160,7 @@ func (w *checkWorker) check(ctx context.Context, a CheckArgs, t checkrun.Target)
 	opts.Probe = !a.NoProbe
 	opts.Logger = w.m.log.With("site", a.Site)
 	opts.Timeout = a.Timeout
-	if w.m.opts.Dwell > 0 {
-		opts.Dwell = w.m.opts.Dwell
-	}
+	opts.Dwell = checkDwell(opts.Dwell, a.Dwell, w.m.opts.Dwell)
 	return checkrun.Run(ctx, w.m.browser, []checkrun.Target{t}, opts)[0], nil
 }
 
@@ -255,7 +257,7 @@ func (w *fimWorker) Work(ctx context.Context, j *river.Job[FimArgs]) error {
 	if reason := stopped(ctx, "verify", a.Timeout); reason != "" {
 		rep.MarkIncomplete(reason)
 	}
-	record.Report(rctx, w.m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, nil))
+	record.Report(rctx, w.m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, scanCounts(rep)))
 	return w.m.finish(ctx, rctx, res, rep)
 }
 
@@ -269,7 +271,7 @@ func (w *fimWorker) verify(ctx context.Context, a FimArgs) (*finding.Report, err
 		return nil, err
 	}
 	if a.Scan {
-		if err := webroot.ScanChanged(ctx, rep, 0, w.m.log); err != nil {
+		if err := webroot.ScanChangedWith(ctx, rep, w.m.scanOptions(a, w.m.verifyMemo(a.Path))); err != nil {
 			rep.MarkIncomplete("signature scan: " + err.Error())
 		}
 		rep.Sort()
@@ -363,4 +365,16 @@ func (m *Monitor) tell(ctx context.Context, res RunResult) {
 		// Delivery is the alerter's to retry; detection goes on.
 		m.log.Error("alerter refused a run", "site", res.Site, "target", res.Target, "err", err)
 	}
+}
+
+// checkDwell is a check's dwell: the process's override (tests), else the
+// job's own (the page's config), else the check's default.
+func checkDwell(def, job, process time.Duration) time.Duration {
+	switch {
+	case process > 0:
+		return process
+	case job > 0:
+		return job
+	}
+	return def
 }

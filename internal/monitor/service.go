@@ -14,6 +14,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/browser"
 	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/store"
+	"github.com/skimwatch/skimwatch/internal/webroot"
 )
 
 // Options configure a Monitor.
@@ -47,6 +48,9 @@ type Options struct {
 	ID string
 	// Now is the clock; default time.Now.
 	Now func() time.Time
+	// RulesDir keeps compiled signature rules between processes (see
+	// webroot.RuleCache); "" keeps them in memory, for this process only.
+	RulesDir string
 }
 
 // Monitor schedules jobs from a config and runs them.
@@ -70,6 +74,12 @@ type Monitor struct {
 
 	// pendingMu serialises writes of pending baselines in this process.
 	pendingMu sync.Mutex
+
+	// rules are the compiled signature rules every scan of this process
+	// reuses; verifyMemos remember the periodic verify's scans per root.
+	rules       *webroot.RuleCache
+	memoMu      sync.Mutex
+	verifyMemos map[string]*webroot.ScanMemo
 }
 
 // maxAttempts is how many times a run is tried before River discards it;
@@ -97,6 +107,7 @@ func New(ctx context.Context, opts Options) (*Monitor, error) {
 		opts.Now = time.Now
 	}
 	m := &Monitor{opts: opts, store: opts.Store, browser: opts.Browser, alerter: opts.Alerter, log: discardLogger(opts.Logger), now: opts.Now}
+	m.rules = webroot.NewRuleCache(opts.RulesDir, m.log)
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &checkWorker{m: m})
 	river.AddWorker(workers, &fimWorker{m: m})
@@ -221,14 +232,15 @@ func Jobs(cfg config.Config) []Job {
 		}
 		for _, p := range s.Pages {
 			jobs = append(jobs, Job{Every: p.Every.D(), Args: CheckArgs{Site: s.Name, URL: p.URL, PaymentOrigins: s.PaymentOrigins,
-				ShopOrigins: s.Origins, Baseline: baseline, NoProbe: p.NoProbe, Timeout: p.Timeout.D(), Differential: p.Differential}})
+				ShopOrigins: s.Origins, Baseline: baseline, NoProbe: p.NoProbe, Timeout: p.Timeout.D(), Differential: p.Differential,
+				Dwell: p.Dwell.D()}})
 		}
 		for _, f := range s.Flows {
 			jobs = append(jobs, Job{Every: f.Every.D(), Args: CheckArgs{Site: s.Name, Flow: f.File, PaymentOrigins: s.PaymentOrigins,
 				ShopOrigins: s.Origins, Baseline: baseline, Timeout: f.Timeout.D(), Differential: f.Differential}})
 		}
 		for _, w := range s.WebRoots {
-			jobs = append(jobs, Job{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Timeout: w.Timeout.D()}})
+			jobs = append(jobs, Job{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Rules: w.Rules, Timeout: w.Timeout.D()}})
 		}
 		if j, ok := auditJob(s); ok {
 			jobs = append(jobs, j)

@@ -27,7 +27,7 @@ func Watches(cfg config.Config) []Watch {
 	for _, s := range cfg.Sites {
 		for _, w := range s.WebRoots {
 			if w.Watch {
-				out = append(out, Watch{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Timeout: w.Timeout.D()}})
+				out = append(out, Watch{Every: w.Every.D(), Args: FimArgs{Site: s.Name, Path: w.Path, Baseline: w.Baseline, Pub: w.Pub, Scan: w.Scan, Rules: w.Rules, Timeout: w.Timeout.D()}})
 			}
 		}
 	}
@@ -106,12 +106,15 @@ func (m *Monitor) watch(ctx context.Context, a FimArgs, log *slog.Logger) error 
 	// No sweep of its own: the periodic verify job is the sweep (an
 	// overflowed inotify queue still makes the watch re-verify at once).
 	opts := fim.WatchOptions{Sweep: -1, WalkOptions: fim.WalkOptions{Logger: log}}
-	opts.Current = func(fs []finding.Finding) { m.watchRun(ctx, a, fs) }
+	// The watch hands on every deviation at each change; the memo keeps a
+	// deploy of n files from scanning n files n times.
+	memo := webroot.NewScanMemo()
+	opts.Current = func(fs []finding.Finding) { m.watchRun(ctx, a, fs, memo) }
 	return fim.Watch(ctx, a.Path, man, opts, func(finding.Finding) {})
 }
 
 // watchRun records what the watch sees now and hands it to the Alerter.
-func (m *Monitor) watchRun(ctx context.Context, a FimArgs, fs []finding.Finding) {
+func (m *Monitor) watchRun(ctx context.Context, a FimArgs, fs []finding.Finding, memo *webroot.ScanMemo) {
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
 	at := m.now()
@@ -127,13 +130,48 @@ func (m *Monitor) watchRun(ctx context.Context, a FimArgs, fs []finding.Finding)
 	if a.Scan {
 		// As the verify job does, or its scan findings and the watch's
 		// runs would resolve each other's.
-		if err := webroot.ScanChanged(rctx, rep, 0, m.log); err != nil {
+		if err := webroot.ScanChangedWith(rctx, rep, m.scanOptions(a, memo)); err != nil {
 			rep.MarkIncomplete("signature scan: " + err.Error())
 		}
 		rep.Sort()
 	}
 	rep.Finished = m.now()
-	record.Report(rctx, m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, nil))
+	record.Report(rctx, m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, scanCounts(rep)))
 	m.tell(rctx, result(RunResult{Site: a.Site, Target: a.Path, Detector: DetectorFim, At: at}, rep))
 	m.tell(rctx, result(RunResult{Site: a.Site, Target: watchLimitedTarget(a.Path), Detector: DetectorFim, At: at}, limited))
+}
+
+// scanOptions are the signature scan of a's root: the bundled rules and
+// a's, compiled once in this process and reused between runs (a nil cache,
+// as in tests that build a bare Monitor, compiles them), and memo.
+func (m *Monitor) scanOptions(a FimArgs, memo *webroot.ScanMemo) webroot.ScanOptions {
+	return webroot.ScanOptions{Logger: m.log, RuleFiles: a.Rules, Cache: m.rules, Memo: memo}
+}
+
+// verifyMemo is the scan memo of the periodic verify of root in this
+// process: a root whose changes stay unapproved is not rescanned whole at
+// every interval.
+func (m *Monitor) verifyMemo(root string) *webroot.ScanMemo {
+	m.memoMu.Lock()
+	defer m.memoMu.Unlock()
+	if m.verifyMemos == nil {
+		m.verifyMemos = map[string]*webroot.ScanMemo{}
+	}
+	if m.verifyMemos[root] == nil {
+		m.verifyMemos[root] = webroot.NewScanMemo()
+	}
+	return m.verifyMemos[root]
+}
+
+// scanCounts are what a run's event says of its signature scan: how many
+// files it scanned and how many earlier scans it reused, so that the event
+// log shows what a deploy cost.
+func scanCounts(rep *finding.Report) map[string]any {
+	out := map[string]any{}
+	for _, k := range []string{"scanned_files", "reused_scans"} {
+		if v, ok := rep.Details[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/store/open"
 )
 
-func writeBaseline(t *testing.T, root, path string) {
+func writeBaseline(t testing.TB, root, path string) {
 	t.Helper()
 	m, err := fim.Baseline(context.Background(), root, fim.Options{Excludes: []string{}})
 	if err != nil {

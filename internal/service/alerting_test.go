@@ -70,7 +70,7 @@ alerting:
 		t.Fatal(err)
 	}
 	defer st.Close()
-	a, stop, err := startAlerts(ctx, st, &cfg, alert.Options{TickEvery: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
+	a, stop, _, err := startAlerts(ctx, st, &cfg, alert.Options{TickEvery: 50 * time.Millisecond}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}

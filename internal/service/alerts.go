@@ -2,8 +2,12 @@ package service
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/alert"
@@ -26,6 +30,9 @@ func (a notifier) Observe(ctx context.Context, r monitor.RunResult) error {
 }
 
 // sinks builds the alert sinks the config names, resolving their secrets.
+// A sink's name is its kind and a hash of where it sends, not its place in
+// the list: a queued delivery is sent through the sink of its name, so a
+// reload that reorders or removes sinks must not hand it to another.
 func sinks(cfg *config.Config) ([]alert.Sink, error) {
 	var out []alert.Sink
 	for i, a := range cfg.Alerts {
@@ -44,13 +51,13 @@ func sinks(cfg *config.Config) ([]alert.Sink, error) {
 				}
 				secret = []byte(v)
 			}
-			s, err = alert.NewWebhook(name, a.Webhook.URL, secret, nil)
+			s, err = alert.NewWebhook(sinkName("webhook", a.Webhook.URL), a.Webhook.URL, secret, nil)
 		case a.Slack != nil:
 			url, rerr := a.Slack.URL.Resolve()
 			if rerr != nil {
 				return nil, fmt.Errorf("%s slack url: %w", name, rerr)
 			}
-			s, err = alert.NewSlack(name, url, nil)
+			s, err = alert.NewSlack(sinkName("slack", url), url, nil)
 		case a.Mail != nil:
 			password := ""
 			if a.Mail.Password != nil {
@@ -58,21 +65,31 @@ func sinks(cfg *config.Config) ([]alert.Sink, error) {
 					return nil, fmt.Errorf("%s mail password: %w", name, err)
 				}
 			}
-			s, err = alert.NewMail(name, alert.MailOptions{
+			s, err = alert.NewMail(sinkName("mail", a.Mail.Host, strconv.Itoa(a.Mail.Port), a.Mail.From, strings.Join(a.Mail.To, ",")), alert.MailOptions{
 				Host: a.Mail.Host, Port: a.Mail.Port, Username: a.Mail.Username, Password: password,
 				From: a.Mail.From, To: a.Mail.To,
 			})
 		case a.Syslog != nil:
-			s, err = alert.NewSyslog(name, alert.SyslogOptions{Network: a.Syslog.Network, Addr: a.Syslog.Address})
+			s, err = alert.NewSyslog(sinkName("syslog", a.Syslog.Network, a.Syslog.Address), alert.SyslogOptions{Network: a.Syslog.Network, Addr: a.Syslog.Address})
 		default:
 			return nil, fmt.Errorf("%s: no sink set", name)
 		}
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// sinkName names a sink by its kind and a hash of its destination (a
+// Slack URL is itself a secret, so none is written out).
+func sinkName(kind string, destination ...string) string {
+	h := sha256.New()
+	for _, d := range destination {
+		fmt.Fprintf(h, "%d:%s;", len(d), d)
+	}
+	return kind + "-" + hex.EncodeToString(h.Sum(nil)[:6])
 }
 
 // alertRules sets the timings the config's alerting section gives over
@@ -98,25 +115,28 @@ func alertRules(c config.Alerting, rules alert.Options) alert.Options {
 }
 
 // startAlerts builds the notifier of a process that runs jobs, and starts
-// its delivery loop until ctx ends; the returned stop waits for the loop.
+// its delivery loop until ctx ends; the returned stop waits for the loop,
+// and reload applies a reloaded config's sinks and alerting timings (see
+// alert.Notifier.Reconfigure; on error the running ones are kept).
 // Every process that runs jobs must name the same sinks (the same config),
 // because deliveries are queued per sink name and any such process may
 // send them. A process with no config gets no notifier: it warns, and its
 // runs alert nobody.
-func startAlerts(ctx context.Context, st store.Store, cfg *config.Config, rules alert.Options, log *slog.Logger) (monitor.Alerter, func(), error) {
+func startAlerts(ctx context.Context, st store.Store, cfg *config.Config, rules alert.Options, log *slog.Logger) (a monitor.Alerter, stop func(), reload func(config.Config) error, err error) {
 	if cfg == nil {
 		log.Warn("no config: the runs of this process raise no alerts (give it the config that names the alert sinks)")
-		return nil, func() {}, nil
+		return nil, func() {}, func(config.Config) error { return nil }, nil
 	}
 	ss, err := sinks(cfg)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	rules = alertRules(cfg.Alerting, rules)
+	base := rules
+	rules = alertRules(cfg.Alerting, base)
 	rules.Store, rules.Sinks, rules.Logger = st, ss, log
 	n, err := alert.New(rules)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	lctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -126,5 +146,14 @@ func startAlerts(ctx context.Context, st store.Store, cfg *config.Config, rules 
 			log.Error("alert delivery stopped", "err", err)
 		}
 	}()
-	return notifier{n}, func() { cancel(); <-done }, nil
+	reload = func(c config.Config) error {
+		ss, err := sinks(&c)
+		if err != nil {
+			return err
+		}
+		o := alertRules(c.Alerting, base)
+		o.Sinks = ss
+		return n.Reconfigure(o)
+	}
+	return notifier{n}, func() { cancel(); <-done }, reload, nil
 }

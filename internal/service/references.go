@@ -7,6 +7,7 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
 	"github.com/skimwatch/skimwatch/internal/config"
+	"github.com/skimwatch/skimwatch/internal/scan"
 	"github.com/skimwatch/skimwatch/internal/webroot"
 )
 
@@ -40,6 +41,13 @@ func CheckReferences(cfg config.Config) error {
 			}
 			if fi, err := os.Stat(w.Path); err != nil || !fi.IsDir() {
 				add(w.Line, f+".path", "not a readable directory")
+			}
+			if len(w.Rules) > 0 {
+				// Compiled as the scan will, so that a rule that does not
+				// compile is named (file, line) before any run needs it.
+				if _, err := scan.New(scan.Options{Rules: w.Rules}); err != nil {
+					add(w.Line, f+".rules", err.Error())
+				}
 			}
 		}
 	}

@@ -37,6 +37,10 @@ import (
 // within it, and alerted on at once. It is also the most a crash can lose.
 const CollectorFlush = time.Second
 
+// compiledRulesDir, in the data directory, keeps the signature rules the
+// fim jobs compiled, so that a restarted process loads them.
+const compiledRulesDir = "compiled-rules"
+
 // Roles of a serve process.
 const (
 	// RoleAll runs everything in one process.
@@ -81,10 +85,17 @@ type Options struct {
 // WithDataDir fills in the data directory when the config names none: the
 // directory of the default embedded store, so that the baselines and the
 // queue sit beside it rather than in whatever directory serve started in.
+// A relative one is made absolute against the directory serve started in:
+// jobs carry their baseline's path to workers, which may run elsewhere.
 func WithDataDir(cfg config.Config) config.Config {
 	if cfg.DataDir == "" {
 		if d, err := store.ParseDSN(store.DefaultDSN()); err == nil && d.Path != "" {
 			cfg.DataDir = filepath.Dir(d.Path)
+		}
+	}
+	if cfg.DataDir != "" && !filepath.IsAbs(cfg.DataDir) {
+		if abs, err := filepath.Abs(cfg.DataDir); err == nil {
+			cfg.DataDir = abs
 		}
 	}
 	return cfg
@@ -190,6 +201,9 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		}
 	}
 
+	// reloadAlerts applies a reloaded config's alert sinks and timings; nil
+	// when the caller gave its own Alerter.
+	var reloadAlerts func(config.Config) error
 	if opts.Role == RoleAll {
 		var b *browser.Browser
 		if hasChecks(cfg) {
@@ -205,16 +219,20 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 		}
 		alerter := opts.Alerter
 		if alerter == nil {
-			a, stopAlerts, err := startAlerts(ctx, st, &cfg, opts.Alerts, log)
+			a, stopAlerts, reload, err := startAlerts(ctx, st, &cfg, opts.Alerts, log)
 			if err != nil {
 				return fmt.Errorf("alerts: %w", err)
 			}
 			defer stopAlerts() // 3b: after the workers, before the store
-			alerter = a
+			alerter, reloadAlerts = a, reload
 		}
 		mo := opts.Monitor
 		mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = queue, st, b, alerter, log, true
 		mo.MaxWorkers = max(mo.MaxWorkers, cfg.Concurrency)
+		queueTimings(&mo, cfg)
+		if mo.RulesDir == "" && cfg.DataDir != "" {
+			mo.RulesDir = filepath.Join(cfg.DataDir, compiledRulesDir)
+		}
 		if mon, err = monitor.New(ctx, mo); err != nil {
 			return err
 		}
@@ -290,9 +308,16 @@ loop:
 		case serr = <-serveErr:
 			break loop
 		case c := <-opts.Reload:
+			if reloadAlerts != nil {
+				// Before the schedule: the new jobs' runs alert through
+				// the new sinks.
+				if err := reloadAlerts(c); err != nil {
+					log.Error("alert sinks not reloaded; the running ones are kept", "err", err)
+				}
+			}
 			if mon != nil {
 				mon.Schedule(ctx, WithDataDir(c))
-				log.Info("config reloaded; running jobs go on", "sites", len(c.Sites))
+				log.Info("config reloaded; running jobs go on", "sites", len(c.Sites), "alert_sinks", len(c.Alerts))
 			}
 		}
 	}
@@ -313,6 +338,16 @@ loop:
 	}
 	stopRun() // 3
 	return errors.Join(serr, <-runErr)
+}
+
+// queueTimings applies the config's rescue_after: how long a job may run
+// before it is taken for dead, and so the longest a job may run. Options
+// a test set are kept.
+func queueTimings(mo *monitor.Options, cfg config.Config) {
+	if cfg.RescueAfter > 0 && mo.RescueAfter == 0 {
+		mo.RescueAfter = cfg.RescueAfter.D()
+		mo.JobTimeout = cfg.RescueAfter.D() - config.RescueMargin
+	}
 }
 
 func hasChecks(cfg config.Config) bool {
@@ -450,8 +485,11 @@ type WorkerOptions struct {
 	Logger *slog.Logger
 	// Config, when given, names the alert sinks (the serve process's
 	// config); without it the worker's runs alert nobody.
-	Config      *config.Config
-	Alerter     monitor.Alerter
+	Config  *config.Config
+	Alerter monitor.Alerter
+	// Reload delivers configs to apply (SIGHUP): their alert sinks and
+	// timings replace the running ones; running jobs go on.
+	Reload      <-chan config.Config
 	Chromium    string
 	Concurrency int
 	StopTimeout time.Duration
@@ -488,17 +526,26 @@ func Work(ctx context.Context, dsn string, opts WorkerOptions) error {
 	}
 	defer b.Close()
 	alerter := opts.Alerter
+	reloadAlerts := func(config.Config) error { return nil }
 	if alerter == nil {
-		a, stopAlerts, err := startAlerts(ctx, st, opts.Config, alert.Options{}, log)
+		a, stopAlerts, reload, err := startAlerts(ctx, st, opts.Config, alert.Options{}, log)
 		if err != nil {
 			return fmt.Errorf("alerts: %w", err)
 		}
 		defer stopAlerts()
-		alerter = a
+		alerter, reloadAlerts = a, reload
 	}
 	mo := opts.Monitor
 	mo.Queue, mo.Store, mo.Browser, mo.Alerter, mo.Logger, mo.Work = d.URL, st, b, alerter, log, true
 	mo.MaxWorkers = max(mo.MaxWorkers, opts.Concurrency, 1)
+	if opts.Config != nil {
+		queueTimings(&mo, *opts.Config)
+	}
+	if mo.RulesDir == "" && opts.Config != nil {
+		if dir := WithDataDir(*opts.Config).DataDir; dir != "" {
+			mo.RulesDir = filepath.Join(dir, compiledRulesDir)
+		}
+	}
 	mon, err := monitor.New(ctx, mo)
 	if err != nil {
 		return err
@@ -508,7 +555,17 @@ func Work(ctx context.Context, dsn string, opts WorkerOptions) error {
 		return err
 	}
 	log.Info("worker running")
-	<-ctx.Done()
+	for ctx.Err() == nil {
+		select {
+		case <-ctx.Done():
+		case c := <-opts.Reload:
+			if err := reloadAlerts(c); err != nil {
+				log.Error("alert sinks not reloaded; the running ones are kept", "err", err)
+			} else {
+				log.Info("config reloaded: alert sinks and timings replaced", "alert_sinks", len(c.Alerts))
+			}
+		}
+	}
 	stopCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), opts.StopTimeout)
 	defer cancel()
 	return mon.Stop(stopCtx)

@@ -287,6 +287,10 @@ func TestCheckReferences(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Setenv("SET_SECRET", "s3cret")
+	badRule := filepath.Join(dir, "bad.yar")
+	if err := os.WriteFile(badRule, []byte("rule broken {\n  condition: $missing\n}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name, site, alerts string
 		want               string
@@ -294,6 +298,8 @@ func TestCheckReferences(t *testing.T) {
 		{"a web root and its baseline that exist pass", "    web_roots: [{path: " + root + ", baseline: " + base + "}]\n", "", ""},
 		{"a missing fim baseline is named with its line", "    web_roots:\n      - {path: " + root + ", baseline: " + dir + "/none.fim}\n", "", "line 4: sites[0].web_roots[0].baseline"},
 		{"a web root that is not a directory is named", "    web_roots: [{path: " + base + ", baseline: " + base + "}]\n", "", "sites[0].web_roots[0].path: not a readable directory"},
+		{"a rule file that does not compile is named with the rule's line", "    web_roots:\n      - {path: " + root + ", baseline: " + base + ", scan: true, rules: [" + badRule + "]}\n", "",
+			"line 4: sites[0].web_roots[0].rules: compiling rules: " + badRule + ":2:"},
 		{"a flow file that does not parse is named", "    flows:\n      - {file: " + flow + "}\n", "", "line 4: sites[0].flows[0].file"},
 		{"a secret whose variable is unset is named", "", "alerts:\n  - webhook: {url: https://h.example/, secret: {env: UNSET_SECRET_XYZ}}\n", "alerts[0].webhook.secret: secret variable UNSET_SECRET_XYZ is not set"},
 		{"a secret whose variable is set passes", "", "alerts:\n  - webhook: {url: https://h.example/, secret: {env: SET_SECRET}}\n", ""},
@@ -317,11 +323,14 @@ func TestCheckReferences(t *testing.T) {
 
 func TestWithDataDir(t *testing.T) {
 	t.Setenv("XDG_DATA_HOME", "/data")
+	cwd := t.TempDir()
+	t.Chdir(cwd)
 	tests := []struct {
 		name, dir, want string
 	}{
 		{"no data_dir means the default store's directory", "", "/data/skimwatch"},
 		{"a data_dir given is kept", "/srv/sw", "/srv/sw"},
+		{"a relative data_dir is taken from the directory serve started in", "./lab-data", filepath.Join(cwd, "lab-data")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

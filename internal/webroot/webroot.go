@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 
 	"github.com/skimwatch/skimwatch/internal/beneath"
 	"github.com/skimwatch/skimwatch/internal/fim"
@@ -40,18 +42,42 @@ func LoadBaseline(path, pubFile string) (*fim.Manifest, error) {
 	return fim.ReadManifest(bufio.NewReaderSize(f, 1<<20), ro)
 }
 
-// ScanChanged runs the signature scanner on the files verify found added
-// or modified (regular files only: symlinks are never followed) and merges
-// its findings into rep, with paths made relative to the root like fim's
-// own. What the scanner could not finish makes rep incomplete.
+// ScanChanged runs the signature scanner (the bundled rules, compiled
+// now) on the files verify found added or modified; see ScanChangedWith.
 func ScanChanged(ctx context.Context, rep *finding.Report, workers int, log *slog.Logger) error {
+	return ScanChangedWith(ctx, rep, ScanOptions{Workers: workers, Logger: log})
+}
+
+// ScanOptions say how ScanChangedWith scans.
+type ScanOptions struct {
+	Workers int
+	Logger  *slog.Logger
+	// RuleFiles are rule files or folders used beside the bundled rules.
+	RuleFiles []string
+	// Cache, when set, supplies compiled rules kept between runs; else
+	// the rules are compiled for this scan.
+	Cache *RuleCache
+	// Memo, when set, remembers each file's scan by its content hash, so
+	// that a file already scanned with the same content and rules is not
+	// scanned again (a watch that hands on every change would otherwise
+	// rescan every changed file on every change).
+	Memo *ScanMemo
+}
+
+// ScanChangedWith runs the signature scanner on the files verify found
+// added or modified (regular files only: symlinks are never followed) and
+// merges its findings into rep, with paths made relative to the root like
+// fim's own. What the scanner could not finish makes rep incomplete. The
+// report's details say how many files were scanned now ("scanned_files")
+// and how many scans were reused from the memo ("reused_scans").
+func ScanChangedWith(ctx context.Context, rep *finding.Report, o ScanOptions) error {
 	root := rep.Targets[0]
 	dir, err := beneath.Open(root)
 	if err != nil {
 		return err
 	}
 	defer dir.Close()
-	var paths []string
+	var changed []changedFile
 	seen := map[string]bool{}
 	for _, f := range rep.Findings {
 		if f.Kind != fim.KindAdded && f.Kind != fim.KindModified || seen[f.Path] {
@@ -61,33 +87,137 @@ func ScanChanged(ctx context.Context, rep *finding.Report, workers int, log *slo
 		// Beneath the root: a parent swapped for a link since verify is
 		// refused when the scanner opens the file.
 		if fi, err := dir.Lstat(f.Path); err == nil && fi.Mode().IsRegular() {
-			paths = append(paths, f.Path)
+			sha, _ := f.Evidence["sha256"].(string)
+			changed = append(changed, changedFile{path: f.Path, sha256: sha})
 		}
 	}
 	if rep.Details == nil {
 		rep.Details = map[string]any{}
 	}
+	var s *scan.Scanner
+	if len(changed) > 0 {
+		so := scan.Options{Workers: o.Workers, Logger: o.Logger, Rules: o.RuleFiles}
+		if o.Cache != nil {
+			s, err = o.Cache.Scanner(so)
+		} else {
+			s, err = scan.New(so)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	var (
+		paths  []string
+		toScan []changedFile
+	)
+	reused := 0
+	for _, c := range changed {
+		if fs, ok := o.Memo.lookup(s, c); ok {
+			rep.Findings = append(rep.Findings, fs...)
+			reused++
+			continue
+		}
+		paths, toScan = append(paths, c.path), append(toScan, c)
+	}
+	o.Memo.keepOnly(changed)
 	rep.Details["scanned_files"] = len(paths)
+	rep.Details["reused_scans"] = reused
 	if len(paths) == 0 {
 		return nil
-	}
-	s, err := scan.New(scan.Options{Workers: workers, Logger: log})
-	if err != nil {
-		return err
 	}
 	sr, err := s.ScanFilesUnder(ctx, root, paths)
 	if err != nil {
 		return err
 	}
+	byPath := map[string][]finding.Finding{}
 	for _, f := range sr.Findings {
 		if rel, err := filepath.Rel(root, f.Path); err == nil && f.Path != "" && !strings.HasPrefix(rel, "..") {
 			f.Path = filepath.ToSlash(rel)
 		}
 		rep.Findings = append(rep.Findings, f)
+		byPath[f.Path] = append(byPath[f.Path], f)
 	}
 	for _, reason := range sr.Incomplete {
 		rep.MarkIncomplete("signature scan: " + reason)
 	}
+	// A scan that could not finish is not remembered: which file it missed
+	// is only in its text, and the next run must try them all again.
+	if len(sr.Incomplete) == 0 {
+		for _, c := range toScan {
+			o.Memo.remember(s, c, byPath[c.path])
+		}
+	}
 	rep.Details["scan"] = sr.Details
 	return nil
+}
+
+type changedFile struct{ path, sha256 string }
+
+// ScanMemo remembers the signature scan of each changed file of one web
+// root by its path and content hash, for the scanner that made it. A nil
+// memo remembers nothing. It is safe for concurrent use.
+type ScanMemo struct {
+	mu      sync.Mutex
+	scanner *scan.Scanner
+	byPath  map[string]memoEntry
+}
+
+type memoEntry struct {
+	sha256   string
+	findings []finding.Finding
+}
+
+// NewScanMemo returns an empty memo.
+func NewScanMemo() *ScanMemo { return &ScanMemo{byPath: map[string]memoEntry{}} }
+
+// lookup returns the remembered findings of c when its content and the
+// rules are those it was scanned with. A file whose hash verify did not
+// give is never taken as known.
+func (m *ScanMemo) lookup(s *scan.Scanner, c changedFile) ([]finding.Finding, bool) {
+	if m == nil || c.sha256 == "" {
+		return nil, false
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.scanner != s {
+		// Other rules (edited, or a new cache): every file again.
+		m.scanner, m.byPath = s, map[string]memoEntry{}
+		return nil, false
+	}
+	e, ok := m.byPath[c.path]
+	if !ok || e.sha256 != c.sha256 {
+		return nil, false
+	}
+	return slices.Clone(e.findings), true
+}
+
+func (m *ScanMemo) remember(s *scan.Scanner, c changedFile, fs []finding.Finding) {
+	if m == nil || c.sha256 == "" {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.scanner != s {
+		m.scanner, m.byPath = s, map[string]memoEntry{}
+	}
+	m.byPath[c.path] = memoEntry{sha256: c.sha256, findings: slices.Clone(fs)}
+}
+
+// keepOnly forgets the files no longer changed, so the memo stays the size
+// of what differs from the baseline.
+func (m *ScanMemo) keepOnly(changed []changedFile) {
+	if m == nil {
+		return
+	}
+	keep := map[string]bool{}
+	for _, c := range changed {
+		keep[c.path] = true
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for p := range m.byPath {
+		if !keep[p] {
+			delete(m.byPath, p)
+		}
+	}
 }

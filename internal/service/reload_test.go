@@ -1,0 +1,93 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/alert"
+	"github.com/skimwatch/skimwatch/internal/config"
+	"github.com/skimwatch/skimwatch/internal/fim"
+	"github.com/skimwatch/skimwatch/internal/monitor"
+)
+
+// TestServeReloadReplacesTheAlertSinks: a reloaded config (SIGHUP) whose
+// alerts section names another webhook sends what happens next there, and
+// nothing more to the one it removed.
+func TestServeReloadReplacesTheAlertSinks(t *testing.T) {
+	dir := t.TempDir()
+	root, base := webRoot(t, dir, "shop")
+	before := &webhookReceiver{t: t, secret: []byte("the-secret-of-the-first-hook")}
+	after := &webhookReceiver{t: t, secret: []byte("the-secret-of-the-second-hook")}
+	hookBefore, hookAfter := httptest.NewServer(before), httptest.NewServer(after)
+	t.Cleanup(hookBefore.Close)
+	t.Cleanup(hookAfter.Close)
+	t.Setenv("SKIMWATCH_STORE", "")
+	t.Setenv("TEST_HOOK_BEFORE", string(before.secret))
+	t.Setenv("TEST_HOOK_AFTER", string(after.secret))
+	conf := func(url, env string) config.Config {
+		return parse(t, fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n"+
+			"sites:\n  - name: shop\n    web_roots:\n      - {path: %s, baseline: %s, every: 1h, watch: true}\n"+
+			"alerts:\n  - webhook: {url: %s, secret: {env: %s}}\nalerting:\n  window: 0s\n", dir, root, base, url, env))
+	}
+	reload := make(chan config.Config)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	listening := make(chan struct{})
+	go func() {
+		done <- Serve(ctx, conf(hookBefore.URL, "TEST_HOOK_BEFORE"), Options{
+			Monitor:   monitor.Options{PollInterval: 50 * time.Millisecond},
+			Alerts:    alert.Options{TickEvery: 50 * time.Millisecond},
+			Reload:    reload,
+			Listening: func(net.Addr, net.Addr) { close(listening) },
+		})
+	}()
+	select {
+	case <-listening:
+	case err := <-done:
+		t.Fatalf("serve ended before listening: %v", err)
+	}
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	time.Sleep(time.Second) // the watch's start sweep, on the clean tree
+	write := func(t *testing.T, name, text string) {
+		t.Helper()
+		if err := os.WriteFile(filepath.Join(root, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("before the reload a tamper alerts the first webhook", func(t *testing.T) {
+		write(t, "checkout.js", "pay();skim();\n")
+		if got := before.waitFor(t, 1); got[0].Type != alert.TypeIncident || got[0].Items[0].Kind != fim.KindModified {
+			t.Fatalf("first webhook got %+v, want one incident about the modified file", got[0])
+		}
+	})
+	reload <- conf(hookAfter.URL, "TEST_HOOK_AFTER")
+	time.Sleep(500 * time.Millisecond)
+	t.Run("after the reload a new tamper alerts the webhook the reloaded config names", func(t *testing.T) {
+		write(t, "skim.js", "steal();\n")
+		got := after.waitFor(t, 1)
+		if got[0].Type != alert.TypeIncident || !hasItem(got[0], fim.KindAdded) {
+			t.Fatalf("second webhook got %+v, want one incident about the added file", got[0])
+		}
+	})
+	t.Run("the removed webhook hears nothing more", func(t *testing.T) {
+		time.Sleep(time.Second)
+		if types := before.types(); len(types) != 1 || before.bad != 0 {
+			t.Errorf("the removed webhook has %v (%d bad), want only the first incident", types, before.bad)
+		}
+		if after.bad != 0 {
+			t.Errorf("%d deliveries to the new webhook had a bad signature", after.bad)
+		}
+	})
+}
