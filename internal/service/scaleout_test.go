@@ -172,34 +172,32 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 	started := time.Now()
 
 	// Kill worker-1 with SIGKILL in the middle of a browser check, once it
-	// has done a share of the work.
+	// has done a share of the work. The worker is frozen (SIGSTOP) first
+	// and the job read again: a check that finished between the read and
+	// the kill would otherwise be taken for one the kill interrupted.
 	var killed monitor.Run
+	pgid := -p.cmds["worker-1"].Process.Pid
 	for deadline := time.Now().Add(2 * time.Minute); killed.ID == 0 && time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		runs, err := q.Runs(ctx, 1000)
-		if err != nil {
+		running := runningCheck(ctx, t, q, "worker-1", scaleBeforeKill)
+		if running.ID == 0 {
+			continue
+		}
+		time.Sleep(300 * time.Millisecond) // inside the check: a check loads, then dwells at least 500ms
+		if err := syscall.Kill(pgid, syscall.SIGSTOP); err != nil {
 			t.Fatal(err)
 		}
-		done, running := 0, monitor.Run{}
-		for _, r := range runs {
-			if r.Kind != (monitor.CheckArgs{}).Kind() || r.Worker != "worker-1" {
-				continue
-			}
-			switch r.State {
-			case "completed":
-				done++
-			case "running":
-				running = r
-			}
-		}
-		if done >= scaleBeforeKill && running.ID != 0 {
+		if still := runningCheck(ctx, t, q, "worker-1", 0); still.ID == running.ID {
 			killed = running
+			break
+		}
+		if err := syscall.Kill(pgid, syscall.SIGCONT); err != nil {
+			t.Fatal(err)
 		}
 	}
 	if killed.ID == 0 {
 		t.Fatalf("worker-1 never ran a check; its log:\n%s\nserve's log:\n%s", p.logs["worker-1"], p.logs["serve"])
 	}
-	time.Sleep(300 * time.Millisecond) // inside the check: a check loads, then dwells at least 500ms
-	if err := syscall.Kill(-p.cmds["worker-1"].Process.Pid, syscall.SIGKILL); err != nil {
+	if err := syscall.Kill(pgid, syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
 	_ = p.cmds["worker-1"].Wait()
@@ -408,4 +406,30 @@ func allFinal(runs []monitor.Run) bool {
 		}
 	}
 	return true
+}
+
+// runningCheck returns the check job worker is running once it has
+// completed at least done checks; the zero Run when there is none.
+func runningCheck(ctx context.Context, t *testing.T, q *monitor.Monitor, worker string, done int) monitor.Run {
+	t.Helper()
+	runs, err := q.Runs(ctx, 1000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	completed, running := 0, monitor.Run{}
+	for _, r := range runs {
+		if r.Kind != (monitor.CheckArgs{}).Kind() || r.Worker != worker {
+			continue
+		}
+		switch r.State {
+		case "completed":
+			completed++
+		case "running":
+			running = r
+		}
+	}
+	if completed < done {
+		return monitor.Run{}
+	}
+	return running
 }
