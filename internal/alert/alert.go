@@ -40,9 +40,8 @@ type Run struct {
 	Findings   []finding.Finding
 	// Keys, when set, holds each finding's store key (what the detector
 	// passed to store.PutFinding), in the order of Findings. When empty,
-	// a finding's key is store.FindingKey(f, f.Message), the browser
-	// check's rule; the collector, whose messages carry counts, must pass
-	// its keys.
+	// a finding's key is store.KeyOf(f), as record.Put files it; the
+	// collector, whose messages carry counts, must pass its keys.
 	Keys []string
 }
 
@@ -244,7 +243,7 @@ func (n *Notifier) observe(ctx context.Context, r Run) error {
 		if f, err = store.MaskFinding(f); err != nil {
 			return err
 		}
-		key := store.FindingKey(f, f.Message)
+		key := store.KeyOf(f)
 		if len(r.Keys) > 0 {
 			key = r.Keys[i]
 		}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -119,7 +120,7 @@ func (w *Webhook) Send(ctx context.Context, a Alert) error {
 // quoted: it comes from the receiver, not from us.
 func postResult(resp *http.Response, err error) error {
 	if err != nil {
-		return err
+		return Redact(err)
 	}
 	defer resp.Body.Close()
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
@@ -131,4 +132,15 @@ func postResult(resp *http.Response, err error) error {
 	default:
 		return fmt.Errorf("HTTP %d", c)
 	}
+}
+
+// Redact drops the URL an HTTP client error names (*url.Error), keeping
+// what failed and why: a Slack webhook URL, and many a webhook's, is itself
+// the secret, and a delivery's error is stored, logged and shown.
+func Redact(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%s: %w", ue.Op, ue.Err)
+	}
+	return err
 }

@@ -96,6 +96,12 @@ type Finding struct {
 	Rule string `json:"rule,omitempty"`
 	// Time is when the finding was made (injected clock; zero in golden tests).
 	Time time.Time `json:"time,omitzero"`
+	// Subject is what the finding is about within its place when one
+	// place can have several (a leak's destination origin, a script's
+	// identity): with it, store.KeyOf tells findings apart without their
+	// messages, whose wording can vary between two checks of the same
+	// thing. It is identity only, never output.
+	Subject string `json:"-"`
 }
 
 // Validate reports a finding that would break the output contract.

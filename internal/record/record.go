@@ -64,10 +64,8 @@ func Key(f finding.Finding) (string, error) {
 	return key(f), nil
 }
 
-// key is the key of a masked finding. The browser check names the
-// destination of a finding only in its message, so the message is the
-// subject that tells two apart.
-func key(f finding.Finding) string { return store.FindingKey(f, f.Message) }
+// key is the key of a masked finding (store.KeyOf).
+func key(f finding.Finding) string { return store.KeyOf(f) }
 
 // Report records a report's findings with runs and events, and marks the
 // report incomplete when that fails: the run happened, but its record did

@@ -20,7 +20,7 @@ import (
 // and every string or number of its evidence. Evidence comes back as plain
 // JSON values (maps, slices, strings, json.Number), as it is read back.
 func MaskFinding(f finding.Finding) (finding.Finding, error) {
-	for _, p := range []*string{&f.Message, &f.URL, &f.Path, &f.Rule, &f.Source} {
+	for _, p := range []*string{&f.Message, &f.URL, &f.Path, &f.Rule, &f.Source, &f.Subject} {
 		*p = card.MaskString(*p)
 	}
 	if len(f.Evidence) == 0 {

@@ -259,12 +259,24 @@ type FindingQuery struct {
 // detector that calls PutFinding: the same detector (Source) raising the
 // same Kind about the same place (URL, Path, Rule) and the same subject.
 // subject tells apart findings of one kind about one place: the browser
-// check passes its message (which names the destination), the collector the
-// directive, blocked origin and source file (its URL is a sample that varies
-// between flushes, so it leaves URL empty). The key is a fixed-size hash,
+// check's finding carries its own Subject (the destination origin, the
+// script's identity; see KeyOf), the collector passes the directive,
+// blocked origin and source file (its URL is a sample that varies between
+// flushes, so it leaves URL empty). The key is a fixed-size hash,
 // so a long path or URL can never exceed the store's key limit.
 func FindingKey(f finding.Finding, subject ...string) string {
 	return fmt.Sprintf("%x", digest(append([]string{f.Source, f.Kind, f.URL, f.Path, f.Rule}, subject...)...))
+}
+
+// KeyOf is the key of a finding whose detector keeps no keys of its own (the
+// browser check, fim, scan, audit): FindingKey with the finding's Subject,
+// or, when it has none, its message. Callers mask the finding first
+// (MaskFinding), as the store does, so the key is the stored finding's.
+func KeyOf(f finding.Finding) string {
+	if f.Subject != "" {
+		return FindingKey(f, f.Subject)
+	}
+	return FindingKey(f, f.Message)
 }
 
 // Event is one entry of the hash-chained event log: an observation or a

@@ -5,9 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -407,12 +405,6 @@ func (s *Server) verifyChain(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "settings.html", d)
 }
 
-// sinkError is a sink's error without the URL an HTTP client error names:
-// a Slack webhook URL is itself the secret.
-func sinkError(err error) string {
-	var ue *url.Error
-	if errors.As(err, &ue) {
-		return fmt.Sprintf("%s: %v", ue.Op, ue.Err)
-	}
-	return err.Error()
-}
+// sinkError is a sink's error without the URL an HTTP client error names
+// (alert.Redact).
+func sinkError(err error) string { return alert.Redact(err).Error() }

@@ -219,6 +219,7 @@ func (e *evaluator) leaks() {
 		e.add(finding.Finding{
 			Severity: finding.Critical,
 			Kind:     KindCardExfil,
+			Subject:  g.origin,
 			URL:      g.document,
 			Message: fmt.Sprintf("The test card typed into %s was sent to %s%s, which is not a payment provider: card data is being skimmed.",
 				pageName(g.document), g.origin, byScript(g.script, g.document)),
@@ -230,6 +231,7 @@ func (e *evaluator) leaks() {
 			e.add(finding.Finding{
 				Severity: finding.Low,
 				Kind:     KindPostcodeOnly,
+				Subject:  g.origin,
 				URL:      g.document,
 				Message: fmt.Sprintf("Only the postcode typed into %s was sent to %s%s, as address lookups do; no other personal data went with it.",
 					pageName(g.document), g.origin, byScript(g.script, g.document)),
@@ -240,6 +242,7 @@ func (e *evaluator) leaks() {
 		e.add(finding.Finding{
 			Severity: finding.High,
 			Kind:     KindPersonalExfil,
+			Subject:  g.origin,
 			URL:      g.document,
 			Message: fmt.Sprintf("Personal data typed into %s (%s) was sent to %s%s, which is not where the form submits.",
 				pageName(g.document), strings.Join(g.classes, ", "), g.origin, byScript(g.script, g.document)),
@@ -250,6 +253,7 @@ func (e *evaluator) leaks() {
 		e.add(finding.Finding{
 			Severity: finding.Info,
 			Kind:     KindCardToPayment,
+			Subject:  g.origin,
 			URL:      g.document,
 			Message:  fmt.Sprintf("The test card went to the payment provider %s, as expected.", g.origin),
 			Evidence: g.evidence(),
@@ -300,7 +304,10 @@ func sortedGroups(m map[string]*leakGroup) []*leakGroup {
 
 func (e *evaluator) changes() {
 	for _, c := range inventory.Diff(e.base, e.o) {
-		f := finding.Finding{Kind: c.Kind, Evidence: c.Detail}
+		// The change's subject (a script's identity without its cache
+		// buster, an origin, a document, a header) is what stays the same
+		// from one check to the next; the message may not.
+		f := finding.Finding{Kind: c.Kind, Evidence: c.Detail, Subject: c.Subject}
 		switch c.Kind {
 		case inventory.ChangeCardFieldsNew:
 			f.Severity = finding.Critical
