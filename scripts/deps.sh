@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what skimwatch's demo and tests need, when it is missing.
 #   scripts/deps.sh demo   -> chromium
-#   scripts/deps.sh test   -> chromium, postgresql, yara, mariadb-server
+#   scripts/deps.sh test   -> chromium, a Japanese font, poppler-utils, postgresql, yara,
+#                             mariadb-server, npm, wordpress
 #   scripts/deps.sh bench  -> the test set plus aide and hyperfine
 # As root it uses apt-get; otherwise it prints one sentence saying what to install.
 set -eu
@@ -25,13 +26,15 @@ if [ "$set_name" != demo ]; then
   [ -x "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -n1)" ] || { need_cmds+=(postgres); need_pkgs+=(postgresql); }
   # MariaDB: the scan tests start a throwaway server for `scan --db mysql://`.
   [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || { need_cmds+=(mariadbd); need_pkgs+=(mariadb-server); }
+  # The audit's real-tree tests: npm installs retire, yarn and real lockfiles
+  # from the npm registry; Debian's WordPress is a real PHP tree (also the
+  # bundled rules' clean-tree test and make bench-fim's tree).
+  want npm npm
+  [ -d /usr/share/wordpress ] || { need_cmds+=(wordpress); need_pkgs+=(wordpress); }
 fi
 if [ "$set_name" = bench ]; then
   want aide aide
   want hyperfine hyperfine
-  want npm npm
-  # make bench-fim's real tree: Debian's WordPress (PHP) plus an npm ci tree.
-  [ -d /usr/share/wordpress ] || { need_cmds+=(wordpress); need_pkgs+=(wordpress); }
 fi
 [ ${#need_pkgs[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
