@@ -25,10 +25,18 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/inventory"
 	"github.com/skimwatch/skimwatch/internal/check/observation"
 	weborigin "github.com/skimwatch/skimwatch/internal/origin"
+	"github.com/skimwatch/skimwatch/internal/store"
 )
 
 // maxSourceKept caps the script source kept as evidence; hashes cover all.
-const maxSourceKept = 32 << 10
+// It is the store's own cap, so a skimmer appended to a big library is
+// still in the source the dashboard diffs.
+const maxSourceKept = store.MaxScriptSourceBytes
+
+// maxSourceClassified caps the inline scripts refineKinds compares with the
+// served HTML: a search through the document per script is cheap for small
+// ones, and a big inline script is very rarely written at run time.
+const maxSourceClassified = 32 << 10
 
 // Limits on what one check records; reaching one makes the check incomplete.
 const (
@@ -762,7 +770,7 @@ func (r *recorder) refineKinds() {
 				sc.Kind = observation.ScriptDynamic
 			}
 		case observation.ScriptInline:
-			if served := r.served[sc.DocumentURL]; served != "" && sc.Length <= maxSourceKept && !strings.Contains(served, strings.TrimSpace(sc.Source)) {
+			if served := r.served[sc.DocumentURL]; served != "" && sc.Length <= maxSourceClassified && !strings.Contains(served, strings.TrimSpace(sc.Source)) {
 				sc.Kind = observation.ScriptDynamic
 			}
 		}
