@@ -23,6 +23,7 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/alert"
 	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/document"
 	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/monitor"
@@ -204,8 +205,10 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	// reloadAlerts applies a reloaded config's alert sinks and timings; nil
 	// when the caller gave its own Alerter.
 	var reloadAlerts func(config.Config) error
+	// b is the process's Chromium, nil when no job needs one; the
+	// dashboard's PDF exports print in it too.
+	var b *browser.Browser
 	if opts.Role == RoleAll {
-		var b *browser.Browser
 		if hasChecks(cfg) {
 			b, err = browser.Launch(ctx, browser.Options{ExecPath: cfg.Chromium, MaxConcurrent: cfg.Concurrency, Logger: log})
 			if err != nil {
@@ -251,7 +254,11 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	// /healthz.
 	var dash *web.Server
 	if opts.Role == RoleAll {
-		if dash, err = newDashboard(ctx, st, &cfg, mon, opts.Dashboard, log); err != nil {
+		do := opts.Dashboard
+		if b != nil && do.Documents == nil {
+			do.Documents = document.NewRenderer(b, log)
+		}
+		if dash, err = newDashboard(ctx, st, &cfg, mon, do, log); err != nil {
 			mon.Stop(context.WithoutCancel(ctx))
 			return err
 		}
