@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -23,9 +24,9 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/alert"
 	"github.com/skimwatch/skimwatch/internal/check/browser"
-	"github.com/skimwatch/skimwatch/internal/document"
 	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/config"
+	"github.com/skimwatch/skimwatch/internal/document"
 	"github.com/skimwatch/skimwatch/internal/monitor"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/open"
@@ -402,6 +403,19 @@ func newCollector(ctx context.Context, st store.Store, cfg config.Config, co col
 func newDashboard(ctx context.Context, st store.Store, cfg *config.Config, mon *monitor.Monitor, do web.Options, log *slog.Logger) (*web.Server, error) {
 	do.Store, do.Logger, do.Runs = st, log, mon.Runs
 	var err error
+	if name := cfg.Dashboard.CSPSite; name != "" && do.CSPReportURI == "" {
+		// Config validation made sure the site exists with a key, and
+		// newCollector serves it on this same listener.
+		for _, s := range cfg.Sites {
+			if s.Name == name && s.CollectorKey != nil {
+				key, err := s.CollectorKey.Resolve()
+				if err != nil {
+					return nil, fmt.Errorf("dashboard: csp_site %s: collector key: %w", name, err)
+				}
+				do.CSPReportURI = "/r/" + url.PathEscape(key)
+			}
+		}
+	}
 	if do.Sinks, err = sinks(cfg); err != nil {
 		return nil, fmt.Errorf("dashboard: alert sinks: %w", err)
 	}
