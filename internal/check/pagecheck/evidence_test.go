@@ -64,8 +64,34 @@ func TestCheckKeepsABigScriptsSourceAsEvidence(t *testing.T) {
 			t.Errorf("no inline script with inlineBig; scripts: %d", len(o.Scripts))
 		}
 	})
+}
+
+// TestEvidenceSourcesShareOneBudgetPerCheck: whole sources (up to the
+// store's cap) are kept until a check has kept maxSourceKeptTotal bytes;
+// after that each script keeps only the classification cap, so a page that
+// makes thousands of big scripts cannot make one check hold gigabytes.
+func TestEvidenceSourcesShareOneBudgetPerCheck(t *testing.T) {
+	r := &recorder{}
+	big := strings.Repeat("a", 400<<10)
+	kept := 0
+	for kept+len(big) <= maxSourceKeptTotal {
+		if got := r.keepSource(big); len(got) != len(big) {
+			t.Fatalf("a source within the budget was cut to %d bytes after %d kept", len(got), kept)
+		}
+		kept += len(big)
+	}
+	t.Run("past the budget a source keeps only the classification cap", func(t *testing.T) {
+		if got := r.keepSource(big); len(got) != maxSourceClassified {
+			t.Fatalf("kept %d bytes past the budget, want %d", len(got), maxSourceClassified)
+		}
+	})
+	t.Run("a small source past the budget is still kept whole", func(t *testing.T) {
+		if got := r.keepSource("window.x = 1;"); got != "window.x = 1;" {
+			t.Fatalf("kept %q", got)
+		}
+	})
 	t.Run("a source beyond the store's cap is cut at the cap", func(t *testing.T) {
-		if got := truncate(strings.Repeat("x", store.MaxScriptSourceBytes+10), maxSourceKept); len(got) != store.MaxScriptSourceBytes {
+		if got := (&recorder{}).keepSource(strings.Repeat("x", store.MaxScriptSourceBytes+10)); len(got) != store.MaxScriptSourceBytes {
 			t.Errorf("kept %d bytes, want %d", len(got), store.MaxScriptSourceBytes)
 		}
 	})
