@@ -127,7 +127,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if s.reportURI == "" {
 		s.reportURI = "/api/csp-report"
 	}
-	m, err := mergeCatalogs(coreMessages(), findingMessages(), inventoryMessages())
+	m, err := mergeCatalogs(coreMessages(), findingMessages(), inventoryMessages(), reportMessages())
 	if err != nil {
 		return nil, fmt.Errorf("web: messages: %w", err)
 	}
