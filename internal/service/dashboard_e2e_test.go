@@ -93,6 +93,13 @@ func TestDashboardWalkFromSetUpToTheAlert(t *testing.T) {
 		}
 		d.Screenshot("walk-3-inventory-approved-en.png")
 	})
+	t.Run("the PDF evidence sheet prints in serve's Chromium", func(t *testing.T) {
+		var pdf struct{ Type, Head string }
+		d.Eval(`fetch("/inventory/shop/export?format=pdf").then(async r => ({Type: r.headers.get("Content-Type"), Head: (await r.text()).slice(0, 5)}))`, &pdf)
+		if pdf.Type != "application/pdf" || pdf.Head != "%PDF-" {
+			t.Errorf("the PDF export: %+v", pdf)
+		}
+	})
 	if t.Failed() {
 		return
 	}
