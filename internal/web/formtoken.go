@@ -20,14 +20,16 @@ const (
 
 // formToken is the request's form token, set as a cookie first when the
 // request has none (or a malformed one). It costs no store row, so the
-// open sign-in page cannot be used to fill the store.
+// open sign-in page cannot be used to fill the store. SameSite=Lax, not
+// Strict: a sign-in page opened from a link elsewhere must see the cookie
+// it already has, or it would replace it under another open tab's form.
 func (s *Server) formToken(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(formCookie); err == nil && validFormToken(c.Value) {
 		return c.Value
 	}
 	tok := randomSecret("")
 	http.SetCookie(w, &http.Cookie{Name: formCookie, Value: tok, Path: "/", HttpOnly: true,
-		Secure: s.secure, SameSite: http.SameSiteStrictMode})
+		Secure: s.secure, SameSite: http.SameSiteLaxMode})
 	// Later calls in this request (the page that sets it) see the same one.
 	r.AddCookie(&http.Cookie{Name: formCookie, Value: tok})
 	return tok

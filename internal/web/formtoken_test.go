@@ -79,8 +79,8 @@ func TestFormsWithoutTheirTokenAreRefused(t *testing.T) {
 		for _, c := range resp.Cookies() {
 			if c.Name == formCookie {
 				found = true
-				if !c.HttpOnly || c.SameSite != http.SameSiteStrictMode || c.Path != "/" {
-					t.Errorf("cookie %+v, want HttpOnly, SameSite=Strict, Path=/", c)
+				if !c.HttpOnly || c.SameSite != http.SameSiteLaxMode || c.Path != "/" {
+					t.Errorf("cookie %+v, want HttpOnly, SameSite=Lax, Path=/", c)
 				}
 			}
 		}
