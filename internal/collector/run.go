@@ -363,6 +363,18 @@ func sampleJSON(e csp.Event) string {
 }
 
 // kindOf names what an aggregate is about, in the store's vocabulary.
+// storedKind is the csp.Kind of a stored aggregate's Kind, which kindOf
+// wrote: a URL's is the directive's subject ("script", "connect"), any
+// other the csp.Kind itself.
+func storedKind(kind string) csp.Kind {
+	switch k := csp.Kind(kind); k {
+	case csp.KindInline, csp.KindEval, csp.KindWasmEval, csp.KindTrustedTypesSink, csp.KindTrustedTypesPolicy,
+		csp.KindData, csp.KindBlob, csp.KindSelf, csp.KindScheme, csp.KindEmpty:
+		return k
+	}
+	return csp.KindURL
+}
+
 func kindOf(directive string, k csp.Kind) string {
 	if k != csp.KindURL {
 		return string(k)

@@ -51,23 +51,55 @@ func findingKind(family string, k csp.Kind) (kind, what string, sev finding.Seve
 
 // consider records a flushed aggregate as a candidate finding.
 func (c *Collector) consider(g csp.Aggregate) {
-	if csp.IsForeignDocument(g.DocumentPath) {
-		k := candidateKey{site: g.Site, blocked: csp.NoDocument, kind: kindForeign}
-		if len(g.Samples) > 0 && g.Samples[0].DocumentOrigin != "" {
-			k.blocked = g.Samples[0].DocumentOrigin
-		}
+	docOrigin := ""
+	if len(g.Samples) > 0 {
+		docOrigin = g.Samples[0].DocumentOrigin
+	}
+	if k, ok := candidateFor(g.Site, g.Directive, g.Blocked, g.SourceFile, g.DocumentPath, g.BlockedKind, docOrigin); ok {
 		c.addCandidate(k, g.Samples)
-		return
 	}
-	fam := csp.DirectiveFamily(g.Directive)
-	if kind, _, _ := findingKind(fam, g.BlockedKind); kind == "" {
-		return
+}
+
+// candidateFor is the candidate finding an aggregate counts towards, and
+// false when it raises none. docOrigin is a foreign document's origin, ""
+// when unknown.
+func candidateFor(site, directive, blocked, sourceFile, documentPath string, kind csp.Kind, docOrigin string) (candidateKey, bool) {
+	if csp.IsForeignDocument(documentPath) {
+		k := candidateKey{site: site, blocked: csp.NoDocument, kind: kindForeign}
+		if docOrigin != "" {
+			k.blocked = docOrigin
+		}
+		return k, true
 	}
-	k := candidateKey{site: g.Site, family: fam, blocked: g.Blocked, kind: g.BlockedKind}
-	if g.BlockedKind != csp.KindURL {
-		k.sourceFile = g.SourceFile
+	fam := csp.DirectiveFamily(directive)
+	if fk, _, _ := findingKind(fam, kind); fk == "" {
+		return candidateKey{}, false
 	}
-	c.addCandidate(k, g.Samples)
+	k := candidateKey{site: site, family: fam, blocked: blocked, kind: kind}
+	if kind != csp.KindURL {
+		k.sourceFile = sourceFile
+	}
+	return k, true
+}
+
+// findingKey is the store key of k's finding.
+func (k candidateKey) findingKey() string {
+	kind, _, _ := findingKind(k.family, k.kind)
+	return store.FindingKey(finding.Finding{Source: "collector", Kind: kind}, k.family, k.blocked, k.sourceFile)
+}
+
+// FindingKeyOf is the store key of the finding a stored aggregate counts
+// towards (whether or not it was raised yet), and "" when it raises none:
+// the dashboard's Reports page links an aggregate to its finding with it.
+func FindingKeyOf(a store.ReportAggregate) string {
+	// The stored row keeps the foreign document's origin in its path, as
+	// matches reads it.
+	k, ok := candidateFor(a.Site, a.Directive, a.Blocked, a.SourceFile, a.DocumentPath, storedKind(a.Kind),
+		csp.AggregateDocumentOrigin(a.DocumentPath, ""))
+	if !ok {
+		return ""
+	}
+	return k.findingKey()
 }
 
 func (c *Collector) addCandidate(k candidateKey, samples []csp.Event) {
@@ -277,7 +309,7 @@ func (c *Collector) buildFinding(k candidateKey, cd *candidate, rows []store.Rep
 		Severity: sev, Kind: kind, Message: msg, Evidence: ev,
 		Source: "collector", Site: k.site, URL: url, Time: c.opts.Now(),
 	}
-	return f, store.FindingKey(finding.Finding{Source: f.Source, Kind: kind}, k.family, k.blocked, k.sourceFile)
+	return f, k.findingKey()
 }
 
 // matches reports whether a stored aggregate counts towards candidate k.

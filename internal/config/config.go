@@ -71,6 +71,8 @@ type Config struct {
 	// Alerting holds the alert rules' timings.
 	Alerting  Alerting  `yaml:"alerting"`
 	Retention Retention `yaml:"retention"`
+	// Dashboard configures the dashboard served on listen.
+	Dashboard Dashboard `yaml:"dashboard"`
 	// RescueAfter is how long a job may stay running before it is taken
 	// for dead (its worker killed or its machine lost) and run again
 	// elsewhere; 0 is the longest allowed timeout plus five minutes.
@@ -90,6 +92,16 @@ type Alerting struct {
 	// or web root alert as silence.
 	SilenceAfter *int `yaml:"silence_after"`
 	Line         int  `yaml:"-"`
+}
+
+// Dashboard configures the dashboard itself.
+type Dashboard struct {
+	// CSPSite names a site (with a collector_key) whose collector takes
+	// the dashboard's own CSP violation reports, so they are aggregated
+	// and evaluated like a shop's. Empty: the dashboard files them itself
+	// at /api/csp-report.
+	CSPSite string `yaml:"csp_site"`
+	Line    int    `yaml:"-"`
 }
 
 // Site is one shop.

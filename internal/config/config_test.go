@@ -82,6 +82,8 @@ func TestParseRefuses(t *testing.T) {
 		{"an unknown alerting key", "sites: [{name: s}]\nalerting:\n  quiet: true\n", 3, "alerting.quiet: unknown key"},
 		{"rules on a web root that is not scanned", "sites:\n  - name: s\n    web_roots:\n      - {path: /srv/shop, baseline: /b, rules: [/r.yar]}\n", 4, "sites[0].web_roots[0].rules: rules are used by the signature scan: set scan: true too"},
 		{"a dwell as long as the check's timeout", "sites:\n  - name: s\n    pages:\n      - {url: https://x/, timeout: 20s, dwell: 20s}\n", 4, `sites[0].pages[0].dwell "20s": must be at least 0 and shorter than the timeout`},
+		{"a dashboard CSP site that is not configured", "sites: [{name: s}]\ndashboard:\n  csp_site: nope\n", 3, `dashboard.csp_site "nope": no site has this name`},
+		{"a dashboard CSP site without a collector key", "sites: [{name: s}]\ndashboard:\n  csp_site: s\n", 3, `dashboard.csp_site "s": the site has no collector_key`},
 		{"watch given as a word other than true or false", "sites:\n  - name: s\n    web_roots: [{path: /srv/shop, baseline: /b, watch: always}]\n", 3, "`always` into bool"},
 	}
 	for _, tt := range tests {

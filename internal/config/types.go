@@ -241,3 +241,13 @@ func (a *Alerting) UnmarshalYAML(n *yaml.Node) error {
 	a.Line = n.Line
 	return nil
 }
+
+// UnmarshalYAML records the dashboard key's line for errors.
+func (d *Dashboard) UnmarshalYAML(n *yaml.Node) error {
+	type plain Dashboard
+	if err := n.Decode((*plain)(d)); err != nil {
+		return err
+	}
+	d.Line = n.Line
+	return nil
+}

@@ -49,6 +49,15 @@ func (c Config) Validate() error {
 	if len(c.Sites) == 0 {
 		add(0, "sites", "", "at least one site is needed")
 	}
+	if name := c.Dashboard.CSPSite; name != "" {
+		i := slices.IndexFunc(c.Sites, func(s Site) bool { return s.Name == name })
+		switch {
+		case i < 0:
+			add(c.Dashboard.Line, "dashboard.csp_site", name, "no site has this name")
+		case c.Sites[i].CollectorKey == nil:
+			add(c.Dashboard.Line, "dashboard.csp_site", name, "the site has no collector_key: its collector takes the reports")
+		}
+	}
 	names := map[string]bool{}
 	// One watcher per tree: two would hand the alerter two views of it.
 	watched := map[string]bool{}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -25,6 +26,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/browser"
 	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/config"
+	"github.com/skimwatch/skimwatch/internal/document"
 	"github.com/skimwatch/skimwatch/internal/monitor"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/open"
@@ -204,8 +206,10 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	// reloadAlerts applies a reloaded config's alert sinks and timings; nil
 	// when the caller gave its own Alerter.
 	var reloadAlerts func(config.Config) error
+	// b is the process's Chromium, nil when no job needs one; the
+	// dashboard's PDF exports print in it too.
+	var b *browser.Browser
 	if opts.Role == RoleAll {
-		var b *browser.Browser
 		if hasChecks(cfg) {
 			b, err = browser.Launch(ctx, browser.Options{ExecPath: cfg.Chromium, MaxConcurrent: cfg.Concurrency, Logger: log})
 			if err != nil {
@@ -251,7 +255,11 @@ func Serve(ctx context.Context, cfg config.Config, opts Options) (err error) {
 	// /healthz.
 	var dash *web.Server
 	if opts.Role == RoleAll {
-		if dash, err = newDashboard(ctx, st, &cfg, mon, opts.Dashboard, log); err != nil {
+		do := opts.Dashboard
+		if b != nil && do.Documents == nil {
+			do.Documents = document.NewRenderer(b, log)
+		}
+		if dash, err = newDashboard(ctx, st, &cfg, mon, do, log); err != nil {
 			mon.Stop(context.WithoutCancel(ctx))
 			return err
 		}
@@ -395,6 +403,19 @@ func newCollector(ctx context.Context, st store.Store, cfg config.Config, co col
 func newDashboard(ctx context.Context, st store.Store, cfg *config.Config, mon *monitor.Monitor, do web.Options, log *slog.Logger) (*web.Server, error) {
 	do.Store, do.Logger, do.Runs = st, log, mon.Runs
 	var err error
+	if name := cfg.Dashboard.CSPSite; name != "" && do.CSPReportURI == "" {
+		// Config validation made sure the site exists with a key, and
+		// newCollector serves it on this same listener.
+		for _, s := range cfg.Sites {
+			if s.Name == name && s.CollectorKey != nil {
+				key, err := s.CollectorKey.Resolve()
+				if err != nil {
+					return nil, fmt.Errorf("dashboard: csp_site %s: collector key: %w", name, err)
+				}
+				do.CSPReportURI = "/r/" + url.PathEscape(key)
+			}
+		}
+	}
 	if do.Sinks, err = sinks(cfg); err != nil {
 		return nil, fmt.Errorf("dashboard: alert sinks: %w", err)
 	}

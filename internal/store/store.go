@@ -106,6 +106,8 @@ type Store interface {
 	FindingStateStore
 	// ScriptSourceStore keeps the sources of scripts a check saw.
 	ScriptSourceStore
+	// ReportPageStore pages through a site's report aggregates.
+	ReportPageStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

@@ -99,7 +99,38 @@ func (b *browserClient) get(path string) (*http.Response, string) {
 	return b.do(req)
 }
 
+// post sends form as the dashboard's own page would: with the form token
+// its page carries (the sign-in page is fetched first for the cookie when
+// the client has none yet).
 func (b *browserClient) post(path string, form url.Values) (*http.Response, string) {
+	b.t.Helper()
+	if !form.Has(formTokenField) {
+		f := url.Values{formTokenField: {b.formToken()}}
+		for k, v := range form {
+			f[k] = v
+		}
+		form = f
+	}
+	return b.postRaw(path, form)
+}
+
+// formToken is the client's form cookie, as a page's hidden field holds it.
+func (b *browserClient) formToken() string {
+	b.t.Helper()
+	u, _ := url.Parse(b.base)
+	for range 2 {
+		for _, c := range b.c.Jar.Cookies(u) {
+			if c.Name == formCookie {
+				return c.Value
+			}
+		}
+		b.get("/login")
+	}
+	return ""
+}
+
+// postRaw sends form as it is, with a same-origin browser's headers.
+func (b *browserClient) postRaw(path string, form url.Values) (*http.Response, string) {
 	req, _ := http.NewRequest("POST", b.base+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("Sec-Fetch-Site", "same-origin")

@@ -336,6 +336,7 @@ func TestScreenshotsInBothLanguages(t *testing.T) {
 	}
 	dir := screenshotDir(t)
 	plantOverview(t, st)
+	seedReports(t, st.st, 120)
 	st.addUser(t, "alice", store.RoleAdmin, "correct horse battery")
 	st.addUser(t, "vera", store.RoleViewer, "correct horse battery")
 	for _, lang := range []struct{ code, locale string }{{"en", "en-US"}, {"ja", "ja-JP"}} {
@@ -353,6 +354,8 @@ func TestScreenshotsInBothLanguages(t *testing.T) {
 			admin.navigate(st.URL + "/settings")
 			admin.screenshot(filepath.Join(dir, "settings-"+lang.code+".png"))
 			admin.fullPage(filepath.Join(dir, "settings-full-"+lang.code+".png"))
+			admin.navigate(st.URL + "/reports?site=shop")
+			admin.screenshot(filepath.Join(dir, "reports-"+lang.code+".png"))
 
 			viewer := openTab(t, b, lang.locale)
 			viewer.signIn(st.URL, "vera", "correct horse battery")

@@ -30,5 +30,8 @@
 //
 // State-changing routes need nothing more: the whole handler sits behind
 // http.CrossOriginProtection, and every response carries a strict CSP with
-// a per-request nonce (see csp.go).
+// a per-request nonce (see csp.go). The forms that hand out or change a
+// credential (sign-in, set-up, password change) also carry a form token:
+// put <input type="hidden" name="form_token" value="{{.FormToken}}"> in the
+// form and check formTokenOK(r) after parsing it (formtoken.go).
 package web

@@ -11,3 +11,10 @@ func (s *Server) requireUserForTest(u User) http.Handler {
 		mux.ServeHTTP(w, r.WithContext(withUser(r.Context(), u)))
 	})
 }
+
+// holdPDFExportForTest takes the one PDF export slot, as a running export
+// would, until the returned function is called.
+func (s *Server) holdPDFExportForTest() (release func()) {
+	s.pdfSlot <- struct{}{}
+	return func() { <-s.pdfSlot }
+}

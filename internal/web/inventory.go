@@ -306,6 +306,18 @@ func (s *Server) inventoryExport(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "format must be csv or pdf", http.StatusBadRequest)
 		return
 	}
+	if format == "pdf" {
+		// One print at a time: it holds a tab (or a whole Chromium) for
+		// seconds, and a viewer's clicks must not take the checks' CPU.
+		select {
+		case s.pdfSlot <- struct{}{}:
+			defer func() { <-s.pdfSlot }()
+		default:
+			w.Header().Set("Retry-After", "10")
+			http.Error(w, "another PDF export is running; try again in a few seconds", http.StatusTooManyRequests)
+			return
+		}
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), exportTimeout)
 	defer cancel()
 	items, _, err := s.store.InventoryItems(ctx, store.InventoryQuery{Site: f.Site, Target: f.Target})
@@ -335,10 +347,14 @@ func (s *Server) inventoryExport(w http.ResponseWriter, r *http.Request) {
 	_, _ = body.WriteTo(w)
 }
 
-// evidencePDF prints the sheet in a Chromium of its own: exports are rare
-// and the dashboard holds no browser, and a fresh one cannot carry state
-// from one export into the next.
+// evidencePDF prints the sheet with the service's renderer, or, when the
+// dashboard was given none (serve with no browser checks), in a Chromium of
+// its own. The renderer loads each document in a fresh tab with no network,
+// so nothing carries from one export into the next or into a check.
 func (s *Server) evidencePDF(ctx context.Context, sheet invsheet.Sheet) ([]byte, error) {
+	if s.documents != nil {
+		return invsheet.PDF(ctx, s.documents, sheet)
+	}
 	b, err := browser.Launch(ctx, browser.Options{Logger: s.log})
 	if err != nil {
 		return nil, fmt.Errorf("start Chromium: %w", err)

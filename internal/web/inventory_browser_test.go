@@ -4,122 +4,36 @@ import (
 	"context"
 	"encoding/json"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/cdp"
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/page"
-	"github.com/chromedp/cdproto/runtime"
 
 	"github.com/skimwatch/skimwatch/internal/check/browser"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/testsupport"
+	"github.com/skimwatch/skimwatch/internal/web/webtest"
 )
 
-// dashTab is one signed-in person's tab: its own browser context, so two
-// users in one test do not share cookies.
+// dashTab is one signed-in person's tab (webtest.Tab), with the short
+// names this package's tests use.
 type dashTab struct {
-	t    *testing.T
-	ctx  context.Context
-	s    *browser.Session
-	base string
+	*webtest.Tab
+	s *browser.Session
 }
 
 func openDashTab(t *testing.T, ctx context.Context, b *browser.Browser, base, lang string) *dashTab {
 	t.Helper()
-	tab, err := b.NewTab(ctx, browser.TabOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { tab.Close() })
-	d := &dashTab{t: t, ctx: ctx, s: tab.Page(), base: base}
-	if _, err := cdp.Call(ctx, d.s, page.Enable, page.EnableParams{}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := cdp.Call(ctx, d.s, emulation.SetDeviceMetricsOverride, emulation.SetDeviceMetricsOverrideParams{Width: 1280, Height: 800, DeviceScaleFactor: 1}); err != nil {
-		t.Fatal(err)
-	}
-	// The dashboard picks its language from Accept-Language.
-	if _, err := cdp.Call(ctx, d.s, emulation.SetUserAgentOverride, emulation.SetUserAgentOverrideParams{UserAgent: b.UserAgent(), AcceptLanguage: lang}); err != nil {
-		t.Fatal(err)
-	}
-	return d
+	tab := webtest.Open(t, ctx, b, base, lang)
+	return &dashTab{Tab: tab, s: tab.Session()}
 }
 
-// load runs act (a navigation or a form submission) and waits for the
-// page it leads to.
-func (d *dashTab) load(act func()) {
-	d.t.Helper()
-	loaded, stop := d.s.Subscribe(page.LoadEventFired.Method)
-	defer stop()
-	act()
-	select {
-	case <-loaded:
-	case <-time.After(30 * time.Second):
-		d.t.Fatal("the page did not load")
-	}
-}
-
-func (d *dashTab) open(path string) {
-	d.t.Helper()
-	d.load(func() {
-		if _, err := cdp.Call(d.ctx, d.s, page.Navigate, page.NavigateParams{URL: d.base + path}); err != nil {
-			d.t.Fatal(err)
-		}
-	})
-}
-
-// eval runs JavaScript in the page (DevTools is not bound by the page's
-// CSP) and decodes its value into out.
-func (d *dashTab) eval(expr string, out any) {
-	d.t.Helper()
-	res, err := cdp.Call(d.ctx, d.s, runtime.Evaluate, runtime.EvaluateParams{Expression: expr, ReturnByValue: new(true), AwaitPromise: new(true)})
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	if res.ExceptionDetails != nil {
-		d.t.Fatalf("%s: %s", expr, res.ExceptionDetails.Text)
-	}
-	if out != nil && res.Result != nil {
-		if err := json.Unmarshal(res.Result.Value, out); err != nil {
-			d.t.Fatalf("%s: %v", expr, err)
-		}
-	}
-}
-
-// submit fills a form's fields (by name) and submits it as a person would.
-func (d *dashTab) submit(form string, fields map[string]string) {
-	d.t.Helper()
-	js, _ := json.Marshal(fields)
-	sel, _ := json.Marshal(form)
-	d.load(func() {
-		d.eval(`(() => { const f = document.querySelector(`+string(sel)+`); if (!f) throw new Error("no form "+`+string(sel)+`);
-			for (const [k, v] of Object.entries(`+string(js)+`)) f.elements[k].value = v; f.requestSubmit(); })()`, nil)
-	})
-}
-
-func (d *dashTab) login(name, password string) {
-	d.t.Helper()
-	d.open("/login")
-	d.submit(`form[action="/login"]`, map[string]string{"name": name, "password": password})
-}
-
-func (d *dashTab) screenshot(name string) {
-	d.t.Helper()
-	res, err := cdp.Call(d.ctx, d.s, page.CaptureScreenshot, page.CaptureScreenshotParams{Format: page.CaptureScreenshotFormatPng})
-	if err != nil {
-		d.t.Fatal(err)
-	}
-	dir := d.t.ArtifactDir()
-	if err := os.WriteFile(filepath.Join(dir, name), res.Data, 0o600); err != nil {
-		d.t.Fatal(err)
-	}
-	d.t.Logf("screenshot %s", filepath.Join(dir, name))
-}
+func (d *dashTab) open(path string)                             { d.Visit(path) }
+func (d *dashTab) eval(expr string, out any)                    { d.Eval(expr, out) }
+func (d *dashTab) submit(form string, fields map[string]string) { d.Submit(form, fields) }
+func (d *dashTab) login(name, password string)                  { d.Login(name, password) }
+func (d *dashTab) screenshot(name string)                       { d.Screenshot(name) }
 
 func TestInventoryInChromium(t *testing.T) {
 	_, err := browser.FindChromium("")

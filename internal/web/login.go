@@ -140,6 +140,7 @@ type loginData struct {
 }
 
 func (s *Server) loginPage(w http.ResponseWriter, r *http.Request) {
+	s.formToken(w, r) // also for the signed-in visitor sent on
 	if userFrom(r.Context()).ID != 0 {
 		http.Redirect(w, r, localPath(r.URL.Query().Get("next")), http.StatusSeeOther)
 		return
@@ -163,6 +164,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	now := s.now()
 	fail := func(code int, key string) {
 		s.renderStatus(w, r, code, "login.html", loginData{Name: name, Next: next, Error: key})
+	}
+	if !formTokenOK(r) {
+		fail(http.StatusForbidden, "form.expired")
+		return
 	}
 	if ok, logIt := s.limiter.allow(clientAddr(r), now); !ok {
 		if logIt {
@@ -328,6 +333,10 @@ func (s *Server) setup(w http.ResponseWriter, r *http.Request) {
 	d := setupData{Token: r.PostForm.Get("token"), Name: strings.TrimSpace(r.PostForm.Get("name"))}
 	pw := r.PostForm.Get("password")
 	switch {
+	case !formTokenOK(r):
+		d.Error = "form.expired"
+		s.renderStatus(w, r, http.StatusForbidden, "setup.html", d)
+		return
 	case d.Name == "" || len(d.Name) > store.MaxUserNameBytes:
 		d.Error = "users.badname"
 	case checkPassword(pw) != nil:

@@ -60,6 +60,7 @@ func coreMessages() catalog {
 			"result.incomplete":     "incomplete",
 			"result.none":           "not checked yet",
 
+			"form.expired":    "This form has expired or did not come from this dashboard. Send it again from this page.",
 			"login.title":     "Sign in",
 			"login.name":      "User name",
 			"login.password":  "Password",
@@ -187,6 +188,7 @@ func coreMessages() catalog {
 			"result.incomplete":     "不完全",
 			"result.none":           "未検査",
 
+			"form.expired":    "このフォームは期限切れか、このダッシュボードから送信されたものではありません。このページからもう一度送信してください。",
 			"login.title":     "ログイン",
 			"login.name":      "ユーザー名",
 			"login.password":  "パスワード",

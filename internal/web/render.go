@@ -28,6 +28,9 @@ type view struct {
 	Page string
 	// Data is the page's own data.
 	Data any
+	// FormToken goes into a form's hidden form_token field; the sign-in,
+	// set-up and password forms are refused without it (formtoken.go).
+	FormToken string
 }
 
 // T is the message key in the reader's language.
@@ -126,7 +129,7 @@ func (s *Server) renderStatus(w http.ResponseWriter, r *http.Request, code int, 
 	}
 	u := userFrom(r.Context())
 	v := &view{s: s, Lang: s.languageFor(r, u.Lang), User: u, Nonce: nonceFrom(r.Context()),
-		Page: strings.TrimSuffix(page, ".html"), Data: data}
+		Page: strings.TrimSuffix(page, ".html"), Data: data, FormToken: s.formToken(w, r)}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout.html", v); err != nil {
 		s.log.Error("render page", "page", page, "err", err)

@@ -53,6 +53,7 @@ func (s *Server) routes(mux *http.ServeMux) {
 
 	s.findingRoutes(mux)
 	s.inventoryRoutes(mux)
+	s.reportRoutes(mux)
 }
 
 // Protect wraps a handler registered outside this package (the service's

@@ -102,6 +102,16 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) {
 	if !parseForm(w, r) {
 		return
 	}
+	if !formTokenOK(r) {
+		d, err := s.settingsView(ctx)
+		if err != nil {
+			s.serverError(w, r, "settings", err)
+			return
+		}
+		d.FlashKind, d.Flash = "error", "form.expired"
+		s.renderStatus(w, r, http.StatusForbidden, "settings.html", d)
+		return
+	}
 	u := userFrom(ctx)
 	su, err := s.store.UserByID(ctx, u.ID)
 	if err != nil {

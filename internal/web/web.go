@@ -15,6 +15,7 @@ import (
 	"golang.org/x/text/language"
 
 	"github.com/skimwatch/skimwatch/internal/alert"
+	"github.com/skimwatch/skimwatch/internal/document"
 	"github.com/skimwatch/skimwatch/internal/monitor"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
@@ -40,6 +41,11 @@ type Options struct {
 	Runs func(ctx context.Context, limit int) ([]monitor.Run, error)
 	// Sinks are the config's alert sinks, for "send a test alert".
 	Sinks []alert.Sink
+	// Documents renders the PDF evidence sheet: serve passes one on the
+	// Chromium its checks use. nil: each export starts a Chromium of its
+	// own. Either way one export runs at a time; another asked for
+	// meanwhile gets 429.
+	Documents *document.Renderer
 
 	// PasswordParams are argon2id's costs; default PasswordParams() (tests
 	// lower them).
@@ -69,8 +75,11 @@ type Server struct {
 	pages     map[string]*template.Template
 	handler   http.Handler
 
-	runs        func(ctx context.Context, limit int) ([]monitor.Run, error)
-	sinks       []alert.Sink
+	runs      func(ctx context.Context, limit int) ([]monitor.Run, error)
+	sinks     []alert.Sink
+	documents *document.Renderer
+	// pdfSlot holds one token while a PDF export runs.
+	pdfSlot     chan struct{}
 	sessions    *scs.SessionManager
 	params      *argon2id.Params
 	dummyHash   string
@@ -99,7 +108,8 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	s.runs, s.sinks = opts.Runs, opts.Sinks
+	s.runs, s.sinks, s.documents = opts.Runs, opts.Sinks, opts.Documents
+	s.pdfSlot = make(chan struct{}, 1)
 	s.params = cmp.Or(opts.PasswordParams, PasswordParams())
 	s.maxFailures = cmp.Or(opts.MaxLoginFailures, 5)
 	s.lockFor = cmp.Or(opts.LockFor, 15*time.Minute)
@@ -117,7 +127,7 @@ func New(ctx context.Context, opts Options) (*Server, error) {
 	if s.reportURI == "" {
 		s.reportURI = "/api/csp-report"
 	}
-	m, err := mergeCatalogs(coreMessages(), findingMessages(), inventoryMessages())
+	m, err := mergeCatalogs(coreMessages(), findingMessages(), inventoryMessages(), reportMessages())
 	if err != nil {
 		return nil, fmt.Errorf("web: messages: %w", err)
 	}

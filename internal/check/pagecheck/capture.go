@@ -25,10 +25,24 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/inventory"
 	"github.com/skimwatch/skimwatch/internal/check/observation"
 	weborigin "github.com/skimwatch/skimwatch/internal/origin"
+	"github.com/skimwatch/skimwatch/internal/store"
 )
 
 // maxSourceKept caps the script source kept as evidence; hashes cover all.
-const maxSourceKept = 32 << 10
+// It is the store's own cap, so a skimmer appended to a big library is
+// still in the source the dashboard diffs.
+const maxSourceKept = store.MaxScriptSourceBytes
+
+// maxSourceKeptTotal is how much whole source one check keeps: past it,
+// each script keeps only maxSourceClassified, so a page that makes
+// thousands of big scripts cannot make one check hold gigabytes. A real
+// checkout's scripts come to a few MiB.
+const maxSourceKeptTotal = 32 << 20
+
+// maxSourceClassified caps the inline scripts refineKinds compares with the
+// served HTML: a search through the document per script is cheap for small
+// ones, and a big inline script is very rarely written at run time.
+const maxSourceClassified = 32 << 10
 
 // Limits on what one check records; reaching one makes the check incomplete.
 const (
@@ -57,6 +71,7 @@ type recorder struct {
 	wg sync.WaitGroup // handler goroutines
 
 	mu            sync.Mutex
+	sourceKept    int // bytes of script source kept so far (keepSource)
 	step          int
 	phase         string
 	afterInput    bool
@@ -671,7 +686,7 @@ func (r *recorder) addScript(ctx context.Context, s *browser.Session, p *debugge
 		sc.SHA256 = strings.ToLower(p.Hash)
 	} else {
 		sc.SHA256, sc.Fingerprint, sc.Shape = digest, fingerprint, shape
-		sc.Source = truncate(src, maxSourceKept)
+		sc.Source = r.keepSource(src)
 	}
 	var stackURL, stackKey string
 	if p.StackTrace != nil {
@@ -762,7 +777,7 @@ func (r *recorder) refineKinds() {
 				sc.Kind = observation.ScriptDynamic
 			}
 		case observation.ScriptInline:
-			if served := r.served[sc.DocumentURL]; served != "" && sc.Length <= maxSourceKept && !strings.Contains(served, strings.TrimSpace(sc.Source)) {
+			if served := r.served[sc.DocumentURL]; served != "" && sc.Length <= maxSourceClassified && !strings.Contains(served, strings.TrimSpace(sc.Source)) {
 				sc.Kind = observation.ScriptDynamic
 			}
 		}
@@ -1136,6 +1151,18 @@ func capBody(b []byte, max int) (string, bool) {
 		return string(b[:max]), true
 	}
 	return string(b), false
+}
+
+// keepSource is the part of a script's source kept as evidence, within the
+// check's budget. Call with mu.
+func (r *recorder) keepSource(src string) string {
+	limit := maxSourceKept
+	if r.sourceKept+min(len(src), limit) > maxSourceKeptTotal {
+		limit = maxSourceClassified
+	}
+	kept := truncate(src, limit)
+	r.sourceKept += len(kept)
+	return kept
 }
 
 func truncate(s string, n int) string {

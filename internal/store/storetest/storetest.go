@@ -49,6 +49,7 @@ func Run(t *testing.T, newStore NewFunc) {
 	t.Run("incident scopes", func(t *testing.T) { testIncidentScopes(t, newStore) })
 	t.Run("overview", func(t *testing.T) { testOverview(t, newStore) })
 	t.Run("finding states", func(t *testing.T) { testFindingStates(t, newStore) })
+	t.Run("report pages", func(t *testing.T) { testReportPages(t, newStore) })
 	t.Run("a cancelled context fails a call instead of running it", func(t *testing.T) {
 		s := newStore(t)
 		ctx, cancel := context.WithCancel(t.Context())
