@@ -33,6 +33,10 @@ const (
 	// LiveCartPage opens the shop's WebSocket at load and sends every
 	// keystroke on it; placing the order opens a second socket.
 	LiveCartPage = "/live-cart/"
+	// LiveCartWorkerPage keeps the shop's socket in a dedicated worker,
+	// opened at load; its #live-sync button hands the typed email to the
+	// worker, which sends it on that socket and on a new one.
+	LiveCartWorkerPage = "/live-cart/worker/"
 	// NewWindowCheckoutPage is EC-CUBE's order form posting into a new
 	// window (target="_blank"): the window's very first request is the
 	// POST /shopping/checkout that creates the order.
@@ -82,6 +86,14 @@ func (l *Lab) liveWriteRoutes(mux *http.ServeMux) {
 		_, _ = io.WriteString(w, platformHTML(liveCartHTML))
 	})
 	mux.HandleFunc("GET /ws/cart", l.handleShopSocket)
+	mux.HandleFunc("GET "+LiveCartWorkerPage+"{$}", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = io.WriteString(w, platformHTML(liveCartWorkerHTML))
+	})
+	mux.HandleFunc("GET /live-cart/worker.js", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		_, _ = io.WriteString(w, liveCartWorkerJS)
+	})
 	mux.HandleFunc("GET "+NewWindowCheckoutPage+"{$}", func(w http.ResponseWriter, r *http.Request) {
 		l.sessionFor(w, r)
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -225,3 +237,22 @@ document.getElementById('nl-open').addEventListener('click', () => {
   window.open('/newsletter/subscribe?email=' + encodeURIComponent(document.getElementById('nl-email').value), '_blank');
 });
 </script>`
+
+// liveCartWorkerHTML hands the email to the worker that owns the socket.
+const liveCartWorkerHTML = `<label>メール / Email <input type="email" id="live-email" autocomplete="email"></label>
+<button type="button" id="live-sync">保存 / Save</button>
+<script>
+const cartWorker = new Worker('/live-cart/worker.js');
+document.getElementById('live-sync').addEventListener('click', () => cartWorker.postMessage(document.getElementById('live-email').value));
+</script>`
+
+// liveCartWorkerJS opens the socket at once, and on each message sends the
+// email on it and on a second socket.
+const liveCartWorkerJS = `const sockURL = (location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws/cart';
+const live = new WebSocket(sockURL);
+live.onopen = () => live.send(JSON.stringify({hello: 'worker'}));
+onmessage = (e) => {
+  if (live.readyState === 1) live.send(JSON.stringify({field: 'email', value: e.data}));
+  const order = new WebSocket(sockURL);
+  order.onopen = () => order.send(JSON.stringify({placeOrder: {email: e.data}}));
+};`

@@ -100,6 +100,7 @@ type recorder struct {
 	socketsHeld   bool                     // the shop's WebSockets are held (arm)
 	heldFrames    map[int]bool             // indexes in wsFrames of frames held, not sent
 	heldSockets   map[string]bool          // sockets already listed in blocked
+	heldIn        map[string]bool          // session ids whose sockets to the shop are held
 	changed       chan struct{}            // closed and replaced on every state change
 }
 
@@ -141,7 +142,7 @@ func newRecorder(tab *browser.Tab, opts *Options, shop string, matcher *honey.Ma
 		cookies: map[string]string{}, sentCookie: map[string]string{}, attached: map[string]bool{}, watched: map[string]chan struct{}{},
 		frames: map[string]*observation.Frame{}, docReqs: map[string]string{}, open: map[string]bool{},
 		served: map[string]string{}, domScripts: map[string]bool{},
-		heldFrames: map[int]bool{}, heldSockets: map[string]bool{},
+		heldFrames: map[int]bool{}, heldSockets: map[string]bool{}, heldIn: map[string]bool{},
 		changed: make(chan struct{}),
 	}
 }
@@ -478,9 +479,11 @@ func (r *recorder) setUpWindow(ctx context.Context, s *browser.Session) {
 		{Method: network.Enable.Method, Params: network.EnableParams{MaxPostDataSize: ptr(int64(r.opts.MaxBodyBytes))}},
 		{Method: fetch.Enable.Method, Params: fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}}},
 	}
+	held := false
 	if r.guard.armed() != "" {
 		if p := r.socketConditions(); p != nil {
 			cmds = append(cmds, browser.Command{Method: network.EmulateNetworkConditionsByRule.Method, Params: p})
+			held = true
 		}
 	}
 	if s.Info().WaitingForDebugger {
@@ -489,6 +492,11 @@ func (r *recorder) setUpWindow(ctx context.Context, s *browser.Session) {
 	if err := s.Batch(ctx, cmds...); err != nil {
 		r.addIncomplete("a new window the page opened (%s) could not be watched: %v", s.Info().URL, err)
 		return
+	}
+	if held {
+		r.mu.Lock()
+		r.heldIn[s.ID()] = true
+		r.mu.Unlock()
 	}
 	if err := r.enableDocument(ctx, s); err != nil {
 		// Its requests are watched; a window that closed at once has no
@@ -977,7 +985,9 @@ func (r *recorder) onWebSocket(s *browser.Session, p *network.EventWebSocketCrea
 		ID: id, Method: "GET", URL: p.URL, Type: "WebSocket", Initiator: u, InitiatorKey: k,
 		Phase: r.phase, Step: r.step, Via: "network", Time: time.Now(),
 	}}
-	if why := r.guard.shopSocket(p.URL); why != "" && r.socketsHeld {
+	// Only where Chromium took the conditions: a socket elsewhere was not
+	// stopped, and the observation must not say it was.
+	if why := r.guard.shopSocket(p.URL); why != "" && r.heldIn[s.ID()] {
 		// The handshake fails at the network level (socketConditions).
 		rec.blocked = true
 		rec.Failed = "blocked by skimwatch: " + why
@@ -998,7 +1008,7 @@ func (r *recorder) onWSFrame(s *browser.Session, rid string, sent bool, f *netwo
 		return
 	}
 	payload, _ := capBody(f.PayloadData, r.opts.MaxBodyBytes)
-	if why := r.guard.shopSocket(info.url); sent && why != "" && r.socketsHeld {
+	if why := r.guard.shopSocket(info.url); sent && why != "" && r.heldIn[s.ID()] {
 		// Chromium reports the frame as sent, but the network service holds
 		// it while the socket's conditions say offline: it never leaves.
 		r.heldFrames[len(r.wsFrames)] = true
@@ -1252,5 +1262,9 @@ func (r *recorder) holdSockets(ctx context.Context, s *browser.Session) {
 			return
 		}
 		r.log.Debug("holding the shop's WebSockets", "type", s.Info().Type, "err", err)
+		return
 	}
+	r.mu.Lock()
+	r.heldIn[s.ID()] = true
+	r.mu.Unlock()
 }

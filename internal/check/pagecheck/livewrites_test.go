@@ -154,6 +154,32 @@ func TestShopWebSocketAfterArming(t *testing.T) {
 			t.Errorf("incomplete: %q", o.Incomplete)
 		}
 	})
+	t.Run("a dedicated worker's socket to the shop carries nothing after arming", func(t *testing.T) {
+		t.Parallel()
+		l := startLab(t)
+		opts := platformOptions(t, l)
+		flow := flowOf(l, "live-cart-worker", Step{Visit: lab.LiveCartWorkerPage}, Step{Wait: Duration(500 * time.Millisecond)},
+			Step{Fill: &Fill{Selector: "#live-email", Class: observation.FieldEmail}}, Step{Click: "#live-sync"}, Step{Wait: Duration(time.Second)})
+		o, err := Check(context.Background(), b, Target{Flow: flow}, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(500 * time.Millisecond)
+		got := l.ShopSocketMessages()
+		if !slices.ContainsFunc(got, func(m string) bool { return strings.Contains(m, `"worker"`) }) {
+			t.Fatalf("the worker's hello before arming never arrived (%q): the page is broken and this test proves nothing", got)
+		}
+		for _, m := range got {
+			if strings.Contains(m, opts.Identity.Email) {
+				t.Errorf("the shop's socket received %q from the worker after the probe armed", m)
+			}
+		}
+		if !slices.ContainsFunc(o.Leaks, func(lk observation.Leak) bool {
+			return lk.RequestType == "WebSocket" && lk.Class == observation.FieldEmail && lk.Blocked
+		}) {
+			t.Errorf("the worker's held frame is not a blocked leak; leaks %+v", o.Leaks)
+		}
+	})
 	t.Run("the escape hatch lets the socket carry the email and the order", func(t *testing.T) {
 		t.Parallel()
 		l := startLab(t)
