@@ -674,7 +674,7 @@ func (d *driver) fillSelector(ctx context.Context, f *Fill) error {
 	value := f.Value
 	if f.Class != "" {
 		value = d.id.ValueFor(f.Class)
-		d.rec.arm(ctx, "typing honey " + f.Class)
+		d.rec.arm(ctx, "typing honey "+f.Class)
 	}
 	d.rec.setPhase(observation.PhaseInput)
 	if err := d.focus(ctx, fd, obj); err != nil {

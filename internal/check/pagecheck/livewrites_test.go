@@ -189,7 +189,9 @@ func TestShopWebSocketAfterArming(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := l.ShopSocketMessages()
-		if !slices.ContainsFunc(got, func(m string) bool { return strings.Contains(m, "placeOrder") && strings.Contains(m, opts.Identity.Email) }) {
+		if !slices.ContainsFunc(got, func(m string) bool {
+			return strings.Contains(m, "placeOrder") && strings.Contains(m, opts.Identity.Email)
+		}) {
 			t.Errorf("no order with the honey email on the shop's socket: %q", got)
 		}
 	})
