@@ -1048,7 +1048,7 @@ func (r *recorder) onPaused(ctx context.Context, s *browser.Session, p *fetch.Ev
 	if p.ResourceType == network.ResourceTypeDocument {
 		fid := string(p.FrameID)
 		q.Page = fid == r.mainID || r.frames[fid] != nil && r.frames[fid].Kind == "popup"
-		q.Visit = fid == r.mainID && r.visiting && r.visitURL != "" && sameDocument(fullURL, r.visitURL)
+		q.Visit = fid == r.mainID && r.visiting && r.visitURL != "" && sameVisit(fullURL, r.visitURL)
 	}
 	r.mu.Unlock()
 	reason := r.guard.decide(q)
@@ -1267,4 +1267,26 @@ func (r *recorder) holdSockets(ctx context.Context, s *browser.Session) {
 	r.mu.Lock()
 	r.heldIn[s.ID()] = true
 	r.mu.Unlock()
+}
+
+// sameVisit reports whether Chromium's request URL is the visit step's
+// target as the flow wrote it: Chromium canonicalises the origin it sends
+// to (lower case, no default port; the origin package's rule) and sends
+// "/" for an empty path, and never the fragment.
+func sameVisit(requested, target string) bool {
+	canon := func(raw string) string {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return raw
+		}
+		p := u.EscapedPath()
+		if p == "" {
+			p = "/"
+		}
+		if u.RawQuery != "" || u.ForceQuery {
+			p += "?" + u.RawQuery
+		}
+		return weborigin.FromURL(u) + p
+	}
+	return canon(requested) == canon(target)
 }
