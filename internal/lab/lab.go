@@ -72,6 +72,7 @@ type Lab struct {
 	attack   *Collector
 	store    *shopStore
 	platform *platformLog // platforms.go: messages, logins, lookups
+	live     *liveWrites  // livewrites.go: GETs that write, the shop's socket
 	payments *paymentProvider
 
 	mu       sync.RWMutex
@@ -162,6 +163,7 @@ func Start(ctx context.Context, opts Options) (*Lab, error) {
 	}
 	l.store = newShopStore()
 	l.platform = newPlatformLog()
+	l.live = &liveWrites{}
 	l.client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
 	l.payments = newPaymentProvider(l.shop.url)
 

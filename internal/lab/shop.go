@@ -113,6 +113,7 @@ func (l *Lab) shopHandler() http.Handler {
 	mux.HandleFunc("/__lab/scenario", l.handleAdminScenario)
 	l.robustnessRoutes(mux)
 	l.platformRoutes(mux)
+	l.liveWriteRoutes(mux)
 	l.benignRoutes(mux)
 	return l.securityHeaders(mux)
 }

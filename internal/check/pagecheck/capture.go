@@ -111,6 +111,11 @@ type recorder struct {
 	attached      map[string]bool          // target ids with a session in this check
 	watched       map[string]chan struct{} // target id -> closed once its watching session is set up
 	visiting      bool                     // the check's own navigation (a visit step) is loading
+	visitURL      string                   // where that navigation goes
+	socketsHeld   bool                     // the shop's WebSockets are held (arm)
+	heldFrames    map[int]bool             // indexes in wsFrames of frames held, not sent
+	heldSockets   map[string]bool          // sockets already listed in blocked
+	heldIn        map[string]bool          // session ids whose sockets to the shop are held
 	changed       chan struct{}            // closed and replaced on every state change
 }
 
@@ -152,6 +157,7 @@ func newRecorder(tab *browser.Tab, opts *Options, shop string, matcher *honey.Ma
 		cookies: map[string]string{}, sentCookie: map[string]string{}, attached: map[string]bool{}, watched: map[string]chan struct{}{},
 		frames: map[string]*observation.Frame{}, docReqs: map[string]string{}, open: map[string]bool{},
 		served: map[string]string{}, domScripts: map[string]bool{},
+		heldFrames: map[int]bool{}, heldSockets: map[string]bool{}, heldIn: map[string]bool{},
 		changed: make(chan struct{}),
 	}
 }
@@ -470,6 +476,9 @@ func (r *recorder) setUpChild(ctx context.Context, s *browser.Session) {
 	if err := r.tab.Disguise(ctx, s); err != nil {
 		r.log.Debug("disguising child", "err", err)
 	}
+	if r.guard.armed() != "" {
+		r.holdSockets(ctx, s)
+	}
 }
 
 // setUpWindow watches a new window the page opened: its requests before
@@ -485,12 +494,24 @@ func (r *recorder) setUpWindow(ctx context.Context, s *browser.Session) {
 		{Method: network.Enable.Method, Params: network.EnableParams{MaxPostDataSize: ptr(int64(r.opts.MaxBodyBytes))}},
 		{Method: fetch.Enable.Method, Params: fetch.EnableParams{Patterns: []*fetch.RequestPattern{{URLPattern: "*", RequestStage: fetch.RequestStageRequest}}}},
 	}
+	held := false
+	if r.guard.armed() != "" {
+		if p := r.socketConditions(); p != nil {
+			cmds = append(cmds, browser.Command{Method: network.EmulateNetworkConditionsByRule.Method, Params: p})
+			held = true
+		}
+	}
 	if s.Info().WaitingForDebugger {
 		cmds = append(cmds, browser.Command{Method: runtime.RunIfWaitingForDebugger.Method, Params: cdp.Empty{}})
 	}
 	if err := s.Batch(ctx, cmds...); err != nil {
 		r.addIncomplete("a new window the page opened (%s) could not be watched: %v", s.Info().URL, err)
 		return
+	}
+	if held {
+		r.mu.Lock()
+		r.heldIn[s.ID()] = true
+		r.mu.Unlock()
 	}
 	if err := r.enableDocument(ctx, s); err != nil {
 		// Its requests are watched; a window that closed at once has no
@@ -975,10 +996,20 @@ func (r *recorder) onWebSocket(s *browser.Session, p *network.EventWebSocketCrea
 	id := r.alias(s) + ":" + string(p.RequestID)
 	r.ws[id] = wsInfo{url: p.URL, initiator: u, key: k}
 	r.seq++
-	r.reqs[id] = &reqRec{seq: r.seq, Request: observation.Request{
+	rec := &reqRec{seq: r.seq, Request: observation.Request{
 		ID: id, Method: "GET", URL: p.URL, Type: "WebSocket", Initiator: u, InitiatorKey: k,
 		Phase: r.phase, Step: r.step, Via: "network", Time: time.Now(),
 	}}
+	// Only where Chromium took the conditions: a socket elsewhere was not
+	// stopped, and the observation must not say it was.
+	if why := r.guard.shopSocket(p.URL); why != "" && r.heldIn[s.ID()] {
+		// The handshake fails at the network level (socketConditions).
+		rec.blocked = true
+		rec.Failed = "blocked by skimwatch: " + why
+		r.heldSockets[id] = true
+		r.blocked = append(r.blocked, observation.BlockedRequest{URL: p.URL, Method: "GET", Reason: why + " (the handshake was failed)"})
+	}
+	r.reqs[id] = rec
 	r.reqOrder = append(r.reqOrder, id)
 }
 
@@ -992,6 +1023,15 @@ func (r *recorder) onWSFrame(s *browser.Session, rid string, sent bool, f *netwo
 		return
 	}
 	payload, _ := capBody(f.PayloadData, r.opts.MaxBodyBytes)
+	if why := r.guard.shopSocket(info.url); sent && why != "" && r.heldIn[s.ID()] {
+		// Chromium reports the frame as sent, but the network service holds
+		// it while the socket's conditions say offline: it never leaves.
+		r.heldFrames[len(r.wsFrames)] = true
+		if !r.heldSockets[id] {
+			r.heldSockets[id] = true
+			r.blocked = append(r.blocked, observation.BlockedRequest{URL: info.url, Method: "WebSocket", Reason: why + " (messages on a socket opened before were held, never sent)"})
+		}
+	}
 	r.wsFrames = append(r.wsFrames, observation.WebSocketFrame{
 		URL: info.url, Sent: sent, Payload: payload, Initiator: info.initiator, InitiatorKey: info.key,
 		Phase: r.phase, Time: time.Now(),
@@ -1019,9 +1059,14 @@ func (r *recorder) onPaused(ctx context.Context, s *browser.Session, p *fetch.Ev
 	}
 	fullURL := req.URL + req.URLFragment
 	r.mu.Lock()
-	step := r.step
+	q := outgoing{Method: req.Method, URL: fullURL, Type: string(p.ResourceType), Body: body, Step: r.step, NetworkID: string(p.NetworkID)}
+	if p.ResourceType == network.ResourceTypeDocument {
+		fid := string(p.FrameID)
+		q.Page = fid == r.mainID || r.frames[fid] != nil && r.frames[fid].Kind == "popup"
+		q.Visit = fid == r.mainID && r.visiting && r.visitURL != "" && sameVisit(fullURL, r.visitURL)
+	}
 	r.mu.Unlock()
-	reason := r.guard.decide(outgoing{Method: req.Method, URL: fullURL, Type: string(p.ResourceType), Body: body, Step: step})
+	reason := r.guard.decide(q)
 
 	r.mu.Lock()
 	key := r.alias(s) + ":" + string(p.NetworkID)
@@ -1190,3 +1235,85 @@ func wallTime(t cdp.TimeSinceEpoch) time.Time {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// arm makes the guard deny by default (see guard.go), and holds the
+// shop's WebSockets in every window, frame and worker watched so far:
+// interception sees neither a WebSocket handshake nor its frames, so
+// they are stopped at the network level instead. Children set up later
+// are held as they are set up. Call it before what it guards against.
+func (r *recorder) arm(ctx context.Context, why string) {
+	r.guard.arm(why)
+	r.mu.Lock()
+	if r.socketsHeld {
+		r.mu.Unlock()
+		return
+	}
+	r.socketsHeld = true
+	sessions := append([]*browser.Session{r.tab.Page()}, r.childSessions...)
+	r.mu.Unlock()
+	for _, s := range sessions {
+		r.holdSockets(ctx, s)
+	}
+}
+
+// socketConditions are the network conditions that hold the shop's
+// WebSockets: offline for their URLs only. A new socket's handshake fails
+// (ERR_INTERNET_DISCONNECTED), and a frame sent on a socket opened before
+// stays in the network service, never sent; everything else goes as
+// before. Nil with the unsafe escape hatch.
+func (r *recorder) socketConditions() *network.EmulateNetworkConditionsByRuleParams {
+	patterns := r.guard.socketPatterns()
+	if len(patterns) == 0 {
+		return nil
+	}
+	p := &network.EmulateNetworkConditionsByRuleParams{}
+	for _, u := range patterns {
+		p.MatchedNetworkConditions = append(p.MatchedNetworkConditions, &network.Conditions{
+			URLPattern: u, Offline: true, DownloadThroughput: -1, UploadThroughput: -1,
+		})
+	}
+	return p
+}
+
+// holdSockets applies socketConditions to one session. The page's own must
+// work, or messages to the shop could go: the check is then incomplete.
+// A worker may not take them; its sockets are a documented gap.
+func (r *recorder) holdSockets(ctx context.Context, s *browser.Session) {
+	p := r.socketConditions()
+	if p == nil {
+		return
+	}
+	if _, err := cdp.Call(ctx, s, network.EmulateNetworkConditionsByRule, *p); err != nil {
+		if s == r.tab.Page() {
+			r.addIncomplete("WebSockets to the shop could not be held: %v", err)
+			return
+		}
+		r.log.Debug("holding the shop's WebSockets", "type", s.Info().Type, "err", err)
+		return
+	}
+	r.mu.Lock()
+	r.heldIn[s.ID()] = true
+	r.mu.Unlock()
+}
+
+// sameVisit reports whether Chromium's request URL is the visit step's
+// target as the flow wrote it: Chromium canonicalises the origin it sends
+// to (lower case, no default port; the origin package's rule) and sends
+// "/" for an empty path, and never the fragment.
+func sameVisit(requested, target string) bool {
+	canon := func(raw string) string {
+		u, err := url.Parse(raw)
+		if err != nil {
+			return raw
+		}
+		p := u.EscapedPath()
+		if p == "" {
+			p = "/"
+		}
+		if u.RawQuery != "" || u.ForceQuery {
+			p += "?" + u.RawQuery
+		}
+		return weborigin.FromURL(u) + p
+	}
+	return canon(requested) == canon(target)
+}

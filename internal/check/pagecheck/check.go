@@ -379,7 +379,7 @@ func (d *driver) run(ctx context.Context, steps []Step) error {
 			}
 		case s.Click != "":
 			// A click may submit: deny by default from here on.
-			d.rec.guard.arm(fmt.Sprintf("the click of step %d", i))
+			d.rec.arm(ctx, fmt.Sprintf("the click of step %d", i))
 			if err := d.clickSelector(ctx, s.Click, true); err != nil {
 				return fmt.Errorf("step %d click %q: %w", i, s.Click, err)
 			}
@@ -442,11 +442,11 @@ func (d *driver) navigate(ctx context.Context, target string) error {
 	d.sourcesRead(ctx)
 	d.rec.mu.Lock()
 	loads := d.rec.loads
-	d.rec.visiting = true
+	d.rec.visiting, d.rec.visitURL = true, target
 	d.rec.mu.Unlock()
 	defer func() {
 		d.rec.mu.Lock()
-		d.rec.visiting = false
+		d.rec.visiting, d.rec.visitURL = false, ""
 		d.rec.mu.Unlock()
 	}()
 	res, err := cdp.Call(ctx, d.tab.Page(), page.Navigate, page.NavigateParams{URL: target})
@@ -580,7 +580,7 @@ func (d *driver) submitStep(ctx context.Context, selector string, doc *frameDoc,
 				return fmt.Errorf("submitting: %w", err)
 			}
 		} else {
-			d.rec.guard.arm("the submit step")
+			d.rec.arm(ctx, "the submit step")
 			d.probeRec.Submitted = true
 			if err := d.clickSelector(ctx, selector, false); err != nil {
 				return fmt.Errorf("submit %q: %w", selector, err)
@@ -674,7 +674,7 @@ func (d *driver) fillSelector(ctx context.Context, f *Fill) error {
 	value := f.Value
 	if f.Class != "" {
 		value = d.id.ValueFor(f.Class)
-		d.rec.guard.arm("typing honey " + f.Class)
+		d.rec.arm(ctx, "typing honey "+f.Class)
 	}
 	d.rec.setPhase(observation.PhaseInput)
 	if err := d.focus(ctx, fd, obj); err != nil {
@@ -821,7 +821,7 @@ func (d *driver) leaks(o *observation.Observation) []observation.Leak {
 			})
 		}
 	}
-	for _, f := range o.WebSockets {
+	for i, f := range o.WebSockets {
 		if !f.Sent {
 			continue
 		}
@@ -833,6 +833,7 @@ func (d *driver) leaks(o *observation.Observation) []observation.Leak {
 			add(observation.Leak{
 				Class: m.Class, Encoding: m.Encoding, Destination: f.URL, DestinationOrigin: weborigin.Of(f.URL),
 				RequestType: "WebSocket", Script: script, FormActionOrigin: d.actionOrigin[m.Class], Phase: f.Phase,
+				Blocked: d.rec.heldFrames[i],
 			})
 		}
 	}

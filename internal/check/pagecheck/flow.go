@@ -45,8 +45,9 @@ type Step struct {
 	Visit string `yaml:"visit,omitempty"`
 	// Click clicks the first element matching a CSS selector like a person.
 	// A click may submit a form, so it counts as a submission: from the
-	// first click on, state-changing requests to the shop are failed
-	// unless an allow: step lets them through.
+	// first click on, state-changing requests to the shop, and pages of
+	// the shop not loaded before, are failed unless an allow: step lets
+	// them through.
 	Click string `yaml:"click,omitempty"`
 	// Fill types into one field.
 	Fill *Fill `yaml:"fill,omitempty"`
@@ -63,7 +64,8 @@ type Step struct {
 	Block string `yaml:"block,omitempty"`
 	// Allow lets requests matching "METHOD URL-glob" reach the shop from
 	// this step on, e.g. "POST /cart/add" (a glob starting with "/" is a
-	// path on any of the shop's origins). Never for the honey card.
+	// path on any of the shop's origins), or "GET /products/*" for pages
+	// a click leads to after the guard armed. Never for the honey card.
 	Allow string `yaml:"allow,omitempty"`
 }
 
@@ -229,8 +231,8 @@ func (f *Flow) Validate() error {
 			if !strings.HasPrefix(rule.Glob, "/") && !strings.HasPrefix(rule.Glob, "http://") && !strings.HasPrefix(rule.Glob, "https://") {
 				return fmt.Errorf("%w: %s: %q: want a path (/cart/add) or an http(s) URL glob", ErrFlow, f.stepName(i, ".allow"), rule.Glob)
 			}
-			if safeMethod(rule.Method) {
-				return fmt.Errorf("%w: %s: %s requests are never failed; allow is for state-changing methods", ErrFlow, f.stepName(i, ".allow"), rule.Method)
+			if rule.Method == "HEAD" || rule.Method == "OPTIONS" {
+				return fmt.Errorf("%w: %s: %s requests are never failed; allow is for page loads (GET) and state-changing methods", ErrFlow, f.stepName(i, ".allow"), rule.Method)
 			}
 		}
 	}

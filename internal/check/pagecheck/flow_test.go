@@ -36,7 +36,8 @@ steps:
 		{"a flow may name the shop's other origins", "start: https://shop.example/\nshop_origins: [https://api.shop.example, 'http://127.0.0.1:8080/']\nsteps:\n  - visit: /\n", ""},
 		{"a shop origin with a path is rejected", "start: https://shop.example/\nshop_origins: [https://api.shop.example/v1]\nsteps: []\n", "shop_origins:"},
 		{"an allow rule needs a method", "start: https://a.example/\nsteps:\n  - visit: /\n  - allow: /cart/add\n", "steps[1].allow (line 4)"},
-		{"an allow rule for GET is pointless and rejected", "start: https://a.example/\nsteps:\n  - allow: GET /search\n", "GET requests are never failed"},
+		{"an allow rule for GET names pages a click may load after arming", "start: https://a.example/\nsteps:\n  - allow: GET /products/*\n", ""},
+		{"an allow rule for HEAD is pointless and rejected", "start: https://a.example/\nsteps:\n  - allow: HEAD /search\n", "HEAD requests are never failed"},
 		{"an allow rule needs a path or an http(s) URL", "start: https://a.example/\nsteps:\n  - allow: POST cart/add\n", "want a path"},
 		{"errors name the step's line", "start: https://a.example/\nsteps:\n  - visit: /\n\n  - wait: 2m\n", "steps[1].wait (line 5)"},
 		{"a missing start is an error naming the field", "steps: []\n", "start: missing"},
@@ -100,8 +101,8 @@ func TestParseFlowGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	testsupport.Golden(t, filepath.Join("testdata", "flows", "link-checkout.golden.yaml"), got)
-	if time.Duration(f.Steps[9].Wait) != time.Second {
-		t.Errorf("steps[9].wait = %v, want 1s", time.Duration(f.Steps[9].Wait))
+	if time.Duration(f.Steps[11].Wait) != time.Second {
+		t.Errorf("steps[11].wait = %v, want 1s", time.Duration(f.Steps[11].Wait))
 	}
 }
 

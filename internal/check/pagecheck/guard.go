@@ -35,6 +35,13 @@ type guard struct {
 	shop    []string    // the shop's own origins
 	armedBy string      // what armed the guard; "" until then
 	allow   []allowRule // the flow's allow: rules
+	// seen are the shop pages (URLs without fragment) loaded in a window
+	// before the guard armed: loading one again is going back, not new.
+	seen map[string]bool
+	// through are the network ids of page loads of the shop the guard let
+	// through; a redirect keeps its request's id, so the shop's answer to
+	// a load it was allowed (POST /cart/add, then 303 to /cart) goes too.
+	through map[string]bool
 }
 
 // allowRule lets matching requests through from one flow step on.
@@ -75,6 +82,14 @@ type outgoing struct {
 	Body []byte
 	// Step is the flow step the check was at when the request paused.
 	Step int
+	// NetworkID is the request's id in the Network domain; the hops of
+	// one redirect chain share it.
+	NetworkID string
+	// Page: the request loads the document of a window (the tab or a
+	// window the page opened), not of an iframe.
+	Page bool
+	// Visit: the check itself navigates the tab here (a visit step).
+	Visit bool
 }
 
 // newRequestGuard builds one check's guard. The shop is the start URL's
@@ -105,7 +120,8 @@ func newRequestGuard(opts *Options, flow *Flow, start string, steps []Step, m *h
 }
 
 func newGuard(shop, payment []string, unsafeShopWrites bool, block []blockRule, find func([]byte) []honey.Match) *guard {
-	g := &guard{payment: payment, unsafeShopWrites: unsafeShopWrites, block: block, find: find}
+	g := &guard{payment: payment, unsafeShopWrites: unsafeShopWrites, block: block, find: find,
+		seen: map[string]bool{}, through: map[string]bool{}}
 	for _, o := range shop {
 		g.addShopOrigin(o)
 	}
@@ -205,7 +221,11 @@ func (g *guard) decide(q outgoing) string {
 	armedBy := g.armedBy
 	allow := slices.Clone(g.allow)
 	g.mu.Unlock()
-	if !shop || armedBy == "" || g.unsafeShopWrites {
+	if !shop || g.unsafeShopWrites {
+		return ""
+	}
+	if armedBy == "" {
+		g.letThrough(q, true)
 		return ""
 	}
 	what := fmt.Sprintf("%s %s %s", strings.ToUpper(q.Method), resourceName(q.Type), pathOf(q.URL))
@@ -214,20 +234,144 @@ func (g *guard) decide(q outgoing) string {
 	if hasClass(carried(), observation.FieldCardNumber) {
 		return fmt.Sprintf("honey card to the shop's own origin (%s)", what)
 	}
-	if !safeMethod(q.Method) {
+	allowed := func() bool {
 		for _, a := range allow {
 			if q.Step >= a.fromStep && a.matches(q.Method, q.URL) {
-				return ""
+				return true
 			}
+		}
+		return false
+	}
+	if !safeMethod(q.Method) {
+		if allowed() {
+			g.letThrough(q, false)
+			return ""
 		}
 		return fmt.Sprintf("state-changing request to the shop after %s (%s)", armedBy, what)
 	}
-	if q.Type == string(network.ResourceTypeDocument) {
-		if classes := classesOf(carried()); len(classes) > 0 {
-			return fmt.Sprintf("form submission by GET carrying honey %s (%s)", strings.Join(classes, ", "), what)
-		}
+	if q.Type != string(network.ResourceTypeDocument) {
+		return ""
+	}
+	if classes := classesOf(carried()); len(classes) > 0 {
+		return fmt.Sprintf("form submission by GET carrying honey %s (%s)", strings.Join(classes, ", "), what)
+	}
+	// A GET can write as well as a POST can: a confirm page that creates a
+	// pending order, an ?add-to-cart= link. Once armed, a window loads
+	// from the shop only what the check itself visits, pages it loaded
+	// before arming, the shop's redirects of loads let through, and what
+	// an allow: rule names. A GET form submission, a script's navigation
+	// and a link the flow clicks are all failed otherwise. Iframes are
+	// not judged here: a page the check loads brings its own.
+	if !q.Page || q.Visit || g.known(q) || allowed() {
+		g.letThrough(q, false)
+		return ""
+	}
+	return fmt.Sprintf("page of the shop not loaded before %s (%s): a GET can change state too; a flow lets it through with allow: GET %s", armedBy, what, pathOnly(q.URL))
+}
+
+// letThrough remembers a page load of the shop that goes through: by its
+// URL before arming, and by its network id for the redirects that follow.
+func (g *guard) letThrough(q outgoing, beforeArming bool) {
+	if !q.Page || q.Type != string(network.ResourceTypeDocument) {
+		return
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if beforeArming && safeMethod(q.Method) {
+		g.seen[withoutFragment(q.URL)] = true
+	}
+	if q.NetworkID != "" {
+		g.through[q.NetworkID] = true
+	}
+}
+
+// known reports a page load the guard has let through before: the same
+// URL before arming, or an earlier hop of the same redirect chain.
+func (g *guard) known(q outgoing) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.seen[withoutFragment(q.URL)] || q.NetworkID != "" && g.through[q.NetworkID]
+}
+
+// shopSocket returns why a WebSocket to rawURL must carry nothing: it goes
+// to one of the shop's origins (ws for http, wss for https) and the guard
+// is armed. Interception never sees WebSocket frames, so the recorder
+// holds them at the network level (socketPatterns); this names what was
+// held. "" when the socket may be used.
+func (g *guard) shopSocket(rawURL string) string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.armedBy == "" || g.unsafeShopWrites {
+		return ""
+	}
+	if slices.Contains(g.socketOrigins(), weborigin.Of(rawURL)) {
+		return "WebSocket to the shop after " + g.armedBy
 	}
 	return ""
+}
+
+// socketPatterns are URL patterns (URLPattern syntax, as
+// Network.emulateNetworkConditionsByRule wants them) of the WebSockets to
+// the shop's origins; none with the unsafe escape hatch.
+func (g *guard) socketPatterns() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.unsafeShopWrites {
+		return nil
+	}
+	var out []string
+	for _, o := range g.socketOrigins() {
+		out = append(out, urlPatternEscape(o)+"/*")
+	}
+	return out
+}
+
+// socketOrigins maps the shop's origins to the origins of its
+// WebSockets: ws://host for http://host, wss://host for https://host.
+// Call with mu.
+func (g *guard) socketOrigins() []string {
+	var out []string
+	for _, o := range g.shop {
+		switch {
+		case strings.HasPrefix(o, "http://"):
+			out = append(out, "ws://"+strings.TrimPrefix(o, "http://"))
+		case strings.HasPrefix(o, "https://"):
+			out = append(out, "wss://"+strings.TrimPrefix(o, "https://"))
+		}
+	}
+	return out
+}
+
+// urlPatternEscape escapes what URLPattern reads as syntax in an origin
+// (an IPv6 host's brackets and colons), keeping the port separator.
+func urlPatternEscape(origin string) string {
+	scheme, rest, _ := strings.Cut(origin, "://")
+	host, port := rest, ""
+	if i := strings.LastIndex(rest, ":"); i > strings.LastIndex(rest, "]") {
+		host, port = rest[:i], rest[i:]
+	}
+	var b strings.Builder
+	for _, c := range host {
+		if strings.ContainsRune(`\:*?+(){}[]`, c) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(c)
+	}
+	return scheme + "://" + b.String() + port
+}
+
+func withoutFragment(raw string) string {
+	u, _, _ := strings.Cut(raw, "#")
+	return u
+}
+
+// pathOnly is a URL's path, for the allow rule a reason suggests.
+func pathOnly(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.EscapedPath() == "" {
+		return "/"
+	}
+	return u.EscapedPath()
 }
 
 func hasClass(ms []honey.Match, class string) bool {

@@ -1,7 +1,9 @@
 package pagecheck
 
 import (
+	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 
@@ -25,6 +27,13 @@ func testGuard(t *testing.T, id honey.Identity, allowWrites bool) *guard {
 		t.Fatal(err)
 	}
 	g.allowFrom(allow, 2)
+	pages, err := parseBlockRule("GET /products/*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.allowFrom(pages, 4)
+	// The shop's cart page, loaded before anything was typed.
+	g.decide(outgoing{Method: "GET", URL: testShop + "/cart", Type: "Document", Page: true, NetworkID: "n0"})
 	return g
 }
 
@@ -69,8 +78,25 @@ func TestGuardDecide(t *testing.T) {
 		{"a GET form submission carrying honey is failed", true, false,
 			outgoing{Method: "GET", URL: testShop + "/newsletter?" + string(form("email", id.Email)), Type: "Document", Step: 3},
 			"form submission by GET carrying honey email"},
-		{"a GET navigation with no honey goes through", true, false,
-			outgoing{Method: "GET", URL: testShop + "/cart", Type: "Document", Step: 3}, ""},
+		{"a GET navigation of an iframe with no honey goes through", true, false,
+			outgoing{Method: "GET", URL: testShop + "/widget", Type: "Document", Step: 3}, ""},
+		{"a page of the shop not loaded before arming is failed (a confirm page that creates a pending order)", true, false,
+			outgoing{Method: "GET", URL: testShop + "/shopping/confirm?order=po1", Type: "Document", Page: true, NetworkID: "n1", Step: 3},
+			"page of the shop not loaded before typing honey email (GET document /shopping/confirm?order=po1): a GET can change state too; a flow lets it through with allow: GET /shopping/confirm"},
+		{"an add-to-cart link is failed after arming", true, false,
+			outgoing{Method: "GET", URL: testShop + "/shop/?add-to-cart=12", Type: "Document", Page: true, NetworkID: "n2", Step: 3}, "page of the shop not loaded before"},
+		{"the check's own visit goes through after arming", true, false,
+			outgoing{Method: "GET", URL: testShop + "/checkout", Type: "Document", Page: true, Visit: true, NetworkID: "n3", Step: 3}, ""},
+		{"a page loaded before arming may be loaded again", true, false,
+			outgoing{Method: "GET", URL: testShop + "/cart#top", Type: "Document", Page: true, NetworkID: "n4", Step: 3}, ""},
+		{"an allow rule for GET lets a page through from its step on", true, false,
+			outgoing{Method: "GET", URL: testShop + "/products/stole", Type: "Document", Page: true, NetworkID: "n5", Step: 4}, ""},
+		{"an allow rule for GET does not apply before its step", true, false,
+			outgoing{Method: "GET", URL: testShop + "/products/stole", Type: "Document", Page: true, NetworkID: "n6", Step: 3}, "page of the shop not loaded before"},
+		{"a page of a third party goes through", true, false,
+			outgoing{Method: "GET", URL: "https://evil.example/confirm?order=1", Type: "Document", Page: true, NetworkID: "n7", Step: 3}, ""},
+		{"the escape hatch lets a new page of the shop through", true, true,
+			outgoing{Method: "GET", URL: testShop + "/shopping/confirm?order=po1", Type: "Document", Page: true, NetworkID: "n8", Step: 3}, ""},
 		{"a GET lookup carrying honey goes through (autocomplete must keep working)", true, false,
 			outgoing{Method: "GET", URL: testShop + "/api/autocomplete?q=" + url.QueryEscape(id.Address), Type: "Fetch", Step: 3}, ""},
 		{"an allowed cart update goes through after input", true, false,
@@ -152,6 +178,94 @@ func TestGuardArming(t *testing.T) {
 		g2.arm("typing")
 		if got := g2.decide(outgoing{Method: "POST", URL: testPay + "/session"}); got != "" {
 			t.Errorf("hand-off to the payment origin failed: %q", got)
+		}
+	})
+}
+
+// TestGuardRedirectsOfLoadsLetThrough checks that the shop's answer to a
+// page load the guard let through follows it (a redirect keeps the
+// request's network id), and that a redirect of nothing let through does
+// not.
+func TestGuardRedirectsOfLoadsLetThrough(t *testing.T) {
+	g := newGuard([]string{testShop}, nil, false, nil, nil)
+	cartAdd, err := parseBlockRule("POST /cart/add")
+	if err != nil {
+		t.Fatal(err)
+	}
+	g.allowFrom(cartAdd, 0)
+	g.arm("the click of step 1")
+	tests := []struct {
+		name string
+		q    outgoing
+		want string // substring of the reason; "" goes through
+	}{
+		{"an allowed form post to the shop goes through", outgoing{Method: "POST", URL: testShop + "/cart/add", Type: "Document", Page: true, NetworkID: "a"}, ""},
+		{"the shop's redirect after it goes through too", outgoing{Method: "GET", URL: testShop + "/cart", Type: "Document", Page: true, NetworkID: "a"}, ""},
+		{"a new page in another chain is failed", outgoing{Method: "GET", URL: testShop + "/cart", Type: "Document", Page: true, NetworkID: "b"}, "page of the shop not loaded before the click of step 1"},
+		{"a failed load leaves nothing for its chain", outgoing{Method: "GET", URL: testShop + "/confirm", Type: "Document", Page: true, NetworkID: "b"}, "page of the shop not loaded before"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := g.decide(tt.q)
+			switch {
+			case tt.want == "" && got != "":
+				t.Errorf("failed with %q, want it to go through", got)
+			case tt.want != "" && !strings.Contains(got, tt.want):
+				t.Errorf("reason %q, want one containing %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestGuardShopSockets checks which WebSockets the guard holds: the shop's
+// origins' (ws for http, wss for https), only once armed, never a third
+// party's, none with the escape hatch; and the patterns the recorder hands
+// to Chromium for them.
+func TestGuardShopSockets(t *testing.T) {
+	g := newGuard([]string{"http://127.0.0.1:8080", testShop}, []string{testPay}, false, nil, nil)
+	if got := g.shopSocket("ws://127.0.0.1:8080/ws"); got != "" {
+		t.Errorf("held before arming: %q", got)
+	}
+	g.arm("typing honey email")
+	tests := []struct {
+		url  string
+		held bool
+	}{
+		{"ws://127.0.0.1:8080/ws/cart", true},
+		{"wss://shop.example/socket", true},
+		{"ws://shop.example/socket", false}, // not the origin of https://shop.example
+		{"ws://127.0.0.1:8081/ws", false},   // another port is another origin
+		{"wss://evil.example/ws", false},    // third parties: recorded and matched, never held
+		{"wss://pay.example/ws", false},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%s held %v", tt.url, tt.held), func(t *testing.T) {
+			got := g.shopSocket(tt.url)
+			if (got != "") != tt.held {
+				t.Errorf("shopSocket = %q, want held %v", got, tt.held)
+			}
+			if tt.held && got != "WebSocket to the shop after typing honey email" {
+				t.Errorf("reason %q", got)
+			}
+		})
+	}
+	t.Run("the patterns name exactly the shop's socket origins", func(t *testing.T) {
+		want := []string{"ws://127.0.0.1:8080/*", "wss://shop.example/*"}
+		if got := g.socketPatterns(); !slices.Equal(got, want) {
+			t.Errorf("patterns %q, want %q", got, want)
+		}
+	})
+	t.Run("an IPv6 host is escaped for URLPattern", func(t *testing.T) {
+		g6 := newGuard([]string{"http://[::1]:8080"}, nil, false, nil, nil)
+		if got, want := g6.socketPatterns(), []string{`ws://\[\:\:1\]:8080/*`}; !slices.Equal(got, want) {
+			t.Errorf("patterns %q, want %q", got, want)
+		}
+	})
+	t.Run("the escape hatch holds nothing", func(t *testing.T) {
+		u := newGuard([]string{testShop}, nil, true, nil, nil)
+		u.arm("typing")
+		if got := u.shopSocket("wss://shop.example/x"); got != "" || len(u.socketPatterns()) != 0 {
+			t.Errorf("held %q, patterns %q", got, u.socketPatterns())
 		}
 	})
 }

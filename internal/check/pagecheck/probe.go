@@ -494,7 +494,7 @@ func optionIndex(options [][]string, want string) int {
 // fillField types (or selects) a value into one field like a person.
 func (d *driver) fillField(ctx context.Context, fd *frameDoc, f *jsField, value string) error {
 	// Deny by default before the first key of a honey value (guard.go).
-	d.rec.guard.arm("typing honey " + f.class)
+	d.rec.arm(ctx, "typing honey "+f.class)
 	obj, err := d.element(ctx, fd, fmt.Sprintf("globalThis.__skimwatch && globalThis.__skimwatch.fields[%d]", f.Idx))
 	if err != nil {
 		return err
@@ -623,7 +623,7 @@ const submitJS = `(() => {
 // submit presses the form's submit button like a person, or Enter in the
 // last field when there is none.
 func (d *driver) submit(ctx context.Context, fd *frameDoc, f *jsField) error {
-	d.rec.guard.arm("submitting")
+	d.rec.arm(ctx, "submitting")
 	d.probeRec.Submitted = true
 	// A person looks the form over before pressing the button; debounced
 	// skimmers send in that moment, before the page goes away.

@@ -138,3 +138,25 @@ func TestResolveUnreadTakesTheSourceOfATwinWithTheSameHash(t *testing.T) {
 		})
 	}
 }
+
+func TestSameVisit(t *testing.T) {
+	tests := []struct {
+		name, requested, target string
+		want                    bool
+	}{
+		{"a URL is its own visit", "https://shop.example/cart", "https://shop.example/cart", true},
+		{"an empty path is the root Chromium requests", "https://shop.example/", "https://shop.example", true},
+		{"the host's case and a default port do not matter", "http://shop.example/a", "HTTP://Shop.Example:80/a", true},
+		{"the fragment is never sent", "https://shop.example/a", "https://shop.example/a#top", true},
+		{"another path is another page", "https://shop.example/shopping/confirm?order=1", "https://shop.example/shopping", false},
+		{"another query is another page", "https://shop.example/shop/?add-to-cart=1", "https://shop.example/shop/", false},
+		{"another port is another origin", "http://shop.example:8080/", "http://shop.example/", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := sameVisit(tt.requested, tt.target); got != tt.want {
+				t.Errorf("sameVisit(%q, %q) = %v, want %v", tt.requested, tt.target, got, tt.want)
+			}
+		})
+	}
+}
