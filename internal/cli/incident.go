@@ -52,10 +52,11 @@ func (f *orderFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.cols.Name, "col-name", incident.DefaultColumns.Name, "CSV column of the customer's name")
 	fl.StringVar(&f.cols.Customer, "col-customer", incident.DefaultColumns.Customer, "CSV column of the customer ID")
 	fl.StringVar(&f.cols.Kind, "col-kind", incident.DefaultColumns.Kind, "CSV column saying order or registration (optional)")
+	fl.StringVar(&f.cols.Lang, "col-lang", incident.DefaultColumns.Lang, "CSV column of the customer's language or locale (ja, en_US ...; optional): the mail-merge CSV sends each customer the notice in it, Japanese by default")
 	fl.StringVar(&f.tz, "tz", "UTC", "time zone of order times written without one (e.g. Asia/Tokyo)")
 	fl.StringVar(&f.db, "orders-db", "", "the shop's database, read only: postgres://..., mysql://user:pass@tcp(host:3306)/db or sqlite:PATH")
 	fl.StringVar(&f.preset, "preset", "", "tables of the shop's platform: "+strings.Join(incident.Presets, ", "))
-	fl.StringVar(&f.query, "query", "", "your own query instead of a preset, returning id, time, customer, email, name")
+	fl.StringVar(&f.query, "query", "", "your own query instead of a preset, returning id, time, customer, email, name and optionally the customer's locale")
 	fl.StringVar(&f.queryKind, "query-kind", incident.KindOrder, "what --query's rows are: order or registration")
 	fl.StringVar(&f.prefix, "table-prefix", "", "table prefix (WooCommerce default wp_)")
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -363,4 +364,61 @@ func TestTheDocumentedShopFileParses(t *testing.T) {
 	if s.Operator.In("en") != "Yutori no Kukan Co., Ltd." || len(s.Actions) != 1 || s.Discovered.IsZero() || s.Acquirer.In("ja") == "" {
 		t.Errorf("parsed %+v", s)
 	}
+}
+
+func TestMailMergeSendsEachCustomerTheNoticeInTheirLanguage(t *testing.T) {
+	in := fixtureInput()
+	for i := range in.Incident.Customers {
+		c := &in.Incident.Customers[i]
+		switch c.Email {
+		case "ken@example.com":
+			c.Lang = "en"
+		case "jiro@example.jp":
+			c.Lang = "fr"
+		}
+	}
+	emails := func(t *testing.T, lang string, written []string) []string {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := MailMergeFor(&buf, in, lang, written); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rows[1:] {
+			if r[2] != lang {
+				t.Errorf("row %q says language %s in the %s file", r, r[2], lang)
+			}
+			out = append(out, r[1])
+		}
+		return out
+	}
+	both := []string{"ja", "en"}
+	ja, en := emails(t, "ja", both), emails(t, "en", both)
+	t.Run("a customer whose orders say English is in the English file only", func(t *testing.T) {
+		if !slices.Contains(en, "ken@example.com") || slices.Contains(ja, "ken@example.com") {
+			t.Errorf("ja %v, en %v", ja, en)
+		}
+	})
+	t.Run("a customer of a language with no notice gets the English one", func(t *testing.T) {
+		if !slices.Contains(en, "jiro@example.jp") || slices.Contains(ja, "jiro@example.jp") {
+			t.Errorf("ja %v, en %v", ja, en)
+		}
+	})
+	t.Run("a customer with no language gets the Japanese one, and everyone gets exactly one", func(t *testing.T) {
+		if !slices.Contains(ja, "hanako@example.jp") {
+			t.Errorf("ja %v", ja)
+		}
+		if len(ja)+len(en) != len(in.Incident.Customers) {
+			t.Errorf("%d + %d rows for %d customers", len(ja), len(en), len(in.Incident.Customers))
+		}
+	})
+	t.Run("with Japanese notices only, every customer is in the Japanese file", func(t *testing.T) {
+		if got := emails(t, "ja", []string{"ja"}); len(got) != len(in.Incident.Customers) {
+			t.Errorf("%d rows for %d customers", len(got), len(in.Incident.Customers))
+		}
+	})
 }
