@@ -422,3 +422,29 @@ func TestMailMergeSendsEachCustomerTheNoticeInTheirLanguage(t *testing.T) {
 		}
 	})
 }
+
+func TestAPageTamperedTwiceIsTwoPeriodsInTheNotices(t *testing.T) {
+	in := fixtureInput()
+	inc := in.Incident
+	// Cleaned on 15 December (JST), tampered again from 22 December.
+	first, second := inc.Pages[0], inc.Pages[0]
+	first.Window.End.After, first.Window.End.NoLaterThan = time.Date(2020, 12, 15, 1, 0, 0, 0, time.UTC), time.Date(2020, 12, 15, 1, 30, 0, 0, time.UTC)
+	second.Window.Start.After, second.Window.Start.NoLaterThan = time.Date(2020, 12, 22, 3, 0, 0, 0, time.UTC), time.Date(2020, 12, 22, 3, 30, 0, 0, time.UTC)
+	inc.Pages = []incident.Page{first, second}
+	for _, tc := range []struct {
+		kind       Kind
+		lang, want string
+	}{
+		{CustomerNotice, "ja", "2020年12月8日 ～ 2020年12月15日<br>2020年12月22日 ～ 2021年1月26日"},
+		{CustomerNotice, "en", "8 December 2020 – 15 December 2020<br>22 December 2020 – 26 January 2021"},
+		{WebNotice, "ja", "2020年12月8日 ～ 2020年12月15日、2020年12月22日 ～ 2021年1月26日"},
+		{CardBrands, "en", "Period: 8 December 2020 – 15 December 2020; 22 December 2020 – 26 January 2021"},
+	} {
+		t.Run("the "+string(tc.kind)+" in "+tc.lang+" names both periods and not the gap", func(t *testing.T) {
+			doc := render(t, in, tc.kind, tc.lang)
+			if !strings.Contains(doc, tc.want) {
+				t.Errorf("document lacks %q", tc.want)
+			}
+		})
+	}
+}
