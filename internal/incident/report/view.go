@@ -36,8 +36,8 @@ type view struct {
 	// must not claim it. Overlapping windows of several pages are one.
 	Periods            []periodRow
 	StartText, EndText string
-	StartWeaker          string
-	EndWeaker            string
+	StartWeaker        string
+	EndWeaker          string
 
 	Figures  figures
 	Classes  []classRow
