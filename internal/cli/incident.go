@@ -206,7 +206,7 @@ func newIncidentOpenCmd(app *App) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&site, "site", "", "site the incident is about (required)")
-	fl.StringArrayVar(&findings, "finding", nil, "stored finding key to open from (repeatable: the payment and the registration page)")
+	fl.StringArrayVar(&findings, "finding", nil, "finding to open from: its store key, or its kind (honey.card-exfiltration, as `skimwatch findings` shows it) when the site has one finding of that kind (repeatable: the payment and the registration page)")
 	fl.StringVar(&since, "since", "", "open from a time instead (RFC 3339, or a duration back from now), for a breach found elsewhere")
 	fl.StringArrayVar(&shas, "sha256", nil, "a known malicious script's SHA-256 (repeatable)")
 	fl.StringArrayVar(&accessLogs, "access-log", nil, "web server access log, common or combined format, gzip too (repeatable)")

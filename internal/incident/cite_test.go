@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -114,6 +115,32 @@ func TestBoundsCiteTheEventThatNamesTheFact(t *testing.T) {
 		}
 		if fimCite == nil || !strings.Contains(fimCite.What, "js/jquery.min.js") || !strings.Contains(fimCite.What, evilJS) || !strings.Contains(fimCite.What, mtime.Format(time.RFC3339)) {
 			t.Errorf("fim citation = %+v, want it to name the file, its hash and its mtime", fimCite)
+		}
+	})
+}
+
+func TestOpenTakesAFindingByItsKindWhenTheSiteHasOneOfThatKind(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	every := 15 * time.Minute
+	checkAt(t, st, payPage, t0, false, true)
+	checkAt(t, st, payPage, t0.Add(every), true, true)
+	checkAt(t, st, payPage, t0.Add(2*every), false, true)
+	key := exfilFinding(t, st, payPage, t0.Add(every), "card-number")
+	t.Run("the kind a shop owner sees in `skimwatch findings` opens the incident from that finding", func(t *testing.T) {
+		inc, err := Open(ctx, st, Options{Site: "shop", FindingKeys: []string{"honey.card-exfiltration"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if inc.FindingKey != key {
+			t.Errorf("opened from %q, want %q", inc.FindingKey, key)
+		}
+	})
+	t.Run("a kind two findings share is refused with both keys named", func(t *testing.T) {
+		other := exfilFinding(t, st, shop+"/register", t0.Add(every), "card-number")
+		_, err := Open(ctx, st, Options{Site: "shop", FindingKeys: []string{"honey.card-exfiltration"}})
+		if !errors.Is(err, ErrAmbiguousFinding) || !strings.Contains(err.Error(), key) || !strings.Contains(err.Error(), other) {
+			t.Errorf("err = %v, want ErrAmbiguousFinding naming %s and %s", err, key, other)
 		}
 	})
 }

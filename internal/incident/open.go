@@ -65,11 +65,11 @@ func Open(ctx context.Context, st store.Store, o Options) (*Incident, error) {
 	}
 	var picked []store.StoredFinding
 	for _, k := range o.FindingKeys {
-		i := slices.IndexFunc(all, func(f store.StoredFinding) bool { return f.Key == k })
-		if i < 0 {
-			return nil, fmt.Errorf("finding %s of site %s: %w", k, o.Site, store.ErrNotFound)
+		f, err := pickFinding(all, o.Site, k)
+		if err != nil {
+			return nil, err
 		}
-		picked = append(picked, all[i])
+		picked = append(picked, f)
 	}
 	events, err := st.Events(ctx, store.EventQuery{Site: o.Site})
 	if err != nil {
@@ -141,6 +141,41 @@ func Open(ctx context.Context, st store.Store, o Options) (*Incident, error) {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%s", o.Site, inc.Opened.Format(time.RFC3339Nano), strings.Join(o.FindingKeys, ","), inc.ChainHead))
 	inc.ID = fmt.Sprintf("%s-%x", inc.Opened.Format("20060102T150405Z"), sum[:4])
 	return inc, nil
+}
+
+// ErrAmbiguousFinding is wrapped when a finding is named by a kind that
+// more than one of the site's findings have.
+var ErrAmbiguousFinding = errors.New("more than one finding of that kind")
+
+// pickFinding finds the finding named by ref: its store key, or its kind
+// (honey.card-exfiltration) when the site has exactly one finding of that
+// kind. A kind is what `skimwatch findings` and an alert show a shop
+// owner; the key is what the store and the dashboard's links use.
+func pickFinding(all []store.StoredFinding, site, ref string) (store.StoredFinding, error) {
+	if i := slices.IndexFunc(all, func(f store.StoredFinding) bool { return f.Key == ref }); i >= 0 {
+		return all[i], nil
+	}
+	var same []store.StoredFinding
+	for _, f := range all {
+		if f.Kind == ref {
+			same = append(same, f)
+		}
+	}
+	switch len(same) {
+	case 0:
+		return store.StoredFinding{}, fmt.Errorf("finding %s of site %s: %w", ref, site, store.ErrNotFound)
+	case 1:
+		return same[0], nil
+	}
+	var keys []string
+	for _, f := range same {
+		where := f.URL
+		if where == "" {
+			where = f.Path
+		}
+		keys = append(keys, f.Key+" ("+where+")")
+	}
+	return store.StoredFinding{}, fmt.Errorf("finding %s of site %s: %w: give the key of one of %s", ref, site, ErrAmbiguousFinding, strings.Join(keys, ", "))
 }
 
 // spellsOf splits one page's observations (in time order) into its
