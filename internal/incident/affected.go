@@ -141,8 +141,14 @@ func (s *Scope) Finish() {
 			p.Lang, p.langAt = a.Lang, a.Time
 		}
 		p.Orders = append(p.Orders, a.ID)
+		// Affected orders come first, so a customer with any is affected
+		// and their classes are only what their affected orders exposed.
 		if !a.Possibly {
 			p.Possibly = false
+			p.Exposed = sortClasses(append(p.Exposed, a.Exposed...))
+		} else if p.Possibly {
+			// A customer who is only possibly affected is told what may
+			// have been exposed; they are not counted per class.
 			p.Exposed = sortClasses(append(p.Exposed, a.Exposed...))
 		}
 	}

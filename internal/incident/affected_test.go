@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -66,6 +67,9 @@ func TestScopeCountsCustomersAndClasses(t *testing.T) {
 		}
 		if got := ids(inc.PossiblyAffected); got != "5" {
 			t.Errorf("possibly = %s, want 5", got)
+		}
+		if i := slices.IndexFunc(inc.Customers, func(c Customer) bool { return c.Key == "id:c2" }); i < 0 || !slices.Equal(inc.Customers[i].Exposed, allCard) {
+			t.Errorf("customers = %+v, want c2, possibly affected, told the card classes its order may have exposed", inc.Customers)
 		}
 	})
 	t.Run("customers are deduplicated by customer ID, else by e-mail in any case", func(t *testing.T) {
