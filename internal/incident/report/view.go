@@ -242,37 +242,21 @@ func newView(in *Input, k Kind, lang string) *view {
 // periods are the customers' periods: each page window from its start's
 // earliest bound to its end's latest, overlapping ones merged, in days.
 func periods(inc *incident.Incident, c *messages, loc *time.Location) []periodRow {
-	type span struct {
-		from, to         time.Time
-		fromApprox, open bool
-	}
-	ws := []incident.Window{inc.Window}
-	if len(inc.Pages) > 0 {
-		ws = ws[:0]
-		for _, p := range inc.Pages {
-			ws = append(ws, p.Window)
-		}
-	}
-	var spans []span
-	for _, w := range ws {
+	toSpan := func(w incident.Window) span {
 		s := span{from: w.Start.After, to: w.End.NoLaterThan, open: w.End.Open || w.End.NoLaterThan.IsZero()}
 		if s.from.IsZero() {
 			s.from, s.fromApprox = w.Start.NoLaterThan, true
 		}
-		spans = append(spans, s)
+		return s
 	}
-	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
-	var merged []span
-	for _, s := range spans {
-		if n := len(merged); n > 0 && (merged[n-1].open || !s.from.After(merged[n-1].to)) {
-			last := &merged[n-1]
-			last.open = last.open || s.open
-			if s.to.After(last.to) {
-				last.to = s.to
-			}
-			continue
-		}
-		merged = append(merged, s)
+	var spans []span
+	for _, p := range inc.Pages {
+		spans = append(spans, toSpan(p.Window))
+	}
+	merged := mergeSpans(spans)
+	if len(merged) <= 1 {
+		// No gap: the incident's own window (the union) is the period.
+		merged = []span{toSpan(inc.Window)}
 	}
 	var out []periodRow
 	for _, s := range merged {
@@ -286,6 +270,30 @@ func periods(inc *incident.Incident, c *messages, loc *time.Location) []periodRo
 		out = append(out, r)
 	}
 	return out
+}
+
+// span is one period of exposure; open has no end yet.
+type span struct {
+	from, to         time.Time
+	fromApprox, open bool
+}
+
+// mergeSpans sorts spans and merges those that overlap or touch.
+func mergeSpans(spans []span) []span {
+	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	var merged []span
+	for _, s := range spans {
+		if n := len(merged); n > 0 && (merged[n-1].open || !s.from.After(merged[n-1].to)) {
+			last := &merged[n-1]
+			last.open = last.open || s.open
+			if s.to.After(last.to) {
+				last.to = s.to
+			}
+			continue
+		}
+		merged = append(merged, s)
+	}
+	return merged
 }
 
 // citations lists every event-log entry the window rests on, once, in
