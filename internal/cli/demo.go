@@ -59,9 +59,10 @@ were found.`,
 	cmd.Flags().StringVar(&f.chromium, "chromium", "", "Chromium binary")
 	cmd.Flags().DurationVar(&f.dwell, "dwell", 3*time.Second, "how long each check waits for delayed sends")
 	cmd.Flags().StringVar(&f.notices, "notices", "", "folder to write the incident's notices and reports to (default: a new folder under the system's temporary directory)")
-	// PDFs are off by default: printing ten documents took 35 s on a busy
-	// machine, and the demo is promised well under a minute.
-	cmd.Flags().BoolVar(&f.pdf, "pdf", false, "print the notices and reports to PDF too, with the demo's Chromium (adds about half a minute)")
+	// PDFs are off by default: printing the ten documents took 14-35 s on
+	// the shared 2-core box (41-75 s for the whole demo), and the demo is
+	// promised well under a minute.
+	cmd.Flags().BoolVar(&f.pdf, "pdf", false, "print the notices and reports to PDF too, with the demo's Chromium (adds 15-35 s)")
 	cmd.Flags().BoolVar(&f.audit, "audit", false, "instead, audit the lab's exposed shop from outside and print its findings and the guideline's five measures (no browser needed)")
 	return cmd
 }
