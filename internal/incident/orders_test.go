@@ -255,6 +255,7 @@ func FuzzReadOrdersCSV(f *testing.F) {
 	f.Add("id,time,email\n1,2020-12-08 10:00:00,a@example.jp\n")
 	f.Add("\ufeffid,time,kind\n\"x\"\"y\",1607400000,registration\n")
 	f.Add("id,time\n1,2020-12-08T10:00:00+09:00\n2,\n")
+	f.Add("id,time,lang\n1,1607400000,ja_JP\n2,1607400000,EN-us\n3,1607400000,\u65e5\u672c\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		n := 0
 		got, err := ReadOrdersCSV(strings.NewReader(in), DefaultColumns, "", time.UTC, func(o Order) error {
@@ -264,6 +265,9 @@ func FuzzReadOrdersCSV(f *testing.F) {
 			if o.Kind == "" {
 				t.Fatalf("order %q without kind", o.ID)
 			}
+			if o.Lang != LangOf(o.Lang) {
+				t.Fatalf("order %q has language %q, which is not a language LangOf gives", o.ID, o.Lang)
+			}
 			n++
 			return nil
 		})
@@ -272,6 +276,24 @@ func FuzzReadOrdersCSV(f *testing.F) {
 		}
 		if err != nil && !errors.Is(err, ErrOrders) {
 			t.Fatalf("error %v does not wrap ErrOrders", err)
+		}
+	})
+}
+
+func FuzzLangOf(f *testing.F) {
+	for _, s := range []string{"ja_JP", "en-US", "EN", "default", "", "zh_Hant_TW", "ja.UTF-8", "1", "\u00e9n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l := LangOf(s)
+		if l == "" {
+			return
+		}
+		if len(l) < 2 || len(l) > 3 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz") != "" {
+			t.Fatalf("%q gave %q, want two or three lower-case letters or nothing", s, l)
+		}
+		if LangOf(l) != l {
+			t.Fatalf("%q gave %q, which does not read back as itself", s, l)
 		}
 	})
 }
