@@ -85,6 +85,11 @@ func TestReplayOfAPageCleanedAndTamperedAgainSplitsTheWindow(t *testing.T) {
 		if got := inc.Artifact.Pages; !slices.Equal(got, []string{page}) {
 			t.Errorf("artifact pages = %v, want the one page once", got)
 		}
+		var sum strings.Builder
+		incident.WriteSummary(&sum, inc)
+		if !strings.Contains(sum.String(), "(tampered spell 1 of 2)") || !strings.Contains(sum.String(), "(tampered spell 2 of 2)") {
+			t.Errorf("summary does not tell the two spells apart:\n%s", sum.String())
+		}
 	})
 	t.Run("the affected orders are the union of both windows' and none from the gap between them", func(t *testing.T) {
 		if len(inc.Pages) != 2 {
