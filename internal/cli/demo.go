@@ -29,6 +29,8 @@ type demoFlags struct {
 	chromium string
 	dwell    time.Duration
 	audit    bool
+	notices  string
+	pdf      bool
 }
 
 func newDemoCmd(app *App) *cobra.Command {
@@ -56,6 +58,11 @@ were found.`,
 	cmd.Flags().StringVar(&f.scenario, "scenario", "fake-card-form", "tampering scenario to switch on (see `skimwatch lab scenarios`)")
 	cmd.Flags().StringVar(&f.chromium, "chromium", "", "Chromium binary")
 	cmd.Flags().DurationVar(&f.dwell, "dwell", 3*time.Second, "how long each check waits for delayed sends")
+	cmd.Flags().StringVar(&f.notices, "notices", "", "folder to write the incident's notices and reports to (default: a new folder under the system's temporary directory)")
+	// PDFs are off by default: printing the ten documents took 14-35 s on
+	// the shared 2-core box (41-75 s for the whole demo), and the demo is
+	// promised well under a minute.
+	cmd.Flags().BoolVar(&f.pdf, "pdf", false, "print the notices and reports to PDF too, with the demo's Chromium (adds 15-35 s)")
 	cmd.Flags().BoolVar(&f.audit, "audit", false, "instead, audit the lab's exposed shop from outside and print its findings and the guideline's five measures (no browser needed)")
 	return cmd
 }
@@ -125,7 +132,11 @@ func runDemo(ctx context.Context, app *App, f demoFlags) error {
 	step(out, 5, "Switched the attack off again.")
 	if caught {
 		step(out, 6, "Scoped the incident from the record, as `skimwatch incident open` does:")
-		demoScope(ctx, app, out, page, clean, attacked, base, pol)
+		nt := demoNotices{Dir: f.notices, ShopURL: l.ShopURL()}
+		if f.pdf {
+			nt.Browser = b
+		}
+		demoScope(ctx, app, out, page, clean, attacked, base, pol, nt)
 	}
 	fmt.Fprintf(out, "\nDone in %s. Run `skimwatch check --help` to watch your own shop.\n", time.Since(start).Round(100*time.Millisecond))
 	if !caught {

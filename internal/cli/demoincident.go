@@ -4,12 +4,17 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"strings"
 	"time"
 
+	"github.com/skimwatch/skimwatch/internal/check/browser"
 	"github.com/skimwatch/skimwatch/internal/check/inventory"
 	"github.com/skimwatch/skimwatch/internal/check/observation"
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
+	"github.com/skimwatch/skimwatch/internal/document"
 	"github.com/skimwatch/skimwatch/internal/incident"
+	"github.com/skimwatch/skimwatch/internal/incident/report"
 	"github.com/skimwatch/skimwatch/internal/lab"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/sqlite"
@@ -24,13 +29,24 @@ var (
 	demoTamperOn = time.Date(2020, 12, 8, 3, 17, 41, 0, time.UTC)
 	demoTamperOf = time.Date(2021, 1, 26, 14, 41, 9, 0, time.UTC)
 	demoEvery    = 30 * time.Minute
+	// The seed's shop learned of the breach on 27 January 2021.
+	demoDiscovered = time.Date(2021, 1, 27, 10, 0, 0, 0, time.FixedZone("JST", 9*3600))
 )
+
+// demoNotices says where the demo writes the notices and how: Dir (made
+// when empty), and a Browser to print PDFs with (HTML only when nil).
+type demoNotices struct {
+	Dir     string
+	Browser *browser.Browser
+	ShopURL string
+}
 
 // demoScope replays the seed's weeks from the demo's two real checks (the
 // clean page and the attacked one) in an in-memory store, with simulated
-// orders, and scopes the incident as `skimwatch incident open` would. It
+// orders, and scopes the incident as `skimwatch incident open` would, then
+// writes the notices and reports as `skimwatch incident report` would. It
 // returns the incident, or nil when it could not scope (said on out).
-func demoScope(ctx context.Context, app *App, out io.Writer, page string, clean, attacked *observation.Observation, base *inventory.Baseline, pol verdict.Options) *incident.Incident {
+func demoScope(ctx context.Context, app *App, out io.Writer, page string, clean, attacked *observation.Observation, base *inventory.Baseline, pol verdict.Options, nt demoNotices) *incident.Incident {
 	began := time.Now()
 	clock := lab.NewClock(demoFrom)
 	st, err := sqlite.Open(ctx, store.Memory, sqlite.Options{Logger: app.Logger, Now: clock.Now})
@@ -74,7 +90,53 @@ func demoScope(ctx context.Context, app *App, out io.Writer, page string, clean,
 	default:
 		fmt.Fprintf(out, "   %d citation(s) do NOT verify against the chain.\n", len(v.Problems))
 	}
+	writeDemoNotices(ctx, app, out, st, inc, base, nt)
 	return inc
+}
+
+// writeDemoNotices writes every document of the scoped incident, as
+// `incident report` does from the store the replay filed into. The lab's
+// shop knows only its name and address; everything else is left marked
+// for the shop to fill in, as a real shop's documents would be without a
+// --shop file, so the demo shows the marks too.
+func writeDemoNotices(ctx context.Context, app *App, out io.Writer, st store.Store, inc *incident.Incident, base *inventory.Baseline, nt demoNotices) {
+	began := time.Now()
+	dir := nt.Dir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "skimwatch-demo-notices-")
+		if err != nil {
+			fmt.Fprintf(out, "   Could not make a folder for the notices: %s\n", termtext.Escape(err.Error()))
+			return
+		}
+		dir = d
+	}
+	in := &report.Input{Incident: inc, Issued: time.Now(), Scripts: report.ScriptsFromBaseline(base),
+		Shop: report.Shop{
+			Name: report.Localized{"ja": "ゆとりの空間ラボショップ（skimwatch ラボ）", "en": "Yutori no Kukan lab shop (skimwatch lab)"},
+			URL:  nt.ShopURL,
+			// The replay replays the seed's weeks, so the shop learns of
+			// the breach when the seed's did: its deadlines follow.
+			Discovered: demoDiscovered,
+		}}
+	if err := gatherEvidence(ctx, st, in); err != nil {
+		fmt.Fprintf(out, "   Could not read the evidence for the reports: %s\n", termtext.Escape(err.Error()))
+		return
+	}
+	opts := report.WriteOptions{Formats: []string{"html"}}
+	if nt.Browser != nil {
+		opts.Formats = append(opts.Formats, "pdf")
+		opts.Renderer = document.NewRenderer(nt.Browser, app.Logger)
+	}
+	paths, err := report.Write(ctx, dir, in, opts)
+	if err != nil {
+		fmt.Fprintf(out, "   Could not write the notices: %s\n", termtext.Escape(err.Error()))
+		return
+	}
+	fmt.Fprintf(out, "   Wrote %d files in %s (%s), in Japanese and English:\n", len(paths), strings.Join(opts.Formats, " and "), time.Since(began).Round(100*time.Millisecond))
+	fmt.Fprintln(out, "     the customer notice with its mail-merge CSV and web notice, the preliminary and final")
+	fmt.Fprintln(out, "     reports to the Personal Information Protection Commission, the card brands' summary and")
+	fmt.Fprintln(out, "     the PCI DSS evidence pack. Start with customer-notice.ja.html in")
+	fmt.Fprintf(out, "     %s\n", termtext.Escape(dir))
 }
 
 func joinDataClasses(cs []incident.DataClass) string {

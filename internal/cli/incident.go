@@ -52,10 +52,11 @@ func (f *orderFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.cols.Name, "col-name", incident.DefaultColumns.Name, "CSV column of the customer's name")
 	fl.StringVar(&f.cols.Customer, "col-customer", incident.DefaultColumns.Customer, "CSV column of the customer ID")
 	fl.StringVar(&f.cols.Kind, "col-kind", incident.DefaultColumns.Kind, "CSV column saying order or registration (optional)")
+	fl.StringVar(&f.cols.Lang, "col-lang", incident.DefaultColumns.Lang, "CSV column of the customer's language or locale (ja, en_US ...; optional): the mail-merge CSV sends each customer the notice in it, Japanese by default")
 	fl.StringVar(&f.tz, "tz", "UTC", "time zone of order times written without one (e.g. Asia/Tokyo)")
 	fl.StringVar(&f.db, "orders-db", "", "the shop's database, read only: postgres://..., mysql://user:pass@tcp(host:3306)/db or sqlite:PATH")
 	fl.StringVar(&f.preset, "preset", "", "tables of the shop's platform: "+strings.Join(incident.Presets, ", "))
-	fl.StringVar(&f.query, "query", "", "your own query instead of a preset, returning id, time, customer, email, name")
+	fl.StringVar(&f.query, "query", "", "your own query instead of a preset, returning id, time, customer, email, name and optionally the customer's locale")
 	fl.StringVar(&f.queryKind, "query-kind", incident.KindOrder, "what --query's rows are: order or registration")
 	fl.StringVar(&f.prefix, "table-prefix", "", "table prefix (WooCommerce default wp_)")
 }
@@ -205,7 +206,7 @@ func newIncidentOpenCmd(app *App) *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&site, "site", "", "site the incident is about (required)")
-	fl.StringArrayVar(&findings, "finding", nil, "stored finding key to open from (repeatable: the payment and the registration page)")
+	fl.StringArrayVar(&findings, "finding", nil, "finding to open from: its store key, or its kind (honey.card-exfiltration, as `skimwatch findings` shows it) when the site has one finding of that kind (repeatable: the payment and the registration page)")
 	fl.StringVar(&since, "since", "", "open from a time instead (RFC 3339, or a duration back from now), for a breach found elsewhere")
 	fl.StringArrayVar(&shas, "sha256", nil, "a known malicious script's SHA-256 (repeatable)")
 	fl.StringArrayVar(&accessLogs, "access-log", nil, "web server access log, common or combined format, gzip too (repeatable)")

@@ -80,7 +80,7 @@ func (s *Scope) Add(o Order) error {
 		return nil
 	}
 	a := AffectedOrder{ID: o.ID, Kind: o.Kind, Time: o.Time.UTC(), CustomerID: o.CustomerID, Email: o.Email, Name: o.Name,
-		Page: page.Target, Exposed: page.Exposed, Possibly: best == Possibly}
+		Page: page.Target, Exposed: page.Exposed, Possibly: best == Possibly, Lang: o.Lang}
 	if a.Possibly {
 		s.inc.PossiblyAffected = append(s.inc.PossiblyAffected, a)
 	} else {
@@ -117,13 +117,17 @@ func (s *Scope) Finish() {
 	slices.SortFunc(inc.Affected, byTime)
 	slices.SortFunc(inc.PossiblyAffected, byTime)
 	c := Counts{PerClass: map[DataClass]int{}, PerClassCustomers: map[DataClass]int{}}
-	people := map[string]*Customer{}
+	type person struct {
+		Customer
+		langAt time.Time // the time of the order Lang came from
+	}
+	people := map[string]*person{}
 	var order []string
 	add := func(a AffectedOrder) {
 		k := customerKey(a)
 		p, ok := people[k]
 		if !ok {
-			p = &Customer{Key: k, Possibly: true}
+			p = &person{Customer: Customer{Key: k, Possibly: true}}
 			people[k] = p
 			order = append(order, k)
 		}
@@ -133,9 +137,18 @@ func (s *Scope) Finish() {
 		if p.Name == "" {
 			p.Name = a.Name
 		}
+		if a.Lang != "" && (p.Lang == "" || a.Time.After(p.langAt)) {
+			p.Lang, p.langAt = a.Lang, a.Time
+		}
 		p.Orders = append(p.Orders, a.ID)
+		// Affected orders come first, so a customer with any is affected
+		// and their classes are only what their affected orders exposed.
 		if !a.Possibly {
 			p.Possibly = false
+			p.Exposed = sortClasses(append(p.Exposed, a.Exposed...))
+		} else if p.Possibly {
+			// A customer who is only possibly affected is told what may
+			// have been exposed; they are not counted per class.
 			p.Exposed = sortClasses(append(p.Exposed, a.Exposed...))
 		}
 	}
@@ -167,7 +180,7 @@ func (s *Scope) Finish() {
 	}
 	inc.Customers = make([]Customer, 0, len(order))
 	for _, k := range order {
-		inc.Customers = append(inc.Customers, *people[k])
+		inc.Customers = append(inc.Customers, people[k].Customer)
 	}
 	inc.Counts = c
 }

@@ -1,6 +1,7 @@
 package incident
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,9 @@ func TestScopeCountsCustomersAndClasses(t *testing.T) {
 		if got := ids(inc.PossiblyAffected); got != "5" {
 			t.Errorf("possibly = %s, want 5", got)
 		}
+		if i := slices.IndexFunc(inc.Customers, func(c Customer) bool { return c.Key == "id:c2" }); i < 0 || !slices.Equal(inc.Customers[i].Exposed, allCard) {
+			t.Errorf("customers = %+v, want c2, possibly affected, told the card classes its order may have exposed", inc.Customers)
+		}
 	})
 	t.Run("customers are deduplicated by customer ID, else by e-mail in any case", func(t *testing.T) {
 		if inc.Counts.Customers != 3 || inc.Counts.PossiblyCustomers != 1 {
@@ -82,4 +86,30 @@ func TestScopeCountsCustomersAndClasses(t *testing.T) {
 			t.Errorf("per-class customers = %v, want card 2 (c1, guest), personal 1 (c3)", c.PerClassCustomers)
 		}
 	})
+}
+
+func TestScopeGivesEachCustomerTheLanguageOfTheirLatestOrderThatHasOne(t *testing.T) {
+	at := func(m int) time.Time { return t0.Add(time.Duration(m) * time.Minute) }
+	inc := &Incident{Pages: []Page{{Target: payPage, Kind: PagePayment, Exposed: allCard,
+		Window: Window{Start: Bounds{After: at(0), NoLaterThan: at(1)}, End: Bounds{After: at(100), NoLaterThan: at(101)}}}}}
+	s := NewScope(inc)
+	for _, o := range []Order{
+		{ID: "2", Kind: KindOrder, Time: at(30), CustomerID: "c1", Lang: "en"},
+		{ID: "1", Kind: KindOrder, Time: at(20), CustomerID: "c1", Lang: "ja"},
+		{ID: "3", Kind: KindOrder, Time: at(40), CustomerID: "c1"},
+		{ID: "4", Kind: KindOrder, Time: at(50), CustomerID: "c2"},
+	} {
+		s.Add(o)
+	}
+	s.Finish()
+	got := map[string]string{}
+	for _, c := range inc.Customers {
+		got[c.Key] = c.Lang
+	}
+	if got["id:c1"] != "en" || got["id:c2"] != "" {
+		t.Errorf("languages = %v, want en for c1 (its latest order with one) and none for c2", got)
+	}
+	if inc.Affected[1].Lang != "en" {
+		t.Errorf("order 2's language = %q, want en", inc.Affected[1].Lang)
+	}
 }

@@ -161,6 +161,8 @@ type AffectedOrder struct {
 	Name       string      `json:"name,omitempty"`
 	Page       string      `json:"page,omitempty"`
 	Exposed    []DataClass `json:"exposed"`
+	// Lang is the customer's language where the orders source has one.
+	Lang string `json:"lang,omitempty"`
 	// Possibly is true when the order lies between the two bounds of the
 	// window's start or end: it may or may not have been exposed.
 	Possibly bool `json:"possibly,omitempty"`
@@ -175,6 +177,9 @@ type Customer struct {
 	Orders   []string    `json:"orders"`
 	Exposed  []DataClass `json:"exposed"`
 	Possibly bool        `json:"possibly,omitempty"` // only possibly affected
+	// Lang is the customer's language from the orders source (their
+	// latest order that has one), empty when the source has none.
+	Lang string `json:"lang,omitempty"`
 }
 
 // Counts are the incident's figures.

@@ -65,11 +65,11 @@ func Open(ctx context.Context, st store.Store, o Options) (*Incident, error) {
 	}
 	var picked []store.StoredFinding
 	for _, k := range o.FindingKeys {
-		i := slices.IndexFunc(all, func(f store.StoredFinding) bool { return f.Key == k })
-		if i < 0 {
-			return nil, fmt.Errorf("finding %s of site %s: %w", k, o.Site, store.ErrNotFound)
+		f, err := pickFinding(all, o.Site, k)
+		if err != nil {
+			return nil, err
 		}
-		picked = append(picked, all[i])
+		picked = append(picked, f)
 	}
 	events, err := st.Events(ctx, store.EventQuery{Site: o.Site})
 	if err != nil {
@@ -110,23 +110,27 @@ func Open(ctx context.Context, st store.Store, o Options) (*Incident, error) {
 	aux := auxiliary(ctx, st, events, picked, m, o)
 	for _, target := range sortedKeys(obsTargets(obs)) {
 		seen := obs[target]
-		if !slices.ContainsFunc(seen, func(x Observation) bool { return x.Dirty }) {
+		spells := spellsOf(seen)
+		if len(spells) == 0 {
 			continue
 		}
-		p := Page{Target: target, Exposed: exposedFor(target, pages, all, seen)}
-		p.Kind = pageKind(p.Exposed)
-		p.Window = windowOf(seen, aux.forPage(p.Kind))
-		inc.Pages = append(inc.Pages, p)
-		// The checks from the last clean one before to the first clean
-		// one after: every check a bound rests on and every dirty one,
-		// not a year of clean checks around them.
-		for _, x := range seen {
-			if !x.Time.Before(p.Window.Start.After) && (p.Window.End.Open || !x.Time.After(p.Window.End.NoLaterThan)) {
-				inc.Observations = append(inc.Observations, x)
+		exposed := exposedFor(target, pages, all, seen)
+		for i, sp := range spells {
+			p := Page{Target: target, Exposed: exposed}
+			p.Kind = pageKind(p.Exposed)
+			p.Window = windowOf(sp, aux.forPage(p.Kind))
+			inc.Pages = append(inc.Pages, p)
+			// The checks from the last clean one before to the first clean
+			// one after: every check a bound rests on and every dirty one,
+			// not a year of clean checks around them. Two spells can share
+			// the clean check between them; it is listed once.
+			if i > 0 && spells[i-1][len(spells[i-1])-1].Cite == sp[0].Cite {
+				sp = sp[1:]
 			}
+			inc.Observations = append(inc.Observations, sp...)
 		}
 		inc.Artifact.Pages = append(inc.Artifact.Pages, target)
-		inc.Artifact.Exposed = sortClasses(append(inc.Artifact.Exposed, p.Exposed...))
+		inc.Artifact.Exposed = sortClasses(append(inc.Artifact.Exposed, exposed...))
 	}
 	inc.Observations = append(inc.Observations, aux.all()...)
 	if len(inc.Pages) == 0 {
@@ -137,6 +141,64 @@ func Open(ctx context.Context, st store.Store, o Options) (*Incident, error) {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%s\x00%s\x00%s", o.Site, inc.Opened.Format(time.RFC3339Nano), strings.Join(o.FindingKeys, ","), inc.ChainHead))
 	inc.ID = fmt.Sprintf("%s-%x", inc.Opened.Format("20060102T150405Z"), sum[:4])
 	return inc, nil
+}
+
+// ErrAmbiguousFinding is wrapped when a finding is named by a kind that
+// more than one of the site's findings have.
+var ErrAmbiguousFinding = errors.New("more than one finding of that kind")
+
+// pickFinding finds the finding named by ref: its store key, or its kind
+// (honey.card-exfiltration) when the site has exactly one finding of that
+// kind. A kind is what `skimwatch findings` and an alert show a shop
+// owner; the key is what the store and the dashboard's links use.
+func pickFinding(all []store.StoredFinding, site, ref string) (store.StoredFinding, error) {
+	if i := slices.IndexFunc(all, func(f store.StoredFinding) bool { return f.Key == ref }); i >= 0 {
+		return all[i], nil
+	}
+	var same []store.StoredFinding
+	for _, f := range all {
+		if f.Kind == ref {
+			same = append(same, f)
+		}
+	}
+	switch len(same) {
+	case 0:
+		return store.StoredFinding{}, fmt.Errorf("finding %s of site %s: %w", ref, site, store.ErrNotFound)
+	case 1:
+		return same[0], nil
+	}
+	var keys []string
+	for _, f := range same {
+		where := f.URL
+		if where == "" {
+			where = f.Path
+		}
+		keys = append(keys, f.Key+" ("+where+")")
+	}
+	return store.StoredFinding{}, fmt.Errorf("finding %s of site %s: %w: give the key of one of %s", ref, site, ErrAmbiguousFinding, strings.Join(keys, ", "))
+}
+
+// spellsOf splits one page's observations (in time order) into its
+// tampered spells: each run of dirty observations with the clean one just
+// before and just after it. A complete clean check between two dirty runs
+// means the page was cleaned and tampered again, and the orders between
+// were not exposed, so each run gets a window of its own. Incomplete
+// checks are not in seen, so they never split a spell.
+func spellsOf(seen []Observation) [][]Observation {
+	var out [][]Observation
+	for i := 0; i < len(seen); i++ {
+		if !seen[i].Dirty {
+			continue
+		}
+		j := i
+		for j+1 < len(seen) && seen[j+1].Dirty {
+			j++
+		}
+		lo, hi := max(i-1, 0), min(j+1, len(seen)-1)
+		out = append(out, seen[lo:hi+1])
+		i = j
+	}
+	return out
 }
 
 func obsTargets(m map[string][]Observation) map[string]bool {

@@ -30,6 +30,23 @@ type Order struct {
 	CustomerID string
 	Email      string
 	Name       string
+	// Lang is the customer's language (ja, en ...) where the shop records
+	// one, from a locale such as ja_JP; empty when it does not.
+	Lang string
+}
+
+// LangOf reads a language from a locale or language code as shops store
+// them (ja_JP, en-US, ja, EN); anything else (empty, "default", a number)
+// is no language.
+func LangOf(locale string) string {
+	l := strings.ToLower(strings.TrimSpace(locale))
+	if i := strings.IndexAny(l, "_-."); i >= 0 {
+		l = l[:i]
+	}
+	if len(l) < 2 || len(l) > 3 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz") != "" {
+		return ""
+	}
+	return l
 }
 
 // ErrOrders is wrapped by every error about order input (a missing column,
@@ -39,10 +56,12 @@ var ErrOrders = errors.New("bad order input")
 // Columns maps CSV header names to order fields. ID and Time are required.
 type Columns struct {
 	ID, Time, Email, Name, Customer, Kind string
+	// Lang is the customer's language or locale (ja, en_US ...).
+	Lang string
 }
 
 // DefaultColumns are the header names used when a flag does not say.
-var DefaultColumns = Columns{ID: "id", Time: "time", Email: "email", Name: "name", Customer: "customer_id", Kind: "kind"}
+var DefaultColumns = Columns{ID: "id", Time: "time", Email: "email", Name: "name", Customer: "customer_id", Kind: "kind", Lang: "lang"}
 
 // timeLayouts are the ways shops export times, tried in order. A time
 // without a zone is read in the shop's zone (OrderSource.Location).
@@ -97,11 +116,11 @@ func ReadOrdersCSV(r io.Reader, cols Columns, kind string, loc *time.Location, f
 		}
 		return i, nil
 	}
-	var at [6]int
+	var at [7]int
 	for i, c := range []struct {
 		name     string
 		required bool
-	}{{cols.ID, true}, {cols.Time, true}, {cols.Email, false}, {cols.Name, false}, {cols.Customer, false}, {cols.Kind, false}} {
+	}{{cols.ID, true}, {cols.Time, true}, {cols.Email, false}, {cols.Name, false}, {cols.Customer, false}, {cols.Kind, false}, {cols.Lang, false}} {
 		if at[i], err = col(c.name, c.required); err != nil {
 			return 0, err
 		}
@@ -126,7 +145,7 @@ func ReadOrdersCSV(r io.Reader, cols Columns, kind string, loc *time.Location, f
 		if err != nil {
 			return n, fmt.Errorf("CSV line %d: %w", line, err)
 		}
-		o := Order{ID: get(rec, at[0]), Time: t, Email: get(rec, at[2]), Name: get(rec, at[3]), CustomerID: get(rec, at[4]), Kind: kind}
+		o := Order{ID: get(rec, at[0]), Time: t, Email: get(rec, at[2]), Name: get(rec, at[3]), CustomerID: get(rec, at[4]), Kind: kind, Lang: LangOf(get(rec, at[6]))}
 		if k := strings.ToLower(strings.TrimSpace(get(rec, at[5]))); k != "" {
 			o.Kind = k
 		}
@@ -144,37 +163,61 @@ func ReadOrdersCSV(r io.Reader, cols Columns, kind string, loc *time.Location, f
 var Presets = []string{"eccube4", "magento2", "woocommerce", "woocommerce-hpos"}
 
 // presetQueries are, per platform, the queries for orders and for
-// registrations. Each returns id, time, customer, email, name. {p} is the
-// table prefix (WordPress's wp_ by default). Times are read as text so
-// that every driver returns them the same way.
+// registrations. Each returns id, time, customer, email, name and the
+// customer's locale where the platform keeps one (NULL where it does not).
+// {p} is the table prefix (WordPress's wp_ by default). Times are read as
+// text so that every driver returns them the same way.
 var presetQueries = map[string][2]string{
 	// EC-CUBE 4: order_date is set when the order is placed (NULL for a
-	// cart that never became an order).
+	// cart that never became an order). EC-CUBE keeps no language per
+	// customer: the shop has one locale.
 	"eccube4": {
-		"SELECT CAST(o.id AS CHAR(32)), CAST(o.order_date AS CHAR(40)), CAST(o.customer_id AS CHAR(32)), o.email, CONCAT_WS(' ', o.name01, o.name02) FROM {p}dtb_order o WHERE o.order_date IS NOT NULL",
-		"SELECT CAST(c.id AS CHAR(32)), CAST(c.create_date AS CHAR(40)), CAST(c.id AS CHAR(32)), c.email, CONCAT_WS(' ', c.name01, c.name02) FROM {p}dtb_customer c",
+		"SELECT CAST(o.id AS CHAR(32)), CAST(o.order_date AS CHAR(40)), CAST(o.customer_id AS CHAR(32)), o.email, CONCAT_WS(' ', o.name01, o.name02), NULL FROM {p}dtb_order o WHERE o.order_date IS NOT NULL",
+		"SELECT CAST(c.id AS CHAR(32)), CAST(c.create_date AS CHAR(40)), CAST(c.id AS CHAR(32)), c.email, CONCAT_WS(' ', c.name01, c.name02), NULL FROM {p}dtb_customer c",
 	},
+	// Magento 2: the locale is the store view's (general/locale/code),
+	// else the default; a locale set per website is not read.
 	"magento2": {
-		"SELECT o.increment_id, CAST(o.created_at AS CHAR(40)), CAST(o.customer_id AS CHAR(32)), o.customer_email, CONCAT_WS(' ', o.customer_firstname, o.customer_lastname) FROM {p}sales_order o",
-		"SELECT CAST(c.entity_id AS CHAR(32)), CAST(c.created_at AS CHAR(40)), CAST(c.entity_id AS CHAR(32)), c.email, CONCAT_WS(' ', c.firstname, c.lastname) FROM {p}customer_entity c",
+		"SELECT o.increment_id, CAST(o.created_at AS CHAR(40)), CAST(o.customer_id AS CHAR(32)), o.customer_email, CONCAT_WS(' ', o.customer_firstname, o.customer_lastname), " +
+			magentoLocale("o.store_id") + " FROM {p}sales_order o",
+		"SELECT CAST(c.entity_id AS CHAR(32)), CAST(c.created_at AS CHAR(40)), CAST(c.entity_id AS CHAR(32)), c.email, CONCAT_WS(' ', c.firstname, c.lastname), " +
+			magentoLocale("c.store_id") + " FROM {p}customer_entity c",
 	},
 	// WooCommerce before HPOS: orders are posts, their fields post meta.
+	// A registered customer's language is WordPress's per-user locale.
 	"woocommerce": {
 		"SELECT CAST(p.ID AS CHAR(32)), CAST(p.post_date_gmt AS CHAR(40)), " +
 			"(SELECT m.meta_value FROM {p}postmeta m WHERE m.post_id = p.ID AND m.meta_key = '_customer_user' LIMIT 1), " +
 			"(SELECT m.meta_value FROM {p}postmeta m WHERE m.post_id = p.ID AND m.meta_key = '_billing_email' LIMIT 1), " +
 			"CONCAT_WS(' ', (SELECT m.meta_value FROM {p}postmeta m WHERE m.post_id = p.ID AND m.meta_key = '_billing_first_name' LIMIT 1), " +
-			"(SELECT m.meta_value FROM {p}postmeta m WHERE m.post_id = p.ID AND m.meta_key = '_billing_last_name' LIMIT 1)) " +
+			"(SELECT m.meta_value FROM {p}postmeta m WHERE m.post_id = p.ID AND m.meta_key = '_billing_last_name' LIMIT 1)), " +
+			wpLocale("(SELECT m.meta_value FROM {p}postmeta m WHERE m.post_id = p.ID AND m.meta_key = '_customer_user' LIMIT 1)") + " " +
 			"FROM {p}posts p WHERE p.post_type = 'shop_order'",
-		"SELECT CAST(u.ID AS CHAR(32)), CAST(u.user_registered AS CHAR(40)), CAST(u.ID AS CHAR(32)), u.user_email, u.display_name FROM {p}users u",
+		"SELECT CAST(u.ID AS CHAR(32)), CAST(u.user_registered AS CHAR(40)), CAST(u.ID AS CHAR(32)), u.user_email, u.display_name, " +
+			wpLocale("CAST(u.ID AS CHAR(32))") + " FROM {p}users u",
 	},
 	// WooCommerce with high-performance order storage.
 	"woocommerce-hpos": {
 		"SELECT CAST(o.id AS CHAR(32)), CAST(o.date_created_gmt AS CHAR(40)), CAST(o.customer_id AS CHAR(32)), o.billing_email, " +
-			"CONCAT_WS(' ', a.first_name, a.last_name) FROM {p}wc_orders o LEFT JOIN {p}wc_order_addresses a ON a.order_id = o.id AND a.address_type = 'billing' " +
+			"CONCAT_WS(' ', a.first_name, a.last_name), " + wpLocale("CAST(o.customer_id AS CHAR(32))") + " " +
+			"FROM {p}wc_orders o LEFT JOIN {p}wc_order_addresses a ON a.order_id = o.id AND a.address_type = 'billing' " +
 			"WHERE o.type = 'shop_order'",
-		"SELECT CAST(u.ID AS CHAR(32)), CAST(u.user_registered AS CHAR(40)), CAST(u.ID AS CHAR(32)), u.user_email, u.display_name FROM {p}users u",
+		"SELECT CAST(u.ID AS CHAR(32)), CAST(u.user_registered AS CHAR(40)), CAST(u.ID AS CHAR(32)), u.user_email, u.display_name, " +
+			wpLocale("CAST(u.ID AS CHAR(32))") + " FROM {p}users u",
 	},
+}
+
+// magentoLocale is the locale of the store view whose ID is the SQL
+// expression storeID, else the installation's default.
+func magentoLocale(storeID string) string {
+	return "(SELECT cc.value FROM {p}core_config_data cc WHERE cc.path = 'general/locale/code' AND ((cc.scope = 'stores' AND cc.scope_id = " + storeID +
+		") OR cc.scope = 'default') ORDER BY CASE WHEN cc.scope = 'stores' THEN 0 ELSE 1 END LIMIT 1)"
+}
+
+// wpLocale is the WordPress locale of the user whose ID is the SQL
+// expression userID (text, so that one comparison works in every dialect).
+func wpLocale(userID string) string {
+	return "(SELECT um.meta_value FROM {p}usermeta um WHERE CAST(um.user_id AS CHAR(32)) = " + userID + " AND um.meta_key = 'locale' LIMIT 1)"
 }
 
 var prefixRE = regexp.MustCompile(`^[A-Za-z0-9_]*$`)
@@ -184,7 +227,8 @@ type DBSource struct {
 	// DSN as scan.ParseDSN reads it (postgres://, mysql://, sqlite:).
 	DSN string
 	// Preset is one of Presets; Query replaces it with the user's own,
-	// returning id, time, customer, email, name in that order.
+	// returning id, time, customer, email, name and optionally the
+	// customer's locale or language, in that order.
 	Preset string
 	Query  string
 	// Kind is the Kind of the Query's rows (order by default).
@@ -290,11 +334,19 @@ func readRows(ctx context.Context, db *sql.DB, kind, query, rowKind string, loc 
 		return 0, fmt.Errorf("query the shop's %ss: %w", rowKind, err)
 	}
 	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return 0, fmt.Errorf("query the shop's %ss: %w", rowKind, err)
+	}
 	n := 0
 	for rows.Next() {
-		var id, at, cust, email, name sql.NullString
-		if err := rows.Scan(&id, &at, &cust, &email, &name); err != nil {
-			return n, fmt.Errorf("read the shop's %ss (want id, time, customer, email, name): %w", rowKind, err)
+		var id, at, cust, email, name, locale sql.NullString
+		dest := []any{&id, &at, &cust, &email, &name}
+		if len(cols) == 6 {
+			dest = append(dest, &locale)
+		}
+		if err := rows.Scan(dest...); err != nil {
+			return n, fmt.Errorf("read the shop's %ss (want id, time, customer, email, name and optionally locale): %w", rowKind, err)
 		}
 		if !at.Valid {
 			continue
@@ -307,7 +359,7 @@ func readRows(ctx context.Context, db *sql.DB, kind, query, rowKind string, loc 
 		if c == "0" {
 			c = "" // guests: WooCommerce and EC-CUBE use 0 or NULL
 		}
-		if err := fn(Order{ID: id.String, Kind: rowKind, Time: t, CustomerID: c, Email: email.String, Name: name.String}); err != nil {
+		if err := fn(Order{ID: id.String, Kind: rowKind, Time: t, CustomerID: c, Email: email.String, Name: name.String, Lang: LangOf(locale.String)}); err != nil {
 			return n, err
 		}
 		n++

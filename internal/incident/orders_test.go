@@ -37,6 +37,16 @@ func TestReadOrdersCSV(t *testing.T) {
 			t.Errorf("got %+v\nwant %+v", got, want)
 		}
 	})
+	t.Run("a lang column gives each order its customer's language, read from a locale", func(t *testing.T) {
+		var got []string
+		in := "id,time,locale\n1,1607400000,ja_JP\n2,1607400000,en-US\n3,1607400000,\n4,1607400000,default\n"
+		cols := DefaultColumns
+		cols.Lang = "locale"
+		_, err := ReadOrdersCSV(strings.NewReader(in), cols, "", nil, func(o Order) error { got = append(got, o.Lang); return nil })
+		if err != nil || strings.Join(got, ",") != "ja,en,," {
+			t.Errorf("langs = %q, %v; want ja, en and none for the empty and the non-language cell", got, err)
+		}
+	})
 	t.Run("a kind column makes a row a registration", func(t *testing.T) {
 		var got []Order
 		_, err := ReadOrdersCSV(strings.NewReader("id,time,kind\nr1,1607400000,registration\n"), DefaultColumns, "", nil, func(o Order) error { got = append(got, o); return nil })
@@ -68,10 +78,13 @@ var presetSchemas = map[string][]string{
 		"INSERT INTO dtb_customer VALUES (7, '2020-12-01 09:00:00', 'a@example.jp', 'Hanako', 'Yamada')",
 	},
 	"magento2": {
-		"CREATE TABLE sales_order (entity_id INT PRIMARY KEY, increment_id VARCHAR(50), created_at {ts}, customer_id INT NULL, customer_email VARCHAR(255), customer_firstname VARCHAR(255), customer_lastname VARCHAR(255))",
-		"CREATE TABLE customer_entity (entity_id INT PRIMARY KEY, created_at {ts}, email VARCHAR(255), firstname VARCHAR(255), lastname VARCHAR(255))",
-		"INSERT INTO sales_order VALUES (10, '1', '2020-12-08 10:00:00', 7, 'a@example.jp', 'Hanako', 'Yamada'), (11, '2', '2020-12-09 11:30:00', NULL, 'b@example.jp', 'Taro', 'Sato')",
-		"INSERT INTO customer_entity VALUES (7, '2020-12-01 09:00:00', 'a@example.jp', 'Hanako', 'Yamada')",
+		"CREATE TABLE sales_order (entity_id INT PRIMARY KEY, increment_id VARCHAR(50), created_at {ts}, customer_id INT NULL, customer_email VARCHAR(255), customer_firstname VARCHAR(255), customer_lastname VARCHAR(255), store_id INT)",
+		"CREATE TABLE customer_entity (entity_id INT PRIMARY KEY, created_at {ts}, email VARCHAR(255), firstname VARCHAR(255), lastname VARCHAR(255), store_id INT)",
+		"CREATE TABLE core_config_data (config_id INT PRIMARY KEY, scope VARCHAR(8), scope_id INT, path VARCHAR(255), value TEXT)",
+		"INSERT INTO sales_order VALUES (10, '1', '2020-12-08 10:00:00', 7, 'a@example.jp', 'Hanako', 'Yamada', 1), (11, '2', '2020-12-09 11:30:00', NULL, 'b@example.jp', 'Taro', 'Sato', 2)",
+		"INSERT INTO customer_entity VALUES (7, '2020-12-01 09:00:00', 'a@example.jp', 'Hanako', 'Yamada', 1)",
+		// Store view 2 is the English one; the default is Japanese.
+		"INSERT INTO core_config_data VALUES (1, 'default', 0, 'general/locale/code', 'ja_JP'), (2, 'stores', 2, 'general/locale/code', 'en_US'), (3, 'stores', 2, 'web/url', 'x')",
 	},
 	"woocommerce": {
 		"CREATE TABLE wp_posts (ID INT PRIMARY KEY, post_date_gmt {ts}, post_type VARCHAR(20))",
@@ -81,6 +94,8 @@ var presetSchemas = map[string][]string{
 		"INSERT INTO wp_postmeta VALUES (1, 1, '_customer_user', '7'), (2, 1, '_billing_email', 'a@example.jp'), (3, 1, '_billing_first_name', 'Hanako'), (4, 1, '_billing_last_name', 'Yamada'), " +
 			"(5, 2, '_customer_user', '0'), (6, 2, '_billing_email', 'b@example.jp'), (7, 2, '_billing_first_name', 'Taro'), (8, 2, '_billing_last_name', 'Sato')",
 		"INSERT INTO wp_users VALUES (7, '2020-12-01 09:00:00', 'a@example.jp', 'Hanako Yamada')",
+		"CREATE TABLE wp_usermeta (umeta_id INT PRIMARY KEY, user_id INT, meta_key VARCHAR(255), meta_value TEXT)",
+		"INSERT INTO wp_usermeta VALUES (1, 7, 'locale', 'en_GB'), (2, 7, 'nickname', 'hanako')",
 	},
 	"woocommerce-hpos": {
 		"CREATE TABLE wp_wc_orders (id INT PRIMARY KEY, date_created_gmt {ts}, customer_id INT NULL, billing_email VARCHAR(320), type VARCHAR(20))",
@@ -89,6 +104,8 @@ var presetSchemas = map[string][]string{
 		"INSERT INTO wp_wc_orders VALUES (1, '2020-12-08 10:00:00', 7, 'a@example.jp', 'shop_order'), (2, '2020-12-09 11:30:00', 0, 'b@example.jp', 'shop_order'), (3, '2020-12-09 12:00:00', 7, 'a@example.jp', 'shop_order_refund')",
 		"INSERT INTO wp_wc_order_addresses VALUES (1, 1, 'billing', 'Hanako', 'Yamada'), (2, 2, 'billing', 'Taro', 'Sato'), (3, 1, 'shipping', 'X', 'Y')",
 		"INSERT INTO wp_users VALUES (7, '2020-12-01 09:00:00', 'a@example.jp', 'Hanako Yamada')",
+		"CREATE TABLE wp_usermeta (umeta_id INT PRIMARY KEY, user_id INT, meta_key VARCHAR(255), meta_value TEXT)",
+		"INSERT INTO wp_usermeta VALUES (1, 7, 'locale', 'en_GB'), (2, 7, 'nickname', 'hanako')",
 	},
 }
 
@@ -100,10 +117,20 @@ func wantPreset(preset string) []Order {
 	if preset == "woocommerce" || preset == "woocommerce-hpos" {
 		name1 = "Hanako Yamada"
 	}
+	// The customer's language where the platform keeps one: Magento's
+	// store view (order 2 was placed in the English one), WordPress's
+	// user locale (customer 7 chose English; the guest has none).
+	lang1, lang2, langReg := "", "", ""
+	switch preset {
+	case "magento2":
+		lang1, lang2, langReg = "ja", "en", "ja"
+	case "woocommerce", "woocommerce-hpos":
+		lang1, langReg = "en", "en"
+	}
 	return []Order{
-		{ID: id1, Kind: KindOrder, Time: time.Date(2020, 12, 8, 10, 0, 0, 0, time.UTC), CustomerID: "7", Email: "a@example.jp", Name: name1},
-		{ID: id2, Kind: KindOrder, Time: time.Date(2020, 12, 9, 11, 30, 0, 0, time.UTC), Email: "b@example.jp", Name: name2},
-		{ID: "7", Kind: KindRegistration, Time: time.Date(2020, 12, 1, 9, 0, 0, 0, time.UTC), CustomerID: "7", Email: "a@example.jp", Name: "Hanako Yamada"},
+		{ID: id1, Kind: KindOrder, Time: time.Date(2020, 12, 8, 10, 0, 0, 0, time.UTC), CustomerID: "7", Email: "a@example.jp", Name: name1, Lang: lang1},
+		{ID: id2, Kind: KindOrder, Time: time.Date(2020, 12, 9, 11, 30, 0, 0, time.UTC), Email: "b@example.jp", Name: name2, Lang: lang2},
+		{ID: "7", Kind: KindRegistration, Time: time.Date(2020, 12, 1, 9, 0, 0, 0, time.UTC), CustomerID: "7", Email: "a@example.jp", Name: "Hanako Yamada", Lang: langReg},
 	}
 }
 
@@ -228,6 +255,7 @@ func FuzzReadOrdersCSV(f *testing.F) {
 	f.Add("id,time,email\n1,2020-12-08 10:00:00,a@example.jp\n")
 	f.Add("\ufeffid,time,kind\n\"x\"\"y\",1607400000,registration\n")
 	f.Add("id,time\n1,2020-12-08T10:00:00+09:00\n2,\n")
+	f.Add("id,time,lang\n1,1607400000,ja_JP\n2,1607400000,EN-us\n3,1607400000,\u65e5\u672c\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		n := 0
 		got, err := ReadOrdersCSV(strings.NewReader(in), DefaultColumns, "", time.UTC, func(o Order) error {
@@ -237,6 +265,9 @@ func FuzzReadOrdersCSV(f *testing.F) {
 			if o.Kind == "" {
 				t.Fatalf("order %q without kind", o.ID)
 			}
+			if o.Lang != LangOf(o.Lang) {
+				t.Fatalf("order %q has language %q, which is not a language LangOf gives", o.ID, o.Lang)
+			}
 			n++
 			return nil
 		})
@@ -245,6 +276,24 @@ func FuzzReadOrdersCSV(f *testing.F) {
 		}
 		if err != nil && !errors.Is(err, ErrOrders) {
 			t.Fatalf("error %v does not wrap ErrOrders", err)
+		}
+	})
+}
+
+func FuzzLangOf(f *testing.F) {
+	for _, s := range []string{"ja_JP", "en-US", "EN", "default", "", "zh_Hant_TW", "ja.UTF-8", "1", "\u00e9n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		l := LangOf(s)
+		if l == "" {
+			return
+		}
+		if len(l) < 2 || len(l) > 3 || strings.Trim(l, "abcdefghijklmnopqrstuvwxyz") != "" {
+			t.Fatalf("%q gave %q, want two or three lower-case letters or nothing", s, l)
+		}
+		if LangOf(l) != l {
+			t.Fatalf("%q gave %q, which does not read back as itself", s, l)
 		}
 	})
 }

@@ -45,8 +45,18 @@ func WriteSummary(w io.Writer, inc *Incident) {
 	if inc.Window.Start.Weaker != "" {
 		fmt.Fprintf(w, "  Note on the start: %s\n", esc(inc.Window.Start.Weaker))
 	}
+	spells, nth := map[string]int{}, map[string]int{}
 	for _, p := range inc.Pages {
-		fmt.Fprintf(w, "  Tampered %s page %s, exposing %s\n", p.Kind, esc(p.Target), esc(joinClasses(p.Exposed)))
+		spells[p.Target]++
+	}
+	for _, p := range inc.Pages {
+		nth[p.Target]++
+		again := ""
+		if spells[p.Target] > 1 {
+			// A page cleaned and tampered again has a window per spell.
+			again = fmt.Sprintf(" (tampered spell %d of %d)", nth[p.Target], spells[p.Target])
+		}
+		fmt.Fprintf(w, "  Tampered %s page %s%s, exposing %s\n", p.Kind, esc(p.Target), again, esc(joinClasses(p.Exposed)))
 		fmt.Fprintf(w, "    start %s\n    end   %s\n", esc(p.Window.Start.StartText()), esc(p.Window.End.EndText()))
 		for _, c := range append(append([]Citation{}, p.Window.Start.Evidence...), p.Window.End.Evidence...) {
 			fmt.Fprintf(w, "      %s\n", esc(c.Ref()))

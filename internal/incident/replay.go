@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/check/checkrun"
@@ -21,6 +22,17 @@ type ReplayPage struct {
 	Target          string
 	Clean, Tampered *observation.Observation
 	TamperOn, Off   time.Time
+	// Again are later tampers, after the shop cleaned the page: an
+	// attacker who kept his way in comes back.
+	Again []Span
+}
+
+// Span is one period a page was tampered with, from On to before Off.
+type Span struct{ On, Off time.Time }
+
+// tamperedAt reports whether the page served the tampered version at t.
+func (p ReplayPage) tamperedAt(t time.Time) bool {
+	return slices.ContainsFunc(append([]Span{{p.TamperOn, p.Off}}, p.Again...), func(s Span) bool { return !t.Before(s.On) && t.Before(s.Off) })
 }
 
 // Replay files weeks of scheduled checks in seconds: it drives Clock from
@@ -52,7 +64,7 @@ func (r Replay) Run(ctx context.Context, st store.Store) (map[string]string, err
 	for at := r.Clock.Now(); at.Before(r.End); at = r.Clock.Advance(r.Every) {
 		for _, p := range r.Pages {
 			src := p.Clean
-			if !at.Before(p.TamperOn) && at.Before(p.Off) {
+			if p.tamperedAt(at) {
 				src = p.Tampered
 			}
 			o := *src

@@ -2,13 +2,16 @@ package incident
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/origin"
+	"github.com/skimwatch/skimwatch/internal/record"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
 
@@ -88,16 +91,7 @@ func auxiliary(ctx context.Context, st store.Store, events []store.Event, fs []s
 		if f.Path == "" {
 			continue
 		}
-		types := []string{"fim verify", "fim watch", "scan"}
-		e, ok := runEventAfter(events, f.FirstSeen, types...)
-		what := fmt.Sprintf("%s reported %s (%s)", f.Source, f.Path, f.Kind)
-		ci := Citation{Source: SourceFIM, What: what, Time: f.FirstSeen, Offline: !ok}
-		if f.Source == "scan" {
-			ci.Source = SourceScan
-		}
-		if ok {
-			ci.EventSeq, ci.EventHash = e.Seq, e.Hash
-		}
+		ci := fileCite(events, f)
 		c.startUpper = append(c.startUpper, clue{at: f.FirstSeen, cite: ci, kinds: []string{PagePayment, PageRegistration}})
 		if s, _ := f.Evidence["mtime"].(string); s != "" {
 			if mt, err := time.Parse(time.RFC3339Nano, s); err == nil {
@@ -136,13 +130,94 @@ func auxiliary(ctx context.Context, st store.Store, events []store.Event, fs []s
 	return c
 }
 
+// fileRunTypes are the run events that name the files their findings are
+// about (record.FileFact).
+var fileRunTypes = []string{"fim verify", "fim watch", "scan"}
+
+// fileCite cites the first run event at or after a file finding was first
+// seen that names the file (with the finding's hash, when it has one), so
+// the citation proves the fact itself. A log written before run events
+// named files has none: the run event after the sighting is cited then,
+// and one is said not to be in the log when there is none.
+func fileCite(events []store.Event, f store.StoredFinding) Citation {
+	source := SourceFIM
+	if f.Source == "scan" {
+		source = SourceScan
+	}
+	sha, _ := f.Evidence["sha256"].(string)
+	ci := Citation{Source: source, Time: f.FirstSeen}
+	for _, e := range events {
+		if !slices.Contains(fileRunTypes, e.Type) || e.Time.Before(f.FirstSeen.Add(-time.Second)) {
+			continue
+		}
+		var data struct {
+			Files []record.FileFact `json:"files"`
+		}
+		if json.Unmarshal(e.Data, &data) != nil {
+			continue
+		}
+		i := slices.IndexFunc(data.Files, func(ff record.FileFact) bool { return ff.Path == f.Path && (sha == "" || ff.SHA256 == sha) })
+		if i < 0 {
+			continue
+		}
+		ff := data.Files[i]
+		ci.EventSeq, ci.EventHash = e.Seq, e.Hash
+		ci.What = fmt.Sprintf("%s run named %s (%s", e.Type, ff.Path, ff.Kind)
+		if ff.SHA256 != "" {
+			ci.What += ", sha256 " + ff.SHA256
+		}
+		if ff.Mtime != "" {
+			ci.What += ", modified " + ff.Mtime
+		}
+		ci.What += ")"
+		return ci
+	}
+	ci.What = fmt.Sprintf("%s reported %s (%s)", f.Source, f.Path, f.Kind)
+	if e, ok := runEventAfter(events, f.FirstSeen, fileRunTypes...); ok {
+		ci.EventSeq, ci.EventHash = e.Seq, e.Hash
+		ci.What += "; the run's event does not name the file (recorded before run events named files)"
+	} else {
+		ci.Offline = true
+		ci.What += "; not in the event log"
+	}
+	return ci
+}
+
+// cspCite cites the first collector evaluation at or after at that names
+// the aggregate's origin on its page with the time cited (its first or
+// last report), so the citation proves the fact itself. Older logs, whose
+// evaluations named no origins, get the evaluation after at, or none.
 func cspCite(events []store.Event, a store.ReportAggregate, at time.Time, which string) Citation {
 	ci := Citation{Source: SourceCSP, Time: at,
 		What: fmt.Sprintf("%s customer CSP report naming %s on %s (%d report(s) from %d browser(s))", which, a.Blocked, a.DocumentPath, a.Count, a.Clients)}
+	for _, e := range events {
+		if e.Type != "collector evaluate" || e.Time.Before(at.Add(-time.Second)) {
+			continue
+		}
+		var data struct {
+			Blocked []collector.BlockedSeen `json:"blocked"`
+		}
+		if json.Unmarshal(e.Data, &data) != nil {
+			continue
+		}
+		if slices.ContainsFunc(data.Blocked, func(b collector.BlockedSeen) bool {
+			seen := b.FirstSeen
+			if which == "last" {
+				seen = b.LastSeen
+			}
+			return b.Blocked == a.Blocked && b.DocumentPath == a.DocumentPath && b.Directive == a.Directive && seen.Equal(at)
+		}) {
+			ci.EventSeq, ci.EventHash = e.Seq, e.Hash
+			ci.What = fmt.Sprintf("collector evaluation named %s on %s, %s reported by customers' browsers at %s", a.Blocked, a.DocumentPath, which, at.UTC().Format(time.RFC3339))
+			return ci
+		}
+	}
 	if e, ok := runEventAfter(events, at, "collector evaluate"); ok {
 		ci.EventSeq, ci.EventHash = e.Seq, e.Hash
+		ci.What += "; the evaluation's event does not name it (recorded before evaluations named origins)"
 	} else {
 		ci.Offline = true
+		ci.What += "; not in the event log"
 	}
 	return ci
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/check/observation"
 	"github.com/skimwatch/skimwatch/internal/check/pagecheck"
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
+	"github.com/skimwatch/skimwatch/internal/collector"
 	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/finding"
@@ -302,6 +303,20 @@ func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
 			// The collector's messages count reports, so its findings
 			// are known by their store keys, not their text.
 			res.Keys = append(res.Keys, f.Key)
+		}
+	}
+	// The event names the origins customers' browsers reported in this
+	// period, so an incident's window can cite the run that saw the
+	// attacker's origin. A period without reports has nothing to name and
+	// files nothing: a run every minute would otherwise fill the log.
+	aggs, err := w.m.store.ReportAggregates(ctx, store.AggregateQuery{Site: a.Site, Since: since})
+	if err != nil {
+		rep.MarkIncomplete("read report aggregates: " + err.Error())
+	}
+	if len(aggs) > 0 || len(rep.Findings) > 0 {
+		ev := record.RunEvent("skimwatch serve", rep, collector.EvaluationFacts(aggs, since))
+		if err := record.Put(ctx, w.m.store, a.Site, nil, nil, []store.Event{ev}); err != nil {
+			rep.MarkIncomplete("run event not saved to the store: " + err.Error())
 		}
 	}
 	if a.Retain > 0 {

@@ -83,11 +83,55 @@ func RunEvent(actor string, r *finding.Report, extra map[string]any) store.Event
 	if r.Max() == 0 {
 		data["max_severity"] = "none"
 	}
+	if files, more := fileFacts(r.Findings); len(files) > 0 {
+		data["files"] = files
+		if more > 0 {
+			data["files_more"] = more
+		}
+	}
 	maps.Copy(data, extra)
 	// Values are strings, numbers, bools, times and slices of them, which
 	// json.Marshal does not fail on.
 	b, _ := json.Marshal(data)
 	return store.Event{Type: r.Command, Actor: actor, Data: b}
+}
+
+// FileFact is one file a run's findings are about, as its run event names
+// it: an incident's window cites the run event that names the planted
+// file, its hash and its modification time, not just the run after it.
+type FileFact struct {
+	Path   string `json:"path"`
+	Kind   string `json:"kind"`
+	SHA256 string `json:"sha256,omitempty"`
+	// Mtime is the file's modification time as the finding's evidence
+	// gives it (RFC 3339).
+	Mtime string `json:"mtime,omitempty"`
+}
+
+// MaxRunFiles caps the files a run event names; the rest are counted
+// (files_more). A run over a freshly unpacked web root can change
+// thousands, and each event is kept for good.
+const MaxRunFiles = 20
+
+// fileFacts lists the files findings are about, in the findings' order
+// (a sorted report puts the most severe first), each once.
+func fileFacts(fs []finding.Finding) (named []FileFact, more int) {
+	seen := map[string]bool{}
+	for _, f := range fs {
+		if f.Path == "" || seen[f.Path] {
+			continue
+		}
+		seen[f.Path] = true
+		if len(named) == MaxRunFiles {
+			more++
+			continue
+		}
+		ff := FileFact{Path: f.Path, Kind: f.Kind}
+		ff.SHA256, _ = f.Evidence["sha256"].(string)
+		ff.Mtime, _ = f.Evidence["mtime"].(string)
+		named = append(named, ff)
+	}
+	return named, more
 }
 
 // ErrBadHead is wrapped when an expected head is not SEQ:HASH.

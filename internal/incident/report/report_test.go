@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -362,5 +363,88 @@ func TestTheDocumentedShopFileParses(t *testing.T) {
 	}
 	if s.Operator.In("en") != "Yutori no Kukan Co., Ltd." || len(s.Actions) != 1 || s.Discovered.IsZero() || s.Acquirer.In("ja") == "" {
 		t.Errorf("parsed %+v", s)
+	}
+}
+
+func TestMailMergeSendsEachCustomerTheNoticeInTheirLanguage(t *testing.T) {
+	in := fixtureInput()
+	for i := range in.Incident.Customers {
+		c := &in.Incident.Customers[i]
+		switch c.Email {
+		case "ken@example.com":
+			c.Lang = "en"
+		case "jiro@example.jp":
+			c.Lang = "fr"
+		}
+	}
+	emails := func(t *testing.T, lang string, written []string) []string {
+		t.Helper()
+		var buf bytes.Buffer
+		if err := MailMergeFor(&buf, in, lang, written); err != nil {
+			t.Fatal(err)
+		}
+		rows, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range rows[1:] {
+			if r[2] != lang {
+				t.Errorf("row %q says language %s in the %s file", r, r[2], lang)
+			}
+			out = append(out, r[1])
+		}
+		return out
+	}
+	both := []string{"ja", "en"}
+	ja, en := emails(t, "ja", both), emails(t, "en", both)
+	t.Run("a customer whose orders say English is in the English file only", func(t *testing.T) {
+		if !slices.Contains(en, "ken@example.com") || slices.Contains(ja, "ken@example.com") {
+			t.Errorf("ja %v, en %v", ja, en)
+		}
+	})
+	t.Run("a customer of a language with no notice gets the English one", func(t *testing.T) {
+		if !slices.Contains(en, "jiro@example.jp") || slices.Contains(ja, "jiro@example.jp") {
+			t.Errorf("ja %v, en %v", ja, en)
+		}
+	})
+	t.Run("a customer with no language gets the Japanese one, and everyone gets exactly one", func(t *testing.T) {
+		if !slices.Contains(ja, "hanako@example.jp") {
+			t.Errorf("ja %v", ja)
+		}
+		if len(ja)+len(en) != len(in.Incident.Customers) {
+			t.Errorf("%d + %d rows for %d customers", len(ja), len(en), len(in.Incident.Customers))
+		}
+	})
+	t.Run("with Japanese notices only, every customer is in the Japanese file", func(t *testing.T) {
+		if got := emails(t, "ja", []string{"ja"}); len(got) != len(in.Incident.Customers) {
+			t.Errorf("%d rows for %d customers", len(got), len(in.Incident.Customers))
+		}
+	})
+}
+
+func TestAPageTamperedTwiceIsTwoPeriodsInTheNotices(t *testing.T) {
+	in := fixtureInput()
+	inc := in.Incident
+	// Cleaned on 15 December (JST), tampered again from 22 December.
+	first, second := inc.Pages[0], inc.Pages[0]
+	first.Window.End.After, first.Window.End.NoLaterThan = time.Date(2020, 12, 15, 1, 0, 0, 0, time.UTC), time.Date(2020, 12, 15, 1, 30, 0, 0, time.UTC)
+	second.Window.Start.After, second.Window.Start.NoLaterThan = time.Date(2020, 12, 22, 3, 0, 0, 0, time.UTC), time.Date(2020, 12, 22, 3, 30, 0, 0, time.UTC)
+	inc.Pages = []incident.Page{first, second}
+	for _, tc := range []struct {
+		kind       Kind
+		lang, want string
+	}{
+		{CustomerNotice, "ja", "2020年12月8日 ～ 2020年12月15日<br>2020年12月22日 ～ 2021年1月26日"},
+		{CustomerNotice, "en", "8 December 2020 – 15 December 2020<br>22 December 2020 – 26 January 2021"},
+		{WebNotice, "ja", "2020年12月8日 ～ 2020年12月15日、2020年12月22日 ～ 2021年1月26日"},
+		{CardBrands, "en", "Period: 8 December 2020 – 15 December 2020; 22 December 2020 – 26 January 2021"},
+	} {
+		t.Run("the "+string(tc.kind)+" in "+tc.lang+" names both periods and not the gap", func(t *testing.T) {
+			doc := render(t, in, tc.kind, tc.lang)
+			if !strings.Contains(doc, tc.want) {
+				t.Errorf("document lacks %q", tc.want)
+			}
+		})
 	}
 }

@@ -31,9 +31,13 @@ type view struct {
 	// Period is the customers' period: days, from the earliest possible
 	// start to the latest possible end.
 	PeriodFrom, PeriodTo string
-	StartText, EndText   string
-	StartWeaker          string
-	EndWeaker            string
+	// Periods are the customers' periods one by one: a page cleaned and
+	// tampered again has a gap no customer was exposed in, and a notice
+	// must not claim it. Overlapping windows of several pages are one.
+	Periods            []periodRow
+	StartText, EndText string
+	StartWeaker        string
+	EndWeaker          string
 
 	Figures  figures
 	Classes  []classRow
@@ -71,6 +75,8 @@ type classRow struct {
 	Label          string
 	Orders, People int
 }
+
+type periodRow struct{ From, To string }
 
 type pageRow struct {
 	Target, Kind, Exposed, Start, End string
@@ -169,6 +175,7 @@ func newView(in *Input, k Kind, lang string) *view {
 	} else {
 		v.PeriodTo = c.date(w.End.NoLaterThan.In(loc))
 	}
+	v.Periods = periods(inc, c, loc)
 	v.StartText = c.startBounds(w.Start, loc)
 	v.EndText = c.endBounds(w.End, loc)
 	v.StartWeaker, v.EndWeaker = w.Start.Weaker, w.End.Weaker
@@ -230,6 +237,63 @@ func newView(in *Input, k Kind, lang string) *view {
 		v.fillEvidence(in, c, loc)
 	}
 	return v
+}
+
+// periods are the customers' periods: each page window from its start's
+// earliest bound to its end's latest, overlapping ones merged, in days.
+func periods(inc *incident.Incident, c *messages, loc *time.Location) []periodRow {
+	toSpan := func(w incident.Window) span {
+		s := span{from: w.Start.After, to: w.End.NoLaterThan, open: w.End.Open || w.End.NoLaterThan.IsZero()}
+		if s.from.IsZero() {
+			s.from, s.fromApprox = w.Start.NoLaterThan, true
+		}
+		return s
+	}
+	var spans []span
+	for _, p := range inc.Pages {
+		spans = append(spans, toSpan(p.Window))
+	}
+	merged := mergeSpans(spans)
+	if len(merged) <= 1 {
+		// No gap: the incident's own window (the union) is the period.
+		merged = []span{toSpan(inc.Window)}
+	}
+	var out []periodRow
+	for _, s := range merged {
+		r := periodRow{From: c.date(s.from.In(loc)), To: c.msg("period.ongoing")}
+		if s.fromApprox {
+			r.From = fmt.Sprintf(c.msg("period.orEarlier"), r.From)
+		}
+		if !s.open {
+			r.To = c.date(s.to.In(loc))
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// span is one period of exposure; open has no end yet.
+type span struct {
+	from, to         time.Time
+	fromApprox, open bool
+}
+
+// mergeSpans sorts spans and merges those that overlap or touch.
+func mergeSpans(spans []span) []span {
+	slices.SortFunc(spans, func(a, b span) int { return a.from.Compare(b.from) })
+	var merged []span
+	for _, s := range spans {
+		if n := len(merged); n > 0 && (merged[n-1].open || !s.from.After(merged[n-1].to)) {
+			last := &merged[n-1]
+			last.open = last.open || s.open
+			if s.to.After(last.to) {
+				last.to = s.to
+			}
+			continue
+		}
+		merged = append(merged, s)
+	}
+	return merged
 }
 
 // citations lists every event-log entry the window rests on, once, in

@@ -26,7 +26,9 @@ type WriteOptions struct {
 
 // Write writes every document in every language and format to dir (created
 // if missing) as KIND.LANG.html and KIND.LANG.pdf, and the mail-merge CSV
-// as customers.LANG.csv, and returns the paths written, in order. The web
+// as customers.LANG.csv (the customers to send the LANG notice to, each
+// customer in one file: NoticeLang), and returns the paths written, in
+// order. The web
 // notice is a fragment for the shop's own page, so it has no PDF.
 // Files hold customers' names and e-mail addresses: they are written
 // readable by their owner only.
@@ -91,7 +93,7 @@ func Write(ctx context.Context, dir string, in *Input, opts WriteOptions) ([]str
 			}
 		}
 		p := filepath.Join(dir, "customers."+lang+".csv")
-		if err := atomicfile.Write(p, 0o600, func(w io.Writer) error { return MailMerge(w, in, lang) }); err != nil {
+		if err := atomicfile.Write(p, 0o600, func(w io.Writer) error { return MailMergeFor(w, in, lang, langs) }); err != nil {
 			return paths, fmt.Errorf("report: writing %s: %w", p, err)
 		}
 		paths = append(paths, p)
