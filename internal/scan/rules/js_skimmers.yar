@@ -18,18 +18,18 @@ rule js_card_field_harvest
         family = "magecart"
 
     strings:
-        $num_qs = /querySelector(All)?\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card)/ nocase
-        $num_id = /getElementById\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card)/ nocase
-        $num_nm = /getElementsByName\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card)/ nocase
-        $num_jq = /\$\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card)/ nocase
-        $cvv_qs = /querySelector(All)?\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code)/ nocase
-        $cvv_id = /getElementById\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code)/ nocase
-        $cvv_nm = /getElementsByName\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code)/ nocase
-        $cvv_jq = /\$\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code)/ nocase
-        $exp_qs = /querySelector(All)?\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp)/ nocase
-        $exp_id = /getElementById\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp)/ nocase
-        $exp_nm = /getElementsByName\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp)/ nocase
-        $exp_jq = /\$\(\s*["'][^)\n]{0,60}(exp(iry|iration)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp)/ nocase
+        $num_qs = /querySelector(All)?\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card|card[_-]?no\b|cardno|ccard)/ nocase
+        $num_id = /getElementById\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card|card[_-]?no\b|cardno|ccard)/ nocase
+        $num_nm = /getElementsByName\s*\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card|card[_-]?no\b|cardno|ccard)/ nocase
+        $num_jq = /\$\(\s*["'][^)\n]{0,60}(cc[_-]?num|card[_-]?num|cardnumber|cc-number|credit[_-]?card|card[_-]?no\b|cardno|ccard)/ nocase
+        $cvv_qs = /querySelector(All)?\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code|cc-csc|card[_-]?csc)/ nocase
+        $cvv_id = /getElementById\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code|cc-csc|card[_-]?csc)/ nocase
+        $cvv_nm = /getElementsByName\s*\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code|cc-csc|card[_-]?csc)/ nocase
+        $cvv_jq = /\$\(\s*["'][^)\n]{0,60}(cvv|cvc|cc[_-]?cid|security[_-]?code|card[_-]?code|cc-csc|card[_-]?csc)/ nocase
+        $exp_qs = /querySelector(All)?\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration|ire)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp|card[_-]?exp)/ nocase
+        $exp_id = /getElementById\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration|ire)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp|card[_-]?exp)/ nocase
+        $exp_nm = /getElementsByName\s*\(\s*["'][^)\n]{0,60}(exp(iry|iration|ire)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp|card[_-]?exp)/ nocase
+        $exp_jq = /\$\(\s*["'][^)\n]{0,60}(exp(iry|iration|ire)?[_-]?(date|month|year|mm|yy)|cc[_-]?exp|card[_-]?exp)/ nocase
 
         $s_fetch = /\bfetch\s*\(/
         $s_xhr = "XMLHttpRequest"
@@ -37,15 +37,17 @@ rule js_card_field_harvest
         $s_image = /new\s+Image\b/
         $s_socket = /new\s+WebSocket\s*\(/
 
+        // A checkout that sends the card to its payment provider serialises
+        // it as JSON or a query string and reads the answer; skimmers hide
+        // it (base64, escape) or send it where no answer comes back.
         $e_btoa = "btoa("
-        $e_json = "JSON.stringify("
-        $e_uri = "encodeURIComponent("
         $e_escape = /\bescape\s*\(/
+        $blind_nocors = /mode\s*:\s*["']no-cors["']/
 
     condition:
         // Two different kinds of card field, whatever the accessor.
         ((any of ($num_*) and any of ($cvv_*)) or (any of ($num_*) and any of ($exp_*)) or (any of ($cvv_*) and any of ($exp_*)))
-        and any of ($s_*) and any of ($e_*)
+        and ((any of ($s_*) and any of ($e_*)) or $s_beacon or $s_image or $s_socket or $blind_nocors)
 }
 
 rule js_obfuscated_loader
@@ -201,7 +203,7 @@ rule js_fake_card_form
 rule js_form_input_sweep_exfil
 {
     meta:
-        description = "JavaScript listens to form events in the capture phase, collects the value of every input and sends it away; review where the data goes"
+        description = "JavaScript listens to form events in the capture phase, reads field values inside the listener (every input, or whichever field the event came from) and sends them away; review where the data goes"
         severity = "medium"
         reference = "RiskIQ and Flashpoint, 'Inside Magecart' (2018), on generic form-grabbing skimmers; MITRE ATT&CK T1056.003 Input Capture: Web Portal Capture"
         family = "magecart"
@@ -211,9 +213,79 @@ rule js_form_input_sweep_exfil
         $sweep_tag = /getElementsByTagName\s*\(\s*["']input/
         $sweep_forms = /document\.forms\b/
         $sweep_formdata = /new\s+FormData\s*\(/
+        $sweep_target = /\.target\b/
         $listen = /addEventListener\s*\(\s*["'](submit|change|input|blur|focusout|keyup|keydown)["']/
-        $capture = /\}\s*,\s*(true|\{\s*capture\s*:\s*true\s*\})\s*\)/
+        $capture = /\}\s*,\s*(true|!0|\{\s*capture\s*:\s*(true|!0)\s*\})\s*\)/
         $value = /\.value\b/
+
+        $s_fetch = /\bfetch\s*\(/
+        $s_xhr = "XMLHttpRequest"
+        $s_beacon = "sendBeacon"
+        $s_image = /new\s+Image\b/
+        $s_socket = /new\s+WebSocket\s*\(/
+        $s_cookie = /document\.cookie\s*=[^;\n]{0,120}(btoa|encodeURIComponent|escape)\s*\(/
+
+    condition:
+        any of ($sweep_*) and any of ($s_*) and
+        // The value is read inside a capture-phase listener: between the
+        // listener's start and the "}, true)" that closes it, at most 2 KB
+        // on. Libraries with such listeners and a .value somewhere else in
+        // the file do not match.
+        for any i in (1..#listen) : (
+            for any j in (1..#capture) : (
+                @capture[j] > @listen[i] and @capture[j] < @listen[i] + 2048 and
+                for any k in (1..#value) : (@value[k] > @listen[i] and @value[k] < @capture[j])
+            )
+        )
+}
+
+rule js_card_field_list_exfil
+{
+    meta:
+        description = "JavaScript names card fields (number with security code or expiry) and sends data the way skimmers do and checkouts never do: a no-cors or keep-alive request, a beacon, an image URL, a WebSocket or a cookie"
+        severity = "critical"
+        reference = "Sansec, Malwarebytes and Group-IB reports on Magecart kits for Magento, WooCommerce and other carts (2019-2023); MITRE ATT&CK T1056.003 Input Capture: Web Portal Capture"
+        family = "magecart"
+
+    strings:
+        $num_cc = /cc[_-]?num[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $num_card = /card[_-]?(num|no\b|no["'])[a-z0-9_\-\[\]]{0,30}["']?/ nocase
+        $num_cardno = /cardno[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $cvv_cvv = /cvv[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $cvv_cvc = /cvc[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $cvv_cid = /cc[_-]?cid[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $cvv_security = /security[_-]?code[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $exp_cc = /cc[_-]?exp[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $exp_card = /card[_-]?exp[a-z0-9_\-\[\]]{0,30}["']/ nocase
+        $exp_word = /exp(iry|iration|ire)?[_-]?(date|month|year)[a-z0-9_\-\[\]]{0,30}["']/ nocase
+
+        $x_nocors = /mode\s*:\s*["']no-cors["']/
+        $x_keepalive = /keepalive\s*:\s*(true|!0)/
+        $x_beacon = "sendBeacon("
+        $x_image = /new\s+Image\s*(\(\s*\))?\s*\.src\s*=/
+        $x_socket = /new\s+WebSocket\s*\(/
+        $x_cookie = /document\.cookie\s*=[^;\n]{0,120}(btoa|encodeURIComponent|escape)\s*\(/
+        $x_window = /window\.open\s*\([^)\n]{0,200}(btoa|encodeURIComponent|escape)\s*\(/
+        // A hidden form built by script and posted elsewhere.
+        $x_form = /createElement\s*\(\s*["']form["']\s*\)/
+
+    condition:
+        any of ($num_*) and (any of ($cvv_*) or any of ($exp_*)) and any of ($x_*)
+}
+
+rule js_payment_sdk_hook
+{
+    meta:
+        description = "JavaScript replaces a payment library's tokenising function with its own and sends the card it is given before calling the real one"
+        severity = "critical"
+        reference = "Public Magecart reports of skimmers wrapping payment SDK calls (2020-2023); MITRE ATT&CK T1056.003 Input Capture: Web Portal Capture"
+        family = "magecart"
+
+    strings:
+        $hook_token = /\.createToken\s*=\s*function\b/
+        $hook_method = /\.createPaymentMethod\s*=\s*function\b/
+        $hook_confirm = /\.confirmCardPayment\s*=\s*function\b/
+        $real = /\.apply\s*\(\s*this\s*,\s*arguments\s*\)/
 
         $s_fetch = /\bfetch\s*\(/
         $s_xhr = "XMLHttpRequest"
@@ -222,5 +294,5 @@ rule js_form_input_sweep_exfil
         $s_socket = /new\s+WebSocket\s*\(/
 
     condition:
-        any of ($sweep_*) and $listen and $capture and $value and any of ($s_*)
+        any of ($hook_*) and $real and any of ($s_*)
 }

@@ -108,7 +108,9 @@ rule php_request_command_exec
         $x_popen = /\bpopen\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
         $x_proc_open = /\bproc_open\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
         $x_pcntl_exec = /\bpcntl_exec\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
-        $backtick_request = /`\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*`/
+        // A backtick expression as PHP code ends a statement;
+        // in doc comments `$_POST['action']` is Markdown, followed by text.
+        $backtick_request = /`\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*`\s*\)?\s*;/
 
     condition:
         any of them

@@ -1,0 +1,51 @@
+/*
+ * Skimmer loaders: the small stub planted in a page, a theme file or a
+ * database row that fetches the real skimmer at run time, so the planted
+ * text itself holds no card-stealing code.
+ *
+ * Written for skimwatch from published descriptions of loader behaviour.
+ * Core YARA only (no modules).
+ */
+
+rule js_script_injection_loader
+{
+    meta:
+        description = "JavaScript adds a <script> element whose address or code is decoded at run time (atob, String.fromCharCode, unescape, reversed or hex-escaped text), the stub that loads a skimmer from a lookalike domain"
+        severity = "high"
+        reference = "RiskIQ and Flashpoint, 'Inside Magecart' (2018), on loaders that inject scripts from lookalike domains; Sansec, 'Magecart loaders hidden in CMS blocks' research notes (2020-2023); MITRE ATT&CK T1027 Obfuscated Files or Information"
+        family = "loader"
+
+    strings:
+        $create = /createElement\s*\(\s*["']script["']\s*\)/
+        $create_decoded = /createElement\s*\(\s*(atob|String\.fromCharCode|unescape)\s*\(/
+
+        $src_atob = /\.src\s*=\s*(window\.|self\.)?atob\s*\(/
+        $src_fcc = /\.src\s*=\s*String\.fromCharCode\s*\(/
+        $src_unescape = /\.src\s*=\s*(unescape|decodeURIComponent)\s*\(\s*["']%/
+        $src_reverse = /\.src\s*=\s*["'][^"'\n]{4,200}["']\s*\.split\s*\(\s*["']["']\s*\)\s*\.reverse\s*\(\s*\)\s*\.join\s*\(/
+        $src_hex = /\.src\s*=\s*["'](\\x[0-9a-fA-F]{2}){8}/
+        $attr_atob = /setAttribute\s*\(\s*["']src["']\s*,\s*(window\.)?(atob|String\.fromCharCode|unescape)\s*\(/
+        $text_atob = /\.(text|textContent|innerHTML)\s*=\s*(window\.)?(atob|String\.fromCharCode|unescape)\s*\(/
+
+    condition:
+        ($create and any of ($src_*, $attr_atob, $text_atob)) or $create_decoded
+}
+
+rule js_websocket_loader
+{
+    meta:
+        description = "JavaScript opens a WebSocket and runs what the server sends as code (eval, new Function or a script element), a loader that keeps the skimmer off disk"
+        severity = "critical"
+        reference = "Sansec and Akamai research on WebSocket-based Magecart loaders (2021-2023); MITRE ATT&CK T1059.007 Command and Scripting Interpreter: JavaScript"
+        family = "loader"
+
+    strings:
+        $socket = /new\s+WebSocket\s*\(/
+        $eval_data = /eval\s*\(\s*[a-zA-Z_$][a-zA-Z0-9_$]{0,20}\.data\s*\)/
+        $func_data = /Function\s*\(\s*[a-zA-Z_$][a-zA-Z0-9_$]{0,20}\.data\s*\)/
+        $text_data = /\.(text|textContent|innerHTML)\s*=\s*[a-zA-Z_$][a-zA-Z0-9_$]{0,20}\.data\s*[;,)]/
+        $eval_atob_data = /eval\s*\(\s*(window\.)?atob\s*\(\s*[a-zA-Z_$][a-zA-Z0-9_$]{0,20}\.data\s*\)/
+
+    condition:
+        $socket and any of ($eval_data, $func_data, $text_data, $eval_atob_data)
+}
