@@ -271,6 +271,9 @@ rule js_card_field_list_exfil
 
     condition:
         any of ($num_*) and (any of ($cvv_*) or any of ($exp_*)) and any of ($x_*)
+        // A wider net than the rules above: one finding per file, named by
+        // the most specific rule that matched.
+        and not js_card_field_harvest and not js_websocket_exfil and not js_image_beacon_exfil
 }
 
 rule js_payment_sdk_hook
