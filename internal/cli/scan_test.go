@@ -42,7 +42,7 @@ func TestScanJSONMatchesGolden(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	if len(r.Findings) != 3 || !r.Complete {
+	if len(r.Findings) != 4 || !r.Complete { // svg_embedded_script has two positive samples
 		t.Errorf("report = %+v", r)
 	}
 	testsupport.Golden(t, filepath.Join("testdata", "scan", "report.golden.json"), normaliseScanJSON([]byte(out)))
