@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what skimwatch's demo and tests need, when it is missing.
 #   scripts/deps.sh demo   -> chromium
-#   scripts/deps.sh test   -> chromium, postgresql, yara, mariadb-server
+#   scripts/deps.sh test   -> chromium, postgresql, yara, mariadb-server, wordpress
 #   scripts/deps.sh bench  -> the test set plus aide and hyperfine
 # As root it uses apt-get; otherwise it prints one sentence saying what to install.
 set -eu
@@ -25,13 +25,13 @@ if [ "$set_name" != demo ]; then
   [ -x "$(ls -d /usr/lib/postgresql/*/bin/initdb 2>/dev/null | tail -n1)" ] || { need_cmds+=(postgres); need_pkgs+=(postgresql); }
   # MariaDB: the scan tests start a throwaway server for `scan --db mysql://`.
   [ -x /usr/sbin/mariadbd ] || command -v mariadbd >/dev/null 2>&1 || { need_cmds+=(mariadbd); need_pkgs+=(mariadb-server); }
+  # A real PHP tree: the bundled rules' false-positive test, the audit's real-tree test and make bench-fim.
+  [ -d /usr/share/wordpress ] || { need_cmds+=(wordpress); need_pkgs+=(wordpress); }
 fi
 if [ "$set_name" = bench ]; then
   want aide aide
   want hyperfine hyperfine
   want npm npm
-  # make bench-fim's real tree: Debian's WordPress (PHP) plus an npm ci tree.
-  [ -d /usr/share/wordpress ] || { need_cmds+=(wordpress); need_pkgs+=(wordpress); }
 fi
 [ ${#need_pkgs[@]} -eq 0 ] && exit 0
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
