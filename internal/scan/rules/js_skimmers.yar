@@ -261,7 +261,7 @@ rule js_card_field_list_exfil
 
         $x_nocors = /mode\s*:\s*["']no-cors["']/
         $x_keepalive = /keepalive\s*:\s*(true|!0)/
-        $x_beacon = "sendBeacon("
+        $x_beacon = /\.sendBeacon\s*\(\s*[^)\s]/  // a call with an argument, not a mention in prose
         $x_image = /new\s+Image\s*(\(\s*\))?\s*\.src\s*=/
         $x_socket = /new\s+WebSocket\s*\(/
         $x_cookie = /document\.cookie\s*=[^;\n]{0,120}(btoa|encodeURIComponent|escape)\s*\(/
