@@ -49,3 +49,32 @@ rule js_websocket_loader
     condition:
         $socket and any of ($eval_data, $func_data, $text_data, $eval_atob_data)
 }
+
+rule js_encoded_checkout_words
+{
+    meta:
+        description = "JavaScript hides the words a skimmer looks for (checkout, onepage, onestepcheckout, card-field names) in base64 or \\x escapes, and decodes or runs code; no library has a reason to hide them"
+        severity = "high"
+        reference = "RiskIQ and Flashpoint, 'Inside Magecart' (2018); Sansec research on obfuscated Magecart kits (2019-2023); MITRE ATT&CK T1027 Obfuscated Files or Information"
+        family = "magecart"
+
+    strings:
+        $b64_checkout = "checkout" base64
+        $b64_onepage = "onepage" base64
+        $b64_onestep = "onestepcheckout" base64
+        $b64_ccnumber = "cc_number" base64
+        $b64_cardnumber = "cardnumber" base64
+        $b64_cccid = "cc_cid" base64
+        $hex_checkout = "\\x63\\x68\\x65\\x63\\x6b\\x6f\\x75\\x74" nocase
+        $hex_onepage = "\\x6f\\x6e\\x65\\x70\\x61\\x67\\x65" nocase
+        $hex_cardnumber = "\\x63\\x61\\x72\\x64\\x6e\\x75\\x6d" nocase
+        $hex_ccnumber = "\\x63\\x63\\x5f\\x6e\\x75\\x6d" nocase
+
+        $run_atob = "atob("
+        $run_eval = /\beval\s*\(/
+        $run_function = /\bFunction\s*\(/
+        $run_location = /location\s*(\.|\[)/
+
+    condition:
+        filesize < 2MB and any of ($b64_*, $hex_*) and any of ($run_*)
+}

@@ -19,10 +19,17 @@ rule php_card_gate
         $card_request = /\$_(POST|GET|REQUEST|COOKIE)\s*\[\s*["'][^"'\n]{0,30}(cc[_-]?num|card[_-]?num|cardnumber|card[_-]?no\b|cardno|ccnum|cvv|cvc|cc[_-]?cid|card[_-]?code|security[_-]?code|cc[_-]?exp|exp(iry|ire|iration)?[_-]?(month|year|date))/ nocase
         $dump_request = /(print_r|var_export|serialize|json_encode|implode|http_build_query)\s*\(\s*(["'][^"'\n]{0,10}["']\s*,\s*)?\$_(POST|GET|REQUEST)\s*[,)]/
         $decode_request = /base64_decode\s*\(\s*\$_(POST|GET|REQUEST|COOKIE)\s*\[/
+        // Magento: the payment array in the request, or the order's payment
+        // object, read by code planted in the checkout.
+        $card_magento_request = /\$_(POST|REQUEST)\s*\[\s*["']payment["']\s*\]\s*\[\s*["'](cc_number|cc_cid|cc_exp_month|cc_exp_year)["']/
+        $card_magento_object = /->getCc(Number|Cid)\s*\(\s*\)/
 
         $store_append = /file_put_contents\s*\([^;\n]{0,300}FILE_APPEND/
         $store_fopen = /fopen\s*\([^;\n]{0,200},\s*["']a\+?b?["']\s*\)/
         $store_mail = /\bmail\s*\(/
+        // Cards kept in a file named like an image or a stylesheet, to be
+        // fetched later over the web (server-side Magento skimmers).
+        $store_image = /(file_put_contents|fopen)\s*\([^;\n]{0,200}\.(jpe?g|png|gif|ico|css|svg)["']/ nocase
         // The request itself written out, inside the call.
         $inline_put = /file_put_contents\s*\([^;\n]{0,200}\$_(POST|GET|REQUEST|COOKIE)\s*\[/
         $inline_fwrite = /fwrite\s*\([^;\n]{0,200}\$_(POST|GET|REQUEST|COOKIE)\s*\[/
@@ -36,7 +43,8 @@ rule php_card_gate
         $forward_http = /->(post|request|sendRequest)\s*\(/
 
     condition:
-        ($card_request and any of ($store_*) and not any of ($forward_*))
+        ((($card_request or $card_magento_request) and any of ($store_*) and not any of ($forward_*))
+            or (any of ($card_request, $card_magento_request, $card_magento_object) and $store_image))
         or ($card_request and any of ($inline_*))
         or (($dump_request or $decode_request) and ($store_append or $store_fopen) and filesize < 64KB)
 }

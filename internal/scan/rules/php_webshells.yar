@@ -34,6 +34,8 @@ rule php_decode_chain
     strings:
         $eval_decode = /\beval\s*\(\s*(@\s*)?(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
         $assert_decode = /\bassert\s*\(\s*(@\s*)?(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
+        // eval("?>" . gzinflate(...)) runs a decoded file that starts in HTML mode.
+        $eval_close_tag = /\beval\s*\(\s*(@\s*)?["']\?>["']\s*\.\s*(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
 
     condition:
         any of them
@@ -133,4 +135,38 @@ rule php_exif_loader
 
     condition:
         $exif and any of ($eval, $assert, $preg_variable, $cf)
+}
+
+rule php_webshell_kit
+{
+    meta:
+        description = "PHP carries the markers of a published webshell kit (WSO/FilesMan, b374k, c99, r57, IndoXploit, Alfa) or the set of server-reconnaissance calls such file managers open with"
+        severity = "critical"
+        reference = "NSA and ASD, 'Detect and Prevent Web Shell Malware' (2020), on WSO, b374k, c99 and r57; MITRE ATT&CK T1505.003 Server Software Component: Web Shell"
+        family = "webshell"
+
+    strings:
+        $kit_filesman = "FilesMan"
+        $kit_wso = /WSO [0-9]\.[0-9]/
+        $kit_b374k = "b374k"
+        $kit_c99 = "c99shell" nocase
+        $kit_r57 = "r57shell" nocase
+        $kit_indoxploit = "IndoXploit"
+        $kit_alfa = "ALFA_DATA"
+
+        $recon_uname = "php_uname("
+        $recon_pwuid = "posix_getpwuid("
+        $recon_disabled = /ini_get\s*\(\s*["']disable_functions["']\s*\)/
+        $recon_safe = /ini_get\s*\(\s*["']safe_mode["']\s*\)/
+        $recon_free = "disk_free_space("
+        $recon_request = /\$_POST\s*\[\s*["']p[123]["']\s*\]/
+
+        $run_system = /\bsystem\s*\(/
+        $run_shell = /\bshell_exec\s*\(/
+        $run_passthru = /\bpassthru\s*\(/
+        $run_popen = /\bpopen\s*\(/
+        $run_proc = /\bproc_open\s*\(/
+
+    condition:
+        any of ($kit_*) or (4 of ($recon_*) and any of ($run_*))
 }
