@@ -66,12 +66,15 @@ rule js_obfuscated_loader
         $eval_unescape = /\beval\s*\(\s*(unescape|decodeURIComponent|decodeURI)\s*\(/
         $split_eval = /\[\s*["']ev["']\s*\+\s*["']al["']\s*\]/
         $hex_eval = "[\"\\x65\\x76\\x61\\x6c\"]"
+        $timer_atob = /setTimeout\s*\(\s*(window\.|self\.)?atob\s*\(/
+        $interval_atob = /setInterval\s*\(\s*(window\.|self\.)?atob\s*\(/
+        $index_eval_b64 = /\[\s*(window\.)?atob\s*\(\s*["']ZXZhbA==["']\s*\)\s*\]/
         $fcc_long = /String\.fromCharCode\s*\((\d{2,3}, ?){20}/
         $any_eval = /\beval\s*\(/
         $any_func = /\bFunction\s*\(/
 
     condition:
-        any of ($eval_atob, $func_atob, $eval_fcc, $func_fcc, $eval_unescape, $split_eval, $hex_eval)
+        any of ($eval_atob, $func_atob, $eval_fcc, $func_fcc, $eval_unescape, $split_eval, $hex_eval, $timer_atob, $interval_atob, $index_eval_b64)
         or ($fcc_long and ($any_eval or $any_func))
 }
 

@@ -119,3 +119,26 @@ rule php_include_stream
     condition:
         any of them
 }
+
+rule php_admin_account_backdoor
+{
+    meta:
+        description = "A small PHP file creates an administrator account, or logs the visitor in as one, when a request parameter asks (WordPress users, Magento admin_user rows)"
+        severity = "critical"
+        reference = "Sucuri and Wordfence reports on WordPress backdoors that add rogue administrators (2017-2023); Sansec on Magento admin_user backdoors; MITRE ATT&CK T1136 Create Account, T1505.003"
+        family = "webshell"
+
+    strings:
+        $wp_role = /['"]role['"]\s*=>\s*['"]administrator['"]/
+        $wp_set_role = /->set_role\s*\(\s*['"]administrator['"]\s*\)/
+        $wp_login_as = /wp_set_auth_cookie\s*\(\s*(1|\$[a-zA-Z_]{1,20}->ID)\b/
+        $mage_insert = /INSERT\s+INTO\s+`?(\{?\$?[a-z_]{0,20}\}?)?admin_user`?/ nocase
+        $mage_model = /Mage::getModel\s*\(\s*['"]admin\/user['"]\s*\)/
+
+        $request = /\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/
+        $create_wp = /wp_(insert|create)_user\s*\(/
+
+    condition:
+        filesize < 24KB and $request and
+        ((($wp_role or $wp_set_role) and $create_wp) or $wp_login_as or $mage_insert or $mage_model)
+}

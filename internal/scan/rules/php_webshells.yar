@@ -17,6 +17,8 @@ rule php_eval_request
     strings:
         $eval_request = /\beval\s*\(\s*(@\s*)?((stripslashes|base64_decode|gzinflate|str_rot13|urldecode|rawurldecode|trim|hex2bin)\s*\(\s*)*\$_(POST|GET|REQUEST|COOKIE|SERVER)\s*\[/ nocase
         $assert_request = /\bassert\s*\(\s*(@\s*)?((stripslashes|base64_decode|gzinflate|str_rot13|urldecode|rawurldecode|trim|hex2bin)\s*\(\s*)*\$_(POST|GET|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        // Magento's request object, in controllers and planted observers.
+        $eval_framework_request = /\beval\s*\(\s*(@\s*)?((base64_decode|gzinflate|str_rot13|urldecode|hex2bin)\s*\(\s*)*(\$this|Mage::app\s*\(\s*\))->getRequest\s*\(\s*\)\s*->(getParam|getPost)\s*\(/ nocase
         $call_request = /\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*\(\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
 
     condition:
@@ -87,8 +89,8 @@ rule php_upload_backdoor
         family = "webshell"
 
     strings:
-        $move_request_name = /move_uploaded_file\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
-        $copy_request_name = /\bcopy\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
+        $move_request_name = /move_uploaded_file\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?(basename\s*\(\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
+        $copy_request_name = /\bcopy\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?(basename\s*\(\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
 
     condition:
         any of them
