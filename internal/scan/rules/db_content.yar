@@ -25,6 +25,7 @@ rule db_injected_script_loader
         $o_unescape = /unescape\s*\(\s*["']%/
         $o_hexname = /_0x[0-9a-f]{4,6}\b/
         $o_hexesc = /(\\x[0-9a-fA-F]{2}){8}/
+        $o_unicode = /(\\u00[0-9a-fA-F]{2}){8}/
         $end = "</script" nocase
 
     condition:

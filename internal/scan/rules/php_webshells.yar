@@ -43,6 +43,23 @@ rule php_decode_chain
         any of them
 }
 
+rule php_decoded_variable_eval
+{
+    meta:
+        description = "PHP decodes text into a variable (base64_decode, gzinflate, str_rot13 and similar) and evaluates a variable, the two-step form of a packed payload"
+        severity = "high"
+        reference = "Sucuri and Wordfence research on obfuscated PHP malware (2015-2023); MITRE ATT&CK T1027 Obfuscated Files or Information"
+        family = "webshell"
+
+    strings:
+        $assign_decode = /\$[a-zA-Z_][a-zA-Z0-9_]{0,30}\s*=\s*(@\s*)?(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
+        $eval_var = /\beval\s*\(\s*(@\s*)?["']?(\?>["']\s*\.\s*)?\$[a-zA-Z_][a-zA-Z0-9_]{0,30}\s*\)/ nocase
+
+    condition:
+        // assert($x) is left out: tests assert decoded values all the time.
+        filesize < 512KB and $assign_decode and $eval_var
+}
+
 rule php_preg_replace_eval
 {
     meta:
