@@ -25,10 +25,14 @@ rule js_script_injection_loader
         $src_reverse = /\.src\s*=\s*["'][^"'\n]{4,200}["']\s*\.split\s*\(\s*["']["']\s*\)\s*\.reverse\s*\(\s*\)\s*\.join\s*\(/
         $src_hex = /\.src\s*=\s*["'](\\x[0-9a-fA-F]{2}){8}/
         $attr_atob = /setAttribute\s*\(\s*["']src["']\s*,\s*(window\.)?(atob|String\.fromCharCode|unescape)\s*\(/
+        // Literal pieces glued together: there is no reason to split a
+        // constant address or tag name except to hide it from a search.
+        $src_split = /\.src\s*=\s*["'](https?:)?\/\/["']\s*\+\s*["'][a-zA-Z0-9-]/
+        $create_split = /createElement\s*\(\s*["'][a-z]{1,5}["']\s*\+\s*["'][a-z]{1,5}["']\s*\)/
         $text_atob = /\.(text|textContent|innerHTML)\s*=\s*(window\.)?(atob|String\.fromCharCode|unescape)\s*\(/
 
     condition:
-        ($create and any of ($src_*, $attr_atob, $text_atob)) or $create_decoded
+        ($create and any of ($src_*, $attr_atob, $text_atob)) or $create_decoded or ($create_split and any of ($src_*))
 }
 
 rule js_websocket_loader

@@ -302,3 +302,61 @@ rule js_payment_sdk_hook
     condition:
         any of ($hook_*) and $real and any of ($s_*)
 }
+
+rule js_checkout_form_serialize_exfil
+{
+    meta:
+        description = "JavaScript serialises the checkout or payment form as a whole (jQuery serialize, FormData), encodes it (base64, escape) and sends it"
+        severity = "critical"
+        reference = "RiskIQ and Flashpoint, 'Inside Magecart' (2018), on Magento skimmers that serialise the one-page checkout; MITRE ATT&CK T1056.003 Input Capture: Web Portal Capture"
+        family = "magecart"
+
+    strings:
+        $form_magento = /co-(payment|billing|shipping)-form/
+        $form_onestep = "onestepcheckout" nocase
+        $form_woo = /form\.checkout\b|form\[name=["']?checkout/
+        $form_eccube = "shopping_order_form"
+        $form_generic = /#(payment|checkout)[_-]?form\b/
+        $serialize = /\.serialize(Array)?\s*\(\s*\)/
+        $formdata = /new\s+FormData\s*\(/
+        $enc_btoa = "btoa("
+        $enc_escape = /\bescape\s*\(/
+
+        $s_ajax = /\$\.(ajax|post|get)\s*\(/
+        $s_jq = /jQuery\.(ajax|post|get)\s*\(/
+        $s_fetch = /\bfetch\s*\(/
+        $s_xhr = "XMLHttpRequest"
+        $s_beacon = "sendBeacon"
+        $s_image = /new\s+Image\b/
+        $s_socket = /new\s+WebSocket\s*\(/
+
+    condition:
+        any of ($form_*) and ($serialize or $formdata) and any of ($enc_*) and any of ($s_*)
+}
+
+rule js_input_sweep_encoded_beacon
+{
+    meta:
+        description = "JavaScript collects the value of every input on the page, encodes it (base64, escape) and sends it where no answer is read: an image URL, a beacon, a WebSocket or a no-cors request"
+        severity = "high"
+        reference = "Group-IB, 'Inter: the skimmer kit sold on underground forums' and RiskIQ on generic Magecart kits (2019-2021); MITRE ATT&CK T1056.003 Input Capture: Web Portal Capture"
+        family = "magecart"
+
+    strings:
+        $sweep = /(querySelectorAll\s*\(\s*["'](input|select|textarea|form\s+input)|getElementsByTagName\s*\(\s*["']input)/
+        $value = /\.value\b/
+        $enc = /(btoa|escape)\s*\(/
+        $x_image = /new\s+Image\b/
+        $x_beacon = /\.sendBeacon\s*\(\s*[^)\s]/
+        $x_socket = /new\s+WebSocket\s*\(/
+        $x_nocors = /mode\s*:\s*["']no-cors["']/
+
+    condition:
+        $value and any of ($x_*) and
+        // The sweep and the encoding are parts of one piece of code (within
+        // 1.5 KB of each other), not of two features of a large library.
+        for any i in (1..#sweep) : (
+            for any j in (1..#enc) : (@enc[j] + 1500 > @sweep[i] and @enc[j] < @sweep[i] + 1500)
+        )
+        and not js_form_input_sweep_exfil and not js_card_field_harvest and not js_card_field_list_exfil
+}

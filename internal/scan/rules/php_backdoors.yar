@@ -23,6 +23,12 @@ rule php_card_gate
         // object, read by code planted in the checkout.
         $card_magento_request = /\$_(POST|REQUEST)\s*\[\s*["']payment["']\s*\]\s*\[\s*["'](cc_number|cc_cid|cc_exp_month|cc_exp_year)["']/
         $card_magento_object = /->getCc(Number|Cid)\s*\(\s*\)/
+        // Symfony, Laravel and EC-CUBE request objects.
+        $card_framework_request = /->(get|getParam|getPost|input|query|post)\s*\(\s*["'][^"'\n]{0,20}(card_no|cc_number|cardnumber|card_number|cvv|cvc|security_code|cc_cid)["']/ nocase
+        $input_body = /file_get_contents\s*\(\s*["']php:\/\/input["']\s*\)/
+        // Gates answer with a pixel, or let any origin post to them.
+        $reply_gif = /header\s*\(\s*["']Content-Type:\s*image\// nocase
+        $reply_cors = /Access-Control-Allow-Origin:\s*\*/ nocase
 
         $store_append = /file_put_contents\s*\([^;\n]{0,300}FILE_APPEND/
         $store_fopen = /fopen\s*\([^;\n]{0,200},\s*["']a\+?b?["']\s*\)/
@@ -43,8 +49,9 @@ rule php_card_gate
         $forward_http = /->(post|request|sendRequest)\s*\(/
 
     condition:
-        ((($card_request or $card_magento_request) and any of ($store_*) and not any of ($forward_*))
-            or (any of ($card_request, $card_magento_request, $card_magento_object) and $store_image))
+        ((($card_request or $card_magento_request or $card_framework_request) and any of ($store_*) and not any of ($forward_*))
+            or (any of ($card_request, $card_magento_request, $card_magento_object, $card_framework_request) and $store_image))
+        or ($input_body and ($store_append or $store_fopen) and ($reply_gif or $reply_cors) and filesize < 64KB)
         or ($card_request and any of ($inline_*))
         or (($dump_request or $decode_request) and ($store_append or $store_fopen) and filesize < 64KB)
 }
@@ -92,7 +99,7 @@ rule php_request_callback
         family = "webshell"
 
     strings:
-        $var_call_request = /\$[a-zA-Z_][a-zA-Z0-9_]{0,30}\s*\(\s*(@\s*)?\$_(GET|POST|REQUEST|COOKIE)\s*\[/
+        $var_call_request = /\$[a-zA-Z_][a-zA-Z0-9_]{0,30}\s*\(\s*[^;()\n]{0,60}\$_(GET|POST|REQUEST|COOKIE)\s*\[/
         $assign_then_call = /\$[a-zA-Z_][a-zA-Z0-9_]{0,30}\s*=\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*;\s*(@\s*)?\$[a-zA-Z_][a-zA-Z0-9_]{0,30}\s*\(/
         $cb_first = /(call_user_func|call_user_func_array|array_map|register_shutdown_function|register_tick_function|forward_static_call|forward_static_call_array)\s*\(\s*(@\s*)?\$_(GET|POST|REQUEST|COOKIE)\s*\[/
         $cb_second = /(array_filter|array_walk|array_walk_recursive|array_reduce|usort|uasort|uksort|iterator_apply)\s*\([^,;\n]{1,120},\s*(@\s*)?\$_(GET|POST|REQUEST|COOKIE)\s*\[/
