@@ -21,7 +21,8 @@ rule db_injected_script_loader
         $tag = /<script(\s[^<>\n]{0,200})?>/ nocase
         $o_atob = "atob("
         $o_fcc = "fromCharCode("
-        $o_eval = /\beval\s*\(/
+        // eval of anything but a plain string literal (test pages eval('2*2')).
+        $o_eval = /\beval\s*\(\s*[^"'\s)]/
         $o_unescape = /unescape\s*\(\s*["']%/
         $o_hexname = /_0x[0-9a-f]{4,6}\b/
         $o_hexesc = /(\\x[0-9a-fA-F]{2}){8}/
