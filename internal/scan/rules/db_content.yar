@@ -30,15 +30,18 @@ rule db_injected_script_loader
         $end = "</script" nocase
 
     condition:
-        // The obfuscation sits inside a script element: after an opening
-        // tag, before the next closing one, at most 8 KB on. JavaScript
-        // libraries that only mention "<script>" in strings have no
-        // closing tag within that distance of their decoding code.
-        filesize < 2MB and
+        // The obfuscation sits inside a script element: between an opening
+        // tag and its own closing tag (the first one after it), at most 8 KB
+        // on. JavaScript libraries that only write "<script ...></script>"
+        // strings have nothing between the two. Counts are capped and only
+        // one closing tag per opening tag reaches the inner test, so a
+        // hostile file cannot make the condition quadratic.
+        filesize < 2MB and #tag <= 200 and #end <= 200 and
         for any i in (1..#tag) : (
             for any j in (1..#end) : (
                 @end[j] > @tag[i] and @end[j] < @tag[i] + 8192 and
-                for any of ($o_*) : (for any k in (1..#) : (@[k] > @tag[i] and @[k] < @end[j]))
+                (j == 1 or @end[j - 1] < @tag[i]) and
+                for any of ($o_*) : ($ in (@tag[i] .. @end[j]))
             )
         )
 }

@@ -230,15 +230,14 @@ rule js_form_input_sweep_exfil
 
     condition:
         any of ($sweep_*) and any of ($s_*) and
-        // The value is read inside a capture-phase listener: between the
-        // listener's start and the "}, true)" that closes it, at most 2 KB
-        // on. Libraries with such listeners and a .value somewhere else in
-        // the file do not match.
-        for any i in (1..#listen) : (
-            for any j in (1..#capture) : (
-                @capture[j] > @listen[i] and @capture[j] < @listen[i] + 2048 and
-                for any k in (1..#value) : (@value[k] > @listen[i] and @value[k] < @capture[j])
-            )
+        // The listener starts and the value is read within the 2 KB before a
+        // "}, true)" that closes a capture-phase listener. Libraries with
+        // such listeners and a .value somewhere else in the file do not
+        // match. One loop over the closes, with capped counts, keeps a
+        // hostile file from making the condition quadratic.
+        #capture <= 1000 and #listen <= 1000 and #value <= 50000 and
+        for any j in (1..#capture) : (
+            $listen in (@capture[j] - 2048 .. @capture[j]) and $value in (@capture[j] - 2048 .. @capture[j])
         )
 }
 
@@ -355,8 +354,8 @@ rule js_input_sweep_encoded_beacon
         $value and any of ($x_*) and
         // The sweep and the encoding are parts of one piece of code (within
         // 1.5 KB of each other), not of two features of a large library.
-        for any i in (1..#sweep) : (
-            for any j in (1..#enc) : (@enc[j] + 1500 > @sweep[i] and @enc[j] < @sweep[i] + 1500)
-        )
+        // One loop, capped counts: see js_form_input_sweep_exfil.
+        #sweep <= 1000 and #enc <= 50000 and
+        for any i in (1..#sweep) : ($enc in (@sweep[i] - 1500 .. @sweep[i] + 1500))
         and not js_form_input_sweep_exfil and not js_card_field_harvest and not js_card_field_list_exfil
 }
