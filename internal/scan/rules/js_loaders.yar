@@ -57,7 +57,7 @@ rule js_websocket_loader
 rule js_encoded_checkout_words
 {
     meta:
-        description = "JavaScript hides the words a skimmer looks for (checkout, onepage, onestepcheckout, card-field names) in base64 or \\x escapes, and decodes or runs code; no library has a reason to hide them"
+        description = "JavaScript hides the words a skimmer looks for (checkout, onepage, onestepcheckout, card-field names) in base64, \\x escapes or character codes, and decodes or runs code; no library has a reason to hide them"
         severity = "high"
         reference = "RiskIQ and Flashpoint, 'Inside Magecart' (2018); Sansec research on obfuscated Magecart kits (2019-2023); MITRE ATT&CK T1027 Obfuscated Files or Information"
         family = "magecart"
@@ -72,6 +72,10 @@ rule js_encoded_checkout_words
         $hex_checkout = "\\x63\\x68\\x65\\x63\\x6b\\x6f\\x75\\x74" nocase
         $hex_onepage = "\\x6f\\x6e\\x65\\x70\\x61\\x67\\x65" nocase
         $hex_cardnumber = "\\x63\\x61\\x72\\x64\\x6e\\x75\\x6d" nocase
+        $fcc_checkout = "99,104,101,99,107,111,117,116"
+        $fcc_checkout_spaced = "99, 104, 101, 99, 107, 111, 117, 116"
+        $fcc_onepage = "111,110,101,112,97,103,101"
+        $fcc_onepage_spaced = "111, 110, 101, 112, 97, 103, 101"
         $hex_ccnumber = "\\x63\\x63\\x5f\\x6e\\x75\\x6d" nocase
 
         $run_atob = "atob("
@@ -80,5 +84,5 @@ rule js_encoded_checkout_words
         $run_location = /location\s*(\.|\[)/
 
     condition:
-        filesize < 2MB and any of ($b64_*, $hex_*) and any of ($run_*)
+        filesize < 2MB and any of ($b64_*, $hex_*, $fcc_*) and any of ($run_*)
 }

@@ -59,7 +59,7 @@ rule php_card_gate
 rule php_obfuscated_function_name
 {
     meta:
-        description = "PHP spells the name of a decoding or evaluating function backwards, in ROT13, in hex or octal escapes, or split into pieces, so that a search for base64_decode or eval finds nothing"
+        description = "PHP spells the name of a decoding or evaluating function (or $GLOBALS) backwards, in ROT13, in hex or octal escapes, with chr() or pack('H*'), or split into pieces, so that a search for base64_decode or eval finds nothing"
         severity = "high"
         reference = "Sucuri and Wordfence research on obfuscated PHP malware (2015-2023); MITRE ATT&CK T1027 Obfuscated Files or Information"
         family = "webshell"
@@ -85,6 +85,10 @@ rule php_obfuscated_function_name
         $split_b64_4 = /["']bas["']\s*\.\s*["']e64/ nocase
         $split_inflate = /["']gzin["']\s*\.\s*["']flate["']/ nocase
         $split_create = /["']create_["']\s*\.\s*["']function["']/ nocase
+        $hex_globals = "\\x47\\x4c\\x4f\\x42\\x41\\x4c\\x53" nocase
+        $chr_eval = /chr\s*\(\s*101\s*\)\s*\.\s*chr\s*\(\s*118\s*\)\s*\.\s*chr\s*\(\s*97\s*\)\s*\.\s*chr\s*\(\s*108\s*\)/ nocase
+        $chr_base = /chr\s*\(\s*98\s*\)\s*\.\s*chr\s*\(\s*97\s*\)\s*\.\s*chr\s*\(\s*115\s*\)\s*\.\s*chr\s*\(\s*101\s*\)/ nocase
+        $pack_hex = /pack\s*\(\s*["']H\*["']\s*,\s*["'](6576616c|6261736536345f6465636f6465|617373657274|677a696e666c617465)/ nocase
 
     condition:
         any of them
