@@ -86,3 +86,21 @@ rule js_encoded_checkout_words
     condition:
         filesize < 2MB and any of ($b64_*, $hex_*, $fcc_*) and any of ($run_*)
 }
+
+rule js_obfuscator_string_array
+{
+    meta:
+        description = "JavaScript packed by a string-array obfuscator (_0x names, the array rotated with push/shift or checked with parseInt sums), the packing most Magecart kits ship in; review what the code does"
+        severity = "medium"
+        reference = "Sansec and Jscrambler research on obfuscated Magecart kits (2019-2023); MITRE ATT&CK T1027 Obfuscated Files or Information"
+        family = "loader"
+
+    strings:
+        $hexname = /_0x[0-9a-f]{4,6}\b/
+        $rotate = /\[\s*["']push["']\s*\]\s*\(\s*_0x[0-9a-f]{4,6}\s*\[\s*["']shift["']\s*\]\s*\(\s*\)\s*\)/
+        $rotate_dot = /\.push\s*\(\s*_0x[0-9a-f]{4,6}\.shift\s*\(\s*\)\s*\)/
+        $checksum = /parseInt\s*\(\s*_0x[0-9a-f]{4,6}\s*\(\s*0x[0-9a-f]{1,4}\s*\)\s*\)\s*\/\s*0x[0-9a-f]{1,2}/
+
+    condition:
+        #hexname > 20 and any of ($rotate, $rotate_dot, $checksum)
+}
