@@ -42,8 +42,17 @@ func TestScanJSONMatchesGolden(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("not JSON: %v\n%s", err, out)
 	}
-	if len(r.Findings) != 3 || !r.Complete {
-		t.Errorf("report = %+v", r)
+	// One finding per positive sample: the bundled rules name each file once.
+	positives, _ := filepath.Glob(scanSamples + "/*/positive*")
+	want := 0
+	for _, p := range positives {
+		switch filepath.Base(filepath.Dir(p)) {
+		case "js_card_field_harvest", "php_eval_request", "svg_embedded_script":
+			want++
+		}
+	}
+	if len(r.Findings) != want || want == 0 || !r.Complete {
+		t.Errorf("%d findings, want %d: report = %+v", len(r.Findings), want, r)
 	}
 	testsupport.Golden(t, filepath.Join("testdata", "scan", "report.golden.json"), normaliseScanJSON([]byte(out)))
 }

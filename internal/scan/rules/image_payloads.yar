@@ -8,29 +8,29 @@
 rule svg_embedded_script
 {
     meta:
-        description = "An SVG image carries script: a <script> element, an event handler such as onload, or a javascript: link"
+        description = "An SVG image carries script (a <script> element, an event handler such as onload, or a javascript: link), or an inline <svg> element in a page carries an event handler"
         severity = "high"
         reference = "Sansec research on skimmers hidden in SVG social-media icons (2020); OWASP, 'Cross Site Scripting' (SVG vectors)"
         family = "magecart"
 
     strings:
+        $xml = "<?xml" nocase
         $svg = "<svg" nocase
+        $doctype = "<!DOCTYPE svg" nocase
         $script = "<script" nocase
-        $on_load = /onload\s*=\s*["']?[^"'\s>]/ nocase
-        $on_error = /onerror\s*=\s*["']?[^"'\s>]/ nocase
-        $on_begin = /onbegin\s*=\s*["']?[^"'\s>]/ nocase
-        $on_end = /onend\s*=\s*["']?[^"'\s>]/ nocase
-        $on_focus = /onfocus\s*=\s*["']?[^"'\s>]/ nocase
-        $on_focusin = /onfocusin\s*=\s*["']?[^"'\s>]/ nocase
-        $on_mouseover = /onmouseover\s*=\s*["']?[^"'\s>]/ nocase
-        $on_click = /onclick\s*=\s*["']?[^"'\s>]/ nocase
-        $on_activate = /onactivate\s*=\s*["']?[^"'\s>]/ nocase
-        $on_animationstart = /onanimationstart\s*=\s*["']?[^"'\s>]/ nocase
-        $on_repeat = /onrepeat\s*=\s*["']?[^"'\s>]/ nocase
+        // Attribute handlers are written in lower case after a space; JavaScript
+        // properties (onLoad, x.onload = f) are not, so libraries that build
+        // SVG in code do not match.
+        $on_handler = /\son(load|error|begin|end|focus|focusin|mouseover|click|activate|animationstart|repeat)\s*=\s*(["'][^"'\n]{0,20}[a-zA-Z_$(]|[a-zA-Z_$(])/
         $javascript_link = /href\s*=\s*["']\s*javascript:/ nocase
+        // The Sansec case: a skimmer in an inline <svg> element of a page,
+        // run by a handler on the element or one of its children.
+        $inline_handler = /<svg[^\n]{0,400}\son(load|error|begin|end|focus|focusin|mouseover|click|activate|animationstart|repeat)\s*=\s*["'][^"'\n]{0,400}(atob|eval|fromCharCode|createElement|\.src\s*=|Function\s*\(|\\x[0-9a-fA-F]{2})/ nocase
 
     condition:
-        $svg in (0..4096) and ($script or $javascript_link or any of ($on_*))
+        (($svg in (0..64) or ($xml in (0..3) and $svg in (0..2048)) or $doctype in (0..1024))
+            and ($script or $javascript_link or $on_handler))
+        or $inline_handler
 }
 
 rule image_embedded_code

