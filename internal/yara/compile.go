@@ -218,6 +218,9 @@ type compiledRule struct {
 	decl    *ruleDecl
 	strings []int // global string indices, in declaration order
 	skip    bool
+	// needsMatch: the condition is false when none of strings matched
+	// (needsMatch in needmatch.go), so such a scan need not evaluate it.
+	needsMatch bool
 }
 
 // Rules is a compiled rule set. It is immutable and safe for concurrent use.
@@ -265,7 +268,7 @@ func (c *compiler) finish() (*Rules, error) {
 		c.warn(Warning{File: d.file, Line: sk.Line, Col: sk.Col, Rule: d.name, Message: "rule skipped: " + ce.Message})
 	}
 	for i, d := range c.rules {
-		cr := compiledRule{decl: d, skip: skipped[i]}
+		cr := compiledRule{decl: d, skip: skipped[i], needsMatch: len(d.strings) > 0 && needsMatch(d.cond)}
 		for _, s := range d.strings {
 			si := len(rs.strings)
 			cs := compiledString{decl: s, rule: i}

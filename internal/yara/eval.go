@@ -60,12 +60,16 @@ const maxLoopSteps = 1 << 26
 func (st *scanState) evaluate() ([]Match, error) {
 	r := st.r
 	st.ruleVals = make([]bool, len(r.rules))
+	// One environment for all rules: a fresh one per rule was most of the
+	// allocation of a scan over many small files.
+	env := &evalEnv{st: st, vars: make([]value, 8)}
 	for i := range r.rules {
 		cr := &r.rules[i]
-		if cr.skip {
+		if cr.skip || (cr.needsMatch && !st.anyMatch(cr)) {
 			continue
 		}
-		env := &evalEnv{st: st, rule: cr, vars: make([]value, 8)}
+		env.rule, env.anon, env.steps = cr, env.anon[:0], 0
+		clear(env.vars)
 		v, err := env.eval(cr.decl.cond)
 		if err != nil {
 			return nil, err
@@ -100,6 +104,16 @@ func (st *scanState) evaluate() ([]Match, error) {
 		out = append(out, m)
 	}
 	return out, nil
+}
+
+// anyMatch reports whether any of the rule's strings matched.
+func (st *scanState) anyMatch(cr *compiledRule) bool {
+	for _, si := range cr.strings {
+		if len(st.matches[si]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 func (e *evalEnv) strIndex(local int) int {

@@ -17,8 +17,8 @@ type strMatch struct {
 type scanState struct {
 	r        *Rules
 	data     []byte
-	matches  [][]strMatch // per string
-	lastHit  []int        // per pattern: last verified start + 1
+	matches  [][]strMatch // per string, the cache's
+	lastHit  []int        // per pattern: last verified start + 1, the cache's
 	cache    *scanCache
 	limit    int
 	overflow bool
@@ -37,6 +37,13 @@ type scanCache struct {
 	dfas   []*lazyDFA  // per pattern, lazily
 	starts []*startDFA // per pattern with a reversed program, lazily
 	hits   [3][]acHit  // prefilter's buffers for a chunk's later quarters
+	// Per-scan tables, kept so that a scan of a small file does not
+	// allocate and clear one entry per string and per pattern of a large
+	// collection: only the entries a scan touched are reset after it.
+	matches     [][]strMatch // per string
+	lastHit     []int        // per pattern
+	touchedStr  []int        // strings with matches
+	touchedPats []int        // patterns with lastHit set
 }
 
 // Bounds on what a scanCache keeps after a scan, so that a pathological
@@ -52,10 +59,25 @@ func (r *Rules) getCache() *scanCache {
 		return c
 	}
 	n := len(r.patterns)
-	return &scanCache{vms: make([]*pikeVM, n), dfas: make([]*lazyDFA, n), starts: make([]*startDFA, n)}
+	return &scanCache{vms: make([]*pikeVM, n), dfas: make([]*lazyDFA, n), starts: make([]*startDFA, n),
+		matches: make([][]strMatch, len(r.strings)), lastHit: make([]int, n)}
 }
 
+// maxKeptMatches bounds the match list a cache keeps for one string.
+const maxKeptMatches = 1024
+
 func (r *Rules) putCache(c *scanCache) {
+	for _, si := range c.touchedStr {
+		if cap(c.matches[si]) > maxKeptMatches {
+			c.matches[si] = nil
+		} else {
+			c.matches[si] = c.matches[si][:0]
+		}
+	}
+	for _, pi := range c.touchedPats {
+		c.lastHit[pi] = 0
+	}
+	c.touchedStr, c.touchedPats = c.touchedStr[:0], c.touchedPats[:0]
 	for i, d := range c.dfas {
 		if d != nil && len(d.states) > maxKeptDFAStates {
 			c.dfas[i] = nil
@@ -102,11 +124,12 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 			ext[k] = nv
 		}
 	}
+	cache := r.getCache()
 	st := &scanState{
 		r: r, data: data, ext: ext, ctx: ctx,
-		matches: make([][]strMatch, len(r.strings)),
-		lastHit: make([]int, len(r.patterns)),
-		cache:   r.getCache(),
+		matches: cache.matches,
+		lastHit: cache.lastHit,
+		cache:   cache,
 		limit:   opts.MaxMatchesPerString,
 		mod:     newModuleCtx(data, opts),
 	}
@@ -128,7 +151,7 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 	if err != nil {
 		return nil, err
 	}
-	for i := range st.matches {
+	for _, i := range st.cache.touchedStr {
 		m := st.matches[i]
 		slices.SortFunc(m, func(a, b strMatch) int {
 			if a.off != b.off {
@@ -331,8 +354,11 @@ func (st *scanState) acHit(i int, v uint32) {
 
 // verify checks pattern pi at offset start and records a match.
 func (st *scanState) verify(pi, start int) {
-	if st.lastHit[pi] == start+1 {
+	switch st.lastHit[pi] {
+	case start + 1:
 		return
+	case 0:
+		st.cache.touchedPats = append(st.cache.touchedPats, pi)
 	}
 	st.lastHit[pi] = start + 1
 	p := &st.r.patterns[pi]
@@ -386,6 +412,9 @@ func (st *scanState) record(str, start, n int) {
 	if len(*m) >= st.limit {
 		st.overflow = true
 		return
+	}
+	if len(*m) == 0 {
+		st.cache.touchedStr = append(st.cache.touchedStr, str)
 	}
 	*m = append(*m, strMatch{off: int64(start), len: n})
 }
