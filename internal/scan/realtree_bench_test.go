@@ -270,6 +270,11 @@ func BenchmarkRealTreeWebshellRules(b *testing.B) {
 		wall, cpu := time.Since(t0), cpuSelf()-c0
 		got := map[string]bool{}
 		for _, f := range rep.Findings {
+			// The tree's links out of the root are findings too; yara
+			// follows them and reports nothing there.
+			if f.Kind != KindMatch {
+				continue
+			}
 			got[f.Rule+" "+f.Path] = true
 		}
 		return got, wall, cpu
