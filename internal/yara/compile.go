@@ -221,6 +221,9 @@ type compiledRule struct {
 	// needsMatch: the condition is false when none of strings matched
 	// (needsMatch in needmatch.go), so such a scan need not evaluate it.
 	needsMatch bool
+	// sizeLo and sizeHi bound the file sizes the rule can match
+	// (sizeBounds in needmatch.go).
+	sizeLo, sizeHi int64
 }
 
 // Rules is a compiled rule set. It is immutable and safe for concurrent use.
@@ -269,6 +272,7 @@ func (c *compiler) finish() (*Rules, error) {
 	}
 	for i, d := range c.rules {
 		cr := compiledRule{decl: d, skip: skipped[i], needsMatch: len(d.strings) > 0 && needsMatch(d.cond)}
+		cr.sizeLo, cr.sizeHi = sizeBounds(d.cond)
 		for _, s := range d.strings {
 			si := len(rs.strings)
 			cs := compiledString{decl: s, rule: i}

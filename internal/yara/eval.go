@@ -65,7 +65,7 @@ func (st *scanState) evaluate() ([]Match, error) {
 	env := &evalEnv{st: st, vars: make([]value, 8)}
 	for i := range r.rules {
 		cr := &r.rules[i]
-		if cr.skip || (cr.needsMatch && !st.anyMatch(cr)) {
+		if cr.skip || (st.dead != nil && st.dead[i]) || (cr.needsMatch && !st.anyMatch(cr)) {
 			continue
 		}
 		env.rule, env.anon, env.steps = cr, env.anon[:0], 0

@@ -1,5 +1,7 @@
 package yara
 
+import "math"
+
 // needsMatch reports whether cond is false whenever none of the rule's
 // strings matched, and evaluating it has no effect but its value: then a
 // scan that found none of the rule's strings can leave the condition
@@ -69,4 +71,54 @@ func pure(n *node) bool {
 		}
 	}
 	return true
+}
+
+// sizeBounds returns the file sizes [lo, hi] outside which cond is false,
+// from the filesize comparisons with a constant among the conjuncts of its
+// top-level and-chain ("filesize < 100KB and ..."), as public collections
+// put first. A pure condition outside those bounds is false whatever else
+// it says, so a scan can skip verifying its strings and evaluating it, and
+// skip the file when every rule is out of bounds. Impure conditions are
+// not bounded (their other conjuncts must still run).
+func sizeBounds(cond *node) (lo, hi int64) {
+	lo, hi = 0, math.MaxInt64
+	if !pure(cond) {
+		return lo, hi
+	}
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n.op == opAnd {
+			walk(n.a)
+			walk(n.b)
+			return
+		}
+		if n.op != opBinary || n.a == nil || n.b == nil {
+			return
+		}
+		op, c := n.name, int64(0)
+		switch {
+		case n.a.op == opFilesize && n.b.op == opInt:
+			c = n.b.i
+		case n.b.op == opFilesize && n.a.op == opInt:
+			// "C < filesize" is "filesize > C".
+			c = n.a.i
+			op = map[string]string{"<": ">", ">": "<", "<=": ">=", ">=": "<=", "==": "=="}[op]
+		default:
+			return
+		}
+		switch op {
+		case "<":
+			hi = min(hi, c-1)
+		case "<=":
+			hi = min(hi, c)
+		case ">":
+			lo = max(lo, c+1)
+		case ">=":
+			lo = max(lo, c)
+		case "==":
+			lo, hi = max(lo, c), min(hi, c)
+		}
+	}
+	walk(cond)
+	return lo, hi
 }

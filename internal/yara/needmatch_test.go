@@ -2,6 +2,8 @@ package yara
 
 import (
 	"context"
+	"io"
+	"math"
 	"strings"
 	"testing"
 )
@@ -69,4 +71,80 @@ func TestNeedsMatch(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A rule is not searched or evaluated on a file outside the sizes its
+// and-chain of filesize tests allows; each bound must be exact: the
+// condition really is false just outside it (with every string present),
+// and can be true just inside.
+func TestSizeBounds(t *testing.T) {
+	const inf = math.MaxInt64
+	cases := []struct {
+		name, cond string
+		lo, hi     int64
+	}{
+		{"an upper bound in KB", "filesize < 1KB and $a", 0, 1023},
+		{"an upper bound with <=", "filesize <= 40 and $a", 0, 40},
+		{"a lower and an upper bound", "filesize > 30 and filesize < 60 and $a", 31, 59},
+		{"a bound written the other way round", "50 >= filesize and $a", 0, 50},
+		{"an exact size", "filesize == 45 and $a", 45, 45},
+		{"a bound inside parentheses of an and-chain", "uint16(0) == 0x3f3c and (filesize < 50 and $a)", 0, 49},
+		{"a bound under an or does not bound the rule", "(filesize < 10 and $a) or $a", 0, inf},
+		{"a bound under not does not bound the rule", "not (filesize > 40) and $a", 0, inf},
+		{"a rule without strings is bounded too", "filesize < 20", 0, 19},
+		{"a rule that loops is not bounded", "filesize < 20 and for any i in (1..2) : ($a at i)", 0, inf},
+		{"a rule that prints is not bounded", `filesize < 20 and console.log("x")`, 0, inf},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := `import "console" rule r { strings: $a = "ab" condition: ` + c.cond + " }"
+			if !strings.Contains(c.cond, "$a") {
+				src = `import "console" rule r { condition: ` + c.cond + " }"
+			}
+			rs := mustCompile(t, src, CompileOptions{})
+			cr := &rs.rules[0]
+			if cr.sizeLo != c.lo || cr.sizeHi != c.hi {
+				t.Fatalf("bounds of %s: got [%d, %d], want [%d, %d]", c.cond, cr.sizeLo, cr.sizeHi, c.lo, c.hi)
+			}
+			for _, n := range []int64{c.lo - 1, c.lo, c.hi, c.hi + 1} {
+				if n < 2 || n > 4096 {
+					continue
+				}
+				// "<?" then "ab" everywhere: every string test holds.
+				data := []byte("<?" + strings.Repeat("ab", int(n))[:n-2])
+				got := evalWithoutBounds(t, rs, data)
+				if out := n < c.lo || n > c.hi; out && got {
+					t.Errorf("%s holds on %d bytes, outside [%d, %d]", c.cond, n, c.lo, c.hi)
+				}
+				ms, err := rs.ScanBytes(context.Background(), data, ScanOptions{Console: io.Discard})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (len(ms) == 1) != got {
+					t.Errorf("on %d bytes ScanBytes gives %d matches, the condition gives %v", n, len(ms), got)
+				}
+			}
+		})
+	}
+}
+
+// evalWithoutBounds searches data and evaluates the first rule's condition
+// without the size bounds or the needs-a-match shortcut.
+func evalWithoutBounds(t *testing.T, rs *Rules, data []byte) bool {
+	t.Helper()
+	c := rs.getCache()
+	st := &scanState{r: rs, data: data, ctx: context.Background(), cache: c,
+		matches: c.matches, lastHit: c.lastHit, limit: DefaultMaxMatchesPerString,
+		ruleVals: make([]bool, len(rs.rules)),
+		mod:      newModuleCtx(data, ScanOptions{Console: io.Discard})}
+	if err := st.search(); err != nil {
+		t.Fatal(err)
+	}
+	env := &evalEnv{st: st, rule: &rs.rules[0], vars: make([]value, 8)}
+	v, err := env.eval(rs.rules[0].decl.cond)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs.putCache(c)
+	return v.truth()
 }

@@ -26,6 +26,9 @@ type scanState struct {
 	ctx      context.Context
 	ruleVals []bool
 	ruleDone []bool
+	// dead marks the rules that cannot match this file whatever strings
+	// are found (out of their size bounds, or skipped); nil when none is.
+	dead []bool
 	mod      moduleCtx
 }
 
@@ -44,6 +47,7 @@ type scanCache struct {
 	lastHit     []int        // per pattern
 	touchedStr  []int        // strings with matches
 	touchedPats []int        // patterns with lastHit set
+	dead        []bool       // per rule, for scanState.dead
 }
 
 // Bounds on what a scanCache keeps after a scan, so that a pathological
@@ -145,6 +149,12 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 	if st.limit <= 0 {
 		st.limit = DefaultMaxMatchesPerString
 	}
+	if !st.markDead() {
+		// No rule can match a file of this size: nothing to search.
+		searched = true
+		r.log.Debug("yara scan", "bytes", len(data), "matches", 0, "skipped", "no rule can match this size")
+		return nil, nil
+	}
 	start := time.Now()
 	err := st.search()
 	searched = true
@@ -195,6 +205,9 @@ func (st *scanState) search() error {
 		}
 	}
 	for _, pi := range st.r.fullScan {
+		if st.dead != nil && st.patternDead(pi) {
+			continue
+		}
 		p := &st.r.patterns[pi]
 		if p.prog != nil && p.prog.minLen > p.limit {
 			continue // can never match within the scan limit
@@ -334,6 +347,47 @@ func (st *scanState) prefilter() error {
 	return nil
 }
 
+// markDead sets st.dead for the rules that cannot match a file of this
+// size, and reports whether any rule can.
+func (st *scanState) markDead() bool {
+	r := st.r
+	n := int64(len(st.data))
+	dead := st.cache.dead
+	if len(dead) != len(r.rules) {
+		dead = make([]bool, len(r.rules))
+		st.cache.dead = dead
+	}
+	some, live := false, false
+	for i := range r.rules {
+		cr := &r.rules[i]
+		d := cr.skip || n < cr.sizeLo || n > cr.sizeHi
+		dead[i] = d
+		some = some || d
+		live = live || !d
+	}
+	if some {
+		st.dead = dead
+	}
+	return live
+}
+
+// patternDead reports whether every rule that uses pattern pi (its own
+// string's and those of the identical strings it is verified for) cannot
+// match this file, so that its hits need no verifying.
+func (st *scanState) patternDead(pi int) bool {
+	r := st.r
+	p := &r.patterns[pi]
+	if !st.dead[r.strings[p.str].rule] {
+		return false
+	}
+	for _, q := range p.same {
+		if !st.dead[r.strings[r.patterns[q].str].rule] {
+			return false
+		}
+	}
+	return true
+}
+
 // acHit verifies the atoms that end at data[i].
 func (st *scanState) acHit(i int, v uint32) {
 	ac := st.r.ac
@@ -345,7 +399,7 @@ func (st *scanState) acHit(i int, v uint32) {
 	for _, e := range outs {
 		en := &ac.entry[e]
 		start := i + 1 - int(en.atomLen) - int(en.atomOff)
-		if start < 0 {
+		if start < 0 || (st.dead != nil && st.patternDead(int(en.pattern))) {
 			continue
 		}
 		st.verify(int(en.pattern), start)
