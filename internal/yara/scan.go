@@ -29,7 +29,7 @@ type scanState struct {
 	// dead marks the rules that cannot match this file whatever strings
 	// are found (out of their size bounds, or skipped); nil when none is.
 	dead []bool
-	mod      moduleCtx
+	mod  moduleCtx
 }
 
 // scanCache is the matching state that depends only on the rules, kept
