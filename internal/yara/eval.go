@@ -63,9 +63,24 @@ func (st *scanState) evaluate() ([]Match, error) {
 	// One environment for all rules: a fresh one per rule was most of the
 	// allocation of a scan over many small files.
 	env := &evalEnv{st: st, vars: make([]value, 8)}
+	// The rules with a matched string, from the strings the search touched
+	// rather than from every string of every rule.
+	matched := st.cache.matched
+	if len(matched) != len(r.rules) {
+		matched = make([]bool, len(r.rules))
+		st.cache.matched = matched
+	}
+	for _, si := range st.cache.touchedStr {
+		matched[r.strings[si].rule] = matched[r.strings[si].rule] || len(st.matches[si]) > 0
+	}
+	defer func() {
+		for _, si := range st.cache.touchedStr {
+			matched[r.strings[si].rule] = false
+		}
+	}()
 	for i := range r.rules {
 		cr := &r.rules[i]
-		if cr.skip || (st.dead != nil && st.dead[i]) || (cr.needsMatch && !st.anyMatch(cr)) {
+		if cr.skip || (st.dead != nil && st.dead[i]) || (cr.needsMatch && !matched[i]) {
 			continue
 		}
 		env.rule, env.anon, env.steps = cr, env.anon[:0], 0
@@ -104,16 +119,6 @@ func (st *scanState) evaluate() ([]Match, error) {
 		out = append(out, m)
 	}
 	return out, nil
-}
-
-// anyMatch reports whether any of the rule's strings matched.
-func (st *scanState) anyMatch(cr *compiledRule) bool {
-	for _, si := range cr.strings {
-		if len(st.matches[si]) > 0 {
-			return true
-		}
-	}
-	return false
 }
 
 func (e *evalEnv) strIndex(local int) int {

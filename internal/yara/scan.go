@@ -48,6 +48,7 @@ type scanCache struct {
 	touchedStr  []int        // strings with matches
 	touchedPats []int        // patterns with lastHit set
 	dead        []bool       // per rule, for scanState.dead
+	matched     []bool       // per rule: a string matched (evaluate)
 }
 
 // Bounds on what a scanCache keeps after a scan, so that a pathological
@@ -78,18 +79,19 @@ func (r *Rules) putCache(c *scanCache) {
 			c.matches[si] = c.matches[si][:0]
 		}
 	}
+	// Only a verified pattern can have grown its lazy DFA, and only the
+	// patterns without atoms have start filters: going over every pattern
+	// after each file was a cost per file of the collection's size.
 	for _, pi := range c.touchedPats {
 		c.lastHit[pi] = 0
-	}
-	c.touchedStr, c.touchedPats = c.touchedStr[:0], c.touchedPats[:0]
-	for i, d := range c.dfas {
-		if d != nil && len(d.states) > maxKeptDFAStates {
-			c.dfas[i] = nil
+		if d := c.dfas[pi]; d != nil && len(d.states) > maxKeptDFAStates {
+			c.dfas[pi] = nil
 		}
 	}
-	for i, d := range c.starts {
-		if d != nil && len(d.states) > maxKeptStartDFAStates {
-			c.starts[i] = nil
+	c.touchedStr, c.touchedPats = c.touchedStr[:0], c.touchedPats[:0]
+	for _, pi := range r.fullScan {
+		if d := c.starts[pi]; d != nil && len(d.states) > maxKeptStartDFAStates {
+			c.starts[pi] = nil
 		}
 	}
 	r.caches.Put(c)
