@@ -255,6 +255,21 @@ func (r *Rules) Skipped() []SkippedRule { return append([]SkippedRule(nil), r.sk
 // RuleCount returns the number of rules, including private and skipped ones.
 func (r *Rules) RuleCount() int { return len(r.rules) }
 
+// MayMatchSize reports whether any rule can match a file of size bytes.
+// False means a scan of such a file finds nothing, whatever it contains (every
+// rule's and-chain has a filesize test that excludes it), so a caller need
+// not read the file at all: public collections bound nearly every rule by
+// size, and a web tree's large bundles are half of its bytes.
+func (r *Rules) MayMatchSize(size int64) bool {
+	for i := range r.rules {
+		cr := &r.rules[i]
+		if !cr.skip && size >= cr.sizeLo && size <= cr.sizeHi {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *compiler) finish() (*Rules, error) {
 	rs := &Rules{externals: c.opts.Externals, log: c.log}
 	skipped := make([]bool, len(c.rules))

@@ -148,3 +148,38 @@ func evalWithoutBounds(t *testing.T, rs *Rules, data []byte) bool {
 	rs.putCache(c)
 	return v.truth()
 }
+
+// A file is worth reading only when some rule's size bounds include it.
+func TestMayMatchSize(t *testing.T) {
+	cases := []struct {
+		name, rules string
+		sizes       map[int64]bool
+	}{
+		{"bounded rules admit the sizes of either", `
+			rule small { strings: $a = "ab" condition: filesize < 100 and $a }
+			rule mid { strings: $a = "ab" condition: filesize > 1000 and filesize <= 2000 and $a }`,
+			map[int64]bool{0: true, 99: true, 100: false, 1000: false, 1001: true, 2000: true, 2001: false}},
+		{"one unbounded rule admits every size", `
+			rule small { strings: $a = "ab" condition: filesize < 100 and $a }
+			rule unbounded { strings: $a = "ab" condition: $a }`,
+			map[int64]bool{0: true, 100: true, 1 << 40: true}},
+		{"a bound under or admits every size", `
+			rule either { strings: $a = "ab" condition: filesize < 100 or $a }`,
+			map[int64]bool{0: true, 100: true, 1 << 40: true}},
+		{"a skipped rule admits nothing", `
+			import "pe"
+			rule small { strings: $a = "ab" condition: filesize < 100 and $a }
+			rule exe { condition: pe.number_of_resources > 1 }`,
+			map[int64]bool{99: true, 100: false}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rs := mustCompile(t, c.rules, CompileOptions{SkipUnsupportedImports: true})
+			for size, want := range c.sizes {
+				if got := rs.MayMatchSize(size); got != want {
+					t.Errorf("MayMatchSize(%d) = %v, want %v", size, got, want)
+				}
+			}
+		})
+	}
+}

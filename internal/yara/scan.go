@@ -362,6 +362,7 @@ func (st *scanState) markDead() bool {
 	some, live := false, false
 	for i := range r.rules {
 		cr := &r.rules[i]
+		// The same test as MayMatchSize, per rule.
 		d := cr.skip || n < cr.sizeLo || n > cr.sizeHi
 		dead[i] = d
 		some = some || d
