@@ -176,7 +176,13 @@ func (g *caseGen) condition(ids []string, depth int) string {
 	case 10:
 		return fmt.Sprintf("for all i in (1..#%s) : ( @%s[i] >= %d )", id, id, g.r.IntN(5))
 	case 11:
-		return fmt.Sprintf("filesize %s %d", []string{">", "<"}[g.r.IntN(2)], g.r.IntN(100))
+		// Every comparison, both ways round: the scan skips rules whose
+		// and-chain of these excludes the file's size (sizeBounds).
+		op := []string{">", "<", ">=", "<=", "=="}[g.r.IntN(5)]
+		if g.r.IntN(3) == 0 {
+			return fmt.Sprintf("%d %s filesize", g.r.IntN(100), op)
+		}
+		return fmt.Sprintf("filesize %s %d", op, g.r.IntN(100))
 	case 12:
 		return fmt.Sprintf("#%s in (0..%d) >= 1", id, g.r.IntN(40))
 	case 13:
