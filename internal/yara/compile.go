@@ -224,6 +224,9 @@ type compiledRule struct {
 	// sizeLo and sizeHi bound the file sizes the rule can match
 	// (sizeBounds in needmatch.go).
 	sizeLo, sizeHi int64
+	// gates are indexes in Rules.gates of the file-only conjuncts of the
+	// condition (fileGates in needmatch.go).
+	gates []int
 }
 
 // Rules is a compiled rule set. It is immutable and safe for concurrent use.
@@ -232,7 +235,8 @@ type Rules struct {
 	strings   []compiledString
 	patterns  []pattern
 	ac        *automaton
-	fullScan  []int // patterns without atoms
+	fullScan  []int   // patterns without atoms
+	gates     []*node // distinct file-only conjuncts of the rules' conditions
 	externals map[string]any
 	warnings  []Warning
 	skipped   []SkippedRule
@@ -285,9 +289,20 @@ func (c *compiler) finish() (*Rules, error) {
 		rs.skipped = append(rs.skipped, sk)
 		c.warn(Warning{File: d.file, Line: sk.Line, Col: sk.Col, Rule: d.name, Message: "rule skipped: " + ce.Message})
 	}
+	gateIndex := map[string]int{}
 	for i, d := range c.rules {
 		cr := compiledRule{decl: d, skip: skipped[i], needsMatch: len(d.strings) > 0 && needsMatch(d.cond)}
 		cr.sizeLo, cr.sizeHi = sizeBounds(d.cond)
+		for _, g := range fileGates(d.cond) {
+			k := gateKey(g)
+			gi, ok := gateIndex[k]
+			if !ok {
+				gi = len(rs.gates)
+				gateIndex[k] = gi
+				rs.gates = append(rs.gates, g)
+			}
+			cr.gates = append(cr.gates, gi)
+		}
 		for _, s := range d.strings {
 			si := len(rs.strings)
 			cs := compiledString{decl: s, rule: i}

@@ -151,7 +151,7 @@ func (g *caseGen) condition(ids []string, depth int) string {
 	if depth > 2 {
 		return "$" + id
 	}
-	switch g.r.IntN(15) {
+	switch g.r.IntN(16) {
 	case 0:
 		return fmt.Sprintf("(%s and %s)", g.condition(ids, depth+1), g.condition(ids, depth+1))
 	case 1:
@@ -196,6 +196,9 @@ func (g *caseGen) condition(ids []string, depth int) string {
 			return fmt.Sprintf("for all of them : ( ! < %d )", 2+g.r.IntN(6))
 		}
 		return fmt.Sprintf("for any i in (%d, %d) : ( $%s at i )", g.r.IntN(10), g.r.IntN(10), id)
+	case 14:
+		// A header test: the scan evaluates these first (file gates).
+		return fmt.Sprintf("uint8(%d) == %d", g.r.IntN(3), g.char())
 	}
 	return "$" + id
 }

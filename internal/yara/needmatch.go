@@ -1,6 +1,9 @@
 package yara
 
-import "math"
+import (
+	"fmt"
+	"math"
+)
 
 // needsMatch reports whether cond is false whenever none of the rule's
 // strings matched, and evaluating it has no effect but its value: then a
@@ -121,4 +124,64 @@ func sizeBounds(cond *node) (lo, hi int64) {
 	}
 	walk(cond)
 	return lo, hi
+}
+
+// fileGates returns the conjuncts of cond's top-level and-chain that depend
+// on the file alone (its header bytes, externals, constants: no string, rule
+// or module), besides the filesize comparisons sizeBounds already reads,
+// such as "uint16(0) == 0x3f3c". One that does not hold makes cond false
+// whatever else it says, so the scan evaluates each distinct gate once per
+// file and leaves out the rules it rules out, as it does for size.
+// Impure conditions have no gates.
+func fileGates(cond *node) []*node {
+	if !pure(cond) {
+		return nil
+	}
+	var out []*node
+	var walk func(n *node)
+	walk = func(n *node) {
+		if n.op == opAnd {
+			walk(n.a)
+			walk(n.b)
+			return
+		}
+		if isSizeComparison(n) || !fileOnly(n) {
+			return
+		}
+		out = append(out, n)
+	}
+	walk(cond)
+	return out
+}
+
+func isSizeComparison(n *node) bool {
+	return n.op == opBinary && n.a != nil && n.b != nil &&
+		(n.a.op == opFilesize && n.b.op == opInt || n.b.op == opFilesize && n.a.op == opInt)
+}
+
+// fileOnly reports whether n's value depends on nothing but the file's
+// bytes, its size, externals and constants.
+func fileOnly(n *node) bool {
+	if n == nil {
+		return true
+	}
+	switch n.op {
+	case opTrue, opFalse, opInt, opFloat, opStr, opFilesize, opExternal,
+		opReadInt, opNot, opDefined, opNeg, opBitNot, opAnd, opOr, opBinary:
+	default:
+		return false
+	}
+	if n.re != nil || len(n.set) > 0 || len(n.list) > 0 || n.qexpr != nil {
+		return false
+	}
+	return fileOnly(n.a) && fileOnly(n.b) && fileOnly(n.c)
+}
+
+// gateKey identifies a file-only node by its structure, so that the same
+// gate written in many rules is evaluated once per file.
+func gateKey(n *node) string {
+	if n == nil {
+		return "-"
+	}
+	return fmt.Sprintf("(%d %q %d %g %q %s %s %s)", n.op, n.name, n.i, n.f, n.s, gateKey(n.a), gateKey(n.b), gateKey(n.c))
 }

@@ -133,7 +133,7 @@ func TestSizeBounds(t *testing.T) {
 func evalWithoutBounds(t *testing.T, rs *Rules, data []byte) bool {
 	t.Helper()
 	c := rs.getCache()
-	st := &scanState{r: rs, data: data, ctx: context.Background(), cache: c,
+	st := &scanState{r: rs, data: data, ext: rs.externals, ctx: context.Background(), cache: c,
 		matches: c.matches, lastHit: c.lastHit, limit: DefaultMaxMatchesPerString,
 		ruleVals: make([]bool, len(rs.rules)),
 		mod:      newModuleCtx(data, ScanOptions{Console: io.Discard})}
@@ -182,4 +182,57 @@ func TestMayMatchSize(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A rule whose and-chain has a test of the file alone (a header, an
+// external) that does not hold is left out of the search; the same test in
+// many rules is one gate, and a rule is left out only when it really is
+// false.
+func TestFileGates(t *testing.T) {
+	cases := []struct {
+		name, cond string
+		gates      int
+	}{
+		{"a header test is a gate", "uint16(0) == 0x3f3c and $a", 1},
+		{"a header test in parentheses with an or is one gate", "(uint16(0) == 0x3f3c or uint16(0) == 0x253c) and $a", 1},
+		{"two header tests are two gates", "uint8(0) == 0x3c and uint32(0) == 0x68703f3c and $a", 2},
+		{"a filesize comparison is a size bound, not a gate", "filesize < 100 and $a", 0},
+		{"filesize arithmetic is a gate", "filesize % 2 == 0 and $a", 1},
+		{"an external is a gate", `ext == "php" and $a`, 1},
+		{"a header test under or is not a gate", "uint16(0) == 0x3f3c or $a", 0},
+		{"a test of a string's offset is not a gate", "@a[1] == 0 and $a", 0},
+		{"a regex match of an external is not a gate", `ext matches /ph/ and $a`, 0},
+		{"a rule that prints has no gates", `uint16(0) == 0x3f3c and $a and console.log("x")`, 0},
+	}
+	inputs := []string{"<?php ab", "<% ab %>", "ab <?php", "<?", "", "<?ph ab ab"}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			src := `import "console" rule r { strings: $a = "ab" condition: ` + c.cond + " }"
+			rs, err := Compile([]byte(src), "test.yar", CompileOptions{Externals: map[string]any{"ext": "php"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rs.rules[0].gates) != c.gates {
+				t.Fatalf("%s: %d gates, want %d", c.cond, len(rs.rules[0].gates), c.gates)
+			}
+			for _, in := range inputs {
+				want := evalWithoutBounds(t, rs, []byte(in))
+				ms, err := rs.ScanBytes(context.Background(), []byte(in), ScanOptions{Console: io.Discard})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if (len(ms) == 1) != want {
+					t.Errorf("on %q ScanBytes gives %d matches, the condition gives %v", in, len(ms), want)
+				}
+			}
+		})
+	}
+	t.Run("the same header test in two rules is one gate", func(t *testing.T) {
+		rs := mustCompile(t, `
+			rule a { strings: $a = "ab" condition: uint16(0) == 0x3f3c and $a }
+			rule b { strings: $b = "cd" condition: filesize < 10KB and uint16(0) == 0x3f3c and $b }`, CompileOptions{})
+		if len(rs.gates) != 1 {
+			t.Errorf("%d gates, want 1", len(rs.gates))
+		}
+	})
 }

@@ -27,7 +27,8 @@ type scanState struct {
 	ruleVals []bool
 	ruleDone []bool
 	// dead marks the rules that cannot match this file whatever strings
-	// are found (out of their size bounds, or skipped); nil when none is.
+	// are found (out of their size bounds, a file gate such as a header
+	// test that does not hold, or skipped); nil when none is.
 	dead []bool
 	mod  moduleCtx
 }
@@ -49,6 +50,7 @@ type scanCache struct {
 	touchedPats []int        // patterns with lastHit set
 	dead        []bool       // per rule, for scanState.dead
 	matched     []bool       // per rule: a string matched (evaluate)
+	gates       []uint8      // per Rules.gates, during markDead
 }
 
 // Bounds on what a scanCache keeps after a scan, so that a pathological
@@ -152,9 +154,10 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 		st.limit = DefaultMaxMatchesPerString
 	}
 	if !st.markDead() {
-		// No rule can match a file of this size: nothing to search.
+		// No rule can match a file of this size and header: nothing to
+		// search.
 		searched = true
-		r.log.Debug("yara scan", "bytes", len(data), "matches", 0, "skipped", "no rule can match this size")
+		r.log.Debug("yara scan", "bytes", len(data), "matches", 0, "skipped", "no rule can match this file's size or header")
 		return nil, nil
 	}
 	start := time.Now()
@@ -349,8 +352,8 @@ func (st *scanState) prefilter() error {
 	return nil
 }
 
-// markDead sets st.dead for the rules that cannot match a file of this
-// size, and reports whether any rule can.
+// markDead sets st.dead for the rules that cannot match this file by its
+// size or their file gates, and reports whether any rule can.
 func (st *scanState) markDead() bool {
 	r := st.r
 	n := int64(len(st.data))
@@ -359,11 +362,35 @@ func (st *scanState) markDead() bool {
 		dead = make([]bool, len(r.rules))
 		st.cache.dead = dead
 	}
+	// Each distinct gate once: 0 not yet evaluated, 1 holds, 2 does not.
+	gates := st.cache.gates
+	if len(gates) != len(r.gates) {
+		gates = make([]uint8, len(r.gates))
+		st.cache.gates = gates
+	}
+	clear(gates)
+	env := &evalEnv{st: st}
+	holds := func(gi int) bool {
+		if gates[gi] == 0 {
+			gates[gi] = 2
+			// A file-only node has no loop: it cannot fail.
+			if v, err := env.eval(r.gates[gi]); err != nil || v.truth() {
+				gates[gi] = 1
+			}
+		}
+		return gates[gi] == 1
+	}
 	some, live := false, false
 	for i := range r.rules {
 		cr := &r.rules[i]
-		// The same test as MayMatchSize, per rule.
+		// The same test as MayMatchSize, per rule, then the rule's gates.
 		d := cr.skip || n < cr.sizeLo || n > cr.sizeHi
+		for _, gi := range cr.gates {
+			if d {
+				break
+			}
+			d = !holds(gi)
+		}
 		dead[i] = d
 		some = some || d
 		live = live || !d
