@@ -18,29 +18,18 @@ const maxAtomLen = 4
 // window of a word its atom, so "gzdecode(" searched for "ode(" and every
 // function call in a PHP file was verified.
 func byteQuality(b byte) int {
-	return int(byteQualities[b])
+	switch b {
+	case 0x00, 0x20, 0xff, 0xcc, 0x90, '\n', '\r', '\t':
+		return 4
+	case 'e', 't', 'n', 'r', 'i', 's', 'a', 'o':
+		return 6
+	case '.', 'l', '=', ')', '(', ',', 'd', 'c', 'u', 'h', 'p', '"':
+		return 8
+	case 'f', '}', '{', 'm', '>', '<', ';', 'g', ':', '0', '/', 'v', 'b', 'y', '1', '-', '|', 'w', '[', ']':
+		return 10
+	}
+	return 12
 }
-
-var byteQualities = func() (q [256]uint8) {
-	for i := range q {
-		q[i] = 12
-	}
-	tiers := []struct {
-		bytes string
-		q     uint8
-	}{
-		{"\x00\x20\xff\xcc\x90\n\r\t", 4},
-		{"etnrisao", 6},
-		{".l=)(,dcuhp\"", 8},
-		{"f}{m><;g:0/vby1-|w[]", 10},
-	}
-	for _, t := range tiers {
-		for _, b := range []byte(t.bytes) {
-			q[b] = t.q
-		}
-	}
-	return q
-}()
 
 // atomPos is one position of the fixed-offset prefix of a string; nil set
 // means any byte may appear there.
