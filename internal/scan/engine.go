@@ -33,6 +33,9 @@ type ruleSet interface {
 	skipped() []SkippedRule
 	// count is the number of rules in the set.
 	count() int
+	// mayMatchSize is false when no rule can match a file of that size, so
+	// the file need not be read.
+	mayMatchSize(size int64) bool
 }
 
 // ruleSource is one rule file: embedded (Data set) or on disk (Path only).

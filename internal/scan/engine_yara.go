@@ -89,6 +89,8 @@ func (g goRules) skipped() []SkippedRule {
 
 func (g goRules) count() int { return g.r.RuleCount() }
 
+func (g goRules) mayMatchSize(size int64) bool { return g.r.MayMatchSize(size) }
+
 func convertMatches(ms []yara.Match) []Match {
 	out := make([]Match, 0, len(ms))
 	for _, m := range ms {

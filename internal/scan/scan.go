@@ -381,6 +381,17 @@ func wrapMatches(ms []Match) []namedMatch {
 	return out
 }
 
+// mayMatchSize reports whether a rule of any set can match a file of size
+// bytes.
+func (s *Scanner) mayMatchSize(size int64) bool {
+	for _, ns := range s.sets {
+		if ns.set.mayMatchSize(size) {
+			return true
+		}
+	}
+	return false
+}
+
 // match runs every rule set over one object, each with its own timeout.
 // Matches found before an error are kept.
 func (s *Scanner) match(ctx context.Context, name string, externals map[string]any, scan func(context.Context, ruleSet, matchOptions) ([]namedMatch, error)) ([]namedMatch, error) {
@@ -655,6 +666,12 @@ func (s *Scanner) scanFile(ctx context.Context, r *run, j fileJob, buf *[]byte) 
 	}
 	if j.info == nil && s.opts.MaxFileSize > 0 && before.Size() > s.opts.MaxFileSize {
 		r.incomplete(fmt.Sprintf("%s was not scanned: %d bytes is over the %d-byte limit (raise --max-file-size)", shown, before.Size(), s.opts.MaxFileSize))
+		return
+	}
+
+	if !s.mayMatchSize(before.Size()) {
+		// Every rule's filesize test excludes this file: nothing to read.
+		r.counted(before.Size())
 		return
 	}
 

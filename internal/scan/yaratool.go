@@ -196,6 +196,9 @@ func externalArgs(ext map[string]any) []string {
 func (r *cliRules) warnings() []string { return r.warn }
 func (r *cliRules) count() int         { return r.n }
 
+// mayMatchSize: the oracle is asked about every file.
+func (r *cliRules) mayMatchSize(int64) bool { return true }
+
 // skipped is empty: the yara tool has every module.
 func (r *cliRules) skipped() []SkippedRule { return nil }
 

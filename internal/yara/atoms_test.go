@@ -2,6 +2,7 @@ package yara
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 )
@@ -27,9 +28,9 @@ func TestAtomsComeFromEveryPathThroughTheString(t *testing.T) {
 		nocase   bool
 		want     []string
 	}{
-		{"a literal prefix gives one atom", `checkout[0-9]+`, false, []string{"0:chec"}},
-		{"an alternation after a one-byte prefix gives an atom per branch", `\.(innerHTML|outerHTML|insertAdjacentHTML)\b`, false, []string{"0:.inn", "0:.ins", "0:.out"}},
-		{"an optional separator splits the string into paths", `cc[_-]?num[a-z]{0,30}`, false, []string{"0:cc-n", "0:ccnu"}},
+		{"a literal prefix gives one atom, its rarest window", `checkout[0-9]+`, false, []string{"1:heck"}},
+		{"an alternation after a one-byte prefix gives an atom per branch (branches with the same atom at the same offset share it)", `\.(innerHTML|outerHTML|insertAdjacentHTML)\b`, false, []string{"6:HTML", "?:HTML"}},
+		{"an optional separator splits the string into paths", `cc[_-]?num[a-z]{0,30}`, false, []string{"1:cnum", "2:-num"}},
 		{"a leading alternation gives an atom per branch", `(eval|assert)\s*\(`, false, []string{"0:asse", "0:eval"}},
 		{"the first copy of an unbounded repetition is at a fixed offset", `ab\s+cd`, false, []string{"0:ab\t"}},
 		{"nocase atoms are kept whole", `x(abc|def)`, true, []string{"0:XABC", "0:XDEF"}},
@@ -88,5 +89,33 @@ rule four { strings: $d = /new\s+Image\b/ nocase condition: #d == 4 }
 	want := []string{"one", "two", "three", "four"}
 	if got := ruleNames(ms); !slices.Equal(got, want) {
 		t.Errorf("got %v, want %v", got, want)
+	}
+}
+
+// A literal's atom is its window of the rarest bytes in web text: with one
+// score for every letter, "gzdecode(" nocase searched for "ode(", which
+// every other function call in a PHP file contains.
+func TestLiteralAtomsAreTheRarestWindow(t *testing.T) {
+	tests := []struct {
+		name, lit string
+		nocase    bool
+		want      string // offset:first atom
+	}{
+		{"a nocase call is searched by its rare letters, not by its parenthesis", "gzdecode(rawurldecode(", true, "0:GZDE"},
+		{"a case-sensitive name is searched where its uppercase letters are", "document.getElementById", false, "19:ById"},
+		{"a superglobal is searched by its symbols and capitals", "$_POST['cmd']", false, "0:$_PO"},
+		{"a wide string keeps its zeros out of the score where it can", "c\x00m\x00d\x00", false, "0:c\x00m\x00"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			gs := literalAtoms([]byte(tc.lit), tc.nocase)
+			if len(gs) != 1 {
+				t.Fatalf("got %d atom groups", len(gs))
+			}
+			got := fmt.Sprintf("%d:%s", gs[0].off, gs[0].atoms[0])
+			if got != tc.want {
+				t.Errorf("atom of %q: got %q, want %q", tc.lit, got, tc.want)
+			}
+		})
 	}
 }

@@ -218,6 +218,15 @@ type compiledRule struct {
 	decl    *ruleDecl
 	strings []int // global string indices, in declaration order
 	skip    bool
+	// needsMatch: the condition is false when none of strings matched
+	// (needsMatch in needmatch.go), so such a scan need not evaluate it.
+	needsMatch bool
+	// sizeLo and sizeHi bound the file sizes the rule can match
+	// (sizeBounds in needmatch.go).
+	sizeLo, sizeHi int64
+	// gates are indexes in Rules.gates of the file-only conjuncts of the
+	// condition (fileGates in needmatch.go).
+	gates []int
 }
 
 // Rules is a compiled rule set. It is immutable and safe for concurrent use.
@@ -226,7 +235,8 @@ type Rules struct {
 	strings   []compiledString
 	patterns  []pattern
 	ac        *automaton
-	fullScan  []int // patterns without atoms
+	fullScan  []int   // patterns without atoms
+	gates     []*node // distinct file-only conjuncts of the rules' conditions
 	externals map[string]any
 	warnings  []Warning
 	skipped   []SkippedRule
@@ -249,6 +259,21 @@ func (r *Rules) Skipped() []SkippedRule { return append([]SkippedRule(nil), r.sk
 // RuleCount returns the number of rules, including private and skipped ones.
 func (r *Rules) RuleCount() int { return len(r.rules) }
 
+// MayMatchSize reports whether any rule can match a file of size bytes.
+// False means a scan of such a file finds nothing, whatever it contains (every
+// rule's and-chain has a filesize test that excludes it), so a caller need
+// not read the file at all: public collections bound nearly every rule by
+// size, and a web tree's large bundles are half of its bytes.
+func (r *Rules) MayMatchSize(size int64) bool {
+	for i := range r.rules {
+		cr := &r.rules[i]
+		if !cr.skip && size >= cr.sizeLo && size <= cr.sizeHi {
+			return true
+		}
+	}
+	return false
+}
+
 func (c *compiler) finish() (*Rules, error) {
 	rs := &Rules{externals: c.opts.Externals, log: c.log}
 	skipped := make([]bool, len(c.rules))
@@ -264,8 +289,20 @@ func (c *compiler) finish() (*Rules, error) {
 		rs.skipped = append(rs.skipped, sk)
 		c.warn(Warning{File: d.file, Line: sk.Line, Col: sk.Col, Rule: d.name, Message: "rule skipped: " + ce.Message})
 	}
+	gateIndex := map[string]int{}
 	for i, d := range c.rules {
-		cr := compiledRule{decl: d, skip: skipped[i]}
+		cr := compiledRule{decl: d, skip: skipped[i], needsMatch: len(d.strings) > 0 && needsMatch(d.cond)}
+		cr.sizeLo, cr.sizeHi = sizeBounds(d.cond)
+		for _, g := range fileGates(d.cond) {
+			k := gateKey(g)
+			gi, ok := gateIndex[k]
+			if !ok {
+				gi = len(rs.gates)
+				gateIndex[k] = gi
+				rs.gates = append(rs.gates, g)
+			}
+			cr.gates = append(cr.gates, gi)
+		}
 		for _, s := range d.strings {
 			si := len(rs.strings)
 			cs := compiledString{decl: s, rule: i}

@@ -60,12 +60,31 @@ const maxLoopSteps = 1 << 26
 func (st *scanState) evaluate() ([]Match, error) {
 	r := st.r
 	st.ruleVals = make([]bool, len(r.rules))
+	// One environment for all rules: a fresh one per rule was most of the
+	// allocation of a scan over many small files.
+	env := &evalEnv{st: st, vars: make([]value, 8)}
+	// The rules with a matched string, from the strings the search touched
+	// rather than from every string of every rule.
+	matched := st.cache.matched
+	if len(matched) != len(r.rules) {
+		matched = make([]bool, len(r.rules))
+		st.cache.matched = matched
+	}
+	for _, si := range st.cache.touchedStr {
+		matched[r.strings[si].rule] = matched[r.strings[si].rule] || len(st.matches[si]) > 0
+	}
+	defer func() {
+		for _, si := range st.cache.touchedStr {
+			matched[r.strings[si].rule] = false
+		}
+	}()
 	for i := range r.rules {
 		cr := &r.rules[i]
-		if cr.skip {
+		if cr.skip || (st.dead != nil && st.dead[i]) || (cr.needsMatch && !matched[i]) {
 			continue
 		}
-		env := &evalEnv{st: st, rule: cr, vars: make([]value, 8)}
+		env.rule, env.anon, env.steps = cr, env.anon[:0], 0
+		clear(env.vars)
 		v, err := env.eval(cr.decl.cond)
 		if err != nil {
 			return nil, err

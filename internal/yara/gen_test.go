@@ -151,7 +151,7 @@ func (g *caseGen) condition(ids []string, depth int) string {
 	if depth > 2 {
 		return "$" + id
 	}
-	switch g.r.IntN(15) {
+	switch g.r.IntN(16) {
 	case 0:
 		return fmt.Sprintf("(%s and %s)", g.condition(ids, depth+1), g.condition(ids, depth+1))
 	case 1:
@@ -176,7 +176,13 @@ func (g *caseGen) condition(ids []string, depth int) string {
 	case 10:
 		return fmt.Sprintf("for all i in (1..#%s) : ( @%s[i] >= %d )", id, id, g.r.IntN(5))
 	case 11:
-		return fmt.Sprintf("filesize %s %d", []string{">", "<"}[g.r.IntN(2)], g.r.IntN(100))
+		// Every comparison, both ways round: the scan skips rules whose
+		// and-chain of these excludes the file's size (sizeBounds).
+		op := []string{">", "<", ">=", "<=", "=="}[g.r.IntN(5)]
+		if g.r.IntN(3) == 0 {
+			return fmt.Sprintf("%d %s filesize", g.r.IntN(100), op)
+		}
+		return fmt.Sprintf("filesize %s %d", op, g.r.IntN(100))
 	case 12:
 		return fmt.Sprintf("#%s in (0..%d) >= 1", id, g.r.IntN(40))
 	case 13:
@@ -190,6 +196,9 @@ func (g *caseGen) condition(ids []string, depth int) string {
 			return fmt.Sprintf("for all of them : ( ! < %d )", 2+g.r.IntN(6))
 		}
 		return fmt.Sprintf("for any i in (%d, %d) : ( $%s at i )", g.r.IntN(10), g.r.IntN(10), id)
+	case 14:
+		// A header test: the scan evaluates these first (file gates).
+		return fmt.Sprintf("uint8(%d) == %d", g.r.IntN(3), g.char())
 	}
 	return "$" + id
 }

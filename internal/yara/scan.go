@@ -17,8 +17,8 @@ type strMatch struct {
 type scanState struct {
 	r        *Rules
 	data     []byte
-	matches  [][]strMatch // per string
-	lastHit  []int        // per pattern: last verified start + 1
+	matches  [][]strMatch // per string, the cache's
+	lastHit  []int        // per pattern: last verified start + 1, the cache's
 	cache    *scanCache
 	limit    int
 	overflow bool
@@ -26,7 +26,11 @@ type scanState struct {
 	ctx      context.Context
 	ruleVals []bool
 	ruleDone []bool
-	mod      moduleCtx
+	// dead marks the rules that cannot match this file whatever strings
+	// are found (out of their size bounds, a file gate such as a header
+	// test that does not hold, or skipped); nil when none is.
+	dead []bool
+	mod  moduleCtx
 }
 
 // scanCache is the matching state that depends only on the rules, kept
@@ -37,6 +41,16 @@ type scanCache struct {
 	dfas   []*lazyDFA  // per pattern, lazily
 	starts []*startDFA // per pattern with a reversed program, lazily
 	hits   [3][]acHit  // prefilter's buffers for a chunk's later quarters
+	// Per-scan tables, kept so that a scan of a small file does not
+	// allocate and clear one entry per string and per pattern of a large
+	// collection: only the entries a scan touched are reset after it.
+	matches     [][]strMatch // per string
+	lastHit     []int        // per pattern
+	touchedStr  []int        // strings with matches
+	touchedPats []int        // patterns with lastHit set
+	dead        []bool       // per rule, for scanState.dead
+	matched     []bool       // per rule: a string matched (evaluate)
+	gates       []uint8      // per Rules.gates, during markDead
 }
 
 // Bounds on what a scanCache keeps after a scan, so that a pathological
@@ -52,18 +66,34 @@ func (r *Rules) getCache() *scanCache {
 		return c
 	}
 	n := len(r.patterns)
-	return &scanCache{vms: make([]*pikeVM, n), dfas: make([]*lazyDFA, n), starts: make([]*startDFA, n)}
+	return &scanCache{vms: make([]*pikeVM, n), dfas: make([]*lazyDFA, n), starts: make([]*startDFA, n),
+		matches: make([][]strMatch, len(r.strings)), lastHit: make([]int, n)}
 }
 
+// maxKeptMatches bounds the match list a cache keeps for one string.
+const maxKeptMatches = 1024
+
 func (r *Rules) putCache(c *scanCache) {
-	for i, d := range c.dfas {
-		if d != nil && len(d.states) > maxKeptDFAStates {
-			c.dfas[i] = nil
+	for _, si := range c.touchedStr {
+		if cap(c.matches[si]) > maxKeptMatches {
+			c.matches[si] = nil
+		} else {
+			c.matches[si] = c.matches[si][:0]
 		}
 	}
-	for i, d := range c.starts {
-		if d != nil && len(d.states) > maxKeptStartDFAStates {
-			c.starts[i] = nil
+	// Only a verified pattern can have grown its lazy DFA, and only the
+	// patterns without atoms have start filters: going over every pattern
+	// after each file was a cost per file of the collection's size.
+	for _, pi := range c.touchedPats {
+		c.lastHit[pi] = 0
+		if d := c.dfas[pi]; d != nil && len(d.states) > maxKeptDFAStates {
+			c.dfas[pi] = nil
+		}
+	}
+	c.touchedStr, c.touchedPats = c.touchedStr[:0], c.touchedPats[:0]
+	for _, pi := range r.fullScan {
+		if d := c.starts[pi]; d != nil && len(d.states) > maxKeptStartDFAStates {
+			c.starts[pi] = nil
 		}
 	}
 	r.caches.Put(c)
@@ -102,11 +132,12 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 			ext[k] = nv
 		}
 	}
+	cache := r.getCache()
 	st := &scanState{
 		r: r, data: data, ext: ext, ctx: ctx,
-		matches: make([][]strMatch, len(r.strings)),
-		lastHit: make([]int, len(r.patterns)),
-		cache:   r.getCache(),
+		matches: cache.matches,
+		lastHit: cache.lastHit,
+		cache:   cache,
 		limit:   opts.MaxMatchesPerString,
 		mod:     newModuleCtx(data, opts),
 	}
@@ -122,13 +153,20 @@ func (r *Rules) ScanBytes(ctx context.Context, data []byte, opts ScanOptions) ([
 	if st.limit <= 0 {
 		st.limit = DefaultMaxMatchesPerString
 	}
+	if !st.markDead() {
+		// No rule can match a file of this size and header: nothing to
+		// search.
+		searched = true
+		r.log.Debug("yara scan", "bytes", len(data), "matches", 0, "skipped", "no rule can match this file's size or header")
+		return nil, nil
+	}
 	start := time.Now()
 	err := st.search()
 	searched = true
 	if err != nil {
 		return nil, err
 	}
-	for i := range st.matches {
+	for _, i := range st.cache.touchedStr {
 		m := st.matches[i]
 		slices.SortFunc(m, func(a, b strMatch) int {
 			if a.off != b.off {
@@ -172,6 +210,9 @@ func (st *scanState) search() error {
 		}
 	}
 	for _, pi := range st.r.fullScan {
+		if st.dead != nil && st.patternDead(pi) {
+			continue
+		}
 		p := &st.r.patterns[pi]
 		if p.prog != nil && p.prog.minLen > p.limit {
 			continue // can never match within the scan limit
@@ -311,6 +352,72 @@ func (st *scanState) prefilter() error {
 	return nil
 }
 
+// markDead sets st.dead for the rules that cannot match this file by its
+// size or their file gates, and reports whether any rule can.
+func (st *scanState) markDead() bool {
+	r := st.r
+	n := int64(len(st.data))
+	dead := st.cache.dead
+	if len(dead) != len(r.rules) {
+		dead = make([]bool, len(r.rules))
+		st.cache.dead = dead
+	}
+	// Each distinct gate once: 0 not yet evaluated, 1 holds, 2 does not.
+	gates := st.cache.gates
+	if len(gates) != len(r.gates) {
+		gates = make([]uint8, len(r.gates))
+		st.cache.gates = gates
+	}
+	clear(gates)
+	env := &evalEnv{st: st}
+	holds := func(gi int) bool {
+		if gates[gi] == 0 {
+			gates[gi] = 2
+			// A file-only node has no loop: it cannot fail.
+			if v, err := env.eval(r.gates[gi]); err != nil || v.truth() {
+				gates[gi] = 1
+			}
+		}
+		return gates[gi] == 1
+	}
+	some, live := false, false
+	for i := range r.rules {
+		cr := &r.rules[i]
+		// The same test as MayMatchSize, per rule, then the rule's gates.
+		d := cr.skip || n < cr.sizeLo || n > cr.sizeHi
+		for _, gi := range cr.gates {
+			if d {
+				break
+			}
+			d = !holds(gi)
+		}
+		dead[i] = d
+		some = some || d
+		live = live || !d
+	}
+	if some {
+		st.dead = dead
+	}
+	return live
+}
+
+// patternDead reports whether every rule that uses pattern pi (its own
+// string's and those of the identical strings it is verified for) cannot
+// match this file, so that its hits need no verifying.
+func (st *scanState) patternDead(pi int) bool {
+	r := st.r
+	p := &r.patterns[pi]
+	if !st.dead[r.strings[p.str].rule] {
+		return false
+	}
+	for _, q := range p.same {
+		if !st.dead[r.strings[r.patterns[q].str].rule] {
+			return false
+		}
+	}
+	return true
+}
+
 // acHit verifies the atoms that end at data[i].
 func (st *scanState) acHit(i int, v uint32) {
 	ac := st.r.ac
@@ -322,7 +429,7 @@ func (st *scanState) acHit(i int, v uint32) {
 	for _, e := range outs {
 		en := &ac.entry[e]
 		start := i + 1 - int(en.atomLen) - int(en.atomOff)
-		if start < 0 {
+		if start < 0 || (st.dead != nil && st.patternDead(int(en.pattern))) {
 			continue
 		}
 		st.verify(int(en.pattern), start)
@@ -331,8 +438,11 @@ func (st *scanState) acHit(i int, v uint32) {
 
 // verify checks pattern pi at offset start and records a match.
 func (st *scanState) verify(pi, start int) {
-	if st.lastHit[pi] == start+1 {
+	switch st.lastHit[pi] {
+	case start + 1:
 		return
+	case 0:
+		st.cache.touchedPats = append(st.cache.touchedPats, pi)
 	}
 	st.lastHit[pi] = start + 1
 	p := &st.r.patterns[pi]
@@ -386,6 +496,9 @@ func (st *scanState) record(str, start, n int) {
 	if len(*m) >= st.limit {
 		st.overflow = true
 		return
+	}
+	if len(*m) == 0 {
+		st.cache.touchedStr = append(st.cache.touchedStr, str)
 	}
 	*m = append(*m, strMatch{off: int64(start), len: n})
 }

@@ -1,0 +1,349 @@
+package scan
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/testsupport"
+)
+
+// The real tree of issue 13 §2: Debian's wordpress package with a real npm
+// dependency tree of a shop theme under wp-content/themes/shop, the same
+// tree scripts/bench-fim.sh builds (and from the same package.json and
+// lock, so the two benchmarks measure the same files).
+//
+// SKIMWATCH_BENCH_REALTREE names a tree to use as it is (for example the
+// one bench-fim.sh left in /tmp/skimwatch-bench-fim/realtree); otherwise it
+// is built once under the user cache folder and reused.
+func benchRealTree(b *testing.B) string {
+	b.Helper()
+	if p := os.Getenv("SKIMWATCH_BENCH_REALTREE"); p != "" {
+		if _, err := os.Stat(p); err != nil {
+			b.Fatalf("SKIMWATCH_BENCH_REALTREE: %v", err)
+		}
+		return p
+	}
+	_, err := os.Stat("/usr/share/wordpress/wp-includes")
+	testsupport.Need(b, "Debian's wordpress package (apt-get install wordpress)", err)
+	_, err = exec.LookPath("npm")
+	testsupport.Need(b, "npm (to build the real dependency tree)", err)
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		b.Fatal(err)
+	}
+	lock, err := os.ReadFile("../../scripts/bench-fim-npm/package-lock.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	wp, err := os.ReadFile("/usr/share/wordpress/wp-includes/version.php")
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Rebuilt when the lock or the wordpress version changes.
+	stamp := fmt.Sprintf("lock=%x wp=%x", sha256Sum(lock)[:8], sha256Sum(wp)[:8])
+	work := filepath.Join(cache, "skimwatch-bench", "realtree")
+	tree := filepath.Join(work, "tree")
+	if got, _ := os.ReadFile(filepath.Join(work, "stamp")); string(got) == stamp {
+		return tree
+	}
+	b.Logf("building the real tree in %s (npm ci)", work)
+	if err := os.RemoveAll(work); err != nil {
+		b.Fatal(err)
+	}
+	shop := filepath.Join(tree, "wp-content", "themes", "shop")
+	if err := os.MkdirAll(shop, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	run := func(dir string, name string, args ...string) {
+		cmd := exec.Command(name, args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+		}
+	}
+	run(".", "cp", "-a", "/usr/share/wordpress/.", tree)
+	run(".", "cp", "../../scripts/bench-fim-npm/package.json", "../../scripts/bench-fim-npm/package-lock.json", shop)
+	run(shop, "npm", "ci", "--ignore-scripts", "--no-audit", "--no-fund")
+	if err := os.WriteFile(filepath.Join(work, "stamp"), []byte(stamp), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	return tree
+}
+
+// webshellRules writes n rules of the shape public PHP webshell
+// collections have: five to twelve text strings per rule (plain, nocase,
+// ascii wide, a few fullword), hex strings with wildcards and jumps, a
+// regular expression in one rule of five, and conditions that start with
+// filesize and uint16(0) tests. The tokens are the ones such collections
+// look for; the rules are generated here, not copied from any collection.
+// One rule in four has no filesize test unless everyBounded, as in
+// collections where every rule has one (signature-base's webshell file).
+func webshellRules(n int, seed uint64, everyBounded bool) string {
+	rng := rand.New(rand.NewPCG(seed, 0x5ca1ab1e))
+	pick := func(xs []string) string { return xs[rng.IntN(len(xs))] }
+	funcs := []string{"eval", "assert", "system", "shell_exec", "passthru", "exec", "popen", "proc_open",
+		"pcntl_exec", "create_function", "call_user_func", "array_map", "preg_replace", "include", "require_once"}
+	decoders := []string{"base64_decode", "gzinflate", "gzuncompress", "str_rot13", "strrev", "hex2bin",
+		"gzdecode", "rawurldecode", "convert_uudecode", "urldecode"}
+	inputs := []string{"$_POST", "$_GET", "$_REQUEST", "$_COOKIE", "$_FILES", "$_SERVER['HTTP_"}
+	keys := []string{"cmd", "c", "pass", "p", "x", "code", "e", "z0", "act", "file", "dir", "k", "shell", "exe"}
+	words := []string{"FilesMan", "Safe Mode", "uname -a", "/etc/passwd", "cmd.exe /c", "netstat -an",
+		"Shell Uploaded", "Upload File", "mysql_connect", "chmod 777", "whoami", "Back Connect", "bind port",
+		"ps aux", "Sec. Info", "Self remove", "Brute Force", "phpinfo()", "disable_functions", "safe_mode_exec_dir",
+		"open_basedir", "/bin/sh -i", "nc -e /bin/sh", "wget http://", "curl -O", "Domains", "Encoder", "Bind Shell",
+		"Reverse Shell", "Execute Command", "File Manager", "Mass Deface", "Symlink", "Config Grabber", "Jumping",
+		"Password:", "SQL Manager", "Server IP", "Your IP", "HDD Free", "posix_getpwuid", "posix_getegid",
+		"ini_get('safe_mode')", "set_time_limit(0)", "error_reporting(0)", "ignore_user_abort", "@ini_set(",
+		"move_uploaded_file(", "file_put_contents(", "fsockopen(", "stream_socket_client", "getenv(\"HTTP_"}
+	var sb strings.Builder
+	sb.WriteString("// Generated by webshellRules (internal/scan/realtree_bench_test.go).\n\n")
+	for r := range n {
+		fmt.Fprintf(&sb, "rule webshell_gen_%03d : webshell php\n{\n  meta:\n    description = \"generated webshell rule %d\"\n    score = %d\n  strings:\n", r, r, 50+rng.IntN(50))
+		ns := 5 + rng.IntN(8)
+		for i := range ns {
+			var s string
+			switch rng.IntN(6) {
+			case 0:
+				s = pick(funcs) + "(" + pick(decoders) + "(" + pick(inputs)
+			case 1:
+				s = pick(inputs) + "['" + pick(keys) + "']"
+			case 2:
+				s = "@" + pick(funcs) + "(" + pick(inputs) + "[\"" + pick(keys) + "\"]"
+			case 3:
+				s = pick(decoders) + "(" + pick(decoders) + "("
+			default:
+				s = pick(words)
+				if rng.IntN(3) == 0 {
+					s += " " + pick(words)
+				}
+			}
+			mods := ""
+			switch rng.IntN(8) {
+			case 0, 1:
+				mods = " nocase"
+			case 2:
+				mods = " ascii wide"
+			case 3:
+				mods = " wide nocase"
+			case 4:
+				if isWord(s) {
+					mods = " fullword"
+				}
+			}
+			fmt.Fprintf(&sb, "    $s%d = %s%s\n", i, yaraQuote(s), mods)
+		}
+		nx := rng.IntN(4)
+		for i := range nx {
+			fmt.Fprintf(&sb, "    $x%d = { %s }\n", i, hexOf(rng, pick(words)+pick(keys)))
+		}
+		hasRe := r%5 == 0
+		if hasRe {
+			res := []string{
+				`/(eval|assert)\s*\(\s*(base64_decode|gzinflate|str_rot13)\s*\(/ nocase`,
+				`/\$_(POST|GET|REQUEST|COOKIE)\[['"]?[a-z0-9_]{1,16}['"]?\]\s*\(/`,
+				`/chr\([0-9]{2,3}\)\s*\.\s*chr\([0-9]{2,3}\)\s*\.\s*chr\(/`,
+				`/preg_replace\s*\(\s*['"][^'"]{1,40}\/e['"]/`,
+				`/\\x[0-9a-f]{2}\\x[0-9a-f]{2}\\x[0-9a-f]{2}\\x[0-9a-f]{2}\\x[0-9a-f]{2}/ nocase`,
+				`/\$[a-z0-9_]{1,20}\s*=\s*['"](base64_decode|gzinflate|assert)['"]\s*;/ nocase`,
+			}
+			fmt.Fprintf(&sb, "    $r0 = %s\n", res[(r/5)%len(res)])
+		}
+		sb.WriteString("  condition:\n    ")
+		var cond []string
+		switch rng.IntN(5) {
+		case 0:
+			cond = append(cond, "uint16(0) == 0x3f3c")
+		case 1:
+			cond = append(cond, "(uint16(0) == 0x3f3c or uint16(0) == 0x253c)")
+		case 2:
+			cond = append(cond, "uint32(0) == 0x68703f3c")
+		}
+		switch rng.IntN(4) {
+		case 0:
+			cond = append(cond, fmt.Sprintf("filesize < %dKB", 20+rng.IntN(200)))
+		case 1:
+			cond = append(cond, fmt.Sprintf("filesize > %d and filesize < %dKB", 100+rng.IntN(900), 50+rng.IntN(500)))
+		case 2:
+			cond = append(cond, fmt.Sprintf("filesize < %dMB", 1+rng.IntN(3)))
+		default:
+			if everyBounded {
+				cond = append(cond, fmt.Sprintf("filesize < %dKB", 100+rng.IntN(400)))
+			}
+		}
+		var alts []string
+		if nx > 0 {
+			alts = append(alts, "1 of ($x*)")
+		}
+		if hasRe {
+			alts = append(alts, "($r0 and 1 of ($s*))")
+		}
+		alts = append(alts, fmt.Sprintf("%d of ($s*)", min(ns, 2+rng.IntN(3))))
+		cond = append(cond, "("+strings.Join(alts, " or ")+")")
+		sb.WriteString(strings.Join(cond, " and "))
+		sb.WriteString("\n}\n\n")
+	}
+	return sb.String()
+}
+
+func isWord(s string) bool {
+	for _, c := range []byte(s) {
+		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func yaraQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+// hexOf writes s as a hex string, with a wildcard or a short jump in about
+// one string of two, as hand-written hex strings have.
+func hexOf(rng *rand.Rand, s string) string {
+	var parts []string
+	for i, c := range []byte(s) {
+		switch {
+		case i > 3 && i < len(s)-3 && rng.IntN(12) == 0:
+			parts = append(parts, "??")
+		case i > 3 && i < len(s)-3 && rng.IntN(20) == 0:
+			parts = append(parts, fmt.Sprintf("[%d-%d]", rng.IntN(2), 2+rng.IntN(3)))
+			parts = append(parts, fmt.Sprintf("%02X", c))
+		default:
+			parts = append(parts, fmt.Sprintf("%02X", c))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func sha256Sum(b []byte) []byte {
+	h := sha256.Sum256(b)
+	return h[:]
+}
+
+// cpuSelf is this process's user+system CPU time so far.
+func cpuSelf() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkRealTreeWebshellRules compares `skimwatch scan` (the scanner
+// with 2 workers, compiling the rules each time as the command does) with
+// `yara -p 2 -r` on the real tree and the same 120 generated webshell
+// rules, alternating in each iteration, and fails unless both report the
+// same (file, rule) matches. Reported: wall and CPU seconds of each, and
+// yara's time over ours (above 1: we are faster). Two rule files: one rule
+// in four without a filesize test, and every rule with one.
+// SKIMWATCH_BENCH_RULES_DIR keeps the rule files there (for hyperfine).
+//
+//	go test ./internal/scan -run '^$' -bench RealTreeWebshellRules -benchtime 5x
+func BenchmarkRealTreeWebshellRules(b *testing.B) {
+	tree := benchRealTree(b)
+	yaraBin, err := exec.LookPath("yara")
+	testsupport.Need(b, "the yara tool", err)
+	dir := os.Getenv("SKIMWATCH_BENCH_RULES_DIR")
+	if dir == "" {
+		dir = b.TempDir()
+	}
+	for _, v := range []struct {
+		name         string
+		everyBounded bool
+	}{{"some-rules-unbounded", false}, {"every-rule-bounded", true}} {
+		rules := filepath.Join(dir, "webshell-gen-"+v.name+".yar")
+		if err := os.WriteFile(rules, []byte(webshellRules(120, 13, v.everyBounded)), 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.Run(v.name, func(b *testing.B) { benchAgainstYara(b, yaraBin, tree, rules) })
+	}
+}
+
+func benchAgainstYara(b *testing.B, yaraBin, tree, rules string) {
+	b.Logf("tree %s, rules %s", tree, rules)
+	ctx := context.Background()
+	ours := func() (map[string]bool, time.Duration, time.Duration) {
+		c0, t0 := cpuSelf(), time.Now()
+		s, err := newScanner(Options{NoDefaultRules: true, Rules: []string{rules}, Workers: 2}, defaultEngine())
+		if err != nil {
+			b.Fatal(err)
+		}
+		rep, err := s.ScanPaths(ctx, []string{tree})
+		if err != nil {
+			b.Fatal(err)
+		}
+		wall, cpu := time.Since(t0), cpuSelf()-c0
+		got := map[string]bool{}
+		for _, f := range rep.Findings {
+			// The tree's links out of the root are findings too; yara
+			// follows them and reports nothing there.
+			if f.Kind != KindMatch {
+				continue
+			}
+			got[f.Rule+" "+f.Path] = true
+		}
+		return got, wall, cpu
+	}
+	theirs := func() (map[string]bool, time.Duration, time.Duration) {
+		t0 := time.Now()
+		cmd := exec.CommandContext(ctx, yaraBin, "-w", "-p", "2", "-r", rules, tree)
+		var stderr bytes.Buffer
+		cmd.Stderr = &stderr
+		out, err := cmd.Output()
+		var ee *exec.ExitError
+		if err != nil && !errors.As(err, &ee) {
+			b.Fatal(err)
+		}
+		wall := time.Since(t0)
+		cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
+		got := map[string]bool{}
+		sc := bufio.NewScanner(bytes.NewReader(out))
+		for sc.Scan() {
+			got[sc.Text()] = true
+		}
+		return got, wall, cpu
+	}
+	var ourWall, ourCPU, yWall, yCPU time.Duration
+	checked := false
+	for b.Loop() {
+		g1, w1, c1 := ours()
+		g2, w2, c2 := theirs()
+		ourWall, ourCPU, yWall, yCPU = ourWall+w1, ourCPU+c1, yWall+w2, yCPU+c2
+		if !checked {
+			checked = true
+			a, bb := sortedKeys(g1), sortedKeys(g2)
+			if !slices.Equal(a, bb) {
+				b.Fatalf("skimwatch and yara disagree:\nskimwatch %d: %q\nyara %d: %q", len(a), a, len(bb), bb)
+			}
+			b.Logf("%d (rule, file) matches, the same in both", len(a))
+		}
+	}
+	n := float64(b.N)
+	b.ReportMetric(ourWall.Seconds()/n, "skimwatch-wall-s")
+	b.ReportMetric(ourCPU.Seconds()/n, "skimwatch-cpu-s")
+	b.ReportMetric(yWall.Seconds()/n, "yara-wall-s")
+	b.ReportMetric(yCPU.Seconds()/n, "yara-cpu-s")
+	b.ReportMetric(yWall.Seconds()/ourWall.Seconds(), "yara/skimwatch-wall")
+	b.ReportMetric(yCPU.Seconds()/ourCPU.Seconds(), "yara/skimwatch-cpu")
+}
+
+func sortedKeys(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
