@@ -148,11 +148,15 @@ func runScan(cmd *cobra.Command, app *App, fl scanFlags, args []string) error {
 		return usageErr("scan: %w", err)
 	}
 	rep.Version = Version
+	sk := s.Skipped()
+	if sk.Count > 0 {
+		rep.Warnings = append(rep.Warnings, skippedLine(sk))
+	}
 	fl.store.save(cmd.Context(), app, rep, record.RunEvent("skimwatch scan", rep, nil))
 	if err := finding.Render(app.Stdout, rep, format); err != nil {
 		return usageErr("writing the report: %w", err)
 	}
-	if sk := s.Skipped(); sk.Count > 0 && format == finding.FormatTable {
+	if sk.Count > 0 && format == finding.FormatTable {
 		fmt.Fprintln(app.Stdout, skippedLine(sk))
 	}
 	return finding.ExitFor(rep, failOn)

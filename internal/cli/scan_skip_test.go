@@ -102,6 +102,36 @@ func TestScanSummarySaysWhichRulesWereSkipped(t *testing.T) {
 			t.Errorf("skipped rules = %+v", s.Rules)
 		}
 	})
+	t.Run("SARIF carries the skipped rules as a warning, so a partial scan never reads as a full one", func(t *testing.T) {
+		out, stderr, code := runCLI(t, "scan", "--format", "sarif", "--no-default-rules", "--skip-unsupported-imports", "--rules", rules, clean)
+		if code != 0 {
+			t.Fatalf("exit %d; stderr %s", code, stderr)
+		}
+		var log struct {
+			Runs []struct {
+				Invocations []struct {
+					Notifications []struct {
+						Level   string `json:"level"`
+						Message struct {
+							Text string `json:"text"`
+						} `json:"message"`
+					} `json:"toolExecutionNotifications"`
+				} `json:"invocations"`
+			} `json:"runs"`
+		}
+		if err := json.Unmarshal([]byte(out), &log); err != nil {
+			t.Fatalf("not JSON: %v\n%s", err, out)
+		}
+		var found bool
+		for _, inv := range log.Runs[0].Invocations {
+			for _, n := range inv.Notifications {
+				found = found || n.Level == "warning" && strings.HasPrefix(n.Message.Text, "Not a full scan: 2 of 3 rules skipped")
+			}
+		}
+		if !found {
+			t.Errorf("no warning notification about the skipped rules in\n%s", out)
+		}
+	})
 	t.Run("a run that skipped nothing says nothing about it", func(t *testing.T) {
 		out, _, _ := runCLI(t, "scan", "--skip-unsupported-imports", clean)
 		if strings.Contains(out, "skipped") {

@@ -134,6 +134,10 @@ type Report struct {
 	// Details carries detector-specific extras (the observation summary of a
 	// browser check, counts of a scan); renderers other than JSON ignore it.
 	Details map[string]any `json:"details,omitempty"`
+	// Warnings are what a reader must know about a run that finished but
+	// was not a full one (a scan that skipped rules). SARIF carries them as
+	// warning notifications, so a partial scan never reads as a full one.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Sort orders findings by severity (highest first), then kind, URL, path and

@@ -215,6 +215,10 @@ func RenderSARIF(w io.Writer, r *Report) error {
 		run.Invocations[0].Notifications = append(run.Invocations[0].Notifications,
 			sarifNotification{Level: "error", Message: sarifText{Text: "incomplete: " + reason}})
 	}
+	for _, w := range r.Warnings {
+		run.Invocations[0].Notifications = append(run.Invocations[0].Notifications,
+			sarifNotification{Level: "warning", Message: sarifText{Text: w}})
+	}
 	seen := map[string]bool{}
 	for _, f := range r.Findings {
 		id := f.Kind
