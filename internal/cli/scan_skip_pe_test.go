@@ -71,7 +71,7 @@ func TestScanSkippedPERulesAreNamedAndCounted(t *testing.T) {
 				t.Fatalf("exit %d; stderr %s", code, stderr)
 			}
 			want := "Not a full scan: 2 of 3 rules skipped (--skip-unsupported-imports): " +
-				"1 because pe.sections is not supported; 1 because pe.version_info is not supported"
+				"1 because iterating pe.sections with for ... in is not supported; 1 because pe.version_info is not supported"
 			if !strings.Contains(out, want) {
 				t.Errorf("stdout %q lacks %q", out, want)
 			}
@@ -98,7 +98,7 @@ func TestScanSkippedPERulesAreNamedAndCounted(t *testing.T) {
 				t.Fatalf("not JSON: %v\n%s", err, out)
 			}
 			s := r.Details.Skipped
-			if s.Count != 2 || s.Total != 3 || s.Reasons["pe.version_info is not supported"] != 1 || s.Reasons["pe.sections is not supported"] != 1 {
+			if s.Count != 2 || s.Total != 3 || s.Reasons["pe.version_info is not supported"] != 1 || s.Reasons["iterating pe.sections with for ... in is not supported"] != 1 {
 				t.Errorf("skipped_rules = %+v", s)
 			}
 			if len(s.Rules) != 2 || s.Rules[0].Rule != "vendor_info" || s.Rules[0].Line != 6 || s.Rules[1].Rule != "loop_sections" || s.Rules[1].Line != 10 {

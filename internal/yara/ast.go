@@ -123,6 +123,9 @@ type moduleUse struct {
 	module, construct string
 	line, col         int
 	partial           bool // the module is supported, this member is not
+	// loop is a module array or dictionary iterated with "for ... in",
+	// which is not supported even where indexing the same member is.
+	loop bool
 }
 
 type ruleDecl struct {

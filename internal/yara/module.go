@@ -414,6 +414,12 @@ func unsupportedUse(rules []*ruleDecl, skipped []bool, d *ruleDecl) (SkippedRule
 			}
 			sk.Reason = fmt.Sprintf("%s is not supported", member)
 			ce.Message = fmt.Sprintf("rule %q uses %s, which the %s module here lacks", d.name, u.construct, u.module)
+			if u.loop {
+				// Indexing the member may well be supported: say so, so
+				// that the rule's author can rewrite it.
+				sk.Reason = fmt.Sprintf("iterating %s with for ... in is not supported", member)
+				ce.Message = fmt.Sprintf("rule %q iterates %s with for ... in, which is not supported here; index it instead (%s[i] in a for i in (0..N-1) loop)", d.name, u.construct, u.construct)
+			}
 		}
 	default:
 		for k, dep := range d.deps {
@@ -547,6 +553,7 @@ func (p *parser) parseModuleLoop(n *node, vars []string) (*node, error) {
 	if _, err := p.parseModuleUse(); err != nil {
 		return nil, err
 	}
+	p.rule.modules[len(p.rule.modules)-1].loop = true
 	if err := p.expectPunct(":"); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package yara
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -92,11 +93,14 @@ func TestLoopsOverModuleArraysAreUnsupportedNotSyntaxErrors(t *testing.T) {
 	if !errors.As(err, &ce) || !ce.Unsupported || ce.Construct != "pe.sections" || ce.Rule != "r" {
 		t.Fatalf("got %#v, want an unsupported-construct error naming pe.sections in rule r", err)
 	}
+	if !strings.Contains(ce.Message, "index it instead (pe.sections[i]") {
+		t.Errorf("message %q does not say that indexing pe.sections works", ce.Message)
+	}
 	rs, err := Compile([]byte(src), "rules.yar", CompileOptions{SkipUnsupportedImports: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sk := rs.Skipped(); len(sk) != 1 || sk[0].Rule != "r" || sk[0].Reason != "pe.sections is not supported" {
+	if sk := rs.Skipped(); len(sk) != 1 || sk[0].Rule != "r" || sk[0].Reason != "iterating pe.sections with for ... in is not supported" {
 		t.Errorf("skipped %+v, want r for pe.sections", sk)
 	}
 }
