@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -377,10 +378,20 @@ func newIncidentListCmd(app *App) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			for _, sc := range list {
-				fmt.Fprintf(app.Stdout, "%s  %s  %s\n", termtext.Escape(sc.ID), sc.Opened.Format(time.RFC3339), termtext.Escape(sc.Site))
+			if len(list) == 0 {
+				fmt.Fprintln(app.Stdout, "No incidents.")
+				return nil
 			}
-			return nil
+			tw := tabwriter.NewWriter(app.Stdout, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, "ID\tOPENED\tSITE\tFINDING")
+			for _, sc := range list {
+				finding := sc.FindingKey
+				if finding == "" {
+					finding = "-"
+				}
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", termtext.Escape(sc.ID), sc.Opened.Format(time.RFC3339), termtext.Escape(sc.Site), termtext.Escape(finding))
+			}
+			return tw.Flush()
 		},
 	}
 	cmd.Flags().StringVar(&site, "site", "", "only this site's incidents")

@@ -111,6 +111,14 @@ func TestIncidentCommands(t *testing.T) {
 			t.Errorf("show: %v\n%s", err, out)
 		}
 	})
+	t.Run("list names its columns and the incident", func(t *testing.T) {
+		out, err := runStoreCLI(t, "incident", "list", "--store", dsn)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if err != nil || len(lines) != 2 || strings.Join(strings.Fields(lines[0]), " ") != "ID OPENED SITE FINDING" ||
+			!strings.HasPrefix(lines[1], inc.ID) || !strings.Contains(lines[1], "shop") || !strings.Contains(lines[1], key) {
+			t.Errorf("list: %v\n%s", err, out)
+		}
+	})
 	t.Run("affected writes CSV with the possibly affected marked", func(t *testing.T) {
 		out, err := runStoreCLI(t, "incident", "affected", "--store", dsn, "--format", "csv", inc.ID)
 		if err != nil {
