@@ -289,9 +289,14 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 			t.Errorf("killed job now %+v, want rescued, then completed on attempt 2 by another process", r)
 		}
 	})
-	t.Run("each check is recorded exactly once", func(t *testing.T) {
-		if len(events) != completed+recordedFailures {
-			t.Errorf("%d check events for %d completed checks and %d incomplete attempts", len(events), completed, recordedFailures)
+	t.Run("each check is recorded once, the killed one at most twice", func(t *testing.T) {
+		// Jobs run at least once: a worker killed after it filed its
+		// check's record but before River marked the job completed leaves
+		// that record, and the rescued attempt files another. Only the
+		// killed job can do that, so at most one record is extra.
+		want := completed + recordedFailures
+		if n := len(events); n != want && n != want+1 {
+			t.Errorf("%d check events for %d completed checks and %d incomplete attempts (one more allowed for the killed attempt)", n, completed, recordedFailures)
 		}
 	})
 	recv.mu.Lock()
