@@ -197,6 +197,22 @@ var (
 	postalStreets = []string{"丸の内", "大手町", "有楽町", "内幸町", "霞が関", "永田町", "平河町", "麹町", "紀尾井町", "神田"}
 )
 
+// postcodesPerPrefix is how many postcodes a prefix's data file lists:
+// NNN-0000 to NNN-0199.
+const postcodesPerPrefix = 200
+
+// PostcodeInTables reports whether the lookup's data files list code
+// ("NNN-NNNN" or "NNNNNNN"): the checkout then fills the address from the
+// file and never asks the search API, so the whole postcode is not sent.
+func PostcodeInTables(code string) bool {
+	code = strings.ReplaceAll(code, "-", "")
+	if len(code) != 7 || strings.Trim(code, "0123456789") != "" {
+		return false
+	}
+	n, err := strconv.Atoi(code[3:])
+	return err == nil && n < postcodesPerPrefix
+}
+
 // postcodeTable is the data file for a three-digit prefix: 200 postcodes,
 // each with its prefecture number, town and street.
 func postcodeTable(prefix string) string {
@@ -205,7 +221,7 @@ func postcodeTable(prefix string) string {
 	seed := h.Sum32()
 	var b strings.Builder
 	b.WriteString("$yubin({")
-	for i := 0; i < 200; i++ {
+	for i := 0; i < postcodesPerPrefix; i++ {
 		if i > 0 {
 			b.WriteByte(',')
 		}

@@ -47,9 +47,8 @@ func TestBenignNPMCheckoutStaysBelowHigh(t *testing.T) {
 	opts.PaymentOrigins = []string{l.PSPOrigin(), l.PSPAPIOrigin()}
 	// The fraud vendor sends 1.5 s after typing pauses, and the postcode
 	// lookup asks its search API only after the data file answered: on a
-	// loaded machine both need room (5 s was seen too short at a load
-	// average of 30 on 2 cores).
-	opts.Dwell = 10 * time.Second
+	// loaded machine both need room.
+	opts.Dwell = 5 * time.Second
 	pol := verdict.Options{PaymentOrigins: opts.PaymentOrigins, Site: "lab"}
 
 	var page string
@@ -63,15 +62,24 @@ func TestBenignNPMCheckoutStaysBelowHigh(t *testing.T) {
 	}
 	check := func(t *testing.T) *observation.Observation {
 		t.Helper()
-		o, err := pagecheck.Check(ctx, b, pagecheck.Target{URL: l.ShopURL() + page}, opts)
-		if err != nil {
-			t.Fatalf("check: %v", err)
+		for {
+			o, err := pagecheck.Check(ctx, b, pagecheck.Target{URL: l.ShopURL() + page}, opts)
+			if err != nil {
+				t.Fatalf("check: %v", err)
+			}
+			if !o.Complete {
+				t.Fatalf("incomplete check: %v", o.Incomplete)
+			}
+			// One honey postcode in fifty is listed in the lookup's data
+			// file, and then the search API is rightly never asked: check
+			// again with new test values rather than prove nothing.
+			if pc := o.Probe.Values[observation.FieldPostcode]; o.Probe != nil && lab.PostcodeInTables(pc) {
+				t.Logf("the test postcode %s is in the lookup's tables; checking again", pc)
+				continue
+			}
+			assertBusy(t, l, o)
+			return o
 		}
-		if !o.Complete {
-			t.Fatalf("incomplete check: %v", o.Incomplete)
-		}
-		assertBusy(t, l, o)
-		return o
 	}
 
 	var base *inventory.PageInventory
@@ -183,5 +191,19 @@ func needBrowser(t *testing.T) {
 			t.Fatalf("CI=true but Chromium is missing: %v", err)
 		}
 		t.Skipf("Chromium is not installed (%v); install Debian's chromium to run the browser tests", err)
+	}
+}
+
+func TestPostcodeInTables(t *testing.T) {
+	for _, c := range []struct {
+		code string
+		want bool
+	}{
+		{"160-0152", true}, {"1600152", true}, {"100-0000", true}, {"100-0199", true},
+		{"100-0200", false}, {"136-0178", true}, {"136-0278", false}, {"12-3456", false}, {"abc-defg", false},
+	} {
+		if got := lab.PostcodeInTables(c.code); got != c.want {
+			t.Errorf("PostcodeInTables(%q) = %v, want %v", c.code, got, c.want)
+		}
 	}
 }

@@ -203,7 +203,9 @@ func TestInventoryAPIAndExport(t *testing.T) {
 	t.Run("the CSV export has a row per item and a download name", func(t *testing.T) {
 		w := as(s, invViewer, httptest.NewRequest("GET", "/inventory/shop/export?format=csv", nil))
 		rows, err := csv.NewReader(w.Body).ReadAll()
-		if err != nil || len(rows) != 4 || !strings.Contains(w.Header().Get("Content-Disposition"), `filename="inventory-shop-20261130.csv"`) {
+		// The name carries the day of the export, by the server's clock.
+		want := `filename="inventory-shop-` + s.now().UTC().Format("20060102") + `.csv"`
+		if err != nil || len(rows) != 4 || !strings.Contains(w.Header().Get("Content-Disposition"), want) {
 			t.Errorf("status %d rows %d err %v disposition %q", w.Code, len(rows), err, w.Header().Get("Content-Disposition"))
 		}
 	})
