@@ -228,9 +228,9 @@ func TestFindingPage(t *testing.T) {
 		key := put(t, st, finding.Finding{Severity: finding.Critical, Kind: verdict.KindCardExfil, Source: "check", Message: "card skimmed",
 			Evidence: map[string]any{"destination_origin": "https://evil.example", "values": []any{"card-number", "cvv"},
 				"encodings": []any{"base64>xor(0x5a)>reversed"}, "destinations": []any{"https://evil.example/c?d=x"},
-				"script": "https://shop.example/app.js", "phases": []any{"input"}, "request_types": []any{"Image"}}})
+				"script": "https://shop.example/app.js", "phases": []any{"input", "unload"}, "request_types": []any{"Image"}}})
 		body := get(s, viewer, "/findings/"+key+"?site=shop").Body.String()
-		for _, want := range []string{"card number", "security code", "https://evil.example/c?d=x", ">base64<", ">xor(0x5a)<", ">reversed<", "https://shop.example/app.js", "while typing"} {
+		for _, want := range []string{"card number", "security code", "https://evil.example/c?d=x", ">base64<", ">xor(0x5a)<", ">reversed<", "https://shop.example/app.js", "while typing, when leaving the page"} {
 			if !strings.Contains(body, want) {
 				t.Errorf("page lacks %q", want)
 			}
