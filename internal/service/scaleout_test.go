@@ -289,14 +289,21 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 			t.Errorf("killed job now %+v, want rescued, then completed on attempt 2 by another process", r)
 		}
 	})
-	t.Run("each check is recorded once, the killed one at most twice", func(t *testing.T) {
-		// Jobs run at least once: a worker killed after it filed its
-		// check's record but before River marked the job completed leaves
-		// that record, and the rescued attempt files another. Only the
-		// killed job can do that, so at most one record is extra.
+	t.Run("each check is recorded once, a job the kill interrupted at most twice", func(t *testing.T) {
+		// Jobs run at least once: a worker killed after it filed a check's
+		// record but before River marked the job completed leaves that
+		// record, and the rescued attempt files another. Only jobs the kill
+		// interrupted (worker-1 runs several at once) can do that, so at
+		// most one record per rescued job is extra.
+		rescued := 0
+		for _, r := range runs {
+			if len(r.Errors) > 0 && r.Errors[0] == rescuedError {
+				rescued++
+			}
+		}
 		want := completed + recordedFailures
-		if n := len(events); n != want && n != want+1 {
-			t.Errorf("%d check events for %d completed checks and %d incomplete attempts (one more allowed for the killed attempt)", n, completed, recordedFailures)
+		if n := len(events); n < want || n > want+rescued {
+			t.Errorf("%d check events for %d completed checks and %d incomplete attempts (up to %d more allowed for the %d rescued jobs)", n, completed, recordedFailures, rescued, rescued)
 		}
 	})
 	recv.mu.Lock()
