@@ -320,6 +320,7 @@ func (s *Server) inventoryExport(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), exportTimeout)
 	defer cancel()
+	allowSlowResponse(w, exportTimeout)
 	items, _, err := s.store.InventoryItems(ctx, store.InventoryQuery{Site: f.Site, Target: f.Target})
 	if err != nil {
 		s.serverError(w, r, "export inventory", err)

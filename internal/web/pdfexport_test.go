@@ -1,9 +1,15 @@
 package web
 
 import (
+	"bytes"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/testsupport"
 )
 
 // TestASecondPDFExportWhileOneRunsIsRefused: PDF exports share one
@@ -27,4 +33,35 @@ func TestASecondPDFExportWhileOneRunsIsRefused(t *testing.T) {
 		}
 	})
 	release()
+}
+
+// TestAPDFExportOutlastsTheServersWriteTimeout: serve's HTTP server gives
+// every answer 10 s to be written, and a PDF print on a loaded machine
+// takes longer. The export moves its own deadline, so the PDF arrives
+// rather than a closed connection (which Chromium retries, and the retry
+// met the first export's slot: the 429 CI once saw). Here the server's
+// write timeout is 50 ms, far below any Chromium start and print.
+func TestAPDFExportOutlastsTheServersWriteTimeout(t *testing.T) {
+	_, err := browser.FindChromium("")
+	testsupport.Need(t, "Chromium", err)
+	s, st := newTestServerWith(t, Options{})
+	seedInventory(t, st)
+	srv := httptest.NewUnstartedServer(s.secureHeaders(s.requireUserForTest(User{ID: 1, Name: "vera", Role: RoleViewer})))
+	srv.Config.WriteTimeout = 50 * time.Millisecond
+	srv.Start()
+	t.Cleanup(srv.Close)
+	// One connection, never retried: a closed connection is an error here.
+	client := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}, Timeout: 3 * time.Minute}
+	resp, err := client.Get(srv.URL + "/inventory/shop/export?format=pdf")
+	if err != nil {
+		t.Fatalf("the export's connection: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("reading the export: %v", err)
+	}
+	if resp.StatusCode != http.StatusOK || resp.Header.Get("Content-Type") != "application/pdf" || !bytes.HasPrefix(body, []byte("%PDF-")) {
+		t.Fatalf("status %d, type %q, body starts %q", resp.StatusCode, resp.Header.Get("Content-Type"), body[:min(len(body), 40)])
+	}
 }

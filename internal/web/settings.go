@@ -364,7 +364,7 @@ func (s *Server) testAlert(ctx context.Context, r *http.Request, name string) (b
 			alert.English:  {Title: "skimwatch test alert", Body: "This is a test alert sent from the skimwatch dashboard by " + u.Name + ". Nothing is wrong."},
 			alert.Japanese: {Title: "skimwatch テストアラート", Body: "skimwatch のダッシュボードから " + u.Name + " が送ったテストアラートです。問題は発生していません。"},
 		}}
-	sendCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	sendCtx, cancel := context.WithTimeout(ctx, testAlertTimeout)
 	defer cancel()
 	err := sink.Send(sendCtx, a)
 	data := map[string]any{"sink": name, "delivered": err == nil}
@@ -375,7 +375,12 @@ func (s *Server) testAlert(ctx context.Context, r *http.Request, name string) (b
 	return true, err
 }
 
+// testAlertTimeout bounds one test alert's delivery (an SMTP server or a
+// webhook that answers slowly).
+const testAlertTimeout = 20 * time.Second
+
 func (s *Server) sendTestAlert(w http.ResponseWriter, r *http.Request) {
+	allowSlowResponse(w, testAlertTimeout)
 	found, err := s.testAlert(r.Context(), r, r.PathValue("name"))
 	switch {
 	case !found:

@@ -152,3 +152,14 @@ func PasswordParams() *argon2id.Params {
 
 // Handler serves the dashboard at / and its API at /api/.
 func (s *Server) Handler() http.Handler { return s.handler }
+
+// allowSlowResponse moves the connection's write deadline to d (plus a
+// margin) from now, for the few handlers that may legitimately take longer
+// than the server's write timeout (a PDF print, a test alert to a slow
+// SMTP server). Without it the server closes the connection before the
+// answer is written; the browser then silently retries the GET, and the
+// retry meets the first request still holding its slot (a 429 instead of
+// the PDF). Each such handler bounds its own work with a context of d.
+func allowSlowResponse(w http.ResponseWriter, d time.Duration) {
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(d + 10*time.Second))
+}
