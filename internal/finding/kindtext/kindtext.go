@@ -233,8 +233,8 @@ var firstSteps = []prefixed{
 
 // defaultStep is the first step for a kind no prefix covers.
 var defaultStep = text{
-	"Check the evidence below with whoever maintains the shop. If nobody made this change, treat it as an attack.",
-	"下の証拠をサイトの管理者・制作会社と確認してください。誰も変更していなければ攻撃として扱ってください。",
+	"Check the evidence above with whoever maintains the shop. If nobody made this change, treat it as an attack.",
+	"上の検出内容をサイトの管理者・制作会社と確認してください。誰も変更していなければ攻撃として扱ってください。",
 }
 
 // FirstStep is what a shop owner should do first about a finding of kind,

@@ -161,7 +161,7 @@ func TestFirstStep(t *testing.T) {
 		{"a vulnerable component says to update", "audit.vulnerable-component", English, "Update it to a fixed version"},
 		{"a CSP weakness is not read as a customer report", "csp.lint.unsafe-inline", English, "Content-Security-Policy leaves a way open"},
 		{"a customer report keeps the csp family's step", "csp.unapproved-script", English, "Customers' browsers reported"},
-		{"an unknown family gets the generic step", "old.kind", English, "Check the evidence below"},
+		{"an unknown family gets the generic step", "old.kind", English, "Check the evidence above"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if got := FirstStep(c.kind, c.lang); !strings.Contains(got, c.want) {
