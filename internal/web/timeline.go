@@ -44,7 +44,7 @@ type TimelineEntry struct {
 	Title string `json:"title,omitempty"`
 	// Reason is a decision's reason, also part of Summary.
 	Reason string `json:"reason,omitempty"`
-	Actor string `json:"actor,omitempty"`
+	Actor  string `json:"actor,omitempty"`
 	// Summary is one line: a run's targets and result, a decision's
 	// finding and reason, a finding's message.
 	Summary  string           `json:"summary"`
