@@ -30,10 +30,11 @@ const (
 	TypeRecovered = "recovered"
 )
 
-// Languages every alert is written in.
+// Languages every alert is written in: kindtext's, whose titles and first
+// steps the texts use.
 const (
-	English  = "en"
-	Japanese = "ja"
+	English  = kindtext.English
+	Japanese = kindtext.Japanese
 )
 
 // Alert is what a sink sends: one alert about one or more incidents of one

@@ -55,7 +55,7 @@ var titles = map[string]text{
 	"header.added":                      {"Security header added", "セキュリティヘッダーの追加"},
 	"header.no-csp":                     {"Page has no Content-Security-Policy", "ページにCSPが未設定"},
 	"header.no-csp-reporting":           {"CSP sends no violation reports", "CSPの違反レポートが未設定"},
-	"probe.request-blocked":             {"Request stopped for safety", "安全のため止めた送信"},
+	"probe.request-blocked":             {"Request stopped for safety", "安全のため停止した送信"},
 	"probe.no-fields":                   {"No fields to test on the page", "テスト入力できる欄がない"},
 	"page.dialog":                       {"Page opened a dialog", "ページがダイアログを表示"},
 	// Customers' browsers (the CSP report collector).
