@@ -199,6 +199,10 @@ func (a) add(kind string) finding.Finding { return finding.Finding{Kind: kind} }
 
 var probes = []probe{{"/x", "new.table"}}`, `for _, p := range probes { _ = finding.Finding{Kind: p.kind} }`, []string{"new.table"}, false},
 		{"a local set in two places", "", `k := "new.one"; if len(os.Args) > 1 { k = "new.two" }; _ = finding.Finding{Kind: k}`, []string{"new.one", "new.two"}, false},
+		{"an assignment through a map lookup", "", `m := map[string]*finding.Finding{}; f, ok := m["x"]; if ok { f.Kind = "new.mapped" }`, []string{"new.mapped"}, false},
+		{"an assignment through a method's receiver", `type holder struct{ fs []finding.Finding }
+func (h *holder) set() { f := &h.fs[0]; f.Kind = "new.receiver" }`, `var h holder; h.set()`, []string{"new.receiver"}, false},
+		{"a Kind set on a variable of a type the reader cannot tell is an error", "", `f := os.Stdin; f.Kind = "new.unknown"`, nil, true},
 		{"a kind read from outside the source is an error", "", `_ = finding.Finding{Kind: os.Getenv("KIND")}`, nil, true},
 		{"a kind-building function nobody calls is an error", `func mk(kind string) finding.Finding { return finding.Finding{Kind: kind} }`, ``, nil, true},
 	} {

@@ -175,7 +175,14 @@ func (r *sourceReader) fieldValues(t srcTypeRef, field string) []string {
 					if !ok || sel.Sel.Name != field || len(n.Rhs) != len(n.Lhs) {
 						continue
 					}
-					if vt, ok := r.typeOf(sel.X); ok && vt == t {
+					vt, ok := r.typeOf(sel.X)
+					if !ok {
+						// It may be a finding: an assignment the reader
+						// cannot type is an error, not a skip.
+						r.fail(sel, "cannot tell the type of "+exprString(sel.X)+", whose "+field+" is set here")
+						continue
+					}
+					if vt == t {
 						out = append(out, r.values(n.Rhs[i])...)
 					}
 				}
@@ -248,119 +255,261 @@ func (r *sourceReader) typeRef(sf *srcFile, e ast.Expr) (srcTypeRef, bool) {
 	return srcTypeRef{}, false
 }
 
-// elemRef is the element type of a slice, array or map type expression.
-func (r *sourceReader) elemRef(sf *srcFile, e ast.Expr) (srcTypeRef, bool) {
-	switch e := e.(type) {
-	case *ast.ArrayType:
-		return r.typeRef(sf, e.Elt)
-	case *ast.MapType:
-		return r.typeRef(sf, e.Value)
-	}
-	return srcTypeRef{}, false
-}
-
 // litType is a composite literal's type: its own, or the element type of
 // the literal it sits in.
 func (r *sourceReader) litType(c *ast.CompositeLit) (srcTypeRef, bool) {
-	sf := r.fileOf[c]
-	if c.Type != nil {
-		return r.typeRef(sf, c.Type)
-	}
-	p := r.parents[c]
-	if kv, ok := p.(*ast.KeyValueExpr); ok && kv.Value == c {
-		p = r.parents[kv]
-	}
-	if u, ok := p.(*ast.UnaryExpr); ok {
-		p = r.parents[u]
-	}
-	if outer, ok := p.(*ast.CompositeLit); ok && outer.Type != nil {
-		return r.elemRef(sf, outer.Type)
-	}
-	return srcTypeRef{}, false
+	return r.typeOf(c)
 }
 
-// typeOf is the named type of an expression, where the source says it
-// plainly: a variable declared from a literal, a typed parameter or var,
-// a function's result, or the element of what a range walks.
+// typeOf is the named type of an expression, through pointers.
 func (r *sourceReader) typeOf(e ast.Expr) (srcTypeRef, bool) {
+	te, sf, ok := r.typeExpr(e)
+	if !ok {
+		return srcTypeRef{}, false
+	}
+	return r.typeRef(sf, te)
+}
+
+// typeExpr is the type expression of an expression as the source declares
+// it, with the file that resolves its names: a variable's declared type or
+// its value's, a literal's, a function's result, a struct's field, the
+// element of what is indexed or ranged over.
+func (r *sourceReader) typeExpr(e ast.Expr) (ast.Expr, *srcFile, bool) {
 	switch e := e.(type) {
 	case *ast.ParenExpr:
-		return r.typeOf(e.X)
-	case *ast.StarExpr:
-		return r.typeOf(e.X)
+		return r.typeExpr(e.X)
+	case *ast.StarExpr: // a dereference
+		return r.typeExpr(e.X)
 	case *ast.UnaryExpr:
-		return r.typeOf(e.X)
+		return r.typeExpr(e.X)
 	case *ast.CompositeLit:
-		return r.litType(e)
+		if e.Type != nil {
+			return e.Type, r.fileOf[e], true
+		}
+		p := r.parents[e]
+		if kv, ok := p.(*ast.KeyValueExpr); ok && kv.Value == e {
+			p = r.parents[kv]
+		}
+		if u, ok := p.(*ast.UnaryExpr); ok {
+			p = r.parents[u]
+		}
+		if outer, ok := p.(*ast.CompositeLit); ok {
+			return r.elemExpr(outer)
+		}
 	case *ast.IndexExpr:
-		if t, ok := r.sliceTypeOf(e.X); ok {
-			return t, true
+		return r.elemExpr(e.X)
+	case *ast.TypeAssertExpr:
+		if e.Type != nil {
+			return e.Type, r.fileOf[e], true
 		}
 	case *ast.CallExpr:
-		return r.resultType(e, 0)
+		return r.resultExpr(e, 0)
+	case *ast.SelectorExpr:
+		if x, ok := e.X.(*ast.Ident); ok {
+			if ip, ok := r.fileOf[e].imports[x.Name]; ok && r.declOf(x) == nil {
+				return r.packageVarType(ip, e.Sel.Name)
+			}
+		}
+		t, ok := r.typeOf(e.X)
+		if !ok {
+			return nil, nil, false
+		}
+		return r.fieldType(t, e.Sel.Name)
 	case *ast.Ident:
 		d := r.declOf(e)
 		if d == nil {
-			return srcTypeRef{}, false
+			return nil, nil, false
 		}
-		if d.typ != nil {
-			return r.typeRef(r.fileOf[d.node], d.typ)
-		}
-		if d.rangeOver != nil {
-			return r.sliceTypeOf(d.rangeOver)
-		}
-		if d.value != nil {
-			if call, ok := d.value.(*ast.CallExpr); ok && d.tuple {
-				return r.resultType(call, d.index)
-			}
-			return r.typeOf(d.value)
-		}
+		return r.declType(d)
 	}
-	return srcTypeRef{}, false
+	return nil, nil, false
 }
 
-// sliceTypeOf is the element type of a slice-valued expression.
-func (r *sourceReader) sliceTypeOf(e ast.Expr) (srcTypeRef, bool) {
-	switch e := e.(type) {
-	case *ast.CompositeLit:
-		if e.Type != nil {
-			return r.elemRef(r.fileOf[e], e.Type)
-		}
-	case *ast.CallExpr:
-		fn, fsf := r.callee(e)
-		if fn != nil && fn.Type.Results != nil && len(fn.Type.Results.List) > 0 {
-			return r.elemRef(fsf, fn.Type.Results.List[0].Type)
-		}
-	case *ast.SelectorExpr:
-		return r.sliceTypeOf(e.Sel)
-	case *ast.Ident:
-		if d := r.declOf(e); d != nil {
-			if d.typ != nil {
-				return r.elemRef(r.fileOf[d.node], d.typ)
+func (r *sourceReader) declType(d *decl) (ast.Expr, *srcFile, bool) {
+	switch {
+	case d.typ != nil:
+		return d.typ, r.fileOf[d.node], true
+	case d.rangeOver != nil:
+		return r.elemExpr(d.rangeOver)
+	case d.value != nil && d.tuple:
+		switch v := d.value.(type) {
+		case *ast.CallExpr:
+			return r.resultExpr(v, d.index)
+		case *ast.IndexExpr, *ast.TypeAssertExpr: // v, ok := m[k] / x.(T)
+			if d.index == 0 {
+				return r.typeExpr(v)
 			}
-			if d.value != nil {
-				return r.sliceTypeOf(d.value)
+		}
+	case d.value != nil:
+		return r.typeExpr(d.value)
+	}
+	return nil, nil, false
+}
+
+// elemExpr is the element type of a slice, array or map valued expression
+// (or of a composite literal of one).
+func (r *sourceReader) elemExpr(e ast.Expr) (ast.Expr, *srcFile, bool) {
+	var te ast.Expr
+	var sf *srcFile
+	if c, ok := e.(*ast.CompositeLit); ok && c.Type != nil {
+		te, sf = c.Type, r.fileOf[c]
+	} else {
+		var ok bool
+		if te, sf, ok = r.typeExpr(e); !ok {
+			return nil, nil, false
+		}
+	}
+	for range 4 { // through pointers and named slice types
+		switch t := te.(type) {
+		case *ast.StarExpr:
+			te = t.X
+			continue
+		case *ast.ArrayType:
+			return t.Elt, sf, true
+		case *ast.MapType:
+			return t.Value, sf, true
+		}
+		ref, ok := r.typeRef(sf, te)
+		if !ok {
+			return nil, nil, false
+		}
+		spec := r.typeSpec(ref)
+		if spec == nil {
+			return nil, nil, false
+		}
+		te, sf = spec.Type, r.fileOf[spec]
+	}
+	return nil, nil, false
+}
+
+// fieldType is the declared type of field name in struct type t.
+func (r *sourceReader) fieldType(t srcTypeRef, name string) (ast.Expr, *srcFile, bool) {
+	spec := r.typeSpec(t)
+	if spec == nil {
+		return nil, nil, false
+	}
+	st, ok := spec.Type.(*ast.StructType)
+	if !ok {
+		return nil, nil, false
+	}
+	for _, f := range st.Fields.List {
+		for _, n := range f.Names {
+			if n.Name == name {
+				return f.Type, r.fileOf[spec], true
+			}
+		}
+		if len(f.Names) == 0 { // an embedded struct's fields are promoted
+			if et, ok := r.typeRef(r.fileOf[spec], f.Type); ok && et.name == name {
+				return f.Type, r.fileOf[spec], true
+			} else if ok {
+				if te, sf, ok := r.fieldType(et, name); ok {
+					return te, sf, true
+				}
 			}
 		}
 	}
-	return srcTypeRef{}, false
+	return nil, nil, false
 }
 
-// resultType is the i-th result type of the function a call calls.
-func (r *sourceReader) resultType(call *ast.CallExpr, i int) (srcTypeRef, bool) {
-	fn, fsf := r.callee(call)
-	if fn == nil || fn.Type.Results == nil {
-		return srcTypeRef{}, false
+// packageVarType is the type of another package's variable.
+func (r *sourceReader) packageVarType(pkg, name string) (ast.Expr, *srcFile, bool) {
+	for _, sf := range r.files {
+		if sf.pkg != pkg {
+			continue
+		}
+		for _, dd := range sf.file.Decls {
+			if g, ok := dd.(*ast.GenDecl); ok && g.Tok == token.VAR {
+				for _, s := range g.Specs {
+					vs := s.(*ast.ValueSpec)
+					for i, n := range vs.Names {
+						if n.Name != name {
+							continue
+						}
+						if vs.Type != nil {
+							return vs.Type, sf, true
+						}
+						if i < len(vs.Values) {
+							return r.typeExpr(vs.Values[i])
+						}
+					}
+				}
+			}
+		}
+	}
+	return nil, nil, false
+}
+
+// resultExpr is the i-th result type of the function a call calls, or the
+// type of a conversion.
+func (r *sourceReader) resultExpr(call *ast.CallExpr, i int) (ast.Expr, *srcFile, bool) {
+	ft, fsf := r.calleeType(call)
+	if ft == nil {
+		if t, ok := r.typeRef(r.fileOf[call], call.Fun); ok && r.typeSpec(t) != nil && i == 0 {
+			return call.Fun, r.fileOf[call], true
+		}
+		return nil, nil, false
+	}
+	if ft.Results == nil {
+		return nil, nil, false
 	}
 	j := 0
-	for _, f := range fn.Type.Results.List {
+	for _, f := range ft.Results.List {
 		n := max(1, len(f.Names))
 		if i < j+n {
-			return r.typeRef(fsf, f.Type)
+			return f.Type, fsf, true
 		}
 		j += n
 	}
-	return srcTypeRef{}, false
+	return nil, nil, false
+}
+
+// calleeType is the signature of what a call calls: a module function, or a
+// method of the receiver's type (declared, or in an interface).
+func (r *sourceReader) calleeType(call *ast.CallExpr) (*ast.FuncType, *srcFile) {
+	if sel, ok := call.Fun.(*ast.SelectorExpr); ok {
+		if x, ok := sel.X.(*ast.Ident); !ok || r.fileOf[call].imports[x.Name] == "" || r.declOf(x) != nil {
+			if t, ok := r.typeOf(sel.X); ok {
+				return r.methodType(t, sel.Sel.Name)
+			}
+			return nil, nil
+		}
+	}
+	fn, sf := r.callee(call)
+	if fn == nil {
+		return nil, nil
+	}
+	return fn.Type, sf
+}
+
+// methodType is the signature of method name of type t.
+func (r *sourceReader) methodType(t srcTypeRef, name string) (*ast.FuncType, *srcFile) {
+	if spec := r.typeSpec(t); spec != nil {
+		if it, ok := spec.Type.(*ast.InterfaceType); ok {
+			for _, m := range it.Methods.List {
+				for _, n := range m.Names {
+					if ft, ok := m.Type.(*ast.FuncType); ok && n.Name == name {
+						return ft, r.fileOf[spec]
+					}
+				}
+			}
+			return nil, nil
+		}
+	}
+	for _, sf := range r.files {
+		if sf.pkg != t.pkg {
+			continue
+		}
+		for _, d := range sf.file.Decls {
+			fd, ok := d.(*ast.FuncDecl)
+			if !ok || fd.Recv == nil || fd.Name.Name != name || len(fd.Recv.List) == 0 {
+				continue
+			}
+			if rt, ok := r.typeRef(sf, fd.Recv.List[0].Type); ok && rt == t {
+				return fd.Type, sf
+			}
+		}
+	}
+	return nil, nil
 }
 
 // callee finds the declaration of the module function a call calls: a
@@ -424,6 +573,16 @@ func (r *sourceReader) declOf(id *ast.Ident) *decl {
 		switch f := n.(type) {
 		case *ast.FuncDecl:
 			ft, body = f.Type, f.Body
+			if f.Recv != nil {
+				for _, fl := range f.Recv.List {
+					for _, rn := range fl.Names {
+						if rn.Name == id.Name {
+							// A receiver is typed, never traced as a value.
+							return &decl{node: rn, typ: fl.Type, param: -1}
+						}
+					}
+				}
+			}
 		case *ast.FuncLit:
 			ft, body = f.Type, f.Body
 		default:
