@@ -198,6 +198,15 @@ func (a) add(kind string) finding.Finding { return finding.Finding{Kind: kind} }
 }
 
 var probes = []probe{{"/x", "new.table"}}`, `for _, p := range probes { _ = finding.Finding{Kind: p.kind} }`, []string{"new.table"}, false},
+		{"the loop a variable belongs to, not another loop's of the same name", `type probe struct{ kind string }
+type other struct{ kind string }
+
+var probes = []probe{{"new.first"}}
+var others = []other{{"new.second"}}`, `for _, p := range probes { _ = p }; for _, p := range others { _ = finding.Finding{Kind: p.kind} }`, []string{"new.second"}, false},
+		{"the method of the receiver's type, not another type's of the same name", `type a struct{}
+type b struct{}
+func (a) kind() string { return "new.a" }
+func (b) kind() string { return "new.b" }`, `var x b; _ = finding.Finding{Kind: x.kind()}`, []string{"new.b"}, false},
 		{"a local set in two places", "", `k := "new.one"; if len(os.Args) > 1 { k = "new.two" }; _ = finding.Finding{Kind: k}`, []string{"new.one", "new.two"}, false},
 		{"an assignment through a map lookup", "", `m := map[string]*finding.Finding{}; f, ok := m["x"]; if ok { f.Kind = "new.mapped" }`, []string{"new.mapped"}, false},
 		{"an assignment through a method's receiver", `type holder struct{ fs []finding.Finding }

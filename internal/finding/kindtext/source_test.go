@@ -495,6 +495,14 @@ func (r *sourceReader) methodType(t srcTypeRef, name string) (*ast.FuncType, *sr
 			return nil, nil
 		}
 	}
+	if fd, sf := r.methodDecl(t, name); fd != nil {
+		return fd.Type, sf
+	}
+	return nil, nil
+}
+
+// methodDecl is the declaration of method name of type t.
+func (r *sourceReader) methodDecl(t srcTypeRef, name string) (*ast.FuncDecl, *srcFile) {
 	for _, sf := range r.files {
 		if sf.pkg != t.pkg {
 			continue
@@ -505,7 +513,7 @@ func (r *sourceReader) methodType(t srcTypeRef, name string) (*ast.FuncType, *sr
 				continue
 			}
 			if rt, ok := r.typeRef(sf, fd.Recv.List[0].Type); ok && rt == t {
-				return fd.Type, sf
+				return fd, sf
 			}
 		}
 	}
@@ -527,6 +535,13 @@ func (r *sourceReader) callee(call *ast.CallExpr) (*ast.FuncDecl, *srcFile) {
 		if x, ok := f.X.(*ast.Ident); ok {
 			if ip, ok := sf.imports[x.Name]; ok && r.declOf(x) == nil {
 				pkg, method = ip, false
+			}
+		}
+		if method {
+			// The receiver's type names the method; by name alone only
+			// when the reader cannot tell that type.
+			if t, ok := r.typeOf(f.X); ok {
+				return r.methodDecl(t, name)
 			}
 		}
 	default:
@@ -588,7 +603,7 @@ func (r *sourceReader) declOf(id *ast.Ident) *decl {
 		default:
 			continue
 		}
-		if d := r.localDecl(id.Name, n, ft, body); d != nil {
+		if d := r.localDecl(id, n, ft, body); d != nil {
 			return d
 		}
 	}
@@ -623,69 +638,130 @@ func (r *sourceReader) declOf(id *ast.Ident) *decl {
 	return nil
 }
 
-func (r *sourceReader) localDecl(name string, fn ast.Node, ft *ast.FuncType, body *ast.BlockStmt) *decl {
+// localDecl finds id's declaration among fn's parameters and in its body:
+// the nearest one before id whose scope holds id, so that two loops' f or
+// a closure's own k are told apart. Plain assignments to the name within
+// that scope are the variable's later values.
+func (r *sourceReader) localDecl(id *ast.Ident, fn ast.Node, ft *ast.FuncType, body *ast.BlockStmt) *decl {
+	name := id.Name
 	idx := 0
-	for _, fl := range [](*ast.FieldList){ft.Params} {
-		if fl == nil {
-			continue
+	for _, f := range ft.Params.List {
+		for _, n := range f.Names {
+			if n.Name == name {
+				return &decl{node: n, typ: f.Type, param: idx, fn: fn}
+			}
+			idx++
 		}
-		for _, f := range fl.List {
-			for _, n := range f.Names {
-				if n.Name == name {
-					return &decl{node: n, typ: f.Type, param: idx, fn: fn}
-				}
-				idx++
-			}
-			if len(f.Names) == 0 {
-				idx++
-			}
+		if len(f.Names) == 0 {
+			idx++
 		}
 	}
 	if body == nil {
 		return nil
 	}
-	var d *decl
+	var best *decl
+	var bestScope ast.Node
+	consider := func(d *decl, at ast.Node) {
+		scope := r.scopeOf(at)
+		if at.Pos() > id.Pos() || scope == nil || id.Pos() < scope.Pos() || id.End() > scope.End() {
+			return
+		}
+		if best == nil || at.Pos() > best.node.Pos() {
+			best, bestScope = d, scope
+		}
+	}
+	var stack []ast.Node
 	ast.Inspect(body, func(n ast.Node) bool {
-		if _, ok := n.(*ast.FuncLit); ok && d != nil {
+		if n == nil {
+			stack = stack[:len(stack)-1]
+			return true
+		}
+		stack = append(stack, n)
+		// A nested function's own declarations are its own.
+		if _, ok := n.(*ast.FuncLit); ok && n != fn {
+			stack = stack[:len(stack)-1]
 			return false
 		}
 		switch s := n.(type) {
 		case *ast.AssignStmt:
+			if s.Tok != token.DEFINE {
+				return true
+			}
 			for i, l := range s.Lhs {
-				id, ok := l.(*ast.Ident)
-				if !ok || id.Name != name {
-					continue
-				}
-				var nd decl
-				nd.node, nd.param = s, -1
-				if len(s.Rhs) == len(s.Lhs) {
-					nd.value = s.Rhs[i]
-				} else if len(s.Rhs) == 1 {
-					nd.value, nd.tuple, nd.index = s.Rhs[0], true, i
-				}
-				if d == nil && s.Tok == token.DEFINE {
-					d = &nd
-				} else if d != nil && nd.value != nil {
-					d.assigns = append(d.assigns, nd.value)
+				if lid, ok := l.(*ast.Ident); ok && lid.Name == name {
+					d := &decl{node: s, param: -1}
+					if len(s.Rhs) == len(s.Lhs) {
+						d.value = s.Rhs[i]
+					} else if len(s.Rhs) == 1 {
+						d.value, d.tuple, d.index = s.Rhs[0], true, i
+					}
+					consider(d, s)
 				}
 			}
 		case *ast.RangeStmt:
-			if id, ok := s.Value.(*ast.Ident); ok && id.Name == name && d == nil {
-				d = &decl{node: s, rangeOver: s.X, param: -1}
+			if v, ok := s.Value.(*ast.Ident); ok && v.Name == name && s.Tok == token.DEFINE {
+				consider(&decl{node: s, rangeOver: s.X, param: -1}, s)
 			}
 		case *ast.ValueSpec:
 			for i, n := range s.Names {
-				if n.Name == name && d == nil {
-					d = &decl{node: s, typ: s.Type, param: -1}
+				if n.Name == name {
+					d := &decl{node: s, typ: s.Type, param: -1}
 					if i < len(s.Values) {
 						d.value = s.Values[i]
 					}
+					consider(d, s)
 				}
 			}
 		}
 		return true
 	})
-	return d
+	if best == nil {
+		return nil
+	}
+	// Later plain assignments, closures' included: they change the value.
+	ast.Inspect(bestScope, func(n ast.Node) bool {
+		if s, ok := n.(*ast.AssignStmt); ok && s.Tok == token.ASSIGN {
+			for i, l := range s.Lhs {
+				if lid, ok := l.(*ast.Ident); ok && lid.Name == name && len(s.Rhs) == len(s.Lhs) {
+					best.assigns = append(best.assigns, s.Rhs[i])
+				}
+			}
+		}
+		return true
+	})
+	return best
+}
+
+// scopeOf is the node whose extent a declaration at n is visible in: the
+// statement it initialises (if, for, switch, range), else its block.
+func (r *sourceReader) scopeOf(n ast.Node) ast.Node {
+	if _, ok := n.(*ast.RangeStmt); ok {
+		return n
+	}
+	child := n
+	for p := r.parents[n]; p != nil; child, p = p, r.parents[p] {
+		switch s := p.(type) {
+		case *ast.IfStmt:
+			if s.Init == child {
+				return s
+			}
+		case *ast.ForStmt:
+			if s.Init == child {
+				return s
+			}
+		case *ast.SwitchStmt:
+			if s.Init == child {
+				return s
+			}
+		case *ast.TypeSwitchStmt:
+			if s.Init == child {
+				return s
+			}
+		case *ast.BlockStmt, *ast.CaseClause, *ast.CommClause:
+			return p
+		}
+	}
+	return nil
 }
 
 // values traces the strings an expression can hold.
