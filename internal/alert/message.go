@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/finding/kindtext"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/termtext"
 )
@@ -29,10 +30,11 @@ const (
 	TypeRecovered = "recovered"
 )
 
-// Languages every alert is written in.
+// Languages every alert is written in: kindtext's, whose titles and first
+// steps the texts use.
 const (
-	English  = "en"
-	Japanese = "ja"
+	English  = kindtext.English
+	Japanese = kindtext.Japanese
 )
 
 // Alert is what a sink sends: one alert about one or more incidents of one
@@ -170,35 +172,15 @@ var words = map[string]map[string]string{
 	},
 }
 
-// firstSteps says what a shop owner should do first, by the family of the
-// finding's kind (its first dotted part) or by alert type.
-var firstSteps = map[string]map[string]string{
+// typeSteps says what a shop owner should do first about an alert that is
+// about no new finding; for findings, kindtext says it by kind.
+var typeSteps = map[string]map[string]string{
 	English: {
-		"honey":       "Card data typed by skimwatch's test customer was sent somewhere it should not go. Switch the checkout to maintenance or to the payment provider's hosted page now, then find and remove the script that sends it.",
-		"script":      "A script on the page is new or changed. Ask whoever maintains the shop whether they made this change; if nobody did, treat it as an attack: remove it and change every admin password.",
-		"destination": "The page now sends data to a new place. If you do not know the destination, treat it as an attack: find the script that sends it and remove it.",
-		"form":        "A form on the page changed. If nobody you know changed it, check the page's templates for injected fields and restore them from a known good copy.",
-		"header":      "A security header changed. Ask whoever maintains the server whether this was intended; if not, restore it.",
-		"csp":         "Customers' browsers reported something the page's policy does not allow. Check whether you added it; if not, find and remove it from the page.",
-		"fim":         "A file of the shop changed on the server. If you did not change it, restore it from a known good copy and change admin, FTP and hosting passwords.",
-		"scan":        "A file on the server matches a known skimmer or webshell. Take a copy for evidence, remove the file and change admin, FTP and hosting passwords.",
-		"default":     "Check the evidence below with whoever maintains the shop. If nobody made this change, treat it as an attack.",
 		TypeResolved:  "Keep the evidence. A skimmer that disappears can come back; check the orders placed between the start and the end of the incident.",
-		TypeSilence:   "Open the page in a browser. If it works for you, check whether the server or a firewall blocks skimwatch's checks.",
 		TypeRecovered: "Nothing to do. skimwatch is checking the page again.",
 	},
 	Japanese: {
-		"honey":       "skimwatchのテスト用カード情報が、送られるべきでない宛先へ送信されました。すぐに決済画面をメンテナンス表示にするか決済代行会社のリンク型に切り替え、送信しているスクリプトを探して削除してください。",
-		"script":      "ページのスクリプトが追加または変更されました。サイトの管理者・制作会社に心当たりを確認し、誰も変更していなければ攻撃として扱い、削除して管理画面のパスワードをすべて変更してください。",
-		"destination": "ページが新しい宛先へデータを送るようになりました。心当たりのない宛先なら攻撃として扱い、送信しているスクリプトを探して削除してください。",
-		"form":        "ページのフォームが変わりました。心当たりがなければ、テンプレートに入力欄が挿入されていないか確認し、正常な状態に戻してください。",
-		"header":      "セキュリティヘッダーが変わりました。サーバー管理者に意図した変更か確認し、そうでなければ元に戻してください。",
-		"csp":         "お客様のブラウザーが、ページのポリシーで許可されていない読み込みを報告しました。心当たりがなければ、ページから探して削除してください。",
-		"fim":         "サーバー上のショップのファイルが変更されました。心当たりがなければ正常なコピーから復元し、管理画面・FTP・サーバーのパスワードを変更してください。",
-		"scan":        "サーバー上のファイルが既知のスキマーまたはWebシェルと一致しました。証拠として写しを取ってから削除し、管理画面・FTP・サーバーのパスワードを変更してください。",
-		"default":     "下の証拠をサイトの管理者・制作会社と確認してください。誰も変更していなければ攻撃として扱ってください。",
 		TypeResolved:  "証拠は保管してください。消えたスキマーが再び現れることがあります。発生から解消までの間の注文を確認してください。",
-		TypeSilence:   "ブラウザーでページを開いてください。表示できる場合は、サーバーやファイアウォールがskimwatchの確認を遮断していないか確認してください。",
 		TypeRecovered: "対応は不要です。skimwatchはページの確認を再開しました。",
 	},
 }
@@ -223,7 +205,9 @@ func (a Alert) text(lang string) Text {
 		if i > 0 {
 			b.WriteString("\n")
 		}
-		fmt.Fprintf(&b, "[%s] %s\n", severityWord(lang, it.Severity), termtext.Escape(it.Kind))
+		// The title for the reader, the kind for searching and for
+		// whoever the owner forwards the alert to.
+		fmt.Fprintf(&b, "[%s] %s (%s)\n", severityWord(lang, it.Severity), termtext.Escape(kindtext.Title(it.Kind, lang)), termtext.Escape(it.Kind))
 		fmt.Fprintf(&b, "%s: %s\n", w["page"], termtext.Escape(it.Page))
 		if it.Path != "" {
 			fmt.Fprintf(&b, "%s: %s\n", w["file"], termtext.Escape(it.Path))
@@ -264,10 +248,11 @@ func severityWord(lang string, s finding.Severity) string {
 }
 
 func (a Alert) firstStep(lang string) string {
-	steps := firstSteps[lang]
 	switch a.Type {
-	case TypeResolved, TypeSilence, TypeRecovered:
-		return steps[a.Type]
+	case TypeResolved, TypeRecovered:
+		return typeSteps[lang][a.Type]
+	case TypeSilence:
+		return kindtext.FirstStep(KindSilence, lang)
 	}
 	// The most severe item decides: the first thing to do is about it.
 	top := a.Items[0]
@@ -276,9 +261,5 @@ func (a Alert) firstStep(lang string) string {
 			top = it
 		}
 	}
-	family, _, _ := strings.Cut(top.Kind, ".")
-	if s, ok := steps[family]; ok {
-		return s
-	}
-	return steps["default"]
+	return kindtext.FirstStep(top.Kind, lang)
 }

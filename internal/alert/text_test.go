@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/alert"
+	"github.com/skimwatch/skimwatch/internal/audit"
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/testsupport"
@@ -43,6 +44,40 @@ func TestTexts(t *testing.T) {
 	t.Run("the texts say what was found, on which page, since when and what to do first, in English and Japanese", func(t *testing.T) {
 		testsupport.Golden(t, filepath.Join("testdata", "texts.golden"), []byte(b.String()))
 	})
+}
+
+// TestTextsNameFindingsInTheReadersLanguage: each item's line starts with
+// the kind's title in the alert's language and keeps the kind after it for
+// searching; the first step follows the family of the most severe item,
+// audit findings included.
+func TestTextsNameFindingsInTheReadersLanguage(t *testing.T) {
+	r := newHookRig(t, alert.Options{})
+	at := r.c.Now()
+	env := finding.Finding{Severity: finding.Critical, Kind: audit.KindEnvExposed, Source: "audit", Time: at,
+		URL: "https://shop.example/.env", Message: "The environment file /.env is served to anyone."}
+	r.observe(t, alert.Run{Site: "shop", Target: "https://shop.example/", Detector: "audit", At: at, Complete: true, Findings: []finding.Finding{env}})
+	got := r.recv.alerts.all()
+	if len(got) != 1 || len(got[0].Items) != 1 {
+		t.Fatalf("got %d alerts, want 1 with 1 item: %+v", len(got), got)
+	}
+	for _, tt := range []struct {
+		name, lang, line, step string
+	}{
+		{"the English text names the exposed .env file and keeps its kind", alert.English,
+			"[critical] Environment file (.env) exposed (audit.env-exposed)\n", "What to do first: The shop has a weakness an attacker can use"},
+		{"the Japanese text names it in Japanese and keeps its kind", alert.Japanese,
+			"[緊急] 環境設定ファイル（.env）が公開状態 (audit.env-exposed)\n", "まずすること: ショップに、攻撃者の侵入口になり得る弱点があります"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			body := got[0].Texts[tt.lang].Body
+			if !strings.HasPrefix(body, tt.line) {
+				t.Errorf("body starts %q, want %q", body, tt.line)
+			}
+			if !strings.Contains(body, tt.step) {
+				t.Errorf("body %q lacks the audit first step %q", body, tt.step)
+			}
+		})
+	}
 }
 
 func TestPageTextIsEscapedInEverySink(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/skimwatch/skimwatch/internal/check/verdict"
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/finding/kindtext"
 	"github.com/skimwatch/skimwatch/internal/jsbeautify"
 	"github.com/skimwatch/skimwatch/internal/linediff"
 	"github.com/skimwatch/skimwatch/internal/store"
@@ -446,10 +447,11 @@ func (s *Server) apiFindings(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "list findings", err)
 		return
 	}
-	if rows == nil {
-		rows = []store.StoredFinding{}
+	titled := make([]titledFinding, 0, len(rows))
+	for _, f := range rows {
+		titled = append(titled, titledFinding{StoredFinding: f, Title: kindtext.Title(f.Kind, kindtext.English)})
 	}
-	out := map[string]any{"findings": rows}
+	out := map[string]any{"findings": titled}
 	if len(rows) == q.Limit {
 		out["next"] = store.CursorOf(rows[len(rows)-1]).String()
 	}
@@ -468,9 +470,16 @@ func parsePer(s string) (int, error) {
 	return n, nil
 }
 
+// titledFinding is a finding as the API gives it: with its kind's title in
+// English (the language API readers share; kindtext has the Japanese).
+type titledFinding struct {
+	store.StoredFinding
+	Title string `json:"title"`
+}
+
 // findingJSON is a finding with what its page shows.
 type findingJSON struct {
-	store.StoredFinding
+	titledFinding
 	Diff   *scriptDiff `json:"diff,omitempty"`
 	Script *scriptText `json:"script,omitempty"`
 	Leak   *honeyLeak  `json:"honey_leak,omitempty"`
@@ -494,7 +503,7 @@ func (s *Server) apiFinding(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, "read finding evidence", err)
 		return
 	}
-	s.writeJSON(w, http.StatusOK, findingJSON{StoredFinding: f, Diff: d.Diff, Script: d.Script, Leak: d.Leak})
+	s.writeJSON(w, http.StatusOK, findingJSON{titledFinding: titledFinding{StoredFinding: f, Title: kindtext.Title(f.Kind, kindtext.English)}, Diff: d.Diff, Script: d.Script, Leak: d.Leak})
 }
 
 // stateRequest is the body of POST /api/findings/{key}/state.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/finding/kindtext"
 	"github.com/skimwatch/skimwatch/internal/monitor"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
@@ -28,6 +29,11 @@ type TargetState struct {
 	Result      string           `json:"result"`
 	Findings    int              `json:"findings"`
 	MaxSeverity finding.Severity `json:"max_severity,omitempty"`
+	// TopKind is the kind of the latest run's most severe finding, so
+	// the overview says what was found, not only how bad; TopTitle is
+	// its title in English (the page shows the reader's).
+	TopKind  string `json:"top_kind,omitempty"`
+	TopTitle string `json:"top_title,omitempty"`
 	// CleanSince is when the current run of clean, complete results
 	// began; CleanAtLeast says it began before the oldest run read, so
 	// the target has been clean at least that long.
@@ -151,7 +157,11 @@ func foldRuns(runs []monitor.Run, truncated bool, get func(targetKey) *TargetSta
 				t.Result = "clean"
 			}
 			t.Findings = len(res.Findings)
-			for _, f := range res.Findings {
+			for i, f := range res.Findings {
+				// The first of the most severe, as the run listed them.
+				if i == 0 || f.Severity > t.MaxSeverity {
+					t.TopKind, t.TopTitle = f.Kind, kindtext.Title(f.Kind, kindtext.English)
+				}
 				t.MaxSeverity = max(t.MaxSeverity, f.Severity)
 			}
 			streakOpen[k] = true

@@ -41,7 +41,7 @@ func TestOverviewOfRuns(t *testing.T) {
 			TargetState{Result: "incomplete", LastRun: t0.Add(-time.Minute), IncompleteStreak: 2}},
 		{"the newest run with findings gives the result and the worst severity",
 			[]monitor.Run{run("p", time.Minute, true, 2), run("p", time.Hour, true, 0)}, false,
-			TargetState{Result: "findings", LastRun: t0.Add(-time.Minute), Findings: 2, MaxSeverity: finding.High}},
+			TargetState{Result: "findings", LastRun: t0.Add(-time.Minute), Findings: 2, MaxSeverity: finding.High, TopKind: "k", TopTitle: "k"}},
 		{"a run still going is not a result",
 			[]monitor.Run{{Result: nil}, run("p", time.Hour, true, 0)}, false,
 			TargetState{Result: "clean", LastRun: t0.Add(-time.Hour), CleanSince: t0.Add(-time.Hour)}},

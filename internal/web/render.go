@@ -10,6 +10,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"github.com/skimwatch/skimwatch/internal/finding/kindtext"
 )
 
 //go:embed templates/*.html static
@@ -40,6 +42,10 @@ func (v *view) T(key string) string { return v.s.T(v.Lang, key) }
 func (v *view) Tf(key string, args ...any) string {
 	return fmt.Sprintf(v.s.T(v.Lang, key), args...)
 }
+
+// KindTitle is a finding kind's title in the reader's language (the kind
+// itself for a kind kindtext does not know).
+func (v *view) KindTitle(kind string) string { return kindtext.Title(kind, v.Lang) }
 
 // When renders a time for people, in UTC, or "-" for the zero time.
 func (v *view) When(t time.Time) string {

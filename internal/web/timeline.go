@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/skimwatch/skimwatch/internal/finding"
+	"github.com/skimwatch/skimwatch/internal/finding/kindtext"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
 
@@ -36,8 +37,14 @@ type TimelineEntry struct {
 	Time   time.Time `json:"time"`
 	Source string    `json:"source"`
 	// What is the event's type or the finding's kind.
-	What  string `json:"what"`
-	Actor string `json:"actor,omitempty"`
+	What string `json:"what"`
+	// Kind is the finding's kind, for a finding and for a decision about
+	// one; Title is its title in English (the page shows the reader's).
+	Kind  string `json:"kind,omitempty"`
+	Title string `json:"title,omitempty"`
+	// Reason is a decision's reason, also part of Summary.
+	Reason string `json:"reason,omitempty"`
+	Actor  string `json:"actor,omitempty"`
 	// Summary is one line: a run's targets and result, a decision's
 	// finding and reason, a finding's message.
 	Summary  string           `json:"summary"`
@@ -107,7 +114,7 @@ func (s *Server) timeline(ctx context.Context, site string, before int64) (entri
 			continue
 		}
 		entries = append(entries, TimelineEntry{Time: f.FirstSeen, Source: sourceOfDetector(f.Source), What: f.Kind,
-			Summary: f.Message, Severity: f.Severity, Link: FindingURL(f)})
+			Kind: f.Kind, Title: kindtext.Title(f.Kind, kindtext.English), Summary: f.Message, Severity: f.Severity, Link: FindingURL(f)})
 	}
 	sort.SliceStable(entries, func(i, j int) bool { return entries[i].Time.After(entries[j].Time) })
 	return entries, next, nil
@@ -169,7 +176,11 @@ func entryOfEvent(e store.Event) TimelineEntry {
 	if key := str(data["key"]); key != "" && strings.HasPrefix(e.Type, "finding.") {
 		t.Link = "/findings/" + url.PathEscape(key) + "?site=" + url.QueryEscape(e.Site)
 		parts = append(parts, str(data["kind"]))
+		if kind := str(data["kind"]); kind != "" {
+			t.Kind, t.Title = kind, kindtext.Title(kind, kindtext.English)
+		}
 		if reason := str(data["reason"]); reason != "" {
+			t.Reason = reason
 			parts = append(parts, "“"+reason+"”")
 		}
 	}
