@@ -502,17 +502,10 @@ func (d *DB) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		return store.Event{}, fmt.Errorf("postgres: append event: %w", err)
 	}
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+		if err := lockEvents(ctx, tx); err != nil {
 			return err
 		}
-		var prev store.Event
-		err := tx.QueryRow(ctx, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").Scan(&prev.Seq, &prev.Hash)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		e = e.Seal(prev)
-		_, err = tx.Exec(ctx, `INSERT INTO events (seq, time, site, type, actor, data, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, e.Seq, e.Time, e.Site, e.Type, e.Actor, string(e.Data), e.PrevHash, e.Hash)
+		e, err = appendEvent(ctx, tx, e)
 		return err
 	})
 	if err != nil {

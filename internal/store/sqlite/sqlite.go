@@ -621,14 +621,7 @@ func (d *DB) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		return store.Event{}, fmt.Errorf("sqlite: append event: %w", err)
 	}
 	err = d.tx(ctx, func(tx *sql.Tx) error {
-		var prev store.Event
-		err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").Scan(&prev.Seq, &prev.Hash)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		e = e.Seal(prev)
-		_, err = tx.ExecContext(ctx, `INSERT INTO events (seq, time, site, type, actor, data, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.Seq, micros(e.Time), e.Site, e.Type, e.Actor, string(e.Data), e.PrevHash, e.Hash)
+		e, err = appendEvent(ctx, tx, e)
 		return err
 	})
 	if err != nil {
