@@ -1,15 +1,22 @@
 package monitor
 
 import (
+	"bytes"
+	"context"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/store/open"
 )
@@ -110,5 +117,138 @@ func TestARescuedAttemptHandsOnTheRecordOfTheAttemptThatDied(t *testing.T) {
 				t.Errorf("handed findings %+v, want the first attempt's %s of checkout.js", r.Findings, tt.wantKind)
 			}
 		})
+	}
+}
+
+// TestEveryJobKindHandsOnAnEarlierCompleteRecord: for each kind of job
+// that records, attempt 2 of a job that attempt 1 recorded complete hands
+// attempt 1's result on, keys and all, without running the detector, files
+// nothing and completes. Here every detector would fail if it ran (no
+// browser, no web root) or see nothing (no collector findings); the audit
+// would ask the shop server, which counts what it is asked.
+func TestEveryJobKindHandsOnAnEarlierCompleteRecord(t *testing.T) {
+	var asked atomic.Int64
+	shop := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		asked.Add(1)
+		http.NotFound(w, r)
+	}))
+	defer shop.Close()
+	created := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
+	row := func(kind string, attempt int) *rivertype.JobRow {
+		return &rivertype.JobRow{ID: 11, Attempt: attempt, Kind: kind, CreatedAt: created, State: rivertype.JobStateRunning}
+	}
+	dir := t.TempDir()
+	for _, tt := range []struct {
+		name     string
+		detector string
+		kind     string
+		work     func(ctx context.Context, m *Monitor, row *rivertype.JobRow) error
+	}{
+		{"a browser check", DetectorCheck, CheckArgs{}.Kind(), func(ctx context.Context, m *Monitor, row *rivertype.JobRow) error {
+			a := CheckArgs{Site: "shop", URL: shop.URL + "/checkout", Baseline: filepath.Join(dir, "none.json"), Timeout: time.Second}
+			return (&checkWorker{m: m}).Work(ctx, &river.Job[CheckArgs]{Args: a, JobRow: row})
+		}},
+		{"a fim verify", DetectorFim, FimArgs{}.Kind(), func(ctx context.Context, m *Monitor, row *rivertype.JobRow) error {
+			a := FimArgs{Site: "shop", Path: filepath.Join(dir, "no-root"), Baseline: filepath.Join(dir, "none.fim"), Timeout: time.Second}
+			return (&fimWorker{m: m}).Work(ctx, &river.Job[FimArgs]{Args: a, JobRow: row})
+		}},
+		{"a site's collector evaluation", DetectorCollector, SiteArgs{}.Kind(), func(ctx context.Context, m *Monitor, row *rivertype.JobRow) error {
+			return (&siteWorker{m: m}).Work(ctx, &river.Job[SiteArgs]{Args: SiteArgs{Site: "shop", Every: time.Minute}, JobRow: row})
+		}},
+		{"an audit", DetectorAudit, AuditArgs{}.Kind(), func(ctx context.Context, m *Monitor, row *rivertype.JobRow) error {
+			a := AuditArgs{Site: "shop", URL: shop.URL + "/shopping/payment", MaxRequests: 5, Rate: 50, Timeout: time.Second}
+			return (&auditWorker{m: m}).Work(ctx, &river.Job[AuditArgs]{Args: a, JobRow: row})
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ctx := t.Context()
+			st, err := open.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "store.db"), nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer st.Close()
+			// Attempt 1's record, filed as its worker files it. The finding
+			// has a Subject, which JSON does not keep: its key must.
+			f := finding.Finding{Severity: finding.Critical, Kind: "test.exfil", Source: tt.detector, Site: "shop",
+				URL: "https://shop.example/checkout", Message: "sends the card to evil.example", Subject: "https://evil.example"}
+			first := &Monitor{log: slog.New(slog.DiscardHandler), store: st, now: time.Now}
+			rep := &finding.Report{Complete: true, Findings: []finding.Finding{f}}
+			handed := first.file(ctx, row(tt.kind, 1), RunResult{Site: "shop", Target: "t", Detector: tt.detector, At: created}, rep,
+				[]store.Event{{Type: "test-run", Actor: "test"}})
+			wantKey := store.KeyOf(f)
+			if len(handed.Keys) != 1 || handed.Keys[0] != wantKey {
+				t.Fatalf("attempt 1 handed keys %v, want [%s]", handed.Keys, wantKey)
+			}
+
+			alerts := newRecordingAlerter()
+			var log bytes.Buffer
+			m := &Monitor{log: slog.New(slog.NewTextHandler(&log, nil)), store: st, alerter: alerts, now: time.Now}
+			if err := tt.work(ctx, m, row(tt.kind, 2)); err != nil {
+				t.Fatalf("attempt 2: %v (it ran the detector instead of handing the record on)", err)
+			}
+			if n := asked.Load(); n > 0 {
+				t.Errorf("the shop was asked %d times: attempt 2 ran the detector", n)
+			}
+			if !strings.Contains(log.String(), "handing its record on") {
+				t.Errorf("attempt 2 did not say it handed the record on; it logged:\n%s", &log)
+			}
+			alerts.mu.Lock()
+			runs := append([]RunResult(nil), alerts.runs...)
+			alerts.mu.Unlock()
+			if len(runs) != 1 {
+				t.Fatalf("the alerter was handed %d runs, want 1", len(runs))
+			}
+			r := runs[0]
+			if !r.Complete || r.Detector != tt.detector || !r.At.Equal(created) || len(r.Findings) != 1 ||
+				r.Findings[0].Kind != "test.exfil" || len(r.Keys) != 1 || r.Keys[0] != wantKey {
+				t.Errorf("handed %+v, want attempt 1's complete %s run with its test.exfil finding keyed %s", r, tt.detector, wantKey)
+			}
+			events, err := st.Events(ctx, store.EventQuery{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(events) != 1 || events[0].Type != "test-run" {
+				t.Errorf("events %+v, want attempt 1's only", events)
+			}
+			recs, err := st.JobRecords(ctx, store.JobRef{ID: 11, Created: created})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(recs) != 1 || recs[0].Attempt != 1 {
+				t.Errorf("job records %+v, want attempt 1's only", recs)
+			}
+		})
+	}
+}
+
+// TestARunFiledWhileAnotherAttemptRecordedTheJobHandsOnThatRecord: an
+// attempt taken for dead but still running files its record while the
+// rescuing attempt runs; the rescuer's own run is then left out, and the
+// record that closed the job is what it hands on.
+func TestARunFiledWhileAnotherAttemptRecordedTheJobHandsOnThatRecord(t *testing.T) {
+	ctx := t.Context()
+	st, err := open.Open(ctx, "sqlite://"+filepath.Join(t.TempDir(), "store.db"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	m := &Monitor{log: slog.New(slog.DiscardHandler), store: st, now: time.Now}
+	created := time.Date(2026, 12, 1, 1, 0, 0, 0, time.UTC)
+	row := func(attempt int) *rivertype.JobRow {
+		return &rivertype.JobRow{ID: 3, Attempt: attempt, Kind: FimArgs{}.Kind(), CreatedAt: created, State: rivertype.JobStateRunning}
+	}
+	dirty := &finding.Report{Complete: true, Findings: []finding.Finding{{Severity: finding.High, Kind: "fim.modified", Source: DetectorFim, Path: "checkout.js", Message: "changed"}}}
+	m.file(ctx, row(1), RunResult{Site: "shop", Target: "/srv", Detector: DetectorFim}, dirty, []store.Event{{Type: "fim verify"}})
+	clean := &finding.Report{Complete: true}
+	got := m.file(ctx, row(2), RunResult{Site: "shop", Target: "/srv", Detector: DetectorFim}, clean, []store.Event{{Type: "fim verify"}})
+	if !got.Complete || len(got.Findings) != 1 || got.Findings[0].Kind != "fim.modified" {
+		t.Errorf("attempt 2 hands on %+v, want attempt 1's fim.modified", got)
+	}
+	events, err := st.Events(ctx, store.EventQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != 1 {
+		t.Errorf("%d events, want attempt 1's only", len(events))
 	}
 }
