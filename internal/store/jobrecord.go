@@ -62,8 +62,11 @@ type JobRecord struct {
 	Time time.Time `json:"time"`
 }
 
-// MaxJobResultBytes caps a JobRecord's Result.
-const MaxJobResultBytes = MaxEventDataBytes
+// MaxJobResultBytes caps a JobRecord's Result. It is River's cap on a
+// job's output, which holds the same result: a run over a freshly unpacked
+// web root can name thousands of files, far more than an event's data
+// holds, and a record refused for its size would leave its job never done.
+const MaxJobResultBytes = 32 << 20
 
 // PrepareJobRecord validates r and puts its times in store form, now
 // standing in for a zero Time.
@@ -81,8 +84,8 @@ func PrepareJobRecord(r JobRecord, now func() time.Time) (JobRecord, error) {
 		return r, fmt.Errorf("%w: job record of job %d: result is %d bytes (max %d)", ErrInvalid, r.Job.ID, len(r.Result), MaxJobResultBytes)
 	}
 	// The result goes out in alerts again: it is kept canonical and
-	// masked like event data.
-	res, err := CanonicalData(r.Result)
+	// masked like event data (whose own cap it may exceed).
+	res, err := canonicalJSON(r.Result)
 	if err != nil {
 		return r, fmt.Errorf("job record of job %d: result: %w", r.Job.ID, err)
 	}

@@ -135,6 +135,11 @@ func testJobRecords(t *testing.T, newStore NewFunc) {
 			{"a record without a creation time", func() store.JobRecord { r := rec(1, true); r.Job.Created = time.Time{}; return r }(), []store.Event{runEvent}},
 			{"attempt 0", rec(0, true), []store.Event{runEvent}},
 			{"a result that is not JSON", func() store.JobRecord { r := rec(1, true); r.Result = json.RawMessage("{"); return r }(), []store.Event{runEvent}},
+			{"a result over the cap", func() store.JobRecord {
+				r := rec(1, true)
+				r.Result = json.RawMessage(`"` + strings.Repeat("x", store.MaxJobResultBytes) + `"`)
+				return r
+			}(), []store.Event{runEvent}},
 		} {
 			t.Run(tt.name, func(t *testing.T) {
 				s := newStore(t)
@@ -148,6 +153,18 @@ func testJobRecords(t *testing.T, newStore NewFunc) {
 					t.Errorf("%d records and %d events kept, want none", len(got), len(events(t, s)))
 				}
 			})
+		}
+	})
+	t.Run("a result larger than an event's data is kept whole", func(t *testing.T) {
+		s := newStore(t)
+		r := rec(1, true)
+		r.Result = json.RawMessage(`{"findings":"` + strings.Repeat("f", store.MaxEventDataBytes+1) + `"}`)
+		_, filed, err := s.FileJobRecord(ctx, r, []store.Event{runEvent})
+		must(t, err)
+		got, err := s.JobRecords(ctx, job)
+		must(t, err)
+		if !filed || len(got) != 1 || string(got[0].Result) != string(r.Result) {
+			t.Errorf("filed %v, %d records; want the %d-byte result read back whole", filed, len(got), len(r.Result))
 		}
 	})
 	t.Run("a card number in a result is kept masked", func(t *testing.T) {
