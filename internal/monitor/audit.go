@@ -66,9 +66,8 @@ func (w *auditWorker) Work(ctx context.Context, j *river.Job[AuditArgs]) error {
 	if reason := stopped(ctx, "audit", a.Timeout); reason != "" {
 		rep.MarkIncomplete(reason)
 	}
-	record.Report(rctx, w.m.store, a.Site, rep, nil)
 	ev := record.RunEvent("skimwatch serve", rep, nil)
-	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, []store.Event{ev}))
+	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, rep.Findings, nil, []store.Event{ev}))
 }
 
 func (w *auditWorker) audit(ctx context.Context, a AuditArgs) (*finding.Report, error) {

@@ -146,17 +146,14 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	if err := w.m.propose(rctx, a, base, obs, rep, pol); err != nil {
 		w.m.log.Warn("pending baseline not written", "site", a.Site, "target", res.Target, "err", err)
 	}
-	record.Report(rctx, w.m.store, a.Site, rep, checkrun.Runs([]*observation.Observation{obs}))
-	// The events are made after the findings were filed, so that they say
-	// whether that worked.
-	events := checkrun.Events("skimwatch serve", rep, []*observation.Observation{obs})
 	// Saved before the run's record, which closes the job: a worker that
 	// dies between the two leaves nothing for the next attempt to save.
 	if err := checkrun.SaveSources(rctx, w.m.store, []*observation.Observation{obs}); err != nil {
 		// The findings stand without it; only their diffs are missing.
 		w.m.log.Warn("script sources not saved", "site", a.Site, "target", res.Target, "err", err)
 	}
-	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, events))
+	obsv := []*observation.Observation{obs}
+	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, rep.Findings, checkrun.Runs(obsv), checkrun.Events("skimwatch serve", rep, obsv)))
 }
 
 func (w *checkWorker) check(ctx context.Context, a CheckArgs, t checkrun.Target) (*observation.Observation, error) {
@@ -269,9 +266,8 @@ func (w *fimWorker) Work(ctx context.Context, j *river.Job[FimArgs]) error {
 	if reason := stopped(ctx, "verify", a.Timeout); reason != "" {
 		rep.MarkIncomplete(reason)
 	}
-	record.Report(rctx, w.m.store, a.Site, rep, nil)
 	ev := record.RunEvent("skimwatch serve", rep, scanCounts(rep))
-	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, []store.Event{ev}))
+	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, rep.Findings, nil, []store.Event{ev}))
 }
 
 func (w *fimWorker) verify(ctx context.Context, a FimArgs) (*finding.Report, error) {
@@ -347,7 +343,7 @@ func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
 	}
 	// The collector filed the findings; the run files its event and the
 	// job's record, last, so that they say how the whole run went.
-	return w.m.finish(ctx, ctx, w.m.file(ctx, j.JobRow, res, rep, events))
+	return w.m.finish(ctx, ctx, w.m.file(ctx, j.JobRow, res, rep, nil, nil, events))
 }
 
 // finish completes a run with its result (see file): the result becomes

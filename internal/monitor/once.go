@@ -15,8 +15,9 @@ import (
 // A River job runs at least once: a worker that dies after it filed a run's
 // record, but before River marked the job completed (it does so after Work
 // returns, in batches), leaves the job to be rescued and run again. So a
-// run's events are filed together with a store.JobRecord naming its job
-// and attempt, in one store transaction, and an attempt after the first
+// run's findings, check runs and events are filed together with a
+// store.JobRecord naming its job and attempt, in one store transaction
+// (a worker dies before all of it or after), and an attempt after the first
 // looks for an earlier complete record before it runs the detector: when
 // there is one, that record's result is handed on (to the job's output and
 // the Alerter, as the first attempt would have, in case it died before
@@ -89,32 +90,33 @@ func storedResult(r store.JobRecord) (RunResult, error) {
 	return res, nil
 }
 
-// file records one run of row's job, whose findings and check runs the
-// caller has filed (record.Report; the same finding filed again only counts
-// up): its events, together with the job's record, in one transaction. It
-// returns the result to hand on: the run's own, or, when another attempt
-// of the job filed a complete record first (one taken for dead that was
-// still running), that one's, with this run's events left out.
-func (m *Monitor) file(ctx context.Context, row *rivertype.JobRow, res RunResult, rep *finding.Report, events []store.Event) RunResult {
+// file records one run of row's job: fs (the findings to file; the
+// collector's are filed already), check runs and events, together with the
+// job's record, in one transaction. It returns the result to hand on: the
+// run's own, or, when another attempt of the job filed a complete record
+// first (one taken for dead that was still running), that one's, with this
+// run's record left out. A run outside a queue is filed as the CLI files
+// its runs.
+func (m *Monitor) file(ctx context.Context, row *rivertype.JobRow, res RunResult, rep *finding.Report, fs []finding.Finding, runs []store.CheckRun, events []store.Event) RunResult {
 	ref, queued := jobRef(row)
 	if !queued {
-		if err := record.Put(ctx, m.store, res.Site, nil, nil, events); err != nil {
-			rep.MarkIncomplete("run event not saved to the store: " + err.Error())
+		if err := record.Put(ctx, m.store, res.Site, fs, runs, events); err != nil {
+			rep.MarkIncomplete("findings not saved to the store: " + err.Error())
 		}
+		return withKeys(result(res, rep))
+	}
+	run, err := record.Run(res.Site, fs, runs, events)
+	if err != nil {
+		rep.MarkIncomplete("findings not saved to the store: " + err.Error())
 		return withKeys(result(res, rep))
 	}
 	out := withKeys(result(res, rep))
 	// Values of a RunResult always marshal.
 	b, _ := json.Marshal(out)
-	for i := range events {
-		if events[i].Site == "" {
-			events[i].Site = res.Site
-		}
-	}
 	kept, filed, err := m.store.FileJobRecord(ctx, store.JobRecord{Job: ref, Attempt: row.Attempt, Kind: row.Kind,
-		Site: res.Site, Complete: out.Complete, Result: b}, events)
+		Site: res.Site, Complete: out.Complete, Result: b}, run)
 	if err != nil {
-		rep.MarkIncomplete("run record not saved to the store: " + err.Error())
+		rep.MarkIncomplete("findings not saved to the store: " + err.Error())
 		return withKeys(result(res, rep))
 	}
 	if !filed {

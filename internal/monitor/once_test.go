@@ -100,6 +100,15 @@ func TestARescuedAttemptHandsOnTheRecordOfTheAttemptThatDied(t *testing.T) {
 			if len(events) != tt.wantEvents {
 				t.Errorf("%d fim verify events for the job, want %d", len(events), tt.wantEvents)
 			}
+			if tt.wantKind != "" {
+				fs, err := st.Findings(ctx, store.FindingQuery{Site: "shop", Source: DetectorFim})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(fs) != 1 || fs[0].Kind != tt.wantKind || fs[0].Count != 1 {
+					t.Errorf("stored findings %+v, want the %s once, counted once", fs, tt.wantKind)
+				}
+			}
 			alerts.mu.Lock()
 			runs := append([]RunResult(nil), alerts.runs...)
 			alerts.mu.Unlock()
@@ -174,7 +183,7 @@ func TestEveryJobKindHandsOnAnEarlierCompleteRecord(t *testing.T) {
 			first := &Monitor{log: slog.New(slog.DiscardHandler), store: st, now: time.Now}
 			rep := &finding.Report{Complete: true, Findings: []finding.Finding{f}}
 			handed := first.file(ctx, row(tt.kind, 1), RunResult{Site: "shop", Target: "t", Detector: tt.detector, At: created}, rep,
-				[]store.Event{{Type: "test-run", Actor: "test"}})
+				rep.Findings, nil, []store.Event{{Type: "test-run", Actor: "test"}})
 			wantKey := store.KeyOf(f)
 			if len(handed.Keys) != 1 || handed.Keys[0] != wantKey {
 				t.Fatalf("attempt 1 handed keys %v, want [%s]", handed.Keys, wantKey)
@@ -238,9 +247,9 @@ func TestARunFiledWhileAnotherAttemptRecordedTheJobHandsOnThatRecord(t *testing.
 		return &rivertype.JobRow{ID: 3, Attempt: attempt, Kind: FimArgs{}.Kind(), CreatedAt: created, State: rivertype.JobStateRunning}
 	}
 	dirty := &finding.Report{Complete: true, Findings: []finding.Finding{{Severity: finding.High, Kind: "fim.modified", Source: DetectorFim, Path: "checkout.js", Message: "changed"}}}
-	m.file(ctx, row(1), RunResult{Site: "shop", Target: "/srv", Detector: DetectorFim}, dirty, []store.Event{{Type: "fim verify"}})
+	m.file(ctx, row(1), RunResult{Site: "shop", Target: "/srv", Detector: DetectorFim}, dirty, dirty.Findings, nil, []store.Event{{Type: "fim verify"}})
 	clean := &finding.Report{Complete: true}
-	got := m.file(ctx, row(2), RunResult{Site: "shop", Target: "/srv", Detector: DetectorFim}, clean, []store.Event{{Type: "fim verify"}})
+	got := m.file(ctx, row(2), RunResult{Site: "shop", Target: "/srv", Detector: DetectorFim}, clean, nil, nil, []store.Event{{Type: "fim verify"}})
 	if !got.Complete || len(got.Findings) != 1 || got.Findings[0].Kind != "fim.modified" {
 		t.Errorf("attempt 2 hands on %+v, want attempt 1's fim.modified", got)
 	}

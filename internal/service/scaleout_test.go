@@ -290,8 +290,8 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 		}
 	})
 	t.Run("each completed check is recorded exactly once, and each incomplete attempt once", func(t *testing.T) {
-		// A run's events are filed with a record of its job and attempt,
-		// in one transaction, and an attempt after one that recorded the
+		// A run's findings, check runs and events are filed with a record
+		// of its job and attempt, in one transaction, and an attempt after one that recorded the
 		// job complete hands that record on instead of checking again: so
 		// a worker killed after it filed a check but before the queue
 		// marked the job completed leaves no second record.

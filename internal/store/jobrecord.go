@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/skimwatch/skimwatch/internal/finding"
 )
 
 // JobRecordStore keeps which queue job filed which run record. A queue runs
@@ -15,20 +17,34 @@ import (
 // already filed a complete record, hands that record on instead of running
 // the detector a second time and filing a second record.
 type JobRecordStore interface {
-	// FileJobRecord appends events to the event log and files r, naming
-	// them, in one transaction: a record is never kept without its events
-	// or its events without it. When the job already has a complete record
-	// (from any attempt), nothing is filed and that record is returned with
-	// filed false, so a job is recorded complete at most once even when two
-	// attempts run at the same time (one thought dead, still running).
-	// Filing an attempt that is already filed is an error.
-	FileJobRecord(ctx context.Context, r JobRecord, events []Event) (kept JobRecord, filed bool, err error)
+	// FileJobRecord files run (its findings as PutFinding does, its check
+	// runs as PutCheckRun, its events appended to the log) and r, naming
+	// the events, in one transaction: a job record is never kept without
+	// its run or any of its run without it. When the job already has a
+	// complete record (from any attempt), nothing is filed and that record
+	// is returned with filed false, so a job is recorded complete at most
+	// once even when two attempts run at the same time (one thought dead,
+	// still running). Filing an attempt that is already filed is an error.
+	FileJobRecord(ctx context.Context, r JobRecord, run RunRecord) (kept JobRecord, filed bool, err error)
 	// JobRecords returns the records of job, oldest attempt first; none is
 	// an empty list.
 	JobRecords(ctx context.Context, job JobRef) ([]JobRecord, error)
 	// PruneJobRecords deletes records filed before before and returns how
 	// many. A queue gives up on a job long before JobRecordRetention.
 	PruneJobRecords(ctx context.Context, before time.Time) (int64, error)
+}
+
+// RunRecord is what one detector run files.
+type RunRecord struct {
+	Findings  []KeyedFinding
+	CheckRuns []CheckRun
+	Events    []Event
+}
+
+// KeyedFinding is a finding and the key it is filed under (see PutFinding).
+type KeyedFinding struct {
+	Key     string
+	Finding finding.Finding
 }
 
 // JobRecordRetention is how long job records are kept: far longer than a

@@ -9,8 +9,95 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
+
+// preparedFinding is a finding validated, masked and ready to write.
+type preparedFinding struct {
+	key string
+	f   finding.Finding
+	ev  string
+}
+
+func (d *DB) prepareFinding(key string, f finding.Finding) (preparedFinding, error) {
+	if err := store.ValidateFinding(key, f); err != nil {
+		return preparedFinding{}, err
+	}
+	f, err := store.MaskFinding(f)
+	if err != nil {
+		return preparedFinding{}, err
+	}
+	if f.Time.IsZero() {
+		f.Time = d.now()
+	}
+	ev := f.Evidence
+	if ev == nil {
+		ev = map[string]any{}
+	}
+	evJSON, err := json.Marshal(ev)
+	if err != nil {
+		return preparedFinding{}, fmt.Errorf("%q: evidence: %w", f.Kind, err)
+	}
+	return preparedFinding{key: key, f: f, ev: string(evJSON)}, nil
+}
+
+// rowQueryer is a pool or a transaction.
+type rowQueryer interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// putFindingIn upserts p in one statement, on its own or in a transaction.
+func putFindingIn(ctx context.Context, q rowQueryer, p preparedFinding) (created bool, err error) {
+	f := p.f
+	err = q.QueryRow(ctx, putFinding, f.Site, p.key, int(f.Severity), f.Kind, f.Message, p.ev,
+		f.Source, f.URL, f.Path, f.Rule, store.Timestamp(f.Time)).Scan(&created)
+	return created, err
+}
+
+// preparedCheckRun is a check run validated and ready to write.
+type preparedCheckRun struct {
+	r     store.CheckRun
+	honey string
+}
+
+func (d *DB) prepareCheckRun(r store.CheckRun) (preparedCheckRun, error) {
+	if r.Time.IsZero() {
+		r.Time = d.now()
+	}
+	r, err := store.PrepareCheckRun(r)
+	if err != nil {
+		return preparedCheckRun{}, err
+	}
+	if r.Honey == nil {
+		r.Honey = map[string]string{}
+	}
+	hj, err := json.Marshal(r.Honey)
+	if err != nil {
+		return preparedCheckRun{}, fmt.Errorf("%s: %w", r.CheckID, err)
+	}
+	return preparedCheckRun{r: r, honey: string(hj)}, nil
+}
+
+// putCheckRun writes p in the caller's transaction.
+func putCheckRun(ctx context.Context, tx pgx.Tx, p preparedCheckRun) error {
+	r := p.r
+	// Replacing the run cascades to its old honey rows.
+	if _, err := tx.Exec(ctx, "DELETE FROM check_runs WHERE check_id = $1", r.CheckID); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO check_runs (check_id, site, target, started, honey) VALUES ($1, $2, $3, $4, $5)",
+		r.CheckID, r.Site, r.Target, r.Time, p.honey); err != nil {
+		return err
+	}
+	for _, v := range r.Honey {
+		if _, err := tx.Exec(ctx, "INSERT INTO check_honey (value, check_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+			store.HoneyKey(v), r.CheckID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // lockEvents takes the event log's append lock. SHARE ROW EXCLUSIVE
 // conflicts with itself, so appenders on every connection and machine take
@@ -34,20 +121,36 @@ func appendEvent(ctx context.Context, tx pgx.Tx, e store.Event) (store.Event, er
 	return e, err
 }
 
-// FileJobRecord appends events and files r in one transaction; see
+// FileJobRecord files run and r in one transaction; see
 // store.JobRecordStore. The event log's lock is taken first, even with no
 // events to append: it is what makes two attempts of one job, on two
 // machines, file one after the other, so the second sees the first's
-// complete record.
-func (d *DB) FileJobRecord(ctx context.Context, r store.JobRecord, events []store.Event) (store.JobRecord, bool, error) {
+// complete record. Other writers of findings and check runs never wait
+// for it while holding their rows, so it cannot deadlock with them.
+func (d *DB) FileJobRecord(ctx context.Context, r store.JobRecord, run store.RunRecord) (store.JobRecord, bool, error) {
 	r, err := store.PrepareJobRecord(r, d.now)
 	if err != nil {
 		return store.JobRecord{}, false, fmt.Errorf("postgres: file job record: %w", err)
 	}
-	prepared := make([]store.Event, len(events))
-	for i, e := range events {
-		if prepared[i], err = store.PrepareEvent(e, d.now); err != nil {
-			return store.JobRecord{}, false, fmt.Errorf("postgres: file job record of job %d: %w", r.Job.ID, err)
+	fail := func(err error) (store.JobRecord, bool, error) {
+		return store.JobRecord{}, false, fmt.Errorf("postgres: file job record of job %d attempt %d: %w", r.Job.ID, r.Attempt, err)
+	}
+	findings := make([]preparedFinding, len(run.Findings))
+	for i, kf := range run.Findings {
+		if findings[i], err = d.prepareFinding(kf.Key, kf.Finding); err != nil {
+			return fail(err)
+		}
+	}
+	checkRuns := make([]preparedCheckRun, len(run.CheckRuns))
+	for i, cr := range run.CheckRuns {
+		if checkRuns[i], err = d.prepareCheckRun(cr); err != nil {
+			return fail(err)
+		}
+	}
+	events := make([]store.Event, len(run.Events))
+	for i, e := range run.Events {
+		if events[i], err = store.PrepareEvent(e, d.now); err != nil {
+			return fail(err)
 		}
 	}
 	var kept store.JobRecord
@@ -65,8 +168,18 @@ func (d *DB) FileJobRecord(ctx context.Context, r store.JobRecord, events []stor
 			kept = rows[0]
 			return nil
 		}
-		r.Seqs = make([]int64, 0, len(prepared))
-		for _, e := range prepared {
+		for _, p := range findings {
+			if _, err := putFindingIn(ctx, tx, p); err != nil {
+				return fmt.Errorf("put finding %q: %w", p.f.Kind, err)
+			}
+		}
+		for _, p := range checkRuns {
+			if err := putCheckRun(ctx, tx, p); err != nil {
+				return fmt.Errorf("put check run %s: %w", p.r.CheckID, err)
+			}
+		}
+		r.Seqs = make([]int64, 0, len(events))
+		for _, e := range events {
 			e, err := appendEvent(ctx, tx, e)
 			if err != nil {
 				return fmt.Errorf("append event %q: %w", e.Type, err)
@@ -83,7 +196,7 @@ func (d *DB) FileJobRecord(ctx context.Context, r store.JobRecord, events []stor
 		return nil
 	})
 	if err != nil {
-		return store.JobRecord{}, false, fmt.Errorf("postgres: file job record of job %d attempt %d: %w", r.Job.ID, r.Attempt, err)
+		return fail(err)
 	}
 	return kept, filed, nil
 }
