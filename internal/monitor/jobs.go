@@ -152,8 +152,8 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 		// The findings stand without it; only their diffs are missing.
 		w.m.log.Warn("script sources not saved", "site", a.Site, "target", res.Target, "err", err)
 	}
-	obsv := []*observation.Observation{obs}
-	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, rep.Findings, checkrun.Runs(obsv), checkrun.Events("skimwatch serve", rep, obsv)))
+	observed := []*observation.Observation{obs}
+	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, rep.Findings, checkrun.Runs(observed), checkrun.Events("skimwatch serve", rep, observed)))
 }
 
 func (w *checkWorker) check(ctx context.Context, a CheckArgs, t checkrun.Target) (*observation.Observation, error) {
