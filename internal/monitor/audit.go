@@ -13,6 +13,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/finding"
 	"github.com/skimwatch/skimwatch/internal/record"
+	"github.com/skimwatch/skimwatch/internal/store"
 )
 
 // DetectorAudit is the audit's RunResult.Detector.
@@ -50,6 +51,9 @@ func (w *auditWorker) Timeout(j *river.Job[AuditArgs]) time.Duration { return j.
 // Work audits the site, files the findings and the run in the store as
 // `skimwatch audit --store` does, and hands the run to the Alerter.
 func (w *auditWorker) Work(ctx context.Context, j *river.Job[AuditArgs]) error {
+	if done, err := w.m.handOnRecorded(ctx, j.JobRow); done {
+		return err
+	}
 	a := j.Args
 	res := RunResult{Site: a.Site, Target: a.URL, Detector: DetectorAudit, At: w.m.now()}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
@@ -62,8 +66,8 @@ func (w *auditWorker) Work(ctx context.Context, j *river.Job[AuditArgs]) error {
 	if reason := stopped(ctx, "audit", a.Timeout); reason != "" {
 		rep.MarkIncomplete(reason)
 	}
-	record.Report(rctx, w.m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, nil))
-	return w.m.finish(ctx, rctx, res, rep)
+	ev := record.RunEvent("skimwatch serve", rep, nil)
+	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, rep.Findings, nil, []store.Event{ev}))
 }
 
 func (w *auditWorker) audit(ctx context.Context, a AuditArgs) (*finding.Report, error) {

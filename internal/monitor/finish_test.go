@@ -15,7 +15,7 @@ func TestFinishMasksCardNumbersBeforeTheAlerterSeesThem(t *testing.T) {
 	m := &Monitor{log: slog.New(slog.DiscardHandler), alerter: alerts, now: time.Now}
 	rep := &finding.Report{Complete: true, Findings: []finding.Finding{{Severity: finding.High, Kind: "scan.match", Source: "scan",
 		Message: "card 5555555555554444 in cms_block 7", Evidence: map[string]any{"excerpt": "pan=5555555555554444"}}}}
-	if err := m.finish(context.Background(), context.Background(), RunResult{Site: "shop", Target: "db"}, rep); err != nil {
+	if err := m.finish(context.Background(), context.Background(), result(RunResult{Site: "shop", Target: "db"}, rep)); err != nil {
 		t.Fatal(err)
 	}
 	r, ok := alerts.nth(context.Background(), 0, time.Second)

@@ -107,6 +107,9 @@ type checkWorker struct {
 func (w *checkWorker) Timeout(j *river.Job[CheckArgs]) time.Duration { return j.Args.Timeout }
 
 func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
+	if done, err := w.m.handOnRecorded(ctx, j.JobRow); done {
+		return err
+	}
 	a := j.Args
 	res := RunResult{Site: a.Site, Target: a.target(), Detector: DetectorCheck, At: w.m.now()}
 	// Whether the check runs its differential passes depends on the
@@ -143,12 +146,14 @@ func (w *checkWorker) Work(ctx context.Context, j *river.Job[CheckArgs]) error {
 	if err := w.m.propose(rctx, a, base, obs, rep, pol); err != nil {
 		w.m.log.Warn("pending baseline not written", "site", a.Site, "target", res.Target, "err", err)
 	}
-	record.Report(rctx, w.m.store, a.Site, rep, checkrun.Runs([]*observation.Observation{obs}), checkrun.Events("skimwatch serve", rep, []*observation.Observation{obs})...)
+	// Saved before the run's record, which closes the job: a worker that
+	// dies between the two leaves nothing for the next attempt to save.
 	if err := checkrun.SaveSources(rctx, w.m.store, []*observation.Observation{obs}); err != nil {
 		// The findings stand without it; only their diffs are missing.
 		w.m.log.Warn("script sources not saved", "site", a.Site, "target", res.Target, "err", err)
 	}
-	return w.m.finish(ctx, rctx, res, rep)
+	observed := []*observation.Observation{obs}
+	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, rep.Findings, checkrun.Runs(observed), checkrun.Events("skimwatch serve", rep, observed)))
 }
 
 func (w *checkWorker) check(ctx context.Context, a CheckArgs, t checkrun.Target) (*observation.Observation, error) {
@@ -246,6 +251,9 @@ type fimWorker struct {
 func (w *fimWorker) Timeout(j *river.Job[FimArgs]) time.Duration { return j.Args.Timeout }
 
 func (w *fimWorker) Work(ctx context.Context, j *river.Job[FimArgs]) error {
+	if done, err := w.m.handOnRecorded(ctx, j.JobRow); done {
+		return err
+	}
 	a := j.Args
 	res := RunResult{Site: a.Site, Target: a.Path, Detector: DetectorFim, At: w.m.now()}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
@@ -258,8 +266,8 @@ func (w *fimWorker) Work(ctx context.Context, j *river.Job[FimArgs]) error {
 	if reason := stopped(ctx, "verify", a.Timeout); reason != "" {
 		rep.MarkIncomplete(reason)
 	}
-	record.Report(rctx, w.m.store, a.Site, rep, nil, record.RunEvent("skimwatch serve", rep, scanCounts(rep)))
-	return w.m.finish(ctx, rctx, res, rep)
+	ev := record.RunEvent("skimwatch serve", rep, scanCounts(rep))
+	return w.m.finish(ctx, rctx, w.m.file(rctx, j.JobRow, res, rep, rep.Findings, nil, []store.Event{ev}))
 }
 
 func (w *fimWorker) verify(ctx context.Context, a FimArgs) (*finding.Report, error) {
@@ -286,6 +294,9 @@ type siteWorker struct {
 }
 
 func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
+	if done, err := w.m.handOnRecorded(ctx, j.JobRow); done {
+		return err
+	}
 	a := j.Args
 	now := w.m.now()
 	res := RunResult{Site: a.Site, Target: a.Site, Detector: DetectorCollector, At: now}
@@ -313,11 +324,9 @@ func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
 	if err != nil {
 		rep.MarkIncomplete("read report aggregates: " + err.Error())
 	}
+	var events []store.Event
 	if len(aggs) > 0 || len(rep.Findings) > 0 {
-		ev := record.RunEvent("skimwatch serve", rep, collector.EvaluationFacts(aggs, since))
-		if err := record.Put(ctx, w.m.store, a.Site, nil, nil, []store.Event{ev}); err != nil {
-			rep.MarkIncomplete("run event not saved to the store: " + err.Error())
-		}
+		events = append(events, record.RunEvent("skimwatch serve", rep, collector.EvaluationFacts(aggs, since)))
 	}
 	if a.Retain > 0 {
 		if _, err := w.m.store.PruneReportAggregates(ctx, now.Add(-a.Retain)); err != nil {
@@ -329,14 +338,19 @@ func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
 			rep.MarkIncomplete("alert delivery retention: " + err.Error())
 		}
 	}
-	return w.m.finish(ctx, ctx, res, rep)
+	if _, err := w.m.store.PruneJobRecords(ctx, now.Add(-store.JobRecordRetention)); err != nil {
+		rep.MarkIncomplete("job record retention: " + err.Error())
+	}
+	// The collector filed the findings; the run files its event and the
+	// job's record, last, so that they say how the whole run went.
+	return w.m.finish(ctx, ctx, w.m.file(ctx, j.JobRow, res, rep, nil, nil, events))
 }
 
-// finish completes a run: its result becomes the job's output (kept
-// whatever the job's outcome) and is handed to the Alerter. An incomplete
-// run is returned as an error, so River retries it with back-off.
-func (m *Monitor) finish(jobCtx, rctx context.Context, res RunResult, rep *finding.Report) error {
-	res = result(res, rep)
+// finish completes a run with its result (see file): the result becomes
+// the job's output (kept whatever the job's outcome) and is handed to the
+// Alerter. An incomplete run is returned as an error, so River retries it
+// with back-off.
+func (m *Monitor) finish(jobCtx, rctx context.Context, res RunResult) error {
 	if err := river.RecordOutput(jobCtx, res); err != nil {
 		m.log.Warn("run output not recorded", "site", res.Site, "target", res.Target, "err", err)
 	}

@@ -10,7 +10,8 @@
 // that times out records an incomplete result, and one whose process dies
 // records none and stays running or retryable, so no run reads as clean
 // unless it finished and saw everything. Every finished run is also handed
-// to the Alerter.
+// to the Alerter. In the store, a job is recorded complete once, whatever
+// its attempts (once.go).
 package monitor
 
 import (

@@ -23,35 +23,56 @@ import (
 // none themselves). Findings are masked before their key is made, so that
 // the key (a hash) is not one of a card number either.
 func Put(ctx context.Context, st store.Store, site string, fs []finding.Finding, runs []store.CheckRun, events []store.Event) error {
+	run, err := Run(site, fs, runs, events)
+	if err != nil {
+		return err
+	}
+	for _, kf := range run.Findings {
+		if _, err := st.PutFinding(ctx, kf.Key, kf.Finding); err != nil {
+			return fmt.Errorf("record finding: %w", err)
+		}
+	}
+	for _, r := range run.CheckRuns {
+		if err := st.PutCheckRun(ctx, r); err != nil {
+			return fmt.Errorf("record check run: %w", err)
+		}
+	}
+	for _, e := range run.Events {
+		if _, err := st.AppendEvent(ctx, e); err != nil {
+			return fmt.Errorf("record event: %w", err)
+		}
+	}
+	return nil
+}
+
+// Run is what Put files, ready to be filed in one transaction
+// (store.JobRecordStore): every item under site where it names none, and
+// each finding masked and keyed.
+func Run(site string, fs []finding.Finding, runs []store.CheckRun, events []store.Event) (store.RunRecord, error) {
+	var run store.RunRecord
 	for _, f := range fs {
 		if f.Site == "" {
 			f.Site = site
 		}
 		f, err := store.MaskFinding(f)
 		if err != nil {
-			return fmt.Errorf("mask finding: %w", err)
+			return store.RunRecord{}, fmt.Errorf("mask finding: %w", err)
 		}
-		if _, err := st.PutFinding(ctx, key(f), f); err != nil {
-			return fmt.Errorf("record finding: %w", err)
-		}
+		run.Findings = append(run.Findings, store.KeyedFinding{Key: key(f), Finding: f})
 	}
 	for _, r := range runs {
 		if r.Site == "" {
 			r.Site = site
 		}
-		if err := st.PutCheckRun(ctx, r); err != nil {
-			return fmt.Errorf("record check run: %w", err)
-		}
+		run.CheckRuns = append(run.CheckRuns, r)
 	}
 	for _, e := range events {
 		if e.Site == "" {
 			e.Site = site
 		}
-		if _, err := st.AppendEvent(ctx, e); err != nil {
-			return fmt.Errorf("record event: %w", err)
-		}
+		run.Events = append(run.Events, e)
 	}
-	return nil
+	return run, nil
 }
 
 // Key is the store key Put files f under, for reports that point at the

@@ -289,21 +289,65 @@ func TestScaleOutSurvivesAKilledWorker(t *testing.T) {
 			t.Errorf("killed job now %+v, want rescued, then completed on attempt 2 by another process", r)
 		}
 	})
-	t.Run("each check is recorded once, a job the kill interrupted at most twice", func(t *testing.T) {
-		// Jobs run at least once: a worker killed after it filed a check's
-		// record but before River marked the job completed leaves that
-		// record, and the rescued attempt files another. Only jobs the kill
-		// interrupted (worker-1 runs several at once) can do that, so at
-		// most one record per rescued job is extra.
-		rescued := 0
+	t.Run("each completed check is recorded exactly once, and each incomplete attempt once", func(t *testing.T) {
+		// A run's findings, check runs and events are filed with a record
+		// of its job and attempt, in one transaction, and an attempt after one that recorded the
+		// job complete hands that record on instead of checking again: so
+		// a worker killed after it filed a check but before the queue
+		// marked the job completed leaves no second record.
+		bySeq := map[int64]store.Event{}
+		for _, e := range events {
+			bySeq[e.Seq] = e
+		}
+		named, incomplete := map[int64]bool{}, 0
 		for _, r := range runs {
-			if len(r.Errors) > 0 && r.Errors[0] == rescuedError {
-				rescued++
+			recs, err := st.JobRecords(ctx, store.JobRef{ID: r.ID, Created: r.Created})
+			if err != nil {
+				t.Fatal(err)
+			}
+			complete, failures, rescues := 0, 0, 0
+			for _, rec := range recs {
+				if rec.Complete {
+					complete++
+				}
+				if len(rec.Seqs) != 1 || bySeq[rec.Seqs[0]].Type != "check" || named[rec.Seqs[0]] {
+					t.Errorf("job %d attempt %d names events %v, want one check event of its own", r.ID, rec.Attempt, rec.Seqs)
+				}
+				for _, seq := range rec.Seqs {
+					named[seq] = true
+				}
+			}
+			for _, e := range r.Errors {
+				if e == rescuedError {
+					rescues++
+				} else {
+					failures++
+				}
+			}
+			// Each failed attempt recorded itself incomplete; an attempt
+			// killed just after it did so has the rescue as its error.
+			if n := len(recs) - complete; n < failures || n > failures+rescues {
+				t.Errorf("job %d: %d incomplete records for %d failed attempts and %d rescues", r.ID, n, failures, rescues)
+			}
+			incomplete += len(recs) - complete
+			if r.ID == killed.ID {
+				// Whether the killed attempt had filed its check decides
+				// which path the rescue took; both must end in one record.
+				for _, rec := range recs {
+					t.Logf("the killed job %d: attempt %d recorded it (complete %v)", r.ID, rec.Attempt, rec.Complete)
+				}
+			}
+			if r.State == "completed" && complete != 1 {
+				t.Errorf("completed job %d (attempt %d) has %d complete records, want exactly 1: %+v", r.ID, r.Attempt, complete, recs)
 			}
 		}
-		want := completed + recordedFailures
-		if n := len(events); n < want || n > want+rescued {
-			t.Errorf("%d check events for %d completed checks and %d incomplete attempts (up to %d more allowed for the %d rescued jobs)", n, completed, recordedFailures, rescued, rescued)
+		if n := len(events); n != completed+incomplete {
+			t.Errorf("%d check events for %d completed checks and %d incomplete attempts (%d failed attempts in the queue), want one each", n, completed, incomplete, recordedFailures)
+		}
+		for _, e := range events {
+			if !named[e.Seq] {
+				t.Errorf("check event %d belongs to no job's record: %s", e.Seq, e.Data)
+			}
 		}
 	})
 	recv.mu.Lock()

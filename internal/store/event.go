@@ -18,11 +18,16 @@ const MaxEventDataBytes = 1 << 20
 // so that its hash does not depend on how a database re-formats JSON. Numbers
 // keep their exact text. Empty data becomes "null".
 func CanonicalData(d json.RawMessage) (json.RawMessage, error) {
-	if len(bytes.TrimSpace(d)) == 0 {
-		return json.RawMessage("null"), nil
-	}
 	if len(d) > MaxEventDataBytes {
 		return nil, fmt.Errorf("%w: event data is %d bytes (max %d)", ErrInvalid, len(d), MaxEventDataBytes)
+	}
+	return canonicalJSON(d)
+}
+
+// canonicalJSON is CanonicalData without the size cap.
+func canonicalJSON(d json.RawMessage) (json.RawMessage, error) {
+	if len(bytes.TrimSpace(d)) == 0 {
+		return json.RawMessage("null"), nil
 	}
 	dec := json.NewDecoder(bytes.NewReader(d))
 	dec.UseNumber()

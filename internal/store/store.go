@@ -108,6 +108,8 @@ type Store interface {
 	ScriptSourceStore
 	// ReportPageStore pages through a site's report aggregates.
 	ReportPageStore
+	// JobRecordStore keeps which queue job filed which run record.
+	JobRecordStore
 
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error

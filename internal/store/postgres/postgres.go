@@ -430,29 +430,13 @@ RETURNING (xmax = 0)`
 
 // PutFinding upserts a finding by (f.Site, key).
 func (d *DB) PutFinding(ctx context.Context, key string, f finding.Finding) (bool, error) {
-	if err := store.ValidateFinding(key, f); err != nil {
-		return false, fmt.Errorf("postgres: put finding: %w", err)
-	}
-	f, err := store.MaskFinding(f)
+	p, err := d.prepareFinding(key, f)
 	if err != nil {
 		return false, fmt.Errorf("postgres: put finding: %w", err)
 	}
-	if f.Time.IsZero() {
-		f.Time = d.now()
-	}
-	ev := f.Evidence
-	if ev == nil {
-		ev = map[string]any{}
-	}
-	evJSON, err := json.Marshal(ev)
+	created, err := putFindingIn(ctx, d.pool, p)
 	if err != nil {
-		return false, fmt.Errorf("postgres: put finding %q: evidence: %w", f.Kind, err)
-	}
-	var created bool
-	err = d.pool.QueryRow(ctx, putFinding, f.Site, key, int(f.Severity), f.Kind, f.Message, string(evJSON),
-		f.Source, f.URL, f.Path, f.Rule, store.Timestamp(f.Time)).Scan(&created)
-	if err != nil {
-		return false, fmt.Errorf("postgres: put finding %q: %w", f.Kind, err)
+		return false, fmt.Errorf("postgres: put finding %q: %w", p.f.Kind, err)
 	}
 	return created, nil
 }
@@ -502,17 +486,10 @@ func (d *DB) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		return store.Event{}, fmt.Errorf("postgres: append event: %w", err)
 	}
 	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		if _, err := tx.Exec(ctx, "LOCK TABLE events IN SHARE ROW EXCLUSIVE MODE"); err != nil {
+		if err := lockEvents(ctx, tx); err != nil {
 			return err
 		}
-		var prev store.Event
-		err := tx.QueryRow(ctx, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").Scan(&prev.Seq, &prev.Hash)
-		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
-			return err
-		}
-		e = e.Seal(prev)
-		_, err = tx.Exec(ctx, `INSERT INTO events (seq, time, site, type, actor, data, prev_hash, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, e.Seq, e.Time, e.Site, e.Type, e.Actor, string(e.Data), e.PrevHash, e.Hash)
+		e, err = appendEvent(ctx, tx, e)
 		return err
 	})
 	if err != nil {
@@ -591,40 +568,13 @@ func nonNil(s []string) []string {
 
 // PutCheckRun records a check run and its honey values; see store.Store.
 func (d *DB) PutCheckRun(ctx context.Context, r store.CheckRun) error {
-	if r.Time.IsZero() {
-		r.Time = d.now()
-	}
-	r, err := store.PrepareCheckRun(r)
+	p, err := d.prepareCheckRun(r)
 	if err != nil {
 		return fmt.Errorf("postgres: put check run: %w", err)
 	}
-	honey := r.Honey
-	if honey == nil {
-		honey = map[string]string{}
-	}
-	hj, err := json.Marshal(honey)
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error { return putCheckRun(ctx, tx, p) })
 	if err != nil {
-		return fmt.Errorf("postgres: put check run %s: %w", r.CheckID, err)
-	}
-	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		// Replacing the run cascades to its old honey rows.
-		if _, err := tx.Exec(ctx, "DELETE FROM check_runs WHERE check_id = $1", r.CheckID); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, "INSERT INTO check_runs (check_id, site, target, started, honey) VALUES ($1, $2, $3, $4, $5)",
-			r.CheckID, r.Site, r.Target, r.Time, string(hj)); err != nil {
-			return err
-		}
-		for _, v := range honey {
-			if _, err := tx.Exec(ctx, "INSERT INTO check_honey (value, check_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-				store.HoneyKey(v), r.CheckID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("postgres: put check run %s: %w", r.CheckID, err)
+		return fmt.Errorf("postgres: put check run %s: %w", p.r.CheckID, err)
 	}
 	return nil
 }

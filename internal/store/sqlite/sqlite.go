@@ -514,50 +514,17 @@ func (d *DB) ApprovedSources(ctx context.Context, site string) ([]store.Approved
 
 // PutFinding upserts a finding by (f.Site, key).
 func (d *DB) PutFinding(ctx context.Context, key string, f finding.Finding) (bool, error) {
-	if err := store.ValidateFinding(key, f); err != nil {
-		return false, fmt.Errorf("sqlite: put finding: %w", err)
-	}
-	f, err := store.MaskFinding(f)
+	p, err := d.prepareFinding(key, f)
 	if err != nil {
 		return false, fmt.Errorf("sqlite: put finding: %w", err)
-	}
-	if f.Time.IsZero() {
-		f.Time = d.now()
-	}
-	seen := micros(f.Time)
-	ev, err := json.Marshal(evidence(f.Evidence))
-	if err != nil {
-		return false, fmt.Errorf("sqlite: put finding %q: evidence: %w", f.Kind, err)
 	}
 	var created bool
 	err = d.tx(ctx, func(tx *sql.Tx) error {
-		var last int64
-		err := tx.QueryRowContext(ctx, "SELECT last_seen FROM findings WHERE site = ? AND key = ?", f.Site, key).Scan(&last)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			created = true
-			_, err = tx.ExecContext(ctx, `INSERT INTO findings (site, key, severity, kind, message, evidence, source,
-				url, path, rule, count, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?)`,
-				f.Site, key, int(f.Severity), f.Kind, f.Message, string(ev), f.Source, f.URL, f.Path, f.Rule, seen, seen)
-			return err
-		case err != nil:
-			return err
-		}
-		// The row's content follows the most recent sighting, so a finding
-		// replayed out of order does not roll its message back.
-		if seen >= last {
-			_, err = tx.ExecContext(ctx, `UPDATE findings SET severity = ?, kind = ?, message = ?, evidence = ?,
-				source = ?, url = ?, path = ?, rule = ?, count = count + 1, last_seen = ?,
-				first_seen = min(first_seen, ?) WHERE site = ? AND key = ?`,
-				int(f.Severity), f.Kind, f.Message, string(ev), f.Source, f.URL, f.Path, f.Rule, seen, seen, f.Site, key)
-		} else {
-			_, err = tx.ExecContext(ctx, `UPDATE findings SET count = count + 1, first_seen = min(first_seen, ?)
-				WHERE site = ? AND key = ?`, seen, f.Site, key)
-		}
+		created, err = putFinding(ctx, tx, p)
 		return err
 	})
 	if err != nil {
-		return false, fmt.Errorf("sqlite: put finding %q: %w", f.Kind, err)
+		return false, fmt.Errorf("sqlite: put finding %q: %w", p.f.Kind, err)
 	}
 	return created, nil
 }
@@ -621,14 +588,7 @@ func (d *DB) AppendEvent(ctx context.Context, e store.Event) (store.Event, error
 		return store.Event{}, fmt.Errorf("sqlite: append event: %w", err)
 	}
 	err = d.tx(ctx, func(tx *sql.Tx) error {
-		var prev store.Event
-		err := tx.QueryRowContext(ctx, "SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1").Scan(&prev.Seq, &prev.Hash)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		e = e.Seal(prev)
-		_, err = tx.ExecContext(ctx, `INSERT INTO events (seq, time, site, type, actor, data, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, e.Seq, micros(e.Time), e.Site, e.Type, e.Actor, string(e.Data), e.PrevHash, e.Hash)
+		e, err = appendEvent(ctx, tx, e)
 		return err
 	})
 	if err != nil {
@@ -706,36 +666,13 @@ func (d *DB) VerifyEvents(ctx context.Context) (int, error) {
 
 // PutCheckRun records a check run and its honey values; see store.Store.
 func (d *DB) PutCheckRun(ctx context.Context, r store.CheckRun) error {
-	if r.Time.IsZero() {
-		r.Time = d.now()
-	}
-	r, err := store.PrepareCheckRun(r)
+	p, err := d.prepareCheckRun(r)
 	if err != nil {
 		return fmt.Errorf("sqlite: put check run: %w", err)
 	}
-	honey, err := json.Marshal(honeyMap(r.Honey))
+	err = d.tx(ctx, func(tx *sql.Tx) error { return putCheckRun(ctx, tx, p) })
 	if err != nil {
-		return fmt.Errorf("sqlite: put check run %s: %w", r.CheckID, err)
-	}
-	err = d.tx(ctx, func(tx *sql.Tx) error {
-		// Replacing the run cascades to its old honey rows.
-		if _, err := tx.ExecContext(ctx, "DELETE FROM check_runs WHERE check_id = ?", r.CheckID); err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO check_runs (check_id, site, target, started, honey) VALUES (?, ?, ?, ?, ?)",
-			r.CheckID, r.Site, r.Target, micros(r.Time), string(honey)); err != nil {
-			return err
-		}
-		for _, v := range r.Honey {
-			if _, err := tx.ExecContext(ctx, "INSERT INTO check_honey (value, check_id) VALUES (?, ?) ON CONFLICT DO NOTHING",
-				store.HoneyKey(v), r.CheckID); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("sqlite: put check run %s: %w", r.CheckID, err)
+		return fmt.Errorf("sqlite: put check run %s: %w", p.r.CheckID, err)
 	}
 	return nil
 }

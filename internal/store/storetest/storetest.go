@@ -50,6 +50,7 @@ func Run(t *testing.T, newStore NewFunc) {
 	t.Run("overview", func(t *testing.T) { testOverview(t, newStore) })
 	t.Run("finding states", func(t *testing.T) { testFindingStates(t, newStore) })
 	t.Run("report pages", func(t *testing.T) { testReportPages(t, newStore) })
+	t.Run("job records", func(t *testing.T) { testJobRecords(t, newStore) })
 	t.Run("a cancelled context fails a call instead of running it", func(t *testing.T) {
 		s := newStore(t)
 		ctx, cancel := context.WithCancel(t.Context())
