@@ -108,11 +108,14 @@ func newAlert(typ, site string, incs []store.Incident, now time.Time) Alert {
 	slices.SortStableFunc(a.Items, func(x, y Item) int {
 		return cmp.Or(cmp.Compare(y.Severity, x.Severity), cmp.Compare(x.Kind, y.Kind), cmp.Compare(x.Page, y.Page))
 	})
+	// Decided on every incident, before the cut: a sign of attack the
+	// list leaves out still names the alert.
+	attack := slices.ContainsFunc(a.Items, func(it Item) bool { return kindtext.AttackSign(it.Kind) })
 	if len(a.Items) > MaxItems {
 		a.More = len(a.Items) - MaxItems
 		a.Items = a.Items[:MaxItems]
 	}
-	a.Texts = map[string]Text{English: a.text(English), Japanese: a.text(Japanese)}
+	a.Texts = map[string]Text{English: a.text(English, attack), Japanese: a.text(Japanese, attack)}
 	return a
 }
 
@@ -144,6 +147,7 @@ func (a Alert) MarshalJSON() ([]byte, error) {
 var words = map[string]map[string]string{
 	English: {
 		TypeIncident:  "Possible web skimming on %s: %d finding(s), highest %s",
+		"weakness":    "Security weaknesses on %s: %d finding(s), highest %s",
 		TypeReminder:  "Still open and not acknowledged on %s: %d critical finding(s)",
 		TypeResolved:  "Resolved on %s: %d finding(s) no longer seen",
 		TypeSilence:   "skimwatch cannot see %d page(s) of %s",
@@ -158,6 +162,7 @@ var words = map[string]map[string]string{
 	},
 	Japanese: {
 		TypeIncident:  "%s でWebスキミングの疑い: 検出 %d 件（最高の重大度 %s）",
+		"weakness":    "%s でセキュリティ上の弱点: 検出 %d 件（最高の重大度 %s）",
 		TypeReminder:  "%s で未確認のまま続いている重大な検出が %d 件あります",
 		TypeResolved:  "%s で解消: %d 件の検出が見られなくなりました",
 		TypeSilence:   "skimwatch が %d ページを確認できません（%s）",
@@ -185,14 +190,23 @@ var typeSteps = map[string]map[string]string{
 	},
 }
 
-func (a Alert) text(lang string) Text {
+// text is the alert in lang; attack says whether any of its incidents may
+// be a sign of an attack (kindtext.AttackSign), which decides whether the
+// title speaks of skimming or of weaknesses.
+func (a Alert) text(lang string, attack bool) Text {
 	w := words[lang]
 	site := termtext.Escape(a.Site)
 	var title string
 	count := len(a.Items) + a.More
 	switch a.Type {
 	case TypeIncident:
-		title = fmt.Sprintf(w[a.Type], site, count, severityWord(lang, a.Severity))
+		// Only an incident with a sign of attack in it is called skimming;
+		// one of weaknesses alone (an audit's, a policy's gaps) is not.
+		head := w["weakness"]
+		if attack {
+			head = w[a.Type]
+		}
+		title = fmt.Sprintf(head, site, count, severityWord(lang, a.Severity))
 	case TypeReminder, TypeResolved:
 		title = fmt.Sprintf(w[a.Type], site, count)
 	case TypeSilence:

@@ -245,3 +245,32 @@ func FirstStep(kind, lang string) string {
 	}
 	return defaultStep.in(lang)
 }
+
+// notAttacks are the kinds (exactly, or by a prefix ending in ".") that do
+// not say the shop may be under attack: a weakness an attacker could use
+// (the audit, a policy's gaps, a header missing from the start), a note on
+// how the check ran, or a leak that is expected.
+var notAttacks = []string{
+	"audit.",
+	"csp.lint.",
+	"csp.foreign-document",
+	"header.added",
+	"header.no-csp",
+	"header.no-csp-reporting",
+	"probe.",
+	"page.",
+	"honey.postcode-only",
+	"honey.card-to-payment-origin",
+}
+
+// AttackSign reports whether a finding of kind says the shop may be under
+// attack now (a leak, a change, a planted file), as opposed to a weakness
+// or a note. An unknown kind counts as a sign: an alert errs towards alarm.
+func AttackSign(kind string) bool {
+	for _, p := range notAttacks {
+		if kind == p || (strings.HasSuffix(p, ".") && strings.HasPrefix(kind, p)) {
+			return false
+		}
+	}
+	return true
+}

@@ -253,3 +253,47 @@ func run() {
 		})
 	}
 }
+
+func TestAttackSign(t *testing.T) {
+	for _, tc := range []struct {
+		kind string
+		want bool
+	}{
+		{"honey.card-exfiltration", true},
+		{"honey.personal-data-exfiltration", true},
+		{"script.new", true},
+		{"form.action-changed", true},
+		{"header.weakened", true},
+		{"header.removed", true},
+		{"csp.unapproved-script", true},
+		{"fim.modified", true},
+		{"scan.match", true},
+		{"a.kind-nobody-wrote-yet", true},
+		{"audit.env-exposed", false},
+		{"audit.dir.world-writable", false},
+		{"csp.lint.unsafe-inline", false},
+		{"header.no-csp", false},
+		{"header.no-csp-reporting", false},
+		{"probe.request-blocked", false},
+		{"honey.card-to-payment-origin", false},
+		{"honey.postcode-only", false},
+	} {
+		name := tc.kind + " is a sign of an attack"
+		if !tc.want {
+			name = tc.kind + " is not a sign of an attack"
+		}
+		t.Run(name, func(t *testing.T) {
+			if got := AttackSign(tc.kind); got != tc.want {
+				t.Errorf("AttackSign(%q) = %v", tc.kind, got)
+			}
+		})
+	}
+	t.Run("every entry names a kind the code emits or a family of them", func(t *testing.T) {
+		kinds := emittedKinds(t)
+		for _, p := range notAttacks {
+			if !slices.ContainsFunc(kinds, func(k string) bool { return k == p || (strings.HasSuffix(p, ".") && strings.HasPrefix(k, p)) }) {
+				t.Errorf("notAttacks entry %q matches no emitted kind", p)
+			}
+		}
+	})
+}
