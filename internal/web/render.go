@@ -47,6 +47,10 @@ func (v *view) Tf(key string, args ...any) string {
 // itself for a kind kindtext does not know).
 func (v *view) KindTitle(kind string) string { return kindtext.Title(kind, v.Lang) }
 
+// FirstStep is what a shop owner should do first about a finding of kind,
+// in the reader's language: the same words the alert for it used.
+func (v *view) FirstStep(kind string) string { return kindtext.FirstStep(kind, v.Lang) }
+
 // When renders a time for people, in UTC, or "-" for the zero time.
 func (v *view) When(t time.Time) string {
 	if t.IsZero() {
