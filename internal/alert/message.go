@@ -55,8 +55,12 @@ type Alert struct {
 
 // Item is one incident in an alert.
 type Item struct {
-	Key      string           `json:"key"`
-	Kind     string           `json:"kind"`
+	Key  string `json:"key"`
+	Kind string `json:"kind"`
+	// Title names the kind for people, in English (kindtext; the kind
+	// itself where this version has no title for it). The texts carry it
+	// in each language.
+	Title    string           `json:"title"`
 	Severity finding.Severity `json:"severity"`
 	Detector string           `json:"detector"`
 	// Page is the page or target the incident is about.
@@ -100,7 +104,7 @@ func newAlert(typ, site string, incs []store.Incident, now time.Time) Alert {
 		if b, err := json.Marshal(ev); err != nil || len(b) > MaxEvidenceBytes {
 			ev = map[string]any{"left_out": fmt.Sprintf("%d bytes of evidence; see the finding in the store", len(b))}
 		}
-		a.Items = append(a.Items, Item{Key: inc.Key, Kind: f.Kind, Severity: f.Severity, Detector: inc.Detector, Page: clip(page),
+		a.Items = append(a.Items, Item{Key: inc.Key, Kind: f.Kind, Title: kindtext.Title(f.Kind, kindtext.English), Severity: f.Severity, Detector: inc.Detector, Page: clip(page),
 			Path: clip(f.Path), Message: clip(f.Message), Since: inc.Opened, LastSeen: inc.LastSeen, Resolved: inc.Resolved, Evidence: ev})
 		a.Severity = max(a.Severity, f.Severity)
 	}

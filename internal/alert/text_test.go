@@ -60,6 +60,11 @@ func TestTextsNameFindingsInTheReadersLanguage(t *testing.T) {
 	if len(got) != 1 || len(got[0].Items) != 1 {
 		t.Fatalf("got %d alerts, want 1 with 1 item: %+v", len(got), got)
 	}
+	t.Run("the item carries the kind's English title for receivers", func(t *testing.T) {
+		if got[0].Items[0].Title != "Environment file (.env) exposed" {
+			t.Errorf("item title %q", got[0].Items[0].Title)
+		}
+	})
 	t.Run("an alert of weaknesses alone is not called skimming", func(t *testing.T) {
 		for lang, want := range map[string]string{alert.English: "Security weaknesses on shop: 1 finding(s), highest critical",
 			alert.Japanese: "shop でセキュリティ上の弱点: 検出 1 件（最高の重大度 緊急）"} {
