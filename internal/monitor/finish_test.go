@@ -30,3 +30,21 @@ func TestFinishMasksCardNumbersBeforeTheAlerterSeesThem(t *testing.T) {
 		t.Errorf("the message lost its first six and last four: %q", f.Message)
 	}
 }
+
+func TestJobRecordsOutliveEveryAttemptOfTheirJob(t *testing.T) {
+	for _, tc := range []struct {
+		name        string
+		rescueAfter time.Duration
+		want        time.Duration
+	}{
+		{"with the default rescue_after records are kept a day", 35 * time.Minute, 24 * time.Hour},
+		{"a long rescue_after keeps them until three rescued attempts are over", 12 * time.Hour, 39 * time.Hour},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &Monitor{opts: Options{RescueAfter: tc.rescueAfter}}
+			if got := m.jobRecordRetention(); got != tc.want {
+				t.Errorf("retention %s, want %s", got, tc.want)
+			}
+		})
+	}
+}

@@ -338,7 +338,7 @@ func (w *siteWorker) Work(ctx context.Context, j *river.Job[SiteArgs]) error {
 			rep.MarkIncomplete("alert delivery retention: " + err.Error())
 		}
 	}
-	if _, err := w.m.store.PruneJobRecords(ctx, now.Add(-store.JobRecordRetention)); err != nil {
+	if _, err := w.m.store.PruneJobRecords(ctx, now.Add(-w.m.jobRecordRetention())); err != nil {
 		rep.MarkIncomplete("job record retention: " + err.Error())
 	}
 	// The collector filed the findings; the run files its event and the

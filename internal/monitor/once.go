@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/riverqueue/river/rivertype"
 
@@ -151,4 +152,11 @@ func withKeys(res RunResult) RunResult {
 		res.Keys = append(res.Keys, k)
 	}
 	return res
+}
+
+// jobRecordRetention is how long job records are kept: a day, or longer
+// when this service's rescue_after lets a job's attempts span more (each of
+// maxAttempts may run until it is rescued, and then waits its back-off).
+func (m *Monitor) jobRecordRetention() time.Duration {
+	return max(store.JobRecordRetention, maxAttempts*(m.opts.RescueAfter+time.Hour))
 }

@@ -47,9 +47,12 @@ type KeyedFinding struct {
 	Finding finding.Finding
 }
 
-// JobRecordRetention is how long job records are kept: far longer than a
-// job is retried (a few attempts, minutes to hours apart).
-const JobRecordRetention = 7 * 24 * time.Hour
+// JobRecordRetention is the least time job records are kept: far longer
+// than a job is retried (three attempts, seconds to minutes apart, each
+// rescued after the service's rescue_after; the monitor keeps them longer
+// when rescue_after makes that span longer). Every run of every page files
+// one, so a week of them would be millions of rows on a large service.
+const JobRecordRetention = 24 * time.Hour
 
 // JobRef names one queue job. IDs alone are not enough: a queue whose
 // database was replaced counts its IDs from 1 again, and the new job 1 must
