@@ -131,7 +131,8 @@ func fixtureInput() *Input {
 		Incident: store.Incident{
 			Site: "yutori", Key: "f-7d1e", Kind: store.IncidentFinding, Status: store.IncidentOpen,
 			Target: "https://shop.example/checkout", Detector: "browser",
-			Finding: finding.Finding{Message: "unknown script https://cdn-jquery.example/jquery.min.js sends card fields"},
+			Finding: finding.Finding{Severity: finding.Critical, Kind: "honey.card-exfiltration",
+				Message: "unknown script https://cdn-jquery.example/jquery.min.js sends card fields"},
 			Opened:  t2, LastSeen: t3, Announced: t2.Add(time.Minute),
 			Acknowledged: opened, AckBy: "owner@shop.example",
 		},

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/skimwatch/skimwatch/internal/finding/kindtext"
 	"github.com/skimwatch/skimwatch/internal/incident"
 	"github.com/skimwatch/skimwatch/internal/store"
 )
@@ -102,9 +103,9 @@ type scriptRow struct {
 }
 
 type alertRow struct {
-	Key, Kind, Status, Target, Detector, Message     string
-	Opened, Announced, Acknowledged, AckBy, Resolved string
-	Deliveries                                       []deliveryRow
+	Key, Kind, Title, Status, Target, Detector, Message string
+	Opened, Announced, Acknowledged, AckBy, Resolved    string
+	Deliveries                                          []deliveryRow
 }
 
 type deliveryRow struct {
@@ -358,7 +359,7 @@ func (v *view) fillEvidence(in *Input, c *messages, loc *time.Location) {
 	}
 	for _, a := range in.Alerts {
 		i := a.Incident
-		r := alertRow{Key: i.Key, Kind: i.Kind, Status: c.msg("status." + i.Status), Target: i.Target, Detector: i.Detector,
+		r := alertRow{Key: i.Key, Kind: i.Finding.Kind, Title: kindtext.Title(i.Finding.Kind, v.Lang), Status: c.msg("status." + i.Status), Target: i.Target, Detector: i.Detector,
 			Message: i.Finding.Message, Opened: tm(i.Opened), Announced: tm(i.Announced), Acknowledged: tm(i.Acknowledged),
 			AckBy: i.AckBy, Resolved: tm(i.Resolved)}
 		for _, d := range a.Deliveries {
