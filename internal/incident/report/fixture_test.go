@@ -133,7 +133,7 @@ func fixtureInput() *Input {
 			Target: "https://shop.example/checkout", Detector: "browser",
 			Finding: finding.Finding{Severity: finding.Critical, Kind: "honey.card-exfiltration",
 				Message: "unknown script https://cdn-jquery.example/jquery.min.js sends card fields"},
-			Opened:  t2, LastSeen: t3, Announced: t2.Add(time.Minute),
+			Opened: t2, LastSeen: t3, Announced: t2.Add(time.Minute),
 			Acknowledged: opened, AckBy: "owner@shop.example",
 		},
 		Deliveries: []store.Delivery{
