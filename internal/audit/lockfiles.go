@@ -74,9 +74,9 @@ func ParsePackageLock(data []byte) ([]Package, error) {
 			if depth > 64 {
 				return
 			}
-			for name, d := range deps {
-				if d.Version != "" && !strings.Contains(d.Version, ":") {
-					out = append(out, Package{name, d.Version})
+			for folder, d := range deps {
+				if name, version, ok := lockV1Version(folder, d.Version); ok {
+					out = append(out, Package{name, version})
 				}
 				walk(d.Dependencies, depth+1)
 			}
@@ -84,6 +84,25 @@ func ParsePackageLock(data []byte) ([]Package, error) {
 		walk(doc.Dependencies, 0)
 	}
 	return dedupe(out), nil
+}
+
+// lockV1Version reads a version 1 lockfile entry's version. A package
+// installed under an alias has "npm:real-name@version" there, and npm
+// audits it as real-name at that version; any other protocol (file:, git,
+// link) is not a registry package, and advisories do not name it.
+func lockV1Version(folder, v string) (name, version string, ok bool) {
+	if rest, alias := strings.CutPrefix(v, "npm:"); alias {
+		// A scoped name's own @ is at index 0.
+		at := strings.LastIndex(rest, "@")
+		if at <= 0 || at == len(rest)-1 {
+			return "", "", false
+		}
+		return rest[:at], rest[at+1:], true
+	}
+	if v == "" || strings.Contains(v, ":") {
+		return "", "", false
+	}
+	return folder, v, true
 }
 
 type lockV1Dep struct {

@@ -31,6 +31,10 @@ func TestLockfileParsersReadEveryPinnedPackage(t *testing.T) {
 	}{
 		{"package-lock v1 nests dependencies and skips file: versions", "package-lock-v1.json", audit.ParsePackageLock,
 			[]string{"bootstrap@4.3.1", "jquery@3.4.1", "popper.js@1.14.7"}},
+		// npm audit reads "npm:name@version" as name at version; found by
+		// TestNpmAuditAndAuditDirReportTheSameAdvisoriesOnRealLockfiles.
+		{"package-lock v1 reads npm: aliases as the package they install", "package-lock-v1-alias.json", audit.ParsePackageLock,
+			[]string{"@scope/widget@2.0.0-beta.1", "bootstrap@3.3.7", "jquery@1.12.4", "jquery@3.0.0-rc1", "popper.js@1.14.7", "theme@1.0.0"}},
 		{"package-lock v3 keys packages by path, reads aliases by name and skips links", "package-lock-v3.json", audit.ParsePackageLock, npmTree},
 		{"yarn v1 reads quoted and grouped headers and npm: aliases", "yarn-v1.lock", audit.ParseYarnLock, npmTree},
 		{"yarn berry reads npm: specs and skips workspace entries and __metadata", "yarn-berry.lock", audit.ParseYarnLock, npmTree},
@@ -80,7 +84,7 @@ func TestParsePHPSettingsReadsIniAndHtaccessForms(t *testing.T) {
 }
 
 func FuzzParsePackageLock(f *testing.F) {
-	addFiles(f, "package-lock-v1.json", "package-lock-v3.json")
+	addFiles(f, "package-lock-v1.json", "package-lock-v1-alias.json", "package-lock-v3.json")
 	f.Fuzz(func(t *testing.T, data []byte) { _, _ = audit.ParsePackageLock(data) })
 }
 
