@@ -50,7 +50,14 @@ var npmAuditDeps = map[string]string{
 	"underscore":     "1.12.0",
 	"minimist":       "1.2.0",
 	"datatables.net": "1.10.19",
+	"@popperjs/core": "2.9.2",
 }
+
+// npmAuditWorkspace is a workspace of the project (an admin theme) that
+// pins another lodash: npm keeps it beside the workspace, at
+// packages/admin/node_modules/lodash, and links the workspace itself into
+// node_modules. Neither the link nor the workspace is a registry package.
+var npmAuditWorkspace = map[string]any{"name": "shop-admin", "version": "1.0.0", "dependencies": map[string]string{"lodash": "4.17.21"}}
 
 // npmAuditDevDeps: a dev dependency is audited by both (npm audit without
 // --omit dev; audit DIR reads every package a lockfile pins).
@@ -60,10 +67,11 @@ var npmAuditDevDeps = map[string]string{"marked": "0.3.6"}
 // fixture's ranges: a third opinion, so that npm and skimwatch cannot agree
 // on a wrong answer unnoticed, and so that the edge cases stay exercised.
 var npmAuditWant = []string{
-	"bootstrap@3.3.7 SKWNPM-0010", // the first of two ranges
-	"bootstrap@3.3.7 SKWNPM-0011", // the first of two intervals in one range
-	"bootstrap@3.3.7 SKWNPM-0012", // below last_affected 3.4.1
-	"bootstrap@4.3.1 SKWNPM-0013", // 4.3.1 is fixed for 0010 and past 0011's 4.1.2
+	"@popperjs/core@2.9.2 SKWNPM-0031", // a scoped name
+	"bootstrap@3.3.7 SKWNPM-0010",      // the first of two ranges
+	"bootstrap@3.3.7 SKWNPM-0011",      // the first of two intervals in one range
+	"bootstrap@3.3.7 SKWNPM-0012",      // below last_affected 3.4.1
+	"bootstrap@4.3.1 SKWNPM-0013",      // 4.3.1 is fixed for 0010 and past 0011's 4.1.2
 	"datatables.net@1.10.19 SKWNPM-0026",
 	"handlebars@4.5.3 SKWNPM-0020", // not 0022: fixed is 4.5.3 itself
 	"jquery-ui@1.12.1 SKWNPM-0007",
@@ -79,7 +87,9 @@ var npmAuditWant = []string{
 	"jquery@3.0.0-rc1 SKWNPM-0005", // rc1 sorts after rc.1: a longer identifier after its prefix
 	"lodash@4.17.15 SKWNPM-0014",
 	"lodash@4.17.15 SKWNPM-0015",
-	"marked@0.3.6 SKWNPM-0028", // by the versions list
+	"lodash@4.17.15 SKWNPM-0030",
+	"lodash@4.17.21 SKWNPM-0030", // the workspace's
+	"marked@0.3.6 SKWNPM-0028",   // by the versions list
 	"minimist@0.0.10 SKWNPM-0023",
 	"minimist@0.0.10 SKWNPM-0024",
 	"minimist@1.2.0 SKWNPM-0023",
@@ -206,12 +216,22 @@ func npmLockedProject(t *testing.T, npm string, lockfileVersion int) string {
 	pkg, err := json.Marshal(map[string]any{
 		"name": "shop-theme", "version": "1.0.0", "private": true,
 		"dependencies": npmAuditDeps, "devDependencies": npmAuditDevDeps,
+		"workspaces": []string{"packages/admin"},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "package.json"), pkg, 0o644); err != nil {
+	ws, err := json.Marshal(npmAuditWorkspace)
+	if err != nil {
 		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "packages", "admin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for p, data := range map[string][]byte{"package.json": pkg, "packages/admin/package.json": ws} {
+		if err := os.WriteFile(filepath.Join(dir, p), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
