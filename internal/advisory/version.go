@@ -62,7 +62,23 @@ func compareSemver(a, b string) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return va.Compare(vb), nil
+	return zeroFirst(a, b, va.Compare(vb)), nil
+}
+
+// zeroFirst puts OSV's "0" below every other version. Parsed, "0" is 0.0.0,
+// which pre-releases of 0.0.0 sort below (npm's canary builds are published
+// as 0.0.0-experimental-…, Composer's as 0.0.0-dev), yet "introduced": "0"
+// covers them, and npm audit's "<fixed" does too. c is the parsed order.
+func zeroFirst(a, b string, c int) int {
+	switch {
+	case a == "0" && b == "0":
+		return 0
+	case a == "0":
+		return -1
+	case b == "0":
+		return 1
+	}
+	return c
 }
 
 func parseSemver(s string) (*semver.Version, error) {
@@ -179,9 +195,6 @@ func parseDotted(s string, maxParts int) (dotted, error) {
 }
 
 func compareDotted(a, b string, maxParts int) (int, error) {
-	if a == "0" && b == "0" {
-		return 0, nil
-	}
 	da, err := parseDotted(a, maxParts)
 	if err != nil {
 		return 0, err
@@ -190,16 +203,20 @@ func compareDotted(a, b string, maxParts int) (int, error) {
 	if err != nil {
 		return 0, err
 	}
+	return zeroFirst(a, b, da.compare(db)), nil
+}
+
+func (da dotted) compare(db dotted) int {
 	for i := range max(len(da.parts), len(db.parts)) {
 		x, y := part(da.parts, i), part(db.parts, i)
 		if x != y {
-			return cmp.Compare(x, y), nil
+			return cmp.Compare(x, y)
 		}
 	}
 	if da.stability != db.stability {
-		return cmp.Compare(da.stability, db.stability), nil
+		return cmp.Compare(da.stability, db.stability)
 	}
-	return cmp.Compare(da.stabNum, db.stabNum), nil
+	return cmp.Compare(da.stabNum, db.stabNum)
 }
 
 func part(p []uint64, i int) uint64 {

@@ -17,7 +17,13 @@ func TestCompareOrdersVersionsByEachEcosystemsRules(t *testing.T) {
 		{"npm orders pre-release identifiers numerically", EcosystemNPM, "3.5.0-beta.2", "3.5.0-beta.10", -1},
 		{"npm ignores build metadata", EcosystemNPM, "1.12.4+build.7", "1.12.4", 0},
 		{"npm takes OSV's 0 as the lowest version", EcosystemNPM, "0", "0.0.1", -1},
+		// Canary builds are published as 0.0.0-something (react@0.0.0-experimental-…);
+		// npm audit's "<fixed" covers them, and OSV's 0 is below every version.
+		{"npm takes OSV's 0 as below a 0.0.0 pre-release", EcosystemNPM, "0", "0.0.0-experimental-1a2b3c", -1},
+		{"npm takes OSV's 0 as below the lowest pre-release", EcosystemNPM, "0", "0.0.0-0", -1},
 		{"Packagist drops a leading v", EcosystemPackagist, "v4.0.3", "4.0.3", 0},
+		{"Packagist takes OSV's 0 as below a 0.0.0 pre-release", EcosystemPackagist, "0", "0.0.0-alpha1", -1},
+		{"Packagist takes OSV's 0 as below a dev release", EcosystemPackagist, "0", "0-dev", -1},
 		{"Packagist pads missing parts with zeros", EcosystemPackagist, "4.1", "4.1.0.0", 0},
 		{"Packagist puts a patch release after its release", EcosystemPackagist, "2.4.3-p1", "2.4.3", 1},
 		{"Packagist puts a patch release before the next release", EcosystemPackagist, "2.4.3-p2", "2.4.4", -1},

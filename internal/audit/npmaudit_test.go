@@ -51,6 +51,8 @@ var npmAuditDeps = map[string]string{
 	"minimist":       "1.2.0",
 	"datatables.net": "1.10.19",
 	"@popperjs/core": "2.9.2",
+	// A canary build: below 0.0.0, above OSV's "0".
+	"react-is": "0.0.0-0cf9fc10b",
 }
 
 // npmAuditWorkspace is a workspace of the project (an admin theme) that
@@ -96,6 +98,7 @@ var npmAuditWant = []string{
 	"minimist@1.2.0 SKWNPM-0024",
 	"moment@2.29.1 SKWNPM-0017", // last_affected equal to the version
 	"moment@2.29.1 SKWNPM-0018",
+	"react-is@0.0.0-0cf9fc10b SKWNPM-0032", // introduced 0 covers a 0.0.0 pre-release
 	"underscore@1.12.0 SKWNPM-0025",
 }
 
