@@ -280,6 +280,12 @@ func (a *dirAudit) checkMode(p string, d fs.DirEntry) {
 	}
 }
 
+// exists reports whether p is a regular file in the tree.
+func (a *dirAudit) exists(p string) bool {
+	fi, err := a.root.Lstat(p)
+	return err == nil && fi.Mode().IsRegular()
+}
+
 func (a *dirAudit) read(p string, limit int64) ([]byte, bool) {
 	f, err := a.root.OpenFile(p, os.O_RDONLY)
 	if err != nil {
@@ -308,6 +314,9 @@ func (a *dirAudit) file(p string) {
 	base := path.Base(p)
 	dir := path.Dir(p)
 	switch {
+	case base == "package-lock.json" && a.exists(path.Join(dir, "npm-shrinkwrap.json")):
+		// npm installs from the shrinkwrap and ignores package-lock.json
+		// beside it: a stale one names packages that are not there.
 	case base == "composer.lock" || base == "package-lock.json" || base == "npm-shrinkwrap.json" || base == "yarn.lock":
 		a.lockfile(p)
 	case base == "php.ini" || base == ".user.ini" || base == ".htaccess":

@@ -137,6 +137,19 @@ func TestAuditDirFindsVulnerableComponentsAndOpenDoors(t *testing.T) {
 			},
 		},
 		{
+			// npm installs from npm-shrinkwrap.json when both are there and
+			// ignores package-lock.json; so does the audit. The stale
+			// package-lock here pins jQuery 1.12.4 and 3.4.1; the shrinkwrap
+			// has none of it.
+			name:    "a package-lock.json beside an npm-shrinkwrap.json is not read, as npm does not read it",
+			webUser: nobody,
+			files: map[string]string{
+				"theme/package-lock.json":   string(plock),
+				"theme/npm-shrinkwrap.json": `{"name": "theme", "lockfileVersion": 3, "packages": {"": {"name": "theme"}, "node_modules/jquery": {"version": "3.7.1"}}}`,
+			},
+			want: nil,
+		},
+		{
 			name:    "a WordPress tree's plug-in header wins over its readme, and its configuration is read",
 			webUser: nobody,
 			files: map[string]string{
@@ -210,7 +223,8 @@ func TestAuditDirFindsVulnerableComponentsAndOpenDoors(t *testing.T) {
 			}
 			var locks []string
 			for p := range tt.files {
-				if b := filepath.Base(p); b == "composer.lock" || b == "package-lock.json" || b == "yarn.lock" {
+				_, shrinkwrapped := tt.files[filepath.Join(filepath.Dir(p), "npm-shrinkwrap.json")]
+				if b := filepath.Base(p); b == "composer.lock" || b == "package-lock.json" && !shrinkwrapped || b == "npm-shrinkwrap.json" || b == "yarn.lock" {
 					locks = append(locks, p)
 				}
 			}
