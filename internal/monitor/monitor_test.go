@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
 	"net/http"
 	"net/http/httptest"
@@ -68,6 +69,25 @@ func (a *recordingAlerter) waitFor(t *testing.T, ctx context.Context, what strin
 			t.Fatalf("no run %s arrived; the alerter saw %d run(s): %+v", what, len(a.runs), a.runs)
 		}
 	}
+}
+
+// describe lists the runs of target the alerter saw, each with what made
+// it incomplete and the kind and severity of its findings, for a failure
+// message that says why no check counted as clean.
+func (a *recordingAlerter) describe(target string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var b strings.Builder
+	for _, r := range a.runs {
+		if r.Target != target {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s %s complete=%v incomplete=%q\n", r.At.Format(time.TimeOnly), r.Detector, r.Complete, r.Incomplete)
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "    %s %s: %s %v\n", f.Severity, f.Kind, f.Message, f.Evidence)
+		}
+	}
+	return b.String()
 }
 
 // nth waits up to d for the alerter's n-th run (from 0).
@@ -221,7 +241,7 @@ func TestServiceWatchesTheLab(t *testing.T) {
 		got, err := st.DecideInventory(ctx, store.InventoryDecision{Type: store.EventInventoryApproved, Site: "lab",
 			Target: inventory.TargetKey(link), Justification: "the lab checkout as built", Actor: "test"})
 		if err != nil || len(got) == 0 {
-			t.Fatalf("approve: %d items, %v", len(got), err)
+			t.Fatalf("approve: %d items, %v; the runs of %s raised:\n%s", len(got), err, link, alerts.describe(link))
 		}
 	})
 	t.Run("a tamper is found as card exfiltration and as a change against the store's baseline, and handed to the alerter", func(t *testing.T) {
