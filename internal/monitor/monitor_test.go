@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -134,7 +135,10 @@ func startMonitor(t *testing.T, b *browser.Browser, cfg config.Config, a Alerter
 		t.Fatal(err)
 	}
 	m, err := New(ctx, Options{Queue: filepath.Join(dir, "queue.db"), Store: st, Browser: b, Alerter: a, Work: true, MaxWorkers: 2,
-		Dwell: time.Second, PollInterval: 100 * time.Millisecond})
+		Dwell: time.Second, PollInterval: 100 * time.Millisecond,
+		// A warning (a proposal or a source not written) is often the
+		// only trace of why a later step found nothing.
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		st.Close()
 		t.Fatal(err)
