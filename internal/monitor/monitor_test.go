@@ -233,7 +233,7 @@ func TestServiceWatchesTheLab(t *testing.T) {
 			target := inventory.TargetKey(l.ShopURL() + p)
 			pending, _, err := st.InventoryItems(ctx, store.InventoryQuery{Site: "lab", Target: target, Status: store.ItemPending})
 			if err != nil || len(pending) == 0 || !slices.ContainsFunc(pending, func(it store.InventoryItem) bool { return it.Clean && it.Kind == store.ItemScript }) {
-				t.Errorf("pending items of %s = %d, %v; want its scripts, from a clean check", p, len(pending), err)
+				t.Errorf("pending items of %s = %d, %v; want its scripts, from a clean check; its runs raised:\n%s", p, len(pending), err, alerts.describe(l.ShopURL()+p))
 			}
 			if approved, err := st.ApprovedInventory(ctx, "lab", target); err != nil || approved != nil {
 				t.Errorf("approved inventory of %s = %+v, %v; want none", p, approved, err)
