@@ -192,7 +192,7 @@ func (r *Renderer) render(ctx context.Context, doc []byte, setup, capture func(c
 	if len(doc) == 0 {
 		return ErrEmpty
 	}
-	tab, err := r.b.NewTab(ctx, browser.TabOptions{})
+	tab, err := r.b.NewTab(ctx, browser.TabOptions{Document: true})
 	if err != nil {
 		return fmt.Errorf("opening a tab: %w", err)
 	}

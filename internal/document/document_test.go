@@ -239,3 +239,44 @@ func samePixels(a, b image.Image) bool {
 	}
 	return true
 }
+
+// TestADocumentDoesNotWaitForACheckSlot: serve prints the dashboard's PDF
+// exports in the Chromium its checks use, whose tabs are capped at the
+// config's concurrency. A document is rendered offline and its callers
+// bound themselves (the dashboard prints one at a time), so it must not
+// queue behind a running check: under load a check holds its slot for
+// tens of seconds, longer than a person (or the end-to-end test) waits.
+func TestADocumentDoesNotWaitForACheckSlot(t *testing.T) {
+	_, err := browser.FindChromium("")
+	testsupport.Need(t, "Chromium", err)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	b, err := browser.Launch(ctx, browser.Options{MaxConcurrent: 1})
+	if err != nil {
+		t.Fatalf("launching Chromium: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	check, err := b.NewTab(ctx, browser.TabOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer check.Close()
+	r := NewRenderer(b, nil)
+	// Far more than a print takes on an idle machine, far less than a check.
+	pctx, pcancel := context.WithTimeout(ctx, 20*time.Second)
+	defer pcancel()
+	pdf, err := r.PDF(pctx, []byte(japanese), PDFOptions{})
+	if err != nil {
+		t.Fatalf("PDF with the only check slot taken: %v", err)
+	}
+	if !bytes.HasPrefix(pdf, []byte("%PDF-")) {
+		t.Fatalf("output starts %q, not %%PDF-", pdf[:min(len(pdf), 16)])
+	}
+	t.Run("and a check still waits for the slot", func(t *testing.T) {
+		short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		if _, err := b.NewTab(short, browser.TabOptions{}); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("a second check's NewTab with the slot taken: err = %v, want deadline exceeded", err)
+		}
+	})
+}

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -70,6 +72,25 @@ func (a *recordingAlerter) waitFor(t *testing.T, ctx context.Context, what strin
 	}
 }
 
+// describe lists the runs of target the alerter saw, each with what made
+// it incomplete and the kind and severity of its findings, for a failure
+// message that says why no check counted as clean.
+func (a *recordingAlerter) describe(target string) string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var b strings.Builder
+	for _, r := range a.runs {
+		if r.Target != target {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s %s complete=%v incomplete=%q\n", r.At.Format(time.TimeOnly), r.Detector, r.Complete, r.Incomplete)
+		for _, f := range r.Findings {
+			fmt.Fprintf(&b, "    %s %s: %s %v\n", f.Severity, f.Kind, f.Message, f.Evidence)
+		}
+	}
+	return b.String()
+}
+
 // nth waits up to d for the alerter's n-th run (from 0).
 func (a *recordingAlerter) nth(ctx context.Context, n int, d time.Duration) (RunResult, bool) {
 	ctx, cancel := context.WithTimeout(ctx, d)
@@ -114,7 +135,10 @@ func startMonitor(t *testing.T, b *browser.Browser, cfg config.Config, a Alerter
 		t.Fatal(err)
 	}
 	m, err := New(ctx, Options{Queue: filepath.Join(dir, "queue.db"), Store: st, Browser: b, Alerter: a, Work: true, MaxWorkers: 2,
-		Dwell: time.Second, PollInterval: 100 * time.Millisecond})
+		Dwell: time.Second, PollInterval: 100 * time.Millisecond,
+		// A warning (a proposal or a source not written) is often the
+		// only trace of why a later step found nothing.
+		Logger: slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	if err != nil {
 		st.Close()
 		t.Fatal(err)
@@ -209,7 +233,7 @@ func TestServiceWatchesTheLab(t *testing.T) {
 			target := inventory.TargetKey(l.ShopURL() + p)
 			pending, _, err := st.InventoryItems(ctx, store.InventoryQuery{Site: "lab", Target: target, Status: store.ItemPending})
 			if err != nil || len(pending) == 0 || !slices.ContainsFunc(pending, func(it store.InventoryItem) bool { return it.Clean && it.Kind == store.ItemScript }) {
-				t.Errorf("pending items of %s = %d, %v; want its scripts, from a clean check", p, len(pending), err)
+				t.Errorf("pending items of %s = %d, %v; want its scripts, from a clean check; its runs raised:\n%s", p, len(pending), err, alerts.describe(l.ShopURL()+p))
 			}
 			if approved, err := st.ApprovedInventory(ctx, "lab", target); err != nil || approved != nil {
 				t.Errorf("approved inventory of %s = %+v, %v; want none", p, approved, err)
@@ -221,7 +245,7 @@ func TestServiceWatchesTheLab(t *testing.T) {
 		got, err := st.DecideInventory(ctx, store.InventoryDecision{Type: store.EventInventoryApproved, Site: "lab",
 			Target: inventory.TargetKey(link), Justification: "the lab checkout as built", Actor: "test"})
 		if err != nil || len(got) == 0 {
-			t.Fatalf("approve: %d items, %v", len(got), err)
+			t.Fatalf("approve: %d items, %v; the runs of %s raised:\n%s", len(got), err, link, alerts.describe(link))
 		}
 	})
 	t.Run("a tamper is found as card exfiltration and as a change against the store's baseline, and handed to the alerter", func(t *testing.T) {

@@ -72,8 +72,11 @@ func TestServeReloadReplacesTheAlertSinks(t *testing.T) {
 			t.Fatalf("first webhook got %+v, want one incident about the modified file", got[0])
 		}
 	})
+	// Serve takes one reload at a time and applies it before it takes the
+	// next, so the second send returns only once the first is applied (a
+	// fixed wait was a guess at how long that takes on a loaded machine).
 	reload <- conf(hookAfter.URL, "TEST_HOOK_AFTER")
-	time.Sleep(500 * time.Millisecond)
+	reload <- conf(hookAfter.URL, "TEST_HOOK_AFTER")
 	t.Run("after the reload a new tamper alerts the webhook the reloaded config names", func(t *testing.T) {
 		write(t, "skim.js", "steal();\n")
 		got := after.waitFor(t, 1)

@@ -120,6 +120,30 @@ func (tb *tab) eval(expr string, v any) {
 	}
 }
 
+// waitLoaded waits up to 30 seconds for a fully loaded document whose URL
+// at accepts, and returns the URL the tab is at when it stops waiting.
+// Evaluations fail while a navigation replaces the document, so a failed
+// one is only a reason to ask again.
+func (tb *tab) waitLoaded(at func(href string) bool) string {
+	tb.t.Helper()
+	var href string
+	for end := time.Now().Add(30 * time.Second); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		res, err := cdp.Call(tb.ctx, tb.s, runtime.Evaluate, runtime.EvaluateParams{Expression: `[location.href, document.readyState]`, ReturnByValue: ptr(true)})
+		if err != nil || res.ExceptionDetails != nil {
+			continue
+		}
+		var got []string
+		if json.Unmarshal(res.Result.Value, &got) != nil || len(got) != 2 {
+			continue
+		}
+		href = got[0]
+		if at(href) && got[1] == "complete" {
+			break
+		}
+	}
+	return href
+}
+
 func (tb *tab) text() string {
 	var s string
 	tb.eval("document.body.innerText", &s)
@@ -265,9 +289,9 @@ func TestDashboardInChromium(t *testing.T) {
 				t.Fatal(err)
 			}
 		})
-		time.Sleep(time.Second)
-		var at string
-		tb.eval("location.href", &at)
+		// The post leaves the attacker's page after its load, and on a
+		// loaded machine the dashboard's answer can take seconds.
+		at := tb.waitLoaded(func(href string) bool { return strings.HasPrefix(href, st.URL+"/settings/tokens") })
 		text := tb.text()
 		if !strings.HasPrefix(at, st.URL+"/settings/tokens") || !strings.Contains(text, "cross-origin request detected") {
 			t.Fatalf("at %s: %.300s", at, text)

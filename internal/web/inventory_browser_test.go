@@ -11,6 +11,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 
 	"github.com/skimwatch/skimwatch/internal/check/browser"
+	"github.com/skimwatch/skimwatch/internal/document"
 	"github.com/skimwatch/skimwatch/internal/store"
 	"github.com/skimwatch/skimwatch/internal/testsupport"
 	"github.com/skimwatch/skimwatch/internal/web/webtest"
@@ -46,7 +47,12 @@ func TestInventoryInChromium(t *testing.T) {
 	}
 	t.Cleanup(func() { b.Close() })
 
-	site := newSite(t, Options{})
+	// The dashboard prints in this Chromium, as serve's prints in the one
+	// its checks use. Without a renderer each export launches a Chromium
+	// of its own, and a cold start on a loaded machine outlasts the 15 s
+	// the page's awaited fetch gets; that path has its own test, whose
+	// client waits (TestAPDFExportOutlastsTheServersWriteTimeout).
+	site := newSite(t, Options{Documents: document.NewRenderer(b, nil)})
 	items := seedInventory(t, site.st)
 	site.addUser(t, "otto", store.RoleOperator, "operator password 1")
 	site.addUser(t, "vera", store.RoleViewer, "viewer password 1")

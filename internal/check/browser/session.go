@@ -154,13 +154,19 @@ type TabOptions struct {
 	Locale string
 	// Timezone such as "Asia/Tokyo"; empty keeps the machine's.
 	Timezone string
+	// Document opens the tab outside the checks' concurrency cap: it is
+	// for rendering skimwatch's own documents (offline, no scripts), whose
+	// callers bound themselves, and which must not queue behind checks
+	// that can hold every slot for a minute.
+	Document bool
 }
 
 // Tab is one page in its own browser context: no cookies, storage or cache
 // are shared with any other tab. It holds one of the browser's concurrency
-// slots until Close.
+// slots until Close (a Document tab holds none).
 type Tab struct {
 	b         *Browser
+	slot      bool
 	ctxID     cdp.BrowserContextID
 	targetID  target.ID
 	page      *Session
@@ -179,14 +185,16 @@ func (b *Browser) NewTab(ctx context.Context, opts TabOptions) (*Tab, error) {
 	if opts.Locale == "" {
 		opts.Locale = "ja-JP"
 	}
-	select {
-	case b.sem <- struct{}{}:
-	case <-ctx.Done():
-		return nil, fmt.Errorf("waiting for a browser slot: %w", ctx.Err())
-	case <-b.done:
-		return nil, b.Err()
+	if !opts.Document {
+		select {
+		case b.sem <- struct{}{}:
+		case <-ctx.Done():
+			return nil, fmt.Errorf("waiting for a browser slot: %w", ctx.Err())
+		case <-b.done:
+			return nil, b.Err()
+		}
 	}
-	t := &Tab{b: b, events: newQueue[Event](), opts: opts, internal: "skimwatch-internal-" + randomToken() + ".js"}
+	t := &Tab{b: b, slot: !opts.Document, events: newQueue[Event](), opts: opts, internal: "skimwatch-internal-" + randomToken() + ".js"}
 	ok := false
 	defer func() {
 		if !ok {
@@ -284,7 +292,9 @@ func (t *Tab) Close() error {
 			t.page.close()
 		}
 		t.events.close()
-		<-t.b.sem
+		if t.slot {
+			<-t.b.sem
+		}
 	})
 	return err
 }
