@@ -1,11 +1,9 @@
 package service
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -104,27 +102,21 @@ func TestServeAlertsOnceThroughASignedWebhook(t *testing.T) {
 		"sites:\n  - name: shop\n    web_roots:\n      - {path: %s, baseline: %s, every: 1s}\n"+
 		"alerts:\n  - webhook: {url: %s, secret: {env: TEST_WEBHOOK_SECRET}}\n", dir, root, base, hook.URL))
 
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	listening := make(chan struct{})
-	go func() {
-		done <- Serve(ctx, cfg, Options{
-			Monitor:   monitor.Options{PollInterval: 50 * time.Millisecond},
-			Alerts:    alert.Options{Window: -1, TickEvery: 100 * time.Millisecond},
-			Listening: func(net.Addr, net.Addr) { close(listening) },
-		})
-	}()
-	select {
-	case <-listening:
-	case err := <-done:
-		t.Fatalf("serve ended before listening: %v", err)
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
+	api, _ := startServe(t, cfg, Options{
+		Monitor: monitor.Options{PollInterval: 50 * time.Millisecond},
+		Alerts:  alert.Options{Window: -1, TickEvery: 100 * time.Millisecond},
+	})
+	token := apiToken(t, cfg)
+	st := serveStore(t, dir)
+	// runsOfRoot are the completed verifies of the root that began after
+	// the i-th alert arrived, and saw the root dirty or clean.
+	runsOfRoot := func(i int, dirty bool) func(monitor.Run) bool {
+		after := recv.arrived(i)
+		return func(r monitor.Run) bool {
+			return r.Result.Detector == monitor.DetectorFim && r.Result.Target == root && r.Result.Complete &&
+				r.Result.At.After(after) && (len(r.Result.Findings) > 0) == dirty
 		}
-	}()
+	}
 
 	clean := filepath.Join(root, "checkout.js")
 	original, err := os.ReadFile(clean)
@@ -139,10 +131,12 @@ func TestServeAlertsOnceThroughASignedWebhook(t *testing.T) {
 		t.Fatalf("first alert = %+v, want one incident on shop with %s", got[0], fim.KindModified)
 	}
 
-	// The web root is checked every second: five more dirty runs.
-	time.Sleep(5 * time.Second)
-	if types := recv.types(); len(types) != 1 {
-		t.Fatalf("after more runs of the same tamper the webhook has %v, want the one incident only", types)
+	// Five more dirty runs, each begun after the alert arrived, handed to
+	// the alerter; then every alert they queued has been sent.
+	waitRuns(t, api, token, "of the tampered root after the incident", 5, runsOfRoot(0, true))
+	waitDrained(t, st)
+	if types, queued := recv.types(), queuedAlerts(t, st); len(types) != 1 || len(queued) != 1 {
+		t.Fatalf("after more runs of the same tamper the webhook has %v and the store queued %d alerts, want the one incident only", types, len(queued))
 	}
 
 	if err := os.WriteFile(clean, original, 0o644); err != nil {
@@ -152,8 +146,11 @@ func TestServeAlertsOnceThroughASignedWebhook(t *testing.T) {
 	if got[1].Type != alert.TypeResolved {
 		t.Fatalf("second alert is %q, want %q", got[1].Type, alert.TypeResolved)
 	}
-	time.Sleep(2 * time.Second)
-	if types := recv.types(); len(types) != 2 || recv.bad != 0 {
-		t.Fatalf("the webhook has %v (%d with a bad signature), want incident then resolved", types, recv.bad)
+	// Three more clean runs after the resolution arrived, and the queue
+	// drained: a second resolution or a reopened incident would be here.
+	waitRuns(t, api, token, "of the restored root after the resolution", 3, runsOfRoot(1, false))
+	waitDrained(t, st)
+	if types, queued := recv.types(), queuedAlerts(t, st); len(types) != 2 || len(queued) != 2 || recv.bad != 0 {
+		t.Fatalf("the webhook has %v (%d with a bad signature) and the store queued %d alerts, want incident then resolved", types, recv.bad, len(queued))
 	}
 }
