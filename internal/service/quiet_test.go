@@ -95,3 +95,28 @@ func waitRuns(t *testing.T, api, token, what string, n int, match func(monitor.R
 	t.Fatalf("%d of %d completed runs %s within %s", len(got), n, what, quietWait)
 	return nil
 }
+
+// waitEvents waits until site's event log holds an event of each of types,
+// such as "fim watch" (the watcher's first hand-on, filed once its inotify
+// watches are in place and its start sweep is done) and "fim verify" (a
+// periodic verify that has finished).
+func waitEvents(t *testing.T, st store.Store, site string, types ...string) {
+	t.Helper()
+	missing := types
+	for end := time.Now().Add(quietWait); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		missing = nil
+		for _, typ := range types {
+			es, err := st.Events(context.Background(), store.EventQuery{Site: site, Type: typ, Limit: 1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(es) == 0 {
+				missing = append(missing, typ)
+			}
+		}
+		if len(missing) == 0 {
+			return
+		}
+	}
+	t.Fatalf("no %q event of %s within %s", missing, site, quietWait)
+}

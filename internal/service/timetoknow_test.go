@@ -56,7 +56,7 @@ func report(t *testing.T, what string, d []time.Duration) {
 }
 
 func measureWatch(t *testing.T) {
-	root, recv := watchedServe(t)
+	root, recv, _ := watchedServe(t)
 	js := filepath.Join(root, "checkout.js")
 	original, err := os.ReadFile(js)
 	if err != nil {

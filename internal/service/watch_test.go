@@ -15,12 +15,15 @@ import (
 	"github.com/skimwatch/skimwatch/internal/alert"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/monitor"
+	"github.com/skimwatch/skimwatch/internal/store"
 )
 
 // watchedServe runs serve on a web root with `watch: true` and a verify
 // interval far beyond the test, so that only the watcher can see a change
-// after the first verify; the config's own signed webhook is the sink.
-func watchedServe(t *testing.T) (root string, recv *webhookReceiver) {
+// after the first verify; the config's own signed webhook is the sink. It
+// returns once the first verify and the watcher's start sweep have run on
+// the clean tree, with the store serve records in.
+func watchedServe(t *testing.T) (root string, recv *webhookReceiver, st store.Store) {
 	t.Helper()
 	dir := t.TempDir()
 	root, base := webRoot(t, dir, "shop")
@@ -53,17 +56,19 @@ func watchedServe(t *testing.T) (root string, recv *webhookReceiver) {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	// Let the first verify and the watcher's start sweep run on the clean
-	// tree, so that what follows is a change under watch.
-	time.Sleep(time.Second)
-	return root, recv
+	// The first verify and the watcher's start sweep on the clean tree are
+	// filed, so that what follows is a change under watch: one the verify
+	// sees (its next run is an hour away) would not test the watcher.
+	st = serveStore(t, dir)
+	waitEvents(t, st, "shop", "fim verify", "fim watch")
+	return root, recv, st
 }
 
 // TestServeWatchAlertsOnAWebRootWriteAndItsRestore: with `watch: true` a
 // write to the web root raises one signed incident and restoring the file
 // one resolution, long before the root's next verify (an hour away).
 func TestServeWatchAlertsOnAWebRootWriteAndItsRestore(t *testing.T) {
-	root, recv := watchedServe(t)
+	root, recv, st := watchedServe(t)
 	js := filepath.Join(root, "checkout.js")
 	original, err := os.ReadFile(js)
 	if err != nil {
@@ -92,9 +97,20 @@ func TestServeWatchAlertsOnAWebRootWriteAndItsRestore(t *testing.T) {
 			}
 		})
 	}
-	time.Sleep(2 * time.Second)
-	if types := recv.types(); len(types) != 2 || recv.bad != 0 {
-		t.Fatalf("the webhook has %v (%d with a bad signature), want one incident and one resolution", types, recv.bad)
+	// A file added next is an alert that must come after any the write or
+	// the restore could still cause: the watch hands on its changes in
+	// order, and each run's alerts are queued before the next is observed.
+	// Once it is here and the queue is drained, an extra alert would be too.
+	if err := os.WriteFile(filepath.Join(root, "marker.js"), []byte("mark();\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got := recv.waitForWithin(t, 3, quietWait)
+	waitDrained(t, st)
+	if a := got[2]; a.Type != alert.TypeIncident || len(a.Items) != 1 || a.Items[0].Kind != fim.KindAdded || a.Items[0].Path != "marker.js" {
+		t.Fatalf("alert 2 = %+v, want the incident about the added marker.js alone", a)
+	}
+	if types, queued := recv.types(), queuedAlerts(t, st); len(types) != 3 || len(queued) != 3 || recv.bad != 0 {
+		t.Fatalf("the webhook has %v (%d with a bad signature) and the store queued %d alerts, want one incident and one resolution before the marker's incident", types, recv.bad, len(queued))
 	}
 }
 
