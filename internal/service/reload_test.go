@@ -14,6 +14,7 @@ import (
 	"github.com/skimwatch/skimwatch/internal/config"
 	"github.com/skimwatch/skimwatch/internal/fim"
 	"github.com/skimwatch/skimwatch/internal/monitor"
+	"github.com/skimwatch/skimwatch/internal/store"
 )
 
 // TestServeReloadReplacesTheAlertSinks: a reloaded config (SIGHUP) whose
@@ -58,7 +59,9 @@ func TestServeReloadReplacesTheAlertSinks(t *testing.T) {
 			t.Errorf("serve: %v", err)
 		}
 	}()
-	time.Sleep(time.Second) // the watch's start sweep, on the clean tree
+	// The watch's start sweep and the first verify, on the clean tree.
+	st := serveStore(t, dir)
+	waitEvents(t, st, "shop", "fim verify", "fim watch")
 	write := func(t *testing.T, name, text string) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(root, name), []byte(text), 0o644); err != nil {
@@ -85,7 +88,20 @@ func TestServeReloadReplacesTheAlertSinks(t *testing.T) {
 		}
 	})
 	t.Run("the removed webhook hears nothing more", func(t *testing.T) {
-		time.Sleep(time.Second)
+		// Every delivery queued so far is sent (or failed for good), so one
+		// to the removed webhook would be there by now.
+		waitDrained(t, st)
+		ds, err := st.Deliveries(t.Context(), store.DeliveryQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sinks := map[string]int{}
+		for _, d := range ds {
+			sinks[d.Sink]++
+		}
+		if len(ds) != 2 || len(sinks) != 2 {
+			t.Errorf("the store queued %d deliveries to %v, want one to each webhook", len(ds), sinks)
+		}
 		if types := before.types(); len(types) != 1 || before.bad != 0 {
 			t.Errorf("the removed webhook has %v (%d bad), want only the first incident", types, before.bad)
 		}
