@@ -120,3 +120,19 @@ func waitEvents(t *testing.T, st store.Store, site string, types ...string) {
 	}
 	t.Fatalf("no %q event of %s within %s", missing, site, quietWait)
 }
+
+// waitFinding waits until site has a stored finding that accepts.
+func waitFinding(t *testing.T, st store.Store, site, what string, accepts func(store.StoredFinding) bool) {
+	t.Helper()
+	var fs []store.StoredFinding
+	for end := time.Now().Add(quietWait); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		var err error
+		if fs, err = st.Findings(context.Background(), store.FindingQuery{Site: site}); err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(fs, accepts) {
+			return
+		}
+	}
+	t.Fatalf("no finding %s within %s; have %+v", what, quietWait, fs)
+}

@@ -121,13 +121,15 @@ func TestServeWatchAlertsOnAWebRootWriteAndItsRestore(t *testing.T) {
 func TestServeAlertsOnANewCSPFindingAtOnce(t *testing.T) {
 	const key = "shop-site-key-0123456789abcdef"
 	t.Setenv("TEST_COLLECTOR_KEY", key)
+	dir := t.TempDir()
 	y := fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n"+
-		"sites:\n  - name: shop\n    collector_key: {env: TEST_COLLECTOR_KEY}\n    every: 10m\n", t.TempDir())
+		"sites:\n  - name: shop\n    collector_key: {env: TEST_COLLECTOR_KEY}\n    every: 10m\n", dir)
 	api, _, recv := hookServe(t, y, Options{Monitor: monitor.Options{PollInterval: 50 * time.Millisecond}})
-	post := func(t *testing.T) {
+	st := serveStore(t, dir)
+	post := func(t *testing.T, blocked string) {
 		t.Helper()
 		body := `{"csp-report":{"document-uri":"https://shop.example/checkout","effective-directive":"script-src-elem",` +
-			`"blocked-uri":"https://evil.example/skim.js","disposition":"report"}}`
+			`"blocked-uri":"` + blocked + `","disposition":"report"}}`
 		req, err := http.NewRequest(http.MethodPost, api+"/r/"+key, strings.NewReader(body))
 		if err != nil {
 			t.Fatal(err)
@@ -142,16 +144,36 @@ func TestServeAlertsOnANewCSPFindingAtOnce(t *testing.T) {
 			t.Fatalf("report answered %s", resp.Status)
 		}
 	}
-	post(t)
+	// counted accepts the origin's finding once it counts n reports: the
+	// flush that wrote the n-th report has evaluated it.
+	counted := func(origin string, n int) func(store.StoredFinding) bool {
+		return func(f store.StoredFinding) bool {
+			c, _ := f.Evidence["count"].(float64)
+			return f.Kind == "csp.unapproved-script" && f.Evidence["blocked"] == origin && int(c) >= n
+		}
+	}
+	post(t, "https://evil.example/skim.js")
 	got := recv.waitFor(t, 1)
 	if a := got[0]; a.Type != alert.TypeIncident || a.Site != "shop" || !hasItem(a, "csp.unapproved-script") {
 		t.Fatalf("alert = %+v, want an incident on shop with csp.unapproved-script", a)
 	}
-	for range 3 {
-		post(t)
-		time.Sleep(1500 * time.Millisecond) // past a flush each
+	// Each report in a flush of its own, so the finding's count grows three
+	// times.
+	for n := 2; n <= 4; n++ {
+		post(t, "https://evil.example/skim.js")
+		waitFinding(t, st, "shop", fmt.Sprintf("of evil.example counting %d reports", n), counted("https://evil.example", n))
 	}
-	if types := recv.types(); len(types) != 1 {
-		t.Fatalf("the webhook has %v, want the one incident only", types)
+	// A report of another new origin raises the next alert: its evaluation
+	// hands the alerter every collector finding of the site, so an alert the
+	// growing count made due is queued before or with it. Once it is here
+	// and the queue is drained, an extra alert would be too.
+	post(t, "https://marker.example/m.js")
+	got = recv.waitForWithin(t, 2, quietWait)
+	waitDrained(t, st)
+	if a := got[1]; a.Type != alert.TypeIncident || len(a.Items) != 1 || !strings.Contains(a.Items[0].Message, "marker.example") {
+		t.Fatalf("alert 1 = %+v, want the incident about marker.example alone", a)
+	}
+	if types, queued := recv.types(), queuedAlerts(t, st); len(types) != 2 || len(queued) != 2 {
+		t.Fatalf("the webhook has %v and the store queued %d alerts, want the one incident of evil.example and the marker's", types, len(queued))
 	}
 }
