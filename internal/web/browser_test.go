@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -255,7 +256,21 @@ func TestDashboardInChromium(t *testing.T) {
 		tb := openTab(t, b, "en-US")
 		tb.signIn(st.URL, "alice", "correct horse battery")
 		tb.navigate(st.URL + "/")
-		time.Sleep(500 * time.Millisecond) // time for any image or script to be fetched
+		// navigate returns at the load event, which waits for every image
+		// and script the document holds to be fetched or refused, and the
+		// payload's server counts a request before it answers it. The
+		// page's own stylesheet among the fetched resources shows the
+		// list the assertions below read was filled by then.
+		var fetched []string
+		tb.eval(`document.readyState === "complete" ? performance.getEntriesByType("resource").map(e => e.name) : null`, &fetched)
+		if !slices.Contains(fetched, st.URL+"/static/style.css") {
+			t.Fatalf("the overview is not loaded with its stylesheet; fetched %q", fetched)
+		}
+		for _, u := range fetched {
+			if strings.HasPrefix(u, evil) {
+				t.Errorf("the page fetched %s", u)
+			}
+		}
 		text := tb.text()
 		for _, want := range []string{siteXSS, targetXSS} {
 			if !strings.Contains(text, want) {
