@@ -128,7 +128,10 @@ func must(t testing.TB, err error) {
 
 func newNotifier(t *testing.T, st store.AlertStore, c *clock, sinks []alert.Sink, opts alert.Options) *alert.Notifier {
 	t.Helper()
-	opts.Store, opts.Sinks, opts.Now = st, sinks, c.Now
+	opts.Store, opts.Sinks = st, sinks
+	if opts.Now == nil {
+		opts.Now = c.Now
+	}
 	if opts.Window == 0 {
 		opts.Window = -1
 	}
