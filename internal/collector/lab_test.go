@@ -88,8 +88,28 @@ func TestLabFindingsFromChromiumReports(t *testing.T) {
 	for s := c.Stats(); (s.Persisted != s.Accepted || s.QueueDepth > 0) && ctx.Err() == nil; s = c.Stats() {
 		time.Sleep(20 * time.Millisecond)
 	}
-	time.Sleep(200 * time.Millisecond)
 	t.Logf("clean shop: %+v", c.Stats())
+	// A flush persists its reports before it evaluates them, and flushes run
+	// one after another: once a report of the shop's own approved script,
+	// sent now, is persisted, the flush that held the clean shop's reports
+	// has finished its finding pass.
+	before := c.Stats().Persisted
+	marker := `{"csp-report":{"document-uri":"` + l.ShopURL() + `/checkout/token","effective-directive":"script-src-elem",` +
+		`"blocked-uri":"` + l.ShopURL() + `/marker.js","disposition":"report"}}`
+	resp, err := http.Post("http://"+ln.Addr().String()+"/r/"+key, "application/csp-report", strings.NewReader(marker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("the marker report was answered %s", resp.Status)
+	}
+	for c.Stats().Persisted <= before {
+		if ctx.Err() != nil {
+			t.Fatalf("the marker report was not persisted: %+v", c.Stats())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 	// The control must be able to fail: a query error is a failure, not
 	// "no findings".
 	fs, err := db.Findings(ctx, store.FindingQuery{Site: "lab"})
