@@ -52,6 +52,7 @@ type liveWrites struct {
 	pending  []string // order refs of pending orders a GET created
 	cartAdds []string // product ids a GET added to a cart
 	socket   []string // messages the shop's WebSocket received
+	sockets  int      // the shop's WebSockets open now
 }
 
 // PendingOrders are the refs of the pending orders created by loading
@@ -67,6 +68,15 @@ func (l *Lab) CartAddsByGET() []string {
 	l.live.mu.Lock()
 	defer l.live.mu.Unlock()
 	return slices.Clone(l.live.cartAdds)
+}
+
+// ShopSocketsOpen is how many of the shop's WebSockets are open: once none
+// is, no further message can reach ShopSocketMessages from a page that has
+// gone.
+func (l *Lab) ShopSocketsOpen() int {
+	l.live.mu.Lock()
+	defer l.live.mu.Unlock()
+	return l.live.sockets
 }
 
 // ShopSocketMessages are the messages the shop's WebSocket received.
@@ -167,6 +177,16 @@ func (l *Lab) handleShopSocket(w http.ResponseWriter, r *http.Request) {
 		return // Accept has answered the request
 	}
 	defer conn.CloseNow()
+	l.live.mu.Lock()
+	l.live.sockets++
+	l.live.mu.Unlock()
+	// Counted closed only once the read loop has ended: every message the
+	// page sent before it went has been recorded by then.
+	defer func() {
+		l.live.mu.Lock()
+		l.live.sockets--
+		l.live.mu.Unlock()
+	}()
 	conn.SetReadLimit(maxFormBody)
 	for {
 		_, msg, err := conn.Read(l.ctx)

@@ -118,8 +118,9 @@ func TestShopWebSocketAfterArming(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// A held frame must not leave late either, when the page goes.
-		time.Sleep(500 * time.Millisecond)
+		// A held frame must not leave late either, when the page goes: once
+		// the shop has seen its socket close, nothing more can arrive on it.
+		waitSocketsClosed(t, l)
 		got := l.ShopSocketMessages()
 		if !slices.ContainsFunc(got, func(m string) bool { return strings.Contains(m, `"hello"`) }) {
 			t.Fatalf("the socket's hello before arming never arrived (%q): the page is broken and this test proves nothing", got)
@@ -164,7 +165,7 @@ func TestShopWebSocketAfterArming(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(500 * time.Millisecond)
+		waitSocketsClosed(t, l)
 		got := l.ShopSocketMessages()
 		if !slices.ContainsFunc(got, func(m string) bool { return strings.Contains(m, `"worker"`) }) {
 			t.Fatalf("the worker's hello before arming never arrived (%q): the page is broken and this test proves nothing", got)
@@ -288,5 +289,17 @@ func TestNewWindowFirstRequest(t *testing.T) {
 				t.Errorf("nothing stored for %s: the page is broken and the test proves nothing; requests %v", opts.Identity.Email, requestLines(o))
 			}
 		})
+	}
+}
+
+// waitSocketsClosed waits until the lab shop has seen every WebSocket of the
+// checked page close, so that a frame the page still held and let go as it
+// went has arrived by then; it fails when one stays open.
+func waitSocketsClosed(t *testing.T, l *lab.Lab) {
+	t.Helper()
+	for end := time.Now().Add(time.Minute); l.ShopSocketsOpen() > 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("%d of the shop's sockets still open a minute after the check", l.ShopSocketsOpen())
+		}
 	}
 }
