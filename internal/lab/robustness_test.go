@@ -5,7 +5,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -72,15 +74,35 @@ func TestCloseEndsLongPolls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Close must come while the poll is held, not before it reached the
+	// shop (a refused connection would end it too, and prove nothing).
+	var once sync.Once
+	wrote := make(chan struct{})
+	trace := &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { once.Do(func() { close(wrote) }) }}
+	req, err := http.NewRequestWithContext(httptrace.WithClientTrace(t.Context(), trace), http.MethodGet, l.ShopURL()+"/__lab/poll", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() {
-		resp, err := http.Get(l.ShopURL() + "/__lab/poll")
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			resp.Body.Close()
 		}
 		done <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	select {
+	case <-wrote:
+	case err := <-done:
+		t.Fatalf("the long poll ended before Close: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the long poll was not sent")
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("the long poll ended before Close: %v", err)
+	default:
+	}
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
 	}
