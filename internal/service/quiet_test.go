@@ -136,3 +136,12 @@ func waitFinding(t *testing.T, st store.Store, site, what string, accepts func(s
 	}
 	t.Fatalf("no finding %s within %s; have %+v", what, quietWait, fs)
 }
+
+// waitFirstVerify waits until a complete verify of root has been handed to
+// the alerter (its job completed).
+func waitFirstVerify(t *testing.T, api, token, root string) {
+	t.Helper()
+	waitRuns(t, api, token, "verifying "+root, 1, func(r monitor.Run) bool {
+		return r.Result.Detector == monitor.DetectorFim && r.Result.Target == root && r.Result.Complete
+	})
+}

@@ -1,9 +1,7 @@
 package service
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -37,31 +35,17 @@ func TestServeReloadReplacesTheAlertSinks(t *testing.T) {
 			"alerts:\n  - webhook: {url: %s, secret: {env: %s}}\nalerting:\n  window: 0s\n", dir, root, base, url, env))
 	}
 	reload := make(chan config.Config)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	listening := make(chan struct{})
-	go func() {
-		done <- Serve(ctx, conf(hookBefore.URL, "TEST_HOOK_BEFORE"), Options{
-			Monitor:   monitor.Options{PollInterval: 50 * time.Millisecond},
-			Alerts:    alert.Options{TickEvery: 50 * time.Millisecond},
-			Reload:    reload,
-			Listening: func(net.Addr, net.Addr) { close(listening) },
-		})
-	}()
-	select {
-	case <-listening:
-	case err := <-done:
-		t.Fatalf("serve ended before listening: %v", err)
-	}
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
-	// The watch's start sweep and the first verify, on the clean tree.
+	first := conf(hookBefore.URL, "TEST_HOOK_BEFORE")
+	api, _ := startServe(t, first, Options{
+		Monitor: monitor.Options{PollInterval: 50 * time.Millisecond},
+		Alerts:  alert.Options{TickEvery: 50 * time.Millisecond},
+		Reload:  reload,
+	})
+	// The first verify handed to the alerter and the watch's start sweep
+	// filed, both on the clean tree.
+	waitFirstVerify(t, api, apiToken(t, first), root)
 	st := serveStore(t, dir)
-	waitEvents(t, st, "shop", "fim verify", "fim watch")
+	waitEvents(t, st, "shop", "fim watch")
 	write := func(t *testing.T, name, text string) {
 		t.Helper()
 		if err := os.WriteFile(filepath.Join(root, name), []byte(text), 0o644); err != nil {

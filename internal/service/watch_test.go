@@ -1,9 +1,7 @@
 package service
 
 import (
-	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -35,32 +33,17 @@ func watchedServe(t *testing.T) (root string, recv *webhookReceiver, st store.St
 	cfg := parse(t, fmt.Sprintf("data_dir: %s\nlisten: 127.0.0.1:0\nmetrics_listen: 127.0.0.1:0\n"+
 		"sites:\n  - name: shop\n    web_roots:\n      - {path: %s, baseline: %s, every: 1h, watch: true}\n"+
 		"alerts:\n  - webhook: {url: %s, secret: {env: TEST_WEBHOOK_SECRET}}\n", dir, root, base, hook.URL))
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	listening := make(chan struct{})
-	go func() {
-		done <- Serve(ctx, cfg, Options{
-			Monitor:   monitor.Options{PollInterval: 50 * time.Millisecond},
-			Alerts:    alert.Options{Window: -1},
-			Listening: func(net.Addr, net.Addr) { close(listening) },
-		})
-	}()
-	select {
-	case <-listening:
-	case err := <-done:
-		t.Fatalf("serve ended before listening: %v", err)
-	}
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
+	api, _ := startServe(t, cfg, Options{
+		Monitor: monitor.Options{PollInterval: 50 * time.Millisecond},
+		Alerts:  alert.Options{Window: -1},
 	})
-	// The first verify and the watcher's start sweep on the clean tree are
-	// filed, so that what follows is a change under watch: one the verify
-	// sees (its next run is an hour away) would not test the watcher.
+	// The first verify is done, its clean run handed to the alerter (else
+	// it could resolve what the watch sees next), and the watcher's start
+	// sweep is filed, so that what follows is a change under watch: one the
+	// verify saw (its next run is an hour away) would not test the watcher.
+	waitFirstVerify(t, api, apiToken(t, cfg), root)
 	st = serveStore(t, dir)
-	waitEvents(t, st, "shop", "fim verify", "fim watch")
+	waitEvents(t, st, "shop", "fim watch")
 	return root, recv, st
 }
 
