@@ -438,13 +438,33 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 		}
 	case "Fetch.requestPaused":
 		var p fetch.EventRequestPaused
-		if decode(ev, &p) {
-			r.mu.Lock()
-			r.inflight++
-			r.mu.Unlock()
-			r.spawn(func() { r.onPaused(ctx, s, &p) })
+		if !decode(ev, &p) {
+			return
 		}
+		if late := r.opts.pausedLate; late != nil && p.Request != nil {
+			if d := late(p.Request.Method, p.Request.URL); d > 0 {
+				r.spawn(func() {
+					select {
+					case <-time.After(d):
+						r.paused(ctx, s, &p)
+					case <-ctx.Done():
+						// The loop has stopped: a real event this late
+						// would not be read either.
+					}
+				})
+				return
+			}
+		}
+		r.paused(ctx, s, &p)
 	}
+}
+
+// paused counts a paused request as in flight, and decides it.
+func (r *recorder) paused(ctx context.Context, s *browser.Session, p *fetch.EventRequestPaused) {
+	r.mu.Lock()
+	r.inflight++
+	r.mu.Unlock()
+	r.spawn(func() { r.onPaused(ctx, s, p) })
 }
 
 func decode(ev browser.Event, v any) bool {

@@ -77,6 +77,12 @@ type Options struct {
 	LoadTimeout time.Duration
 	// Logger receives debug detail; default discard.
 	Logger *slog.Logger
+
+	// pausedLate, set by tests only, is how long the recorder takes to
+	// see one paused request (by method and URL), as on a loaded machine
+	// where Fetch.requestPaused reaches it long after Chromium reported
+	// the request to Network.
+	pausedLate func(method, url string) time.Duration
 }
 
 // DefaultOptions are the options for a check of a live shop.

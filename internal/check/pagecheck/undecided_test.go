@@ -1,0 +1,149 @@
+package pagecheck
+
+import (
+	"context"
+	"net/http"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/skimwatch/skimwatch/internal/check/observation"
+)
+
+// requestLog is what a test shop received, as "METHOD /path?query".
+type requestLog struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (l *requestLog) add(r *http.Request) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.got = append(l.got, r.Method+" "+r.URL.RequestURI())
+}
+
+func (l *requestLog) has(line string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Contains(l.got, line)
+}
+
+func requestTo(o *observation.Observation, method, suffix string) *observation.Request {
+	for i, q := range o.Requests {
+		if q.Method == method && strings.HasSuffix(q.URL, suffix) {
+			return &o.Requests[i]
+		}
+	}
+	return nil
+}
+
+// TestRequestsSeenPausedLate reproduces a loaded machine, where the
+// recorder handles a request's Fetch.requestPaused long after Chromium
+// reported the request to Network: the check must wait for its decision
+// before it leaves the page, and say incomplete when it cannot.
+func TestRequestsSeenPausedLate(t *testing.T) {
+	b := startBrowser(t)
+	// The lab's link-type checkout: name, email and phone, posted to the
+	// shop itself, which the guard fails once honey was typed.
+	const orderForm = `<form action="/order?token=s3cret" method="post">
+<input name="name" autocomplete="name"><input name="email" autocomplete="email"><input name="phone" autocomplete="tel">
+<button type="submit">order</button></form>`
+	late := func(method, path string, d time.Duration) func(string, string) time.Duration {
+		return func(m, u string) time.Duration {
+			if m == method && strings.Contains(u, path) {
+				return d
+			}
+			return 0
+		}
+	}
+	tests := []struct {
+		name  string
+		page  string
+		opts  func(*Options)
+		check func(t *testing.T, o *observation.Observation, shop string, got *requestLog)
+	}{
+		{
+			name: "a form submit seen paused late is still decided, and failed by the guard, not aborted by leaving",
+			page: orderForm,
+			opts: func(o *Options) { o.pausedLate = late("POST", "/order", 2500*time.Millisecond) },
+			check: func(t *testing.T, o *observation.Observation, shop string, got *requestLog) {
+				if !o.Complete {
+					t.Errorf("incomplete: %q", o.Incomplete)
+				}
+				q := requestTo(o, "POST", "/order?token=s3cret")
+				if q == nil {
+					t.Fatalf("no POST /order recorded")
+				}
+				if !strings.HasPrefix(q.Failed, "blocked by skimwatch: state-changing request to the shop") {
+					t.Errorf("POST /order failed = %q, want blocked by skimwatch", q.Failed)
+				}
+				if len(o.Blocked) != 1 || o.Blocked[0].URL != shop+"/order?token=s3cret" {
+					t.Errorf("blocked = %+v", o.Blocked)
+				}
+				if got.has("POST /order?token=s3cret") {
+					t.Error("the shop received the order")
+				}
+			},
+		},
+		{
+			name: "a fetch seen paused late is let through before the check leaves the page",
+			page: `<p>hello</p><script>addEventListener('load', () => fetch('/late', {method: 'POST', body: 'hello'}));</script>`,
+			opts: func(o *Options) {
+				o.Probe = false
+				o.Dwell = 0
+				o.pausedLate = late("POST", "/late", 2500*time.Millisecond)
+			},
+			check: func(t *testing.T, o *observation.Observation, shop string, got *requestLog) {
+				if !o.Complete {
+					t.Errorf("incomplete: %q", o.Incomplete)
+				}
+				if !got.has("POST /late") {
+					t.Error("the shop never received POST /late: the check left the page before deciding it")
+				}
+				if q := requestTo(o, "POST", "/late"); q == nil || q.Failed != "" {
+					t.Errorf("POST /late = %+v", q)
+				}
+			},
+		},
+		{
+			name: "a form submit never seen paused makes the check incomplete, naming the request without its query values",
+			page: orderForm,
+			opts: func(o *Options) { o.pausedLate = late("POST", "/order", time.Hour) },
+			check: func(t *testing.T, o *observation.Observation, shop string, got *requestLog) {
+				if o.Complete {
+					t.Fatal("complete with the order never decided")
+				}
+				reasons := strings.Join(o.Incomplete, "; ")
+				if !strings.Contains(reasons, "POST "+shop+"/order?token=") {
+					t.Errorf("reasons %q do not name POST %s/order?token=", reasons, shop)
+				}
+				if strings.Contains(reasons, "s3cret") || strings.Contains(reasons, "capture handlers") {
+					t.Errorf("reasons %q", reasons)
+				}
+				if got.has("POST /order?token=s3cret") {
+					t.Error("the shop received the order")
+				}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got := &requestLog{}
+			srv := serve(t, func(w http.ResponseWriter, r *http.Request) {
+				got.add(r)
+				html(w, tt.page)
+			})
+			opts := testOptions(t)
+			opts.Dwell = 500 * time.Millisecond
+			tt.opts(&opts)
+			o, err := Check(context.Background(), b, Target{URL: srv.URL + "/checkout"}, opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tt.check(t, o, srv.URL, got)
+		})
+	}
+}
