@@ -98,10 +98,10 @@ type recorder struct {
 	loads         int
 	lastNet       time.Time
 	inflight      int
-	open          map[string]bool // network requests not yet finished or failed
+	open          map[string]bool          // network requests not yet finished or failed
 	undecided     map[string]*undecidedReq // by network request id: see undecidedReq
 	pausedNet     map[string]bool          // network request ids interception has paused
-	settingUp     int             // attached children not yet set up and released
+	settingUp     int                      // attached children not yet set up and released
 	crashed       bool
 	sourcesDue    int // scripts parsed whose source is still being read
 	forms         []observation.Form
