@@ -1259,6 +1259,7 @@ func (r *recorder) awaitDecisions(ctx context.Context, limit time.Duration) bool
 	if len(ids) == 0 {
 		return false
 	}
+	began := time.Now()
 	r.waitFor(ctx, limit, func() bool {
 		for _, id := range ids {
 			if r.undecided[id] != nil {
@@ -1267,6 +1268,7 @@ func (r *recorder) awaitDecisions(ctx context.Context, limit time.Duration) bool
 		}
 		return true
 	})
+	r.log.Debug("waited for requests to be paused", "n", len(ids), "took", time.Since(began).Round(time.Millisecond))
 	r.mu.Lock()
 	for _, id := range ids {
 		if u := r.undecided[id]; u != nil {
