@@ -3,6 +3,7 @@ package pagecheck
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 	"sync"
@@ -146,4 +147,42 @@ func TestRequestsSeenPausedLate(t *testing.T) {
 			tt.check(t, o, srv.URL, got)
 		})
 	}
+}
+
+func TestWithoutQueryValues(t *testing.T) {
+	tests := []struct {
+		name, in, want string
+	}{
+		{"a query keeps its names and drops its values", "http://127.0.0.1:8080/order?token=s3cret&email=a%40b.example", "http://127.0.0.1:8080/order?token=&email="},
+		{"a name with no value stays a name", "https://shop.example/search?q&page=2", "https://shop.example/search?q=&page="},
+		{"user info and fragment go", "https://user:pw@shop.example/pay#card=4111", "https://shop.example/pay"},
+		{"a URL with no query is unchanged", "https://shop.example/checkout", "https://shop.example/checkout"},
+		{"what does not parse keeps only what comes before its query", "http://[::1/x?card=4111111111111111", "http://[::1/x"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := withoutQueryValues(tt.in); got != tt.want {
+				t.Errorf("withoutQueryValues(%q) = %q, want %q", tt.in, got, tt.want)
+			}
+		})
+	}
+}
+
+func FuzzWithoutQueryValues(f *testing.F) {
+	f.Add("http://127.0.0.1:8080/order?token=s3cret&email=a%40b.example")
+	f.Add("https://user:pw@shop.example/pay?x=1#frag")
+	f.Add("http://[::1/x?card=4111111111111111")
+	f.Add("mailto:a@b?subject=x=y")
+	f.Fuzz(func(t *testing.T, raw string) {
+		out := withoutQueryValues(raw)
+		_, query, _ := strings.Cut(out, "?")
+		for _, kv := range strings.Split(query, "&") {
+			if _, value, _ := strings.Cut(kv, "="); value != "" {
+				t.Fatalf("withoutQueryValues(%q) = %q keeps the value %q", raw, out, value)
+			}
+		}
+		if u, err := url.Parse(out); err == nil && u.User != nil {
+			t.Fatalf("withoutQueryValues(%q) = %q keeps user info", raw, out)
+		}
+	})
 }
