@@ -109,6 +109,36 @@ func TestRequestsSeenPausedLate(t *testing.T) {
 			},
 		},
 		{
+			name: "requests the page itself drops before they are seen paused leave the check complete",
+			// A data: image never pauses; a fetch the page aborts and a
+			// navigation it supersedes end before a decision, by the
+			// page's doing, not the check's.
+			page: `<img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=">
+<script>if (location.pathname === '/checkout') {
+  const c = new AbortController(); fetch('/aborted', {signal: c.signal}).catch(() => {}); setTimeout(() => c.abort(), 50);
+  addEventListener('load', () => { location.href = '/superseded'; setTimeout(() => { location.href = '/final'; }, 50); });
+}</script>`,
+			opts: func(o *Options) {
+				o.Probe = false
+				o.Dwell = 2 * time.Second
+				lateAborted, lateSuperseded := late("GET", "/aborted", time.Hour), late("GET", "/superseded", time.Hour)
+				o.pausedLate = func(m, u string) time.Duration { return max(lateAborted(m, u), lateSuperseded(m, u)) }
+			},
+			check: func(t *testing.T, o *observation.Observation, shop string, got *requestLog) {
+				if !o.Complete {
+					t.Errorf("incomplete: %q", o.Incomplete)
+				}
+				for _, path := range []string{"/aborted", "/superseded"} {
+					if q := requestTo(o, "GET", path); q == nil || q.Failed != "net::ERR_ABORTED" {
+						t.Errorf("GET %s = %+v, want it recorded as aborted", path, q)
+					}
+				}
+				if len(o.Pages) == 0 || o.Pages[len(o.Pages)-1].URL != shop+"/final" {
+					t.Errorf("pages = %+v, want the last at /final", o.Pages)
+				}
+			},
+		},
+		{
 			name: "a form submit never seen paused makes the check incomplete, naming the request without its query values",
 			page: orderForm,
 			opts: func(o *Options) { o.pausedLate = late("POST", "/order", time.Hour) },
