@@ -153,6 +153,7 @@ type reqRec struct {
 type undecidedReq struct {
 	seq         int
 	method, url string
+	session     string // id of the session Network reported it on
 	// givenUp: the driver waited for a decision as long as it would
 	// before leaving the page or ending the check. If the request then
 	// never gets one, the check is incomplete (undecidedLeft).
@@ -365,6 +366,13 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 			r.settingUp++
 			r.mu.Unlock()
 			r.spawn(func() { r.setUpChild(ctx, child) })
+		}
+	case "Target.detachedFromTarget":
+		var p struct {
+			SessionID string `json:"sessionId"`
+		}
+		if browser.Unmarshal(ev.Params, &p) == nil && p.SessionID != "" {
+			r.detached(p.SessionID)
 		}
 	case "Target.targetCrashed", "Inspector.targetCrashed":
 		r.mu.Lock()
@@ -910,7 +918,7 @@ func (r *recorder) onRequest(ctx context.Context, s *browser.Session, p *network
 	// the about:blank the check leaves for never pause. A redirect's next
 	// hop keeps the id; once paused, an id counts as decided.
 	if interceptable(p.Request.URL) && !r.pausedNet[string(p.RequestID)] {
-		r.undecided[string(p.RequestID)] = &undecidedReq{seq: r.seq + 1, method: p.Request.Method, url: p.Request.URL}
+		r.undecided[string(p.RequestID)] = &undecidedReq{seq: r.seq + 1, method: p.Request.Method, url: p.Request.URL, session: s.ID()}
 	}
 	if p.RedirectResponse != nil && p.Type == network.ResourceTypeDocument && string(p.FrameID) == r.mainID {
 		r.guard.learnRedirect(p.RedirectResponse.URL, p.Request.URL)
@@ -1221,6 +1229,21 @@ func (r *recorder) requests() []observation.Request {
 		reqs = append(reqs, rec.Request)
 	}
 	return reqs
+}
+
+// detached forgets the undecided requests of a frame or worker that went
+// away (the page removed an iframe): Chromium reports nothing more for
+// them, and they went with it. Not those the driver gave up on: leaving
+// the page detaches its iframes too.
+func (r *recorder) detached(sessionID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, u := range r.undecided {
+		if u.session == sessionID && !u.givenUp {
+			delete(r.undecided, id)
+		}
+	}
+	r.notify()
 }
 
 // interceptable reports the URLs Fetch interception pauses.

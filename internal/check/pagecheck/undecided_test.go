@@ -139,6 +139,30 @@ func TestRequestsSeenPausedLate(t *testing.T) {
 			},
 		},
 		{
+			name: "a request of a cross-site iframe the page removes before it is seen paused leaves the check complete",
+			// The iframe's session detaches with the request undecided.
+			page: `<script>if (location.pathname === '/checkout') {
+  const f = document.createElement('iframe');
+  f.src = location.href.replace('127.0.0.1', 'localhost').replace('/checkout', '/framed');
+  document.documentElement.appendChild(f);
+  addEventListener('message', () => setTimeout(() => f.remove(), 100));
+} else if (location.pathname === '/framed') {
+  fetch('/in-frame').catch(() => {}); parent.postMessage('sent', '*');
+}</script>`,
+			opts: func(o *Options) {
+				o.Probe = false
+				o.pausedLate = late("GET", "/in-frame", time.Hour)
+			},
+			check: func(t *testing.T, o *observation.Observation, shop string, got *requestLog) {
+				if !o.Complete {
+					t.Errorf("incomplete: %q", o.Incomplete)
+				}
+				if requestTo(o, "GET", "/in-frame") == nil {
+					t.Error("the iframe's request was not recorded")
+				}
+			},
+		},
+		{
 			name: "a form submit never seen paused makes the check incomplete, naming the request without its query values",
 			page: orderForm,
 			opts: func(o *Options) { o.pausedLate = late("POST", "/order", time.Hour) },
