@@ -98,8 +98,10 @@ type recorder struct {
 	loads         int
 	lastNet       time.Time
 	inflight      int
-	open          map[string]bool // network requests not yet finished or failed
-	settingUp     int             // attached children not yet set up and released
+	open          map[string]bool          // network requests not yet finished or failed
+	undecided     map[string]*undecidedReq // by network request id: see undecidedReq
+	pausedNet     map[string]bool          // network request ids interception has paused
+	settingUp     int                      // attached children not yet set up and released
 	crashed       bool
 	sourcesDue    int // scripts parsed whose source is still being read
 	forms         []observation.Form
@@ -140,6 +142,25 @@ type reqRec struct {
 	done      bool // loading finished
 }
 
+// undecidedReq is a request Network reported that interception has not
+// paused yet, so the guard has not decided it. Chromium reports a request
+// to Network before interception pauses it, and on a loaded machine the
+// pause can reach the recorder seconds later: leaving the page meanwhile
+// cancels the request (ERR_ABORTED), unjudged, and the check never sees
+// what the page did after it. Keyed by network request id, which is
+// unique browser-wide: a dedicated worker's request is paused on the
+// page's session.
+type undecidedReq struct {
+	seq         int
+	method, url string
+	session     string // id of the session Network reported it on
+	// givenUp: the driver waited for a decision as long as it would
+	// before leaving the page or ending the check. If the request then
+	// never gets one, the check is incomplete (undecidedLeft).
+	givenUp bool
+	failed  string // how it ended after it was given up on
+}
+
 type wsInfo struct {
 	url, initiator, key string
 }
@@ -156,6 +177,7 @@ func newRecorder(tab *browser.Tab, opts *Options, shop string, matcher *honey.Ma
 		fetchOnly: map[string]*reqRec{}, ws: map[string]wsInfo{},
 		cookies: map[string]string{}, sentCookie: map[string]string{}, attached: map[string]bool{}, watched: map[string]chan struct{}{},
 		frames: map[string]*observation.Frame{}, docReqs: map[string]string{}, open: map[string]bool{},
+		undecided: map[string]*undecidedReq{}, pausedNet: map[string]bool{},
 		served: map[string]string{}, domScripts: map[string]bool{},
 		heldFrames: map[int]bool{}, heldSockets: map[string]bool{}, heldIn: map[string]bool{},
 		changed: make(chan struct{}),
@@ -345,6 +367,13 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 			r.mu.Unlock()
 			r.spawn(func() { r.setUpChild(ctx, child) })
 		}
+	case "Target.detachedFromTarget":
+		var p struct {
+			SessionID string `json:"sessionId"`
+		}
+		if browser.Unmarshal(ev.Params, &p) == nil && p.SessionID != "" {
+			r.detached(p.SessionID)
+		}
 	case "Target.targetCrashed", "Inspector.targetCrashed":
 		r.mu.Lock()
 		r.crashed = true
@@ -438,13 +467,38 @@ func (r *recorder) handle(ctx context.Context, ev browser.Event) {
 		}
 	case "Fetch.requestPaused":
 		var p fetch.EventRequestPaused
-		if decode(ev, &p) {
-			r.mu.Lock()
-			r.inflight++
-			r.mu.Unlock()
-			r.spawn(func() { r.onPaused(ctx, s, &p) })
+		if !decode(ev, &p) {
+			return
 		}
+		if late := r.opts.pausedLate; late != nil && p.Request != nil {
+			if d := late(p.Request.Method, p.Request.URL); d > 0 {
+				r.spawn(func() {
+					select {
+					case <-time.After(d):
+						r.paused(ctx, s, &p)
+					case <-ctx.Done():
+						// The loop has stopped: a real event this late
+						// would not be read either.
+					}
+				})
+				return
+			}
+		}
+		r.paused(ctx, s, &p)
 	}
+}
+
+// paused counts a paused request as in flight, and decides it.
+func (r *recorder) paused(ctx context.Context, s *browser.Session, p *fetch.EventRequestPaused) {
+	r.mu.Lock()
+	r.inflight++
+	if p.NetworkID != "" {
+		r.pausedNet[string(p.NetworkID)] = true
+		delete(r.undecided, string(p.NetworkID))
+	}
+	r.notify()
+	r.mu.Unlock()
+	r.spawn(func() { r.onPaused(ctx, s, p) })
 }
 
 func decode(ev browser.Event, v any) bool {
@@ -860,6 +914,12 @@ func (r *recorder) onRequest(ctx context.Context, s *browser.Session, p *network
 	defer r.mu.Unlock()
 	id := r.alias(s) + ":" + string(p.RequestID)
 	r.open[id] = true
+	// Interception pauses http(s) requests only; a data: or blob: URL and
+	// the about:blank the check leaves for never pause. A redirect's next
+	// hop keeps the id; once paused, an id counts as decided.
+	if interceptable(p.Request.URL) && !r.pausedNet[string(p.RequestID)] {
+		r.undecided[string(p.RequestID)] = &undecidedReq{seq: r.seq + 1, method: p.Request.Method, url: p.Request.URL, session: s.ID()}
+	}
 	if p.RedirectResponse != nil && p.Type == network.ResourceTypeDocument && string(p.FrameID) == r.mainID {
 		r.guard.learnRedirect(p.RedirectResponse.URL, p.Request.URL)
 	}
@@ -978,6 +1038,17 @@ func (r *recorder) finish(s *browser.Session, rid, failed string) {
 	defer r.mu.Unlock()
 	id := r.alias(s) + ":" + rid
 	delete(r.open, id)
+	// A request that ends unpaused was served without the network (the
+	// memory cache) or failed before it: nothing to decide. Unless the
+	// driver gave up waiting for its decision: then it was most likely
+	// cancelled by the check leaving the page.
+	if u := r.undecided[rid]; u != nil {
+		if failed != "" && u.givenUp {
+			u.failed = failed
+		} else {
+			delete(r.undecided, rid)
+		}
+	}
 	if rec := r.reqs[id]; rec != nil {
 		if failed != "" {
 			rec.Failed = failed
@@ -1158,6 +1229,109 @@ func (r *recorder) requests() []observation.Request {
 		reqs = append(reqs, rec.Request)
 	}
 	return reqs
+}
+
+// detached forgets the undecided requests of a frame or worker that went
+// away (the page removed an iframe): Chromium reports nothing more for
+// them, and they went with it. Not those the driver gave up on: leaving
+// the page detaches its iframes too.
+func (r *recorder) detached(sessionID string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for id, u := range r.undecided {
+		if u.session == sessionID && !u.givenUp {
+			delete(r.undecided, id)
+		}
+	}
+	r.notify()
+}
+
+// interceptable reports the URLs Fetch interception pauses.
+func interceptable(raw string) bool {
+	return strings.HasPrefix(raw, "http://") || strings.HasPrefix(raw, "https://")
+}
+
+// pending counts the requests Chromium has that the recorder has not
+// decided and the driver still waits for. Call with mu.
+func (r *recorder) pending() int {
+	n := 0
+	for _, u := range r.undecided {
+		if !u.givenUp {
+			n++
+		}
+	}
+	return n
+}
+
+// awaitDecisions waits, for at most limit, until every request Network
+// has reported so far was paused by interception (and so decided) or
+// ended without needing it. The driver calls it before it leaves a page
+// or ends the check, which cancels what is still undecided. A request
+// still undecided after limit is given up on: undecidedLeft names it if
+// it never gets a decision. It reports whether there was anything to wait
+// for.
+func (r *recorder) awaitDecisions(ctx context.Context, limit time.Duration) bool {
+	r.mu.Lock()
+	var ids []string
+	for id, u := range r.undecided {
+		if !u.givenUp {
+			ids = append(ids, id)
+		}
+	}
+	r.mu.Unlock()
+	if len(ids) == 0 {
+		return false
+	}
+	began := time.Now()
+	r.waitFor(ctx, limit, func() bool {
+		for _, id := range ids {
+			if r.undecided[id] != nil {
+				return false
+			}
+		}
+		return true
+	})
+	r.log.Debug("waited for requests to be paused", "n", len(ids), "took", time.Since(began).Round(time.Millisecond))
+	r.mu.Lock()
+	for _, id := range ids {
+		if u := r.undecided[id]; u != nil {
+			u.givenUp = true
+			r.log.Debug("request left undecided", "method", u.method, "url", withoutQueryValues(u.url))
+		}
+	}
+	r.mu.Unlock()
+	return true
+}
+
+// maxUndecidedNamed caps the requests undecidedLeft names one by one.
+const maxUndecidedNamed = 5
+
+// undecidedLeft makes the check incomplete for each request given up on
+// that never got a decision: Chromium had it, the guard never judged it,
+// and the check did not see what the page did after it. Call once the
+// event loop has stopped.
+func (r *recorder) undecidedLeft() {
+	r.mu.Lock()
+	var left []*undecidedReq
+	for _, u := range r.undecided {
+		if u.givenUp {
+			left = append(left, u)
+		}
+	}
+	r.mu.Unlock()
+	sort.Slice(left, func(i, j int) bool { return left[i].seq < left[j].seq })
+	for i, u := range left {
+		if i == maxUndecidedNamed {
+			r.addIncomplete("%d more requests were left undecided", len(left)-maxUndecidedNamed)
+			break
+		}
+		how := "still pending when the check ended"
+		if u.failed != "" {
+			how = u.failed
+		}
+		r.addIncomplete("request left undecided: %s %s was never paused for the guard to judge (%s), so what the page did after it was not seen",
+			u.method, withoutQueryValues(u.url), how)
+	}
 }
 
 func (r *recorder) isBlocked(q observation.Request) bool {

@@ -77,6 +77,12 @@ type Options struct {
 	LoadTimeout time.Duration
 	// Logger receives debug detail; default discard.
 	Logger *slog.Logger
+
+	// pausedLate, set by tests only, is how long the recorder takes to
+	// see one paused request (by method and URL), as on a loaded machine
+	// where Fetch.requestPaused reaches it long after Chromium reported
+	// the request to Network.
+	pausedLate func(method, url string) time.Duration
 }
 
 // DefaultOptions are the options for a check of a live shop.
@@ -271,6 +277,7 @@ func Check(ctx context.Context, b *browser.Browser, t Target, opts Options) (*ob
 	if !waitGroup(&rec.wg, 5*time.Second) {
 		rec.addIncomplete("capture handlers did not finish")
 	}
+	rec.undecidedLeft()
 	d.phase("finish handlers", t0)
 	t0 = time.Now()
 	o := d.observation(name, began)
@@ -440,6 +447,7 @@ func (d *driver) sourcesRead(ctx context.Context) {
 // for the network to go quiet.
 func (d *driver) navigate(ctx context.Context, target string) error {
 	d.sourcesRead(ctx)
+	d.rec.awaitDecisions(ctx, decideWait)
 	d.rec.mu.Lock()
 	loads := d.rec.loads
 	d.rec.visiting, d.rec.visitURL = true, target
@@ -483,13 +491,13 @@ func (d *driver) waitLoad(ctx context.Context, loads int) error {
 	return nil
 }
 
-// quiet waits until no intercepted request is pending and nothing new
-// happened on the network for gap, for at most limit.
+// quiet waits until no request is paused or waiting to be, and nothing
+// new happened on the network for gap, for at most limit.
 func (d *driver) quiet(ctx context.Context, gap, limit time.Duration) {
 	end := time.Now().Add(limit)
 	for time.Now().Before(end) && ctx.Err() == nil {
 		d.rec.mu.Lock()
-		idle := d.rec.inflight == 0 && time.Since(d.rec.lastNet) >= gap
+		idle := d.rec.inflight == 0 && d.rec.pending() == 0 && time.Since(d.rec.lastNet) >= gap
 		wait := gap - time.Since(d.rec.lastNet)
 		d.rec.mu.Unlock()
 		if idle {
@@ -516,7 +524,8 @@ func (d *driver) settle(ctx context.Context, gap, limit time.Duration) {
 	for time.Now().Before(end) && ctx.Err() == nil {
 		d.rec.mu.Lock()
 		last, since := d.rec.lastNet, time.Since(d.rec.lastNet)
-		paused, open := d.rec.inflight, len(d.rec.open)+d.rec.settingUp
+		// A request not yet paused is pending as much as one paused.
+		paused, open := d.rec.inflight+d.rec.pending(), len(d.rec.open)+d.rec.settingUp
 		d.rec.mu.Unlock()
 		switch {
 		case paused == 0 && since >= gap:
@@ -524,7 +533,7 @@ func (d *driver) settle(ctx context.Context, gap, limit time.Duration) {
 		case paused == 0 && open == 0 && since >= still:
 			d.idle(ctx, min(gap, time.Until(end)))
 			d.rec.mu.Lock()
-			unchanged := d.rec.lastNet.Equal(last) && d.rec.inflight == 0 && len(d.rec.open) == 0 && d.rec.settingUp == 0
+			unchanged := d.rec.lastNet.Equal(last) && d.rec.inflight == 0 && d.rec.pending() == 0 && len(d.rec.open) == 0 && d.rec.settingUp == 0
 			d.rec.mu.Unlock()
 			if unchanged {
 				return
@@ -534,7 +543,7 @@ func (d *driver) settle(ctx context.Context, gap, limit time.Duration) {
 		default:
 			// Woken when the last request finishes, else when gap passes.
 			d.rec.waitFor(ctx, min(max(gap-since, 20*time.Millisecond), time.Until(end)), func() bool {
-				return d.rec.inflight == 0 && len(d.rec.open) == 0 && d.rec.settingUp == 0
+				return d.rec.inflight == 0 && d.rec.pending() == 0 && len(d.rec.open) == 0 && d.rec.settingUp == 0
 			})
 		}
 	}
@@ -587,9 +596,12 @@ func (d *driver) submitStep(ctx context.Context, selector string, doc *frameDoc,
 			}
 		}
 		d.lastSubmit = time.Now()
-		navigated := d.rec.waitFor(ctx, d.opts.Dwell, func() bool {
-			return d.rec.mainNavs > navs || d.rec.crashed || len(d.rec.dialogs) > d.opts.MaxDialogs
-		})
+		navigated, late := d.waitNav(ctx, navs, d.opts.Dwell)
+		if late {
+			// The dwell watches what follows the submit, and that starts
+			// once its request was let go.
+			d.lastSubmit = time.Now()
+		}
 		if err := d.rec.failed(); err != nil {
 			return err
 		}
@@ -642,6 +654,29 @@ func (d *driver) findSelector(ctx context.Context, sel string) (*frameDoc, runti
 	return nil, "", errNoElement
 }
 
+// decideWait bounds how long the driver waits for interception to pause a
+// request Chromium already reported, before it goes on without. Under
+// heavy load (load average 30 on two cores) a pause was seen to lag the
+// report by more than a second.
+const decideWait = 10 * time.Second
+
+// waitNav waits up to wait for the main frame to navigate past navs (or
+// the check to stop). When it does not, and a request the page started is
+// not yet paused for the guard, that request may be the navigation: it
+// waits for the decision (late reports that it did), then up to wait again.
+func (d *driver) waitNav(ctx context.Context, navs int, wait time.Duration) (navigated, late bool) {
+	cond := func() bool {
+		return d.rec.mainNavs > navs || d.rec.crashed || len(d.rec.dialogs) > d.opts.MaxDialogs
+	}
+	if d.rec.waitFor(ctx, wait, cond) {
+		return true, false
+	}
+	if !d.rec.awaitDecisions(ctx, decideWait) {
+		return false, false
+	}
+	return d.rec.waitFor(ctx, wait, cond), true
+}
+
 func (d *driver) clickSelector(ctx context.Context, sel string, follow bool) error {
 	fd, obj, err := d.findSelector(ctx, sel)
 	if err != nil {
@@ -656,7 +691,7 @@ func (d *driver) clickSelector(ctx context.Context, sel string, follow bool) err
 	if follow {
 		// A click that navigates commits within a moment; one that does
 		// not costs this short wait.
-		if d.rec.waitFor(ctx, time.Second, func() bool { return d.rec.mainNavs > navs }) {
+		if navigated, _ := d.waitNav(ctx, navs, time.Second); navigated {
 			if err := d.waitLoad(ctx, loads); err != nil {
 				return err
 			}
@@ -706,6 +741,9 @@ func (d *driver) expect(ctx context.Context, sel string) bool {
 // beacons sent from pagehide/unload are seen, then waits for them.
 func (d *driver) unload(ctx context.Context) {
 	d.sourcesRead(ctx)
+	// Leaving cancels what interception has not paused yet. Keep time to
+	// leave, and to watch the unload, within the check's deadline.
+	d.rec.awaitDecisions(ctx, d.leaveRoom(ctx, decideWait))
 	d.rec.setPhase(observation.PhaseUnload)
 	d.rec.mu.Lock()
 	navs := d.rec.mainNavs
@@ -723,6 +761,18 @@ func (d *driver) unload(ctx context.Context) {
 	d.rec.lastNet = time.Now()
 	d.rec.mu.Unlock()
 	d.quiet(ctx, 300*time.Millisecond, 2*time.Second)
+	// The check ends here: a window the page opened may still have a
+	// request waiting for its decision.
+	d.rec.awaitDecisions(ctx, d.leaveRoom(ctx, time.Second))
+}
+
+// leaveRoom is limit, or less when ctx ends sooner: half of what is left,
+// so that the check can still leave the page within its deadline.
+func (d *driver) leaveRoom(ctx context.Context, limit time.Duration) time.Duration {
+	if end, ok := ctx.Deadline(); ok {
+		return min(limit, time.Until(end)/2)
+	}
+	return limit
 }
 
 // observation assembles the result once every handler has finished.

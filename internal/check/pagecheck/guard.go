@@ -407,6 +407,28 @@ func resourceName(t string) string {
 	return strings.ToLower(t)
 }
 
+// withoutQueryValues is a URL for a reason line: the query keeps its
+// names and drops their values, which can carry honey data or a
+// customer's token; user info and fragment go too.
+func withoutQueryValues(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		before, _, _ := strings.Cut(raw, "?")
+		before, _, _ = strings.Cut(before, "#")
+		return truncate(before, 200)
+	}
+	u.User, u.Fragment, u.RawFragment = nil, "", ""
+	if u.RawQuery != "" {
+		names := strings.Split(u.RawQuery, "&")
+		for i, kv := range names {
+			name, _, _ := strings.Cut(kv, "=")
+			names[i] = name + "="
+		}
+		u.RawQuery = strings.Join(names, "&")
+	}
+	return truncate(u.String(), 200)
+}
+
 // pathOf is the path and query of a URL, capped for a reason line.
 func pathOf(raw string) string {
 	u, err := url.Parse(raw)
