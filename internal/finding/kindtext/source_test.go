@@ -611,11 +611,25 @@ func (r *sourceReader) declOf(id *ast.Ident) *decl {
 	if sf == nil {
 		return nil
 	}
-	for _, of := range r.files {
-		if of.pkg != sf.pkg {
+	vs, i := r.valueSpec(sf.pkg, id.Name)
+	if vs == nil {
+		return nil
+	}
+	d := &decl{node: vs, typ: vs.Type, param: -1, global: true}
+	if i < len(vs.Values) {
+		d.value = vs.Values[i]
+	}
+	return d
+}
+
+// valueSpec finds the package-level const or var spec that declares name
+// in pkg, and name's index in it; nil when pkg declares none.
+func (r *sourceReader) valueSpec(pkg, name string) (*ast.ValueSpec, int) {
+	for _, sf := range r.files {
+		if sf.pkg != pkg {
 			continue
 		}
-		for _, dd := range of.file.Decls {
+		for _, dd := range sf.file.Decls {
 			g, ok := dd.(*ast.GenDecl)
 			if !ok || (g.Tok != token.CONST && g.Tok != token.VAR) {
 				continue
@@ -623,19 +637,14 @@ func (r *sourceReader) declOf(id *ast.Ident) *decl {
 			for _, s := range g.Specs {
 				vs := s.(*ast.ValueSpec)
 				for i, n := range vs.Names {
-					if n.Name != id.Name {
-						continue
+					if n.Name == name {
+						return vs, i
 					}
-					d := &decl{node: vs, typ: vs.Type, param: -1, global: true}
-					if i < len(vs.Values) {
-						d.value = vs.Values[i]
-					}
-					return d
 				}
 			}
 		}
 	}
-	return nil
+	return nil, 0
 }
 
 // localDecl finds id's declaration among fn's parameters and in its body:
@@ -851,24 +860,8 @@ func (r *sourceReader) declValues(id *ast.Ident, d *decl) []string {
 
 // packageValue is a package-level constant or variable of another package.
 func (r *sourceReader) packageValue(pkg, name string, at ast.Node) []string {
-	for _, sf := range r.files {
-		if sf.pkg != pkg {
-			continue
-		}
-		for _, dd := range sf.file.Decls {
-			g, ok := dd.(*ast.GenDecl)
-			if !ok || (g.Tok != token.CONST && g.Tok != token.VAR) {
-				continue
-			}
-			for _, s := range g.Specs {
-				vs := s.(*ast.ValueSpec)
-				for i, n := range vs.Names {
-					if n.Name == name && i < len(vs.Values) {
-						return r.values(vs.Values[i])
-					}
-				}
-			}
-		}
+	if vs, i := r.valueSpec(pkg, name); vs != nil && i < len(vs.Values) {
+		return r.values(vs.Values[i])
 	}
 	r.fail(at, "cannot find "+pkg+"."+name)
 	return nil
