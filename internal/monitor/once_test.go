@@ -44,16 +44,7 @@ func TestARescuedAttemptHandsOnTheRecordOfTheAttemptThatDied(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			ctx := t.Context()
 			dir := t.TempDir()
-			root := filepath.Join(dir, "htdocs")
-			if err := os.MkdirAll(root, 0o755); err != nil {
-				t.Fatal(err)
-			}
-			js := filepath.Join(root, "checkout.js")
-			if err := os.WriteFile(js, []byte("pay();\n"), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			base := filepath.Join(dir, "shop.fim")
-			writeBaseline(t, root, base)
+			root, js, base := baselinedRoot(t, dir)
 			if err := os.WriteFile(js, []byte("pay();steal();\n"), 0o644); err != nil {
 				t.Fatal(err)
 			}

@@ -12,6 +12,23 @@ import (
 	"github.com/skimwatch/skimwatch/internal/store/open"
 )
 
+// baselinedRoot makes dir/htdocs with one checkout.js and its baseline at
+// dir/shop.fim, as a shop's web root before a change.
+func baselinedRoot(t testing.TB, dir string) (root, js, base string) {
+	t.Helper()
+	root = filepath.Join(dir, "htdocs")
+	if err := os.MkdirAll(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	js = filepath.Join(root, "checkout.js")
+	if err := os.WriteFile(js, []byte("pay();\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	base = filepath.Join(dir, "shop.fim")
+	writeBaseline(t, root, base)
+	return root, js, base
+}
+
 func writeBaseline(t testing.TB, root, path string) {
 	t.Helper()
 	m, err := fim.Baseline(context.Background(), root, fim.Options{Excludes: []string{}})
@@ -40,16 +57,7 @@ func writeBaseline(t testing.TB, root, path string) {
 // against within seconds, which resolves what it approved.
 func TestWatchLoopHandsCompleteRunsAndFollowsANewBaseline(t *testing.T) {
 	dir := t.TempDir()
-	root := filepath.Join(dir, "htdocs")
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	js := filepath.Join(root, "checkout.js")
-	if err := os.WriteFile(js, []byte("pay();\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	base := filepath.Join(dir, "shop.fim")
-	writeBaseline(t, root, base)
+	root, js, base := baselinedRoot(t, dir)
 	st, err := open.Open(context.Background(), "sqlite://"+filepath.Join(dir, "store.db"), nil)
 	if err != nil {
 		t.Fatal(err)

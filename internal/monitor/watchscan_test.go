@@ -108,16 +108,7 @@ func TestWatchWithScanScansEachWrittenFileOnce(t *testing.T) {
 // run and reused by the next, and an edit of the rule file is picked up.
 func TestFimJobScansWithTheRootsRulesCompiledOnce(t *testing.T) {
 	dir := t.TempDir()
-	root := filepath.Join(dir, "htdocs")
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	js := filepath.Join(root, "checkout.js")
-	if err := os.WriteFile(js, []byte("pay();\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	base := filepath.Join(dir, "shop.fim")
-	writeBaseline(t, root, base)
+	root, js, base := baselinedRoot(t, dir)
 	if err := os.WriteFile(js, []byte("pay();shop_marker_one();\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
