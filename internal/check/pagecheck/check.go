@@ -743,7 +743,11 @@ func (d *driver) unload(ctx context.Context) {
 	d.sourcesRead(ctx)
 	// Leaving cancels what interception has not paused yet. Keep time to
 	// leave, and to watch the unload, within the check's deadline.
-	d.rec.awaitDecisions(ctx, d.leaveRoom(ctx, decideWait))
+	if d.rec.awaitDecisions(ctx, d.leaveRoom(ctx, decideWait)) {
+		// What was just let through needs a moment to go out: leaving
+		// at once would cancel it on its way.
+		d.quiet(ctx, 300*time.Millisecond, d.leaveRoom(ctx, 2*time.Second))
+	}
 	d.rec.setPhase(observation.PhaseUnload)
 	d.rec.mu.Lock()
 	navs := d.rec.mainNavs
